@@ -1,0 +1,658 @@
+// paperlab_torch: a small, generic N-API addon over libtorch.
+//
+// The TypeScript side (src/core/torch/) carries the API. This file only offers:
+//   - Tensor: a wrapper over at::Tensor (from/to typed arrays, dtype, shape, grad, dispose)
+//   - op(name, overload) -> handle, call(handle, args): any aten operator, boxed through the
+//     dispatcher (so autograd records it), with JS arguments converted by the operator's schema
+//   - autograd: backward, grad (with create_graph for double backward), grad mode
+//   - scopes: every wrapper made inside scopeEnter()/scopeExit() is disposed at exit unless kept
+//   - runtime: threads, seed, version, live tensor count
+// Every C++ exception is caught at the boundary and becomes a JS Error naming the op.
+
+#include <napi.h>
+#include <torch/torch.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------- dtype names
+struct DtypeName { const char* name; c10::ScalarType type; };
+const DtypeName kDtypes[] = {
+    {"float32", c10::ScalarType::Float}, {"float64", c10::ScalarType::Double},
+    {"int64", c10::ScalarType::Long},    {"int32", c10::ScalarType::Int},
+    {"uint8", c10::ScalarType::Byte},    {"bool", c10::ScalarType::Bool},
+    {"float16", c10::ScalarType::Half},  {"bfloat16", c10::ScalarType::BFloat16},
+    {"int16", c10::ScalarType::Short},   {"int8", c10::ScalarType::Char},
+};
+
+const char* dtypeName(c10::ScalarType t) {
+  for (const auto& d : kDtypes) if (d.type == t) return d.name;
+  return "unknown";
+}
+
+bool parseDtype(const std::string& s, c10::ScalarType* out) {
+  for (const auto& d : kDtypes) if (s == d.name) { *out = d.type; return true; }
+  return false;
+}
+
+// ---------------------------------------------------------------- scopes
+class TensorWrap;
+std::vector<std::vector<TensorWrap*>> g_scopes;
+int64_t g_live = 0;
+
+// ---------------------------------------------------------------- Tensor wrapper
+class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
+ public:
+  static Napi::FunctionReference ctor;
+  at::Tensor t;
+  bool disposed = false;
+  int64_t extBytes = 0;
+  size_t scopeDepth = SIZE_MAX, scopeIndex = 0;
+
+  static Napi::Function Init(Napi::Env env) {
+    Napi::Function f = DefineClass(env, "Tensor", {
+        InstanceAccessor<&TensorWrap::Dtype>("dtype"),
+        InstanceAccessor<&TensorWrap::Shape>("shape"),
+        InstanceAccessor<&TensorWrap::Dim>("ndim"),
+        InstanceAccessor<&TensorWrap::Numel>("numel"),
+        InstanceAccessor<&TensorWrap::Device>("device"),
+        InstanceAccessor<&TensorWrap::RequiresGrad, &TensorWrap::SetRequiresGrad>("requiresGrad"),
+        InstanceAccessor<&TensorWrap::IsDisposed>("isDisposed"),
+        InstanceAccessor<&TensorWrap::IsLeaf>("isLeaf"),
+        InstanceAccessor<&TensorWrap::Grad, &TensorWrap::SetGrad>("grad"),
+        InstanceMethod<&TensorWrap::Dispose>("dispose"),
+        InstanceMethod<&TensorWrap::ToArray>("toTypedArray"),
+        InstanceMethod<&TensorWrap::Item>("item"),
+        InstanceMethod<&TensorWrap::Keep>("keep"),
+        InstanceMethod<&TensorWrap::SameAs>("isSameTensor"),
+    });
+    ctor = Napi::Persistent(f);
+    ctor.SuppressDestruct();
+    return f;
+  }
+
+  explicit TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+    ++g_live;
+    if (!g_scopes.empty()) {
+      scopeDepth = g_scopes.size() - 1;
+      scopeIndex = g_scopes.back().size();
+      g_scopes.back().push_back(this);
+    }
+  }
+
+  ~TensorWrap() override {
+    unscope();
+    if (!disposed) --g_live;
+    // Finalizers run with a valid env; give back what we told V8 about.
+    if (extBytes) Napi::MemoryManagement::AdjustExternalMemory(Env(), -extBytes);
+  }
+
+  void unscope() {
+    if (scopeDepth < g_scopes.size()) {
+      auto& v = g_scopes[scopeDepth];
+      if (scopeIndex < v.size() && v[scopeIndex] == this) v[scopeIndex] = nullptr;
+    }
+    scopeDepth = SIZE_MAX;
+  }
+
+  void set(Napi::Env env, at::Tensor x) {
+    t = std::move(x);
+    if (t.defined()) {
+      extBytes = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+      if (extBytes) Napi::MemoryManagement::AdjustExternalMemory(env, extBytes);
+    }
+  }
+
+  void release(Napi::Env env) {
+    if (disposed) return;
+    disposed = true;
+    --g_live;
+    t = at::Tensor();
+    if (extBytes) { Napi::MemoryManagement::AdjustExternalMemory(env, -extBytes); extBytes = 0; }
+  }
+
+  const at::Tensor& get(Napi::Env env) const {
+    if (disposed) throw Napi::Error::New(env, "Tensor was disposed (use it before its scope ends, or keep() it)");
+    return t;
+  }
+
+  static Napi::Object Wrap(Napi::Env env, at::Tensor x) {
+    Napi::Object o = ctor.New({});
+    TensorWrap::Unwrap(o)->set(env, std::move(x));
+    return o;
+  }
+  static bool Is(const Napi::Value& v) {
+    return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor.Value());
+  }
+
+  Napi::Value Dtype(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), dtypeName(get(info.Env()).scalar_type()));
+  }
+  Napi::Value Shape(const Napi::CallbackInfo& info) {
+    const auto& x = get(info.Env());
+    Napi::Array a = Napi::Array::New(info.Env(), x.dim());
+    for (int64_t i = 0; i < x.dim(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(x.size(i))));
+    return a;
+  }
+  Napi::Value Dim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(get(info.Env()).dim())); }
+  Napi::Value Numel(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(get(info.Env()).numel())); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), get(info.Env()).device().str()); }
+  Napi::Value RequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env()).requires_grad()); }
+  void SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
+    try { get(info.Env()).set_requires_grad(v.ToBoolean()); }
+    catch (const c10::Error& e) { throw Napi::Error::New(info.Env(), std::string("requiresGrad: ") + e.what_without_backtrace()); }
+  }
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed); }
+  Napi::Value IsLeaf(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env()).is_leaf()); }
+  Napi::Value Grad(const Napi::CallbackInfo& info) {
+    const auto& g = get(info.Env()).grad();
+    if (!g.defined()) return info.Env().Null();
+    return Wrap(info.Env(), g);
+  }
+  void SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
+    auto& x = const_cast<at::Tensor&>(get(info.Env()));
+    if (v.IsNull() || v.IsUndefined()) { x.mutable_grad().reset(); return; }
+    if (!Is(v)) throw Napi::TypeError::New(info.Env(), "grad must be a Tensor or null");
+    x.mutable_grad() = Unwrap(v.As<Napi::Object>())->get(info.Env());
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) { unscope(); release(info.Env()); return info.Env().Undefined(); }
+  Napi::Value Keep(const Napi::CallbackInfo& info) { unscope(); return info.This(); }
+  Napi::Value SameAs(const Napi::CallbackInfo& info) {
+    if (!Is(info[0])) return Napi::Boolean::New(info.Env(), false);
+    return Napi::Boolean::New(info.Env(), get(info.Env()).is_same(Unwrap(info[0].As<Napi::Object>())->get(info.Env())));
+  }
+
+  Napi::Value ToArray(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    at::Tensor x = get(env).detach().to(at::kCPU).contiguous();
+    auto st = x.scalar_type();
+    size_t n = static_cast<size_t>(x.numel());
+    auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };
+    switch (st) {
+      case c10::ScalarType::Float: { auto a = Napi::Float32Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Double: { auto a = Napi::Float64Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Int: { auto a = Napi::Int32Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Long: { auto a = Napi::BigInt64Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Byte: case c10::ScalarType::Bool: { auto a = Napi::Uint8Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Short: { auto a = Napi::Int16Array::New(env, n); copy(a.Data()); return a; }
+      case c10::ScalarType::Char: { auto a = Napi::Int8Array::New(env, n); copy(a.Data()); return a; }
+      default: {
+        at::Tensor y = x.to(at::kFloat);
+        auto a = Napi::Float32Array::New(env, n);
+        if (n) std::memcpy(a.Data(), y.data_ptr(), n * 4);
+        return a;
+      }
+    }
+  }
+
+  Napi::Value Item(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const auto& x = get(env);
+      if (x.numel() != 1) throw Napi::Error::New(env, "item(): tensor has " + std::to_string(x.numel()) + " elements, expected 1");
+      at::Scalar s = x.item();
+      if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
+      if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
+      return Napi::Number::New(env, s.toDouble());
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(env, std::string("item: ") + e.what_without_backtrace());
+    }
+  }
+};
+Napi::FunctionReference TensorWrap::ctor;
+
+// ---------------------------------------------------------------- ops
+enum class Kind : uint8_t {
+  Tensor, OptTensor, Int, Float, Bool, Scalar, Str, IntList, FloatList, BoolList, TensorList,
+  OptTensorList, Device, Generator, Other
+};
+
+struct OpInfo {
+  c10::OperatorHandle handle;
+  std::string name;
+  std::vector<Kind> kinds;
+  std::vector<bool> optional;
+  std::vector<c10::optional<c10::IValue>> defaults;
+  std::vector<std::string> argNames;
+};
+std::vector<std::unique_ptr<OpInfo>> g_ops;
+
+Kind kindOf(const c10::TypePtr& t0, bool* optional) {
+  c10::TypePtr t = t0;
+  *optional = false;
+  if (auto o = t->cast<c10::OptionalType>()) { *optional = true; t = o->getElementType(); }
+  const std::string s = t->str();
+  switch (t->kind()) {
+    case c10::TypeKind::TensorType: return *optional ? Kind::OptTensor : Kind::Tensor;
+    case c10::TypeKind::IntType: return Kind::Int;
+    case c10::TypeKind::FloatType: return Kind::Float;
+    case c10::TypeKind::BoolType: return Kind::Bool;
+    case c10::TypeKind::NumberType: return Kind::Scalar;
+    case c10::TypeKind::StringType: return Kind::Str;
+    case c10::TypeKind::DeviceObjType: return Kind::Device;
+    case c10::TypeKind::GeneratorType: return Kind::Generator;
+    case c10::TypeKind::ListType: {
+      auto el = t->cast<c10::ListType>()->getElementType();
+      if (auto eo = el->cast<c10::OptionalType>()) {
+        if (eo->getElementType()->kind() == c10::TypeKind::TensorType) return Kind::OptTensorList;
+        return Kind::Other;
+      }
+      switch (el->kind()) {
+        case c10::TypeKind::IntType: return Kind::IntList;
+        case c10::TypeKind::FloatType: return Kind::FloatList;
+        case c10::TypeKind::BoolType: return Kind::BoolList;
+        case c10::TypeKind::TensorType: return Kind::TensorList;
+        default: break;
+      }
+      if (el->str() == "SymInt") return Kind::IntList;
+      return Kind::Other;
+    }
+    default: break;
+  }
+  if (s == "SymInt") return Kind::Int;
+  if (s == "ScalarType" || s == "Layout" || s == "MemoryFormat") return Kind::Int;
+  return Kind::Other;
+}
+
+std::string opLabel(const OpInfo& op) { return op.name; }
+
+[[noreturn]] void argError(Napi::Env env, const OpInfo& op, size_t i, const std::string& what) {
+  throw Napi::TypeError::New(env, opLabel(op) + ": argument '" + op.argNames[i] + "' " + what);
+}
+
+const at::Tensor& tensorArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
+  if (!TensorWrap::Is(v)) argError(env, op, i, "must be a Tensor");
+  return TensorWrap::Unwrap(v.As<Napi::Object>())->get(env);
+}
+
+int64_t intArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d != static_cast<double>(static_cast<int64_t>(d))) argError(env, op, i, "must be an integer, got " + std::to_string(d));
+    return static_cast<int64_t>(d);
+  }
+  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Int64Value(&lossless); }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  if (v.IsString()) {
+    c10::ScalarType st;
+    if (parseDtype(v.As<Napi::String>().Utf8Value(), &st)) return static_cast<int64_t>(st);
+    argError(env, op, i, "got unknown dtype '" + v.As<Napi::String>().Utf8Value() + "'");
+  }
+  argError(env, op, i, "must be an integer");
+}
+
+c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
+  const Kind k = op.kinds[i];
+  if (v.IsNull() || v.IsUndefined()) {
+    if (v.IsUndefined() && op.defaults[i].has_value()) return *op.defaults[i];
+    if (op.optional[i] || k == Kind::Generator) return c10::IValue();
+    if (op.defaults[i].has_value()) return *op.defaults[i];
+    argError(env, op, i, "is required");
+  }
+  switch (k) {
+    case Kind::Tensor: case Kind::OptTensor: return tensorArg(env, v, op, i);
+    case Kind::Int: return intArg(env, v, op, i);
+    case Kind::Float:
+      if (!v.IsNumber()) argError(env, op, i, "must be a number");
+      return v.As<Napi::Number>().DoubleValue();
+    case Kind::Bool: return v.ToBoolean().Value();
+    case Kind::Scalar: {
+      if (v.IsBoolean()) return c10::Scalar(v.As<Napi::Boolean>().Value());
+      if (v.IsBigInt()) { bool l; return c10::Scalar(static_cast<int64_t>(v.As<Napi::BigInt>().Int64Value(&l))); }
+      if (!v.IsNumber()) {
+        if (TensorWrap::Is(v)) return TensorWrap::Unwrap(v.As<Napi::Object>())->get(env).item();
+        argError(env, op, i, "must be a number");
+      }
+      double d = v.As<Napi::Number>().DoubleValue();
+      // Integral JS numbers become int scalars so integer tensors keep their dtype; floats stay float.
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
+      return c10::Scalar(d);
+    }
+    case Kind::Str:
+      if (!v.IsString()) argError(env, op, i, "must be a string");
+      return v.As<Napi::String>().Utf8Value();
+    case Kind::IntList: {
+      std::vector<int64_t> out;
+      if (v.IsNumber()) { out.push_back(intArg(env, v, op, i)); return out; }
+      if (!v.IsArray()) argError(env, op, i, "must be an array of integers");
+      auto a = v.As<Napi::Array>();
+      out.reserve(a.Length());
+      for (uint32_t j = 0; j < a.Length(); ++j) out.push_back(intArg(env, a.Get(j), op, i));
+      return out;
+    }
+    case Kind::FloatList: {
+      std::vector<double> out;
+      if (v.IsNumber()) { out.push_back(v.As<Napi::Number>().DoubleValue()); return out; }
+      if (!v.IsArray()) argError(env, op, i, "must be an array of numbers");
+      auto a = v.As<Napi::Array>();
+      for (uint32_t j = 0; j < a.Length(); ++j) out.push_back(a.Get(j).ToNumber().DoubleValue());
+      return out;
+    }
+    case Kind::BoolList: {
+      if (!v.IsArray()) argError(env, op, i, "must be an array of booleans");
+      auto a = v.As<Napi::Array>();
+      if (a.Length() == 2) return std::array<bool, 2>{a.Get(0u).ToBoolean(), a.Get(1u).ToBoolean()};
+      if (a.Length() == 3) return std::array<bool, 3>{a.Get(0u).ToBoolean(), a.Get(1u).ToBoolean(), a.Get(2u).ToBoolean()};
+      if (a.Length() == 4) return std::array<bool, 4>{a.Get(0u).ToBoolean(), a.Get(1u).ToBoolean(), a.Get(2u).ToBoolean(), a.Get(3u).ToBoolean()};
+      argError(env, op, i, "bool list of this length is not supported");
+    }
+    case Kind::TensorList: {
+      if (!v.IsArray()) argError(env, op, i, "must be an array of Tensors");
+      auto a = v.As<Napi::Array>();
+      std::vector<at::Tensor> out;
+      out.reserve(a.Length());
+      for (uint32_t j = 0; j < a.Length(); ++j) out.push_back(tensorArg(env, a.Get(j), op, i));
+      return out;
+    }
+    case Kind::OptTensorList: {
+      if (!v.IsArray()) argError(env, op, i, "must be an array of Tensors or nulls");
+      auto a = v.As<Napi::Array>();
+      c10::List<c10::optional<at::Tensor>> out;
+      for (uint32_t j = 0; j < a.Length(); ++j) {
+        Napi::Value e = a.Get(j);
+        if (e.IsNull() || e.IsUndefined()) out.push_back(c10::nullopt);
+        else out.push_back(tensorArg(env, e, op, i));
+      }
+      return out;
+    }
+    case Kind::Device:
+      if (!v.IsString()) argError(env, op, i, "must be a device string like 'cpu'");
+      return c10::Device(v.As<Napi::String>().Utf8Value());
+    case Kind::Generator: return c10::IValue();
+    case Kind::Other: break;
+  }
+  argError(env, op, i, "has a type paperlab cannot pass");
+}
+
+Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
+  if (v.isTensor()) return TensorWrap::Wrap(env, v.toTensor());
+  if (v.isNone()) return env.Null();
+  if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
+  if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
+  if (v.isBool()) return Napi::Boolean::New(env, v.toBool());
+  if (v.isString()) return Napi::String::New(env, v.toStringRef());
+  if (v.isTensorList()) {
+    auto l = v.toTensorList();
+    Napi::Array a = Napi::Array::New(env, l.size());
+    for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), TensorWrap::Wrap(env, l.get(i)));
+    return a;
+  }
+  if (v.isTuple()) {
+    const auto& el = v.toTupleRef().elements();
+    Napi::Array a = Napi::Array::New(env, el.size());
+    for (size_t i = 0; i < el.size(); ++i) a.Set(static_cast<uint32_t>(i), toJs(env, el[i]));
+    return a;
+  }
+  if (v.isList()) {
+    auto l = v.toListRef();
+    Napi::Array a = Napi::Array::New(env, l.size());
+    for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), toJs(env, l[i]));
+    return a;
+  }
+  if (v.isIntList()) {
+    auto l = v.toIntVector();
+    Napi::Array a = Napi::Array::New(env, l.size());
+    for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(l[i])));
+    return a;
+  }
+  if (v.isScalar()) return Napi::Number::New(env, v.toScalar().toDouble());
+  return env.Undefined();
+}
+
+// op(name, overload) -> handle
+Napi::Value Op(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string overload = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  std::string full = name.find("::") == std::string::npos ? "aten::" + name : name;
+  auto h = c10::Dispatcher::singleton().findSchema({full, overload});
+  if (!h.has_value()) throw Napi::Error::New(env, "no operator " + full + (overload.empty() ? "" : "." + overload) + " in this libtorch");
+  auto info2 = std::make_unique<OpInfo>(OpInfo{*h, full + (overload.empty() ? "" : "." + overload), {}, {}, {}, {}});
+  for (const auto& a : h->schema().arguments()) {
+    bool opt;
+    info2->kinds.push_back(kindOf(a.type(), &opt));
+    info2->optional.push_back(opt);
+    info2->defaults.push_back(a.default_value());
+    info2->argNames.push_back(a.name());
+  }
+  g_ops.push_back(std::move(info2));
+  return Napi::Number::New(env, static_cast<double>(g_ops.size() - 1));
+}
+
+Napi::Value OpSchema(const Napi::CallbackInfo& info) {
+  size_t h = info[0].As<Napi::Number>().Uint32Value();
+  if (h >= g_ops.size()) throw Napi::Error::New(info.Env(), "bad op handle");
+  std::ostringstream ss;
+  ss << g_ops[h]->handle.schema();
+  return Napi::String::New(info.Env(), ss.str());
+}
+
+// call(handle, argsArray)
+Napi::Value Call(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t h = info[0].As<Napi::Number>().Uint32Value();
+  if (h >= g_ops.size()) throw Napi::Error::New(env, "bad op handle");
+  const OpInfo& op = *g_ops[h];
+  Napi::Array args = info[1].As<Napi::Array>();
+  const size_t n = op.kinds.size();
+  const uint32_t given = args.Length();
+  if (given > n) throw Napi::TypeError::New(env, op.name + ": takes " + std::to_string(n) + " arguments, got " + std::to_string(given));
+  torch::jit::Stack stack;
+  stack.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    Napi::Value v = i < given ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+    stack.push_back(convert(env, v, op, i));
+  }
+  try {
+    op.handle.callBoxed(&stack);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, op.name + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, op.name + ": " + e.what());
+  }
+  if (stack.empty()) return env.Undefined();
+  if (stack.size() == 1) return toJs(env, stack[0]);
+  Napi::Array out = Napi::Array::New(env, stack.size());
+  for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), toJs(env, stack[i]));
+  return out;
+}
+
+// ---------------------------------------------------------------- tensor creation
+Napi::Value FromArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "fromArray: data must be a typed array");
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shapeArr = info[1].As<Napi::Array>();
+  std::vector<int64_t> shape;
+  int64_t numel = 1;
+  for (uint32_t i = 0; i < shapeArr.Length(); ++i) {
+    double d = shapeArr.Get(i).ToNumber().DoubleValue();
+    if (d < 0 || d != std::floor(d)) throw Napi::TypeError::New(env, "fromArray: shape must hold non-negative integers");
+    shape.push_back(static_cast<int64_t>(d));
+    numel *= static_cast<int64_t>(d);
+  }
+  c10::ScalarType src;
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: src = c10::ScalarType::Float; break;
+    case napi_float64_array: src = c10::ScalarType::Double; break;
+    case napi_int32_array: src = c10::ScalarType::Int; break;
+    case napi_bigint64_array: src = c10::ScalarType::Long; break;
+    case napi_uint8_array: case napi_uint8_clamped_array: src = c10::ScalarType::Byte; break;
+    case napi_int16_array: src = c10::ScalarType::Short; break;
+    case napi_int8_array: src = c10::ScalarType::Char; break;
+    default: throw Napi::TypeError::New(env, "fromArray: unsupported typed array");
+  }
+  if (static_cast<int64_t>(ta.ElementLength()) != numel)
+    throw Napi::RangeError::New(env, "fromArray: data has " + std::to_string(ta.ElementLength()) +
+                                         " elements but shape [" + c10::Join(", ", shape) + "] needs " + std::to_string(numel));
+  c10::ScalarType dst = src;
+  if (info.Length() > 2 && info[2].IsString()) {
+    std::string d = info[2].As<Napi::String>().Utf8Value();
+    if (!parseDtype(d, &dst)) throw Napi::TypeError::New(env, "fromArray: unknown dtype '" + d + "'");
+  }
+  uint8_t* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
+  if (numel) std::memcpy(t.data_ptr(), base, ta.ByteLength());
+  if (dst != src) t = dst == c10::ScalarType::Bool ? t.ne(0) : t.to(dst);
+  return TensorWrap::Wrap(env, t);
+}
+
+// ---------------------------------------------------------------- autograd
+std::vector<at::Tensor> tensorList(Napi::Env env, const Napi::Value& v, const char* what) {
+  std::vector<at::Tensor> out;
+  if (v.IsNull() || v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of Tensors");
+  auto a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (e.IsNull() || e.IsUndefined()) { out.emplace_back(); continue; }
+    if (!TensorWrap::Is(e)) throw Napi::TypeError::New(env, std::string(what) + " must be an array of Tensors");
+    out.push_back(TensorWrap::Unwrap(e.As<Napi::Object>())->get(env));
+  }
+  return out;
+}
+
+// backward(tensors, gradTensors|null, retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto outs = tensorList(env, info[0], "backward: tensors");
+  auto grads = tensorList(env, info[1], "backward: gradients");
+  bool retain = info[2].ToBoolean(), create = info[3].ToBoolean();
+  try {
+    torch::autograd::backward(outs, grads, retain ? c10::optional<bool>(true) : c10::nullopt, create);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("backward: ") + e.what_without_backtrace());
+  }
+  return env.Undefined();
+}
+
+// grad(outputs, inputs, gradOutputs|null, retainGraph, createGraph, allowUnused)
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto outs = tensorList(env, info[0], "grad: outputs");
+  auto ins = tensorList(env, info[1], "grad: inputs");
+  auto gos = tensorList(env, info[2], "grad: gradOutputs");
+  bool create = info[4].ToBoolean();
+  bool retain = info[3].IsUndefined() || info[3].IsNull() ? create : info[3].ToBoolean().Value();
+  bool allowUnused = info[5].ToBoolean();
+  std::vector<at::Tensor> res;
+  try {
+    res = torch::autograd::grad(outs, ins, gos, retain, create, allowUnused);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("grad: ") + e.what_without_backtrace());
+  }
+  Napi::Array a = Napi::Array::New(env, res.size());
+  for (size_t i = 0; i < res.size(); ++i)
+    a.Set(static_cast<uint32_t>(i), res[i].defined() ? Napi::Value(TensorWrap::Wrap(env, res[i])) : env.Null());
+  return a;
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  bool prev = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(info[0].ToBoolean());
+  return Napi::Boolean::New(info.Env(), prev);
+}
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+// ---------------------------------------------------------------- scopes
+Napi::Value ScopeEnter(const Napi::CallbackInfo& info) {
+  g_scopes.emplace_back();
+  return Napi::Number::New(info.Env(), static_cast<double>(g_scopes.size()));
+}
+
+// scopeExit(keepArray): disposes every tensor made in the innermost scope except those kept;
+// kept tensors move to the enclosing scope (if any), as tf.tidy does.
+Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_scopes.empty()) throw Napi::Error::New(env, "scopeExit without scopeEnter");
+  std::vector<TensorWrap*> keep;
+  if (info.Length() > 0 && info[0].IsArray()) {
+    auto a = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i)
+      if (TensorWrap::Is(a.Get(i))) keep.push_back(TensorWrap::Unwrap(a.Get(i).As<Napi::Object>()));
+  }
+  std::vector<TensorWrap*> items = std::move(g_scopes.back());
+  g_scopes.pop_back();
+  size_t freed = 0;
+  for (TensorWrap* w : items) {
+    if (!w) continue;
+    w->scopeDepth = SIZE_MAX;
+    if (std::find(keep.begin(), keep.end(), w) != keep.end()) {
+      if (!g_scopes.empty()) {
+        w->scopeDepth = g_scopes.size() - 1;
+        w->scopeIndex = g_scopes.back().size();
+        g_scopes.back().push_back(w);
+      }
+      continue;
+    }
+    if (!w->disposed) { w->release(env); ++freed; }
+  }
+  return Napi::Number::New(env, static_cast<double>(freed));
+}
+
+// ---------------------------------------------------------------- runtime
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: threads must be >= 1");
+  at::set_num_threads(n);
+  // OpenBLAS (used by matmul on some builds) keeps its own pool.
+  using SetFn = void (*)(int);
+  if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+  return info.Env().Undefined();
+}
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  double d = info[0].As<Napi::Number>().DoubleValue();
+  torch::manual_seed(static_cast<uint64_t>(d));
+  return info.Env().Undefined();
+}
+Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_live));
+}
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("torch", TORCH_VERSION);
+  o.Set("cuda", torch::cuda::is_available());
+  o.Set("threads", at::get_num_threads());
+  o.Set("config", at::show_config());
+  return o;
+}
+
+}  // namespace
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  // Long loops allocate and free many mid-size buffers; with glibc's dynamic mmap threshold the
+  // heap can grow without bound (engine.md, pitfalls). A fixed threshold returns them to the OS.
+  mallopt(M_MMAP_THRESHOLD, 131072);
+  exports.Set("Tensor", TensorWrap::Init(env));
+  exports.Set("op", Napi::Function::New(env, Op));
+  exports.Set("opSchema", Napi::Function::New(env, OpSchema));
+  exports.Set("call", Napi::Function::New(env, Call));
+  exports.Set("fromArray", Napi::Function::New(env, FromArray));
+  exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("grad", Napi::Function::New(env, Grad));
+  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
+  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
+  exports.Set("scopeEnter", Napi::Function::New(env, ScopeEnter));
+  exports.Set("scopeExit", Napi::Function::New(env, ScopeExit));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
+  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
+  exports.Set("version", Napi::Function::New(env, Version));
+  return exports;
+}
+
+NODE_API_MODULE(paperlab_torch, InitAll)

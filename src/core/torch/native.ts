@@ -1,0 +1,74 @@
+// Loads the N-API addon (native/addon.cpp). Only src/core/torch/ talks to it.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export type NativeArg = unknown;
+
+export interface NativeTensor {
+  readonly dtype: string;
+  readonly shape: number[];
+  readonly ndim: number;
+  readonly numel: number;
+  readonly device: string;
+  requiresGrad: boolean;
+  readonly isDisposed: boolean;
+  readonly isLeaf: boolean;
+  grad: NativeTensor | null;
+  dispose(): void;
+  toTypedArray(): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array;
+  item(): number | boolean;
+  keep(): this;
+  isSameTensor(other: unknown): boolean;
+}
+
+export interface Addon {
+  Tensor: { prototype: NativeTensor };
+  op(name: string, overload: string): number;
+  opSchema(handle: number): string;
+  call(handle: number, args: NativeArg[]): unknown;
+  fromArray(data: ArrayBufferView, shape: number[], dtype?: string): NativeTensor;
+  backward(tensors: NativeTensor[], grads: (NativeTensor | null)[] | null, retainGraph: boolean, createGraph: boolean): void;
+  grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs: (NativeTensor | null)[] | null,
+    retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (NativeTensor | null)[];
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  scopeEnter(): number;
+  scopeExit(keep: NativeTensor[]): number;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  liveTensors(): number;
+  version(): { torch: string; cuda: boolean; threads: number; config: string };
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+export const ADDON_PATH = path.join(root, 'build/Release/paperlab_torch.node');
+
+export const MISSING_LIBTORCH = [
+  'paperlab could not load its libtorch engine.',
+  'It needs libtorch (the C++ core of PyTorch) and the addon built against it:',
+  '  - Debian/Ubuntu:  sudo apt-get install -y libtorch-dev   then   npm rebuild paperlab  (or npm install)',
+  '  - or set LIBTORCH to an unpacked libtorch folder, or use a Python with PyTorch, then rebuild.',
+].join('\n');
+
+/** Loads the addon from `file`; any failure becomes one message that says how to get libtorch. */
+export function loadAddon(file: string = ADDON_PATH): Addon {
+  if (!fs.existsSync(file)) {
+    throw new Error(`${MISSING_LIBTORCH}\n(the addon ${file} is not built)`);
+  }
+  try {
+    return createRequire(import.meta.url)(file) as Addon;
+  } catch (e) {
+    throw new Error(`${MISSING_LIBTORCH}\n(loading ${file} failed: ${(e as Error).message})`);
+  }
+}
+
+// OpenBLAS reads its thread count when the library loads: set it from PAPERLAB_THREADS first.
+const threadsEnv = process.env.PAPERLAB_THREADS;
+if (threadsEnv && !process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = threadsEnv;
+
+export const native: Addon = loadAddon();
+if (threadsEnv && Number(threadsEnv) >= 1) native.setNumThreads(Number(threadsEnv));
