@@ -32,7 +32,8 @@ export function opSchema(qualified: string): string {
   return native.opSchema(handles.get(qualified)!);
 }
 
-function lazy(qualified: string): (...args: unknown[]) => any {
+/** Like op(), but resolved on first call (so a missing operator fails only where it is used). */
+export function lazy(qualified: string): (...args: unknown[]) => any {
   let f: ((...args: unknown[]) => any) | undefined;
   return (...args: unknown[]) => (f ??= op(qualified))(...args);
 }

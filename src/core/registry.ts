@@ -1,0 +1,141 @@
+// The module registry: every module registers its commands here with a zod parameter schema.
+// The CLI, the server API and the dashboard are generated from it; no surface imports a module.
+import { z } from 'zod';
+import type { RunContext } from './context.ts';
+
+export type ParamSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface CommandSpec<S extends ParamSchema = ParamSchema> {
+  /** kebab-case command name: `paperlab <module> <name>` */
+  name: string;
+  /** one line for --help and the dashboard */
+  description: string;
+  /** parameters with defaults; `.describe()` texts become help texts */
+  params: S;
+  /** parameters that may be given positionally on the CLI, in order (e.g. an input file) */
+  positional?: (keyof z.infer<S> & string)[];
+  /** the command can continue from its last checkpoint (ctx.checkpoints.latest()) */
+  resumable?: boolean;
+  /** small enough to run in seconds with the defaults: the dashboard's embedded defaults */
+  quick?: boolean;
+  /** the work. Whatever it returns (a JSON-able object) is stored as the run's summary. */
+  run(params: z.infer<S>, ctx: RunContext): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+}
+
+export interface ModuleSpec {
+  /** kebab-case module name, as in `paperlab <module>` */
+  name: string;
+  title: string;
+  description: string;
+  /** the paper(s) the module implements */
+  papers?: string[];
+  commands: CommandSpec<any>[];
+}
+
+/** Typed helper so that `run` sees the schema's inferred parameter type. */
+export function defineCommand<S extends ParamSchema>(spec: CommandSpec<S>): CommandSpec<S> {
+  return spec;
+}
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+const modules = new Map<string, ModuleSpec>();
+
+export function registerModule(spec: ModuleSpec): void {
+  if (!NAME.test(spec.name)) throw new Error(`module name '${spec.name}' must be kebab-case`);
+  if (modules.has(spec.name)) throw new Error(`module '${spec.name}' is registered twice`);
+  const seen = new Set<string>();
+  for (const c of spec.commands) {
+    if (!NAME.test(c.name)) throw new Error(`${spec.name}: command name '${c.name}' must be kebab-case`);
+    if (seen.has(c.name)) throw new Error(`${spec.name}: command '${c.name}' is registered twice`);
+    seen.add(c.name);
+    for (const p of c.positional ?? []) {
+      if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
+    }
+  }
+  modules.set(spec.name, spec);
+}
+
+export function listModules(): ModuleSpec[] {
+  return [...modules.values()];
+}
+
+export function getModule(name: string): ModuleSpec {
+  const m = modules.get(name);
+  if (!m) {
+    throw new UsageError(`unknown module '${name}'. Valid modules: ${[...modules.keys()].join(', ') || '(none)'}`);
+  }
+  return m;
+}
+
+export function getCommand(module: string, command: string): CommandSpec {
+  const m = getModule(module);
+  const c = m.commands.find((x) => x.name === command);
+  if (!c) {
+    throw new UsageError(`unknown command '${command}' for module '${module}'. Valid commands: ${m.commands.map((x) => x.name).join(', ')}`);
+  }
+  return c;
+}
+
+/** An error in what the user asked for (bad module, command or parameter): shown without a stack. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/**
+ * Validates raw parameters (from CLI flags, a web form or JSON) against a command's schema.
+ * Unknown parameters are rejected with the list of valid ones.
+ */
+export function validateParams(cmd: CommandSpec, raw: Record<string, unknown>, where = `${cmd.name}`): Record<string, unknown> {
+  const known = Object.keys(cmd.params.shape);
+  for (const k of Object.keys(raw)) {
+    if (!known.includes(k)) {
+      throw new UsageError(`${where}: unknown parameter '${k}'. Valid parameters: ${known.join(', ') || '(none)'}`);
+    }
+  }
+  const r = cmd.params.strict().safeParse(raw);
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => `parameter '${i.path.join('.') || '?'}': ${i.message}`);
+    throw new UsageError(`${where}: ${msgs.join('; ')}`);
+  }
+  return r.data as Record<string, unknown>;
+}
+
+export interface ParamInfo {
+  name: string;
+  type: 'number' | 'integer' | 'string' | 'boolean' | 'array' | 'object' | 'unknown';
+  itemType?: string;
+  description?: string;
+  default?: unknown;
+  choices?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  required: boolean;
+}
+
+/** JSON Schema of a command's parameters (what the server and the dashboard form use). */
+export function paramsJsonSchema(cmd: CommandSpec): Record<string, unknown> {
+  return z.toJSONSchema(cmd.params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+}
+
+/** A flat description of each parameter, for help texts and forms. */
+export function describeParams(cmd: CommandSpec): ParamInfo[] {
+  const js = paramsJsonSchema(cmd) as { properties?: Record<string, any>; required?: string[] };
+  const out: ParamInfo[] = [];
+  for (const [name, p0] of Object.entries(js.properties ?? {})) {
+    let p = p0;
+    if (p.anyOf) p = p.anyOf.find((x: any) => x.type !== 'null') ?? p;
+    const type = (['number', 'integer', 'string', 'boolean', 'array', 'object'].includes(p.type) ? p.type : 'unknown') as ParamInfo['type'];
+    out.push({
+      name,
+      type,
+      itemType: p.items?.type,
+      description: p0.description ?? p.description,
+      default: p0.default ?? p.default,
+      choices: p.enum,
+      minimum: p.minimum ?? p.exclusiveMinimum,
+      maximum: p.maximum ?? p.exclusiveMaximum,
+      required: (js.required ?? []).includes(name) && p0.default === undefined,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+// safetensors checkpoints: 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets}, __metadata__: {..}}, then raw little-endian bytes.
+// Readable by Python's `safetensors` and `safetensors.torch.load_file`. Written atomically.
+import fs from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { tensor, type Dtype, type Tensor } from './tensor.ts';
+
+const TO_ST: Partial<Record<Dtype, string>> = {
+  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32',
+  int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+};
+const FROM_ST: Record<string, { dtype: Dtype; bytes: number }> = {
+  F64: { dtype: 'float64', bytes: 8 }, F32: { dtype: 'float32', bytes: 4 }, I64: { dtype: 'int64', bytes: 8 },
+  I32: { dtype: 'int32', bytes: 4 }, I16: { dtype: 'int16', bytes: 2 }, I8: { dtype: 'int8', bytes: 1 },
+  U8: { dtype: 'uint8', bytes: 1 }, BOOL: { dtype: 'bool', bytes: 1 },
+};
+
+/** Serializes tensors to safetensors bytes. metadata values must be strings (the format says so). */
+export function toSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  const blobs: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name]!;
+    let dtype = t.dtype;
+    let data: ArrayBufferView;
+    if (dtype === 'float16' || dtype === 'bfloat16') {
+      throw new Error(`safetensors: saving ${dtype} ('${name}') is not supported; convert to float32 first`);
+    }
+    data = t.toTypedArray();
+    const st = TO_ST[dtype];
+    if (!st) throw new Error(`safetensors: dtype ${dtype} of '${name}' has no safetensors code`);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype: st, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    blobs.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const hb = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + hb.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.byteLength), true);
+  out.set(hb, 8);
+  let pos = 8 + hb.byteLength;
+  for (const b of blobs) { out.set(b, pos); pos += b.byteLength; }
+  return out;
+}
+
+export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(file, toSafetensors(tensors, metadata));
+}
+
+export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> }
+
+/** Parses safetensors bytes; every error names `source` and the field at fault. */
+export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
+  if (buf.byteLength < 8) throw new Error(`${source}: not a safetensors file (only ${buf.byteLength} bytes)`);
+  const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
+  if (n <= 0 || 8 + n > buf.byteLength) throw new Error(`${source}: truncated or not safetensors (header length ${n}, file ${buf.byteLength} bytes)`);
+  let header: Record<string, any>;
+  try {
+    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'));
+  } catch (e) {
+    throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = 8 + n;
+  const tensors: Record<string, Tensor> = {};
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  try {
+    for (const [name, info] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const d = FROM_ST[info?.dtype];
+      if (!d) throw new Error(`${source}: tensor '${name}' has unsupported dtype '${info?.dtype}'`);
+      const [b, e] = info.data_offsets ?? [];
+      const shape: number[] = info.shape;
+      if (!Array.isArray(shape) || typeof b !== 'number' || typeof e !== 'number') throw new Error(`${source}: tensor '${name}' has a bad header entry`);
+      const numel = shape.reduce((x, y) => x * y, 1);
+      if (e - b !== numel * d.bytes) throw new Error(`${source}: tensor '${name}' data_offsets [${b}, ${e}] do not match shape [${shape}] × ${d.bytes} bytes`);
+      if (dataStart + e > buf.byteLength) throw new Error(`${source}: truncated: tensor '${name}' ends at byte ${dataStart + e}, file has ${buf.byteLength}`);
+      const bytes = Uint8Array.prototype.slice.call(buf, dataStart + b, dataStart + e); // aligned copy (Buffer.slice would be a view)
+      const view = d.bytes === 8 ? (d.dtype === 'int64' ? new BigInt64Array(bytes.buffer) : new Float64Array(bytes.buffer))
+        : d.dtype === 'float32' ? new Float32Array(bytes.buffer) : d.dtype === 'int32' ? new Int32Array(bytes.buffer)
+          : d.dtype === 'int16' ? new Int16Array(bytes.buffer) : d.dtype === 'int8' ? new Int8Array(bytes.buffer) : bytes;
+      tensors[name] = tensor(view, { shape, dtype: d.dtype });
+    }
+  } catch (e) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw e;
+  }
+  return { tensors, metadata };
+}
+
+export function loadSafetensors(file: string): SafetensorsFile {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return fromSafetensors(buf, file);
+}
