@@ -1,0 +1,259 @@
+// `paperlab`: the CLI, generated from the module registry. No module is named here.
+import { Command, CommanderError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadModules, moduleNames } from '../modules/index.ts';
+import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo } from '../core/registry.ts';
+import { runCommand, resumeRun, RunInterrupted, type ProgressFactory, type RunEvent } from '../core/runner.ts';
+import { RunStore, defaultRoot, type RunStatus } from '../core/runs.ts';
+import type { Progress } from '../core/context.ts';
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+interface GlobalOpts { seed: string; out?: string; threads?: string; json?: boolean; events?: boolean; quiet?: boolean }
+
+function addGlobal(c: Command): Command {
+  return c
+    .option('--seed <n>', 'random seed (data, init, dropout)', '0')
+    .option('--out <dir>', `run store folder (default $PAPERLAB_HOME or ./runs)`)
+    .option('--threads <n>', 'CPU threads for libtorch and OpenBLAS')
+    .option('--json', 'print the run summary as JSON')
+    .option('--events', 'stream run events as JSON lines on stdout (for the dashboard)')
+    .option('--quiet', 'no progress bars or log lines');
+}
+
+function parseValue(p: ParamInfo, v: string): unknown {
+  const num = (s: string) => {
+    const n = Number(s);
+    if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`parameter '${p.name}': expected a number, got '${s}'`);
+    return n;
+  };
+  if (p.type === 'number' || p.type === 'integer') return num(v);
+  if (p.type === 'array') {
+    const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return p.itemType === 'number' || p.itemType === 'integer' ? parts.map(num) : parts;
+  }
+  if (p.type === 'object') {
+    try { return JSON.parse(v); } catch { throw new UsageError(`parameter '${p.name}': expected JSON, got '${v}'`); }
+  }
+  return v;
+}
+
+function barFactory(quiet: boolean): ProgressFactory | undefined {
+  if (quiet) return undefined;
+  if (process.stderr.isTTY) {
+    const multi = new cliProgress.MultiBar({
+      stream: process.stderr, clearOnComplete: false, hideCursor: true,
+      format: ' {label} |{bar}| {percentage}% {value}/{total} eta {eta_formatted} {info}',
+    }, cliProgress.Presets.shades_classic);
+    return {
+      create(total, label): Progress {
+        const b = multi.create(total, 0, { label, info: '' });
+        const fmt = (i?: Record<string, number | string>) => ({ label, info: i ? Object.entries(i).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' ') : '' });
+        return { tick: (n = 1, i) => b.increment(n, fmt(i)), update: (v, i) => b.update(v, fmt(i)), done: () => b.update(total) };
+      },
+      stop: () => multi.stop(),
+    };
+  }
+  // Not a terminal: a line every ~5 s or 25 %.
+  return {
+    create(total, label): Progress {
+      let value = 0, lastT = Date.now(), lastQ = -1;
+      const show = () => {
+        const q = Math.floor((4 * value) / Math.max(1, total));
+        if (Date.now() - lastT > 5000 || q !== lastQ) { lastT = Date.now(); lastQ = q; process.stderr.write(`${label}: ${value}/${total}\n`); }
+      };
+      return { tick: (n = 1) => { value += n; show(); }, update: (v) => { value = v; show(); }, done: () => { value = total; show(); } };
+    },
+  };
+}
+
+async function execute(mod: string, cmd: CommandSpec, raw: Record<string, unknown>, g: GlobalOpts, resumeId?: string): Promise<void> {
+  const ac = new AbortController();
+  let hits = 0;
+  const onSig = () => {
+    hits++;
+    if (hits > 1) process.exit(130);
+    process.stderr.write('\ninterrupting (Ctrl-C again to quit at once)…\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  // Under the dashboard, the parent holds our stdin: when it goes away, stop cleanly.
+  if (g.events) { process.stdin.on('end', () => ac.abort()); process.stdin.on('error', () => ac.abort()); process.stdin.resume(); }
+  const onEvent = g.events ? (e: RunEvent) => { process.stdout.write(JSON.stringify(e) + '\n'); } : undefined;
+  const opts = {
+    root: g.out, seed: Number(g.seed), signal: ac.signal, onEvent,
+    progress: g.events ? undefined : barFactory(Boolean(g.quiet)), echoLog: !g.quiet && !g.events,
+  };
+  try {
+    const r = resumeId ? await resumeRun(resumeId, opts) : await runCommand(mod, cmd.name, raw, opts);
+    if (g.json) process.stdout.write(JSON.stringify({ id: r.run.id, dir: r.run.dir, summary: r.summary }, null, 2) + '\n');
+    else if (!g.events) {
+      process.stderr.write(`\nrun ${r.run.id} done → ${r.run.dir}\n`);
+      if (r.summary) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
+    }
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    if (g.events) process.stdin.pause();
+  }
+}
+
+function addModuleCommands(program: Command): void {
+  for (const m of listModules()) {
+    const mc = program.command(m.name).description(m.title + ' — ' + m.description);
+    for (const c of m.commands) {
+      const params = describeParams(c);
+      const positional = c.positional ?? [];
+      const sc = addGlobal(mc.command(c.name).description(c.description));
+      for (const p of positional) sc.argument(`[${p}]`, params.find((x) => x.name === p)?.description ?? p);
+      for (const p of params) {
+        const flag = `--${kebab(p.name)}`;
+        const help = [p.description ?? '', p.default !== undefined ? `(default: ${JSON.stringify(p.default)})` : '', p.required ? '(required)' : ''].filter(Boolean).join(' ');
+        if (p.type === 'boolean') {
+          sc.addOption(new Option(flag, help));
+          sc.addOption(new Option(`--no-${kebab(p.name)}`).hideHelp());
+        } else {
+          const o = new Option(`${flag} <${p.type === 'array' ? 'a,b,…' : p.choices ? 'choice' : p.type}>`, help);
+          if (p.choices) o.choices(p.choices.map(String));
+          sc.addOption(o);
+        }
+      }
+      sc.action(async (...args: unknown[]) => {
+        const command = args[args.length - 1] as Command;
+        const flags = command.opts() as Record<string, unknown>;
+        const raw: Record<string, unknown> = {};
+        positional.forEach((name, i) => { if (args[i] !== undefined) raw[name] = args[i]; });
+        for (const p of params) {
+          const v = flags[p.name];
+          if (v === undefined) continue;
+          raw[p.name] = typeof v === 'string' ? parseValue(p, v) : v;
+        }
+        for (const name of positional) if (typeof raw[name] === 'string') raw[name] = parseValue(params.find((x) => x.name === name)!, raw[name] as string);
+        await execute(m.name, c, raw, flags as unknown as GlobalOpts);
+      });
+    }
+  }
+}
+
+function addRunsCommands(program: Command): void {
+  const runs = program.command('runs').description('list, show, resume and compare stored runs');
+  runs.command('list').description('list runs (newest first)')
+    .option('--module <name>').option('--command <name>').option('--status <status>').option('--limit <n>', 'at most n runs', '50')
+    .option('--out <dir>', 'run store folder').option('--json', 'as JSON')
+    .action((o) => {
+      const store = new RunStore(o.out ?? defaultRoot());
+      const rows = store.list({ module: o.module, command: o.command, status: o.status as RunStatus, limit: Number(o.limit) });
+      store.close();
+      if (o.json) { process.stdout.write(JSON.stringify(rows, null, 2) + '\n'); return; }
+      if (!rows.length) { process.stdout.write('no runs\n'); return; }
+      for (const r of rows) {
+        process.stdout.write(`${r.id}  ${r.status.padEnd(11)} ${r.module} ${r.command}  seed=${r.seed}${r.error ? '  ' + r.error.slice(0, 80) : ''}\n`);
+      }
+    });
+  runs.command('show <id>').description('a run\'s record, parameters, summary and files')
+    .option('--out <dir>', 'run store folder')
+    .action((id, o) => {
+      const store = new RunStore(o.out ?? defaultRoot());
+      const r = store.get(id);
+      process.stdout.write(JSON.stringify({ ...r, files: store.files(r.id) }, null, 2) + '\n');
+      store.close();
+    });
+  addGlobal(runs.command('resume <id>').description('continue an interrupted run from its last checkpoint'))
+    .action(async (id, o) => {
+      const store = new RunStore(o.out ?? defaultRoot());
+      const r = store.get(id);
+      store.close();
+      await loadModules([r.module]);
+      await execute(r.module, getModule(r.module).commands.find((c) => c.name === r.command)!, {}, o, r.id);
+    });
+  runs.command('compare <ids...>').description('parameters that differ and summaries side by side')
+    .option('--out <dir>', 'run store folder')
+    .action((ids: string[], o) => {
+      const store = new RunStore(o.out ?? defaultRoot());
+      const rs = ids.map((id) => store.get(id));
+      store.close();
+      const keys = [...new Set(rs.flatMap((r) => Object.keys(r.params)))];
+      const diff = keys.filter((k) => new Set(rs.map((r) => JSON.stringify(r.params[k]))).size > 1);
+      process.stdout.write(JSON.stringify({
+        runs: rs.map((r) => ({ id: r.id, module: r.module, command: r.command, status: r.status, seed: r.seed })),
+        differingParams: Object.fromEntries(diff.map((k) => [k, rs.map((r) => r.params[k])])),
+        summaries: rs.map((r) => r.summary),
+      }, null, 2) + '\n');
+    });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('paperlab')
+    .description('Ten recent machine-learning papers as one toolkit on libtorch')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  const first = argv[2];
+  const mods = moduleNames();
+  const builtins = ['list', 'runs', 'serve', 'help', 'version', '--help', '-h', '--version', '-V'];
+  if (first && !first.startsWith('-') && !builtins.includes(first) && !mods.includes(first)) {
+    throw new UsageError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve`);
+  }
+  // Load only what this invocation needs (all for list/help).
+  await loadModules(first && mods.includes(first) ? [first] : undefined);
+  program.version('0.1.0');
+  program.command('list').description('modules and their commands').option('--json', 'as JSON').action((o) => {
+    const ms = listModules();
+    if (o.json) {
+      process.stdout.write(JSON.stringify(ms.map((m) => ({ name: m.name, title: m.title, commands: m.commands.map((c) => ({ name: c.name, description: c.description, params: describeParams(c) })) })), null, 2) + '\n');
+      return;
+    }
+    for (const m of ms) {
+      process.stdout.write(`${m.name} — ${m.title}\n`);
+      for (const c of m.commands) process.stdout.write(`  paperlab ${m.name} ${c.name}${c.quick ? ' (quick)' : ''}: ${c.description}\n`);
+    }
+  });
+  program.command('serve').description('start the dashboard on http://127.0.0.1:<port>')
+    .option('--port <n>', 'port', '8787').option('--host <addr>', 'bind address', '127.0.0.1').option('--out <dir>', 'run store folder')
+    .action(async (o) => {
+      const { startServer } = await import('../server/main.ts');
+      await startServer({ port: Number(o.port), host: o.host, root: o.out });
+    });
+  addRunsCommands(program);
+  addModuleCommands(program);
+  for (const c of program.commands) c.exitOverride();
+  await program.parseAsync(argv);
+  return 0;
+}
+
+function unknownOptionHelp(e: CommanderError, argv: string[]): string {
+  const [mod, cmd] = [argv[2], argv[3]];
+  try {
+    const c = getModule(mod!).commands.find((x) => x.name === cmd);
+    if (c) return `${e.message.replace(/^error: /, '')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --json, --events, --quiet`;
+  } catch { /* fall through */ }
+  return e.message;
+}
+
+try {
+  process.exitCode = await main(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exitCode = 0;
+    else {
+      if (e.code === 'commander.unknownOption') process.stderr.write(`paperlab: ${unknownOptionHelp(e, process.argv)}\n`);
+      else if (e.code === 'commander.unknownCommand' && process.argv[2]) {
+        try {
+          const m = getModule(process.argv[2]);
+          process.stderr.write(`paperlab: unknown command '${process.argv[3]}' for module '${m.name}'. Valid commands: ${m.commands.map((c) => c.name).join(', ')}\n`);
+        } catch { /* commander already printed */ }
+      }
+      process.exitCode = 2;
+    }
+  } else if (e instanceof UsageError) {
+    process.stderr.write(`paperlab: ${e.message}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof RunInterrupted) {
+    process.stderr.write('paperlab: run interrupted; its checkpoints are kept (paperlab runs list)\n');
+    process.exitCode = 130;
+  } else {
+    process.stderr.write(`paperlab: ${(e as Error)?.message ?? e}\n`);
+    if (process.env.PAPERLAB_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,176 @@
+// The run store: one folder per run (params.json, run.json, metrics.jsonl/csv, log.txt, plots,
+// checkpoints/) and an index in SQLite so runs can be listed, filtered and compared.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import Database from 'better-sqlite3';
+import { writeJsonAtomic, writeFileAtomic } from './io/atomic.ts';
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface RunRecord {
+  id: string;
+  module: string;
+  command: string;
+  params: Record<string, unknown>;
+  seed: number;
+  status: RunStatus;
+  created: string;
+  finished: string | null;
+  error: string | null;
+  summary: Record<string, unknown> | null;
+  dir: string;
+  pid: number | null;
+  resumable: boolean;
+}
+
+export interface RunFilter { module?: string; command?: string; status?: RunStatus; limit?: number }
+
+/** Where runs go: $PAPERLAB_HOME, else ./runs under the current directory. */
+export function defaultRoot(): string {
+  return path.resolve(process.env.PAPERLAB_HOME ?? 'runs');
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export class RunStore {
+  readonly root: string;
+  private readonly db: Database.Database;
+
+  constructor(root: string = defaultRoot()) {
+    this.root = path.resolve(root);
+    fs.mkdirSync(this.root, { recursive: true });
+    this.db = new Database(path.join(this.root, 'index.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS runs (
+      id TEXT PRIMARY KEY, module TEXT NOT NULL, command TEXT NOT NULL, params TEXT NOT NULL,
+      seed INTEGER NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, finished TEXT,
+      error TEXT, summary TEXT, dir TEXT NOT NULL, pid INTEGER, resumable INTEGER NOT NULL DEFAULT 0)`);
+    this.db.exec('CREATE INDEX IF NOT EXISTS runs_module ON runs(module, command, created)');
+  }
+
+  close(): void { this.db.close(); }
+
+  /** Opens a new run folder and index row (status 'running'). */
+  create(module: string, command: string, params: Record<string, unknown>, seed: number, resumable = false): RunRecord {
+    const now = new Date();
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+    const id = `${stamp}-${module}-${command}-${crypto.randomBytes(3).toString('hex')}`;
+    const dir = path.join(this.root, id);
+    fs.mkdirSync(dir, { recursive: true });
+    const rec: RunRecord = {
+      id, module, command, params, seed, status: 'running', created: now.toISOString(), finished: null,
+      error: null, summary: null, dir, pid: process.pid, resumable,
+    };
+    writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params });
+    this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
+      rec.created, dir, process.pid, resumable ? 1 : 0);
+    this.mirror(rec);
+    return rec;
+  }
+
+  /** Updates a run's status (and error/summary), in the index and in <run>/run.json. */
+  update(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid'>>): RunRecord {
+    const cur = this.get(id);
+    const next: RunRecord = { ...cur, ...patch };
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
+      next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id);
+    this.mirror(next);
+    return next;
+  }
+
+  get(id: string): RunRecord {
+    if (!ID_RE.test(id)) throw new Error(`bad run id '${id}'`);
+    let row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    if (!row) {
+      const matches = this.db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY created DESC LIMIT 2').all(`%${id}%`) as Row[];
+      if (matches.length === 1) row = matches[0];
+      else throw new Error(matches.length ? `run id '${id}' is ambiguous` : `no run '${id}' in ${this.root}`);
+    }
+    return this.reconcile(fromRow(row!));
+  }
+
+  list(f: RunFilter = {}): RunRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.module) { where.push('module = ?'); args.push(f.module); }
+    if (f.command) { where.push('command = ?'); args.push(f.command); }
+    if (f.status) { where.push('status = ?'); args.push(f.status); }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, f.limit ?? 1000) as Row[];
+    return rows.map((r) => this.reconcile(fromRow(r)));
+  }
+
+  /** A 'running' run whose process is gone was killed: mark it interrupted (resumable or not). */
+  private reconcile(r: RunRecord): RunRecord {
+    if (r.status === 'running' && r.pid && r.pid !== process.pid && !alive(r.pid)) {
+      return this.update(r.id, { status: 'interrupted', error: 'the process running it stopped', finished: new Date().toISOString() });
+    }
+    return r;
+  }
+
+  private mirror(r: RunRecord): void {
+    if (fs.existsSync(r.dir)) writeJsonAtomic(path.join(r.dir, 'run.json'), r);
+  }
+
+  /** Resolves a file inside a run folder; refuses anything that would leave it. */
+  fileOf(id: string, name: string): string {
+    const r = this.get(id);
+    const p = path.resolve(r.dir, name);
+    if (p !== r.dir && !p.startsWith(r.dir + path.sep)) throw new Error(`'${name}' is outside run ${id}`);
+    return p;
+  }
+
+  /** Files of a run (relative paths), for listings. */
+  files(id: string): string[] {
+    const r = this.get(id);
+    const out: string[] = [];
+    const walk = (d: string, rel: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.name.includes('.tmp-')) continue;
+        if (e.isDirectory()) walk(path.join(d, e.name), rel + e.name + '/');
+        else if (e.isFile()) out.push(rel + e.name);
+      }
+    };
+    if (fs.existsSync(r.dir)) walk(r.dir, '');
+    return out.sort();
+  }
+}
+
+type Row = Record<string, unknown>;
+function fromRow(r: Row): RunRecord {
+  return {
+    id: r.id as string, module: r.module as string, command: r.command as string,
+    params: JSON.parse(r.params as string), seed: Number(r.seed), status: r.status as RunStatus,
+    created: r.created as string, finished: (r.finished as string) ?? null, error: (r.error as string) ?? null,
+    summary: r.summary ? JSON.parse(r.summary as string) : null, dir: r.dir as string,
+    pid: r.pid == null ? null : Number(r.pid), resumable: Boolean(r.resumable),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Metrics rows → CSV text (union of keys as header, in first-seen order). */
+export function toCsv(rows: Record<string, unknown>[]): string {
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const cell = (v: unknown) => {
+    if (v == null) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+export function writeCsv(file: string, rows: Record<string, unknown>[]): void {
+  writeFileAtomic(file, toCsv(rows));
+}
