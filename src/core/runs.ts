@@ -73,8 +73,9 @@ export class RunStore {
 
   /** Updates a run's status (and error/summary), in the index and in <run>/run.json. */
   update(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid'>>): RunRecord {
-    const cur = this.get(id);
-    const next: RunRecord = { ...cur, ...patch };
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new Error(`no run '${id}' in ${this.root}`);
+    const next: RunRecord = { ...fromRow(row), ...patch };
     this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
       next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id);
     this.mirror(next);
