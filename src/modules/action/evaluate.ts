@@ -1,0 +1,148 @@
+// Metrics (top-k accuracy, confusion matrix, mean class accuracy), batched prediction, and the
+// explainability read-outs: per-joint and per-frame attention of the last block, and the
+// statistics of the learned 3D offsets.
+import * as torch from '../../core/torch/index.ts';
+import type { CrossModalTransformer } from './model.ts';
+import { toBatch, type ActionDataset, type ActionSample } from './data.ts';
+
+/** Logits [N·K] (row-major) for samples, in batches, eval mode, no grad. */
+export function predictLogits(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, batchSize = 32, useVideo = true): Float32Array {
+  const K = model.config.numClasses;
+  const out = new Float32Array(samples.length * K);
+  const was = model.training;
+  model.eval();
+  torch.noGrad(() => {
+    for (let i = 0; i < samples.length; i += batchSize) {
+      torch.scope(() => {
+        const b = toBatch(samples.slice(i, i + batchSize), ds, model.config.dtype, useVideo && model.config.rgb);
+        const l = model.forward({ pose: b.pose, video: b.video }).to('float32').contiguous().toTypedArray() as Float32Array;
+        out.set(l, i * K);
+      });
+    }
+  });
+  model.train(was);
+  return out;
+}
+
+/** Top-k accuracy: fraction of rows whose label is among the k largest logits (ties count against). */
+export function topKAccuracy(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number, k: number): number {
+  const n = labels.length;
+  if (logits.length !== n * numClasses) throw new Error(`topKAccuracy: ${logits.length} logits for ${n} labels × ${numClasses} classes`);
+  if (n === 0) return NaN;
+  let hit = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    const v = logits[i * numClasses + y]!;
+    let above = 0;
+    for (let c = 0; c < numClasses; c++) if (c !== y && logits[i * numClasses + c]! >= v) above++;
+    if (above < k) hit++;
+  }
+  return hit / n;
+}
+
+export function argmaxRows(logits: ArrayLike<number>, numClasses: number): number[] {
+  const n = logits.length / numClasses;
+  return Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (logits[i * numClasses + c]! > logits[i * numClasses + best]!) best = c;
+    return best;
+  });
+}
+
+/** Confusion matrix m[true][predicted] (counts). */
+export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
+  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < labels.length; i++) m[labels[i]!]![predicted[i]!]!++;
+  return m;
+}
+
+/** Mean over classes (present in labels) of per-class accuracy (FineGYM's metric). */
+export function meanClassAccuracy(cm: number[][]): number {
+  const accs = cm.map((r, i) => { const n = r.reduce((a, b) => a + b, 0); return n ? r[i]! / n : NaN; }).filter((x) => !Number.isNaN(x));
+  return accs.reduce((a, b) => a + b, 0) / accs.length;
+}
+
+export interface Evaluation { n: number; top1: number; top5: number; meanClassAccuracy: number; confusion: number[][]; predicted: number[] }
+
+export function evaluateModel(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, useVideo = true): Evaluation {
+  const K = model.config.numClasses;
+  const logits = predictLogits(model, samples, ds, 32, useVideo);
+  const labels = samples.map((s) => s.label);
+  const predicted = argmaxRows(logits, K);
+  const confusion = confusionMatrix(labels, predicted, K);
+  return {
+    n: samples.length, top1: topKAccuracy(logits, labels, K, 1), top5: topKAccuracy(logits, labels, K, Math.min(5, K)),
+    meanClassAccuracy: meanClassAccuracy(confusion), confusion, predicted,
+  };
+}
+
+export interface Explanation {
+  /** per-joint attention of c_pose in the last block's joint-stride attention, averaged over frames [J·M] */
+  joints: number[];
+  /** per-frame attention of the cross-modal tokens in the last block's temporal-stride attention [T] */
+  frames: number[];
+  /** per-frame, per-joint map [T][J·M] */
+  jointsByFrame: number[][];
+  logits: number[];
+  predicted: number;
+}
+
+/** Explainability read-out for one sample (the paper's joint and frame importance). */
+export function explainSample(model: CrossModalTransformer, sample: ActionSample, ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, useVideo = true): Explanation {
+  model.setRecord(true);
+  try {
+    const logits = Array.from(predictLogits(model, [sample], ds, 1, useVideo));
+    const last = model.blocks[model.blocks.length - 1]!;
+    const jm = last.joint.lastJointMap!, fm = last.temporal.lastFrameMap!;
+    const [, T, J] = jm.shape as [number, number, number];
+    const jointsByFrame = Array.from({ length: T }, (_, t) => Array.from(jm.data.subarray(t * J, (t + 1) * J)));
+    const joints = Array.from({ length: J }, (_, j) => jointsByFrame.reduce((s, r) => s + r[j]!, 0) / T);
+    return { joints, frames: Array.from(fm.data.subarray(0, T)), jointsByFrame, logits, predicted: argmaxRows(logits, logits.length)[0]! };
+  } finally {
+    model.setRecord(false);
+  }
+}
+
+export interface OffsetStats {
+  /** mean |Δ| over samples, groups, grid points and axes, in grid cells, per block */
+  meanAbs: number[];
+  /** std across samples of Δ (averaged over positions), per block: > 0 means sample-dependent offsets */
+  stdAcrossSamples: number[];
+  /** std across grid points (queries) of Δ, per block */
+  stdAcrossPoints: number[];
+}
+
+/** Offsets the 3D token search predicts on a set of samples (RGB models). */
+export function offsetStats(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>): OffsetStats {
+  if (!model.config.rgb) throw new Error('offsetStats: the model is pose-only (no 3D deformable attention)');
+  model.setRecord(true);
+  try {
+    predictLogits(model, samples, ds, samples.length, true);
+  } finally {
+    model.setRecord(false);
+  }
+  const res: OffsetStats = { meanAbs: [], stdAcrossSamples: [], stdAcrossPoints: [] };
+  for (const b of model.blocks) {
+    const o = b.deform!.lastOffsets!;
+    const B = o.shape[0]!, per = o.data.length / B;
+    let abs = 0;
+    for (const v of o.data) abs += Math.abs(v);
+    res.meanAbs.push(abs / o.data.length);
+    // across samples: std over b of each position, averaged
+    let sAcross = 0;
+    for (let k = 0; k < per; k++) {
+      let m = 0, m2 = 0;
+      for (let i = 0; i < B; i++) { const v = o.data[i * per + k]!; m += v; m2 += v * v; }
+      m /= B; sAcross += Math.sqrt(Math.max(0, m2 / B - m * m));
+    }
+    res.stdAcrossSamples.push(sAcross / per);
+    let sPts = 0;
+    for (let i = 0; i < B; i++) for (let a = 0; a < 3; a++) {
+      let m = 0, m2 = 0, n = 0;
+      for (let k = a; k < per; k += 3) { const v = o.data[i * per + k]!; m += v; m2 += v * v; n++; }
+      m /= n; sPts += Math.sqrt(Math.max(0, m2 / n - m * m));
+    }
+    res.stdAcrossPoints.push(sPts / (B * 3));
+  }
+  return res;
+}

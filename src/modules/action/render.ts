@@ -1,0 +1,119 @@
+// Skeleton pictures for people and the dashboard: an animated SVG of a clip (SMIL, plays in any
+// browser), and the explainability figure (frames as panels, joints coloured by attention,
+// panels shaded by frame attention) as SVG, rasterised to PNG.
+import { svgToPng } from '../../core/plots.ts';
+import { NTU_BONES, NTU_JOINTS } from './ntu.ts';
+import { PENN_JOINTS } from './penn.ts';
+
+export const PENN_BONES: [number, number][] = [[0, 1], [0, 2], [1, 2], [1, 3], [3, 5], [2, 4], [4, 6], [1, 7], [2, 8], [7, 8], [7, 9], [9, 11], [8, 10], [10, 12]];
+
+export function bonesFor(joints: number, bodies: number): [number, number][] {
+  const base = joints === NTU_JOINTS ? NTU_BONES : joints === PENN_JOINTS ? PENN_BONES : [];
+  const out: [number, number][] = [];
+  for (let m = 0; m < bodies; m++) for (const [a, b] of base) out.push([a + m * joints, b + m * joints]);
+  return out;
+}
+
+/** Heat colour for w in [0, 1]: blue → yellow → red. */
+export function heat(w: number): string {
+  const x = Math.max(0, Math.min(1, Number.isFinite(w) ? w : 0));
+  const r = Math.round(255 * Math.min(1, 2 * x)), g = Math.round(255 * (x < 0.5 ? 0.3 + 1.4 * x : 2 * (1 - x))), b = Math.round(255 * Math.max(0, 1 - 2 * x));
+  return `rgb(${r},${g},${b})`;
+}
+const norm01 = (v: number[]) => { const lo = Math.min(...v), hi = Math.max(...v); return v.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0.5)); };
+
+interface Proj { px: (t: number, j: number) => [number, number]; }
+function projector(pose: Float32Array, frames: number, nj: number, w: number, h: number, pad: number): Proj {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let k = 0; k < frames * nj; k++) {
+    const x = pose[k * 3]!, y = pose[k * 3 + 1]!;
+    if (!Number.isFinite(x + y)) continue;
+    x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+  }
+  if (!Number.isFinite(x0)) { x0 = -1; x1 = 1; y0 = -1; y1 = 1; }
+  const s = Math.min((w - 2 * pad) / Math.max(1e-6, x1 - x0), (h - 2 * pad) / Math.max(1e-6, y1 - y0));
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  return { px: (t, j) => [w / 2 + (pose[(t * nj + j) * 3]! - cx) * s, h / 2 - (pose[(t * nj + j) * 3 + 1]! - cy) * s] };
+}
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '0');
+
+export interface SkeletonSvgOptions {
+  size?: number;
+  fps?: number;
+  /** per-joint weights [J·M] colour the joints (the heat overlay) */
+  jointWeights?: number[];
+  title?: string;
+}
+
+/** Animated SVG of a pose clip [T·N·3] (x right, y up). */
+export function skeletonSvg(pose: Float32Array, frames: number, joints: number, bodies = 1, o: SkeletonSvgOptions = {}): string {
+  const S = o.size ?? 240, nj = joints * bodies, fps = o.fps ?? 8;
+  const dur = `${(frames / fps).toFixed(3)}s`;
+  const { px } = projector(pose, frames, nj, S, S, 16);
+  const w = o.jointWeights ? norm01(o.jointWeights) : null;
+  const anim = (attr: string, vals: string[]) => `<animate attributeName="${attr}" values="${vals.join(';')}" dur="${dur}" calcMode="discrete" repeatCount="indefinite"/>`;
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${S}" height="${S}" viewBox="0 0 ${S} ${S}">`, `<rect width="${S}" height="${S}" fill="white"/>`];
+  if (o.title) parts.push(`<text x="6" y="14" font-family="sans-serif" font-size="11">${escapeXml(o.title)}</text>`);
+  const T = Array.from({ length: frames }, (_, t) => t);
+  for (const [a, b] of bonesFor(joints, bodies)) {
+    const p0 = T.map((t) => px(t, a)), p1 = T.map((t) => px(t, b));
+    parts.push(`<line x1="${f1(p0[0]![0])}" y1="${f1(p0[0]![1])}" x2="${f1(p1[0]![0])}" y2="${f1(p1[0]![1])}" stroke="#555" stroke-width="2">` +
+      anim('x1', p0.map((p) => f1(p[0]))) + anim('y1', p0.map((p) => f1(p[1]))) + anim('x2', p1.map((p) => f1(p[0]))) + anim('y2', p1.map((p) => f1(p[1]))) + '</line>');
+  }
+  for (let j = 0; j < nj; j++) {
+    const p = T.map((t) => px(t, j));
+    const r = w ? 2.5 + 4 * w[j]! : 3;
+    parts.push(`<circle cx="${f1(p[0]![0])}" cy="${f1(p[0]![1])}" r="${r.toFixed(1)}" fill="${w ? heat(w[j]!) : '#1f77b4'}">` + anim('cx', p.map((q) => f1(q[0]))) + anim('cy', p.map((q) => f1(q[1]))) + '</circle>');
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+export interface AttentionFigureOptions {
+  /** per-frame, per-joint weights [T][J·M] */
+  jointsByFrame: number[][];
+  /** per-frame weights [T] */
+  frameWeights: number[];
+  title?: string;
+  /** panels shown (frames evenly chosen) */
+  panels?: number;
+  panelSize?: number;
+}
+
+/** The explainability figure: one panel per frame, joints coloured by attention, frame bar below. */
+export function attentionFigureSvg(pose: Float32Array, frames: number, joints: number, bodies: number, o: AttentionFigureOptions): string {
+  const nj = joints * bodies, P = Math.min(o.panels ?? frames, frames), S = o.panelSize ?? 120;
+  const W = P * S, H = S + 48;
+  const { px } = projector(pose, frames, nj, S, S, 12);
+  const all = o.jointsByFrame.flat();
+  const lo = Math.min(...all), hi = Math.max(...all);
+  const fw = norm01(o.frameWeights);
+  const fwMax = Math.max(...o.frameWeights);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  parts.push(`<text x="4" y="12" font-family="sans-serif" font-size="11">${escapeXml(o.title ?? 'joint (colour) and frame (bar) attention, last block')}</text>`);
+  for (let i = 0; i < P; i++) {
+    const t = Math.min(frames - 1, Math.floor(((i + 0.5) * frames) / P));
+    const ox = i * S, oy = 16;
+    parts.push(`<rect x="${ox + 1}" y="${oy}" width="${S - 2}" height="${S}" fill="${heat(fw[t]!)}" fill-opacity="0.12" stroke="#ccc"/>`);
+    for (const [a, b] of bonesFor(joints, bodies)) {
+      const [x0, y0] = px(t, a), [x1, y1] = px(t, b);
+      parts.push(`<line x1="${f1(ox + x0)}" y1="${f1(oy + y0)}" x2="${f1(ox + x1)}" y2="${f1(oy + y1)}" stroke="#777" stroke-width="1.5"/>`);
+    }
+    for (let j = 0; j < nj; j++) {
+      const w = hi > lo ? (o.jointsByFrame[t]![j]! - lo) / (hi - lo) : 0.5;
+      const [x, y] = px(t, j);
+      parts.push(`<circle cx="${f1(ox + x)}" cy="${f1(oy + y)}" r="${(2 + 4 * w).toFixed(1)}" fill="${heat(w)}"/>`);
+    }
+    const bh = fwMax > 0 ? (24 * o.frameWeights[t]!) / fwMax : 0;
+    parts.push(`<rect x="${ox + S / 2 - 10}" y="${(oy + S + 28 - bh).toFixed(1)}" width="20" height="${bh.toFixed(1)}" fill="${heat(fw[t]!)}"/>`);
+    parts.push(`<text x="${ox + 4}" y="${oy + S - 4}" font-family="sans-serif" font-size="9">t=${t}</text>`);
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+export async function svgPng(svg: string): Promise<Buffer> { return svgToPng(svg, 96); }
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
