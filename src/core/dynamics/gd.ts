@@ -1,0 +1,246 @@
+// Full-batch gradient descent with the reference's optimizers (Cohen et al. 2021,
+// locuslab/edge-of-stability gd.py): plain GD, heavy-ball (Polyak) and Nesterov momentum in
+// PyTorch's SGD form, stop rules, a per-step trace, top-k Hessian eigenvalues every eigFreq steps
+// on the abridged subset, random projections of the iterate, and optional Paper-B probes.
+import * as torch from '../torch/index.ts';
+import type { Tensor } from '../torch/index.ts';
+import { hvpOperator, eigenOfOperator } from '../hessian.ts';
+import { Rng } from '../rng.ts';
+import type { Objective } from './objective.ts';
+import { UnstableConvergenceMonitor, type MonitorOptions, type ProbeRow } from './probes.ts';
+
+export type Momentum = 'none' | 'polyak' | 'nesterov';
+
+/**
+ * Maximum stable sharpness of the optimizer on a quadratic (linear stability of the recursion):
+ * plain 2/η; Polyak (PyTorch form v ← βv + g, θ ← θ − ηv) (2 + 2β)/η;
+ * Nesterov (θ ← θ − η(g + β(βv + g))) (2 + 2β)/((1 + 2β)η).
+ * Derivation: the 1-D recursion on curvature λ has characteristic roots in the unit disk iff
+ * 1 + tr + det > 0 at z = −1, which gives these bounds.
+ */
+export function maxStableSharpness(eta: number, momentum: Momentum = 'none', beta = 0): number {
+  if (!(eta > 0)) throw new Error(`step size eta must be > 0, got ${eta}`);
+  if (momentum !== 'none' && !(beta >= 0 && beta < 1)) throw new Error(`momentum beta must be in [0, 1), got ${beta}`);
+  if (momentum === 'none') return 2 / eta;
+  if (momentum === 'polyak') return (2 + 2 * beta) / eta;
+  if (momentum === 'nesterov') return (2 + 2 * beta) / ((1 + 2 * beta) * eta);
+  throw new Error(`unknown momentum '${momentum as string}' (none, polyak, nesterov)`);
+}
+
+/**
+ * The same thresholds found numerically from the 2×2 recursion matrix (spectral radius = 1),
+ * by bisection on λ: used by the tests to check the closed forms are computed, not assumed.
+ */
+export function numericStabilityThreshold(eta: number, momentum: Momentum, beta = 0): number {
+  const radius = (lam: number) => {
+    // state (θ, v): v' = βv + λθ;  polyak θ' = θ − ηv';  nesterov θ' = θ − η(λθ + βv')
+    let a: number, b: number, c: number, d: number;
+    if (momentum === 'none') return Math.abs(1 - eta * lam);
+    if (momentum === 'polyak') { a = 1 - eta * lam; b = -eta * beta; c = lam; d = beta; }
+    else { a = 1 - eta * lam * (1 + beta); b = -eta * beta * beta; c = lam; d = beta; }
+    const tr = a + d, det = a * d - b * c;
+    const disc = tr * tr - 4 * det;
+    if (disc >= 0) return Math.max(Math.abs((tr + Math.sqrt(disc)) / 2), Math.abs((tr - Math.sqrt(disc)) / 2));
+    return Math.sqrt(det);
+  };
+  let lo = 0, hi = 100 / eta;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (radius(mid) < 1) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
+export interface GDOptions {
+  eta: number;
+  momentum?: Momentum;
+  beta?: number;
+  maxSteps: number;
+  /** stop once the train loss is below this */
+  lossGoal?: number;
+  /** stop once the train accuracy is above this */
+  accGoal?: number;
+  /** stop as diverged when the loss exceeds this or is not finite (default 1e12) */
+  divergeLoss?: number;
+  /** top-k Hessian eigenvalues every eigFreq steps (0: never) */
+  eigFreq?: number;
+  neigs?: number;
+  eigMethod?: 'lanczos' | 'dense' | 'power';
+  eigTol?: number;
+  /** Paper-B probes every probeFreq steps (0: never) */
+  probeFreq?: number;
+  probeOptions?: MonitorOptions;
+  /** record a random projection of θ every iterateFreq steps (0: never) */
+  iterateFreq?: number;
+  nproj?: number;
+  projSeed?: number;
+  /** test metrics every testFreq steps (default: every eigFreq or 1) */
+  testFreq?: number;
+  /** also keep θ (flat, cloned) at these steps (GD-vs-flow comparison) */
+  keepAt?: readonly number[];
+  /** resume: θ, momentum buffer and the step to start from */
+  resume?: { theta: Tensor; velocity?: Tensor; step: number };
+  /** called every checkpointFreq steps with θ and the momentum buffer */
+  checkpointFreq?: number;
+  onCheckpoint?: (step: number, theta: Tensor, velocity: Tensor | null) => void;
+  onStep?: (row: GDRow) => void;
+  signal?: AbortSignal;
+  /** initial θ (default obj.init()) */
+  theta0?: Tensor;
+}
+
+export interface GDRow {
+  step: number;
+  loss: number;
+  acc?: number;
+  testLoss?: number;
+  testAcc?: number;
+  gradNorm: number;
+  /** cos(g_{t−1}, g_t) */
+  gradCos?: number;
+  eigs?: number[];
+  sharpness?: number;
+  mss: number;
+  probe?: ProbeRow;
+  projection?: number[];
+}
+
+export interface GDResult {
+  theta: Tensor;
+  velocity: Tensor | null;
+  trace: GDRow[];
+  steps: number;
+  stopReason: 'maxSteps' | 'lossGoal' | 'accGoal' | 'diverged' | 'aborted';
+  mss: number;
+  /** θ at the steps asked for in keepAt */
+  kept: Map<number, Tensor>;
+}
+
+/** Top-k eigenvalues of the objective's (abridged) Hessian at θ. */
+export function hessianEigs(obj: Objective, theta: Tensor, k: number, o: { method?: 'lanczos' | 'dense' | 'power'; tol?: number; vectors?: boolean } = {}): { values: number[]; vectors: Tensor | null } {
+  return torch.scope(() => {
+    const t = theta.detach().clone().requiresGrad_();
+    const lf = obj.eigLoss ?? obj.loss;
+    const op = hvpOperator(() => lf(t), [t]);
+    try {
+      return eigenOfOperator(op.matvec, op.n, Math.min(k, op.n), { method: o.method, tol: o.tol ?? 1e-9, vectors: o.vectors ?? false });
+    } finally {
+      op.dispose();
+    }
+  });
+}
+
+export function runGD(obj: Objective, o: GDOptions): GDResult {
+  const eta = o.eta;
+  const momentum = o.momentum ?? 'none';
+  const beta = momentum === 'none' ? 0 : (o.beta ?? 0.9);
+  const mss = maxStableSharpness(eta, momentum, beta);
+  if (!(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new Error(`maxSteps must be a non-negative integer, got ${o.maxSteps}`);
+  const eigFreq = o.eigFreq ?? 0;
+  const neigs = o.neigs ?? 2;
+  const probeFreq = o.probeFreq ?? 0;
+  const testFreq = o.testFreq ?? (eigFreq || 1);
+  const divergeLoss = o.divergeLoss ?? 1e12;
+  const keepAt = new Set(o.keepAt ?? []);
+  const kept = new Map<number, Tensor>();
+
+  const theta = torch.noGrad(() => torch.scope(() => (o.resume?.theta ?? o.theta0 ?? obj.init()).detach().to('float64').clone())).keep();
+  if (theta.numel !== obj.dim) throw new Error(`${obj.name}: initial θ has ${theta.numel} entries, the objective needs ${obj.dim}`);
+  theta.requiresGrad = true;
+  let velocity: Tensor | null = momentum === 'none' ? null
+    : (o.resume?.velocity ? o.resume.velocity.clone() : torch.zeros([obj.dim], { dtype: 'float64' })).keep();
+  let prevGrad: Tensor | null = null;
+  let proj: Tensor | null = null;
+  if ((o.iterateFreq ?? 0) > 0) {
+    const rng = new Rng(o.projSeed ?? 1);
+    const np = o.nproj ?? 8;
+    proj = torch.tensor(rng.normals(np * obj.dim, 0, 1 / Math.sqrt(obj.dim)), { shape: [np, obj.dim] }).keep();
+  }
+  const monitor = probeFreq > 0 ? new UnstableConvergenceMonitor(o.probeOptions) : null;
+  const trace: GDRow[] = [];
+  let stopReason: GDResult['stopReason'] = 'maxSteps';
+  let step = o.resume?.step ?? 0;
+  try {
+    for (; ; step++) {
+      if (o.signal?.aborted) { stopReason = 'aborted'; break; }
+      const row = torch.scope((): GDRow => {
+        const loss = obj.loss(theta);
+        const [g0] = torch.grad(loss, [theta], { allowUnused: true });
+        const g = (g0 ?? torch.zerosLike(theta)).detach();
+        const lv = loss.item();
+        const r: GDRow = { step, loss: lv, gradNorm: g.norm().item(), mss };
+        if (obj.accuracy) r.acc = obj.accuracy(theta);
+        if (prevGrad) {
+          const d = prevGrad.norm().item() * r.gradNorm;
+          if (d > 0) r.gradCos = prevGrad.dot(g).item() / d;
+          prevGrad.dispose();
+        }
+        prevGrad = g.clone().keep();
+        if (obj.test && step % testFreq === 0) {
+          r.testLoss = torch.noGrad(() => obj.test!.loss(theta).item());
+          if (obj.test.accuracy) r.testAcc = obj.test.accuracy(theta);
+        }
+        if (eigFreq > 0 && step % eigFreq === 0 && Number.isFinite(lv)) {
+          r.eigs = hessianEigs(obj, theta, neigs, { method: o.eigMethod, tol: o.eigTol }).values;
+          r.sharpness = r.eigs[0];
+        }
+        if (monitor && step % probeFreq === 0 && Number.isFinite(lv)) {
+          r.probe = monitor.observe({ params: [theta], loss: () => obj.loss(theta) }, step, eta, mss);
+          if (r.sharpness === undefined && Number.isFinite(r.probe.sharpness)) r.sharpness = r.probe.sharpness;
+        }
+        if (proj && step % o.iterateFreq! === 0) r.projection = torch.noGrad(() => Array.from(proj!.mv(theta).toFloat64Array()));
+        if (keepAt.has(step)) kept.set(step, theta.detach().clone().keep());
+        return r;
+      });
+      trace.push(row);
+      o.onStep?.(row);
+      if (!Number.isFinite(row.loss) || row.loss > divergeLoss) { stopReason = 'diverged'; break; }
+      if (o.lossGoal !== undefined && row.loss < o.lossGoal) { stopReason = 'lossGoal'; break; }
+      if (o.accGoal !== undefined && row.acc !== undefined && row.acc > o.accGoal) { stopReason = 'accGoal'; break; }
+      if (step >= o.maxSteps) break;
+      // the update, with the gradient at θ_t
+      torch.noGrad(() => torch.scope(() => {
+        const g = prevGrad!;
+        if (momentum === 'none') theta.sub_(g, eta);
+        else {
+          velocity!.mul_(beta).add_(g);
+          if (momentum === 'polyak') theta.sub_(velocity!, eta);
+          else theta.sub_(g.add(velocity!.mul(beta)), eta);
+        }
+      }));
+      if (o.onCheckpoint && o.checkpointFreq && (step + 1) % o.checkpointFreq === 0) o.onCheckpoint(step + 1, theta, velocity);
+    }
+  } finally {
+    (prevGrad as Tensor | null)?.dispose();
+    proj?.dispose();
+    monitor?.dispose();
+  }
+  theta.requiresGrad = false;
+  return { theta, velocity, trace, steps: step, stopReason, mss, kept };
+}
+
+/**
+ * runGD in chunks of `chunk` steps, yielding to the event loop between chunks so that Ctrl-C /
+ * dashboard stops (ctx.signal) and progress output get through. Same result as runGD.
+ */
+export async function runGDAsync(obj: Objective, o: GDOptions, chunk = 250): Promise<GDResult> {
+  let start = o.resume?.step ?? 0;
+  let theta: Tensor | undefined = o.resume?.theta;
+  let velocity: Tensor | undefined = o.resume?.velocity;
+  const trace: GDRow[] = [];
+  const kept = new Map<number, Tensor>();
+  let last: GDResult | null = null;
+  for (;;) {
+    const end = Math.min(o.maxSteps, start + chunk);
+    const r = runGD(obj, { ...o, maxSteps: end, resume: theta ? { theta, velocity, step: start } : undefined });
+    if (last) { last.theta.dispose(); last.velocity?.dispose(); }
+    for (const [k, v] of r.kept) kept.set(k, v);
+    trace.push(...(trace.length && r.trace[0]?.step === trace.at(-1)!.step ? r.trace.slice(1) : r.trace));
+    last = r;
+    if (r.stopReason !== 'maxSteps' || end >= o.maxSteps) break;
+    theta = r.theta; velocity = r.velocity ?? undefined; start = end;
+    await new Promise((res) => setImmediate(res));
+    if (o.signal?.aborted) { last.stopReason = 'aborted'; break; }
+  }
+  return { ...last!, trace, kept };
+}

@@ -1,0 +1,9 @@
+// Shared machinery of the training-dynamics modules (threshold-neurons, unstable-convergence).
+export * from './objective.ts';
+export * from './models.ts';
+export * from './tasks.ts';
+export * from './loaders.ts';
+export * from './gd.ts';
+export * from './probes.ts';
+export * from './flow.ts';
+export * from './plots.ts';

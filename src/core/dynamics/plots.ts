@@ -1,0 +1,69 @@
+// Vega-Lite specs for the training-dynamics plots: curves per series with dotted threshold lines
+// (2/η per η), vertical markers (η*, first crossing of 2/η), log axes where useful.
+export type Row = Record<string, number | string | null>;
+
+export interface CurveOptions {
+  x: string;
+  y: string;
+  color?: string;
+  title?: string;
+  logX?: boolean;
+  logY?: boolean;
+  /** horizontal dotted lines: {y, series?} (series colours the line like the curve) */
+  hlines?: { y: number; series?: string; label?: string }[];
+  /** vertical dashed lines */
+  vlines?: { x: number; label?: string }[];
+  width?: number;
+  height?: number;
+}
+
+export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string, unknown> {
+  const scale = (log?: boolean) => (log ? { type: 'log' } : { zero: false });
+  const colorEnc = o.color ? { color: { field: o.color, type: 'nominal', title: o.color } } : {};
+  const layers: Record<string, unknown>[] = [{
+    data: { values: rows },
+    mark: { type: 'line', point: rows.length <= 40, clip: true },
+    encoding: {
+      x: { field: o.x, type: 'quantitative', title: o.x, scale: scale(o.logX) },
+      y: { field: o.y, type: 'quantitative', title: o.y, scale: scale(o.logY) },
+      ...colorEnc,
+    },
+  }];
+  if (o.hlines?.length) {
+    layers.push({
+      data: { values: o.hlines.map((h) => ({ y: h.y, [o.color ?? 'series']: h.series ?? h.label ?? '' })) },
+      mark: { type: 'rule', strokeDash: [2, 3], clip: true },
+      encoding: { y: { field: 'y', type: 'quantitative' }, ...(o.color ? { color: { field: o.color, type: 'nominal' } } : {}) },
+    });
+  }
+  if (o.vlines?.length) {
+    layers.push({
+      data: { values: o.vlines.map((v) => ({ x: v.x, label: v.label ?? '' })) },
+      mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
+      encoding: { x: { field: 'x', type: 'quantitative' } },
+    });
+    layers.push({
+      data: { values: o.vlines.map((v) => ({ x: v.x, label: v.label ?? '' })) },
+      mark: { type: 'text', align: 'left', dx: 3, baseline: 'top', y: 2, fontSize: 10 },
+      encoding: { x: { field: 'x', type: 'quantitative' }, text: { field: 'label' } },
+    });
+  }
+  return { title: o.title, width: o.width ?? 520, height: o.height ?? 300, layer: layers };
+}
+
+/** Several panels stacked vertically (e.g. S·η/2, RP, DS·η/2, A1, cos over steps). */
+export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[], title?: string): Record<string, unknown> {
+  return {
+    title,
+    vconcat: ys.map((y) => ({
+      width: 520, height: 120,
+      data: { values: rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
+      mark: { type: 'line', clip: true },
+      encoding: {
+        x: { field: x, type: 'quantitative' },
+        y: { field: y, type: 'quantitative', scale: { zero: false } },
+        ...(rows.some((r) => 'series' in r) ? { color: { field: 'series', type: 'nominal' } } : {}),
+      },
+    })),
+  };
+}

@@ -1,0 +1,72 @@
+// The data sets of the EoS / unstable-convergence experiments: the synthetic ones of Cohen et al.
+// at CPU scale and the real image data users have (CIFAR-10 binary batches, MNIST IDX, the UCI
+// 8×8 digits bundled with the project).
+import * as torch from '../../core/torch/index.ts';
+import type { Rng } from '../../core/rng.ts';
+import {
+  chebyshev, linearTask, gaussianMixture, standardize, readCifar10Binary, readMnist, readDigits, DIGITS_PATH,
+  type Dataset, type ImageSet,
+} from '../../core/dynamics/index.ts';
+
+export const DATASETS = ['chebyshev-3-20', 'chebyshev-4-20', 'chebyshev-5-20', 'linear-50-50', 'gmm', 'digits', 'cifar10', 'mnist'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export interface DataSpec {
+  dataset: DatasetName;
+  /** keep the first N training examples (0: all) */
+  nTrain: number;
+  /** files for cifar10 (comma-separated .bin batches) or mnist (images,labels); digits defaults to the bundled copy */
+  dataPath: string;
+  /** Gaussian-mixture options */
+  gmmClasses: number;
+  gmmDim: number;
+}
+
+function fromImages(set: ImageSet, nTrain: number, name: string): Dataset {
+  return torch.scope(() => {
+    const n = set.images.shape[0]!;
+    const keep = nTrain > 0 ? Math.min(nTrain, n) : n;
+    // hold out the rest (up to 1000) as the test split
+    const nTest = Math.min(1000, n - keep);
+    const tr = set.images.narrow(0, 0, keep);
+    const te = nTest > 0 ? set.images.narrow(0, keep, nTest) : undefined;
+    // scale to [0, 1] (digits: /16), then standardize per feature with the train statistics
+    const scale = name === 'digits' ? 1 / 16 : 1 / 255;
+    const s = standardize(tr, te, scale);
+    return {
+      name: `${name}-${keep}`, X: s.train, y: set.labels.narrow(0, 0, keep).contiguous(), classes: set.classes,
+      Xtest: s.test, ytest: te ? set.labels.narrow(0, keep, nTest).contiguous() : undefined,
+    };
+  });
+}
+
+export function loadDataset(spec: DataSpec, rng: Rng): Dataset {
+  const m = /^chebyshev-(\d+)-(\d+)$/.exec(spec.dataset);
+  if (m) return chebyshev(Number(m[1]), Number(m[2]));
+  switch (spec.dataset) {
+    case 'linear-50-50': return linearTask(rng, 50, 50);
+    case 'gmm': return gaussianMixture(rng, { n: spec.nTrain || 1000, d: spec.gmmDim, classes: spec.gmmClasses });
+    case 'digits': {
+      const set = readDigits(spec.dataPath || DIGITS_PATH);
+      try { return fromImages(set, spec.nTrain, 'digits'); } finally { torch.dispose(set.images, set.labels); }
+    }
+    case 'cifar10': {
+      if (!spec.dataPath) throw new Error('dataset cifar10 needs dataPath: comma-separated CIFAR-10 binary batches (data_batch_1.bin,...)');
+      const set = readCifar10Binary(spec.dataPath.split(',').map((s) => s.trim()), { limit: spec.nTrain ? spec.nTrain + 1000 : undefined });
+      try { return fromImages(set, spec.nTrain, 'cifar10'); } finally { torch.dispose(set.images, set.labels); }
+    }
+    case 'mnist': {
+      const parts = spec.dataPath.split(',').map((s) => s.trim());
+      if (parts.length !== 2) throw new Error('dataset mnist needs dataPath "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"');
+      const set = readMnist(parts[0]!, parts[1]!, { limit: spec.nTrain ? spec.nTrain + 1000 : undefined });
+      try { return fromImages(set, spec.nTrain, 'mnist'); } finally { torch.dispose(set.images, set.labels); }
+    }
+    default: throw new Error(`unknown dataset '${spec.dataset as string}' (${DATASETS.join(', ')})`);
+  }
+}
+
+/** Output dimension the model needs for this data and loss. */
+export function outputDim(d: Dataset): number {
+  if (d.classes > 0) return d.classes;
+  return d.y.shape[1] ?? 1;
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as torch from '../../../src/core/torch/index.ts';
+import * as D from '../../../src/core/dynamics/index.ts';
+import { eosWindow, runQuadratic, momentumThresholds } from '../../../src/modules/unstable-convergence/index.ts';
+import { runCommand } from '../../../src/core/runner.ts';
+
+test('EoS on chebyshev-3-20: where the small-η sharpness exceeds 2/η, the large-η sharpness plateaus at 2/η while the loss still decreases', () => {
+  const data = D.chebyshev(3, 20);
+  const obj = D.supervised(D.regressionNet(), data, 'mse');
+  torch.manualSeed(0);
+  const theta0 = obj.init();
+  const T = 400; // time η·steps for both runs
+  // small-η reference run (stays below its own 2/η = 20): its sharpness rises (progressive sharpening)
+  const small = D.runGD(obj, { eta: 0.1, maxSteps: T / 0.1, eigFreq: 200, neigs: 1, eigTol: 1e-6, theta0 });
+  const sSmall = small.trace.filter((r) => r.sharpness !== undefined).map((r) => r.sharpness!);
+  assert.ok(Math.max(...sSmall) < 20, 'the small-η run stays stable');
+  const etaBig = 0.25;
+  assert.ok(Math.max(...sSmall) > 2 / etaBig * 1.2, `precondition: small-η sharpness ${Math.max(...sSmall)} exceeds 2/η = ${2 / etaBig}`);
+  const big = D.runGD(obj, { eta: etaBig, maxSteps: T / etaBig, eigFreq: 10, neigs: 1, eigTol: 1e-6, theta0 });
+  const w = eosWindow(big.trace, 2 / etaBig);
+  assert.ok(w.crossStep !== null && w.crossStep < 0.6 * (T / etaBig), `sharpness reaches 2/η (at step ${w.crossStep})`);
+  // it does not keep rising like the small-η run: it plateaus in [0.9, 1.1]·2/η
+  assert.ok(w.medianRatio > 0.9 && w.medianRatio < 1.1, `median S/(2/η) = ${w.medianRatio}`);
+  assert.ok(w.inBand >= 0.75, `fraction of the EoS window in [0.9, 1.1]·2/η: ${w.inBand}`);
+  assert.ok(Math.max(...w.ratios) < 1.3, `no runaway sharpness (${Math.max(...w.ratios)})`);
+  const smallAtEnd = sSmall.at(-1)!;
+  assert.ok(smallAtEnd > 1.3 * (2 / etaBig), 'while the small-η run went on sharpening');
+  // the loss is non-monotone in the window but decreases over the run
+  const lw = w.rows.map((r) => r.loss);
+  assert.ok(lw.some((l, i) => i > 0 && l > lw[i - 1]!), 'non-monotone loss at the edge of stability');
+  assert.ok(big.trace.at(-1)!.loss < lw[0]!, `loss decreases over the EoS window (${lw[0]} → ${big.trace.at(-1)!.loss})`);
+  assert.ok(big.trace.at(-1)!.loss < 0.1 * big.trace[0]!.loss, 'and over the run');
+  torch.dispose(small.theta, big.theta, theta0, data.X, data.y); obj.dispose?.();
+});
+
+test('EoS-4 quadratic: with η = 2/90 exactly the components λ > 90 grow with alternating sign; with η = 2/110 all converge', () => {
+  const rows: Record<string, unknown>[] = [];
+  const r = runQuadratic({ dim: 100, etaInverseHalf: [90, 110], steps: 300 }, { metrics: { log: (x) => rows.push(x), rows: () => [] } });
+  const [a, b] = r.runs as { growingFrom: number | null; growingCount: number; alternatingSigns: boolean; maxAbs: number }[];
+  assert.equal(a!.growingFrom, 91);
+  assert.equal(a!.growingCount, 10);
+  assert.ok(a!.alternatingSigns);
+  assert.equal(b!.growingCount, 0);
+  assert.ok(b!.maxAbs < 1);
+  const t = momentumThresholds({ eta: 0.1, beta: 0.9, margin: 0.01, steps: 2500 });
+  assert.ok(t.every((x) => x.convergesBelow && x.divergesAbove));
+});
+
+test('CLI path: momentum-thresholds, quadratic and a tiny eos run with probes and gradient flow write summaries, traces and plots', async () => {
+  await import('../../../src/modules/unstable-convergence/index.ts');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'uc-'));
+  const q = await runCommand('unstable-convergence', 'quadratic', { dim: 20, etaInverseHalf: '15,25', steps: 50 }, { root });
+  assert.equal(q.run.status, 'done');
+  assert.ok(fs.existsSync(path.join(q.run.dir, 'components.png')));
+  const e = await runCommand('unstable-convergence', 'eos', {
+    dataset: 'chebyshev-3-20', etas: '0.3', time: 30, eigFreq: 10, probeFreq: 20, flow: true, flowEvery: 20,
+  }, { root });
+  assert.equal(e.run.status, 'done', String(e.run.error));
+  for (const f of ['loss.png', 'sharpness.svg', 'gd_vs_flow.png', 'probes.png', 'trace.csv', 'summary_per_eta.json']) {
+    assert.ok(fs.existsSync(path.join(e.run.dir, f)), f);
+  }
+  const runs = (e.summary as { runs: { eta: number; mss: number; finalLoss: number }[] }).runs;
+  assert.equal(runs[0]!.mss, 2 / 0.3);
+  // real data: the bundled digits through the same command
+  const d = await runCommand('unstable-convergence', 'eos', {
+    dataset: 'digits', nTrain: 200, arch: 'fc-tanh-depth1-w16', loss: 'mse', etas: '0.5', time: 0, steps: 40, eigFreq: 20,
+  }, { root });
+  assert.equal(d.run.status, 'done', String(d.run.error));
+  const dr = (d.summary as { runs: { finalLoss: number; finalAcc: number }[] }).runs[0]!;
+  assert.ok(dr.finalLoss < 0.5 && dr.finalAcc > 0.5, `digits learns: ${JSON.stringify(dr)}`);
+  await assert.rejects(runCommand('unstable-convergence', 'eos', { dataset: 'cifar10' }, { root }).then((r) => { if (r.run.status !== 'done') throw new Error(String(r.run.error)); }), /dataPath/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
