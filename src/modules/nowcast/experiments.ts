@@ -1,0 +1,230 @@
+// The §5.3 ablation at CPU scale on the synthetic advecting-rain benchmark (§8.3 items 3, 4, 5, 7, 8):
+// baseline-S and SIANet-S against all-rain and climatology references, core vs transfer mIoU,
+// the recipe ladder STL → +AP → +GAE, random geometric augmentation and the inverse policy.
+import * as torch from '../../core/torch/index.ts';
+import type { RunContext } from '../../core/context.ts';
+import { type Geometry, GEOMETRIES, type GeometryName } from './geometry.ts';
+import type { ChannelName } from './data.ts';
+import {
+  defaultSynthConfig, synthPlan, generateTimeline, cellSeed, estimateStats, timelineSamples, trainStarts, testStarts,
+  type SampleSet, type Timeline,
+} from './synth.ts';
+import { MemoryDataset, train, type TrainOptions, DEFAULT_TRAIN } from './train.ts';
+import { evaluate, tuneClimatology, scoreConstant } from './evaluate.ts';
+import { DEFAULT_LOSS } from './losses.ts';
+import { ttaTransforms, type AugmentMode, type TtaPreset } from './recipe.ts';
+import type { ModelName } from './model.ts';
+
+/** Channels used at CPU scale (§8.1 allows 4): IR_108, IR_039, VIS006, WV_062. */
+export const FOUR_CHANNELS: ChannelName[] = ['IR_108', 'IR_039', 'VIS006', 'WV_062'];
+
+export interface Bench {
+  geometry: Geometry;
+  channels: ChannelName[];
+  train: SampleSet[];
+  val: SampleSet[];
+  coreTest: SampleSet[];
+  transferTest: SampleSet[];
+  coreCells: string[];
+  transferCells: string[];
+  dispose(): void;
+}
+
+export interface BenchOptions {
+  geometry: GeometryName;
+  coreRegions: number;
+  transferRegions: number;
+  trainDays: number;
+  slotsPerDay: number;
+  testSeqs: number;
+  trainStride: number;
+  seed: number;
+}
+
+/** Generates the synthetic benchmark in memory: core training/validation/test sets and the transfer test sets. */
+export function buildBench(o: BenchOptions): Bench {
+  const g = GEOMETRIES[o.geometry];
+  const cfg = defaultSynthConfig(g, { trainDays: o.trainDays, slotsPerDay: o.slotsPerDay, valSeqs: 2, testSeqs: o.testSeqs });
+  const plan = synthPlan({ coreRegions: o.coreRegions, transferRegions: o.transferRegions });
+  const tls: { tl: Timeline; set: 'core' | 'transfer' }[] = plan.cells.map((c) => ({ tl: generateTimeline(cfg, c.region, c.year, cellSeed(o.seed, c.region.name, c.year.year)), set: c.set }));
+  const coreTl = tls.filter((t) => t.set === 'core').map((t) => t.tl);
+  const stats = estimateStats(coreTl, g);
+  const channels = FOUR_CHANNELS;
+  const trainSets: SampleSet[] = [], valSets: SampleSet[] = [], coreTest: SampleSet[] = [], transferTest: SampleSet[] = [];
+  for (const { tl, set } of tls) {
+    if (set === 'core') {
+      const st = trainStarts(tl, g, o.trainStride);
+      const nVal = Math.max(1, Math.floor(st.length / 10));
+      trainSets.push(timelineSamples(tl, g, st.slice(0, st.length - nVal), channels, stats));
+      valSets.push(timelineSamples(tl, g, st.slice(st.length - nVal), channels, stats));
+      coreTest.push(timelineSamples(tl, g, testStarts(tl, g), channels, stats));
+    } else transferTest.push(timelineSamples(tl, g, testStarts(tl, g), channels, stats));
+  }
+  const all = [...trainSets, ...valSets, ...coreTest, ...transferTest];
+  return {
+    geometry: g, channels, train: trainSets, val: valSets, coreTest, transferTest,
+    coreCells: coreTest.map((s) => s.cell), transferCells: transferTest.map((s) => s.cell),
+    dispose: () => { for (const s of all) torch.dispose(s.x, s.y, s.mask); },
+  };
+}
+
+export interface AblationConfig {
+  name: string;
+  model: ModelName;
+  augment: AugmentMode;
+  smooth: boolean;
+  tta: TtaPreset;
+  /** reuse the trained model of another config (GAE changes only the test time) */
+  sameModelAs?: string;
+}
+
+/** Paper A's §5.3 rows plus the organisers' baseline. */
+export const ABLATION: AblationConfig[] = [
+  { name: 'baseline 3D U-Net', model: 'unet3d', augment: 'none', smooth: false, tta: 'none' },
+  { name: 'SIANet', model: 'sianet', augment: 'none', smooth: false, tta: 'none' },
+  { name: '+ STL', model: 'sianet', augment: 'none', smooth: true, tta: 'none' },
+  { name: '+ STL + AP', model: 'sianet', augment: 'policy', smooth: true, tta: 'none' },
+  { name: '+ STL + AP + GAE', model: 'sianet', augment: 'policy', smooth: true, tta: 'policy', sameModelAs: '+ STL + AP' },
+  { name: 'random geometric aug', model: 'sianet', augment: 'random', smooth: true, tta: 'none' },
+  { name: 'inverse policy', model: 'sianet', augment: 'inverse', smooth: true, tta: 'none' },
+];
+
+export interface AblateOptions {
+  mode: 'quick' | 'full';
+  seeds: number[];
+  bench: Omit<BenchOptions, 'seed'>;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  startFilters: number;
+  depth: number;
+  strHidden: number;
+  dropout: number;
+  tau: number;
+  configs?: string[];
+}
+
+export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
+  if (mode === 'quick') {
+    return {
+      mode, seeds: [0],
+      bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 6, trainStride: 2 },
+      steps: 100, batchSize: 6, lr: 3e-3, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5,
+    };
+  }
+  return {
+    mode, seeds: [0, 1, 2],
+    bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
+    steps: 400, batchSize: 8, lr: 2e-3, startFilters: 8, depth: 3, strHidden: 16, dropout: 0.2, tau: 0.5,
+  };
+}
+
+export interface AblationRow {
+  config: string; seed: number; coreMIoU: number; transferMIoU: number; temporalChange: number;
+  leadTime: number[]; perCell: Record<string, number>;
+}
+
+export interface AblationResult {
+  rows: AblationRow[];
+  /** mean over seeds per config */
+  table: { config: string; coreMIoU: number; transferMIoU: number; temporalChange: number; leadTime: number[] }[];
+  references: { seed: number; allRainCore: number; climatologyCore: number; climatologyFrac: number; allRainTransfer: number }[];
+  seconds: number;
+}
+
+/** Runs the ablation: every config × seed on a fresh synthetic benchmark per seed. */
+export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult {
+  const t0 = Date.now();
+  const rows: AblationRow[] = [];
+  const refs: AblationResult['references'] = [];
+  const configs = ABLATION.filter((c) => !o.configs || o.configs.includes(c.name));
+  const trainedCount = configs.filter((c) => !c.sameModelAs).length * o.seeds.length;
+  const bar = ctx?.progress(trainedCount, 'ablate');
+  for (const seed of o.seeds) {
+    const bench = buildBench({ ...o.bench, seed });
+    try {
+      const allRain = torch.scope(() => {
+        const ones = torch.ones([1, bench.geometry.cropSize * bench.geometry.scale, bench.geometry.cropSize * bench.geometry.scale]);
+        return { core: scoreConstant(bench.coreTest, ones).mIoU(), transfer: scoreConstant(bench.transferTest, ones).mIoU() };
+      });
+      const clim = tuneClimatology(bench.train);
+      const climCore = scoreConstant(bench.coreTest, clim.mask).mIoU();
+      clim.mask.dispose();
+      refs.push({ seed, allRainCore: allRain.core, allRainTransfer: allRain.transfer, climatologyCore: climCore, climatologyFrac: clim.frac });
+      const trainSet = new MemoryDataset(bench.train), valSet = new MemoryDataset(bench.val);
+      const models = new Map<string, ReturnType<typeof train>['model']>();
+      for (const c of configs) {
+        ctx?.throwIfAborted();
+        let model = c.sameModelAs ? models.get(c.sameModelAs) : undefined;
+        if (!model) {
+          const opts: TrainOptions = {
+            ...DEFAULT_TRAIN,
+            model: {
+              model: c.model, geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters,
+              depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
+            },
+            steps: o.steps, batchSize: o.batchSize, lr: o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(o.steps / 5)),
+            checkpointEvery: 0, seed: seed * 7 + 1,
+            loss: { ...DEFAULT_LOSS, smooth: c.smooth ? 'paper' : 'none' },
+          };
+          model = train(opts, trainSet, valSet, undefined, c.name).model;
+          models.set(c.name, model);
+          bar?.tick(1);
+        }
+        const ev = (sets: SampleSet[]) => evaluate(model!, sets, { transforms: ttaTransforms(c.tta), tau: o.tau });
+        const core = ev(bench.coreTest), tr = ev(bench.transferTest);
+        const pc = { ...Object.fromEntries(Object.entries(core.scores.perCell()).map(([k, v]) => [k, v.iou])), ...Object.fromEntries(Object.entries(tr.scores.perCell()).map(([k, v]) => [k, v.iou])) };
+        const row: AblationRow = {
+          config: c.name, seed, coreMIoU: core.scores.mIoU(), transferMIoU: tr.scores.mIoU(), temporalChange: core.temporalChange,
+          leadTime: core.scores.leadTimeIoU(), perCell: pc,
+        };
+        rows.push(row);
+        ctx?.metrics.log({ config: c.name, seed, coreMIoU: row.coreMIoU, transferMIoU: row.transferMIoU, temporalChange: row.temporalChange }, 'ablation');
+        ctx?.log(`${c.name} seed ${seed}: core mIoU ${row.coreMIoU.toFixed(4)}, transfer mIoU ${row.transferMIoU.toFixed(4)}`);
+      }
+      for (const m of models.values()) m.dispose();
+    } finally {
+      bench.dispose();
+    }
+  }
+  bar?.done();
+  const table = configs.map((c) => {
+    const rs = rows.filter((r) => r.config === c.name);
+    const mean = (f: (r: AblationRow) => number) => rs.reduce((s, r) => s + f(r), 0) / Math.max(1, rs.length);
+    const T = rs[0]?.leadTime.length ?? 0;
+    return {
+      config: c.name, coreMIoU: mean((r) => r.coreMIoU), transferMIoU: mean((r) => r.transferMIoU), temporalChange: mean((r) => r.temporalChange),
+      leadTime: Array.from({ length: T }, (_, t) => mean((r) => r.leadTime[t]!)),
+    };
+  });
+  return { rows, table, references: refs, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** The §8.3 acceptance checks evaluated on an ablation result (each a boolean plus the numbers). */
+export function acceptance(r: AblationResult): Record<string, { pass: boolean; detail: string }> {
+  const t = (n: string) => r.table.find((x) => x.config === n);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const allRain = mean(r.references.map((x) => x.allRainCore)), clim = mean(r.references.map((x) => x.climatologyCore));
+  const out: Record<string, { pass: boolean; detail: string }> = {};
+  const base = t('baseline 3D U-Net'), sia = t('SIANet'), stl = t('+ STL'), ap = t('+ STL + AP'), gae = t('+ STL + AP + GAE'), inv = t('inverse policy');
+  const f = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(4));
+  if (base && sia) {
+    out.learning = {
+      pass: sia.coreMIoU > Math.max(allRain, clim) && base.coreMIoU > Math.max(allRain, clim) && sia.coreMIoU >= base.coreMIoU - 0.01,
+      detail: `SIANet ${f(sia.coreMIoU)}, baseline ${f(base.coreMIoU)}, all-rain ${f(allRain)}, climatology ${f(clim)}`,
+    };
+  }
+  if (sia) out.shift = { pass: sia.transferMIoU < sia.coreMIoU, detail: `SIANet (no aug) core ${f(sia.coreMIoU)} vs transfer ${f(sia.transferMIoU)}` };
+  if (sia && stl && ap && gae) {
+    const ladder = [sia.transferMIoU, stl.transferMIoU, ap.transferMIoU, gae.transferMIoU];
+    out.recipe = { pass: ladder.every((v, i) => i === 0 || v >= ladder[i - 1]! - 0.005), detail: `transfer mIoU ladder ${ladder.map(f).join(' → ')}` };
+  }
+  if (ap && inv) out.inversePolicy = { pass: inv.transferMIoU < ap.transferMIoU, detail: `inverse ${f(inv.transferMIoU)} vs policy ${f(ap.transferMIoU)}` };
+  if (ap && gae) out.ensembleNotWorse = { pass: gae.coreMIoU >= ap.coreMIoU - 0.005 && gae.transferMIoU >= ap.transferMIoU - 0.005, detail: `GAE core ${f(gae.coreMIoU)} vs ${f(ap.coreMIoU)}, transfer ${f(gae.transferMIoU)} vs ${f(ap.transferMIoU)}` };
+  if (sia && stl) out.smoothness = { pass: stl.temporalChange < sia.temporalChange, detail: `mean |P_t − P_t+1| ${f(stl.temporalChange)} with STL vs ${f(sia.temporalChange)} without` };
+  if (sia) {
+    const lt = sia.leadTime, half = Math.floor(lt.length / 2);
+    out.leadTime = { pass: mean(lt.slice(0, half)) > mean(lt.slice(half)), detail: `IoU by lead time ${lt.map(f).join(', ')}` };
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+// Training (spec §4.4): AdamW, gradient clipping by value, LR ×0.9 on a validation-loss plateau,
+// the augmentation policy, deep supervision and the smoothness loss; resumable safetensors
+// checkpoints every N steps through ctx.checkpoints, progress, ctx.signal.
+import * as torch from '../../core/torch/index.ts';
+import type { Tensor } from '../../core/torch/index.ts';
+import { Rng } from '../../core/rng.ts';
+import type { RunContext } from '../../core/context.ts';
+import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
+import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
+import { augmentBatch, type AugmentMode } from './recipe.ts';
+import type { SampleSet } from './synth.ts';
+
+export interface Batch { x: Tensor; y: Tensor; mask: Tensor }
+
+/** Anything that yields batches by sample index. */
+export interface Dataset {
+  readonly length: number;
+  batch(indices: number[]): Batch;
+}
+
+/** In-memory samples (one or more region-year sets concatenated virtually). */
+export class MemoryDataset implements Dataset {
+  private readonly offsets: number[] = [];
+  readonly length: number;
+  constructor(readonly sets: SampleSet[]) {
+    let n = 0;
+    for (const s of sets) { this.offsets.push(n); n += s.x.shape[0]!; }
+    this.length = n;
+  }
+  batch(indices: number[]): Batch {
+    return torch.scope(() => {
+      const pick = (k: 'x' | 'y' | 'mask') => torch.cat(indices.map((i) => {
+        let s = this.sets.length - 1;
+        while (this.offsets[s]! > i) s--;
+        return this.sets[s]![k].narrow(0, i - this.offsets[s]!, 1);
+      }), 0);
+      return { x: pick('x'), y: pick('y'), mask: pick('mask') };
+    });
+  }
+}
+
+export interface TrainOptions {
+  model: BuildOptions;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  /** clip gradients by value (reference config 2.0; 0 = off) */
+  clipValue: number;
+  augment: AugmentMode;
+  loss: LossOptions;
+  /** evaluate validation loss every this many steps (plateau schedule ×0.9, patience 1) */
+  evalEvery: number;
+  lrDecay: number;
+  checkpointEvery: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
+  steps: 200, batchSize: 4, lr: 1e-4, weightDecay: 0.1, clipValue: 2, augment: 'none', loss: DEFAULT_LOSS,
+  evalEvery: 50, lrDecay: 0.9, checkpointEvery: 100, seed: 0,
+};
+
+export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }
+
+/** Mean validation loss (eval mode, no augmentation). */
+export function validationLoss(model: NowcastModel, data: Dataset, o: Pick<TrainOptions, 'loss' | 'batchSize' | 'model'>, maxSamples = 64): number {
+  const n = Math.min(data.length, maxSamples);
+  if (n === 0) return NaN;
+  const was = model.training;
+  model.eval();
+  let s = 0, k = 0;
+  torch.noGrad(() => {
+    for (let i = 0; i < n; i += o.batchSize) {
+      const idx = Array.from({ length: Math.min(o.batchSize, n - i) }, (_, j) => i + j);
+      s += torch.scope(() => {
+        const b = data.batch(idx);
+        const out = model.forward(b.x);
+        return nowcastLoss(out, b.y, b.mask, o.loss, o.model.geometry.scale).total.item() * idx.length;
+      });
+      k += idx.length;
+    }
+  });
+  model.train(was);
+  return s / k;
+}
+
+/** Clamps every gradient into [−v, v] (torch.nn.utils.clip_grad_value_). */
+export function clipGradValue(params: Tensor[], v: number): void {
+  if (!(v > 0)) return;
+  torch.noGrad(() => { for (const p of params) if (p.grad) p.grad.clamp_(-v, v); });
+}
+
+/**
+ * Trains a model. With a ctx: progress, metrics rows (table "train"), checkpoints every
+ * `checkpointEvery` steps (model + optimiser state as safetensors, step/lr/plateau state as JSON),
+ * resume from ctx.checkpoints.latest() when ctx.resuming, and a clean stop on ctx.signal.
+ */
+export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null, ctx?: RunContext, tag = 'model'): TrainResult {
+  if (trainSet.length === 0) throw new Error('train: the training set is empty');
+  if (!(o.steps >= 0 && o.batchSize >= 1)) throw new Error(`train: steps (${o.steps}) must be ≥ 0 and batchSize (${o.batchSize}) ≥ 1`);
+  if (!(o.lr > 0)) throw new Error(`train: lr must be > 0, got ${o.lr}`);
+  torch.manualSeed(o.seed);
+  const model = buildModel(o.model);
+  model.train();
+  const opt = new torch.optim.AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay });
+  let start = 0, best = Infinity, bad = 0, resumedFrom: number | null = null;
+  const losses: number[] = [], valLosses: number[] = [];
+  if (ctx?.resuming) {
+    const ck = ctx.checkpoints.latest();
+    if (ck && String(ck.state.tag ?? tag) === tag) {
+      const modelSd: Record<string, Tensor> = {}, optT: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(ck.tensors)) {
+        if (k.startsWith('model.')) modelSd[k.slice(6)] = t; else if (k.startsWith('opt.')) optT[k.slice(4)] = t;
+      }
+      model.loadStateDict(modelSd);
+      opt.loadStateDict({ tensors: optT, scalars: (ck.state.optScalars ?? {}) as Record<string, number> });
+      torch.dispose(ck.tensors);
+      start = Number(ck.state.step); best = Number(ck.state.best ?? Infinity); bad = Number(ck.state.bad ?? 0);
+      resumedFrom = start;
+      ctx.log(`resumed ${tag} from step ${start}`);
+    }
+  }
+  const save = (step: number) => {
+    if (!ctx) return;
+    const sd = opt.stateDict();
+    const tensors: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
+    for (const [k, t] of Object.entries(sd.tensors)) tensors[`opt.${k}`] = t;
+    ctx.checkpoints.save(`${tag}-step${String(step).padStart(6, '0')}`, tensors, { tag, step, best, bad, optScalars: sd.scalars, lr: opt.lr });
+  };
+  const bar = ctx && o.steps - start > 0 ? ctx.progress(o.steps - start, `train ${tag}`) : null;
+  const params = model.parameters();
+  for (let step = start; step < o.steps; step++) {
+    if (ctx?.signal.aborted) { save(step); ctx.throwIfAborted(); }
+    const rng = new Rng(o.seed * 100003 + step);
+    const idx = Array.from({ length: o.batchSize }, () => rng.int(0, trainSet.length));
+    const parts = torch.scope(() => {
+      const b0 = trainSet.batch(idx);
+      const b = augmentBatch(b0.x, b0.y, b0.mask, o.augment, rng);
+      opt.zeroGrad();
+      const out = model.forward(b.x);
+      const L = nowcastLoss(out, b.y, b.mask, o.loss, o.model.geometry.scale);
+      torch.assertFinite(L.total, `${tag} loss at step ${step}`);
+      L.total.backward();
+      clipGradValue(params, o.clipValue);
+      opt.step();
+      return { loss: L.total.item(), bce: L.bce, temporal: L.temporal };
+    });
+    losses.push(parts.loss);
+    if (valSet && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) {
+      const vl = validationLoss(model, valSet, o);
+      valLosses.push(vl);
+      if (vl < best - 1e-6) { best = vl; bad = 0; } else if (++bad >= 1) { opt.lr *= o.lrDecay; bad = 0; }
+      ctx?.metrics.log({ model: tag, step: step + 1, valLoss: vl, lr: opt.lr }, 'validation');
+    }
+    ctx?.metrics.log({ model: tag, step: step + 1, loss: parts.loss, bce: parts.bce, lr: opt.lr }, 'train');
+    bar?.tick(1, { loss: Number(parts.loss.toFixed(4)) });
+    if (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps) save(step + 1);
+  }
+  bar?.done();
+  if (o.steps > start) save(o.steps);
+  const lr = opt.lr;
+  opt.dispose();
+  model.eval();
+  return { model, steps: o.steps, losses, valLosses, lr, resumedFrom };
+}
