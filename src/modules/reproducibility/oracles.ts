@@ -1,0 +1,153 @@
+// The three error-prone oracles of the paper (each of size δ), vectorized over runs.
+//
+// A batch holds B = 2R runs: rows 0..R−1 are the first run of each pair, rows R..2R−1 the second
+// (pair i = rows i and R+i). Random oracles draw every row from libtorch's generator, seeded once
+// per measurement, so the two runs of a pair use disjoint (independent) draws and the same seed
+// reproduces every draw bit for bit.
+//   1. δ-inexact initialization: x0 with ‖x0 − u0‖ ≤ δ/2 (two runs start at most δ apart), exact gradients.
+//   2. δ-inexact deterministic gradient: ‖G(x) − ∇F(x)‖ ≤ δ at every query, possibly adversarial.
+//   3. δ-inexact stochastic gradient: unbiased, E‖g − ∇F(x)‖² ≤ δ², fresh independent noise per call.
+import * as torch from '../../core/torch/index.ts';
+import type { Tensor } from '../../core/torch/index.ts';
+import type { Problem } from './problems.ts';
+
+export type OracleKind = 'init' | 'gradient' | 'stochastic';
+
+export interface Oracle {
+  readonly kind: OracleKind;
+  readonly name: string;
+  readonly delta: number;
+  /** starting points [B, d] for B runs (B even; pairs are rows i and B/2 + i) */
+  init(problem: Problem, B: number): Tensor;
+  /** the oracle's answer at x [B, d] on its t-th call (t = 0, 1, ...) */
+  grad(problem: Problem, x: Tensor, t: number): Tensor;
+}
+
+const F64 = { dtype: 'float64' as const };
+
+function checkDelta(name: string, delta: number): void {
+  if (!(Number.isFinite(delta) && delta >= 0)) throw new Error(`${name}: delta must be a finite number >= 0, got ${delta}`);
+}
+
+function repeatStart(problem: Problem, B: number): Tensor {
+  if (!(Number.isInteger(B) && B >= 2 && B % 2 === 0)) throw new Error(`oracle: batch size must be an even integer >= 2, got ${B}`);
+  return torch.scope(() => problem.u0.unsqueeze(0).expand(B, problem.d).contiguous());
+}
+
+/** Random unit vectors [n, d] (uniform on the sphere). */
+function unitRows(n: number, d: number): Tensor {
+  return torch.scope(() => {
+    const z = torch.randn([n, d], F64);
+    return z.div(z.norm(2, 1, true));
+  });
+}
+
+/** The lower-bound direction: the problem's flattest direction, else e_1. */
+function adversarialDirection(problem: Problem): Tensor {
+  if (problem.flatDirection) return problem.flatDirection.clone();
+  const e = new Float64Array(problem.d);
+  e[0] = 1;
+  return torch.tensor(e, F64);
+}
+
+/** ± a vector on the two halves of the batch: [B, d] with rows +v (first runs) and −v (second runs). */
+function opposite(v: Tensor, B: number): Tensor {
+  return torch.scope(() => {
+    const R = B / 2;
+    const s = torch.cat([torch.ones([R, 1], F64), torch.full([R, 1], -1, F64)], 0);
+    return s.mul(v.unsqueeze(0));
+  });
+}
+
+// ------------------------------------------------------------------ 1. inexact initialization
+export type InitMode = 'sphere' | 'antipodal' | 'adversarial';
+
+/**
+ * δ-inexact initialization with exact gradients.
+ * - 'sphere' [spec B.4]: each run starts uniformly on the sphere of radius δ/2 around u0.
+ * - 'antipodal': the pair starts at u0 ± (δ/2)v, v a random unit vector (distance exactly δ).
+ * - 'adversarial': u0 ± (δ/2)e along the flattest direction (distance exactly δ, never contracted).
+ */
+export function inexactInit(delta: number, mode: InitMode = 'sphere'): Oracle {
+  checkDelta('inexactInit', delta);
+  return {
+    kind: 'init', name: `init-${mode}(δ=${delta})`, delta,
+    init(problem, B) {
+      return torch.scope(() => {
+        const u = repeatStart(problem, B);
+        const R = B / 2;
+        let dir: Tensor;
+        if (mode === 'sphere') dir = unitRows(B, problem.d);
+        else if (mode === 'antipodal') { const v = unitRows(R, problem.d); dir = torch.cat([v, v.neg()], 0); }
+        else if (mode === 'adversarial') dir = opposite(adversarialDirection(problem), B);
+        else throw new Error(`inexactInit: unknown mode '${mode as string}' (sphere, antipodal, adversarial)`);
+        return u.add(dir.mul(delta / 2));
+      });
+    },
+    grad(problem, x) { return problem.grad(x); },
+  };
+}
+
+// ------------------------------------------------------------------ 2. inexact deterministic gradient
+export type GradientErrorMode = 'adversarial' | 'random' | 'ones';
+
+/**
+ * δ-inexact deterministic gradients, exact start u0.
+ * - 'adversarial' [spec B.4 (a)]: constant error +δe in the first run, −δe in the second, e the
+ *   flattest Hessian direction (the construction that makes B.3 (ii) an equality).
+ * - 'random' [(b)]: a fresh random direction of norm exactly δ per call and run.
+ * - 'ones' [(c), follow-up E6]: the first run gets ∇F + δ·𝟙, the second the exact gradient (the
+ *   deviation is then measured against the exact trajectory). Note ‖δ·𝟙‖ = δ√d.
+ */
+export function inexactGradient(delta: number, mode: GradientErrorMode = 'adversarial'): Oracle {
+  checkDelta('inexactGradient', delta);
+  const fixedError = (problem: Problem, B: number): Tensor => {
+    if (mode === 'adversarial') return opposite(adversarialDirection(problem), B).mul(delta);
+    const R = B / 2;
+    return torch.cat([torch.full([R, problem.d], delta, F64), torch.zeros([R, problem.d], F64)], 0);
+  };
+  if (!['adversarial', 'random', 'ones'].includes(mode)) throw new Error(`inexactGradient: unknown mode '${mode}' (adversarial, random, ones)`);
+  return {
+    kind: 'gradient', name: `grad-${mode}(δ=${delta})`, delta,
+    init(problem, B) { return repeatStart(problem, B); },
+    grad(problem, x) {
+      const B = x.shape[0]!;
+      if (mode === 'random') return torch.scope(() => problem.grad(x).add(unitRows(B, problem.d).mul(delta)));
+      return torch.scope(() => problem.grad(x).add(fixedError(problem, B)));
+    },
+  };
+}
+
+// ------------------------------------------------------------------ 3. stochastic gradient
+/**
+ * δ-inexact stochastic gradients: ∇F(x) + ξ with ξ ~ N(0, (δ²/d)·I) fresh per call and run, so
+ * E‖ξ‖² = δ² exactly (per-coordinate variance s² = δ²/d, as in B.3 (vi)).
+ */
+export function stochasticGradient(delta: number): Oracle {
+  checkDelta('stochasticGradient', delta);
+  return {
+    kind: 'stochastic', name: `stochastic-gaussian(δ=${delta})`, delta,
+    init(problem, B) { return repeatStart(problem, B); },
+    grad(problem, x) {
+      const s = delta / Math.sqrt(problem.d);
+      return torch.scope(() => problem.grad(x).add(torch.randn(x.shape, F64).mul(s)));
+    },
+  };
+}
+
+/** Names accepted by the CLI. */
+export const ORACLES = ['init-sphere', 'init-antipodal', 'init-adversarial', 'grad-adversarial', 'grad-random', 'grad-ones', 'stochastic'] as const;
+export type OracleName = (typeof ORACLES)[number];
+
+export function makeOracle(name: OracleName, delta: number): Oracle {
+  switch (name) {
+    case 'init-sphere': return inexactInit(delta, 'sphere');
+    case 'init-antipodal': return inexactInit(delta, 'antipodal');
+    case 'init-adversarial': return inexactInit(delta, 'adversarial');
+    case 'grad-adversarial': return inexactGradient(delta, 'adversarial');
+    case 'grad-random': return inexactGradient(delta, 'random');
+    case 'grad-ones': return inexactGradient(delta, 'ones');
+    case 'stochastic': return stochasticGradient(delta);
+    default: throw new Error(`unknown oracle '${name as string}'. Valid: ${ORACLES.join(', ')}`);
+  }
+}
