@@ -41,7 +41,10 @@ export interface StreamLearner {
   dispose(): void;
 }
 
-/** Input check shared by every learner: shape, dtype, finiteness. Throws before any state change. */
+/**
+ * Input check shared by every learner: shape, dtype, finiteness. Throws before any state change.
+ * Returns a float64 tensor the caller must dispose (a fresh view/copy; x itself is never mutated).
+ */
 export function toSample(x: SampleInput, shape: readonly number[], where: string): Tensor {
   let t: Tensor;
   if (x instanceof torch.Tensor) {
@@ -50,16 +53,15 @@ export function toSample(x: SampleInput, shape: readonly number[], where: string
       throw new Error(`${where}: dimension mismatch: x has shape [${x.shape}] but the model expects [${shape}]`);
     }
     if (x.dtype !== 'float64' && x.dtype !== 'float32') throw new Error(`${where}: x must be a floating tensor, got ${x.dtype}`);
-    t = torch.noGrad(() => torch.scope(() => x.detach().to('float64').clone()));
+    // finiteness checked on a host copy (one native call instead of three tensor ops)
+    const data = x.toTypedArray() as Float64Array | Float32Array;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new Error(`${where}: x contains NaN or Inf (entry ${i})`);
+    t = x.dtype === 'float64' && !x.requiresGrad ? x.view(shape) : torch.noGrad(() => torch.scope(() => x.detach().to('float64').clone()));
   } else {
     const n = shape.reduce((a, b) => a * b, 1);
     if (x.length !== n) throw new Error(`${where}: dimension mismatch: x has ${x.length} values but the model expects ${n} (shape [${shape}])`);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(x[i]!)) throw new Error(`${where}: x contains NaN or Inf (entry ${i})`);
     t = torch.tensor(Float64Array.from(x as ArrayLike<number>), { shape, dtype: 'float64' });
-  }
-  const finite = torch.scope(() => t.isfinite().all().item());
-  if (!finite) {
-    t.dispose();
-    throw new Error(`${where}: x contains NaN or Inf`);
   }
   return t;
 }
@@ -124,6 +126,56 @@ function checkOutput(f: number, a: Tensor, where: string): void {
   if (!torch.scope(() => a.isfinite().all().item())) throw new Error(`${where}: the model gradient contains NaN or Inf`);
 }
 
+// ---------------------------------------------------------------------------------- stored directions
+/**
+ * Orthonormal rows U [k, p] in a preallocated buffer (capacity doubles when full). Appending writes
+ * one row in place instead of re-concatenating the whole matrix every step (torch.cat through the
+ * addon is slow for this pattern). `U` is a view of the first k rows, or null when empty.
+ */
+export class RowBasis {
+  private buf: Tensor | null = null;
+  private view: Tensor | null = null;
+  k = 0;
+  constructor(readonly p: number, private readonly initialCapacity = 16) {}
+  get U(): Tensor | null { return this.view; }
+  private refresh(): void {
+    this.view?.dispose();
+    this.view = this.k > 0 ? this.buf!.narrow(0, 0, this.k).keep() : null;
+  }
+  private ensure(rows: number): void {
+    const cap = this.buf ? this.buf.shape[0]! : 0;
+    if (rows <= cap) return;
+    const next = torch.zeros([Math.max(rows, cap * 2, this.initialCapacity), this.p], { dtype: 'float64' }).keep();
+    if (this.buf && this.k > 0) torch.noGrad(() => torch.scope(() => { next.narrow(0, 0, this.k).copy_(this.buf!.narrow(0, 0, this.k)); }));
+    this.buf?.dispose();
+    this.buf = next;
+  }
+  append(u: Tensor): void {
+    this.ensure(this.k + 1);
+    torch.noGrad(() => torch.scope(() => { this.buf!.select(0, this.k).copy_(u); }));
+    this.k++;
+    this.refresh();
+  }
+  remove(j: number): void {
+    const n = this.k - 1 - j;
+    if (n > 0) torch.noGrad(() => torch.scope(() => { this.buf!.narrow(0, j, n).copy_(this.buf!.narrow(0, j + 1, n).clone()); }));
+    this.k--;
+    this.refresh();
+  }
+  /** content ← the rows of U (copied) */
+  replace(U: Tensor | null): void {
+    const rows = U ? U.shape[0]! : 0;
+    this.ensure(rows);
+    if (U && rows > 0) torch.noGrad(() => torch.scope(() => { this.buf!.narrow(0, 0, rows).copy_(U); }));
+    this.k = rows;
+    this.refresh();
+  }
+  dispose(): void {
+    this.view?.dispose(); this.buf?.dispose();
+    this.view = null; this.buf = null; this.k = 0;
+  }
+}
+
 // ---------------------------------------------------------------------------------- ORFit
 /**
  * Retention rule once more than `memory` directions would be stored (spec A.3):
@@ -173,8 +225,9 @@ export class ORFit extends BaseLearner {
   readonly rule: MemoryRule;
   readonly tol: number;
   readonly reorthogonalize: boolean;
-  /** orthonormal stored directions, one per row; null while empty */
-  U: Tensor | null = null;
+  private readonly basis: RowBasis;
+  /** orthonormal stored directions, one per row (a view; do not dispose); null while empty */
+  get U(): Tensor | null { return this.basis.U; }
   /** their norms ‖ã‖ (descending after an IPCA step; in arrival order otherwise) */
   sigma: number[] = [];
   /** arrival index (1-based step) of each stored direction; for IPCA after the first SVD, -1 */
@@ -196,6 +249,7 @@ export class ORFit extends BaseLearner {
     if (!(this.tol >= 0 && this.tol < 1)) throw new Error(`ORFit: tol must be in [0, 1), got ${o.tol}`);
     this.reorthogonalize = o.reorthogonalize ?? true;
     this.rng = mulberry32(o.seed ?? 0);
+    this.basis = new RowBasis(model.numParams, Number.isFinite(this.memory) ? Math.max(1, Math.min(this.memory + 1, 4096)) : 16);
     this.name = o.name ?? (this.memory === 0 ? 'one-step-sgd'
       : !Number.isFinite(this.memory) ? 'orfit' : this.rule === 'random' ? 'orfit-random' : this.rule === 'latest' ? 'orfit-latest' : 'orfit');
   }
@@ -207,8 +261,8 @@ export class ORFit extends BaseLearner {
     const U = this.U;
     if (!U) return v.clone();
     return torch.scope(() => {
-      let r = v.sub(U.t().mv(U.mv(v)));
-      if (this.reorthogonalize) r = r.sub(U.t().mv(U.mv(r)));
+      let r = v.sub(U.mv(v).matmul(U));
+      if (this.reorthogonalize) r = r.sub(U.mv(r).matmul(U));
       return r;
     });
   }
@@ -270,19 +324,14 @@ export class ORFit extends BaseLearner {
   }
 
   private appendRow(u: Tensor, s: number, step: number): void {
-    const old = this.U;
-    this.U = torch.scope(() => (old ? torch.cat([old, u.unsqueeze(0)]) : u.unsqueeze(0).clone())).keep();
-    old?.dispose();
+    this.basis.append(u);
     u.dispose();
     this.sigma.push(s);
     this.origin.push(step);
   }
 
   private removeRow(j: number): void {
-    const old = this.U!;
-    const keepIdx = [...Array(this.stored).keys()].filter((i) => i !== j);
-    this.U = torch.scope(() => old.indexSelect(0, torch.tensor(keepIdx, { dtype: 'int64' }))).keep();
-    old.dispose();
+    this.basis.remove(j);
     this.sigma.splice(j, 1);
     this.origin.splice(j, 1);
   }
@@ -295,10 +344,10 @@ export class ORFit extends BaseLearner {
       const [Us, Ss] = torch.linalg.svd(M, false);
       return [Us.t().contiguous(), Ss];
     });
-    this.U = Unew.keep();
+    this.basis.replace(Unew);
+    Unew.dispose();
     this.sigma = S.toArray();
     S.dispose();
-    old.dispose();
     this.origin = this.origin.map(() => -1);
     this.svdForm = true;
   }
@@ -322,12 +371,14 @@ export class ORFit extends BaseLearner {
       Kd[m * (m + 1) + m] = rho;
       const Kt = torch.tensor(Kd, { shape: [m + 1, m + 1], dtype: 'float64' });
       const [Uk, Sk] = torch.linalg.svd(Kt, false);
-      const rotated = Uk.t().mm(torch.cat([old, uPerp.unsqueeze(0)]));
+      // Ũᵀ [U; u′] written as Ũᵀ[:, :m] U + Ũᵀ[:, m] u′ᵀ (no concatenation)
+      const Ukt = Uk.t();
+      const rotated = Ukt.narrow(1, 0, m).mm(old).add(Ukt.select(1, m).outer(uPerp));
       return [rotated.narrow(0, 0, m).contiguous(), Sk.narrow(0, 0, m).contiguous()];
     });
     u.dispose();
-    old.dispose();
-    this.U = Unew.keep();
+    this.basis.replace(Unew);
+    Unew.dispose();
     this.sigma = S.toArray();
     S.dispose();
   }
@@ -352,15 +403,14 @@ export class ORFit extends BaseLearner {
       throw new Error(`${this.name}.loadState: field 'U' has shape [${U.shape}], expected [${sigma.numel}, ${this.model.numParams}]`);
     }
     if (U.shape[0] > this.memory) throw new Error(`${this.name}.loadState: ${U.shape[0]} stored directions exceed the memory ${this.memory}`);
-    this.U?.dispose();
-    this.U = U.shape[0] ? torch.scope(() => U.to('float64').clone()).keep() : null;
+    torch.scope(() => this.basis.replace(U.shape[0] ? U.to('float64') : null));
     this.sigma = sigma.toArray();
     this.origin = origin.toArray();
     this.skipped = Number(s.meta.skipped ?? 0);
     this.svdForm = Boolean(s.meta.svdForm);
     this.rng.state = Number(s.meta.rng ?? 0) >>> 0;
   }
-  override dispose(): void { this.U?.dispose(); this.U = null; }
+  override dispose(): void { this.basis.dispose(); }
 }
 
 /** One-Step SGD [paper]: ORFit's exact-fit step with an always-empty basis. */
@@ -406,9 +456,11 @@ export interface OGDOptions {
 export class OGD extends BaseLearner {
   readonly name = 'ogd';
   readonly lr: number; readonly innerSteps: number; readonly memory: number; readonly tol: number;
-  U: Tensor | null = null;
+  private readonly basis: RowBasis;
+  get U(): Tensor | null { return this.basis.U; }
   constructor(model: StreamModel, o: OGDOptions = {}) {
     super(model);
+    this.basis = new RowBasis(model.numParams);
     this.lr = o.lr ?? 1e-3;
     this.innerSteps = o.innerSteps ?? 10;
     this.memory = o.memory ?? Infinity;
@@ -420,8 +472,8 @@ export class OGD extends BaseLearner {
     const U = this.U;
     if (!U) return v.clone();
     return torch.scope(() => {
-      const r = v.sub(U.t().mv(U.mv(v)));
-      return r.sub(U.t().mv(U.mv(r)));
+      const r = v.sub(U.mv(v).matmul(U));
+      return r.sub(U.mv(r).matmul(U));
     });
   }
   protected update(x: Tensor, y: number): StepInfo {
@@ -445,13 +497,9 @@ export class OGD extends BaseLearner {
         return n > this.tol * a.norm().item() ? at.div(n) : null;
       });
       if (u) {
-        const old = this.U;
-        this.U = torch.scope(() => {
-          const next = old ? torch.cat([old, u.unsqueeze(0)]) : u.unsqueeze(0).clone();
-          return next.shape[0]! > this.memory ? next.narrow(0, 1, this.memory).contiguous() : next;
-        }).keep();
-        old?.dispose();
+        this.basis.append(u);
         u.dispose();
+        if (this.basis.k > this.memory) this.basis.remove(0);
       }
     } catch (e) {
       this.model.setParams(w0); // leave the state as it was
@@ -469,10 +517,9 @@ export class OGD extends BaseLearner {
   protected loadExtra(s: LearnerState): void {
     const U = s.tensors.U;
     if (!U || U.ndim !== 2 || U.shape[1] !== this.model.numParams) throw new Error(`ogd.loadState: field 'U' must have shape [k, ${this.model.numParams}]`);
-    this.U?.dispose();
-    this.U = U.shape[0] ? torch.scope(() => U.to('float64').clone()).keep() : null;
+    torch.scope(() => this.basis.replace(U.shape[0] ? U.to('float64') : null));
   }
-  override dispose(): void { this.U?.dispose(); this.U = null; }
+  override dispose(): void { this.basis.dispose(); }
 }
 
 // ---------------------------------------------------------------------------------- RLS

@@ -48,7 +48,7 @@ export class LinearModel implements StreamModel {
     torch.noGrad(() => this.w.add_(delta));
   }
   outputAndGrad(x: Tensor): { f: number; a: Tensor } {
-    return { f: torch.scope(() => this.w.dot(x).item()), a: torch.scope(() => x.to('float64').clone()) };
+    return { f: torch.scope(() => this.w.dot(x).item()), a: x.dtype === 'float64' ? x.clone() : torch.scope(() => x.to('float64').clone()) };
   }
   predictBatch(X: Tensor): Tensor { return torch.noGrad(() => torch.scope(() => X.to('float64').mv(this.w))); }
   dispose(): void { this.w.dispose(); }
