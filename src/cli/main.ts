@@ -195,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve`);
   }
   // Load only what this invocation needs (all for list/help).
-  await loadModules(first && mods.includes(first) ? [first] : undefined);
+  if (first !== 'runs') await loadModules(first && mods.includes(first) ? [first] : undefined);
   program.version('0.1.0');
   program.command('list').description('modules and their commands').option('--json', 'as JSON').action((o) => {
     const ms = listModules();
@@ -216,7 +216,10 @@ export async function main(argv: string[]): Promise<number> {
     });
   addRunsCommands(program);
   addModuleCommands(program);
-  for (const c of program.commands) c.exitOverride();
+  // Our own messages (with the valid choices) replace commander's terse ones for unknown names.
+  const quietUnknown = { writeErr: (t: string) => { if (!/unknown (option|command)/.test(t)) process.stderr.write(t); } };
+  const walk = (c: Command) => { c.exitOverride(); c.configureOutput(quietUnknown); c.commands.forEach(walk); };
+  walk(program);
   await program.parseAsync(argv);
   return 0;
 }
@@ -225,7 +228,7 @@ function unknownOptionHelp(e: CommanderError, argv: string[]): string {
   const [mod, cmd] = [argv[2], argv[3]];
   try {
     const c = getModule(mod!).commands.find((x) => x.name === cmd);
-    if (c) return `${e.message.replace(/^error: /, '')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --json, --events, --quiet`;
+    if (c) return `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --json, --events, --quiet`;
   } catch { /* fall through */ }
   return e.message;
 }

@@ -38,6 +38,8 @@ export function defineCommand<S extends ParamSchema>(spec: CommandSpec<S>): Comm
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
+/** Options every command has (CLI globals): parameters may not use these names. */
+export const RESERVED = ['seed', 'out', 'threads', 'json', 'events', 'quiet', 'help'];
 const modules = new Map<string, ModuleSpec>();
 
 export function registerModule(spec: ModuleSpec): void {
@@ -48,6 +50,9 @@ export function registerModule(spec: ModuleSpec): void {
     if (!NAME.test(c.name)) throw new Error(`${spec.name}: command name '${c.name}' must be kebab-case`);
     if (seen.has(c.name)) throw new Error(`${spec.name}: command '${c.name}' is registered twice`);
     seen.add(c.name);
+    for (const p of Object.keys(c.params.shape)) {
+      if (RESERVED.includes(p)) throw new Error(`${spec.name} ${c.name}: parameter '${p}' clashes with the global option --${p}; rename it`);
+    }
     for (const p of c.positional ?? []) {
       if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
     }

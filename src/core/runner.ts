@@ -74,6 +74,7 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
   const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not kill the run */ } };
   const ctx = makeContext(run, resuming, o, emit);
   manualSeed(run.seed);
+  ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
   emit({ type: 'start', run });
   let summary: Record<string, unknown> | null = null;
   let final: RunRecord;

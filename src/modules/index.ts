@@ -15,12 +15,26 @@ export function moduleNames(): string[] {
     .sort();
 }
 
-/** Imports module folders (all, or only `only`) so they register. Idempotent. */
-export async function loadModules(only?: string[]): Promise<void> {
+/** Modules that failed to load, with the reason (the others still work). */
+export const loadErrors = new Map<string, string>();
+
+/**
+ * Imports module folders (all, or only `only`) so they register. Idempotent. A module that fails
+ * to load is reported (loadErrors, and on stderr when `warn`) and skipped; when it was named in
+ * `only`, the error is thrown.
+ */
+export async function loadModules(only?: string[], warn = true): Promise<void> {
   for (const name of moduleNames()) {
     if (only && !only.includes(name)) continue;
     if (loaded.has(name)) continue;
     loaded.add(name);
-    await import(pathToFileURL(path.join(here, name, 'index.ts')).href);
+    try {
+      await import(pathToFileURL(path.join(here, name, 'index.ts')).href);
+    } catch (e) {
+      const msg = (e as Error)?.message ?? String(e);
+      loadErrors.set(name, msg);
+      if (only) throw new Error(`module '${name}' failed to load: ${msg}`);
+      if (warn) process.stderr.write(`paperlab: module '${name}' failed to load and is skipped: ${msg}\n`);
+    }
   }
 }

@@ -2,7 +2,7 @@
 // [C, H, W] in [0, 1], C = 3 (RGB) or 1 (gray), as torchvision's to_tensor.
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { tensor, noGrad, scope, type Tensor } from '../torch/tensor.ts';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -27,7 +27,7 @@ export async function decodeImage(bytes: Uint8Array, o: ReadImageOptions = {}, s
   if (o.width && o.height) img = img.resize(o.width, o.height, { fit: 'fill' });
   else if (o.maxSide) img = img.resize(o.maxSide, o.maxSide, { fit: 'inside', withoutEnlargement: false });
   img = channels === 1 ? img.grayscale() : img.removeAlpha().toColourspace('srgb');
-  let raw: { data: Buffer; info: sharp.OutputInfo };
+  let raw: { data: Buffer; info: OutputInfo };
   try {
     raw = await img.raw().toBuffer({ resolveWithObject: true });
   } catch (e) {

@@ -91,7 +91,7 @@ const A = {
   eigh: lazy('linalg_eigh'), eigvalsh: lazy('linalg_eigvalsh'), solve: lazy('linalg_solve'), inv: lazy('linalg_inv'),
   qr: lazy('linalg_qr'), svd: lazy('linalg_svd'), cholesky: lazy('linalg_cholesky'), det: lazy('linalg_det'),
   slogdet: lazy('linalg_slogdet'), pinv: lazy('linalg_pinv'), lstsq: lazy('linalg_lstsq'),
-  matrix_norm: lazy('linalg_matrix_norm'), matrix_rank: lazy('linalg_matrix_rank'),
+  matrix_norm: lazy('linalg_matrix_norm.str_ord'), matrix_rank: lazy('linalg_matrix_rank'),
   // factories
   zeros: lazy('zeros'), ones: lazy('ones'), full: lazy('full'), empty: lazy('empty.memory_format'),
   randn: lazy('randn'), rand: lazy('rand'), randint: lazy('randint.low'), randperm: lazy('randperm'),

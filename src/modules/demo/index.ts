@@ -16,7 +16,7 @@ export const fitLine = defineCommand({
     points: z.number().int().min(2).max(1_000_000).default(256).describe('number of noisy points'),
     noise: z.number().min(0).default(0.1).describe('noise standard deviation'),
     lr: z.number().positive().max(10).default(0.1).describe('SGD step size'),
-    epochs: z.number().int().min(1).max(100_000).default(200).describe('full-batch steps'),
+    epochs: z.number().int().min(1).max(10_000_000).default(200).describe('full-batch steps'),
     checkpointEvery: z.number().int().min(1).default(50).describe('steps between checkpoints'),
     dtype: z.enum(['float32', 'float64']).default('float64').describe('tensor precision'),
   }),

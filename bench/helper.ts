@@ -1,0 +1,115 @@
+// The shared bench helper: time our code and the reference (PyTorch CPU / NumPy run by
+// /usr/bin/python3) in the same run, and write rows to bench/results.json.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeJsonAtomic } from '../src/core/io/atomic.ts';
+import { getNumThreads, torchVersion } from '../src/core/torch/tensor.ts';
+
+export interface BenchRow {
+  name: string;
+  /** median milliseconds per iteration, ours */
+  paperlabMs: number;
+  /** median milliseconds per iteration, reference in the same run */
+  referenceMs: number;
+  /** paperlab ÷ reference (1.0 = parity, lower is better) */
+  ratio: number;
+  reference: string;
+  note: string;
+  machine: string;
+  time: string;
+}
+
+export const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
+
+/** Median ms per call of fn after warm-up (fn may be async). */
+export async function timeIt(fn: () => unknown, o: { warmup?: number; reps?: number; minMs?: number } = {}): Promise<number> {
+  for (let i = 0; i < (o.warmup ?? 2); i++) await fn();
+  const times: number[] = [];
+  const reps = o.reps ?? 10;
+  const t0 = performance.now();
+  while (times.length < reps || (o.minMs && performance.now() - t0 < o.minMs)) {
+    const s = performance.now();
+    await fn();
+    times.push(performance.now() - s);
+    if (times.length > 10000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export class BenchHelper {
+  readonly rows: BenchRow[] = [];
+  readonly threads = getNumThreads();
+  readonly machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${this.threads} thread(s), libtorch ${torchVersion().torch}, node ${process.version}`;
+  readonly timeIt = timeIt;
+
+  /**
+   * Runs a Python script with the reference stack (torch, numpy) at our thread count. The script
+   * prints one JSON object on its last line; it gets `THREADS` and a `bench(fn, warmup, reps)`
+   * helper returning median ms.
+   */
+  python<T = Record<string, number>>(script: string, timeoutMs = 300_000): T {
+    const prelude = `
+import json, time, statistics, os
+THREADS = ${this.threads}
+try:
+    import torch
+    torch.set_num_threads(THREADS)
+except ImportError:
+    torch = None
+def bench(fn, warmup=2, reps=10, min_ms=0):
+    for _ in range(warmup): fn()
+    ts = []
+    t0 = time.perf_counter()
+    while len(ts) < reps or (time.perf_counter() - t0) * 1000 < min_ms:
+        s = time.perf_counter(); fn(); ts.append((time.perf_counter() - s) * 1000)
+        if len(ts) > 10000: break
+    return statistics.median(ts)
+`;
+    let out: string;
+    try {
+      out = execFileSync(PYTHON, ['-c', prelude + '\n' + script], {
+        encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20,
+        env: { ...process.env, OMP_NUM_THREADS: String(this.threads), OPENBLAS_NUM_THREADS: String(this.threads), MKL_NUM_THREADS: String(this.threads) },
+      });
+    } catch (e) {
+      throw new Error(`reference python failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+    }
+    const last = out.trim().split('\n').pop()!;
+    return JSON.parse(last) as T;
+  }
+
+  /** Whether the reference python has torch (benchmarks skip rows cleanly when not). */
+  hasPythonTorch(): boolean {
+    try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; }
+  }
+
+  record(r: { name: string; paperlabMs: number; referenceMs: number; reference?: string; note?: string }): BenchRow {
+    const row: BenchRow = {
+      name: r.name, paperlabMs: round(r.paperlabMs), referenceMs: round(r.referenceMs),
+      ratio: round(r.paperlabMs / r.referenceMs), reference: r.reference ?? 'PyTorch (python3-torch)',
+      note: r.note ?? '', machine: this.machine, time: new Date().toISOString(),
+    };
+    this.rows.push(row);
+    process.stdout.write(`${row.name.padEnd(48)} paperlab ${fmt(row.paperlabMs)}  ref ${fmt(row.referenceMs)}  ratio ${row.ratio.toFixed(2)}×  ${row.note}\n`);
+    return row;
+  }
+
+  /** Merges this run's rows into bench/results.json (rows replaced by name). */
+  save(file = RESULTS): void {
+    let old: BenchRow[] = [];
+    if (fs.existsSync(file)) { try { old = JSON.parse(fs.readFileSync(file, 'utf8')).rows ?? []; } catch { old = []; } }
+    const names = new Set(this.rows.map((r) => r.name));
+    const rows = [...old.filter((r) => !names.has(r.name)), ...this.rows].sort((a, b) => a.name.localeCompare(b.name));
+    writeJsonAtomic(file, { updated: new Date().toISOString(), rows });
+  }
+}
+
+function round(x: number): number { return Math.round(x * 1e4) / 1e4; }
+function fmt(ms: number): string { return (ms < 1 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`).padStart(12); }
+
+export type BenchFn = (h: BenchHelper) => Promise<void>;

@@ -1,0 +1,176 @@
+// Engine behaviour: layouts, memory under scope(), errors, threads, seeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import * as torch from '../../src/core/torch/index.ts';
+import { op } from '../../src/core/torch/index.ts';
+import { loadAddon, MISSING_LIBTORCH } from '../../src/core/torch/native.ts';
+
+const maxAbs = (a: torch.Tensor, b: torch.Tensor) => torch.scope(() => a.sub(b).abs().max().item());
+
+test('conv2d float32: nn.Conv2d forward and gradients equal raw aten::conv2d and an independent im2col computation (NCHW)', () => {
+  torch.scope(() => {
+    torch.manualSeed(1);
+    const conv = new torch.nn.Conv2d(3, 5, [3, 2], { padding: [1, 0], stride: [1, 2] });
+    // Non-square, distinct sizes everywhere so any layout mix-up changes the result.
+    const x = torch.randn([2, 3, 7, 6]).requiresGrad_();
+    const y = conv.forward(x);
+    assert.deepEqual(y.shape, [2, 5, 7, 3]);
+    const raw = op('aten::conv2d')(x, conv.weight, conv.bias, [1, 2], [1, 0], [1, 1], 1) as torch.Tensor;
+    assert.equal(maxAbs(y, raw), 0);
+    // im2col: unfold patches [N, C*kh*kw, L] then a matmul with the flattened weight.
+    const xp = torch.F.pad(x, [0, 0, 1, 1]);
+    const cols = torch.F.unfold(xp, [3, 2], { stride: [1, 2] });
+    const ref = conv.weight.reshape([5, -1]).matmul(cols).add(conv.bias!.reshape([1, 5, 1])).reshape([2, 5, 7, 3]);
+    assert.ok(maxAbs(y, ref) < 1e-5, `im2col differs by ${maxAbs(y, ref)}`);
+    const w = torch.randn(y.shape);
+    const g1 = torch.grad(y.mul(w).sum(), [x, conv.weight, conv.bias!]);
+    const g2 = torch.grad(raw.mul(w).sum(), [x, conv.weight, conv.bias!]);
+    const g3 = torch.grad(ref.mul(w).sum(), [x, conv.weight, conv.bias!]);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(maxAbs(g1[i]!, g2[i]!), 0);
+      assert.ok(maxAbs(g1[i]!, g3[i]!) < 1e-4, `grad ${i} differs from im2col by ${maxAbs(g1[i]!, g3[i]!)}`);
+    }
+    conv.dispose();
+  });
+});
+
+test('conv3d float32: nn.Conv3d equals raw aten::conv3d and a sum of shifted conv2d slices (NCDHW)', () => {
+  torch.scope(() => {
+    torch.manualSeed(2);
+    const conv = new torch.nn.Conv3d(2, 3, [3, 1, 1], { padding: [1, 0, 0] });
+    const x = torch.randn([1, 2, 4, 5, 6]).requiresGrad_();
+    const y = conv.forward(x);
+    const raw = op('conv3d')(x, conv.weight, conv.bias, [1, 1, 1], [1, 0, 0], [1, 1, 1], 1) as torch.Tensor;
+    assert.equal(maxAbs(y, raw), 0);
+    // A depth-only kernel: out[d] = Σ_k W[:, :, k] · x[d + k − 1] (1×1 spatial), built by hand.
+    const xpad = torch.F.pad(x, [0, 0, 0, 0, 1, 1]);
+    const slices: torch.Tensor[] = [];
+    for (let d = 0; d < 4; d++) {
+      let acc = conv.bias!.reshape([1, 3, 1, 1]);
+      for (let k = 0; k < 3; k++) {
+        const wk = conv.weight.select(2, k).reshape([3, 2]);
+        acc = acc.add(torch.einsum('oc,nchw->nohw', wk, xpad.select(2, d + k)));
+      }
+      slices.push(acc);
+    }
+    const ref = torch.stack(slices, 2);
+    assert.ok(maxAbs(y, ref) < 1e-5);
+    const w = torch.randn(y.shape);
+    const [ga] = torch.grad(y.mul(w).sum(), [x]);
+    const [gb] = torch.grad(ref.mul(w).sum(), [x]);
+    assert.ok(maxAbs(ga!, gb!) < 1e-5);
+    conv.dispose();
+  });
+});
+
+test('10,000 allocate/compute iterations under scope() keep RSS bounded and live tensors return to start', () => {
+  const start = torch.liveTensors();
+  const x = torch.randn([256, 256]).keep(); // 256 KiB per temporary
+  const rss = () => process.memoryUsage().rss;
+  for (let i = 0; i < 500; i++) torch.scope(() => { x.mul(2).add(1).tanh().sum(); });
+  const before = rss();
+  for (let i = 0; i < 10_000; i++) torch.scope(() => { x.mul(2).add(1).tanh().sum(); });
+  const growth = rss() - before;
+  x.dispose();
+  assert.equal(torch.liveTensors(), start);
+  // 10,000 × 3 × 256 KiB ≈ 7.5 GiB would be allocated in total; bounded means tens of MiB at most.
+  assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+});
+
+test('scope(): returned tensors survive (moved to the enclosing scope), everything else is freed; keep() escapes', () => {
+  const start = torch.liveTensors();
+  let kept!: torch.Tensor;
+  const out = torch.scope(() => {
+    const inner = torch.scope(() => {
+      const a = torch.ones([3]);
+      kept = torch.ones([2]).keep();
+      return { a, list: [a.add(1)] };
+    });
+    assert.equal(inner.a.isDisposed, false);
+    return inner.list[0]!;
+  });
+  assert.deepEqual(out.toArray(), [2, 2, 2]);
+  assert.equal(kept.isDisposed, false);
+  out.dispose(); kept.dispose();
+  assert.equal(torch.liveTensors(), start);
+  assert.throws(() => torch.scope(() => { const t = torch.ones([1]); t.dispose(); return t.add(1); }), /disposed/);
+  assert.equal(torch.liveTensors(), start);
+});
+
+test('errors: a wrong-shape matmul is a JS Error naming the op; the process survives', () => {
+  torch.scope(() => {
+    assert.throws(() => torch.randn([3, 4]).matmul(torch.randn([5, 6])), (e: Error) =>
+      e instanceof Error && /aten::matmul/.test(e.message) && /3x4 and 5x6/.test(e.message) && !/Exception raised from/.test(e.message));
+    assert.throws(() => torch.F.conv2d(torch.randn([1, 3, 8, 8]), torch.randn([4, 2, 3, 3])), /aten::conv2d: .*channels/);
+    assert.throws(() => torch.tensor(new Float32Array(5), { shape: [2, 3] }), /5 elements but shape \[2, 3\] needs 6/);
+    assert.throws(() => op('aten::add.Tensor')(torch.ones([1]), 'x'), /argument 'other' must be a Tensor/);
+    assert.equal(torch.ones([2]).add(1).sum().item(), 4); // still alive
+  });
+});
+
+test('NaN loss guard: assertFinite names the problem', () => {
+  torch.scope(() => {
+    const l = torch.tensor([1, Number.NaN]).sum();
+    assert.throws(() => torch.assertFinite(l, 'training loss'), /training loss is not finite \(NaN or Inf\)/);
+    torch.assertFinite(torch.tensor([1, 2]).sum());
+  });
+});
+
+test('missing libtorch: loading the addon fails with one message saying how to get libtorch', () => {
+  assert.throws(() => loadAddon('/nonexistent/paperlab_torch.node'), (e: Error) => e.message.startsWith(MISSING_LIBTORCH) && /apt-get install -y libtorch-dev/.test(e.message));
+  // A file that exists but is no loadable library (as when libtorch.so is gone) gives the same advice.
+  const fake = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pl-')), 'paperlab_torch.node');
+  fs.writeFileSync(fake, 'not a shared object');
+  assert.throws(() => loadAddon(fake), (e: Error) => e.message.startsWith(MISSING_LIBTORCH) && /loading .* failed/.test(e.message));
+});
+
+test('seeds: manualSeed makes randn, dropout and init repeat exactly', () => {
+  torch.scope(() => {
+    const draw = () => { torch.manualSeed(42); return [torch.randn([4]).toArray(), torch.F.dropout(torch.ones([8]), 0.5, true).toArray(), new torch.nn.Linear(2, 2).weight.toArray()]; };
+    assert.deepEqual(draw(), draw());
+  });
+});
+
+test('dtypes round-trip through typed arrays; int64 arithmetic stays integral', () => {
+  torch.scope(() => {
+    assert.deepEqual(torch.tensor(new Float64Array([1.5, 2.25]), { shape: [2] }).toArray(), [1.5, 2.25]);
+    assert.equal(torch.tensor(new Float64Array([1.5])).dtype, 'float64');
+    assert.equal(torch.tensor(new Int32Array([3])).dtype, 'int32');
+    const i = torch.arange(5);
+    assert.equal(i.dtype, 'int64');
+    assert.equal(i.add(2).dtype, 'int64');
+    assert.deepEqual(i.mul(3).toArray(), [0, 3, 6, 9, 12]);
+    assert.equal(torch.tensor([true, false, true]).dtype, 'bool');
+    assert.deepEqual(torch.tensor([[1, 2], [3, 4]]).tolist(), [[1, 2], [3, 4]]);
+    assert.equal(torch.tensor([1, 2, 3], { dtype: 'uint8' }).sum().item(), 6);
+  });
+});
+
+test('threads: setNumThreads changes libtorch\'s intra-op pool', () => {
+  const n = torch.getNumThreads();
+  torch.setNumThreads(2);
+  assert.equal(torch.getNumThreads(), 2);
+  torch.setNumThreads(n);
+  assert.throws(() => torch.setNumThreads(0), /threads must be >= 1/);
+});
+
+test('optimizers follow PyTorch update rules (SGD momentum/Nesterov, Adam) on a known quadratic', () => {
+  // f(p) = ½‖p‖², grad = p. SGD momentum μ: v1 = g0, p1 = p0 − lr·v1; v2 = μ v1 + g1; p2 = p1 − lr v2.
+  torch.scope(() => {
+    const p = torch.tensor([1, -2], { dtype: 'float64', requiresGrad: true }).keep();
+    const opt = new torch.optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    const step = () => torch.scope(() => { opt.zeroGrad(); p.pow(2).sum().mul(0.5).backward(); opt.step(); });
+    step(); step();
+    // p1 = 0.9 p0; v2 = 0.9 p0 + 0.9 p0 = 1.8 p0; p2 = 0.9 p0 − 0.18 p0 = 0.72 p0
+    assert.deepEqual(p.toArray().map((v) => +v.toFixed(12)), [0.72, -1.44]);
+    const q = torch.tensor([1, -2], { dtype: 'float64', requiresGrad: true }).keep();
+    const adam = new torch.optim.Adam([q], { lr: 0.01 });
+    torch.scope(() => { adam.zeroGrad(); q.pow(2).sum().mul(0.5).backward(); adam.step(); });
+    // First Adam step moves each coordinate by lr·sign(g) (bias-corrected m/√v = g/|g|).
+    assert.deepEqual(q.toArray().map((v) => +v.toFixed(6)), [0.99, -1.99]);
+    opt.dispose(); adam.dispose(); p.dispose(); q.dispose();
+  });
+});
