@@ -1,0 +1,136 @@
+// The end-to-end pieces the commands share: load a PI-CAI folder, detect (softmax → detection map →
+// zonal filter), evaluate, write detection maps (.nii.gz / .mha) and PNG overlays, and the trivial
+// intensity-threshold baseline.
+import path from 'node:path';
+import * as torch from '../../core/torch/index.ts';
+import { encodePng } from '../../core/io/image.ts';
+import { loadCase, writeImage } from './picai.ts';
+import { prepareCase, toOriginalGrid, type Prepared } from './preprocess.ts';
+import { extractLesionCandidates, removeOutsideGland, type ExtractionOptions } from './postprocess.ts';
+import { evaluateCase, aggregate, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
+import { predictCase, type NetCase, type InferOptions } from './train.ts';
+import { makeVolume, resample, toFloat32, type Grid } from './volume.ts';
+import type { MNet } from './model.ts';
+
+export function loadPrepared(root: string, keys: string[], onCase?: () => void): Prepared[] {
+  return keys.map((k) => { const p = prepareCase(loadCase(root, k)); onCase?.(); return p; });
+}
+
+export interface Detection {
+  key: string;
+  /** csPCa probability on the original T2W grid, [Z, Y, X] */
+  softmax: Float32Array;
+  /** detection map on the original T2W grid */
+  detection: Float32Array;
+  grid: Grid;
+  shape: [number, number, number];
+}
+
+/** Original-grid zones (nearest) of a prepared case. */
+function originalZones(c: Prepared): Uint8Array {
+  if (c.grid.dims.join() === c.original.dims.join()) return c.zones;
+  const v = makeVolume(c.grid.dims, { data: c.zones, spacing: c.grid.spacing, origin: c.grid.origin, direction: c.grid.direction });
+  return Uint8Array.from(resample(v, c.original, 'nearest').data as ArrayLike<number>);
+}
+export function originalLabel(c: Prepared, root: string): Uint8Array | null {
+  const lc = loadCase(root, c.key);
+  return lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null;
+}
+
+/** Softmax → lesion candidates → zonal constraint, on the original T2W grid. */
+export function softmaxToDetection(P: Float32Array, c: Prepared, o: ExtractionOptions & { zonalFilter?: boolean } = {}): Float32Array {
+  const shape = [c.original.dims[2], c.original.dims[1], c.original.dims[0]] as [number, number, number];
+  const det = extractLesionCandidates(P, shape, o);
+  return o.zonalFilter === false ? det : removeOutsideGland(det, originalZones(c), shape);
+}
+
+export function detect(nets: MNet[], cases: NetCase[], infer: InferOptions, extraction: ExtractionOptions & { zonalFilter?: boolean } = {}, onCase?: () => void): Detection[] {
+  return cases.map((c) => {
+    const p = toOriginalGrid(predictCase(nets, c, infer), c.prepared);
+    for (let i = 0; i < p.length; i++) p[i] = Math.min(1, Math.max(0, p[i]!));
+    const det = softmaxToDetection(p, c.prepared, extraction);
+    onCase?.();
+    const g = c.prepared.original;
+    return { key: c.key, softmax: p, detection: det, grid: g, shape: [g.dims[2], g.dims[1], g.dims[0]] };
+  });
+}
+
+/**
+ * Trivial baseline reported beside the network (spec §11.5): a voxel's score is how far it is
+ * into the "csPCa direction" of the raw intensities — high HBV and low ADC, z-scored inside the
+ * gland and squashed by a logistic — followed by the same extraction and zonal filter.
+ */
+export function thresholdBaseline(c: Prepared, o: ExtractionOptions = {}): Float32Array {
+  const toOrig = (a: Float32Array) => toOriginalGrid(a, c);
+  const stats = (a: Float32Array) => {
+    let s = 0, s2 = 0, n = 0;
+    for (let i = 0; i < a.length; i++) if (c.zones[i]) { s += a[i]!; s2 += a[i]! ** 2; n++; }
+    const m = s / Math.max(1, n);
+    return [m, Math.sqrt(Math.max(1e-9, s2 / Math.max(1, n) - m * m))] as const;
+  };
+  const [ma, sa] = stats(c.images[1]), [mh, sh] = stats(c.images[2]);
+  const score = new Float32Array(c.images[0].length);
+  for (let i = 0; i < score.length; i++) {
+    const z = ((c.images[2][i]! - mh) / sh - (c.images[1][i]! - ma) / sa) / 2;
+    score[i] = c.zones[i] ? 1 / (1 + Math.exp(-(z - 2) * 2)) : 0;
+  }
+  return softmaxToDetection(toOrig(score), c, o);
+}
+
+export function evaluateDetections(dets: { key: string; detection: Float32Array; shape: [number, number, number] }[], labels: Record<string, Uint8Array | null>): { metrics: PicaiMetrics; cases: Record<string, CaseEvaluation> } {
+  const cases: Record<string, CaseEvaluation> = {};
+  for (const d of dets) {
+    const lab = labels[d.key] ?? new Uint8Array(d.detection.length);
+    cases[d.key] = evaluateCase(d.detection, lab, d.shape, {}, d.key);
+  }
+  return { metrics: aggregate(cases), cases };
+}
+
+/** Writes the detection map (and softmax) of a case as .nii.gz or .mha on the T2W grid. */
+export function writeDetection(dir: string, d: Detection, format: 'nii.gz' | 'mha' = 'nii.gz'): string[] {
+  const files: string[] = [];
+  const vol = (data: Float32Array) => makeVolume(d.grid.dims, { data, spacing: d.grid.spacing, origin: d.grid.origin, direction: d.grid.direction });
+  for (const [name, data] of [['detection_map', d.detection], ['softmax', d.softmax]] as const) {
+    const f = path.join(dir, `${d.key}_${name}.${format}`);
+    writeImage(f, vol(data));
+    files.push(f);
+  }
+  return files;
+}
+
+/**
+ * PNG of one axial slice: T2W in grey (1–99% window) with the detection map in red (alpha = value)
+ * and the ground-truth outline in green when given. Slice = the one holding the map's maximum.
+ */
+export async function overlayPng(t2w: Float32Array, det: Float32Array, shape: [number, number, number], label?: Uint8Array | null, slice?: number): Promise<{ png: Buffer; slice: number }> {
+  const [Z, Y, X] = shape;
+  let z = slice ?? -1;
+  if (z < 0) {
+    let best = -1;
+    for (let i = 0; i < det.length; i++) if (det[i]! > best) { best = det[i]!; z = Math.floor(i / (X * Y)); }
+    if (best <= 0) z = Math.floor(Z / 2);
+  }
+  const sl = t2w.subarray(z * X * Y, (z + 1) * X * Y);
+  const sorted = Float32Array.from(sl).sort();
+  const lo = sorted[Math.floor(0.01 * (sorted.length - 1))]!, hi = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
+  const rgb = new Float32Array(3 * X * Y);
+  for (let i = 0; i < X * Y; i++) {
+    const g = Math.min(1, Math.max(0, (sl[i]! - lo) / (hi - lo || 1)));
+    const a = det[z * X * Y + i]!;
+    let r = g * (1 - a) + a, gg = g * (1 - a), b = g * (1 - a);
+    if (label) {
+      const y = Math.floor(i / X), x = i % X;
+      const at = (yy: number, xx: number) => (yy >= 0 && xx >= 0 && yy < Y && xx < X ? label[z * X * Y + yy * X + xx]! : 0);
+      if (at(y, x) && (!at(y - 1, x) || !at(y + 1, x) || !at(y, x - 1) || !at(y, x + 1))) { r = 0; gg = 1; b = 0; }
+    }
+    rgb[i] = r; rgb[X * Y + i] = gg; rgb[2 * X * Y + i] = b;
+  }
+  const t = torch.tensor(rgb, { shape: [3, Y, X] });
+  try {
+    return { png: await encodePng(t), slice: z };
+  } finally {
+    t.dispose();
+  }
+}
+
+export { toFloat32 };
