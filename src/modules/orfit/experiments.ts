@@ -261,6 +261,7 @@ export const rotatedDigitsCommand = defineCommand({
     const ref = [{ y: constantPredictionRmse(90), label: 'constant 90°' }, { y: constantPredictionRmse(0), label: 'constant 0°' }];
     const src = testSet || p.mnistImages ? 'MNIST' : train.source.endsWith('.gz') || train.source.endsWith('.csv') ? 'UCI digits' : train.source;
     await ctx.plot('memory-limited-test-rmse', bandChart(test.filter((r) => isLimited(String(r.method))), { x: 'step', series: 'method', title: `Test RMSE, memory m=${p.memory} (${src}, ${p.runs} runs, mean ± std)`, yTitle: 'test RMSE (degrees)', rules: ref }));
+    await ctx.plot('memory-limited-seen-rmse', bandChart(seen.filter((r) => isLimited(String(r.method))), { x: 'step', series: 'method', title: `Error on all past stream points, memory m=${p.memory}`, yTitle: 'RMSE on seen points (degrees)' }));
     await ctx.plot('memory-limited-tracked', bandChart(tracked.filter((r) => isLimited(String(r.method))), { x: 'step', series: 'method', title: `Error on stream sample ${p.trackMemoryLimited} (learned at step ${p.trackMemoryLimited})`, yTitle: '|error| (degrees)' }));
     const unl = (r: Record<string, unknown>) => !isLimited(String(r.method)) || r.method === 'one-step-sgd';
     await ctx.plot('unlimited-test-rmse', bandChart(test.filter(unl).filter((r) => Number(r.step) > 0), { x: 'step', series: 'method', title: 'Test RMSE, unlimited memory vs multi-pass SGD', yTitle: 'test RMSE (degrees)', logX: true }));

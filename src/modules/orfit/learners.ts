@@ -295,6 +295,69 @@ export class ORFit extends BaseLearner {
     return { step: this.steps, residual: plan.r, skipped: false, stored: this.stored, directionNorm: plan.atNorm };
   }
 
+  /**
+   * Vector outputs [recon, spec A.6; the paper treats scalar outputs only]. The C rows of the output
+   * Jacobian at the current w are fitted at once, at a fixed linearization point:
+   * - 'sequential': C consecutive scalar ORFit steps on the linearized outputs;
+   * - 'block': orthogonalize the C rows against B (CGS2), solve the C×C system J Ãᵀα = y − f so all
+   *   outputs are fitted together, store an orthonormal basis of the rows (QR; σ = |R_ii|).
+   * For models linear in w the two give the same w. Needs a model with outputsAndJacobian.
+   */
+  observeMulti(x: SampleInput, y: readonly number[], mode: 'sequential' | 'block' = 'sequential'): StepInfo {
+    const where = `${this.name}.observeMulti (point ${this.steps + 1})`;
+    const model = this.model as StreamModel & { outputsAndJacobian?: (x: Tensor) => { f: number[]; J: Tensor } };
+    if (!model.outputsAndJacobian) throw new Error(`${where}: the model has no outputsAndJacobian (use a ModuleModel)`);
+    y.forEach((v, c) => checkTarget(v, `${where}, output ${c}`));
+    const xt = toSample(x, this.model.inputShape, where);
+    try {
+      const plan = torch.scope(() => {
+        const { f, J } = model.outputsAndJacobian!(xt);
+        if (f.length !== y.length) throw new Error(`${where}: the model has ${f.length} outputs but y has ${y.length} values`);
+        f.forEach((v) => { if (!Number.isFinite(v)) throw new Error(`${where}: the model output is not finite (${v})`); });
+        if (!J.isfinite().all().item()) throw new Error(`${where}: the model Jacobian contains NaN or Inf`);
+        const C = f.length;
+        const rowsJ = J.unbind(0);
+        const r = f.map((v, c) => v - y[c]!);
+        const dirs: { u: Tensor; s: number }[] = [];
+        let delta = torch.zeros([this.model.numParams], { dtype: 'float64' });
+        if (mode === 'sequential') {
+          for (let c = 0; c < C; c++) {
+            const a = rowsJ[c]!;
+            let at = this.project(a);
+            for (let pass = 0; pass < 2; pass++) for (const d of dirs) at = at.sub(d.u.mul(d.u.dot(at).item()));
+            const an = at.norm().item();
+            if (an <= this.tol * a.norm().item()) return { skip: true as const, r };
+            const rc = f[c]! + a.dot(delta).item() - y[c]!;
+            delta = delta.sub(at.mul(rc / a.dot(at).item()));
+            dirs.push({ u: at.div(an), s: an });
+          }
+        } else {
+          const At = torch.stack(rowsJ.map((a) => this.project(a))); // [C, p]
+          const [Q, R] = torch.linalg.qr(At.t(), 'reduced'); // Ãᵀ = Q R
+          const Rd = R.diagonal().abs().toArray();
+          for (let c = 0; c < C; c++) if (Rd[c]! <= this.tol * rowsJ[c]!.norm().item()) return { skip: true as const, r };
+          const G = J.mm(At.t()); // [C, C]
+          const alpha = torch.linalg.solve(G, torch.tensor(r.map((v) => -v), { dtype: 'float64' }).unsqueeze(1)).reshape(-1);
+          delta = alpha.matmul(At);
+          const Qt = Q.t();
+          for (let c = 0; c < C; c++) dirs.push({ u: Qt.select(0, c).contiguous(), s: Rd[c]! });
+        }
+        return { skip: false as const, r, delta, dirs };
+      });
+      this.steps++;
+      if (plan.skip) {
+        this.skipped++;
+        return { step: this.steps, residual: Math.max(...plan.r.map(Math.abs)), skipped: true, stored: this.stored, directionNorm: 0 };
+      }
+      this.model.addToParams(plan.delta);
+      plan.delta.dispose();
+      for (const d of plan.dirs) this.store(d.u, d.s, this.steps);
+      return { step: this.steps, residual: Math.max(...plan.r.map(Math.abs)), skipped: false, stored: this.stored, directionNorm: Math.min(...plan.dirs.map((d) => d.s)) };
+    } finally {
+      xt.dispose();
+    }
+  }
+
   /** Adds a direction (unit row u, norm s) and applies the memory rule. Takes ownership of u. */
   private store(u: Tensor, s: number, step: number): void {
     if (this.memory === 0) { u.dispose(); return; }

@@ -100,6 +100,22 @@ export class ModuleModel implements StreamModel {
   predictBatch(X: Tensor): Tensor {
     return torch.noGrad(() => torch.scope(() => (this.module.forward(X.to('float64')) as Tensor).reshape(-1)));
   }
+  /**
+   * For models with C outputs per sample (spec A.6 [recon]): the outputs f [C] and the Jacobian
+   * J [C, p] at the current parameters (one backward pass per output).
+   */
+  outputsAndJacobian(x: Tensor): { f: number[]; J: Tensor } {
+    return torch.scope(() => {
+      const out = (this.module.forward(x.to('float64').unsqueeze(0)) as Tensor).reshape(-1);
+      const C = out.numel;
+      const rows: Tensor[] = [];
+      for (let c = 0; c < C; c++) {
+        const gs = torch.grad(out.select(0, c), this.params, { allowUnused: true, retainGraph: c < C - 1 });
+        rows.push(torch.cat(gs.map((g, i) => (g ?? torch.zerosLike(this.params[i]!)).reshape(-1))));
+      }
+      return { f: out.detach().toArray(), J: torch.stack(rows) };
+    });
+  }
   dispose(): void { this.module.dispose(); }
 }
 

@@ -357,3 +357,30 @@ test('no tensor leak across a long stream (ORFit with IPCA, RLS, OGD, nonlinear)
   for (const l of ls) for (let k = 0; k < 40; k++) { l.observe(rng.normals(p), rng.normal()); l.predict(rng.normals(p)); }
   assert.equal(torch.liveTensors(), live);
 });
+
+test('vector outputs [recon, A.6]: sequential and block forms agree for a model linear in w and fit every output of every seen point', () => {
+  torch.manualSeed(6);
+  const d = 12, C = 3, K = 5;
+  const mk = () => new ModuleModel(new torch.nn.Linear(d, C, true, { dtype: 'float64' }), [d]);
+  const mS = mk(), mB = mk();
+  mB.setParams(mS.getParams());
+  const oS = new ORFit(mS), oB = new ORFit(mB);
+  const rng = new Rng(8);
+  const X = torch.tensor(rng.normals(K * d), { shape: [K, d], dtype: 'float64' });
+  const Y = rng.normals(K * C);
+  const xs = X.unbind(0);
+  for (let k = 0; k < K; k++) {
+    const yk = Array.from(Y.subarray(k * C, (k + 1) * C));
+    oS.observeMulti(xs[k]!, yk, 'sequential');
+    oB.observeMulti(xs[k]!, yk, 'block');
+    assert.ok(relDist(mB.getParams(), mS.getParams()) <= 1e-10, `step ${k + 1}: block vs sequential ${relDist(mB.getParams(), mS.getParams())}`);
+  }
+  assert.equal(oS.stored, K * C);
+  const pred = torch.noGrad(() => (mS.module.forward(X) as Tensor).reshape(-1).toArray());
+  pred.forEach((v, i) => assert.ok(Math.abs(v - Y[i]!) <= 1e-10, `output ${i}: ${v} vs ${Y[i]}`));
+  const before = oS.state();
+  assert.throws(() => oS.observeMulti(xs[0]!, [1, 2]), /3 outputs but y has 2 values/);
+  assert.throws(() => oS.observeMulti(xs[0]!, [1, NaN, 2]), /output 1: target y must be a finite number/);
+  assert.ok(oS.state().tensors.w!.equal(before.tensors.w!));
+  assert.throws(() => new ORFit(new LinearModel(3)).observeMulti([1, 2, 3], [1]), /no outputsAndJacobian/);
+});
