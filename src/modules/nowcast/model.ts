@@ -1,10 +1,11 @@
 // Models of spec §4: the organisers' 3D U-Net baseline (ELEKTRONN3 lineage) and SIANet
 // (factorised spatiotemporal blocks or LCAM, CenterCrop, Spatiotemporal Refinement), NCDHW layout.
 import * as torch from '../../core/torch/index.ts';
+import * as nn from '../../core/torch/nn.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { type Geometry, cropStart, upsample } from './geometry.ts';
 
-const { nn, F } = torch;
+const F = torch.F;
 type Dt = 'float32' | 'float64';
 
 /** Xavier-normal weights, zero bias (spec §4.1 init), for convs and transposed convs. */

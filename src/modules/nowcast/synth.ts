@@ -98,6 +98,19 @@ function orography(seed: number, n: number): Float64Array {
   return b;
 }
 
+/** A fast seeded normal source for pixel noise (xorshift32 + Box–Muller); the blob process keeps Rng. */
+function fastNormal(seed: number): () => number {
+  let x = (seed >>> 0) || 0x9e3779b9;
+  let spare = NaN;
+  const u = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return (x + 0.5) / 4294967296; };
+  return () => {
+    if (!Number.isNaN(spare)) { const s = spare; spare = NaN; return s; }
+    const r = Math.sqrt(-2 * Math.log(u())), th = 2 * Math.PI * u();
+    spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  };
+}
+
 function poisson(rng: Rng, lam: number): number {
   const L = Math.exp(-lam);
   let k = 0, p = 1;
@@ -153,6 +166,7 @@ export function generateTimeline(cfg: SynthConfig, region: RegionSpec, year: Yea
   const radar = new Float32Array(nSlots * ho * ho);
   const fc = new Float64Array(n * n), fr = new Float64Array(ho * ho), cblur = new Float64Array(n * n);
   const irOffset = [2, -1, 0, -8, 1, 0, -6];
+  const noise = fastNormal(rng.nextU32());
   for (let t = 0; t < nSlots; t++) {
     const k = poisson(rng, lam);
     for (let i = 0; i < k; i++) spawn(t);
@@ -186,7 +200,7 @@ export function generateTimeline(cfg: SynthConfig, region: RegionSpec, year: Yea
     for (let i = 0; i < ho; i++) {
       for (let j = 0; j < ho; j++) {
         const bb = b[(s0 + Math.floor(i / g.scale)) * n + s0 + Math.floor(j / g.scale)]!;
-        let rate = cfg.intensity * (fr[i * ho + j]! * (1 + bb)) ** cfg.gamma * Math.max(0, 1 + 0.2 * rng.normal());
+        let rate = cfg.intensity * (fr[i * ho + j]! * (1 + bb)) ** cfg.gamma * Math.max(0, 1 + 0.2 * noise());
         if (rate < 0.01 && rng.random() < 0.05) rate = UNDETECTED;
         if (rng.random() < cfg.maskFraction) rate = NO_DATA;
         radar[rOff + i * ho + j] = rate;
@@ -207,11 +221,11 @@ export function generateTimeline(cfg: SynthConfig, region: RegionSpec, year: Yea
     const off = t * 11 * n * n;
     for (let p = 0; p < n * n; p++) {
       const c = fc[p]!;
-      for (let ch = 0; ch < 7; ch++) hrit[off + ch * n * n + p] = 285 - 55 * c + irOffset[ch]! + rng.normal();
+      for (let ch = 0; ch < 7; ch++) hrit[off + ch * n * n + p] = 285 - 55 * c + irOffset[ch]! + noise();
       hrit[off + 7 * n * n + p] = (0.05 + 0.6 * c) * daylight;
       hrit[off + 8 * n * n + p] = (0.06 + 0.65 * c) * daylight;
-      hrit[off + 9 * n * n + p] = 235 - 15 * cblur[p]! + 0.3 * rng.normal();
-      hrit[off + 10 * n * n + p] = 250 - 18 * cblur[p]! + 0.3 * rng.normal();
+      hrit[off + 9 * n * n + p] = 235 - 15 * cblur[p]! + 0.3 * noise();
+      hrit[off + 10 * n * n + p] = 250 - 18 * cblur[p]! + 0.3 * noise();
     }
   }
   // the splits table: training days (one dropped slot = a real gap), then validation and test sequences

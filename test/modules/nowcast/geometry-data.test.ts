@@ -56,7 +56,7 @@ test('HDF5 round trip: input, target and submission keep shape, dtype and key na
   assert.equal(a.dtype, '<f');
   const img = a.read(1, 2);
   assert.equal(img.dtype, 'float32');
-  assert.deepEqual(Array.from(img.toTypedArray()), Array.from(x.subarray(11 * 36, 3 * 11 * 36)));
+  assert.deepEqual(Array.from(img.toFloat64Array()), Array.from(x.subarray(11 * 36, 3 * 11 * 36), Number));
   a.close();
   const b = await openImages(path.join(dir, 'b.h5'), 'rates.crop', { channels: 1 });
   assert.equal(b.dtype, '<d');

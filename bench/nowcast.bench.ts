@@ -1,0 +1,45 @@
+// nowcast: one training step (forward, masked weighted BCE with deep supervision, backward,
+// clip by value, AdamW) of SIANet-S and the 3D U-Net baseline-S, against the same architectures
+// written in PyTorch (bench/nowcast_ref.py) in the same run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as torch from '../src/core/torch/index.ts';
+import { buildModel, weightedBce, upsample, SMALL, clipGradValue } from '../src/modules/nowcast/index.ts';
+import type { BenchHelper } from './helper.ts';
+
+export default async function (h: BenchHelper): Promise<void> {
+  const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 8 };
+  const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}`;
+  if (!h.hasPythonTorch()) { console.log('nowcast bench: python torch missing, skipped'); return; }
+  const ref = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'nowcast_ref.py'), 'utf8');
+  const py = h.python<Record<string, number>>(`${ref}\nprint(json.dumps(run(json.loads('${JSON.stringify(cfg)}'))))`);
+  for (const kind of ['unet3d', 'sianet'] as const) {
+    torch.manualSeed(0);
+    const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });
+    if (model.numParameters() !== py[`${kind}_params`]) {
+      throw new Error(`nowcast bench: ${kind} parameter counts differ (ours ${model.numParameters()}, PyTorch ${py[`${kind}_params`]}): not the same architecture`);
+    }
+    model.train();
+    const opt = new torch.optim.AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 });
+    const ho = SMALL.cropSize * SMALL.scale;
+    const x = torch.randn([cfg.batch, cfg.channels, SMALL.tIn, SMALL.inSize, SMALL.inSize]).keep();
+    const y = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.2).to('float32').keep();
+    const mask = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.005).keep();
+    const params = model.parameters();
+    const step = () => torch.scope(() => {
+      opt.zeroGrad();
+      const out = model.forward(x);
+      let loss = weightedBce(out.logits, y, mask, 4);
+      if (out.early) loss = loss.add(weightedBce(upsample(out.early, SMALL.scale), y, mask, 4).mul(0.2));
+      loss.backward();
+      clipGradValue(params, 2);
+      opt.step();
+    });
+    const ms = await h.timeIt(step, { warmup: 2, reps: cfg.reps });
+    h.record({ name: `nowcast: train step ${kind === 'sianet' ? 'SIANet-S' : 'baseline 3D U-Net-S'}`, paperlabMs: ms, referenceMs: py[kind]!, note: `${note}; ${model.numParameters()} params` });
+    torch.dispose(x, y, mask);
+    opt.dispose();
+    model.dispose();
+  }
+}
