@@ -253,7 +253,7 @@ export async function runQuick(p: z.infer<typeof quickSchema>, ctx: RunContext):
 export const offsetsSchema = z.object({
   nTrain: z.number().int().min(8).default(64).describe('training clips of the blob task'),
   nTest: z.number().int().min(8).default(64).describe('test clips'),
-  epochs: z.number().int().min(1).default(15).describe('epochs for each model'),
+  epochs: z.number().int().min(1).default(20).describe("epochs for each model"),
 });
 /** Diagnostic (spec B.7.2): learned offsets vs offsets frozen at zero on the off-grid blob task. */
 export async function runOffsets(p: z.infer<typeof offsetsSchema>, ctx: RunContext): Promise<Record<string, unknown>> {

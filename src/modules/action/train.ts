@@ -52,7 +52,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   return torch.noGrad(() => torch.scope(() => {
     const gs = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
     if (gs.length === 0) return 0;
-    const total = Math.sqrt(gs.reduce((s, g) => s + g.square().sum().item(), 0));
+    const total = torch.stack(gs.map((g) => g.norm()), 0).norm().item();
     if (total > maxNorm) for (const g of gs) g.mul_(maxNorm / (total + 1e-6));
     return total;
   }));
