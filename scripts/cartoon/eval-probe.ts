@@ -1,0 +1,22 @@
+import * as torch from '../../src/core/torch/index.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { makeScene, planarToTensor } from '../../src/modules/cartoon/data.ts';
+import { openCartoonizer } from '../../src/modules/cartoon/apply.ts';
+import { controllability } from '../../src/modules/cartoon/evaluate.ts';
+import { rotateHue, labToRgb } from '../../src/modules/cartoon/color.ts';
+import { writeImage } from '../../src/core/io/image.ts';
+torch.setNumThreads(1);
+const file = process.argv[2]!;
+const cz = openCartoonizer(file === 'classic' ? { classic: true } : { checkpoint: file });
+const rng = new Rng(99);
+const scenes = Array.from({ length: 8 }, () => makeScene(rng, 64));
+const photos = planarToTensor(scenes.map((s) => s.photo)), maps = planarToTensor(scenes.map((s) => s.map));
+const t0 = Date.now();
+const rep = controllability((a, b, s, t) => cz.lab(a, b, s, t), photos, maps, rotateHue);
+console.log('ms', Date.now() - t0);
+console.log(JSON.stringify({ ...rep, strokeWidth: rep.strokeWidth.map((r) => r.map((v) => +v.toFixed(2))), hfRatio: rep.hfRatio.map((r) => r.map((v) => +v.toFixed(3))) }));
+const sheet = torch.noGrad(() => torch.cat([0, 1, 2].map((i) => {
+  const ph = photos.narrow(0, i, 1), mp = maps.narrow(0, i, 1);
+  return torch.cat([ph, ...[1, 2, 3, 4, 5].map((l) => labToRgb(cz.lab(ph, mp, l, 1))), ...[1, 3, 5].map((l) => labToRgb(cz.lab(ph, mp, 1, l)))], 3);
+}), 2));
+await writeImage(process.argv[3] ?? '/tmp/cartoon-sheet.png', sheet);

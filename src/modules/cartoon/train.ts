@@ -1,0 +1,293 @@
+// CARTOONER training (§A.5): no warm-up; stage 1 trains everything except the abstraction unit
+// with L_texture + L_color; stage 2 freezes everything else and trains the abstraction unit with
+// L_texture. Each step draws a texture level k ∈ 1..5; real cartoons are resized to the level's
+// target side (§A.3) and scored by discriminator head k. Colour pairs come from the HSV
+// augmentation with L-caching (§A.4). Checkpoints (safetensors) every `checkpointEvery` steps.
+import fs from 'node:fs';
+import * as torch from '../../core/torch/index.ts';
+import type { Tensor } from '../../core/torch/index.ts';
+import { optim } from '../../core/torch/index.ts';
+import { Rng } from '../../core/rng.ts';
+import type { RunContext } from '../../core/context.ts';
+import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
+import { Cartooner, MultiTextureDiscriminator, resolveConfig, type CartoonerConfig } from './model.ts';
+import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
+import { LEVELS, type Batch, type CartoonSource } from './data.ts';
+
+export interface TrainOptions {
+  batch: number;
+  stage1Steps: number;
+  stage2Steps: number;
+  lr: number;
+  betas: [number, number];
+  weights: LossWeights;
+  model: Partial<CartoonerConfig>;
+  discWidth: number;
+  spectralNorm: boolean;
+  checkpointEvery: number;
+  /** level groups per step (5: every level, hence every branch, in every step) [ours] */
+  groups: number;
+}
+
+export const DEFAULT_TRAIN: TrainOptions = {
+  batch: 10, stage1Steps: 300, stage2Steps: 150, lr: 5e-4, betas: [0.5, 0.99], weights: DEFAULT_WEIGHTS,
+  model: {}, discWidth: 32, spectralNorm: true, checkpointEvery: 50, groups: 5,
+};
+
+export interface Levels { level: number; ks: number; ka: number }
+
+export interface StepLosses {
+  stage: number;
+  level: number;
+  d: number;
+  adv: number;
+  content: number;
+  tv: number;
+  color: number;
+  paired: number;
+  total: number;
+}
+
+/** Splits channel 0 (L) of Lab images. */
+function lOf(rgb: Tensor): Tensor {
+  return torch.scope(() => rgbToLab(rgb).narrow(1, 0, 1));
+}
+
+/** The HSV augmentation of §A.4 per sample: augmented colour map (sRGB) and the target ab (L-cached Lab of Ī). */
+export function colourPairs(rng: Rng, photo: Tensor, map: Tensor): { mapAug: Tensor; targetAb: Tensor } {
+  return torch.noGrad(() => torch.scope(() => {
+    const j = Array.from({ length: photo.shape[0]! }, () => randomJitter(rng));
+    // the map's ab after hsvPerturb equals its L-cached ab (L-caching only swaps L back)
+    return { mapAug: hsvPerturb(map, j), targetAb: augmentLab(photo, j).narrow(1, 1, 2) };
+  }));
+}
+
+export class CartoonTrainer {
+  readonly G: Cartooner;
+  readonly D: MultiTextureDiscriminator;
+  readonly content = new RandomFeatureNet();
+  readonly optG: optim.Adam;
+  readonly optD: optim.Adam;
+  readonly optA: optim.Adam;
+  step = 0;
+
+  constructor(readonly o: TrainOptions) {
+    this.G = new Cartooner(resolveConfig(o.model));
+    this.D = new MultiTextureDiscriminator(LEVELS, o.discWidth, o.spectralNorm);
+    const stage1 = this.G.namedParameters().filter(([n]) => !n.startsWith('controller.abstraction.')).map(([, p]) => p);
+    this.optG = new optim.Adam(stage1, { lr: o.lr, betas: o.betas });
+    this.optD = new optim.Adam(this.D.parameters(), { lr: o.lr, betas: o.betas });
+    this.optA = new optim.Adam(this.G.controller.abstraction.parameters(), { lr: o.lr, betas: o.betas });
+  }
+
+  get totalSteps(): number { return this.o.stage1Steps + this.o.stage2Steps; }
+  stageOf(step: number): 1 | 2 { return step < this.o.stage1Steps ? 1 : 2; }
+
+  /** Freezes (stage 2) or unfreezes (stage 1) everything but the abstraction unit. */
+  private setStage(stage: 1 | 2): void {
+    this.G.controller.abstractionOn = stage === 2;
+    for (const [n, p] of this.G.namedParameters()) {
+      const abstr = n.startsWith('controller.abstraction.');
+      p.requiresGrad = stage === 1 ? !abstr : abstr;
+    }
+  }
+
+  /**
+   * Levels for one step: `groups` groups of samples, each with its own level (a random permutation
+   * of 1..5 when groups = 5, so every branch learns every step). Stage 1 draws the stroke level
+   * (abstraction off); stage 2 draws both, and the critic head follows α_a.
+   */
+  levelsFor(rng: Rng, stage: 1 | 2): Levels[] {
+    const g = this.o.groups;
+    const draw = () => (g === LEVELS ? rng.permutation(LEVELS).map((i) => i + 1) : Array.from({ length: g }, () => rng.int(1, LEVELS + 1)));
+    const ks = draw();
+    if (stage === 1) return ks.map((k) => ({ level: k, ks: k, ka: 1 }));
+    const ka = draw();
+    return ks.map((k, i) => ({ level: ka[i]!, ks: k, ka: ka[i]! }));
+  }
+
+  /** Draws the step's batch: `batch / groups` samples per level group, concatenated. */
+  drawBatch(source: CartoonSource, rng: Rng, lvs: Levels[]): Batch {
+    const m = Math.max(1, Math.floor(this.o.batch / lvs.length));
+    const parts = lvs.map((lv) => source.batch(rng, m, lv));
+    const cat = (k: keyof Batch) => (parts.every((p) => p[k]) ? torch.cat(parts.map((p) => p[k]!), 0) : null);
+    const out = { photo: cat('photo')!, map: cat('map')!, real: cat('real')!, paired: cat('paired') };
+    torch.dispose(parts);
+    return out;
+  }
+
+  /** One training step on a batch (D update, then G update); the batch is split into level groups. */
+  trainStep(batch: Batch, rng: Rng, lvs: Levels[], stage: 1 | 2): StepLosses {
+    this.setStage(stage);
+    const w = this.o.weights;
+    const G = lvs.length;
+    return torch.scope(() => {
+      const { mapAug, targetAb } = colourPairs(rng, batch.photo, batch.map);
+      const photoL = lOf(batch.photo);
+      const realL = lOf(batch.real).chunk(G, 0);
+      const out = this.G.forward(batch.photo, mapAug, lvs.map((l) => l.ks), lvs.map((l) => l.ka));
+      const fakeL = out.L.chunk(G, 0);
+      // critic: head k scores the level-k group only
+      this.D.zeroGrad();
+      let dLoss = torch.scalar(0);
+      lvs.forEach((lv, g) => { dLoss = dLoss.add(lsganD(this.D.forward(realL[g]!, lv.level), this.D.forward(fakeL[g]!.detach(), lv.level)).div(G)); });
+      dLoss.backward();
+      this.optD.step();
+      // generator
+      this.G.zeroGrad();
+      let adv = torch.scalar(0);
+      lvs.forEach((lv, g) => { adv = adv.add(lsganG(this.D.forward(fakeL[g]!, lv.level)).div(G)); });
+      const cont = contentLoss(this.content, photoL, out.L);
+      const tv = tvLoss(out.L);
+      const col = stage === 1 ? colorLoss(out.ab, targetAb) : torch.scalar(0);
+      const pair = batch.paired && w.paired > 0 ? pairedLoss(out.L, lOf(batch.paired)) : torch.scalar(0);
+      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired));
+      torch.assertFinite(total, 'cartoon generator loss');
+      total.backward();
+      (stage === 1 ? this.optG : this.optA).step();
+      this.D.zeroGrad();
+      this.G.zeroGrad();
+      return {
+        stage, level: lvs[0]!.level, d: dLoss.item(), adv: adv.item(), content: cont.item(), tv: tv.item(),
+        color: col.item(), paired: pair.item(), total: total.item(),
+      };
+    });
+  }
+
+  /** Per-step randomness independent of interruptions: step t always draws the same batch. */
+  static stepRng(seed: number, step: number): Rng {
+    return new Rng(seed * 1000003 + step * 7919 + 17);
+  }
+
+  stateTensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(this.G.stateDict())) out[`G.${k}`] = v;
+    for (const [k, v] of Object.entries(this.D.stateDict())) out[`D.${k}`] = v;
+    const scalars: Record<string, number> = {};
+    for (const [name, opt] of [['optG', this.optG], ['optD', this.optD], ['optA', this.optA]] as const) {
+      const sd = opt.stateDict();
+      for (const [k, v] of Object.entries(sd.tensors)) out[`${name}.${k}`] = v;
+      for (const [k, v] of Object.entries(sd.scalars)) scalars[`${name}.${k}`] = v;
+    }
+    this.scalars = scalars;
+    return out;
+  }
+  private scalars: Record<string, number> = {};
+
+  checkpointState(): { tensors: Record<string, Tensor>; state: Record<string, unknown> } {
+    const tensors = this.stateTensors();
+    return { tensors, state: { step: this.step, abstractionOn: this.G.controller.abstractionOn, optimScalars: this.scalars, config: this.G.cfg } };
+  }
+
+  restore(tensors: Record<string, Tensor>, state: Record<string, unknown>): void {
+    const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    this.G.loadStateDict(pick('G.'));
+    this.D.loadStateDict(pick('D.'));
+    const sc = (state.optimScalars ?? {}) as Record<string, number>;
+    for (const [name, opt] of [['optG', this.optG], ['optD', this.optD], ['optA', this.optA]] as const) {
+      const scalars = Object.fromEntries(Object.entries(sc).filter(([k]) => k.startsWith(name + '.')).map(([k, v]) => [k.slice(name.length + 1), v]));
+      opt.loadStateDict({ tensors: pick(name + '.'), scalars: { lr: this.o.lr, ...scalars } });
+    }
+    this.step = Number(state.step ?? 0);
+    this.G.controller.abstractionOn = Boolean(state.abstractionOn);
+  }
+
+  dispose(): void {
+    this.G.dispose(); this.D.dispose(); this.content.dispose();
+    this.optG.dispose(); this.optD.dispose(); this.optA.dispose();
+  }
+}
+
+/** Runs (or resumes) the two-stage schedule inside a run context. Returns the trainer (caller disposes). */
+export async function trainCartooner(o: TrainOptions, source: CartoonSource, ctx: RunContext): Promise<{ trainer: CartoonTrainer; history: StepLosses[] }> {
+  const tr = new CartoonTrainer(o);
+  const history: StepLosses[] = [];
+  if (ctx.resuming) {
+    const ck = ctx.checkpoints.latest();
+    if (ck) {
+      tr.restore(ck.tensors, ck.state);
+      torch.dispose(ck.tensors);
+      ctx.log(`resumed from checkpoint ${ck.tag} at step ${tr.step}`);
+    }
+  }
+  const bar = ctx.progress(tr.totalSteps, 'cartoon train');
+  bar.update(tr.step);
+  const save = () => { const c = tr.checkpointState(); ctx.checkpoints.save(`step-${String(tr.step).padStart(6, '0')}`, c.tensors, c.state); };
+  while (tr.step < tr.totalSteps) {
+    if (ctx.signal.aborted) { save(); ctx.throwIfAborted(); }
+    const stage = tr.stageOf(tr.step);
+    const rng = CartoonTrainer.stepRng(ctx.seed, tr.step);
+    const lvs = tr.levelsFor(rng, stage);
+    const batch = tr.drawBatch(source, rng, lvs);
+    let l: StepLosses;
+    try {
+      l = tr.trainStep(batch, rng, lvs, stage);
+    } finally {
+      torch.dispose(batch);
+    }
+    tr.step++;
+    history.push(l);
+    ctx.metrics.log({ step: tr.step, ...l });
+    bar.tick(1, { stage, d: +l.d.toFixed(3), color: +l.color.toFixed(3) });
+    if (tr.step % o.checkpointEvery === 0 || tr.step === o.stage1Steps || tr.step === tr.totalSteps) save();
+    if (tr.step % 10 === 0) await new Promise((r) => setImmediate(r)); // let signals and events through
+  }
+  tr.G.controller.abstractionOn = o.stage2Steps > 0 || tr.G.controller.abstractionOn;
+  bar.done();
+  return { trainer: tr, history };
+}
+
+// ------------------------------------------------------------------ model files
+export interface ModelInfo {
+  config: CartoonerConfig;
+  abstractionOn: boolean;
+  trainedOn: string;
+  steps: number;
+}
+
+/** Saves the generator (only) as safetensors with its config in the metadata. */
+export function saveModel(file: string, G: Cartooner, info: { trainedOn: string; steps: number }): void {
+  torch.saveSafetensors(file, G.stateDict(), {
+    format: 'pt', model: 'cartooner', config: JSON.stringify(G.cfg), abstractionOn: String(G.controller.abstractionOn),
+    trainedOn: info.trainedOn, steps: String(info.steps),
+  });
+}
+
+/** Loads a generator saved by saveModel, or a training checkpoint (keys prefixed 'G.'). */
+export function loadModel(file: string): { model: Cartooner; info: ModelInfo } {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such model file`);
+  const { tensors, metadata } = torch.loadSafetensors(file);
+  try {
+    let sd = tensors;
+    let config: Partial<CartoonerConfig> = {};
+    let abstractionOn = metadata.abstractionOn === 'true';
+    if (metadata.config) {
+      try { config = JSON.parse(metadata.config); } catch { throw new Error(`${file}: metadata field 'config' is not valid JSON`); }
+    } else if (Object.keys(tensors).some((k) => k.startsWith('G.'))) {
+      sd = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('G.')).map(([k, v]) => [k.slice(2), v]));
+      const jf = file.replace(/\.safetensors$/, '.json');
+      if (fs.existsSync(jf)) {
+        const st = JSON.parse(fs.readFileSync(jf, 'utf8')).state ?? {};
+        config = st.config ?? {};
+        abstractionOn = Boolean(st.abstractionOn);
+      }
+    } else {
+      throw new Error(`${file}: not a cartoon model (no 'config' metadata and no 'G.' tensors)`);
+    }
+    const w = sd['encoder.c1.weight'];
+    if (!w) throw new Error(`${file}: tensor 'encoder.c1.weight' missing`);
+    config.channels ??= w.shape[0]! * 2;
+    const model = new Cartooner(config);
+    try {
+      model.loadStateDict(sd);
+    } catch (e) {
+      model.dispose();
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+    model.controller.abstractionOn = abstractionOn;
+    model.eval();
+    return { model, info: { config: model.cfg, abstractionOn, trainedOn: metadata.trainedOn ?? 'unknown', steps: Number(metadata.steps ?? 0) } };
+  } finally {
+    torch.dispose(tensors);
+  }
+}
