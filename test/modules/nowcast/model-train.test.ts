@@ -1,0 +1,143 @@
+// Models (shapes, paper parameter counts, full-size smoke forward, LKA/LCAM structure), losses,
+// and training (checkpoint/resume equality, no tensor leaks, abort).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as torch from '../../../src/core/torch/index.ts';
+import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet } from '../../../src/modules/nowcast/model.ts';
+import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
+import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
+import { train, DEFAULT_TRAIN, MemoryDataset, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
+import { testContext, tmpDir } from './helpers.ts';
+
+test('output shapes: SIANet-S y_early/y_final on the 8² block, logits at 48²; baseline-S maps 48² → 48²', () => {
+  torch.manualSeed(0);
+  const x = torch.randn([2, 4, 4, 48, 48]);
+  const s = buildModel({ model: 'sianet', geometry: SMALL, inChannels: 4, startFilters: 4, depth: 4, strHidden: 8 });
+  const o = torch.noGrad(() => s.forward(x));
+  assert.deepEqual(o.early!.shape, [2, 1, 8, 8, 8]);
+  assert.deepEqual(o.final!.shape, [2, 1, 8, 8, 8]);
+  assert.deepEqual(o.logits.shape, [2, 1, 8, 48, 48]);
+  const u = buildModel({ model: 'unet3d', geometry: SMALL, inChannels: 4, startFilters: 4, depth: 4 });
+  assert.deepEqual(torch.noGrad(() => u.forward(x)).logits.shape, [2, 1, 8, 48, 48]);
+  // y_early is exactly the head's crop: rows 20…27 of the full-grid head output
+  const full = torch.noGrad(() => { s.eval(); const b = (s as SIANet).body.forward(x); return (s as SIANet).head.forward(b); });
+  const e2 = torch.noGrad(() => s.forward(x)).early!;
+  assert.ok(full.narrow(3, 20, 8).narrow(4, 20, 8).reshape([2, 1, 8, 8, 8]).allclose(e2, 1e-5, 1e-6));
+  s.dispose(); u.dispose();
+});
+
+test('parameter counts match paper B Table 4 (5.7M/4.6M and 22.6M/17.9M) at start widths 16 and 32', () => {
+  const c = parameterCounts([16, 32]);
+  const M = (n: number) => (n / 1e6).toFixed(1);
+  assert.equal(M(c[0]!.unet3d), '5.7'); assert.equal(M(c[0]!.sianet), '4.6');
+  assert.equal(M(c[1]!.unet3d), '22.6'); assert.equal(M(c[1]!.sianet), '17.9');
+  // exact values (conv biases and BatchNorm affine included), for the record
+  assert.equal(c[0]!.unet3d, 5654720); assert.equal(c[0]!.sianet, 4638785);
+});
+
+test('full-size smoke test: SIANet (252², 32 slots, f = 32) runs one forward pass', () => {
+  torch.manualSeed(1);
+  const m = buildModel({ model: 'sianet', geometry: FULL, inChannels: 11, startFilters: 32 });
+  m.eval();
+  const o = torch.noGrad(() => m.forward(torch.randn([1, 11, 4, 252, 252])));
+  assert.deepEqual(o.logits.shape, [1, 1, 32, 252, 252]);
+  assert.deepEqual(o.early!.shape, [1, 1, 32, 42, 42]);
+  assert.ok(o.logits.isfinite().all().item());
+  torch.dispose(o);
+  m.dispose();
+});
+
+test('STR large-kernel attention: the dilated 7³ depthwise conv sees 19³; LCAM groups are independent; Dropout3d drops whole channels', () => {
+  const lka = new LargeKernelAttention3d(2, 'float64');
+  const x = torch.zeros([1, 2, 25, 25, 25], { dtype: 'float64', requiresGrad: true });
+  const y = lka.dw7.forward(x);
+  y.at(0, 0, 12, 12, 12).backward();
+  const g = x.grad!.at(0, 0).ne(0).nonzero();
+  const span = [0, 1, 2].map((d) => { const col = g.at(null, d).toArray(); return Math.max(...col) - Math.min(...col) + 1; });
+  assert.deepEqual(span, [19, 19, 19]);
+  const blk = new ConvBlock('lcam', 4, 4, 0, { groups: 2, kernels: [3, 5] }, 'float64');
+  assert.deepEqual(blk.lcam!.convs.map((c) => c.weight.shape), [[2, 2, 1, 3, 3], [2, 2, 1, 5, 5]]);
+  assert.deepEqual(blk.lcam!.convs.map((c) => c.dilation), [[1, 3, 3], [1, 3, 3]]);
+  const h = torch.randn([1, 4, 2, 12, 12], { dtype: 'float64' });
+  const h2 = h.clone(); h2.at(0, 0).add_(1);
+  const a = blk.lcam!.forward(h), b = blk.lcam!.forward(h2);
+  assert.ok(a.narrow(1, 2, 2).equal(b.narrow(1, 2, 2)), 'group 1 ignores group 0 channels');
+  assert.ok(!a.narrow(1, 0, 2).equal(b.narrow(1, 0, 2)));
+  torch.manualSeed(3);
+  const d = new Dropout3d(0.5).forward(torch.ones([4, 8, 2, 3, 3]));
+  const per = d.reshape([32, 18]);
+  for (let i = 0; i < 32; i++) { const v = per.at(i).toArray(); assert.ok(v.every((z) => z === v[0]) && (v[0] === 0 || v[0] === 2)); }
+  lka.dispose(); blk.dispose();
+});
+
+test('losses: masked weighted BCE conventions, smoothness terms on hand-worked fields, deep supervision', () => {
+  const z = torch.tensor([2, -1, 0.5, 3], { dtype: 'float64' }), y = torch.tensor([1, 0, 1, 0], { dtype: 'float64' });
+  const m = torch.tensor([false, false, false, true]);
+  const sp = (v: number) => Math.log1p(Math.exp(v));
+  const l = [4 * sp(-2), sp(-1), 4 * sp(-0.5)];
+  assert.ok(Math.abs(weightedBce(z, y, m, 4, 'exclude').item() - (l[0]! + l[1]! + l[2]!) / 3) < 1e-12);
+  assert.ok(Math.abs(weightedBce(z, y, m, 4, 'zero').item() - (l[0]! + l[1]! + l[2]! + Math.log(2)) / 4) < 1e-12);
+  // constant fields: both smoothness terms vanish; a checkerboard has |P − box(P)| = 4/9 inside
+  const c = torch.full([1, 1, 3, 6, 6], 0.3, { dtype: 'float64' });
+  assert.ok(spatialSmoothness(c).item() < 1e-15 && temporalSmoothness(c).item() < 1e-15);
+  const cb = torch.tensor(Array.from({ length: 36 }, (_, k) => ((Math.floor(k / 6) + (k % 6)) % 2)), { dtype: 'float64', shape: [1, 1, 1, 6, 6] });
+  const inner = torch.F.avgPool2d(cb.reshape([1, 1, 6, 6]), 3, { stride: 1 }).sub(cb.reshape([1, 1, 6, 6]).narrow(2, 1, 4).narrow(3, 1, 4)).abs();
+  assert.ok(inner.sub(4 / 9).abs().max().item() < 1e-12, "every interior pixel differs from its 3×3 mean by 4/9");
+  assert.ok(spatialSmoothness(cb).item() > 0.3);
+  const t = torch.tensor([0, 0.5, 0.25], { dtype: 'float64', shape: [1, 1, 3, 1, 1] });
+  assert.ok(Math.abs(temporalSmoothness(t).item() - (0.5 + 0.25) / 2) < 1e-12);
+  assert.ok(Math.abs(releasedSmoothness(t).item() - 1e-6 * (0.25 + 0.0625)) < 1e-18);
+  const logits = torch.zeros([1, 1, 2, 12, 12], { dtype: 'float64' }), early = torch.full([1, 1, 2, 2, 2], 1, { dtype: 'float64' });
+  const tgt = torch.ones([1, 1, 2, 12, 12], { dtype: 'float64' });
+  const L = nowcastLoss({ logits, early, final: early }, tgt, null, { ...DEFAULT_LOSS, posWeight: 1, alpha: 0.2 }, 6);
+  assert.ok(Math.abs(L.total.item() - (Math.log(2) + 0.2 * sp(-1))) < 1e-12);
+  torch.dispose(z, y, m, c, cb, inner, t, logits, early, tgt, L.total);
+});
+
+function tinyData(seed: number): MemoryDataset {
+  torch.manualSeed(seed);
+  const N = 6;
+  const x = torch.randn([N, 2, 4, 24, 24]).keep(), y = torch.rand([N, 1, 4, 24, 24]).lt(0.3).to('float32').keep();
+  const mask = torch.rand([N, 1, 4, 24, 24]).lt(0.01).keep();
+  return new MemoryDataset([{ x, y, mask, cell: 'r/2019', region: 'r', year: 2019 }]);
+}
+
+const opts = (steps: number, checkpointEvery: number): TrainOptions => ({
+  ...DEFAULT_TRAIN, model: { model: 'sianet', geometry: TINY, inChannels: 2, startFilters: 2, depth: 2, dropout: 0, strHidden: 4 },
+  steps, batchSize: 2, lr: 1e-2, augment: 'policy', evalEvery: 2, checkpointEvery, seed: 4, loss: { ...DEFAULT_LOSS, smooth: 'paper' },
+});
+
+test('training: resuming from a safetensors checkpoint reproduces the uninterrupted run; no tensor leaks', () => {
+  const data = tinyData(0);
+  const full = train(opts(6, 0), data, data);
+  const dir = tmpDir();
+  const ctx1 = testContext(dir, 4);
+  const ac = new AbortController();
+  let ticks = 0;
+  ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ac.abort(); }, update: () => {}, done: () => {} });
+  Object.defineProperty(ctx1, 'signal', { value: ac.signal });
+  assert.throws(() => train(opts(6, 2), data, data, ctx1), /interrupted/);
+  const ctx2 = testContext(dir, 4, { resuming: true });
+  const resumed = train(opts(6, 2), data, data, ctx2);
+  assert.equal(resumed.resumedFrom, 3);
+  assert.ok(ctx2.logs.some((l) => /resumed model from step 3/.test(l)));
+  const a = full.model.stateDict(), b = resumed.model.stateDict();
+  for (const k of Object.keys(a)) assert.ok(a[k]!.allclose(b[k]!, 1e-5, 1e-6), `parameter ${k} differs after resume`);
+  assert.deepEqual(resumed.losses.map((v) => v.toFixed(5)), full.losses.slice(3).map((v) => v.toFixed(5)));
+  // live tensors do not grow across training steps
+  const before = torch.liveTensors();
+  const again = train(opts(3, 0), data, data);
+  again.model.dispose();
+  assert.ok(torch.liveTensors() - before <= 0, `leaked ${torch.liveTensors() - before} tensors`);
+  full.model.dispose(); resumed.model.dispose();
+  for (const s of data.sets) torch.dispose(s.x, s.y, s.mask);
+});
+
+test('bad parameters give clear errors', () => {
+  assert.throws(() => buildModel({ model: 'sianet', geometry: TINY, inChannels: 2, startFilters: 0 }), /startFilters must be a positive integer/);
+  assert.throws(() => buildModel({ model: 'nope' as never, geometry: TINY, inChannels: 2, startFilters: 2 }), /unknown model 'nope'/);
+  const data = tinyData(1);
+  assert.throws(() => train({ ...opts(2, 0), lr: 0 }, data, null), /lr must be > 0/);
+  assert.throws(() => train(opts(2, 0), new MemoryDataset([]), null), /training set is empty/);
+  for (const s of data.sets) torch.dispose(s.x, s.y, s.mask);
+});
