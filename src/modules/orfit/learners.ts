@@ -99,8 +99,10 @@ abstract class BaseLearner implements StreamLearner {
     if (X.ndim !== s.length + 1 || s.some((d, i) => X.shape[i + 1] !== d)) {
       throw new Error(`${this.name}.predictBatch: dimension mismatch: X has shape [${X.shape}] but needs [n, ${s}]`);
     }
-    return this.model.predictBatch(X);
+    return this.predictChecked(X);
   }
+  /** predictions for a batch whose shape was checked */
+  protected predictChecked(X: Tensor): Tensor { return this.model.predictBatch(X); }
   abstract memoryFloats(): number;
   protected abstract extraState(): LearnerState;
   protected abstract loadExtra(s: LearnerState): void;
@@ -121,9 +123,10 @@ abstract class BaseLearner implements StreamLearner {
 }
 
 /** Finite check of the model's output and gradient (a NaN here must not reach w). */
-function checkOutput(f: number, a: Tensor, where: string): void {
+function checkOutput(f: number, a: Tensor, where: string, aIsInput = false): void {
   if (!Number.isFinite(f)) throw new Error(`${where}: the model output is not finite (${f})`);
-  if (!torch.scope(() => a.isfinite().all().item())) throw new Error(`${where}: the model gradient contains NaN or Inf`);
+  // a linear model's gradient is the (already validated) input itself
+  if (!aIsInput && !torch.scope(() => a.isfinite().all().item())) throw new Error(`${where}: the model gradient contains NaN or Inf`);
 }
 
 // ---------------------------------------------------------------------------------- stored directions
@@ -272,7 +275,7 @@ export class ORFit extends BaseLearner {
     // Everything is computed first; state changes only in the commit below.
     const plan = torch.scope(() => {
       const { f, a } = this.model.outputAndGrad(x);
-      checkOutput(f, a, where);
+      checkOutput(f, a, where, this.model.isLinear);
       const r = f - y;
       const at = this.project(a);
       const aNorm = a.norm().item();
@@ -492,7 +495,7 @@ export class Greedy extends BaseLearner {
     this.steps++;
     return { step: this.steps, residual: r, skipped: false, stored: 0 };
   }
-  override predictBatch(X: Tensor): Tensor {
+  protected override predictChecked(X: Tensor): Tensor {
     return torch.full([X.shape[0]!], this.last, { dtype: 'float64' });
   }
   memoryFloats(): number { return 1; }

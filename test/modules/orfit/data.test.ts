@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import '../../../src/modules/orfit/index.ts';
-import { runCommand } from '../../../src/core/runner.ts';
+import { runCommand, resumeRun } from '../../../src/core/runner.ts';
 import {
   readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS,
   LinearModel, ORFit, Greedy, rmse, constantPredictionRmse, createLearner, parseMethods,
@@ -183,4 +183,21 @@ test('CLI stream-csv: a CSV streamed once through ORFit fits every row (rows ≤
   assert.ok(s.finalMaxResidualSeen <= 1e-10);
   assert.ok(fs.existsSync(path.join(r.run.dir, 'learner.safetensors')));
   assert.ok(fs.existsSync(path.join(r.run.dir, 'predictions.csv')));
+});
+
+test('CLI rotated-digits: an interrupted run resumes from its checkpoint and gives the same numbers as an uninterrupted one', async () => {
+  const params = { stream: 20, size: 8, runs: 2, memory: 3, sgdEpochs: 5, methods: 'orfit,orfit-unlimited,greedy', testRotations: 2, trackMemoryLimited: 5, trackUnlimited: 3 };
+  const full = await runCommand('orfit', 'rotated-digits', params, { root, seed: 2 });
+  const ac = new AbortController();
+  let id = '';
+  await assert.rejects(runCommand('orfit', 'rotated-digits', params, {
+    root, seed: 2, signal: ac.signal,
+    onEvent: (e) => {
+      if (e.type === 'start') id = e.run.id;
+      if (e.type === 'progress' && e.label === 'rotated-digits runs' && e.value >= 1) ac.abort();
+    },
+  }), /interrupted/);
+  const resumed = await resumeRun(id, { root });
+  assert.equal(resumed.run.status, 'done');
+  assert.deepEqual(resumed.summary, full.summary);
 });
