@@ -74,6 +74,8 @@ export interface GDOptions {
   iterateFreq?: number;
   nproj?: number;
   projSeed?: number;
+  /** train accuracy every accFreq steps (default 1; always when accGoal is set) */
+  accFreq?: number;
   /** test metrics every testFreq steps (default: every eigFreq or 1) */
   testFreq?: number;
   /** also keep θ (flat, cloned) at these steps (GD-vs-flow comparison) */
@@ -169,7 +171,7 @@ export function runGD(obj: Objective, o: GDOptions): GDResult {
         const g = (g0 ?? torch.zerosLike(theta)).detach();
         const lv = loss.item();
         const r: GDRow = { step, loss: lv, gradNorm: g.norm().item(), mss };
-        if (obj.accuracy) r.acc = obj.accuracy(theta);
+        if (obj.accuracy && (o.accGoal !== undefined || step % (o.accFreq ?? 1) === 0)) r.acc = obj.accuracy(theta);
         if (prevGrad) {
           const d = prevGrad.norm().item() * r.gradNorm;
           if (d > 0) r.gradCos = prevGrad.dot(g).item() / d;

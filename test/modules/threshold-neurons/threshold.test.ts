@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as torch from '../../../src/core/torch/index.ts';
+import { Rng } from '../../../src/core/rng.ts';
+import { denseHessian } from '../../../src/core/hessian.ts';
+import * as TN from '../../../src/modules/threshold-neurons/index.ts';
+import { runCommand } from '../../../src/core/runner.ts';
+
+const quietCtx = (seed: number) => {
+  const tables: Record<string, Record<string, unknown>[]> = {};
+  return {
+    rng: new Rng(seed), signal: new AbortController().signal, log: () => {},
+    progress: () => ({ tick() {}, update() {}, done() {} }),
+    metrics: { log: (r: Record<string, unknown>, t = 'metrics') => { (tables[t] ??= []).push(r); }, rows: (t = 'metrics') => (tables[t] ?? []) as any },
+  } as any;
+};
+
+test('sparse-coding data: planted coordinate carries the label; the linear score gets Φ(λ/√d), soft-thresholding does better', () => {
+  const rng = new Rng(1);
+  const d = 200, lam = 3;
+  const data = TN.sparseCoding(rng, 4000, d, lam);
+  const X = data.X.toFloat64Array(), y = data.y.toFloat64Array();
+  let lin = 0, soft = 0;
+  for (let i = 0; i < 4000; i++) {
+    let s = 0, st = 0;
+    for (let k = 0; k < d; k++) { const v = X[i * d + k]!; s += v; st += Math.sign(v) * Math.max(Math.abs(v) - 2, 0); }
+    if (s * y[i]! > 0) lin++;
+    if (st * y[i]! > 0) soft++;
+  }
+  const pred = TN.linearAccuracy(lam, d);
+  assert.ok(Math.abs(pred - 0.584) < 0.002, `Φ(3/√200) = ${pred}`);
+  assert.ok(Math.abs(lin / 4000 - pred) < 0.03, `linear accuracy ${lin / 4000} vs ${pred}`);
+  assert.ok(soft / 4000 > pred + 0.1, `soft-threshold accuracy ${soft / 4000}`);
+  assert.throws(() => TN.sparseCoding(rng, 0, 5, 1), /n must be/);
+  torch.dispose(data.X, data.y);
+});
+
+test('tied mean model: initial sharpness ≈ d²/(4π) (d=200, n=300, λ=3) along the even mode (1, −1, 0)/√2', () => {
+  const rng = new Rng(0);
+  const d = 200;
+  const tr = TN.sparseCoding(rng, 300, d, 3);
+  const obj = TN.thresholdObjective(tr, null, { model: 'mean' });
+  const th = obj.init().requiresGrad_();
+  assert.ok(th.toArray().every((v) => v === 0), 'mean model starts at (0, 0, 0)');
+  const H = denseHessian(() => obj.loss(th), [th]);
+  const [ev, U] = torch.linalg.eigh(H);
+  const top = ev.toFloat64Array()[2]!;
+  const pred = d * d / (4 * Math.PI);
+  assert.ok(Math.abs(top / pred - 1) < 0.05, `λ_max ${top} vs d²/(4π) = ${pred}`);
+  const u = U.select(1, 2).toFloat64Array();
+  assert.ok(Math.abs(u[0]! - u[1]!) / Math.SQRT2 > 0.99, `even mode: ${Array.from(u)}`);
+  // the fast closed-form evaluator agrees with autograd (loss, gradient, exact Hessian) at random states
+  const fast = new TN.FastMeanModel(tr);
+  for (const s of [{ ap: 0.01, am: -0.02, b: -0.3 }, { ap: 0.05, am: 0.04, b: 0.2 }, { ap: -0.01, am: 0.03, b: -1.1 }]) {
+    const e = fast.evaluate(s, true);
+    const t = torch.tensor([s.ap, s.am, s.b], { dtype: 'float64' }).requiresGrad_();
+    const L = obj.loss(t);
+    const [g] = torch.grad(L, [t]);
+    const Ht = denseHessian(() => obj.loss(t), [t]).toFloat64Array();
+    assert.ok(Math.abs(L.item() - e.loss) < 1e-10 * Math.max(1, e.loss));
+    g!.toFloat64Array().forEach((v, i) => assert.ok(Math.abs(v - e.grad[i]!) < 1e-9 * Math.max(1, Math.abs(v)), `grad ${i}: ${v} vs ${e.grad[i]}`));
+    Ht.forEach((v, i) => assert.ok(Math.abs(v - e.hess![i]!) < 1e-8 * Math.max(1, Math.abs(v)), `hess ${i}: ${v} vs ${e.hess![i]}`));
+    const eg = TN.eigSym3(e.hess!);
+    const et = Array.from(torch.linalg.eigvalsh(torch.tensor(e.hess!, { dtype: 'float64', shape: [3, 3] })).toFloat64Array()).reverse();
+    eg.values.forEach((v, i) => assert.ok(Math.abs(v - et[i]!) < 1e-9 * Math.max(1, Math.abs(et[0]!))));
+    torch.dispose(t, L, g);
+  }
+  torch.dispose(th, H, ev, U, tr.X, tr.y);
+});
+
+test('mean-model sweep: final bias is flat in η below η* = 8π/d² and drops clearly above it (a kink), test accuracy rises', async () => {
+  const d = 50;
+  const etaStar = 8 * Math.PI / (d * d);
+  const factors = [0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2, 3];
+  const rows: TN.SweepRow[] = [];
+  for (const f of factors) {
+    const s = await TN.runSweep({
+      model: 'mean', variant: 'output-layer', reduction: 'mean', d, n: 300, nTest: 2000, lambda: 3, time: 10,
+      etaGrid: `${f * etaStar}:${f * etaStar * 1.0000001}:2`, initStd: -1, kinkTol: 0.01, engine: 'fast',
+    }, quietCtx(0));
+    rows.push((s.rows as TN.SweepRow[])[0]!);
+  }
+  const below = rows.filter((r) => r.eta < etaStar), above = rows.filter((r) => r.eta > etaStar);
+  const bFlat = below[0]!.finalB;
+  for (const r of below) assert.ok(Math.abs(r.finalB - bFlat) < 0.005 * Math.abs(bFlat), `flat below η*: b(${r.eta}) = ${r.finalB} vs ${bFlat}`);
+  for (let i = 1; i < above.length; i++) assert.ok(above[i]!.finalB < above[i - 1]!.finalB, 'b decreases monotonically above η*');
+  assert.ok(above[1]!.finalB < bFlat - 0.05 * Math.abs(bFlat), `clear drop at 1.2η*: ${above[1]!.finalB} vs ${bFlat}`);
+  const kink = TN.findKink(rows.map((r) => r.eta), rows.map((r) => r.finalB), 0.01)!;
+  assert.ok(kink > 0.9 * etaStar && kink < 1.1 * etaStar, `kink at ${kink / etaStar}·η*`);
+  assert.ok(above.at(-1)!.testAcc > below[0]!.testAcc + 0.02, `test accuracy rises: ${below[0]!.testAcc} → ${above.at(-1)!.testAcc}`);
+  assert.ok(rows.every((r) => !r.diverged));
+});
+
+test('ℓ(xy) with ℓ = √(1+s²): EoS regime ends at sharpness in [0.9, 1]·2/η, gradient-flow regime within 5% of ℓ″(0)(y₀² − x₀²)', async () => {
+  const r = await TN.runXy({ loss: 'sqrt', x0: 0.1, y0: 3, etas: [0.1, 0.2, 0.2857, 0.3], steps: 100000 }, quietCtx(0));
+  for (const run of r.runs) {
+    if (run.regime === 'eos') {
+      assert.ok(run.ratioToTwoOverEta >= 0.9 && run.ratioToTwoOverEta <= 1.0, `η=${run.eta}: S·η/2 = ${run.ratioToTwoOverEta}`);
+      assert.ok(run.signFlips > 10, 'x oscillates in sign');
+    } else {
+      assert.ok(Math.abs(run.ratioToGf - 1) < 0.05, `η=${run.eta}: S/S_gf = ${run.ratioToGf}`);
+    }
+  }
+  assert.deepEqual(r.runs.map((x) => x.regime), ['gradient-flow', 'gradient-flow', 'eos', 'eos']);
+  // closed-form derivatives agree with autograd on every ℓ
+  for (const loss of ['sqrt', 'symlogistic', 'halfsymlogistic'] as const) {
+    const obj = TN.xyObjective(loss, 0.7, -1.3);
+    const t = obj.init().requiresGrad_();
+    const H = denseHessian(() => obj.loss(t), [t]);
+    const top = torch.linalg.eigvalsh(H).toFloat64Array()[1]!;
+    assert.ok(Math.abs(top - TN.xySharpness(loss, 0.7, -1.3)) < 1e-10, loss);
+    assert.ok(Math.abs(TN.xyDerivs(loss, 0).l2 - TN.xyCurvatureAtZero(loss)) < 1e-12);
+    torch.dispose(t, H);
+  }
+});
+
+test('CLI path: full two-layer net sweep (autograd) and the mean-model trajectory write plots and report both thresholds', async () => {
+  await import('../../../src/modules/threshold-neurons/index.ts');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-'));
+  const r = await runCommand('threshold-neurons', 'sweep', { model: 'full', d: 20, n: 60, nTest: 200, time: 5, etaGrid: '' }, { root });
+  assert.equal(r.run.status, 'done', String(r.run.error));
+  const s = r.summary as Record<string, any>;
+  assert.ok(s.initialSharpness > 0 && Math.abs(s.etaStarEmpirical - 2 / s.initialSharpness) < 1e-12);
+  assert.equal(s.etaStarPredicted, 8 * Math.PI / 400);
+  assert.equal(s.rows.length, 13);
+  for (const f of ['bias_vs_eta.png', 'accuracy_vs_eta.svg', 'sweep.json', 'sweep.csv']) assert.ok(fs.existsSync(path.join(r.run.dir, f)), f);
+  const v = await runCommand('threshold-neurons', 'sweep', { model: 'full', variant: 'first-layer', reduction: 'sum', d: 10, n: 30, nTest: 50, time: 1, etaGrid: '1e-3:1e-2:2' }, { root });
+  assert.equal(v.run.status, 'done', String(v.run.error));
+  const t = await runCommand('threshold-neurons', 'mean-trajectory', { d: 30, n: 100, nTest: 200, eta: 0.04, time: 5 }, { root });
+  assert.equal(t.run.status, 'done', String(t.run.error));
+  assert.ok(fs.existsSync(path.join(t.run.dir, 'trajectory.png')));
+  const bad = await runCommand('threshold-neurons', 'sweep', { etaGrid: '3:1:5' }, { root }).catch((e) => e);
+  assert.match(String((bad as any).run?.error ?? bad), /etaGrid/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
