@@ -1,0 +1,141 @@
+// S3 (§5): per-slice directed flow graphs. Two paths that must agree row for row:
+// in-memory (typed arrays + a hash aggregate) and the portable SQL of flows.sql on embedded DuckDB.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FlowSeries, TripTable } from './types.ts';
+import { GrowF64, GrowI32 } from './types.ts';
+import type { Partition } from './partition.ts';
+
+export interface FlowOptions {
+  sliceS?: number;
+  /** start of slice 0; default: min t floored to a multiple of sliceS (midnight-aligned days) */
+  t0?: number | null;
+  /** drop points at or after this time (seconds); default keep all (never clamped) */
+  until?: number | null;
+  maxGapS?: number;
+  /** 'transitions' (default): cell changes of consecutive points; 'od': first→last cell per trip */
+  mode?: 'transitions' | 'od';
+}
+
+export function sliceOrigin(t: Float64Array, sliceS: number, t0?: number | null): number {
+  if (t0 != null) return t0;
+  let m = Infinity; for (let i = 0; i < t.length; i++) if (t[i]! < m) m = t[i]!;
+  return Number.isFinite(m) ? Math.floor(m / sliceS) * sliceS : 0;
+}
+
+/** Number of slices: last point's slice + 1 (extra slices past 24:00 are kept, never clamped). */
+export function sliceCount(t: Float64Array, t0: number, sliceS: number, until?: number | null): number {
+  let m = -Infinity; for (let i = 0; i < t.length; i++) if (t[i]! > m && (until == null || t[i]! < until)) m = t[i]!;
+  return Number.isFinite(m) ? Math.floor((m - t0) / sliceS) + 1 : 0;
+}
+
+/** In-memory flows: transitions credited to the slice of the arriving point. */
+export function buildFlows(p: TripTable, cell: Int32Array, N: number, o: FlowOptions = {}): FlowSeries {
+  const sliceS = o.sliceS ?? 900;
+  if (!(sliceS > 0)) throw new Error(`sliceS must be > 0, got ${sliceS}`);
+  const t0 = sliceOrigin(p.t, sliceS, o.t0);
+  const T = sliceCount(p.t, t0, sliceS, o.until);
+  const until = o.until ?? Infinity;
+  const NN = N * N;
+  const acc = new Map<number, number>(); // key -> row index
+  const mv = new GrowF64(), ob = new GrowF64(), lastObj = new GrowI32();
+  const keys: number[] = [];
+  const credit = (s: number, a: number, b: number, obj: number) => {
+    const key = s * NN + a * N + b;
+    let r = acc.get(key);
+    if (r === undefined) { r = keys.length; acc.set(key, r); keys.push(key); mv.push(0); ob.push(0); lastObj.push(-1); }
+    mv.a[r]++;
+    // rows are grouped by object, so a new object id for this key is a new distinct object
+    if (lastObj.a[r] !== obj) { ob.a[r]++; lastObj.a[r] = obj; }
+  };
+  if ((o.mode ?? 'transitions') === 'transitions') {
+    for (let i = 1; i < p.n; i++) {
+      if (p.trip[i] !== p.trip[i - 1]) continue;
+      const a = cell[i - 1]!, b = cell[i]!;
+      if (a === b) continue;
+      const t = p.t[i]!; if (t >= until) continue;
+      credit(Math.floor((t - t0) / sliceS), a, b, p.obj[i]!);
+    }
+  } else {
+    for (let i = 0; i < p.n; i++) {
+      if (i > 0 && p.trip[i] === p.trip[i - 1]) continue;
+      let j = i; while (j + 1 < p.n && p.trip[j + 1] === p.trip[i]) j++;
+      if (cell[i] !== cell[j] && p.t[i]! < until) credit(Math.floor((p.t[i]! - t0) / sliceS), cell[i]!, cell[j]!, p.obj[i]!);
+    }
+  }
+  const order = keys.map((_, r) => r).sort((a, b) => keys[a]! - keys[b]!);
+  const R = order.length;
+  const f: FlowSeries = { slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R), objects: new Float64Array(R), T, N, t0, sliceS };
+  order.forEach((r, q) => {
+    const k = keys[r]!;
+    f.slice[q] = Math.floor(k / NN); f.src[q] = Math.floor((k % NN) / N); f.dst[q] = k % N;
+    f.moves[q] = mv.a[r]!; f.objects[q] = ob.a[r]!;
+  });
+  return f;
+}
+
+export const FLOWS_SQL_PATH = fileURLToPath(new URL('./flows.sql', import.meta.url));
+
+/** The portable SQL with parameters substituted (numbers as exact decimal strings). */
+export function flowsSql(params: { B: number; t0: number; slice: number; maxGap: number }): string {
+  let sql = fs.readFileSync(FLOWS_SQL_PATH, 'utf8');
+  sql = sql.split('\n').filter((l) => !l.trimStart().startsWith('--')).join('\n');
+  for (const [k, v] of Object.entries(params)) {
+    if (!Number.isFinite(v)) throw new Error(`flows.sql: parameter ${k} must be finite, got ${v}`);
+    sql = sql.replaceAll(new RegExp(`:${k}\\b`, 'g'), `CAST('${String(v)}' AS DOUBLE)`);
+  }
+  return sql.trim().replace(/;$/, '');
+}
+
+/**
+ * Flows through flows.sql on embedded DuckDB. Points go in as a table (vid, ts, x, y) appended in
+ * data chunks; the result is sorted by (slice, src, dst) to compare row for row.
+ */
+export async function buildFlowsDuckDB(p: TripTable, part: Partition, o: FlowOptions & { threads?: number } = {}): Promise<FlowSeries> {
+  if ((o.mode ?? 'transitions') !== 'transitions') throw new Error('the SQL path implements transitions mode only');
+  const duck = await import('@duckdb/node-api');
+  const { DuckDBInstance, DuckDBDataChunk, INTEGER, DOUBLE } = duck;
+  const sliceS = o.sliceS ?? 900, maxGap = o.maxGapS ?? 120;
+  const t0 = sliceOrigin(p.t, sliceS, o.t0);
+  const T = sliceCount(p.t, t0, sliceS, o.until);
+  const N = part.sx.length;
+  if (!(part.coverageRadius > 0)) throw new Error('buildFlowsDuckDB: partition.coverageRadius is unset (run assignCells first)');
+  const B = Math.max(part.coverageRadius, part.radiusM) * 1.001 + 1;
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  try {
+    await con.run(`SET threads TO ${o.threads ?? Math.max(1, Number(process.env.PAPERLAB_THREADS ?? 2))}`);
+    await con.run('CREATE TABLE pts (vid INTEGER, ts DOUBLE, x DOUBLE, y DOUBLE)');
+    await con.run('CREATE TABLE seeds (seed_id INTEGER, sx DOUBLE, sy DOUBLE)');
+    const until = o.until ?? Infinity;
+    const app = await con.createAppender('pts');
+    const CH = 2048;
+    for (let s = 0; s < p.n; s += CH) {
+      const e = Math.min(p.n, s + CH);
+      let idx: number[] | null = null;
+      if (until !== Infinity) { idx = []; for (let i = s; i < e; i++) if (p.t[i]! < until) idx.push(i); }
+      const pick = <T extends Int32Array | Float64Array>(a: T): number[] => (idx ? idx.map((i) => a[i]!) : Array.from(a.subarray(s, e)));
+      const rows = idx ? idx.length : e - s; if (rows === 0) continue;
+      const chunk = DuckDBDataChunk.create([INTEGER, DOUBLE, DOUBLE, DOUBLE], rows);
+      // vid = object: on cleaned points, consecutive rows of one object within maxGap are exactly
+      // the in-memory path's same-trip pairs (trips are split only by gaps > maxGap)
+      chunk.setColumnValues(0, pick(p.obj)); chunk.setColumnValues(1, pick(p.t));
+      chunk.setColumnValues(2, pick(p.x)); chunk.setColumnValues(3, pick(p.y));
+      app.appendDataChunk(chunk);
+    }
+    app.closeSync();
+    const sapp = await con.createAppender('seeds');
+    for (let i = 0; i < N; i++) { sapp.appendInteger(i); sapp.appendDouble(part.sx[i]!); sapp.appendDouble(part.sy[i]!); sapp.endRow(); }
+    sapp.closeSync();
+    const sql = flowsSql({ B, t0, slice: sliceS, maxGap });
+    const res = await con.runAndReadAll(`SELECT * FROM (${sql}) q ORDER BY 1, 2, 3`);
+    const rows = res.getRows();
+    const R = rows.length;
+    const f: FlowSeries = { slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R), objects: new Float64Array(R), T, N, t0, sliceS };
+    rows.forEach((r, q) => { f.slice[q] = Number(r[0]); f.src[q] = Number(r[1]); f.dst[q] = Number(r[2]); f.moves[q] = Number(r[3]); f.objects[q] = Number(r[4]); });
+    return f;
+  } finally {
+    con.closeSync();
+    inst.closeSync();
+  }
+}
