@@ -293,7 +293,9 @@ export interface LoadOptions {
   bodies: number;
   protocol: NtuProtocol;
   ignoreList?: string;
-  /** folder with one sub-folder of frames per sample name (RGB path); omit for pose-only */
+  /** read RGB frames (pose-only when false) */
+  rgb: boolean;
+  /** folder with one sub-folder of frames per sample name (NTU; Penn defaults to <root>/frames) */
   framesDir?: string;
   imgSize: number;
   /** at most this many samples per split (0 = all) */
@@ -306,7 +308,7 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
   const dir = rest.join(':');
   if (!dir) throw new Error(`data '${spec}': expected synthetic, ntu:<dir> or penn:<dir>`);
   const withVideo = async (s: ActionSample, sub: string) => {
-    if (o.framesDir) s.video = await readFrameFolder(path.join(o.framesDir, sub), o.frames, o.imgSize);
+    if (o.rgb && o.framesDir) s.video = await readFrameFolder(path.join(o.framesDir, sub), o.frames, o.imgSize);
     return s;
   };
   const cap = <T>(xs: T[]) => (o.limit > 0 ? xs.slice(0, o.limit) : xs);
@@ -322,7 +324,7 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
     const nc = o.protocol.startsWith('ntu60') ? 60 : 120;
     return {
       name: `ntu:${o.protocol}`, classNames: Array.from({ length: nc }, (_, i) => `A${String(i + 1).padStart(3, '0')}`),
-      frames: o.frames, joints: NTU_JOINTS, bodies: o.bodies, coordDim: 3, imgSize: o.framesDir ? o.imgSize : null, train, test,
+      frames: o.frames, joints: NTU_JOINTS, bodies: o.bodies, coordDim: 3, imgSize: o.rgb && o.framesDir ? o.imgSize : null, train, test,
     };
   }
   if (kind === 'penn') {
@@ -330,15 +332,70 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
     const train: ActionSample[] = [], test: ActionSample[] = [];
     for (const e of [...cap(entries.filter((x) => x.train)), ...cap(entries.filter((x) => !x.train))]) {
       const s: ActionSample = { name: e.id, label: e.label, pose: pennToPose(e, o.frames) };
-      const fd = path.join(dir, 'frames', e.id);
-      if (o.framesDir !== undefined || fs.existsSync(fd)) s.video = await readFrameFolder(o.framesDir ? path.join(o.framesDir, e.id) : fd, o.frames, o.imgSize);
+      const fd = o.framesDir ? path.join(o.framesDir, e.id) : path.join(dir, 'frames', e.id);
+      if (o.rgb && fs.existsSync(fd)) s.video = await readFrameFolder(fd, o.frames, o.imgSize);
       (e.train ? train : test).push(s);
     }
     const hasVideo = [...train, ...test].every((s) => s.video);
     if (!hasVideo) for (const s of [...train, ...test]) delete s.video;
     return { name: 'penn', classNames: [...PENN_CLASSES], frames: o.frames, joints: PENN_JOINTS, bodies: 1, coordDim: 3, imgSize: hasVideo ? o.imgSize : null, train, test };
   }
-  throw new Error(`data '${spec}': unknown kind '${kind}'. Valid: synthetic, ntu:<dir>, penn:<dir>`);
+  if (kind === 'json') {
+    const train: ActionSample[] = [], test: ActionSample[] = [];
+    let shape: [number, number, number] | null = null;
+    let maxLabel = 0;
+    for (const split of ['train', 'test'] as const) {
+      const sd = path.join(dir, split);
+      if (!fs.existsSync(sd)) throw new Error(`${dir}: no '${split}' folder (json:<dir> expects ${split}/*.json records {keypoint: [M][T][V][C], label})`);
+      for (const f of cap(fs.readdirSync(sd).filter((x) => x.endsWith('.json')).sort())) {
+        const r = readKeypointRecord(path.join(sd, f), o.frames);
+        if (shape && (shape[0] !== r.bodies || shape[1] !== r.joints || shape[2] !== r.coordDim)) {
+          throw new Error(`${path.join(sd, f)}: field 'keypoint' has M=${r.bodies}, V=${r.joints}, C=${r.coordDim} but earlier records have M=${shape[0]}, V=${shape[1]}, C=${shape[2]}`);
+        }
+        shape = [r.bodies, r.joints, r.coordDim];
+        maxLabel = Math.max(maxLabel, r.label);
+        (split === 'train' ? train : test).push({ name: f.replace(/\.json$/, ''), label: r.label, pose: r.pose });
+      }
+    }
+    if (!shape) throw new Error(`${dir}: no .json records in train/ or test/`);
+    return {
+      name: `json:${path.basename(dir)}`, classNames: Array.from({ length: maxLabel + 1 }, (_, i) => `class ${i}`), frames: o.frames,
+      joints: shape[1], bodies: shape[0], coordDim: shape[2], imgSize: null, train, test,
+    };
+  }
+  throw new Error(`data '${spec}': unknown kind '${kind}'. Valid: synthetic, ntu:<dir>, penn:<dir>, json:<dir>`);
+}
+
+/**
+ * The generic keypoint record (FineGYM-style, or NTU/Penn after conversion): JSON
+ * {keypoint: [M][T][V][C], label}. Frames are resampled to `frames`; layout [T·(V·M)·C], bodies
+ * stacked along the joint axis. Values are used as given (normalise when converting).
+ */
+export function readKeypointRecord(file: string, frames: number): { pose: Float32Array; label: number; bodies: number; joints: number; coordDim: number } {
+  let j: { keypoint?: unknown; label?: unknown };
+  try { j = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new Error(`${file}: invalid JSON (${(e as Error).message})`); }
+  const kp = j.keypoint as number[][][][] | undefined;
+  if (!Array.isArray(kp) || !Array.isArray(kp[0]) || !Array.isArray(kp[0][0]) || !Array.isArray(kp[0][0][0])) throw new Error(`${file}: field 'keypoint' must be a [M][T][V][C] array`);
+  const label = Number(j.label);
+  if (!Number.isInteger(label) || label < 0) throw new Error(`${file}: field 'label' must be a non-negative integer, got ${JSON.stringify(j.label)}`);
+  const M = kp.length, T = kp[0]!.length, V = kp[0]![0]!.length, C = kp[0]![0]![0]!.length;
+  const pose = new Float32Array(frames * V * M * C);
+  for (let m = 0; m < M; m++) {
+    if (kp[m]!.length !== T) throw new Error(`${file}: field 'keypoint': body ${m} has ${kp[m]!.length} frames, body 0 has ${T}`);
+    for (let t = 0; t < frames; t++) {
+      const f = Math.min(T - 1, Math.floor(((t + 0.5) * T) / frames));
+      for (let v = 0; v < V; v++) {
+        const row = kp[m]![f]![v];
+        if (!Array.isArray(row) || row.length !== C) throw new Error(`${file}: field 'keypoint'[${m}][${f}][${v}] must have ${C} values`);
+        for (let c = 0; c < C; c++) {
+          const x = Number(row[c]);
+          if (!Number.isFinite(x)) throw new Error(`${file}: field 'keypoint'[${m}][${f}][${v}][${c}] is not a finite number`);
+          pose[((t * M + m) * V + v) * C + c] = x;
+        }
+      }
+    }
+  }
+  return { pose, label, bodies: M, joints: V, coordDim: C };
 }
 
 // ------------------------------------------------------------------ batching

@@ -40,7 +40,7 @@ export function loadModel(p: string): { model: CrossModalTransformer; classNames
 // ------------------------------------------------------------------ parameters
 
 export const dataParams = {
-  data: z.string().default('synthetic').describe("'synthetic', 'ntu:<folder of .skeleton files>' or 'penn:<Penn Action root>'"),
+  data: z.string().default('synthetic').describe("'synthetic', 'ntu:<folder of .skeleton files>', 'penn:<Penn Action root>' or 'json:<folder with train/ and test/ keypoint records>'"),
   modality: z.enum(['rgb+pose', 'pose']).default('rgb+pose').describe('use RGB frames and pose, or pose only'),
   frames: z.number().int().min(2).max(256).default(16).describe('frames T per clip'),
   imgSize: z.number().int().min(8).max(256).default(48).describe('RGB crop side in pixels'),
@@ -85,7 +85,7 @@ type ModelP = z.infer<typeof modelSchema>;
 export async function buildDataset(p: DataP, seed: number): Promise<ActionDataset> {
   const rgb = p.modality === 'rgb+pose';
   if (p.data === 'synthetic') return makeSynthetic(p.nTrain, p.nTest, seed, { frames: p.frames, numClasses: p.numClasses, imgSize: rgb ? p.imgSize : 0 });
-  return loadDataset(p.data, { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, framesDir: rgb ? p.framesDir : undefined, imgSize: p.imgSize, limit: p.limit });
+  return loadDataset(p.data, { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, rgb, framesDir: p.framesDir, imgSize: p.imgSize, limit: p.limit });
 }
 
 export function configFor(ds: ActionDataset, p: ModelP, rgb: boolean): ActionConfig {

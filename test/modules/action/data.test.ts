@@ -122,7 +122,7 @@ test('NTU folder: split membership, ignore list, main actor, normalisation', asy
   assert.deepEqual([pose.data[0], pose.data[1], pose.data[2]], [0, 0, 0]);
   const torso = Math.hypot(pose.data[20 * 3]!, pose.data[20 * 3 + 1]!, pose.data[20 * 3 + 2]!);
   assert.ok(torso > 0.8 && torso < 1.2, `torso length ≈ 1 after scaling, got ${torso}`);
-  const ds = await loadDataset(`ntu:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', ignoreList: path.join(dir, 'ignore.txt'), imgSize: 16, limit: 0 });
+  const ds = await loadDataset(`ntu:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', ignoreList: path.join(dir, 'ignore.txt'), rgb: false, imgSize: 16, limit: 0 });
   assert.equal(ds.train.length, 1);
   assert.equal(ds.test.length, 1);
   assert.equal(ds.test[0]!.label, 1);
@@ -210,4 +210,53 @@ test('synthetic generators are seeded; augmentation keeps shape; batches validat
   assert.throws(() => toBatch([broken], a, 'float32'), /sample 'train0-wave': pose has 10 values, expected 600/);
   const nan = { ...a.train[0]!, pose: Float32Array.from(a.train[0]!.pose, (v, i) => (i === 4 ? NaN : v)) };
   assert.throws(() => toBatch([nan], a, 'float32'), /pose value 4 is not finite/);
+});
+
+test('Penn root with frame folders → RGB+pose dataset → model; generic JSON keypoint records', async () => {
+  const dir = tmpDir();
+  fs.mkdirSync(path.join(dir, 'labels'));
+  const nf = 5, J = 13;
+  const col = (f: (fr: number, j: number) => number) => { const a = new Float64Array(nf * J); for (let fr = 0; fr < nf; fr++) for (let j = 0; j < J; j++) a[j * nf + fr] = f(fr, j); return a; };
+  for (const [id, action, train] of [['0001', 'squats', 1], ['0002', 'bowling', -1]] as const) {
+    fs.writeFileSync(path.join(dir, 'labels', `${id}.mat`), formatMat({
+      action, x: { rows: nf, cols: J, data: col((f, j) => 100 + 5 * j + f) }, y: { rows: nf, cols: J, data: col((f, j) => 50 + 10 * j) },
+      visibility: { rows: nf, cols: J, data: col(() => 1), logical: true }, train: { rows: 1, cols: 1, data: [train] }, nframes: { rows: 1, cols: 1, data: [nf] },
+    }));
+    fs.mkdirSync(path.join(dir, 'frames', id), { recursive: true });
+    for (let i = 1; i <= nf; i++) {
+      await sharp(Buffer.alloc(12 * 10 * 3, 30 * i), { raw: { width: 12, height: 10, channels: 3 } }).jpeg().toFile(path.join(dir, 'frames', id, `${String(i).padStart(6, '0')}.jpg`));
+    }
+  }
+  const ds = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: true, imgSize: 8, limit: 0 });
+  assert.equal(ds.train.length, 1);
+  assert.equal(ds.test[0]!.label, PENN_CLASSES.indexOf('bowling'));
+  assert.equal(ds.imgSize, 8);
+  assert.equal(ds.train[0]!.video!.length, 3 * 4 * 8 * 8);
+  const { CrossModalTransformer, configFor } = await import('../../../src/modules/action/index.ts');
+  const cfg = configFor(ds, { dim: 8, heads: 2, depth: 1, mlpRatio: 2, jointGrouping: 'stride', jointStride: 5, temporalStride: 2, offsetGroups: 1, offsetRange: 2, learnOffsets: true, head: 'concat' }, true);
+  assert.equal(cfg.rgb, true);
+  assert.equal(cfg.joints, 13);
+  const m = new CrossModalTransformer(cfg);
+  torch.scope(() => {
+    const b = toBatch([...ds.train, ...ds.test], ds, 'float32');
+    assert.deepEqual(m.forward({ pose: b.pose, video: b.video }).shape, [2, 15]);
+  });
+  m.dispose();
+  // pose-only loading leaves the frames alone
+  const dp = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 });
+  assert.equal(dp.imgSize, null);
+  assert.equal(dp.train[0]!.video, undefined);
+  // generic records {keypoint: [M][T][V][C], label}
+  const jd = tmpDir();
+  for (const split of ['train', 'test']) fs.mkdirSync(path.join(jd, split));
+  const rec = (label: number, v0: number) => JSON.stringify({ label, keypoint: [Array.from({ length: 6 }, (_, t) => Array.from({ length: 17 }, (_, v) => [v0 + t, v, 0.9]))] });
+  fs.writeFileSync(path.join(jd, 'train', 'a.json'), rec(0, 0));
+  fs.writeFileSync(path.join(jd, 'train', 'b.json'), rec(3, 10));
+  fs.writeFileSync(path.join(jd, 'test', 'c.json'), rec(2, 20));
+  const dj = await loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 });
+  assert.deepEqual([dj.joints, dj.bodies, dj.coordDim, dj.classNames.length], [17, 1, 3, 4]);
+  // frame t of 3 reads source frame floor((t + 0.5)·6/3) = 1, 3, 5: x = v0 + that frame
+  assert.deepEqual([dj.train[1]!.pose[0], dj.train[1]!.pose[17 * 3], dj.train[1]!.pose[2 * 17 * 3 + 3 * 5 + 1]], [11, 13, 5]);
+  fs.writeFileSync(path.join(jd, 'test', 'd.json'), JSON.stringify({ label: 1, keypoint: [[[[1, 2]]]] }));
+  await assert.rejects(loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 }), /d\.json: field 'keypoint' has M=1, V=1, C=2/);
 });

@@ -135,3 +135,11 @@ test('commands: registered; quick trains and writes the dashboard files; predict
   assert.ok(rows.find((r) => r.axis === 'temporal' && r.stride === 2)!.ratio > 1.3);
   assert.ok(rows.find((r) => r.axis === 'joint' && r.stride === 5)!.ratio > 3);
 });
+
+test('end to end through the shared runner: action quick with a run folder', async () => {
+  const { runCommand } = await import('../../../src/core/runner.ts');
+  const root = tmpDir();
+  const r = await runCommand('action', 'quick', { numClasses: 3, nTrain: 12, nTest: 6, epochs: 1 }, { root, seed: 3 });
+  assert.equal(typeof r.summary?.top1, 'number');
+  assert.equal(r.run.status, 'done');
+});
