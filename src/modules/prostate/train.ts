@@ -125,7 +125,11 @@ export function augmentBatch(x: Tensor, y: Tensor, nImageChannels: number, rng: 
       }
       if (o.intensity ?? true) {
         let img = xb.narrow(1, 0, nImageChannels);
-        if (rng.random() < 0.1) img = img.add(torch.randnLike(img).mul(Math.sqrt(rng.uniform(0, 0.1))));
+        if (rng.random() < 0.1) {
+          // noise from the seeded data stream (not libtorch's generator), so a resumed run replays exactly
+          const sd = Math.sqrt(rng.uniform(0, 0.1));
+          img = img.add(torch.tensor(Float32Array.from(rng.normals(img.numel, 0, sd)), { shape: img.shape, dtype: img.dtype }));
+        }
         if (rng.random() < 0.15) img = img.mul(rng.uniform(0.75, 1.25));
         if (rng.random() < 0.15) {
           const m = img.mean([2, 3, 4], true);
@@ -191,8 +195,14 @@ function saveCheckpoint(ctx: LoopContext, tag: string, net: MNet, opt: torch.opt
 
 function restore(ctx: LoopContext, net: MNet, opt: torch.optim.Optimizer): Record<string, unknown> | null {
   if (!ctx?.resuming) return null;
-  const last = ctx.checkpoints.latest();
-  if (!last) return null;
+  // our resumable checkpoint is always tagged 'last' ('best'/'final' hold weights only)
+  let last: { tag: string; tensors: Record<string, Tensor>; state: Record<string, unknown> };
+  try {
+    last = { tag: 'last', ...ctx.checkpoints.load('last') };
+  } catch {
+    ctx.log('no resumable checkpoint yet: starting from the beginning');
+    return null;
+  }
   const model: Record<string, Tensor> = {}, optim: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(last.tensors)) (k.startsWith('optim.') ? (optim[k.slice(6)] = v) : (model[k] = v));
   net.loadStateDict(model);
@@ -239,7 +249,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
 
 /**
  * Trains the detector with the §7 loss. Poly schedule lr = lr0·(1 − epoch/epochs)^0.9 applied per
- * epoch; checkpoints 'latest' every checkpointEvery iterations (resumable) and 'final'.
+ * epoch; checkpoints 'last' every checkpointEvery iterations (resumable) and 'final'.
  */
 export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<TrainOptions>, ctx: LoopContext): Promise<{ losses: number[]; iterations: number }> {
   const p = { ...DEFAULT_TRAIN, ...o };
@@ -275,7 +285,7 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
     losses.push(loss);
     ctx?.metrics.log({ iteration: it + 1, epoch: Math.floor(it / p.iterationsPerEpoch), lr: opt.lr, loss }, 'train');
     bar?.tick(1, { loss: Number(loss.toFixed(4)) });
-    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) saveCheckpoint(ctx, 'latest', net, opt, { iteration: it + 1 });
+    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) saveCheckpoint(ctx, 'last', net, opt, { iteration: it + 1 });
     if (it % 5 === 0) await new Promise((r) => setImmediate(r));
   }
   bar?.done();
@@ -387,7 +397,7 @@ export async function pretrainSSL(net: MNet, train: Prepared[], val: Prepared[],
       bestState = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, t.detach().clone().keep()]));
       ctx?.checkpoints.save('best', bestState, { epoch: e + 1, val: v });
     } else bad++;
-    if ((e + 1) % p.checkpointEvery === 0) saveCheckpoint(ctx, 'latest', net, opt, { epoch: e + 1, iteration: (e + 1) * perEpoch, best, bad, initialVal });
+    if ((e + 1) % p.checkpointEvery === 0) saveCheckpoint(ctx, 'last', net, opt, { epoch: e + 1, iteration: (e + 1) * perEpoch, best, bad, initialVal });
     if (bad >= p.patience) { ctx?.log(`early stop at epoch ${e + 1}: no validation improvement for ${p.patience} epochs`); break; }
   }
   bar?.done();
