@@ -70,6 +70,8 @@ export interface GDOptions {
   /** Paper-B probes every probeFreq steps (0: never) */
   probeFreq?: number;
   probeOptions?: MonitorOptions;
+  /** also probe at steps where this returns true (sees loss, gradNorm and gradCos of the step) */
+  probeWhen?: (row: GDRow) => boolean;
   /** record a random projection of θ every iterateFreq steps (0: never) */
   iterateFreq?: number;
   nproj?: number;
@@ -158,7 +160,7 @@ export function runGD(obj: Objective, o: GDOptions): GDResult {
     const np = o.nproj ?? 8;
     proj = torch.tensor(rng.normals(np * obj.dim, 0, 1 / Math.sqrt(obj.dim)), { shape: [np, obj.dim] }).keep();
   }
-  const monitor = probeFreq > 0 ? new UnstableConvergenceMonitor(o.probeOptions) : null;
+  const monitor = probeFreq > 0 || o.probeWhen ? new UnstableConvergenceMonitor(o.probeOptions) : null;
   const trace: GDRow[] = [];
   let stopReason: GDResult['stopReason'] = 'maxSteps';
   let step = o.resume?.step ?? 0;
@@ -186,7 +188,7 @@ export function runGD(obj: Objective, o: GDOptions): GDResult {
           r.eigs = hessianEigs(obj, theta, neigs, { method: o.eigMethod, tol: o.eigTol }).values;
           r.sharpness = r.eigs[0];
         }
-        if (monitor && step % probeFreq === 0 && Number.isFinite(lv)) {
+        if (monitor && ((probeFreq > 0 && step % probeFreq === 0) || o.probeWhen?.(r)) && Number.isFinite(lv)) {
           r.probe = monitor.observe({ params: [theta], loss: () => obj.loss(theta) }, step, eta, mss);
           if (r.sharpness === undefined && Number.isFinite(r.probe.sharpness)) r.sharpness = r.probe.sharpness;
         }

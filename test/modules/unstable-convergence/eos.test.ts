@@ -75,3 +75,36 @@ test('CLI path: momentum-thresholds, quadratic and a tiny eos run with probes an
   await assert.rejects(runCommand('unstable-convergence', 'eos', { dataset: 'cifar10' }, { root }).then((r) => { if (r.run.status !== 'done') throw new Error(String(r.run.error)); }), /dataPath/);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('unstable convergence on chebyshev-3-20: oscillating steps beyond 2/η have RP ≈ 0, gradient aligned with the top eigenvector; the small-η control has RP ≈ −1', () => {
+  const data = D.chebyshev(3, 20);
+  const obj = D.supervised(D.regressionNet(), data, 'mse');
+  torch.manualSeed(0);
+  const theta0 = obj.init();
+  const eta = 0.25, mss = 2 / eta;
+  let probed = 0;
+  // probe the period-2 oscillation steps (cos(g_{t−1}, g_t) < −0.5), at most 25 of them
+  const r = D.runGD(obj, {
+    eta, maxSteps: 1600, theta0, probeOptions: { k: 3, points: 3 },
+    probeWhen: (row) => (row.gradCos ?? 0) < -0.5 && probed++ < 25,
+  });
+  const pr = r.trace.filter((x) => x.probe).map((x) => x.probe!);
+  assert.ok(pr.length >= 10, `oscillating steps found: ${pr.length}`);
+  assert.ok(pr.every((p) => p.identityGap < 1e-8), 'RP = −1 + η/2·DSint at every probed step');
+  const medRP = D.median(pr.map((p) => p.rp));
+  assert.ok(medRP > -0.5 && medRP < 0.5, `median RP ${medRP} in (−0.5, 0.5)`);
+  const medDs = D.median(pr.map((p) => p.dsIntEta));
+  assert.ok(medDs > 0.5 && medDs < 1.5, `median η/2·DSint ${medDs} in (0.5, 1.5)`);
+  const medA1 = D.median(pr.map((p) => p.a1));
+  assert.ok(medA1 > 0.5, `median A1 ${medA1} > 0.5`);
+  assert.ok(D.median(pr.map((p) => p.sharpRatio)) > 0.95, 'sharpness at or beyond 2/η on those steps');
+  assert.ok(pr.some((p) => p.rp > 0), 'some steps increase the loss');
+  assert.ok(r.trace.at(-1)!.loss < 0.1 * r.trace[0]!.loss, 'and GD still converges (loss down 10×)');
+  // stable control: η small enough that S < 2/η throughout
+  const c = D.runGD(obj, { eta: 0.05, maxSteps: 600, theta0, probeFreq: 60, probeOptions: { k: 3, points: 3 } });
+  const cp = c.trace.filter((x) => x.probe).map((x) => x.probe!);
+  assert.ok(cp.every((p) => p.sharpRatio < 1));
+  assert.ok(D.median(cp.map((p) => p.rp)) < -0.5, 'control: median RP < −0.5');
+  assert.ok(c.trace.slice(1).every((x, i) => x.loss <= c.trace[i]!.loss), 'control: monotone loss');
+  torch.dispose(r.theta, c.theta, theta0, data.X, data.y); obj.dispose?.();
+});
