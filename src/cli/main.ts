@@ -2,12 +2,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
-import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo } from '../core/registry.ts';
+import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo, type ModuleSpec } from '../core/registry.ts';
 import { runCommand, resumeRun, RunInterrupted, type ProgressFactory, type RunEvent } from '../core/runner.ts';
 import { RunStore, defaultRoot, type RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 
 interface GlobalOpts { seed: string; out?: string; threads?: string; json?: boolean; events?: boolean; quiet?: boolean }
 
@@ -101,21 +101,35 @@ async function execute(mod: string, cmd: CommandSpec, raw: Record<string, unknow
 
 function addModuleCommands(program: Command): void {
   for (const m of listModules()) {
+    try {
+      addModule(program, m);
+    } catch (e) {
+      process.stderr.write(`paperlab: module '${m.name}' has a command the CLI cannot express, skipped: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+function addModule(program: Command, m: ModuleSpec): void {
+  {
     const mc = program.command(m.name).description(m.title + ' — ' + m.description);
     for (const c of m.commands) {
       const params = describeParams(c);
       const positional = c.positional ?? [];
       const sc = addGlobal(mc.command(c.name).description(c.description));
       for (const p of positional) sc.argument(`[${p}]`, params.find((x) => x.name === p)?.description ?? p);
+      const attr = new Map<string, string>(); // commander attribute name → parameter name
       for (const p of params) {
         const flag = `--${kebab(p.name)}`;
         const help = [p.description ?? '', p.default !== undefined ? `(default: ${JSON.stringify(p.default)})` : '', p.required ? '(required)' : ''].filter(Boolean).join(' ');
         if (p.type === 'boolean') {
-          sc.addOption(new Option(flag, help));
+          const opt = new Option(flag, help);
+          attr.set(opt.attributeName(), p.name);
+          sc.addOption(opt);
           sc.addOption(new Option(`--no-${kebab(p.name)}`).hideHelp());
         } else {
           const o = new Option(`${flag} <${p.type === 'array' ? 'a,b,…' : p.choices ? 'choice' : p.type}>`, help);
           if (p.choices) o.choices(p.choices.map(String));
+          attr.set(o.attributeName(), p.name);
           sc.addOption(o);
         }
       }
@@ -124,10 +138,11 @@ function addModuleCommands(program: Command): void {
         const flags = command.opts() as Record<string, unknown>;
         const raw: Record<string, unknown> = {};
         positional.forEach((name, i) => { if (args[i] !== undefined) raw[name] = args[i]; });
-        for (const p of params) {
-          const v = flags[p.name];
+        for (const [a, name] of attr) {
+          const v = flags[a];
           if (v === undefined) continue;
-          raw[p.name] = typeof v === 'string' ? parseValue(p, v) : v;
+          const p = params.find((x) => x.name === name)!;
+          raw[name] = typeof v === 'string' ? parseValue(p, v) : v;
         }
         for (const name of positional) if (typeof raw[name] === 'string') raw[name] = parseValue(params.find((x) => x.name === name)!, raw[name] as string);
         await execute(m.name, c, raw, flags as unknown as GlobalOpts);

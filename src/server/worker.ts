@@ -1,0 +1,39 @@
+// One run, in its own process, for the server: reads a job (one JSON line) on stdin, runs it
+// through the runner, writes run events as JSON lines on stdout. When the server goes away
+// (stdin closes) the run is interrupted cleanly and stays resumable.
+import readline from 'node:readline';
+import { loadModules } from '../modules/index.ts';
+import { runCommand, resumeRun, RunInterrupted, type RunEvent } from '../core/runner.ts';
+
+interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string }
+
+const ac = new AbortController();
+const send = (e: RunEvent | { type: 'error'; message: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
+process.stdout.on('error', () => ac.abort());
+process.on('SIGINT', () => ac.abort());
+process.on('SIGTERM', () => ac.abort());
+
+const rl = readline.createInterface({ input: process.stdin });
+let started = false;
+rl.on('line', (line) => {
+  if (started) { if (line.trim() === 'stop') ac.abort(); return; }
+  started = true;
+  void run(JSON.parse(line) as Job);
+});
+rl.on('close', () => ac.abort());
+
+async function run(job: Job): Promise<void> {
+  try {
+    await loadModules([job.module]);
+    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send };
+    if (job.resume) await resumeRun(job.resume, o);
+    else await runCommand(job.module, job.command, job.params, o);
+    process.exitCode = 0;
+  } catch (e) {
+    if (!(e instanceof RunInterrupted)) send({ type: 'error', message: (e as Error)?.message ?? String(e) });
+    process.exitCode = e instanceof RunInterrupted ? 130 : 1;
+  } finally {
+    rl.close();
+    process.stdin.destroy();
+  }
+}

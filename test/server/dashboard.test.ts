@@ -1,0 +1,161 @@
+// The dashboard in a real browser (Debian's Chromium through playwright-core), and the API's
+// guards: path traversal, oversized bodies, invalid parameters, a server killed mid-run.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import sharp from 'sharp';
+import http from 'node:http';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-web-'));
+const shots = process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
+
+function startServer(port: number, root = home): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.resolve('bin/paperlab.js'), 'serve', '--port', String(port), '--out', root], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAPERLAB_THREADS: '1' },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
+    child.stdout!.on('data', (d) => { out += d; const m = /dashboard: (http:\/\/\S+)/.exec(out); if (m) { clearTimeout(t); resolve({ child, url: m[1]! }); } });
+    child.stderr!.on('data', (d) => { out += d; });
+    child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
+  });
+}
+const stop = (c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM') => new Promise((r) => { if (c.exitCode !== null) r(null); else { c.once('exit', r); c.kill(sig); } });
+
+let server: { child: ChildProcess; url: string };
+before(async () => { server = await startServer(18000 + (process.pid % 1000)); });
+after(async () => { await stop(server.child); });
+
+/** Not blank: a screenshot whose pixels vary (text, plots) rather than one flat colour. */
+async function assertNotBlank(file: string): Promise<void> {
+  const stats = await sharp(file).stats();
+  const spread = stats.channels.slice(0, 3).reduce((s, c) => s + c.stdev, 0) / 3;
+  assert.ok(spread > 8, `${file} looks blank (pixel stdev ${spread.toFixed(1)})`);
+}
+
+test('API: path traversal, oversized bodies and invalid parameters are rejected with 4xx and nothing written', async () => {
+  const before = fs.readdirSync(home).sort();
+  const u = server.url;
+  for (const p of ['/api/runs/..%2F..%2Fetc/files/passwd', '/api/runs/x/files/..%2F..%2Fetc%2Fpasswd', '/api/runs/x/files/%2Fetc%2Fpasswd', '/../../etc/passwd']) {
+    const r = await fetch(u + p);
+    const text = await r.text();
+    assert.ok(!text.includes('root:x:0:0'), `${p} leaked a system file`);
+    if (p.startsWith('/api')) assert.ok(r.status >= 400 && r.status < 500, `${p} gave ${r.status}`);
+  }
+  // The server may answer 413 and close before the upload ends: read the status from the response event.
+  const bigStatus = await new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ module: 'demo', command: 'fit-line', params: { pad: 'x'.repeat(200_000) } });
+    const req = http.request(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); resolve(res.statusCode!); });
+    req.on('error', (e) => setTimeout(() => reject(e), 1000));
+    req.end(body);
+  });
+  assert.equal(bigStatus, 413);
+  const bad = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { lr: -1 } }) });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json() as { error: string }).error, /parameter 'lr'/);
+  const unknown = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { nope: 1 } }) });
+  assert.equal(unknown.status, 400);
+  const mod = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'nosuch', command: 'x' }) });
+  assert.equal(mod.status, 400);
+  const notJson = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+  assert.equal(notJson.status, 400);
+  assert.deepEqual(fs.readdirSync(home).filter((f) => !f.startsWith('index.sqlite')).sort(), before.filter((f) => !f.startsWith('index.sqlite')));
+  const runs = await (await fetch(u + '/api/runs')).json() as unknown[];
+  assert.equal(runs.length, 0);
+});
+
+test('browser: launch a run from the generated form, see progress reach 100 %, its plot, then compare two runs', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + '/');
+    await page.waitForSelector('[data-testid=quick-demo]');
+    await page.screenshot({ path: path.join(shots, 'home.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'home.png'));
+
+    const runFromForm = async (epochs: number, lr: number) => {
+      await page.goto(server.url + '/#/m/demo');
+      const form = page.locator('[data-testid=form-fit-line]');
+      await form.locator('input[data-param=epochs]').fill(String(epochs));
+      await form.locator('input[data-param=lr]').fill(String(lr));
+      await form.locator('[data-testid=run-fit-line]').click();
+      await page.waitForURL(/#\/r\//);
+      await page.waitForSelector('[data-testid=progress] [data-pct="100"]', { timeout: 120_000 });
+      await page.waitForSelector('[data-testid=gallery] img[data-file="loss.png"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid=status].status-done', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid=charts] svg', { timeout: 30_000 });
+      return decodeURIComponent(page.url().split('#/r/')[1]!);
+    };
+    const a = await runFromForm(120, 0.1);
+    const img = page.locator('[data-testid=gallery] img[data-file="loss.png"]');
+    await img.evaluate((el: HTMLImageElement) => el.complete || new Promise((r) => { el.onload = r; }));
+    assert.ok(await img.evaluate((el: HTMLImageElement) => el.naturalWidth > 100), 'plot image did not load');
+    await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'run.png'));
+    const b = await runFromForm(120, 0.02);
+
+    await page.goto(server.url + '/#/m/demo');
+    await page.waitForSelector('[data-testid=runs]');
+    await page.locator(`input[data-run="${a}"]`).check();
+    await page.locator(`input[data-run="${b}"]`).check();
+    await page.locator('[data-testid=compare]').click();
+    await page.waitForSelector('[data-testid=compare-charts] svg');
+    const diff = await page.locator('[data-testid=param-diff]').innerText();
+    assert.match(diff, /lr/);
+    assert.match(diff, /0\.02/);
+    const series = await page.locator('[data-testid=compare-charts] [data-metric="metrics.loss"] svg path').count();
+    assert.ok(series >= 2, `expected an overlaid curve per run, saw ${series} paths`);
+    await page.screenshot({ path: path.join(shots, 'compare.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'compare.png'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('killing the server mid-run leaves the run interrupted and resumable', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-kill-'));
+  const s = await startServer(19000 + (process.pid % 1000), root);
+  const r = await fetch(s.url + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { epochs: 5_000_000, checkpointEvery: 100 } }) });
+  assert.equal(r.status, 201);
+  const { id } = await r.json() as { id: string };
+  const ck = path.join(root, id, 'checkpoints', 'latest.json');
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(ck) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  assert.ok(fs.existsSync(ck), 'no checkpoint before the kill');
+  await stop(s.child, 'SIGKILL');
+  // The worker sees its parent go (stdin closes) and marks the run interrupted.
+  const runJson = path.join(root, id, 'run.json');
+  const until = Date.now() + 60_000;
+  let status = '';
+  while (Date.now() < until) {
+    status = JSON.parse(fs.readFileSync(runJson, 'utf8')).status;
+    if (status !== 'running') break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.equal(status, 'interrupted');
+  const s2 = await startServer(19500 + (process.pid % 400), root);
+  try {
+    const info = await (await fetch(`${s2.url}/api/runs/${id}`)).json() as { status: string; resumable: boolean };
+    assert.equal(info.status, 'interrupted');
+    assert.equal(info.resumable, true);
+    const res = await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST' });
+    assert.equal(res.status, 202);
+    await fetch(`${s2.url}/api/runs/${id}/stop`, { method: 'POST' });
+  } finally {
+    await stop(s2.child);
+  }
+  assert.match(fs.readFileSync(path.join(root, id, 'log.txt'), 'utf8'), /resuming from epoch \d+/);
+});

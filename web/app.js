@@ -1,0 +1,294 @@
+// paperlab dashboard: pages generated from the registry (/api/modules), runs from the run store.
+// No framework: hash routes #/, #/m/<module>, #/r/<run>, #/compare/<a>,<b>,...
+const $main = document.getElementById('main');
+const $nav = document.getElementById('nav');
+let modules = [];
+let liveSource = null;
+
+const h = (tag, attrs = {}, ...kids) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'html') el.innerHTML = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  return el;
+};
+const api = async (url, opts) => {
+  const r = await fetch(url, opts);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || `${r.status} ${r.statusText}`);
+  return body;
+};
+const fmt = (v) => typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4)) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+const statusEl = (s) => h('span', { class: `status-${s}`, 'data-testid': 'status' }, s);
+
+async function render() {
+  if (liveSource) { liveSource.close(); liveSource = null; }
+  const [, page, arg] = (location.hash || '#/').split('/');
+  $nav.replaceChildren(...modules.map((m) => h('a', { href: `#/m/${m.name}`, class: page === 'm' && arg === m.name ? 'active' : '' }, m.name)));
+  try {
+    if (page === 'm') await modulePage(arg);
+    else if (page === 'r') await runPage(decodeURIComponent(arg));
+    else if (page === 'compare') await comparePage(decodeURIComponent(arg).split(','));
+    else await homePage();
+  } catch (e) {
+    $main.replaceChildren(h('p', { class: 'error' }, String(e.message || e)));
+  }
+}
+
+// ---------------------------------------------------------------- home
+async function homePage() {
+  const runs = await api('/api/runs?limit=10');
+  $main.replaceChildren(
+    h('h1', {}, 'paperlab'),
+    h('p', { class: 'muted' }, 'Each module implements a recent paper on libtorch. Pick one, set its parameters, run, watch and compare.'),
+    h('div', { class: 'cards' }, modules.map((m) => {
+      const quick = m.commands.find((c) => c.quick);
+      return h('div', { class: 'card' },
+        h('h3', {}, h('a', { href: `#/m/${m.name}` }, m.title)),
+        h('div', { class: 'muted' }, m.description),
+        quick ? h('div', { class: 'row', style: 'margin-top:8px' },
+          h('button', { 'data-testid': `quick-${m.name}`, onclick: () => startRun(m.name, quick.name, {}, 0) }, `Run ${quick.name} (defaults)`)) : null);
+    })),
+    h('h2', {}, 'Recent runs'), runsTable(runs, false));
+}
+
+// ---------------------------------------------------------------- module page
+function paramInput(p) {
+  const id = `p-${p.name}`;
+  const common = { name: p.name, id, 'data-param': p.name };
+  let input;
+  if (p.choices) input = h('select', common, p.choices.map((c) => h('option', { value: c, selected: c === p.default }, c)));
+  else if (p.type === 'boolean') input = h('input', { ...common, type: 'checkbox', checked: p.default === true });
+  else if (p.type === 'number' || p.type === 'integer') {
+    const num = h('input', { ...common, type: 'number', step: p.type === 'integer' ? 1 : 'any', value: p.default ?? '', min: p.minimum, max: p.maximum });
+    // A bounded number gets a slider too (texture/colour strengths, thresholds, ...).
+    if (p.minimum !== undefined && p.maximum !== undefined && p.maximum - p.minimum <= 1000) {
+      const slider = h('input', { type: 'range', min: p.minimum, max: p.maximum, step: p.type === 'integer' ? 1 : (p.maximum - p.minimum) / 100, value: p.default ?? p.minimum,
+        oninput: (e) => { num.value = e.target.value; } });
+      num.addEventListener('input', () => { slider.value = num.value; });
+      input = h('div', {}, num, slider);
+    } else input = num;
+  } else if (p.type === 'array') input = h('input', { ...common, type: 'text', value: Array.isArray(p.default) ? p.default.join(',') : '', placeholder: 'comma,separated' });
+  else input = h('input', { ...common, type: 'text', value: p.default ?? '' });
+  return h('label', { for: id, title: p.description || '' }, h('span', { class: 'name' }, p.name), p.description || '', input);
+}
+
+function readForm(form, cmd) {
+  const out = {};
+  for (const p of cmd.params) {
+    const el = form.querySelector(`[data-param="${p.name}"]`);
+    if (!el) continue;
+    if (p.type === 'boolean') { out[p.name] = el.checked; continue; }
+    const v = el.value;
+    if (v === '' && p.default === undefined) continue;
+    if (p.type === 'number' || p.type === 'integer') out[p.name] = v === '' ? p.default : Number(v);
+    else if (p.type === 'array') out[p.name] = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (p.itemType === 'number' || p.itemType === 'integer') ? Number(s) : s);
+    else out[p.name] = v;
+  }
+  return out;
+}
+
+async function modulePage(name) {
+  const m = modules.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown module ${name}`);
+  const runs = await api(`/api/runs?module=${encodeURIComponent(name)}`);
+  const sections = m.commands.map((cmd) => {
+    const err = h('div', { class: 'error' });
+    const seed = h('input', { type: 'number', min: 0, step: 1, value: 0, 'data-param': '__seed' });
+    const form = h('form', { class: 'params', 'data-testid': `form-${cmd.name}` },
+      cmd.params.map(paramInput),
+      h('label', {}, h('span', { class: 'name' }, 'seed'), 'random seed', seed),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', 'data-testid': `run-${cmd.name}` }, `Run ${cmd.name}`), err));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try { await startRun(name, cmd.name, readForm(form, cmd), Number(seed.value || 0)); } catch (x) { err.textContent = x.message; }
+    });
+    return h('section', {}, h('h2', {}, `${cmd.name}${cmd.quick ? ' · quick' : ''}`), h('p', { class: 'muted' }, cmd.description), form);
+  });
+  $main.replaceChildren(h('h1', {}, m.title), h('p', { class: 'muted' }, m.description),
+    (m.papers || []).length ? h('p', { class: 'muted' }, 'Paper: ', m.papers.join('; ')) : null,
+    ...sections, h('h2', {}, 'Runs'), runsTable(runs, true));
+}
+
+async function startRun(module, command, params, seed) {
+  const { id } = await api('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module, command, params, seed }) });
+  location.hash = `#/r/${encodeURIComponent(id)}`;
+}
+
+function runsTable(runs, selectable) {
+  if (!runs.length) return h('p', { class: 'muted' }, 'No runs yet.');
+  const chosen = new Set();
+  const btn = h('button', { class: 'secondary', disabled: true, 'data-testid': 'compare', onclick: () => { location.hash = `#/compare/${[...chosen].join(',')}`; } }, 'Compare selected');
+  const table = h('table', { 'data-testid': 'runs' },
+    h('tr', {}, selectable ? h('th', {}, '') : null, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'command'), h('th', {}, 'parameters'), h('th', {}, 'summary')),
+    runs.map((r) => h('tr', {},
+      selectable ? h('td', {}, h('input', { type: 'checkbox', 'data-run': r.id, onchange: (e) => { e.target.checked ? chosen.add(r.id) : chosen.delete(r.id); btn.disabled = chosen.size < 2; } })) : null,
+      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)),
+      h('td', {}, statusEl(r.status)),
+      h('td', {}, `${r.module} ${r.command}`),
+      h('td', { class: 'muted' }, Object.entries(r.params).slice(0, 6).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')),
+      h('td', { class: 'muted' }, r.summary ? Object.entries(r.summary).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}=${fmt(v)}`).join(' ') : (r.error || '')))));
+  return h('div', {}, selectable ? h('div', { class: 'row', style: 'margin-bottom:6px' }, btn) : null, table);
+}
+
+// ---------------------------------------------------------------- charts
+function chartSpec(rows, title) {
+  if (!rows.length) return null;
+  const keys = Object.keys(rows[0]);
+  const x = keys.find((k) => typeof rows[0][k] === 'number') ;
+  const ys = keys.filter((k) => k !== x && rows.some((r) => typeof r[k] === 'number')).slice(0, 6);
+  if (!x || !ys.length) return null;
+  const values = rows.flatMap((r) => ys.filter((y) => typeof r[y] === 'number' && Number.isFinite(r[y])).map((y) => ({ x: r[x], series: y, value: r[y] })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: 220, data: { values },
+    mark: { type: 'line', point: rows.length < 40 },
+    encoding: { x: { field: 'x', type: 'quantitative', title: x }, y: { field: 'value', type: 'quantitative', scale: { zero: false } }, color: { field: 'series', type: 'nominal' } },
+  };
+}
+async function drawChart(el, spec) {
+  if (!spec || !window.vega || !window.vegaLite) return;
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: el, hover: true });
+  await view.runAsync();
+  return view;
+}
+
+// ---------------------------------------------------------------- run page
+async function runPage(id) {
+  const run = await api(`/api/runs/${encodeURIComponent(id)}`);
+  const tables = new Map();
+  const progress = new Map();
+  const $progress = h('div', { 'data-testid': 'progress' });
+  const $charts = h('div', { class: 'charts', 'data-testid': 'charts' });
+  const $gallery = h('div', { class: 'gallery', 'data-testid': 'gallery' });
+  const $log = h('pre', { 'data-testid': 'log' });
+  const $status = h('span', {}, statusEl(run.status));
+  const $summary = h('div', {});
+  const $err = h('div', { class: 'error', 'data-testid': 'error' }, run.error || '');
+  const $actions = h('div', { class: 'row' });
+  $main.replaceChildren(
+    h('h1', {}, `${run.module} ${run.command}`), h('div', { class: 'row' }, h('code', {}, run.id), $status, h('span', { class: 'muted' }, `seed ${run.seed}`), $actions), $err,
+    h('h2', {}, 'Progress'), $progress, h('h2', {}, 'Metrics'), $charts, h('h2', {}, 'Pictures'), $gallery, h('h2', {}, 'Summary'), $summary,
+    h('h2', {}, 'Parameters'), paramsTable(run.params), h('h2', {}, 'Log'), $log, h('h2', {}, 'Files'), h('div', { 'data-testid': 'files' }));
+
+  const setProgress = (label, value, total) => {
+    let p = progress.get(label);
+    if (!p) {
+      p = { fill: h('div', { class: 'fill' }), text: h('div', { class: 'label' }) };
+      progress.set(label, p);
+      $progress.append(h('div', { class: 'progress', 'data-label': label }, p.text, h('div', { class: 'bar' }, p.fill)));
+    }
+    const pct = total > 0 ? Math.min(100, Math.round((100 * value) / total)) : 0;
+    p.fill.style.width = `${pct}%`;
+    p.text.textContent = `${label}: ${value}/${total} (${pct} %)`;
+    p.text.setAttribute('data-pct', String(pct));
+  };
+  let redraw = null;
+  const scheduleCharts = () => {
+    if (redraw) return;
+    redraw = setTimeout(async () => {
+      redraw = null;
+      $charts.replaceChildren();
+      for (const [name, rows] of tables) {
+        const el = h('div', { class: 'chart', 'data-table': name });
+        $charts.append(el);
+        await drawChart(el, chartSpec(rows, name));
+      }
+    }, 300);
+  };
+  const refreshFiles = async () => {
+    const r = await api(`/api/runs/${encodeURIComponent(id)}`);
+    $status.replaceChildren(statusEl(r.status));
+    $err.textContent = r.error || '';
+    const imgs = r.files.filter((f) => /\.(png|jpg|jpeg)$/i.test(f));
+    const seen = new Set([...$gallery.querySelectorAll('img')].map((i) => i.dataset.file));
+    for (const f of imgs) if (!seen.has(f)) $gallery.append(h('figure', {}, h('img', { src: `/api/runs/${encodeURIComponent(id)}/files/${f}?t=${Date.now()}`, 'data-file': f, alt: f }), h('figcaption', {}, f)));
+    const filesEl = $main.querySelector('[data-testid=files]');
+    filesEl.replaceChildren(...r.files.map((f) => h('div', {}, h('a', { href: `/api/runs/${encodeURIComponent(id)}/files/${f}`, target: '_blank' }, f))));
+    $summary.replaceChildren(r.summary ? paramsTable(r.summary, 'summary') : h('span', { class: 'muted' }, r.status === 'running' ? 'running…' : 'none'));
+    $actions.replaceChildren(...[
+      r.active ? h('button', { class: 'secondary', 'data-testid': 'stop', onclick: () => api(`/api/runs/${encodeURIComponent(id)}/stop`, { method: 'POST' }) }, 'Stop') : null,
+      !r.active && r.resumable && (r.status === 'interrupted' || r.status === 'failed') ? h('button', { 'data-testid': 'resume', onclick: async () => { await api(`/api/runs/${encodeURIComponent(id)}/resume`, { method: 'POST' }); render(); } }, 'Resume') : null].filter(Boolean));
+    return r;
+  };
+
+  // History first (metrics of a finished or resumed run), then live events.
+  for (const f of run.files.filter((f) => /^[a-z0-9_-]+\.jsonl$/i.test(f))) {
+    const name = f.replace(/\.jsonl$/, '');
+    tables.set(name, await api(`/api/runs/${encodeURIComponent(id)}/metrics/${name}`));
+  }
+  if (run.status === 'done') for (const [label] of [['done']]) setProgress(label, 1, 1);
+  scheduleCharts();
+  await refreshFiles();
+  const src = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
+  liveSource = src;
+  const seenMetric = new Set();
+  src.onmessage = async (msg) => {
+    const e = JSON.parse(msg.data);
+    if (e.type === 'progress') setProgress(e.label, e.value, e.total);
+    else if (e.type === 'metric') {
+      const key = JSON.stringify([e.table, e.row]);
+      if (seenMetric.has(key) && run.status !== 'running') return;
+      seenMetric.add(key);
+      if (!tables.has(e.table)) tables.set(e.table, []);
+      const rows = tables.get(e.table);
+      if (run.status === 'running' || !rows.some((r) => JSON.stringify(r) === JSON.stringify(e.row))) rows.push(e.row);
+      scheduleCharts();
+    } else if (e.type === 'log') { $log.textContent += e.message + '\n'; $log.scrollTop = $log.scrollHeight; }
+    else if (e.type === 'plot') await refreshFiles();
+    else if (e.type === 'end') {
+      src.close();
+      if (e.run.status === 'done') for (const [label, p] of progress) { p.fill.style.width = '100%'; p.text.setAttribute('data-pct', '100'); p.text.textContent = `${label}: done (100 %)`; }
+      await refreshFiles();
+    }
+  };
+}
+
+function paramsTable(obj, testid = 'params') {
+  return h('table', { 'data-testid': testid }, Object.entries(obj).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, fmt(v)))));
+}
+
+// ---------------------------------------------------------------- compare
+async function comparePage(ids) {
+  const cmp = await api(`/api/compare?ids=${ids.map(encodeURIComponent).join(',')}`);
+  const byRun = await Promise.all(cmp.runs.map(async (r) => {
+    const info = await api(`/api/runs/${encodeURIComponent(r.id)}`);
+    const tables = info.files.filter((f) => /^[a-z0-9_-]+\.jsonl$/i.test(f)).map((f) => f.replace(/\.jsonl$/, ''));
+    const data = {};
+    for (const t of tables) data[t] = await api(`/api/runs/${encodeURIComponent(r.id)}/metrics/${t}`);
+    return { run: r, data };
+  }));
+  const tableNames = [...new Set(byRun.flatMap((b) => Object.keys(b.data)))];
+  const $charts = h('div', { class: 'charts', 'data-testid': 'compare-charts' });
+  $main.replaceChildren(h('h1', {}, `Compare ${ids.length} runs`),
+    h('h2', {}, 'Parameters that differ'),
+    h('table', { 'data-testid': 'param-diff' }, h('tr', {}, h('th', {}, 'parameter'), cmp.runs.map((r) => h('th', {}, r.id))),
+      (cmp.differing.length ? cmp.differing : ['(none)']).map((k) => h('tr', {}, h('td', {}, k), cmp.runs.map((r) => h('td', {}, k === '(none)' ? '' : fmt(r.params[k])))))),
+    h('h2', {}, 'Curves'), $charts,
+    h('h2', {}, 'Summaries'),
+    h('table', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'summary')),
+      cmp.runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)), h('td', {}, statusEl(r.status)), h('td', { class: 'muted' }, r.summary ? JSON.stringify(r.summary).slice(0, 300) : '')))));
+  for (const t of tableNames) {
+    // Overlay: one series per run, for each numeric column of the table.
+    const first = byRun.find((b) => b.data[t]?.length)?.data[t];
+    if (!first) continue;
+    const keys = Object.keys(first[0]);
+    const x = keys.find((k) => typeof first[0][k] === 'number');
+    for (const y of keys.filter((k) => k !== x && typeof first[0][k] === 'number').slice(0, 4)) {
+      const values = byRun.flatMap((b) => (b.data[t] || []).filter((r) => Number.isFinite(r[y])).map((r) => ({ x: r[x], value: r[y], run: b.run.id.slice(-6) + ' ' + cmp.differing.map((k) => `${k}=${fmt(b.run.params[k])}`).join(' ') })));
+      const el = h('div', { class: 'chart', 'data-metric': `${t}.${y}` });
+      $charts.append(el);
+      await drawChart(el, { title: `${t}: ${y}`, width: 460, height: 240, data: { values }, mark: 'line',
+        encoding: { x: { field: 'x', type: 'quantitative', title: x }, y: { field: 'value', type: 'quantitative', title: y, scale: { zero: false } }, color: { field: 'run', type: 'nominal' } } });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- boot
+window.addEventListener('hashchange', render);
+modules = await api('/api/modules');
+await render();
