@@ -125,9 +125,19 @@ function trySplit(C: Float64Array, N: number, tau: number, P: Partition, side: '
   let g = -1, worst = -1;
   for (let p = 0; p < Q.k; p++) if (sizes[p]! > 1 && per[p]! / sizes[p]! > worst) { worst = per[p]! / sizes[p]!; g = p; }
   if (g < 0) return null;
-  const avg = per[g]! / sizes[g]!;
+  // seed the new group with the rows nearer (L1 over columns) to the worst-coded row than to the
+  // group's mean row; re-assignment then refines it
+  let pivot = -1;
+  for (let i = 0; i < N; i++) if (Q.r[i] === g && (pivot < 0 || codes[i]! > codes[pivot]!)) pivot = i;
+  const mean = new Float64Array(N);
+  for (let i = 0; i < N; i++) if (Q.r[i] === g) for (let j = 0; j < N; j++) mean[j] += M[i * N + j]! / sizes[g]!;
   const r = Q.r.slice(); let movedAny = false, keptAny = false;
-  for (let i = 0; i < N; i++) if (r[i] === g) { if (codes[i]! > avg) { r[i] = Q.k; movedAny = true; } else keptAny = true; }
+  for (let i = 0; i < N; i++) {
+    if (r[i] !== g) continue;
+    let dp = 0, dm = 0;
+    for (let j = 0; j < N; j++) { const v = M[i * N + j]!; dp += Math.abs(v - M[pivot * N + j]!); dm += Math.abs(v - mean[j]!); }
+    if (i === pivot || dp < dm) { r[i] = Q.k; movedAny = true; } else keptAny = true;
+  }
   if (!movedAny || !keptAny) return null;
   const split: Partition = side === 'row' ? { r, c: P.c.slice(), k: P.k + 1, l: P.l } : { r: P.r.slice(), c: r, k: P.k, l: P.l + 1 };
   return split;
@@ -141,13 +151,21 @@ export function searchPartition(C: Float64Array, N: number, tau: number, warm: P
   if (warm) { const P1 = { r: new Int32Array(N), c: new Int32Array(N), k: 1, l: 1 }; const c1 = segmentCost(C, N, tau, P1); if (c1 < cost) { P = P1; cost = c1; } }
   for (let guard = 0; guard < 4 * maxGroups; guard++) {
     let improved = false;
-    for (const side of ['row', 'col'] as const) {
-      if ((side === 'row' ? P.k : P.l) >= maxGroups) continue;
-      const S = trySplit(C, N, tau, P, side, CT);
-      if (!S) continue;
+    // a row split alone can look useless while the columns are one group (and vice versa), so
+    // also try the row split followed by a column split before giving up
+    const candidates: Partition[] = [];
+    const rowS = P.k < maxGroups ? trySplit(C, N, tau, P, 'row', CT) : null;
+    if (rowS) {
+      candidates.push(rowS);
+      const both = P.l < maxGroups ? trySplit(C, N, tau, rowS, 'col', CT) : null;
+      if (both) candidates.push(both);
+    }
+    const colS = P.l < maxGroups ? trySplit(C, N, tau, P, 'col', CT) : null;
+    if (colS) candidates.push(colS);
+    for (const S of candidates) {
       const R = iterate(C, CT, N, tau, S);
       const rc = segmentCost(C, N, tau, R);
-      if (rc < cost - 1e-9) { P = R; cost = rc; improved = true; }
+      if (rc < cost - 1e-9) { P = R; cost = rc; improved = true; break; }
     }
     if (!improved) break;
   }

@@ -8,7 +8,11 @@ import type { FlowSeries } from './types.ts';
 export interface FeatureOptions {
   /** edge weight (default moves) */
   weight?: 'moves' | 'objects';
-  /** 'none': log(1+w); 'shares': w/Σw (structure only) */
+  /**
+   * 'none': log(1+w); 'shares': structure only — the spec's w/Σw, [deviation] rescaled to the mean
+   * slice volume and log1p'd, log(1 + w·W̄/Σw), so that the noise is as homoscedastic as in 'none'
+   * (raw shares are dominated by the few large edges and the median-MAD penalty over-segments)
+   */
   normalize?: 'none' | 'shares';
   /** 'edges' (default) or 'scalar' = [total weight, #edges] baseline */
   features?: 'edges' | 'scalar';
@@ -35,11 +39,12 @@ export function buildFeatures(f: FlowSeries, o: FeatureOptions = {}): FeatureMat
     for (let r = 0; r < rows; r++) if (w[r]! > 0) { const k = f.src[r]! * N + f.dst[r]!; seen.set(k, (seen.get(k) ?? 0) + 1); }
     keys = [...seen.entries()].filter(([, c]) => c >= minSeen).map(([k]) => k).sort((a, b) => a - b);
     const col = new Map<number, number>(keys.map((k, i) => [k, i]));
+    let meanTotal = 0; for (let t = 0; t < T; t++) meanTotal += total[t]! / T;
     d = keys.length; X = new Float64Array(T * d);
     for (let r = 0; r < rows; r++) {
       const s = f.slice[r]!; if (s < 0 || s >= T) continue;
       const c = col.get(f.src[r]! * N + f.dst[r]!); if (c === undefined) continue;
-      X[s * d + c] = norm === 'shares' ? (total[s]! > 0 ? w[r]! / total[s]! : 0) : Math.log1p(w[r]!);
+      X[s * d + c] = norm === 'shares' ? (total[s]! > 0 ? Math.log1p((w[r]! * meanTotal) / total[s]!) : 0) : Math.log1p(w[r]!);
     }
   }
   // drop zero-variance columns
