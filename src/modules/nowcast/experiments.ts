@@ -101,6 +101,8 @@ export interface AblateOptions {
   strHidden: number;
   dropout: number;
   tau: number;
+  /** learning-rate factor for the 3D U-Net baseline (it diverges at SIANet's CPU-scale lr) */
+  baselineLrFactor: number;
   configs?: string[];
 }
 
@@ -108,14 +110,14 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
   if (mode === 'quick') {
     return {
       mode, seeds: [0],
-      bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 6, trainStride: 2 },
-      steps: 100, batchSize: 6, lr: 3e-3, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5,
+      bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 12, trainStride: 2 },
+      steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3,
     };
   }
   return {
     mode, seeds: [0, 1, 2],
     bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
-    steps: 400, batchSize: 8, lr: 2e-3, startFilters: 8, depth: 3, strHidden: 16, dropout: 0.2, tau: 0.5,
+    steps: 300, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 3, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 0.3,
   };
 }
 
@@ -163,7 +165,7 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
               model: c.model, geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters,
               depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
             },
-            steps: o.steps, batchSize: o.batchSize, lr: o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(o.steps / 5)),
+            steps: o.steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(o.steps / 5)),
             checkpointEvery: 0, seed: seed * 7 + 1,
             loss: { ...DEFAULT_LOSS, smooth: c.smooth ? 'paper' : 'none' },
           };

@@ -15,7 +15,7 @@ import { train, MemoryDataset, DEFAULT_TRAIN, type Dataset } from './train.ts';
 import { evaluate, predictProba } from './evaluate.ts';
 import { FileDataset, loadEvalSets, loadModel, saveModel } from './io.ts';
 import { defaultSynthConfig, synthPlan, writeSynthetic, generateTimeline, cellSeed, estimateStats } from './synth.ts';
-import { runAblation, ablateDefaults, acceptance, buildBench, FOUR_CHANNELS } from './experiments.ts';
+import { runAblation, ablateDefaults, acceptance, buildBench, FOUR_CHANNELS, ABLATION } from './experiments.ts';
 import { regionYearTable, leadTimeChart, policyArrowChart, writeFrames } from './plots.ts';
 
 export * from './geometry.ts';
@@ -264,7 +264,7 @@ const predictCmd = defineCommand({
         const regions = p.regions.length ? p.regions : regionsIn(p.data, [year], p.split);
         for (const region of regions) {
           ctx.throwIfAborted();
-          const sets = await loadEvalSets({ root: p.data, regions: [region], years: [year], channels, geometry: build.geometry }, p.split === 'heldout' ? 'test' : 'test');
+          const sets = await loadEvalSets({ root: p.data, regions: [region], years: [year], channels, geometry: build.geometry }, p.split);
           const s = sets[0]!;
           const pred = torch.scope(() => {
             const ps: torch.Tensor[] = [];
@@ -292,12 +292,22 @@ const ablateCmd = defineCommand({
   params: z.object({
     mode: z.enum(['quick', 'full']).default('quick').describe('quick: 1 seed at CI size; full: 3 seeds at S scale'),
     steps: z.number().int().min(1).default(0).describe('training steps per config (0 = the mode default)'),
-    seeds: z.number().int().min(1).max(10).default(0).describe('number of seeds (0 = the mode default)'),
+    seeds: z.number().int().min(0).max(10).default(0).describe('number of seeds (0 = the mode default)'),
+    geometry: z.enum(['default', 'tiny', 's']).default('default').describe('benchmark geometry (default: tiny for quick, s for full)'),
+    configs: z.array(z.string()).default([]).describe('configurations to run (default: all rows of the table)'),
   }),
   run: async (p, ctx) => {
     const o = ablateDefaults(p.mode);
     if (p.steps) o.steps = p.steps;
     if (p.seeds) o.seeds = Array.from({ length: p.seeds }, (_, i) => i);
+    if (p.geometry !== 'default') o.bench.geometry = p.geometry;
+    if (p.configs.length) {
+      const known = ABLATION.map((c) => c.name);
+      const bad = p.configs.filter((c) => !known.includes(c));
+      if (bad.length) throw new Error(`ablate: unknown configuration(s) ${bad.map((b) => `'${b}'`).join(', ')}; valid: ${known.join(', ')}`);
+      // GAE reuses the trained model of '+ STL + AP'
+      o.configs = p.configs.includes('+ STL + AP + GAE') && !p.configs.includes('+ STL + AP') ? [...p.configs, '+ STL + AP'] : p.configs;
+    }
     const r = runAblation(o, ctx);
     const acc = acceptance(r);
     const summary = { mode: p.mode, options: o, table: r.table, references: r.references, acceptance: acc, seconds: r.seconds, rows: r.rows };

@@ -62,7 +62,7 @@ export class FileDataset implements Dataset {
  * `test` (inputs from the test file; targets from `<region>.test.rates.crop.h5`, which only the
  * synthetic generator writes, or none).
  */
-export async function loadEvalSets(src: FileSource, split: 'val' | 'test', maxSeqs = Infinity): Promise<SampleSet[]> {
+export async function loadEvalSets(src: FileSource, split: 'val' | 'test' | 'heldout', maxSeqs = Infinity): Promise<SampleSet[]> {
   const g = src.geometry, stats = statsFor(src.root);
   const out: SampleSet[] = [];
   for (const year of src.years) for (const region of src.regions) {
@@ -73,7 +73,7 @@ export async function loadEvalSets(src: FileSource, split: 'val' | 'test', maxSe
       if (split === 'val') starts = validationWindows(splitRows(readSplits(splitsCsvPath(src.root, year)), 'val'), g.tIn);
       else {
         starts = testWindows(r.hrit.length, g.tIn);
-        const tf = path.join(src.root, String(year), 'OPERA', `${region}.test.rates.crop.h5`);
+        const tf = path.join(src.root, String(year), 'OPERA', `${region}.${split}.rates.crop.h5`);
         if (fs.existsSync(tf)) truth = await openImages(tf, OPERA_KEY, { channels: 1, length: starts.length * g.tOut });
       }
       starts = starts.slice(0, maxSeqs);

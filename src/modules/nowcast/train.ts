@@ -52,13 +52,15 @@ export interface TrainOptions {
   /** evaluate validation loss every this many steps (plateau schedule ×0.9, patience 1) */
   evalEvery: number;
   lrDecay: number;
+  /** plateau patience in evaluations (1 in the reference configs) */
+  patience: number;
   checkpointEvery: number;
   seed: number;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
   steps: 200, batchSize: 4, lr: 1e-4, weightDecay: 0.1, clipValue: 2, augment: 'none', loss: DEFAULT_LOSS,
-  evalEvery: 50, lrDecay: 0.9, checkpointEvery: 100, seed: 0,
+  evalEvery: 50, lrDecay: 0.9, patience: 1, checkpointEvery: 100, seed: 0,
 };
 
 export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }
@@ -151,7 +153,8 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
     if (valSet && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) {
       const vl = validationLoss(model, valSet, o);
       valLosses.push(vl);
-      if (vl < best - 1e-6) { best = vl; bad = 0; } else if (++bad >= 1) { opt.lr *= o.lrDecay; bad = 0; }
+      // ReduceLROnPlateau(factor 0.9, patience 1): decay once more than `patience` evaluations in a row fail to improve
+      if (vl < best - 1e-6) { best = vl; bad = 0; } else if (++bad > o.patience) { opt.lr *= o.lrDecay; bad = 0; }
       ctx?.metrics.log({ model: tag, step: step + 1, valLoss: vl, lr: opt.lr }, 'validation');
     }
     ctx?.metrics.log({ model: tag, step: step + 1, loss: parts.loss, bce: parts.bce, lr: opt.lr }, 'train');
