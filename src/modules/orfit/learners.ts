@@ -264,8 +264,9 @@ export class ORFit extends BaseLearner {
     const U = this.U;
     if (!U) return v.clone();
     return torch.scope(() => {
-      let r = v.sub(U.mv(v).matmul(U));
-      if (this.reorthogonalize) r = r.sub(U.mv(r).matmul(U));
+      const Ut = U.t();
+      let r = v.sub(Ut.mv(U.mv(v)));
+      if (this.reorthogonalize) r = r.sub(Ut.mv(U.mv(r)));
       return r;
     });
   }
@@ -538,8 +539,8 @@ export class OGD extends BaseLearner {
     const U = this.U;
     if (!U) return v.clone();
     return torch.scope(() => {
-      const r = v.sub(U.mv(v).matmul(U));
-      return r.sub(U.mv(r).matmul(U));
+      const r = v.sub(U.t().mv(U.mv(v)));
+      return r.sub(U.t().mv(U.mv(r)));
     });
   }
   protected update(x: Tensor, y: number): StepInfo {
@@ -589,6 +590,12 @@ export class OGD extends BaseLearner {
 }
 
 // ---------------------------------------------------------------------------------- RLS
+const addrInplace = torch.lazy('addr_');
+/** M ← M + alpha · u vᵀ in place (aten addr_): no p×p allocation per step */
+function addr_(M: Tensor, u: Tensor, v: Tensor, alpha: number): void {
+  torch.noGrad(() => (addrInplace(M, u, v, 1, alpha) as Tensor).dispose());
+}
+
 export interface RLSOptions {
   /** forgetting factor 0 ≤ λ ≤ 1 (λ = 1: plain RLS; λ = 0: the ORFit limit of Prop. 2) */
   lambda?: number;
@@ -627,15 +634,14 @@ export class EWRLS extends BaseLearner {
       const denom = li + a.dot(Pa).item();
       if (!(denom > 0)) return { r: f - y, skip: true as const };
       const dw = Pa.mul((y - f) / denom);
-      const Pn = this.P.sub(Pa.outer(Pa).div(denom));
-      return { r: f - y, skip: false as const, dw, Pn };
+      return { r: f - y, skip: false as const, dw, Pa, denom };
     });
     this.steps++;
     if (plan.skip) return { step: this.steps, residual: plan.r, skipped: true, stored: 0 };
+    // commit: w and P change only here, after every check passed
     this.model.addToParams(plan.dw);
-    plan.dw.dispose();
-    this.P.dispose();
-    this.P = plan.Pn.keep();
+    addr_(this.P, plan.Pa, plan.Pa, -1 / plan.denom); // P − Pa Paᵀ / denom
+    torch.dispose(plan.dw, plan.Pa);
     return { step: this.steps, residual: plan.r, skipped: false, stored: 0 };
   }
   memoryFloats(): number { return this.P.numel; }
@@ -690,23 +696,23 @@ export class KalmanRLS extends BaseLearner {
     const plan = torch.scope(() => {
       const { f, a } = this.model.outputAndGrad(x);
       checkOutput(f, a, where);
-      const p = this.model.numParams;
-      const Pp = this.q > 0 ? this.P.add(torch.eye(p, p, { dtype: 'float64' }).mul(this.q)) : this.P;
-      const Pa = Pp.mv(a);
+      // predicted covariance P + qI, applied to a without forming it
+      const Pa = this.q > 0 ? this.P.mv(a).add(a, this.q) : this.P.mv(a);
       const S = a.dot(Pa).item() + R;
       if (!(S > 0)) return { r: f - y, skip: true as const };
       const K = Pa.div(S);
       const dw = K.mul(y - f);
-      // Joseph form: P − K(Pa)ᵀ − (Pa)Kᵀ + (aᵀPa) K Kᵀ + R K Kᵀ
-      const Pn = Pp.sub(K.outer(Pa)).sub(Pa.outer(K)).add(K.outer(K).mul(S));
-      return { r: f - y, skip: false as const, dw, Pn };
+      return { r: f - y, skip: false as const, dw, Pa, K, S };
     });
     this.steps++;
     if (plan.skip) return { step: this.steps, residual: plan.r, skipped: true, stored: 0 };
     this.model.addToParams(plan.dw);
-    plan.dw.dispose();
-    this.P.dispose();
-    this.P = plan.Pn.keep();
+    if (this.q > 0) torch.noGrad(() => torch.scope(() => { this.P.diagonal().add_(this.q); }));
+    // Joseph form: P − K(Pa)ᵀ − (Pa)Kᵀ + (aᵀPa + R) K Kᵀ, in place
+    addr_(this.P, plan.K, plan.Pa, -1);
+    addr_(this.P, plan.Pa, plan.K, -1);
+    addr_(this.P, plan.K, plan.K, plan.S);
+    torch.dispose(plan.dw, plan.Pa, plan.K);
     return { step: this.steps, residual: plan.r, skipped: false, stored: 0 };
   }
   memoryFloats(): number { return this.P.numel; }

@@ -134,6 +134,25 @@ test('EW-RLS recursion equals its batch objective; the Kalman (Joseph) form equa
   assert.ok(relDist(mR.getParams(), batch) <= 1e-10, `recursion vs batch ${relDist(mR.getParams(), batch)}`);
   assert.ok(relDist(mK.getParams(), mR.getParams()) <= 1e-10);
   assert.ok(maxAbs(torch.scope(() => kal.P.sub(rls.P))) <= 1e-10);
+  // process noise q: one step equals the textbook random-walk Kalman filter written densely
+  const q = 0.3, mQ = new LinearModel(p), kq = new KalmanRLS(mQ, { p0, R: 0.5, q });
+  kq.observe(xs[0]!, y[0]!); kq.observe(xs[1]!, y[1]!);
+  const dense = torch.scope(() => {
+    let P = torch.eye(p, p, { dtype: 'float64' }).mul(p0);
+    let w = torch.zeros([p], { dtype: 'float64' });
+    for (const k of [0, 1]) {
+      P = P.add(torch.eye(p, p, { dtype: 'float64' }).mul(q));
+      const x = xs[k]!;
+      const S = x.dot(P.mv(x)).item() + 0.5;
+      const K = P.mv(x).div(S);
+      w = w.add(K.mul(y[k]! - w.dot(x).item()));
+      const IKa = torch.eye(p, p, { dtype: 'float64' }).sub(K.outer(x));
+      P = IKa.mm(P).mm(IKa.t()).add(K.outer(K).mul(0.5));
+    }
+    return { w, P };
+  });
+  assert.ok(relDist(mQ.getParams(), dense.w) <= 1e-12);
+  assert.ok(maxAbs(torch.scope(() => kq.P.sub(dense.P))) <= 1e-12);
   const mO = new LinearModel(p), mK0 = new LinearModel(p);
   const orfit = new ORFit(mO), k0 = new KalmanRLS(mK0, { p0: 1, R: 1e-9 });
   for (let k = 0; k < K; k++) { orfit.observe(xs[k]!, y[k]!); k0.observe(xs[k]!, y[k]!); }
