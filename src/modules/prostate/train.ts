@@ -177,7 +177,8 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   return torch.noGrad(() => torch.scope(() => {
     const gs = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
     if (!gs.length) return 0;
-    const total = Math.sqrt(gs.reduce((s, g) => s + g.square().sum().item(), 0));
+    // one reduction and one sync, like torch.nn.utils.clip_grad_norm_
+    const total = torch.stack(gs.map((g) => torch.linalg.vectorNorm(g, 2))).square().sum().sqrt().item();
     const coef = maxNorm / (total + 1e-6);
     if (coef < 1) for (const g of gs) g.mul_(coef);
     return total;
