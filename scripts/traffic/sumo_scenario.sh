@@ -49,6 +49,5 @@ echo "truth: 21600,36000,54000,68400 s (06:00, 10:00, 15:00, 19:00)" > truth.txt
 ls -l fcd.xml fcd.csv
 
 if [ "$ANALYZE" = "--analyze" ]; then
-  ROOT=$(cd "$(dirname "$0")" 2>/dev/null && pwd || true)
   node "${PAPERLAB_ROOT:-/work/main}/bin/paperlab.js" traffic analyze fcd.xml --format fcd --truth 06:00,10:00,15:00,19:00 --out "$OUT/run"
 fi

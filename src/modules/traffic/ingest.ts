@@ -7,6 +7,7 @@
 // rows are skipped and counted by reason in the report instead; nothing is dropped silently.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
 import path from 'node:path';
 import { parse as csvParse } from 'csv-parse';
 import sax from 'sax';
@@ -33,6 +34,8 @@ export interface IngestOptions {
   /** skip and count bad rows instead of failing */
   lenient?: boolean;
   delimiter?: string;
+  /** CSV: 'auto' = fast line splitting while no quotes are seen, else csv-parse */
+  csvEngine?: 'auto' | 'csv-parse';
   /** called with (bytes or rows done, total) now and then */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -126,6 +129,11 @@ class Builder {
   skipped: Record<string, number> = {}; examples: string[] = [];
   hasSpeed = false;
   constructor(readonly file: string, readonly lenient: boolean) {}
+  /** forget everything (a reader restarting with another engine) */
+  reset(): void {
+    this.obj = new GrowI32(1 << 14); this.t = new GrowF64(1 << 14); this.x = new GrowF64(1 << 14); this.y = new GrowF64(1 << 14); this.sp = new GrowF64(1 << 14);
+    this.ids = []; this.idIndex = new Map(); this.rows = 0; this.skipped = {}; this.examples = []; this.hasSpeed = false;
+  }
   fail(where: string, field: string | null, reason: string, detail: string): void {
     if (!this.lenient) throw new TrafficInputError(this.file, where, field, detail);
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
@@ -204,46 +212,83 @@ export async function ingest(file: string, o: IngestOptions = {}): Promise<{ poi
   return { points, report, geo };
 }
 
-async function readCsv(file: string, b: Builder, o: IngestOptions) {
+class QuoteFound extends Error {}
+
+/**
+ * CSV reader. Engine 'auto' streams lines with a plain split (fast path, exact line numbers) as long
+ * as the file has no quote characters, and restarts with csv-parse (full RFC 4180: quotes, embedded
+ * delimiters and newlines) as soon as it meets one; 'csv-parse' always uses the library.
+ */
+async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?: 'auto' | 'csv-parse' }) {
   const total = fs.statSync(file).size;
-  let done = 0;
-  const input = openText(file, o.onProgress ? (n) => { done += n; o.onProgress!(done, total); } : undefined);
+  const delim = o.delimiter ?? ',';
+  let cols: ReturnType<typeof resolveColumns> | null = null;
+  let unit: 's' | 'ms' | 'iso' | null = null;
+  let width = 0;
+  const reset = () => { cols = null; width = 0; unit = o.timeUnit && o.timeUnit !== 'auto' ? o.timeUnit : null; b.reset(); };
+  reset();
+  const onRecord = (row: string[], line: string) => {
+    if (!cols) { cols = resolveColumns(row.map((h) => h.trim()), o.columns ?? {}, b.file, line); width = row.length; return; }
+    const c = cols;
+    if (row.length !== width) { b.rows++; b.fail(line, null, 'columnCount', `expected ${width} fields, got ${row.length}`); return; }
+    const id = row[c.idx.id!]!.trim();
+    // SUMO xml2csv writes empty timesteps as rows with only timestep_time: counted, not an error
+    if (id === '' && c.names.time === 'timestep_time') { b.rows++; b.count('emptyTimestep'); return; }
+    if (unit === null) unit = guessTimeUnit(row[c.idx.time!]);
+    addRow(b, line, c.names, id, row[c.idx.time!], row[c.idx.x!], row[c.idx.y!], c.idx.speed! >= 0 ? row[c.idx.speed!] : undefined, unit, c.geo);
+  };
+  const progress = () => { let done = 0; return o.onProgress ? (n: number) => { done += n; o.onProgress!(Math.min(done, total), total); } : undefined; };
+  if ((o.csvEngine ?? 'auto') === 'auto') {
+    try {
+      const dec = new StringDecoder('utf8');
+      let rest = '', line = 0, first = true;
+      const handle = (l: string) => {
+        line++;
+        if (l.endsWith('\r')) l = l.slice(0, -1);
+        if (first) { if (l.charCodeAt(0) === 0xfeff) l = l.slice(1); first = false; }
+        if (l.trim() === '') return;
+        if (l.includes('"')) throw new QuoteFound();
+        if (o.signal?.aborted) throw new Error('aborted');
+        onRecord(l.split(delim), String(line));
+      };
+      for await (const chunk of openText(file, progress()) as AsyncIterable<Buffer>) {
+        const text = rest + dec.write(chunk);
+        let s = 0, k: number;
+        while ((k = text.indexOf('\n', s)) >= 0) { handle(text.slice(s, k)); s = k + 1; }
+        rest = text.slice(s);
+      }
+      rest += dec.end();
+      if (rest !== '') handle(rest);
+      if (!cols) throw new TrafficInputError(b.file, '1', null, 'empty file (a header row is required)');
+      return { names: (cols as { names: Record<string, string> }).names, unit: unit ?? 's', geo: (cols as { geo: boolean | null }).geo };
+    } catch (e) {
+      if (!(e instanceof QuoteFound)) throw e;
+      reset();
+    }
+  }
+  const input = openText(file, progress());
   const parser = csvParse({
-    delimiter: o.delimiter ?? ',', info: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true,
+    delimiter: delim, relax_column_count: true, skip_empty_lines: true, bom: true,
     skip_records_with_error: Boolean(o.lenient),
     on_skip: (err: { lines?: number; message?: string } | undefined) => {
       b.rows++;
       b.fail(`${err?.lines ?? '?'}`, null, 'malformed', err?.message ?? 'malformed CSV record');
       return undefined;
     },
+    // records are handled here, synchronously, with the parser's own line count; none go downstream
+    on_record: (row: string[], ctx: { lines: number }) => { onRecord(row, String(ctx.lines)); return null; },
   } as import('csv-parse').Options);
   input.pipe(parser);
   input.on('error', (e) => parser.destroy(e as Error));
-  let cols: ReturnType<typeof resolveColumns> | null = null;
-  let unit: 's' | 'ms' | 'iso' | null = o.timeUnit && o.timeUnit !== 'auto' ? o.timeUnit : null;
-  let width = 0;
   try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = String(rec.info.lines);
-      const row = rec.record;
-      if (!cols) { cols = resolveColumns(row, o.columns ?? {}, b.file, line); width = row.length; continue; }
-      if (o.signal?.aborted) throw new Error('aborted');
-      if (row.length !== width) {
-        // SUMO xml2csv writes empty timesteps as rows with only timestep_time: not an error
-        b.rows++; b.fail(line, null, 'columnCount', `expected ${width} fields, got ${row.length}`); continue;
-      }
-      const id = row[cols.idx.id!];
-      if ((id ?? '') === '' && cols.names.time === 'timestep_time') { b.rows++; b.count('emptyTimestep'); continue; }
-      if (unit === null) unit = guessTimeUnit(row[cols.idx.time!]);
-      addRow(b, line, cols.names, id, row[cols.idx.time!], row[cols.idx.x!], row[cols.idx.y!], cols.idx.speed! >= 0 ? row[cols.idx.speed!] : undefined, unit, cols.geo);
-    }
+    for await (const _ of parser) { if (o.signal?.aborted) throw new Error('aborted'); }
   } catch (e) {
     if (e instanceof TrafficInputError) throw e;
     const err = e as { lines?: number; message?: string };
     throw new TrafficInputError(b.file, err.lines !== undefined ? String(err.lines) : '', null, `malformed CSV: ${err.message}`);
   }
   if (!cols) throw new TrafficInputError(b.file, '1', null, 'empty file (a header row is required)');
-  return { names: cols.names, unit: unit ?? 's', geo: cols.geo };
+  return { names: (cols as { names: Record<string, string> }).names, unit: unit ?? 's', geo: (cols as { geo: boolean | null }).geo };
 }
 
 async function readParquet(file: string, b: Builder, o: IngestOptions) {
