@@ -6,6 +6,7 @@ import type { Tensor } from '../../core/torch/index.ts';
 import { type Geometry, cropStart, upsample } from './geometry.ts';
 
 const F = torch.F;
+const featureDropout = torch.lazy('feature_dropout');
 type Dt = 'float32' | 'float64';
 
 /** Xavier-normal weights, zero bias (spec §4.1 init), for convs and transposed convs. */
@@ -26,10 +27,7 @@ export class Dropout3d extends nn.Module {
   constructor(readonly p: number) { super(); }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return torch.scope(() => {
-      const keep = torch.bernoulli(torch.zeros([x.shape[0]!, x.shape[1]!, 1, 1, 1], { dtype: x.dtype }), 1 - this.p);
-      return x.mul(keep).div(1 - this.p);
-    });
+    return featureDropout(x, this.p, true); // aten::feature_dropout, as torch.nn.Dropout3d
   }
 }
 
