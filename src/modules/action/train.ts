@@ -109,6 +109,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
       lossSum += r.loss * b.length; correct += r.correct; seen += b.length; step++;
       lastLoss = r.loss;
       bar?.tick(1, { loss: Number(r.loss.toFixed(4)) });
+      if (ctx) await new Promise((res) => setImmediate(res)); // let Ctrl-C / dashboard stop through
       if (ctx?.signal.aborted) { interrupted = true; break; }
     }
     if (interrupted) break;
