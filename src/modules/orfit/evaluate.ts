@@ -44,7 +44,7 @@ export function aggregate(rows: Record<string, unknown>[], keys: string[], value
 /** Line per series with a shaded ±std band; optional horizontal reference rules. */
 export function bandChart(rows: Band[], o: {
   x: string; series: string; title: string; yTitle: string; xTitle?: string; logX?: boolean; logY?: boolean;
-  rules?: { y: number; label: string }[]; width?: number; height?: number;
+  rules?: { y: number; label: string }[]; xRules?: { x: number; label: string }[]; width?: number; height?: number;
 }): Record<string, unknown> {
   const clampPos = (v: number) => (o.logY ? Math.max(v, 1e-17) : v);
   const values = rows.map((r) => ({ ...r, mean: clampPos(r.mean), lo: clampPos(r.lo), hi: clampPos(r.hi) }));
@@ -57,6 +57,10 @@ export function bandChart(rows: Band[], o: {
   for (const r of o.rules ?? []) {
     layers.push({ data: { values: [r] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } });
     layers.push({ data: { values: [r] }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } } });
+  }
+  for (const r of o.xRules ?? []) {
+    layers.push({ data: { values: [r] }, mark: { type: 'rule', strokeDash: [2, 3], color: 'black' }, encoding: { x: { field: 'x', type: 'quantitative' } } });
+    layers.push({ data: { values: [r] }, mark: { type: 'text', align: 'left', dx: 4, baseline: 'top', color: 'black' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { value: 2 }, text: { field: 'label' } } });
   }
   return { title: o.title, width: o.width ?? 520, height: o.height ?? 300, data: { values }, layer: layers };
 }
