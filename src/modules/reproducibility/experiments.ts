@@ -3,8 +3,11 @@
 // measured exponent next to the bound's exponent.
 import { z } from 'zod';
 import type { Problem } from './problems.ts';
-import { spectrumQuadratic, ridge, followUpQuadratic, ladRegression } from './problems.ts';
-import { inexactInit, inexactGradient, stochasticGradient } from './oracles.ts';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spectrumQuadratic, ridge, followUpQuadratic, ladRegression, logisticFromData } from './problems.ts';
+import { inexactInit, inexactGradient, stochasticGradient, minibatchGradient } from './oracles.ts';
+import { readLabeledCsv } from './data.ts';
 import type { Optimizer } from './optimizers.ts';
 import { gradientDescent, nesterovAGD, regularized, sgdAveraged, sgdLast, subgradientAveraged } from './optimizers.ts';
 import { measureDeviation, fitLogLog, fitConstant, type DeviationResult, type MeasureOptions } from './harness.ts';
@@ -13,7 +16,7 @@ import {
   sgdQuadraticDeviation, subgradientBound,
 } from './bounds.ts';
 
-export const SETTINGS = ['smooth-init', 'smooth-gradient', 'stochastic', 'strongly-convex', 'nonsmooth', 'followup'] as const;
+export const SETTINGS = ['smooth-init', 'smooth-gradient', 'stochastic', 'strongly-convex', 'nonsmooth', 'finite-sum', 'followup'] as const;
 export type SettingName = (typeof SETTINGS)[number];
 export const SCALES = ['tiny', 'default', 'paper'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -74,7 +77,14 @@ export interface SweepContext {
   /** called after each measurement */
   onMeasure?: (label: string) => void;
   log?: (msg: string) => void;
+  /** labelled CSV for the finite-sum setting (default: the bundled digits) */
+  dataFile?: string;
+  /** positive class of the one-vs-rest logistic problem (default 3) */
+  positiveLabel?: number;
 }
+
+/** The bundled UCI digits (test fixture), the default data of the finite-sum setting. */
+export const DEFAULT_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/reproducibility/digits.csv.gz');
 
 /** Slope tolerance used by every exponent check (spec B.6.3). */
 export const SLOPE_TOLERANCE = 0.15;
@@ -107,8 +117,16 @@ function summarize(setting: string, rows: SweepRow[], o: { bound: string; expone
 /** A log–log plot: measured means with 95% bars, bound lines dashed, closed forms dotted. */
 export function logLogPlot(title: string, rows: SweepRow[], xTitle: string): Record<string, unknown> {
   const pts: Record<string, unknown>[] = [];
+  // fitted log–log slope of each measured series, shown in its legend label
+  const groups = new Map<string, SweepRow[]>();
+  for (const r of rows) { const k = `${r.method} · ${r.oracle}`; groups.set(k, [...(groups.get(k) ?? []), r]); }
+  const label = new Map<string, string>();
+  for (const [k, g] of groups) {
+    const f = fitLogLog(g.map((q) => q.x), g.map((q) => q.mean));
+    label.set(k, Number.isFinite(f.slope) ? `${k} (slope ${f.slope.toFixed(2)})` : k);
+  }
   for (const r of rows) {
-    pts.push({ x: r.x, y: r.mean, lo: Math.max(r.lo, r.mean * 1e-3), hi: r.hi, series: `${r.method} · ${r.oracle}`, kind: 'measured' });
+    pts.push({ x: r.x, y: r.mean, lo: Math.max(r.lo, r.mean * 1e-3), hi: r.hi, series: label.get(`${r.method} · ${r.oracle}`), kind: 'measured' });
     if (Number.isFinite(r.bound) && r.bound > 0) pts.push({ x: r.x, y: r.bound, series: `bound · ${r.method}`, kind: 'bound' });
     if (Number.isFinite(r.closedForm) && r.closedForm > 0) pts.push({ x: r.x, y: r.closedForm, series: `closed form · ${r.method}`, kind: 'closed form' });
   }
@@ -117,7 +135,7 @@ export function logLogPlot(title: string, rows: SweepRow[], xTitle: string): Rec
   return {
     title, width: 460, height: 300, data: { values: pts },
     layer: [
-      { mark: { type: 'line', point: true }, encoding: { x, y, color: { field: 'series', type: 'nominal' }, strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['measured', 'bound', 'closed form'], range: [[1, 0], [6, 4], [2, 2]] } } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y, color: { field: 'series', type: 'nominal', legend: { labelLimit: 420 } }, strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['measured', 'bound', 'closed form'], range: [[1, 0], [6, 4], [2, 2]] } } } },
       { transform: [{ filter: "datum.kind === 'measured'" }], mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' } }, y2: { field: 'hi' }, color: { field: 'series', type: 'nominal' } } },
     ],
   };
@@ -146,7 +164,7 @@ export function settingSmoothInit(ctx: SweepContext): SettingResult {
   const sc = ctx.scale;
   const d = sc === 'tiny' ? 20 : 100;
   const T = sc === 'tiny' ? 300 : sc === 'default' ? 3000 : 10000;
-  const R = ctx.pairs ?? (sc === 'tiny' ? 50 : 200);
+  const R = ctx.pairs ?? (sc === 'tiny' ? 50 : 100);
   const delta = 0.1;
   const p = followUpQuadratic({ d, seed: ctx.seed });
   try {
@@ -168,6 +186,11 @@ export function settingSmoothInit(ctx: SweepContext): SettingResult {
           stderr: q.stderr, subopt: q.subopt, epsilon: null, epsOptimal: true, pairs: R,
         } satisfies SweepRow));
         rows.push(...rs);
+        if (opt.name !== 'GD' && mode === 'adversarial') {
+          const s0 = summarize('smooth-convex', rs.filter((q) => q.x >= 10), { bound: 'none (comparator)', exponent: Number.NaN, versus: 'T', useMax: true, tolerance: Infinity,
+            note: `max deviation ${Math.max(...rs.map((q) => q.max)).toExponential(3)} vs δ² = ${(delta * delta).toExponential(1)}` });
+          summary.push({ ...s0, exponentOk: true, belowBound: true });
+        }
         if (opt.name === 'GD' && mode === 'adversarial') {
           summary.push(summarize('smooth-convex', rs.filter((q) => q.x >= 10), {
             bound: 'δ² (Θ(δ²), GD non-expansive)', exponent: 0, versus: 'T', useMax: true,
@@ -360,12 +383,12 @@ function linearFit(xs: number[], ys: number[]): number {
 // ------------------------------------------------------------------ E5: non-smooth
 export function settingNonsmooth(ctx: SweepContext): SettingResult {
   const sc = ctx.scale;
-  const p = ladRegression({ n: sc === 'tiny' ? 30 : 100, d: sc === 'tiny' ? 4 : 10, seed: ctx.seed });
+  const p = ladRegression({ n: sc === 'tiny' ? 30 : 50, d: sc === 'tiny' ? 4 : 8, seed: ctx.seed });
   try {
     const { G, D } = p.constants;
     const eps = 0.2, sigma = 0.3, delta0 = 0.1;
-    const Ts = sc === 'tiny' ? [250, 500, 1000, 2000] : sc === 'default' ? [500, 1000, 2000, 4000, 8000] : [1000, 3000, 10000, 30000];
-    const R = ctx.pairs ?? (sc === 'tiny' ? 1000 : 2000);
+    const Ts = sc === 'tiny' ? [250, 500, 1000, 2000] : sc === 'default' ? [500, 1000, 2000, 4000] : [1000, 3000, 10000, 30000];
+    const R = ctx.pairs ?? (sc === 'tiny' ? 1000 : sc === 'default' ? 1000 : 2000);
     const rS: SweepRow[] = [], rI: SweepRow[] = [];
     for (const T of Ts) {
       const lr = (D * D) / (eps * T);
@@ -426,12 +449,49 @@ export function settingFollowup(ctx: SweepContext): SettingResult {
   }
 }
 
+// ------------------------------------------------------------------ E7: finite sum on real data [ours]
+/**
+ * Minibatch SGD on one-vs-rest logistic regression (digits by default). Averaged SGD with a
+ * constant step 1/L: the deviation falls like 1/T (the universal −1 slope of averaging, spec E3
+ * note); the last iterate with the same constant step does not improve with T (it samples a
+ * stationary distribution) — more computation helps only through the method that uses it.
+ */
+export function settingFiniteSum(ctx: SweepContext): SettingResult {
+  const sc = ctx.scale;
+  const data = readLabeledCsv(ctx.dataFile ?? DEFAULT_DATA);
+  const p = logisticFromData(data, { positive: ctx.positiveLabel ?? 3, mu: 0.1, maxRows: sc === 'tiny' ? 600 : undefined });
+  try {
+    const lr = 1 / p.constants.L;
+    const m0 = sc === 'tiny' ? 5 : 10;
+    const o = minibatchGradient(p, m0);
+    const Ts = sc === 'tiny' ? [200, 400, 800, 1600] : sc === 'default' ? [250, 500, 1000, 2000, 4000] : [1000, 3000, 10000, 30000];
+    const R = ctx.pairs ?? (sc === 'tiny' ? 50 : 100);
+    const eps = 0.01;
+    const rA: SweepRow[] = [], rL: SweepRow[] = [];
+    for (const T of Ts) {
+      const a = m(ctx, `E7 SGD-avg minibatch T=${T}`, () => measureDeviation(sgdAveraged(lr), p, o, T, opts(ctx, { pairs: R, epsilon: eps })));
+      rA.push(row('finite-sum (strongly convex)', 'E7', 'T', T, a, sgdBound(lr, o.delta, T, 'average')));
+      const b = m(ctx, `E7 SGD-last minibatch T=${T}`, () => measureDeviation(sgdLast(lr), p, o, T, opts(ctx, { pairs: R, epsilon: eps })));
+      rL.push(row('finite-sum (strongly convex)', 'E7', 'T', T, b, sgdBound(lr, o.delta, T, 'last')));
+    }
+    ctx.log?.(`E7: ${p.name} from ${data.file}: L = ${p.constants.L.toFixed(4)}, μ = ${p.constants.mu}, F* = ${p.fStar.toFixed(12)}, ${o.name}`);
+    const summary = [
+      summarize('finite-sum (strongly convex)', rA, { bound: 'averaging: O(1/T) [ours]; η²δ̂²(T+1) shown (δ̂ estimated)', exponent: -1, versus: 'T', note: `${p.name}; δ̂ = ${o.delta.toPrecision(3)} (exact minibatch s.d. at u0 and x*)` }),
+      summarize('finite-sum (strongly convex)', rL, { bound: 'constant-step last iterate: O(1) in T [ours]', exponent: 0, versus: 'T', note: 'more calls do not help the last iterate at a fixed step' }),
+    ];
+    return { setting: 'finite-sum', rows: [...rA, ...rL], summary, plots: [{ name: 'e7-finite-sum', spec: logLogPlot(`E7 minibatch SGD on ${p.name}`, [...rA, ...rL], 'oracle calls T') }] };
+  } finally {
+    p.dispose();
+  }
+}
+
 export const SETTING_RUNNERS: Record<SettingName, (ctx: SweepContext) => SettingResult> = {
   'smooth-init': settingSmoothInit,
   'smooth-gradient': settingSmoothGradient,
   stochastic: settingStochastic,
   'strongly-convex': settingStronglyConvex,
   nonsmooth: settingNonsmooth,
+  'finite-sum': settingFiniteSum,
   followup: settingFollowup,
 };
 
@@ -451,8 +511,9 @@ export function measurementCount(s: SettingName, scale: Scale): number {
     case 'smooth-gradient': return (tiny ? 8 : 12) + (tiny ? 8 : 10);
     case 'stochastic': { const c = stochasticConfig(scale); return 2 * c.Ts.length + c.deltas.length + c.epss.length; }
     case 'strongly-convex': return (tiny ? 5 : 7) + 5 + 4;
-    case 'nonsmooth': return tiny ? 8 : scale === 'default' ? 10 : 8;
+    case 'nonsmooth': return 8;
     case 'followup': return 4;
+    case 'finite-sum': return tiny ? 8 : 10;
   }
 }
 

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import * as torch from '../../core/torch/index.ts';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import type { RunContext } from '../../core/context.ts';
-import { spectrumQuadratic, ridge, followUpQuadratic, ladRegression, type Problem } from './problems.ts';
-import { ORACLES, makeOracle } from './oracles.ts';
+import { spectrumQuadratic, ridge, followUpQuadratic, ladRegression, logisticFromData, type Problem } from './problems.ts';
+import { readLabeledCsv } from './data.ts';
+import { ORACLES, makeOracle, minibatchGradient, type Oracle } from './oracles.ts';
 import {
   gradientDescent, nesterovAGD, regularized, sgdAveraged, sgdLast, subgradientAveraged, fromTorchOptim, type Optimizer,
 } from './optimizers.ts';
@@ -15,7 +16,7 @@ import {
   gdInitBound, gdInexactBound, gdContraction, scInitBound, scInexactBound, regGdInexactBound, sgdBound, subgradientBound,
   sgdQuadraticDeviation, TIGHT_BOUNDS,
 } from './bounds.ts';
-import { SETTINGS, SCALES, SETTING_RUNNERS, summaryMarkdown, measurementCount, type SettingResult, type SummaryRow, type SweepRow } from './experiments.ts';
+import { SETTINGS, SCALES, SETTING_RUNNERS, DEFAULT_DATA, summaryMarkdown, measurementCount, type SettingResult, type SummaryRow, type SweepRow } from './experiments.ts';
 
 export * from './problems.ts';
 export * from './oracles.ts';
@@ -23,12 +24,14 @@ export * from './optimizers.ts';
 export * from './harness.ts';
 export * from './bounds.ts';
 export * from './experiments.ts';
+export * from './data.ts';
 
-export const PROBLEMS = ['quadratic', 'ridge', 'followup', 'lad'] as const;
+export const PROBLEMS = ['quadratic', 'ridge', 'followup', 'lad', 'logistic'] as const;
 export const OPTIMIZERS = ['gd', 'agd', 'reg-gd', 'reg-agd', 'sgd-avg', 'sgd-last', 'subgradient-avg', 'torch-sgd', 'torch-adam'] as const;
 
-export function makeProblem(name: (typeof PROBLEMS)[number], dim: number, seed: number): Problem {
+export function makeProblem(name: (typeof PROBLEMS)[number], dim: number, seed: number, data = ''): Problem {
   switch (name) {
+    case 'logistic': return logisticFromData(readLabeledCsv(data || DEFAULT_DATA), { positive: 3, mu: 0.1 });
     case 'quadratic': return spectrumQuadratic({ eigenvalues: Array.from({ length: dim }, (_, i) => i / Math.max(1, dim - 1)), seed, D: 1 });
     case 'ridge': return ridge({ n: 4 * dim, d: dim, mu: 0.1, seed });
     case 'followup': return followUpQuadratic({ d: dim, seed });
@@ -90,8 +93,10 @@ export function boundFor(problem: Problem, oracleKind: string, optimizer: string
 }
 
 const measureParams = z.object({
-  problem: z.enum(PROBLEMS).default('quadratic').describe('problem: quadratic (flat direction, D = 1), ridge (strongly convex), followup (Zhang et al. E6), lad (non-smooth)'),
-  oracle: z.enum(ORACLES).default('stochastic').describe('error-prone oracle of size delta'),
+  problem: z.enum(PROBLEMS).default('quadratic').describe('problem: quadratic (flat direction, D = 1), ridge (strongly convex), followup (Zhang et al. E6), lad (non-smooth), logistic (one-vs-rest on --data, 3 vs rest, μ = 0.1)'),
+  oracle: z.enum([...ORACLES, 'minibatch'] as const).default('stochastic').describe('error-prone oracle of size delta (minibatch: finite sums only, size --batch; delta is then estimated)'),
+  batch: z.number().int().min(1).default(10).describe('minibatch size of the minibatch oracle'),
+  data: z.string().default('').describe('labelled numeric CSV (.csv/.csv.gz, label last) for the logistic problem; empty = bundled UCI digits'),
   optimizer: z.enum(OPTIMIZERS).default('sgd-avg').describe('method (torch-* drop a torch.optim optimizer into the harness)'),
   budget: z.number().int().min(0).max(10_000_000).default(500).describe('oracle calls per run T'),
   delta: z.number().min(0).default(0.1).describe('oracle error size δ'),
@@ -107,12 +112,14 @@ const sweepParams = z.object({
   settings: z.array(z.enum(SETTINGS)).default([...SETTINGS]).describe(`settings to sweep: ${SETTINGS.join(', ')}`),
   scale: z.enum(SCALES).default('default').describe('tiny (seconds), default (a few minutes), paper (sweeps to T = 1e5; long)'),
   pairs: z.number().int().min(1).max(1_000_000).optional().describe('run pairs per measurement (default: per setting and scale)'),
+  data: z.string().default('').describe('labelled numeric CSV (.csv or .csv.gz, label in the last column) for the finite-sum setting; empty = the bundled UCI digits'),
+  positive: z.number().default(3).describe('positive class of the one-vs-rest logistic problem (finite-sum setting)'),
 });
 
 async function runMeasure(params: z.infer<typeof measureParams>, ctx: RunContext): Promise<Record<string, unknown>> {
-  const problem = makeProblem(params.problem, params.dim, ctx.seed);
+  const problem = makeProblem(params.problem, params.dim, ctx.seed, params.data);
   try {
-    const oracle = makeOracle(params.oracle, params.delta);
+    const oracle: Oracle = params.oracle === 'minibatch' ? minibatchGradient(problem, params.batch) : makeOracle(params.oracle, params.delta);
     if (problem.setting === 'nonsmooth-convex' && !['subgradient-avg', 'gd', 'sgd-last', 'torch-sgd', 'torch-adam'].includes(params.optimizer)) {
       ctx.log(`note: ${params.optimizer} assumes smoothness; ${problem.name} is non-smooth`);
     }
@@ -126,7 +133,7 @@ async function runMeasure(params: z.infer<typeof measureParams>, ctx: RunContext
       recordAt: rec, onStep: (t) => { if (t % 50 === 0 || t === params.budget) bar.update(t); },
     });
     bar.done();
-    const bound = boundFor(problem, oracle.kind, params.optimizer, lr, params.delta, params.budget, params.lambda);
+    const bound = boundFor(problem, oracle.kind, params.optimizer, lr, oracle.delta, params.budget, params.lambda);
     for (const q of res.trace) ctx.metrics.log({ t: q.t, deviation: q.mean, lo: q.lo, hi: q.hi, max: q.max, subopt: q.subopt }, 'trace');
     const summary = { ...summarizeResult(res), lr, constants: problem.constants, fStar: problem.fStar, bound: bound.value, boundFormula: bound.formula,
       belowBound: Number.isFinite(bound.value) ? res.mean <= bound.value * (1 + 1e-9) || res.ci95[0] <= bound.value : null };
@@ -135,7 +142,7 @@ async function runMeasure(params: z.infer<typeof measureParams>, ctx: RunContext
     const rows = res.trace.filter((q) => q.t > 0).map((q) => ({ t: q.t, value: q.mean, series: 'measured deviation' }));
     if (Number.isFinite(bound.value)) {
       for (const q of res.trace.filter((q) => q.t > 0)) {
-        const b = boundFor(problem, oracle.kind, params.optimizer, lr, params.delta, q.t, params.lambda).value;
+        const b = boundFor(problem, oracle.kind, params.optimizer, lr, oracle.delta, q.t, params.lambda).value;
         if (b > 0) rows.push({ t: q.t, value: b, series: `bound ${bound.formula}` });
       }
     }
@@ -163,7 +170,7 @@ async function runSweep(params: z.infer<typeof sweepParams>, ctx: RunContext): P
     if (done.has(s)) { bar.tick(measurementCount(s, params.scale)); continue; }
     ctx.throwIfAborted();
     const res: SettingResult = SETTING_RUNNERS[s]({ seed: ctx.seed, scale: params.scale, pairs: params.pairs, signal: ctx.signal,
-      onMeasure: () => bar.tick(), log: (m) => ctx.log(m) });
+      onMeasure: () => bar.tick(), log: (m) => ctx.log(m), dataFile: params.data || undefined, positiveLabel: params.positive });
     for (const r of res.rows) ctx.metrics.log(r, 'sweep');
     for (const r of res.summary) ctx.metrics.log(r, 'summary');
     for (const pl of res.plots) await ctx.plot(pl.name, pl.spec);

@@ -130,7 +130,29 @@ export function stochasticGradient(delta: number): Oracle {
     init(problem, B) { return repeatStart(problem, B); },
     grad(problem, x) {
       const s = delta / Math.sqrt(problem.d);
-      return torch.scope(() => problem.grad(x).add(torch.randn(x.shape, F64).mul(s)));
+      return torch.scope(() => problem.grad(x).add(torch.randn(x.shape, F64), s));
+    },
+  };
+}
+
+/**
+ * Minibatch sampling from a finite sum: the mean of m component gradients drawn uniformly with
+ * replacement, fresh per call and run. Its variance depends on x; `delta` is the largest exact
+ * minibatch standard deviation at u0 and x* (an estimate of the sup over the path, reported).
+ */
+export function minibatchGradient(problem: Problem, batch: number): Oracle {
+  if (!problem.componentGrad || !problem.minibatchVariance || !problem.n) {
+    throw new Error(`minibatchGradient: ${problem.name} is not a finite sum (no component gradients)`);
+  }
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`minibatchGradient: batch must be an integer >= 1, got ${batch}`);
+  const xs = (problem as { xStar?: Tensor }).xStar;
+  const v = Math.max(problem.minibatchVariance(problem.u0, batch), xs ? problem.minibatchVariance(xs, batch) : 0);
+  const n = problem.n;
+  return {
+    kind: 'stochastic', name: `minibatch(m=${batch}, δ≈${Math.sqrt(v).toPrecision(3)})`, delta: Math.sqrt(v),
+    init(p, B) { return repeatStart(p, B); },
+    grad(p, x) {
+      return torch.scope(() => p.componentGrad!(x, torch.randint(0, n, [x.shape[0]!, batch])));
     },
   };
 }
