@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { readImage, writeImage } from '../../core/io/image.ts';
@@ -18,7 +19,15 @@ export const SHIPPED_MODEL = fileURLToPath(new URL('./assets/cartooner-small.saf
 
 /** Reads a photo as sRGB [1, 3, H, W], longer side fitted to maxSide, H and W rounded down to even. */
 export async function readPhoto(file: string, maxSide?: number): Promise<Tensor> {
-  const t = await readImage(file, { channels: 3, maxSide });
+  // only shrink: a photo already within maxSide keeps its size
+  let fit = maxSide;
+  if (maxSide && fs.existsSync(file)) {
+    try {
+      const m = await sharp(file).metadata();
+      if (m.width && m.height && Math.max(m.width, m.height) <= maxSide) fit = undefined;
+    } catch { /* readImage reports undecodable files with the file name */ }
+  }
+  const t = await readImage(file, { channels: 3, maxSide: fit });
   return torch.scope(() => {
     const [, h, w] = t.shape as [number, number, number];
     if (h < 2 || w < 2) throw new Error(`${file}: image is ${w}×${h}, too small`);

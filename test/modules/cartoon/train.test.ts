@@ -80,3 +80,26 @@ test('training steps do not leak native tensors; a bad model file gives a clear 
   assert.throws(() => loadModel(path.join(root, 'missing.safetensors')), /no such model file/);
   void planarToTensor; void makeScene; void Rng;
 });
+
+test('trains from folders of user photos (real PNG/JPEG) and cartoons (PNG written here), unpaired', async () => {
+  const { writeImage } = await import('../../../src/core/io/image.ts');
+  const { renderCartoon, lineWidth } = await import('../../../src/modules/cartoon/data.ts');
+  const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/cartoon');
+  const photos = path.join(root, 'photos'), cartoons = path.join(root, 'cartoons');
+  fs.mkdirSync(photos); fs.mkdirSync(cartoons);
+  for (const f of ['astronaut.png', 'chelsea.jpg']) fs.copyFileSync(path.join(fixtures, f), path.join(photos, f));
+  const rng = new Rng(8);
+  for (let i = 0; i < 2; i++) {
+    const t = planarToTensor([renderCartoon(makeScene(rng, 48), 1, lineWidth(1, 48))]);
+    await writeImage(path.join(cartoons, `c${i}.png`), t);
+    t.dispose();
+  }
+  const { run, summary } = await runCommand('cartoon', 'train', { ...tiny, photos, cartoons, stage1Steps: 2, stage2Steps: 1, checkpointEvery: 10 }, { root, seed: 2 });
+  assert.equal(run.status, 'done');
+  const rows = fs.readFileSync(path.join(run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(rows.length, 3);
+  assert.ok(rows.every((r) => r.paired === 0), 'no paired loss without pairs');
+  assert.match(String((summary as { data: string }).data), /photos/);
+  await assert.rejects(runCommand('cartoon', 'train', { ...tiny, photos }, { root }), /--cartoons/);
+  await assert.rejects(runCommand('cartoon', 'train', { ...tiny, photos: path.join(root, 'none'), cartoons }, { root }), /not a folder/);
+});
