@@ -108,3 +108,47 @@ test('unstable convergence on chebyshev-3-20: oscillating steps beyond 2/η have
   assert.ok(c.trace.slice(1).every((x, i) => x.loss <= c.trace[i]!.loss), 'control: monotone loss');
   torch.dispose(r.theta, c.theta, theta0, data.X, data.y); obj.dispose?.();
 });
+
+test('eos run interrupted mid-way resumes from its checkpoint and finishes with the same result as an uninterrupted run', async () => {
+  await import('../../../src/modules/unstable-convergence/index.ts');
+  const { resumeRun } = await import('../../../src/core/runner.ts');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'uc-resume-'));
+  const params = { dataset: 'chebyshev-3-20', etas: '0.2', time: 0, steps: 800, eigFreq: 0, checkpointEvery: 100 };
+  const full = await runCommand('unstable-convergence', 'eos', params, { root });
+  const ac = new AbortController();
+  let runId = '';
+  const first = await runCommand('unstable-convergence', 'eos', params, {
+    root, signal: ac.signal,
+    onEvent: (e) => {
+      if (e.type === 'start') runId = e.run.id;
+      if (e.type === 'progress' && e.value >= 300) ac.abort();
+    },
+  }).catch((e) => e);
+  assert.ok(first instanceof Error, 'interrupted');
+  const again = await resumeRun(runId, { root });
+  assert.equal(again.run.status, 'done', String(again.run.error));
+  const a = (full.summary as any).runs[0], b = (again.summary as any).runs[0];
+  assert.equal(b.steps, 800);
+  assert.ok(Math.abs(a.finalLoss - b.finalLoss) < 1e-12 * Math.max(1, a.finalLoss), `${a.finalLoss} vs ${b.finalLoss}`);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('the probe monitor attaches to an nn.Module training loop (parameter list + loss closure)', () => {
+  torch.manualSeed(5);
+  const net = new torch.nn.Sequential(new torch.nn.Linear(3, 8, true, { dtype: 'float64' }), new torch.nn.Tanh(), new torch.nn.Linear(8, 1, true, { dtype: 'float64' }));
+  const x = torch.randn([40, 3], { dtype: 'float64' }), y = torch.randn([40, 1], { dtype: 'float64' });
+  const loss = () => net.forward(x).sub(y).square().mean();
+  const opt = new torch.optim.SGD(net.parameters(), { lr: 0.3 });
+  const mon = new D.UnstableConvergenceMonitor({ k: 2 });
+  for (let step = 0; step < 5; step++) {
+    const row = mon.observe({ params: net.parameters(), loss }, step, 0.3);
+    assert.ok(row.identityGap < 1e-8);
+    const before = torch.scope(() => loss().item());
+    torch.scope(() => { opt.zeroGrad(); loss().backward(); opt.step(); });
+    const after = torch.scope(() => loss().item());
+    // RP predicts the SGD step's progress exactly (the monitor left the parameters untouched)
+    assert.ok(Math.abs((after - before) / (0.3 * row.gradNorm ** 2) - row.rp) < 1e-9);
+    if (step > 0) assert.ok(row.gradCos !== null);
+  }
+  mon.dispose(); net.dispose(); torch.dispose(x, y);
+});
