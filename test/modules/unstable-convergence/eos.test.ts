@@ -152,3 +152,22 @@ test('the probe monitor attaches to an nn.Module training loop (parameter list +
   }
   mon.dispose(); net.dispose(); torch.dispose(x, y);
 });
+
+test('GD vs gradient flow (RK4): GD tracks the flow while sharpness < 2/η and departs from it after the flow sharpness passes 2/η', () => {
+  const data = D.chebyshev(3, 20);
+  const obj = D.supervised(D.regressionNet(), data, 'mse');
+  torch.manualSeed(0);
+  const th0 = obj.init();
+  const eta = 0.25;
+  const keep = Array.from({ length: 8 }, (_, i) => i * 200); // t = 0 … 350
+  const r = D.runGD(obj, { eta, maxSteps: 1400, theta0: th0, keepAt: keep });
+  const fl = D.gradientFlow(obj, th0, { times: keep.map((s) => s * eta), alpha: 2, eigEvery: 50 });
+  const dist = keep.map((s, i) => torch.scope(() => r.kept.get(s)!.sub(fl.thetas[i]!).norm().item()));
+  const below = keep.map((_, i) => i).filter((i) => fl.sharpness[i]! < 2 / eta);
+  const above = keep.map((_, i) => i).filter((i) => fl.sharpness[i]! > 1.15 * (2 / eta));
+  assert.ok(below.length >= 3 && above.length >= 1, `flow sharpness ${fl.sharpness.map((s) => s.toFixed(2))}`);
+  const maxBelow = Math.max(...below.map((i) => dist[i]!));
+  assert.ok(maxBelow < 0.05, `GD stays close to the flow while S < 2/η (max distance ${maxBelow})`);
+  for (const i of above) assert.ok(dist[i]! > 10 * maxBelow, `GD has left the flow at t=${keep[i]! * eta}: ${dist[i]} vs ${maxBelow}`);
+  torch.dispose(fl.thetas, [...r.kept.values()], r.theta, th0, data.X, data.y); obj.dispose?.();
+});
