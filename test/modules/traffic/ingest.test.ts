@@ -60,6 +60,15 @@ test('Must show: malformed row, missing column, bad timestamp → error with lin
   await assert.rejects(ingest(path.join(dir, 'none.csv')), /none\.csv: file not found/);
 });
 
+test('quoted CSV (embedded delimiter and newline) falls back to csv-parse with the same line numbers', async () => {
+  const f = write('q.csv', 'object_id,t,lon,lat\n"bus, 12",1,153,-27\n"bus, 12",2,153.001,-27\n"multi\nline",3,153,-27\nz,bad,153,-27\n');
+  await assert.rejects(ingest(f), (e: Error) => /q\.csv:6: field 't': bad timestamp 'bad'/.test(e.message));
+  const r = await ingest(f, { lenient: true });
+  assert.deepEqual(r.points.ids, ['bus, 12', 'multi\nline']);
+  assert.equal(r.points.n, 3);
+  assert.deepEqual(r.report.skipped, { badTime: 1 });
+});
+
 test('gzip, SUMO xml2csv CSV with empty timesteps, Parquet via DuckDB', async () => {
   const csv = 'timestep_time,vehicle_angle,vehicle_id,vehicle_lane,vehicle_pos,vehicle_slope,vehicle_speed,vehicle_type,vehicle_x,vehicle_y\n' +
     '0.00,,,,,,,,,\n' +
