@@ -727,6 +727,172 @@ export class KalmanRLS extends BaseLearner {
   override dispose(): void { this.P.dispose(); }
 }
 
+// ---------------------------------------------------------------------------------- EWC and A-GEM
+// Not in the paper [ours, spec A.7 "optional"]: continual-learning comparators for the dashboard.
+// Both need extra hyperparameters or stored data, so no claim of the paper rests on them.
+
+export interface EWCOptions {
+  /** penalty strength λ */
+  lambda?: number;
+  lr?: number;
+  innerSteps?: number;
+}
+
+/**
+ * Online EWC with one point per task: minimize ½(f − y)² + (λ/2) Σ_i F_i (w_i − w*_i)² by a few
+ * gradient steps, where F is the running diagonal Fisher of earlier points (for squared loss,
+ * Σ_k a_k², with a_k the output gradient after learning point k) and w* the parameters after the
+ * previous point.
+ */
+export class EWC extends BaseLearner {
+  readonly name = 'ewc';
+  readonly lambda: number; readonly lr: number; readonly innerSteps: number;
+  fisher: Tensor; anchor: Tensor;
+  constructor(model: StreamModel, o: EWCOptions = {}) {
+    super(model);
+    this.lambda = o.lambda ?? 1;
+    this.lr = o.lr ?? 1e-3;
+    this.innerSteps = o.innerSteps ?? 10;
+    if (!(this.lambda >= 0)) throw new Error(`EWC: lambda must be ≥ 0, got ${o.lambda}`);
+    if (!(this.lr > 0)) throw new Error(`EWC: lr must be positive, got ${o.lr}`);
+    if (!Number.isInteger(this.innerSteps) || this.innerSteps < 1) throw new Error(`EWC: innerSteps must be a positive integer, got ${o.innerSteps}`);
+    this.fisher = torch.zeros([model.numParams], { dtype: 'float64' }).keep();
+    this.anchor = model.getParams().keep();
+  }
+  protected update(x: Tensor, y: number): StepInfo {
+    const where = `ewc.observe (point ${this.steps + 1})`;
+    const w0 = this.model.getParams();
+    let r0 = NaN;
+    try {
+      const plan = torch.scope(() => {
+        for (let s = 0; s < this.innerSteps; s++) {
+          torch.scope(() => {
+            const { f, a } = this.model.outputAndGrad(x);
+            checkOutput(f, a, where);
+            if (s === 0) r0 = f - y;
+            const penalty = this.model.getParams().sub(this.anchor).mul(this.fisher).mul(this.lambda);
+            this.model.addToParams(a.mul(f - y).add(penalty).mul(-this.lr));
+          });
+        }
+        const { f, a } = this.model.outputAndGrad(x);
+        checkOutput(f, a, where);
+        return { fisher: this.fisher.add(a.square()), anchor: this.model.getParams() };
+      });
+      this.fisher.dispose(); this.anchor.dispose();
+      this.fisher = plan.fisher.keep(); this.anchor = plan.anchor.keep();
+    } catch (e) {
+      this.model.setParams(w0);
+      throw e;
+    } finally {
+      w0.dispose();
+    }
+    this.steps++;
+    return { step: this.steps, residual: r0, skipped: false, stored: 0 };
+  }
+  memoryFloats(): number { return 2 * this.model.numParams; }
+  protected extraState(): LearnerState { return { tensors: { fisher: this.fisher.clone(), anchor: this.anchor.clone() }, meta: {} }; }
+  protected loadExtra(s: LearnerState): void {
+    const { fisher, anchor } = s.tensors;
+    const p = this.model.numParams;
+    if (!fisher || !anchor || fisher.numel !== p || anchor.numel !== p) throw new Error(`ewc.loadState: fields 'fisher' and 'anchor' need ${p} values`);
+    this.fisher.dispose(); this.anchor.dispose();
+    this.fisher = torch.scope(() => fisher.to('float64').reshape(-1).clone()).keep();
+    this.anchor = torch.scope(() => anchor.to('float64').reshape(-1).clone()).keep();
+  }
+  override dispose(): void { this.fisher.dispose(); this.anchor.dispose(); }
+}
+
+export interface AGEMOptions {
+  /** replay buffer size (most recent points) */
+  buffer?: number;
+  lr?: number;
+  innerSteps?: number;
+}
+
+/**
+ * A-GEM (Chaudhry et al., ICLR 2019) with one point per task: gradient steps on the new point; when
+ * the step's gradient g conflicts with the mean loss gradient g_ref on a replay buffer of recent
+ * points (gᵀg_ref < 0), it is projected: g ← g − (gᵀg_ref / ‖g_ref‖²) g_ref. Stores raw data.
+ */
+export class AGEM extends BaseLearner {
+  readonly name = 'a-gem';
+  readonly bufferSize: number; readonly lr: number; readonly innerSteps: number;
+  private xs: Tensor[] = [];
+  private ys: number[] = [];
+  /** inner steps whose gradient was projected so far */
+  projections = 0;
+  constructor(model: StreamModel, o: AGEMOptions = {}) {
+    super(model);
+    this.bufferSize = o.buffer ?? 10;
+    this.lr = o.lr ?? 1e-3;
+    this.innerSteps = o.innerSteps ?? 10;
+    if (!Number.isInteger(this.bufferSize) || this.bufferSize < 1) throw new Error(`AGEM: buffer must be a positive integer, got ${o.buffer}`);
+    if (!(this.lr > 0)) throw new Error(`AGEM: lr must be positive, got ${o.lr}`);
+    if (!Number.isInteger(this.innerSteps) || this.innerSteps < 1) throw new Error(`AGEM: innerSteps must be a positive integer, got ${o.innerSteps}`);
+  }
+  /** mean gradient of ½(f − y)² over the buffer (null when empty) */
+  referenceGradient(): Tensor | null {
+    if (this.xs.length === 0) return null;
+    return torch.scope(() => {
+      let g = torch.zeros([this.model.numParams], { dtype: 'float64' });
+      this.xs.forEach((xb, j) => {
+        const { f, a } = this.model.outputAndGrad(xb);
+        g = g.add(a, (f - this.ys[j]!) / this.xs.length);
+      });
+      return g;
+    });
+  }
+  protected update(x: Tensor, y: number): StepInfo {
+    const where = `a-gem.observe (point ${this.steps + 1})`;
+    const w0 = this.model.getParams();
+    let r0 = NaN, projected = 0;
+    try {
+      for (let s = 0; s < this.innerSteps; s++) {
+        torch.scope(() => {
+          const { f, a } = this.model.outputAndGrad(x);
+          checkOutput(f, a, where);
+          if (s === 0) r0 = f - y;
+          let g = a.mul(f - y);
+          const gr = this.referenceGradient();
+          if (gr) {
+            const dot = g.dot(gr).item(), nn = gr.dot(gr).item();
+            if (dot < 0 && nn > 0) { g = g.sub(gr.mul(dot / nn)); projected++; }
+          }
+          this.model.addToParams(g.mul(-this.lr));
+        });
+      }
+    } catch (e) {
+      this.model.setParams(w0);
+      throw e;
+    } finally {
+      w0.dispose();
+    }
+    this.projections += projected;
+    this.xs.push(x.clone().keep());
+    this.ys.push(y);
+    if (this.xs.length > this.bufferSize) { this.xs.shift()!.dispose(); this.ys.shift(); }
+    this.steps++;
+    return { step: this.steps, residual: r0, skipped: false, stored: this.xs.length };
+  }
+  memoryFloats(): number { return this.xs.length * (this.model.numParams + 1); }
+  protected extraState(): LearnerState {
+    const shape = [this.xs.length, ...this.model.inputShape];
+    return {
+      tensors: { bufferX: this.xs.length ? torch.stack(this.xs) : torch.zeros(shape, { dtype: 'float64' }), bufferY: torch.tensor(Float64Array.from(this.ys), { dtype: 'float64' }) },
+      meta: { projections: this.projections },
+    };
+  }
+  protected loadExtra(s: LearnerState): void {
+    const { bufferX, bufferY } = s.tensors;
+    if (!bufferX || !bufferY || bufferX.shape[0] !== bufferY.numel) throw new Error(`a-gem.loadState: fields 'bufferX' and 'bufferY' must hold the same number of points`);
+    for (const t of this.xs) t.dispose();
+    this.xs = torch.scope(() => bufferX.to('float64').unbind(0).map((t) => t.contiguous())).map((t) => t.keep());
+    this.ys = bufferY.toArray();
+    this.projections = Number(s.meta.projections ?? 0);
+  }
+  override dispose(): void { for (const t of this.xs) t.dispose(); this.xs = []; }
+}
+
 // ---------------------------------------------------------------------------------- offline references
 /** Closed form [paper, Thm 3]: w_0 + X⁺(Y − X w_0), the min-norm interpolant from w_0 (needs all data). */
 export function minNormInterpolant(X: Tensor, Y: Tensor, w0?: Tensor): Tensor {

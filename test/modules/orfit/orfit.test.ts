@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { LinearModel, ModuleModel, TanhMLP } from '../../../src/modules/orfit/models.ts';
-import { ORFit, EWRLS, KalmanRLS, OGD, Greedy, oneStepSGD, minNormInterpolant, multiPassSGD, type StreamLearner } from '../../../src/modules/orfit/learners.ts';
+import { ORFit, EWRLS, KalmanRLS, OGD, Greedy, EWC, AGEM, oneStepSGD, minNormInterpolant, multiPassSGD, type StreamLearner } from '../../../src/modules/orfit/learners.ts';
 
 type Tensor = torch.Tensor;
 
@@ -275,7 +275,8 @@ test('degenerate input (duplicate x): step skipped, counter incremented, nothing
 
 function learners(p: number): StreamLearner[] {
   return [new ORFit(new LinearModel(p)), new ORFit(new LinearModel(p), { memory: 2, rule: 'ipca' }), new ORFit(new LinearModel(p), { memory: 2, rule: 'random', seed: 1 }),
-    oneStepSGD(new LinearModel(p)), new EWRLS(new LinearModel(p)), new KalmanRLS(new LinearModel(p)), new OGD(new LinearModel(p), { lr: 0.01 }), new Greedy(new LinearModel(p))];
+    oneStepSGD(new LinearModel(p)), new EWRLS(new LinearModel(p)), new KalmanRLS(new LinearModel(p)), new OGD(new LinearModel(p), { lr: 0.01 }), new Greedy(new LinearModel(p)),
+    new EWC(new LinearModel(p), { lr: 0.01 }), new AGEM(new LinearModel(p), { lr: 0.01, buffer: 3 })];
 }
 
 test('bad input (dimension mismatch, NaN, Inf, bad y) is rejected with a clear error and the learner state is unchanged', () => {
@@ -402,4 +403,43 @@ test('vector outputs [recon, A.6]: sequential and block forms agree for a model 
   assert.throws(() => oS.observeMulti(xs[0]!, [1, NaN, 2]), /output 1: target y must be a finite number/);
   assert.ok(oS.state().tensors.w!.equal(before.tensors.w!));
   assert.throws(() => new ORFit(new LinearModel(3)).observeMulti([1, 2, 3], [1]), /no outputsAndJacobian/);
+});
+
+test('[ours] EWC with λ = 0 is plain multi-step SGD on the new point; A-GEM never steps against its replay gradient', () => {
+  const p = 20;
+  const { X, Y } = gaussian(p, 8, 31);
+  const y = Y.toFloat64Array();
+  const xs = X.unbind(0);
+  const mE = new LinearModel(p), mS = new LinearModel(p);
+  const ewc = new EWC(mE, { lambda: 0, lr: 0.02, innerSteps: 5 });
+  for (let k = 0; k < 8; k++) {
+    ewc.observe(xs[k]!, y[k]!);
+    for (let s = 0; s < 5; s++) torch.scope(() => { const { f, a } = mS.outputAndGrad(xs[k]!); mS.addToParams(a.mul(-(f - y[k]!) * 0.02)); });
+  }
+  assert.ok(relDist(mE.getParams(), mS.getParams()) <= 1e-13);
+  // with a strong penalty, EWC keeps old predictions closer than λ = 0 does
+  const mE2 = new LinearModel(p);
+  const strong = new EWC(mE2, { lambda: 50, lr: 0.002, innerSteps: 50 });
+  const mE3 = new LinearModel(p);
+  const none = new EWC(mE3, { lambda: 0, lr: 0.002, innerSteps: 50 });
+  for (let k = 0; k < 8; k++) { strong.observe(xs[k]!, y[k]!); none.observe(xs[k]!, y[k]!); }
+  const oldErr = (m: LinearModel) => torch.scope(() => m.predictBatch(X.narrow(0, 0, 4)).sub(Y.narrow(0, 0, 4)).square().mean().item());
+  assert.ok(oldErr(mE2) < oldErr(mE3), `EWC penalty should protect early points: ${oldErr(mE2)} vs ${oldErr(mE3)}`);
+  const mA = new LinearModel(p);
+  const agem = new AGEM(mA, { buffer: 4, lr: 0.05, innerSteps: 3 });
+  for (let k = 0; k < 8; k++) {
+    const gr = agem.referenceGradient();
+    const w = mA.getParams();
+    agem.observe(xs[k]!, y[k]!);
+    if (gr) {
+      // a small first step never increases the buffer loss to first order: (w_new − w)·g_ref ≤ 0 when one step is taken
+      const one = new AGEM(new LinearModel(p), { buffer: 4, lr: 1e-6, innerSteps: 1 });
+      one.loadState({ tensors: { w, bufferX: X.narrow(0, Math.max(0, k - 4), Math.min(4, k)), bufferY: Y.narrow(0, Math.max(0, k - 4), Math.min(4, k)) }, meta: { name: 'a-gem', steps: k, projections: 0 } });
+      const before = one.model.getParams();
+      one.observe(xs[k]!, y[k]!);
+      const [moved, scale] = torch.scope(() => { const d = one.model.getParams().sub(before); return [d.dot(gr).item(), d.norm().item() * gr.norm().item()]; });
+      assert.ok(moved <= 1e-10 * scale, `A-GEM step against the replay gradient: cos = ${moved / scale}`);
+    }
+  }
+  assert.ok(agem.projections > 0, 'the stream should have produced conflicting gradients');
 });
