@@ -186,6 +186,12 @@ export function measureDeviation(optimizer: OptimizerSpec, problem: Problem, ora
     calls++;
     return g;
   };
+  const fs = oracle.finiteSum;
+  const access = fs && {
+    n: fs.n, batch: fs.batch, sample: (B: number) => fs.sample(B),
+    component: (x: Tensor, idx: Tensor) => { calls++; return fs.component(x, idx); },
+    full: (x: Tensor) => { calls += Math.ceil(fs.n / fs.batch); return fs.full(x); },
+  };
   let out: Tensor;
   try {
     out = opt.run(x0, gradFn, budget, {
@@ -196,7 +202,7 @@ export function measureDeviation(optimizer: OptimizerSpec, problem: Problem, ora
         const sub = torch.scope(() => problem.value(xt).mean().item()) - problem.fStar;
         trace.push({ t, mean: st.mean, stderr: st.stderr, lo: st.lo, hi: st.hi, max: st.max, subopt: sub });
       },
-    });
+    }, access);
   } finally {
     x0.dispose();
   }

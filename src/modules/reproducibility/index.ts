@@ -9,7 +9,7 @@ import { spectrumQuadratic, ridge, followUpQuadratic, ladRegression, logisticFro
 import { readLabeledCsv } from './data.ts';
 import { ORACLES, makeOracle, minibatchGradient, type Oracle } from './oracles.ts';
 import {
-  gradientDescent, nesterovAGD, regularized, sgdAveraged, sgdLast, subgradientAveraged, fromTorchOptim, type Optimizer,
+  gradientDescent, nesterovAGD, regularized, sgdAveraged, sgdLast, subgradientAveraged, svrg, fromTorchOptim, type Optimizer,
 } from './optimizers.ts';
 import { measureDeviation, summarizeResult } from './harness.ts';
 import {
@@ -27,7 +27,7 @@ export * from './experiments.ts';
 export * from './data.ts';
 
 export const PROBLEMS = ['quadratic', 'ridge', 'followup', 'lad', 'logistic'] as const;
-export const OPTIMIZERS = ['gd', 'agd', 'reg-gd', 'reg-agd', 'sgd-avg', 'sgd-last', 'subgradient-avg', 'torch-sgd', 'torch-adam'] as const;
+export const OPTIMIZERS = ['gd', 'agd', 'reg-gd', 'reg-agd', 'sgd-avg', 'sgd-last', 'subgradient-avg', 'svrg', 'torch-sgd', 'torch-adam'] as const;
 
 export function makeProblem(name: (typeof PROBLEMS)[number], dim: number, seed: number, data = ''): Problem {
   switch (name) {
@@ -59,6 +59,7 @@ export function makeOptimizer(name: (typeof OPTIMIZERS)[number], lr: number, lam
     case 'sgd-avg': return sgdAveraged(lr);
     case 'sgd-last': return sgdLast(lr);
     case 'subgradient-avg': return subgradientAveraged(lr);
+    case 'svrg': return svrg({ lr: lr / 4, epoch: 100 });
     case 'torch-sgd': return fromTorchOptim('torch.optim.SGD', (ps) => new torch.optim.SGD(ps, { lr }));
     case 'torch-adam': return fromTorchOptim('torch.optim.Adam', (ps) => new torch.optim.Adam(ps, { lr }));
     default: throw new Error(`unknown optimizer '${name as string}'. Valid: ${OPTIMIZERS.join(', ')}`);

@@ -8,6 +8,7 @@
 //   SGD last iterate, torch.optim optimizers through `fromTorchOptim` (any facade optimizer)
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
+import type { FiniteSumAccess } from './oracles.ts';
 
 /** One oracle call for every run of the batch: x [B, d] → gradient estimate [B, d]. */
 export type GradFn = (x: Tensor) => Tensor;
@@ -25,8 +26,11 @@ export interface RunHooks {
 
 export interface Optimizer {
   readonly name: string;
-  /** Runs `budget` oracle calls from x0 [B, d] (not consumed) and returns the output [B, d]. */
-  run(x0: Tensor, grad: GradFn, budget: number, hooks?: RunHooks): Tensor;
+  /**
+   * Runs `budget` oracle calls from x0 [B, d] (not consumed) and returns the output [B, d].
+   * `finiteSum` is present with a minibatch oracle (variance-reduced methods need it).
+   */
+  run(x0: Tensor, grad: GradFn, budget: number, hooks?: RunHooks, finiteSum?: FiniteSumAccess): Tensor;
 }
 
 function checkBudget(name: string, budget: number): void {
@@ -186,6 +190,55 @@ export function fromTorchOptim(name: string, make: (params: Tensor[]) => torch.o
         opt.dispose();
         p.dispose();
         avg?.dispose();
+      }
+    },
+  };
+}
+
+// ------------------------------------------------------------------ variance reduction
+/**
+ * SVRG (Johnson & Zhang 2013), option I (last iterate): each epoch takes the full gradient at an
+ * anchor (⌈n/m⌉ calls), then `epoch` steps x ← x − η(∇f_S(x) − ∇f_S(anchor) + ∇F(anchor)) with a
+ * fresh sample S per step (2 calls). Needs finite-sum access (the minibatch oracle); under the
+ * paper's black-box stochastic oracle no full gradient exists, so it does not apply there.
+ */
+export function svrg(o: { lr: number; epoch: number; name?: string }): Optimizer {
+  checkLr('svrg', o.lr);
+  if (!(Number.isInteger(o.epoch) && o.epoch >= 1)) throw new Error(`svrg: epoch must be an integer >= 1, got ${o.epoch}`);
+  const name = o.name ?? 'SVRG';
+  return {
+    name,
+    run(x0, _grad, budget, hooks, fs) {
+      checkBudget(name, budget);
+      if (!fs) throw new Error(`${name}: needs a finite-sum oracle (minibatch); the oracle given has no component gradients`);
+      const fullCost = Math.ceil(fs.n / fs.batch);
+      if (budget < fullCost + 2) throw new Error(`${name}: budget ${budget} is below one epoch's cost (${fullCost} + 2 calls)`);
+      const B = x0.shape[0]!;
+      let x = x0.clone();
+      let used = 0;
+      try {
+        while (used + fullCost + 2 <= budget) {
+          if (hooks?.signal?.aborted) throw new Error(`${name}: interrupted`);
+          const anchor = x.clone();
+          const mu = fs.full(anchor);
+          used += fullCost;
+          for (let k = 0; k < o.epoch && used + 2 <= budget; k++) {
+            const next = torch.scope(() => {
+              const idx = fs.sample(B);
+              const g = fs.component(x, idx).sub(fs.component(anchor, idx)).add(mu);
+              return x.add(g, -o.lr);
+            });
+            x.dispose();
+            x = next;
+            used += 2;
+            hooks?.onStep?.(used);
+          }
+          torch.dispose(anchor, mu);
+        }
+        return x;
+      } catch (e) {
+        x.dispose();
+        throw e;
       }
     },
   };

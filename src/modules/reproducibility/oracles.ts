@@ -13,7 +13,22 @@ import type { Problem } from './problems.ts';
 
 export type OracleKind = 'init' | 'gradient' | 'stochastic';
 
+/**
+ * Finite-sum access for methods that need more than one minibatch gradient per point (variance
+ * reduction): sample indices, component gradients at any point for a given sample (1 call each),
+ * and the full gradient (⌈n/m⌉ calls). The harness counts these calls against the budget.
+ */
+export interface FiniteSumAccess {
+  readonly n: number;
+  readonly batch: number;
+  sample(B: number): Tensor;
+  component(x: Tensor, idx: Tensor): Tensor;
+  full(x: Tensor): Tensor;
+}
+
 export interface Oracle {
+  /** finite sums only (minibatch oracle) */
+  readonly finiteSum?: FiniteSumAccess;
   readonly kind: OracleKind;
   readonly name: string;
   readonly delta: number;
@@ -150,6 +165,12 @@ export function minibatchGradient(problem: Problem, batch: number): Oracle {
   const n = problem.n;
   return {
     kind: 'stochastic', name: `minibatch(m=${batch}, δ≈${Math.sqrt(v).toPrecision(3)})`, delta: Math.sqrt(v),
+    finiteSum: {
+      n, batch,
+      sample: (B) => torch.randint(0, n, [B, batch]),
+      component: (x, idx) => problem.componentGrad!(x, idx),
+      full: (x) => problem.grad(x),
+    },
     init(p, B) { return repeatStart(p, B); },
     grad(p, x) {
       return torch.scope(() => p.componentGrad!(x, torch.randint(0, n, [x.shape[0]!, batch])));

@@ -94,3 +94,16 @@ test('finite sum on digits: averaged minibatch SGD deviation falls like 1/T (slo
   assert.ok(last[1]! > 4 * avg[3]!.mean);
   p.dispose();
 });
+
+test('SVRG (variance reduction) needs finite-sum access, respects the budget, and with exact full gradients converges to the unique x* (deviation falls faster than 1/T)', async () => {
+  const { svrg, stochasticGradient } = await import('../../../src/modules/reproducibility/index.ts');
+  const p = logisticFromData(readLabeledCsv(DEFAULT_DATA), { positive: 3, mu: 0.1, maxRows: 600 });
+  const o = minibatchGradient(p, 5);
+  const opt = svrg({ lr: 1 / (4 * p.constants.L), epoch: 60 });
+  assert.throws(() => measureDeviation(opt, p, stochasticGradient(0.1), 500, { pairs: 2 }), /finite-sum oracle/);
+  const r = [400, 1600].map((T) => measureDeviation(opt, p, o, T, { pairs: 40, seed: 2 }));
+  r.forEach((x, i) => assert.ok(x.calls <= [400, 1600][i]! && x.calls > [400, 1600][i]! - 122, `calls ${x.calls}`));
+  assert.ok(r[1]!.mean < r[0]!.mean / 16, `SVRG ${r[0]!.mean} → ${r[1]!.mean}`);
+  assert.ok(r[1]!.suboptimality.max < 1e-3);
+  p.dispose();
+});
