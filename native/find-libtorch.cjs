@@ -47,7 +47,8 @@ module.exports = { find, HOW };
 
 if (require.main === module) {
   const what = process.argv[2];
-  const found = find();
+  let found;
+  try { found = find(); } catch (e) { process.stderr.write(e.message + '\n'); process.exit(1); }
   if (!found) { process.stderr.write(HOW + '\n'); process.exit(1); }
   if (what === 'include') process.stdout.write(found.include.join(' '));
   else if (what === 'lib') process.stdout.write(found.lib);

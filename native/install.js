@@ -9,7 +9,13 @@ const require = createRequire(import.meta.url);
 const { find, HOW } = require('./find-libtorch.cjs');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const found = find();
+let found;
+try {
+  found = find();
+} catch (e) {
+  console.error('\n' + e.message + '\n');
+  process.exit(1);
+}
 if (!found) {
   console.error('\n' + HOW + '\n');
   process.exit(1);

@@ -174,3 +174,13 @@ test('optimizers follow PyTorch update rules (SGD momentum/Nesterov, Adam) on a 
     opt.dispose(); adam.dispose(); p.dispose(); q.dispose();
   });
 });
+
+test('install: a LIBTORCH folder without libtorch stops the build with a message naming the folder', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['native/find-libtorch.cjs'], { encoding: 'utf8', env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' } });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /LIBTORCH=\/nonexistent\/libtorch does not hold include\/ATen\/ATen.h/);
+  const ok = spawnSync(process.execPath, ['native/find-libtorch.cjs'], { encoding: 'utf8', env: { ...process.env, LIBTORCH: '' } });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(JSON.parse(ok.stdout).include.length === 2);
+});

@@ -13,8 +13,7 @@ export type TensorLike = Tensor | Scalar;
 // ------------------------------------------------------------------ op handles
 const handles = new Map<string, number>();
 
-/** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
-export function op(qualified: string): (...args: unknown[]) => any {
+function resolve(qualified: string): number {
   let h = handles.get(qualified);
   if (h === undefined) {
     const name = qualified.replace(/^aten::/, '');
@@ -22,20 +21,25 @@ export function op(qualified: string): (...args: unknown[]) => any {
     h = native.op(dot < 0 ? name : name.slice(0, dot), dot < 0 ? '' : name.slice(dot + 1));
     handles.set(qualified, h);
   }
-  const handle = h;
+  return h;
+}
+
+/** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
+export function op(qualified: string): (...args: unknown[]) => any {
+  const handle = resolve(qualified);
   return (...args: unknown[]) => native.call(handle, args);
 }
 
 /** The libtorch schema string of an operator, for error messages and docs. */
 export function opSchema(qualified: string): string {
-  op(qualified);
-  return native.opSchema(handles.get(qualified)!);
+  return native.opSchema(resolve(qualified));
 }
 
 /** Like op(), but resolved on first call (so a missing operator fails only where it is used). */
 export function lazy(qualified: string): (...args: unknown[]) => any {
-  let f: ((...args: unknown[]) => any) | undefined;
-  return (...args: unknown[]) => (f ??= op(qualified))(...args);
+  let h = -1;
+  // One rest array per call, handed straight to the addon (per-op overhead matters).
+  return (...args: unknown[]) => native.call(h >= 0 ? h : (h = resolve(qualified)), args);
 }
 
 // Op table: everything the facade calls, resolved on first use.
