@@ -42,11 +42,11 @@ export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string
       mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
       encoding: { x: { field: 'x', type: 'quantitative' } },
     });
-    layers.push({
-      data: { values: o.vlines.map((v) => ({ x: v.x, label: v.label ?? '' })) },
-      mark: { type: 'text', align: 'left', dx: 3, baseline: 'top', y: 2, fontSize: 10 },
+    o.vlines.forEach((v, i) => layers.push({
+      data: { values: [{ x: v.x, label: v.label ?? '' }] },
+      mark: { type: 'text', align: i % 2 ? 'right' : 'left', dx: i % 2 ? -3 : 3, baseline: 'top', y: 2 + 12 * Math.floor(i / 2), fontSize: 10 },
       encoding: { x: { field: 'x', type: 'quantitative' }, text: { field: 'label' } },
-    });
+    }));
   }
   return { title: o.title, width: o.width ?? 520, height: o.height ?? 300, layer: layers };
 }
