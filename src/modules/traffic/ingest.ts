@@ -173,7 +173,7 @@ function addRow(b: Builder, where: string, names: Record<string, string>, id: un
 }
 
 function openText(file: string, onBytes?: (n: number) => void): NodeJS.ReadableStream {
-  const raw = fs.createReadStream(file);
+  const raw = fs.createReadStream(file, { highWaterMark: 4 << 20 });
   if (onBytes) raw.on('data', (c) => onBytes(c.length));
   return file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw;
 }

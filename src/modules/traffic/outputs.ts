@@ -133,7 +133,7 @@ export function flowMapPlot(f: FlowSeries, part: Partition, segments: { start: n
       ],
     };
   });
-  return { title: 'mean flow per slice, by segment', columns: 4, concat: panels };
+  return { title: 'mean flow per slice, by segment', columns: 4, concat: panels, resolve: { scale: { strokeWidth: 'shared', x: 'shared', y: 'shared' } } };
 }
 
 export function scoresCsv(f: FlowSeries, stats: SliceStats, scores: Record<string, Float64Array>): string {
