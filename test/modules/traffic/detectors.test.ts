@@ -108,3 +108,12 @@ test('detectors reject bad parameters clearly', () => {
   assert.throws(() => detectLad(flows, { k: 0 }), /k must be a positive integer/);
   assert.throws(() => optimalK(new L2Cost(buildFeatures(flows)), 20, 2), /does not fit/);
 });
+
+test('LAD frees its libtorch tensors (liveTensors does not grow across calls)', async () => {
+  const torch = await import('../../../src/core/torch/index.ts');
+  const { flows } = syntheticFlows({ family: 'b', seed: 2, T: 30, nChanges: 2, minSpacing: 8 });
+  detectLad(flows);
+  const before = torch.liveTensors();
+  for (let i = 0; i < 3; i++) detectLad(flows);
+  assert.equal(torch.liveTensors(), before);
+});

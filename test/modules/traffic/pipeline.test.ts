@@ -95,3 +95,14 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   const bad = path.join(root, 'bad.csv'); fs.writeFileSync(bad, 'object_id,t,lon,lat\na,1,153,-27\na,zz,153,-27\n');
   await assert.rejects(runCommand('traffic', 'analyze', { file: bad }, { root }), /bad\.csv:3: field 't': bad timestamp 'zz'/);
 });
+
+test('registered commands: synthetic (quick) and evaluate', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-cmd-'));
+  const r = await runCommand('traffic', 'synthetic', { families: 'b', detectors: 'pelt', seeds: 2 }, { root, seed: 4 });
+  assert.equal((r.summary as Record<string, { meanF1: number }>)['b/pelt']!.meanF1, 1);
+  const e = await runCommand('traffic', 'evaluate', { pred: '24,41,70', truth: '06:00,10:00,15:00,19:00', T: 96 }, { root });
+  const s = e.summary as { truth: number[]; truePositives: number; f1: number };
+  assert.deepEqual(s.truth, [24, 40, 60, 76]);
+  assert.equal(s.truePositives, 2);
+  await assert.rejects(runCommand('traffic', 'synthetic', { families: 'q' }, { root }), /unknown family 'q'/);
+});
