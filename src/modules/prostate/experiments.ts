@@ -38,13 +38,14 @@ export function ensureData(d: DataSpec, log?: (m: string) => void): string {
 
 export interface SplitResult { train: string[]; test: string[]; folds: string[][] }
 
-/** Held-out fold `fold` is the test set; the others train. */
-export function split(root: string, fold: number, k = 5, seed = 0): SplitResult {
+/** Held-out fold(s) `fold` form the test set; the others train. */
+export function split(root: string, fold: number | number[], k = 5, seed = 0): SplitResult {
   const folds = loadFolds(root, k, seed);
-  if (fold < 0 || fold >= folds.length) throw new Error(`fold ${fold} does not exist (the data has ${folds.length} folds)`);
+  const held = typeof fold === 'number' ? [fold] : fold;
+  for (const f of held) if (f < 0 || f >= folds.length) throw new Error(`fold ${f} does not exist (the data has ${folds.length} folds)`);
   const all = new Set(listCases(root));
-  const test = folds[fold]!.filter((c) => all.has(c));
-  const train = folds.filter((_, i) => i !== fold).flat().filter((c) => all.has(c));
+  const test = held.flatMap((f) => folds[f]!).filter((c) => all.has(c));
+  const train = folds.filter((_, i) => !held.includes(i)).flat().filter((c) => all.has(c));
   return { train, test, folds };
 }
 

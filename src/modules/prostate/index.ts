@@ -177,7 +177,10 @@ const trainCmd = defineCommand({
     const r = await trainDetector(net, toNetCases(trainCases, stats, { zonal: p.zonal }), {
       iterations: p.iterations, iterationsPerEpoch: p.iterationsPerEpoch, batch: p.batch, patch, lr: p.lr, momentum: p.momentum,
       augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
-    }, loopCtx(ctx));
+    }, loopCtx(ctx), toNetCases(testCases, stats, { zonal: p.zonal }));
+    if (ctx.metrics.rows('validation').length > 1) {
+      await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), { x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)' }));
+    }
     const meta = { config: net.cfg, adc: stats, zonal: p.zonal, patch };
     saveModel(ctx.path('model.safetensors'), net, meta);
     await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss (0.5·focal + 0.5·CE, deep-supervised)' }));
@@ -188,7 +191,7 @@ const trainCmd = defineCommand({
     ctx.writeJson('metrics.json', jsonSafe(metrics));
     await curvePlots(ctx, metrics);
     net.dispose();
-    return { model: ctx.path('model.safetensors'), trainCases: train.length, testCases: test.length, finalLoss: r.losses.at(-1) ?? null, ...jsonSafe(summarize(metrics)) };
+    return { model: ctx.path('model.safetensors'), trainCases: train.length, testCases: test.length, finalLoss: r.losses.at(-1) ?? null, valDiceMA: r.valDiceMA, ...jsonSafe(summarize(metrics)) };
   },
 });
 
@@ -197,7 +200,7 @@ const detectCmd = defineCommand({
   description: 'Run a trained detector on cases: detection maps (.nii.gz or .mha) and PNG overlays',
   params: z.object({
     data: z.string().describe('PI-CAI folder with images/ and zonal masks'),
-    model: z.string().describe('train run folder or its model.safetensors'),
+    model: z.string().describe('train run folder or its model.safetensors; several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)'),
     fold: z.number().int().min(-1).max(4).default(-1).describe('fold to process (-1 = every case)'),
     format: z.enum(['nii.gz', 'mha']).default('nii.gz').describe('detection map file format'),
     mirrorTTA: z.boolean().default(false).describe('mirror test-time augmentation (in-plane axes)'),
@@ -208,14 +211,18 @@ const detectCmd = defineCommand({
   async run(p, ctx) {
     const root = path.resolve(p.data);
     const keys = p.fold < 0 ? listCases(root) : split(root, p.fold).test;
-    const { net, meta } = loadModel(p.model);
+    const loaded = p.model.split(',').map((m) => loadModel(m.trim()));
+    const meta = loaded[0]!.meta;
+    for (const l of loaded) if (l.meta.zonal !== meta.zonal || l.meta.patch.join() !== meta.patch.join()) throw new Error('ensemble members must share the input channels and patch size');
+    const nets = loaded.map((l) => l.net);
     const bar = ctx.progress(keys.length, 'detect');
     const written: string[] = [];
     const preds: Record<string, number> = {};
     for (const k of keys) {
       ctx.throwIfAborted();
       const c = loadPrepared(root, [k])[0]!;
-      const [d] = detect([net], toNetCases([c], meta.adc, { zonal: meta.zonal }), { patch: meta.patch, mirrorAxes: p.mirrorTTA ? [1, 2] : [] }, { mode: p.extraction });
+      // [recon] the ADC normalisation of the first member is used for the whole ensemble
+      const [d] = detect(nets, toNetCases([c], meta.adc, { zonal: meta.zonal }), { patch: meta.patch, mirrorAxes: p.mirrorTTA ? [1, 2] : [] }, { mode: p.extraction });
       written.push(...writeDetection(ctx.path('detections'), d!, p.format));
       preds[k] = d!.detection.reduce((m, v) => Math.max(m, v), 0);
       if (p.png) {
@@ -226,7 +233,7 @@ const detectCmd = defineCommand({
       bar.tick();
     }
     bar.done();
-    net.dispose();
+    for (const n of nets) n.dispose();
     ctx.writeJson('case_predictions.json', preds);
     return { cases: keys.length, files: written.length, detections: ctx.path('detections') };
   },
@@ -324,17 +331,17 @@ const demoCmd = defineCommand({
   description: 'A few-second end-to-end run: tiny phantoms → width-reduced Z-nnMNet → detection maps → PI-CAI metrics',
   quick: true,
   params: z.object({
-    cases: z.number().int().min(5).max(200).default(10).describe('phantom cases'),
-    iterations: z.number().int().min(1).default(40).describe('training iterations'),
+    cases: z.number().int().min(5).max(200).default(12).describe('phantom cases (folds 0 and 1 are held out)'),
+    iterations: z.number().int().min(1).default(30).describe('training iterations (lr 0.05, compressed schedule)'),
     widthMult: netParams.widthMult.default(0.125),
   }),
   async run(p, ctx) {
-    const root = ensureData({ data: '', phantomDir: ctx.path('phantoms'), phantom: { cases: p.cases, dims: [32, 32, 8], seed: ctx.seed, lesionVoxels: [30, 120], positiveRate: 0.6 } }, ctx.log);
-    const { train, test } = split(root, 0);
+    const root = ensureData({ data: '', phantomDir: ctx.path('phantoms'), phantom: { cases: p.cases, dims: [32, 32, 8], seed: ctx.seed, lesionVoxels: [30, 120], positiveRate: 0.5 } }, ctx.log);
+    const { train, test } = split(root, [0, 1]);
     const patch: Shape3 = [8, 32, 32];
     const r = await runPipeline(root, train, test, {
       widths: scaledWidths(p.widthMult), variant: 'mesh', zonal: true, fmu: 'sub',
-      train: { iterations: p.iterations, iterationsPerEpoch: 10, batch: 2, patch, seed: ctx.seed, checkpointEvery: 20 },
+      train: { iterations: p.iterations, iterationsPerEpoch: 10, batch: 2, patch, lr: 0.05, seed: ctx.seed, checkpointEvery: 20 },
       pretrain: null, inferPatch: patch, mirrorTTA: false, baselines: false,
     }, loopCtx(ctx));
     for (const d of r.detections) {

@@ -203,7 +203,7 @@ export function writePhantomDataset(root: string, o: PhantomDatasetOptions = {},
     onCase?.(c);
   }
   writeMarksheet(path.join(root, LAYOUT.marksheet), rows);
-  const folds = makeFolds(keys, o.folds ?? 5, o.seed ?? 0);
+  const folds = makeFolds(keys, o.folds ?? 5, o.seed ?? 0, new Set(rows.filter((r) => r.case_csPCa === 'YES').map((r) => `${r.patient_id}_${r.study_id}`)));
   fs.writeFileSync(path.join(root, LAYOUT.folds), JSON.stringify(folds));
   return { keys, folds, positives };
 }

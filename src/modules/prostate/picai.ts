@@ -146,14 +146,21 @@ export function writeMarksheet(file: string, rows: MarksheetRow[]): void {
   fs.writeFileSync(file, lines.join('\n') + '\n');
 }
 
-/** Patient-grouped folds from a seeded shuffle of patient ids: no patient spans two folds. */
-export function makeFolds(keys: string[], k = 5, seed = 0): string[][] {
+/**
+ * Patient-grouped folds from a seeded shuffle of patient ids: no patient spans two folds. With
+ * `positive` (case keys with csPCa) the deal is stratified: patients with a positive case are dealt
+ * round-robin first, then the others, so every fold gets its share of both classes.
+ */
+export function makeFolds(keys: string[], k = 5, seed = 0, positive?: Set<string>): string[][] {
   const byPatient = new Map<string, string[]>();
   for (const key of keys) {
     const { patientId } = parseCaseKey(key);
     byPatient.set(patientId, [...(byPatient.get(patientId) ?? []), key]);
   }
-  const pids = new Rng(seed).shuffle([...byPatient.keys()].sort());
+  const rng = new Rng(seed);
+  const all = [...byPatient.keys()].sort();
+  const isPos = (p: string) => byPatient.get(p)!.some((c) => positive?.has(c));
+  const pids = positive ? [...rng.shuffle(all.filter(isPos)), ...rng.shuffle(all.filter((p) => !isPos(p)))] : rng.shuffle(all);
   const folds: string[][] = Array.from({ length: k }, () => []);
   pids.forEach((p, i) => folds[i % k]!.push(...byPatient.get(p)!));
   return folds;

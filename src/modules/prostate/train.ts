@@ -6,7 +6,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import { Rng } from '../../core/rng.ts';
-import { MNet, type MNetConfig } from './model.ts';
+import { MNet, heInit, type MNetConfig } from './model.ts';
 import { deepSupervisionLoss, restorationLoss } from './losses.ts';
 import { makeSSLSample, sslCubes, type Cube, type SSLOptions, type Shape3 } from './ssl.ts';
 import { adcStats, normalizeSupervised, type AdcStats, type Prepared } from './preprocess.ts';
@@ -252,7 +252,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
  * Trains the detector with the §7 loss. Poly schedule lr = lr0·(1 − epoch/epochs)^0.9 applied per
  * epoch; checkpoints 'last' every checkpointEvery iterations (resumable) and 'final'.
  */
-export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<TrainOptions>, ctx: LoopContext): Promise<{ losses: number[]; iterations: number }> {
+export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<TrainOptions>, ctx: LoopContext, val: NetCase[] = []): Promise<{ losses: number[]; iterations: number; valDiceMA: number | null }> {
   const p = { ...DEFAULT_TRAIN, ...o };
   if (!cases.length) throw new Error('trainDetector: no training cases');
   const nImg = cases[0]!.channels.length === 6 ? 3 : cases[0]!.channels.length;
@@ -262,6 +262,10 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
   let start = 0;
   const st = restore(ctx, net, opt);
   if (st) start = Number(st.iteration);
+  // nnU-Net's online validation: global foreground Dice of argmax on validation patches per epoch,
+  // smoothed MA ← 0.9·MA + 0.1·Dice; the best MA is checkpointed as 'best'.
+  let ma = st && st.valDiceMA != null ? Number(st.valDiceMA) : null;
+  let bestMA = st && st.bestMA != null ? Number(st.bestMA) : -Infinity;
   // the data stream is re-seeded per iteration so a resumed run sees the same batches
   const losses: number[] = [];
   const bar = ctx?.progress(p.iterations, 'train detector');
@@ -286,13 +290,48 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
     losses.push(loss);
     ctx?.metrics.log({ iteration: it + 1, epoch: Math.floor(it / p.iterationsPerEpoch), lr: opt.lr, loss }, 'train');
     bar?.tick(1, { loss: Number(loss.toFixed(4)) });
-    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) saveCheckpoint(ctx, 'last', net, opt, { iteration: it + 1 });
+    const epochEnd = (it + 1) % p.iterationsPerEpoch === 0;
+    if (epochEnd && val.length) {
+      const epoch = (it + 1) / p.iterationsPerEpoch;
+      const d = onlineDice(net, val, p, epoch);
+      ma = ma === null ? d : 0.9 * ma + 0.1 * d;
+      ctx?.metrics.log({ epoch, val_dice: d, val_dice_ma: ma }, 'validation');
+      if (ma > bestMA) { bestMA = ma; if (ctx) ctx.checkpoints.save('best', net.stateDict(), { epoch, valDiceMA: ma }); }
+      // nnU-Net: still no foreground at epoch 100 → He re-initialisation and momentum 0.95
+      if (epoch === 100 && ma === 0) {
+        heInit(net);
+        (opt as unknown as { momentum: number }).momentum = 0.95;
+        ctx?.log('validation Dice still 0 at epoch 100: He re-initialisation, momentum 0.95');
+      }
+    }
+    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) saveCheckpoint(ctx, 'last', net, opt, { iteration: it + 1, valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null });
     if (it % 5 === 0) await new Promise((r) => setImmediate(r));
   }
   bar?.done();
-  saveCheckpoint(ctx, 'final', net, opt, { iteration: p.iterations });
+  saveCheckpoint(ctx, 'final', net, opt, { iteration: p.iterations, valDiceMA: ma });
   opt.dispose();
-  return { losses, iterations: p.iterations };
+  return { losses, iterations: p.iterations, valDiceMA: ma };
+}
+
+/** Global foreground Dice of argmax predictions on `batches` seeded validation batches (no augmentation). */
+export function onlineDice(net: MNet, val: NetCase[], p: TrainOptions, epoch: number, batches = 2): number {
+  const rng = new Rng(p.seed * 7 + 1_000_000 + epoch);
+  net.eval();
+  let tp = 0, fp = 0, fn = 0;
+  torch.noGrad(() => {
+    for (let b = 0; b < batches; b++) {
+      torch.scope(() => {
+        const [x, y] = makeBatch(val, p.batch, p.patch, rng, p.fgRate, p.dtype);
+        const pred = net.forward(x)[0]!.argmax(1);
+        const yb = y.eq(1), pb = pred.eq(1);
+        tp += pb.logicalAnd(yb).sum().item();
+        fp += pb.logicalAnd(yb.logicalNot()).sum().item();
+        fn += pb.logicalNot().logicalAnd(yb).sum().item();
+      });
+    }
+  });
+  net.train();
+  return tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
 // ------------------------------------------------------------------ SSL pre-training

@@ -68,7 +68,7 @@ test('CLI path: train (resumable, exact resume) → detect (NIfTI/MHA + PNG) →
   const full = await runCommand('prostate', 'train', params, { root, seed: 3 });
   assert.equal(full.run.status, 'done');
   const dir = full.run.dir;
-  for (const f of ['model.safetensors', 'model.json', 'metrics.json', 'train_loss.png', 'checkpoints/final.safetensors']) assert.ok(fs.existsSync(path.join(dir, f)), f);
+  for (const f of ['model.safetensors', 'model.json', 'metrics.json', 'train_loss.png', 'checkpoints/final.safetensors', 'checkpoints/best.safetensors', 'validation.csv']) assert.ok(fs.existsSync(path.join(dir, f)), f);
   const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
   for (const k of ['auroc', 'AP', 'score', 'num_cases', 'num_lesions', 'lesion_results', 'case_pred', 'case_target']) assert.ok(k in metrics, k);
 
@@ -105,7 +105,8 @@ test('CLI path: train (resumable, exact resume) → detect (NIfTI/MHA + PNG) →
   assert.equal(m.num_cases, 6);
   assert.ok(fs.existsSync(path.join(ev.run.dir, 'curves.json')));
   // a NIfTI detection map opens with our reader and lies on the T2W grid
-  const d2 = await runCommand('prostate', 'detect', { data, model: path.join(dir, 'model.safetensors'), fold: 0, png: false }, { root });
+  // a two-member ensemble (the same model twice gives the same maps as one member)
+  const d2 = await runCommand('prostate', 'detect', { data, model: `${path.join(dir, 'model.safetensors')},${resumed.run.dir}`, fold: 0, png: false }, { root });
   const nii = fs.readdirSync(path.join(d2.run.dir, 'detections')).find((f) => f.endsWith('_detection_map.nii.gz'))!;
   const v = readNifti(path.join(d2.run.dir, 'detections', nii));
   assert.deepEqual(v.dims, [32, 32, 8]);
