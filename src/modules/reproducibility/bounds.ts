@@ -44,6 +44,20 @@ export function sgdBound(lr: number, delta: number, T: number, output: 'last' | 
 }
 
 /**
+ * [derived] SGD on a μ-strongly convex L-smooth F (η ≤ 2/(L+μ), GD map contracts by q) with
+ * independent noise of variance ≤ δ² per run, same start: E‖Δ_t‖² ≤ q²E‖Δ_{t−1}‖² + 2η²δ², so
+ * last iterate ≤ 2η²δ²(1 − q^{2T})/(1 − q²); the uniform average obeys the mean of these (Jensen).
+ */
+export function sgdStronglyConvexBound(lr: number, delta: number, q: number, T: number, output: 'last' | 'average'): number {
+  const c = 2 * lr * lr * delta * delta;
+  const at = (t: number) => (q < 1 ? (c * (1 - q ** (2 * t))) / (1 - q * q) : c * t);
+  if (output === 'last' || T === 0) return at(T);
+  let s = 0;
+  for (let t = 1; t <= T; t++) s += at(t);
+  return s / T;
+}
+
+/**
  * (v) [derived] subgradient method on a convex G-Lipschitz F, runs starting with squared distance
  * dev0, optional independent stochastic noise of variance σ² per call:
  * E‖x_T − x_T′‖² ≤ dev0 + η²(4G² + 2σ²)T (monotone subgradients); the average of x_1..x_T obeys

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import * as torch from '../../../src/core/torch/index.ts';
 import {
   readLabeledCsv, logisticFromData, minibatchGradient, measureDeviation, sgdAveraged, sgdLast, fitLogLog, correlation,
-  DEFAULT_DATA, SLOPE_TOLERANCE,
+  DEFAULT_DATA, SLOPE_TOLERANCE, gdContraction, sgdStronglyConvexBound,
 } from '../../../src/modules/reproducibility/index.ts';
 
 torch.setNumThreads(1);
@@ -86,7 +86,11 @@ test('finite sum on digits: averaged minibatch SGD deviation falls like 1/T (slo
   const lr = 1 / p.constants.L;
   const Ts = [200, 400, 800, 1600];
   const avg = Ts.map((T) => measureDeviation(sgdAveraged(lr), p, o, T, { pairs: 50, seed: T, epsilon: 0.01 }));
-  for (const r of avg) assert.ok(r.epsOptimal, `subopt ${r.suboptimality.mean}`);
+  const q = gdContraction(lr, p.constants.mu, p.constants.L);
+  avg.forEach((r, i) => {
+    assert.ok(r.epsOptimal, `subopt ${r.suboptimality.mean}`);
+    assert.ok(r.ci95[1] <= sgdStronglyConvexBound(lr, o.delta, q, Ts[i]!, 'average'), 'above the strongly convex SGD bound');
+  });
   const f = fitLogLog(Ts, avg.map((r) => r.mean));
   assert.ok(Math.abs(f.slope + 1) <= SLOPE_TOLERANCE, `slope ${f.slope}`);
   const last = [200, 1600].map((T) => measureDeviation(sgdLast(lr), p, o, T, { pairs: 50, seed: T }).mean);
