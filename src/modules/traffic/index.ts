@@ -66,6 +66,7 @@ export const analyzeCmd = defineCommand({
     nBkps: z.number().int().min(0).default(0).describe('PELT: known number of change-points (0 = use the penalty)'),
     penSweep: z.boolean().default(false).describe('report #change-points over log-spaced penalties'),
     gsMode: z.enum(['batch', 'stream']).default('stream').describe('GraphScope: streaming (original) or batch dynamic programming'),
+    edgeThreshold: z.number().positive().default(1).describe('GraphScope: an edge is present in a slice when its weight ≥ this'),
     ladTopFraction: z.number().positive().max(1).default(0.05).describe('LAD: fraction of slices reported'),
     truth: z.string().default('').describe('ground truth change-points, comma-separated HH:MM (or slice indices), for F1'),
     margin: z.number().int().min(0).default(1).describe('evaluation margin in slices'),
@@ -79,7 +80,7 @@ export const analyzeCmd = defineCommand({
       engine: p.engine, detector: p.detector, compare: p.compare, penSweep: p.penSweep,
       detect: {
         pelt: { weight: p.weight, normalize: p.normalize, penScale: p.penScale, nBkps: p.nBkps || null },
-        graphscope: { mode: p.gsMode, weight: p.weight }, lad: { p: p.ladTopFraction, weight: p.weight },
+        graphscope: { mode: p.gsMode, weight: p.weight, edgeThreshold: p.edgeThreshold }, lad: { p: p.ladTopFraction, weight: p.weight },
       },
       truth: list(p.truth), margin: p.margin,
     }, ctx);
