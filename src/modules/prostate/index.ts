@@ -378,7 +378,7 @@ export { resample, makeVolume } from './volume.ts';
 export { makePhantomCase, writePhantomDataset } from './phantoms.ts';
 export { prepareCase, normalizeSupervised, normalizeSSL, adcStats } from './preprocess.ts';
 export { makeSSLSample, localPixelShuffle, randomBezierMap, inPaint, outPaint, randomFlips, oneHotZones } from './ssl.ts';
-export { extractLesionCandidates, staticExtraction, removeOutsideGland, label26 } from './postprocess.ts';
+export { extractLesionCandidates, staticExtraction, removeOutsideGland, label26, cleanZonalMask } from './postprocess.ts';
 export { evaluateCase, aggregate, auroc, lesionCurves, bootstrapCI, maxWeightAssignment } from './evaluate.ts';
 export { trainDetector, pretrainSSL, predictCase, transferWeights, toNetCases } from './train.ts';
 export { runPipeline, loadModel, saveModel } from './experiments.ts';

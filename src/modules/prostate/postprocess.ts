@@ -140,3 +140,30 @@ export function removeOutsideGland(det: Float32Array, zones: ArrayLike<number>, 
   for (let i = 0; i < det.length; i++) if (labels[i] && inside[labels[i]!]) out[i] = det[i]!;
   return out;
 }
+
+/**
+ * Post-processing of an AI zonal mask (spec §4): keep one 26-connected gland component.
+ * Components made only of label 2 (TZ) are dropped first; of the rest the largest is kept.
+ * [recon] the reference also prefers a component crossing the central sagittal column; that
+ * preference is applied as a tie-breaker here (largest first, then one that crosses x = X/2).
+ */
+export function cleanZonalMask(zones: ArrayLike<number>, shape: Shape3): Uint8Array {
+  const { labels, count } = label26(Array.from(zones, (v) => (v > 0 ? 1 : 0)), shape);
+  const size = new Int32Array(count + 1), hasPZ = new Uint8Array(count + 1), central = new Uint8Array(count + 1);
+  const X = shape[2];
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (!l) continue;
+    size[l]++;
+    if (zones[i] === 1) hasPZ[l] = 1;
+    if (i % X === Math.floor(X / 2)) central[l] = 1;
+  }
+  let best = 0;
+  for (let l = 1; l <= count; l++) {
+    if (!hasPZ[l]) continue;
+    if (!best || size[l]! > size[best]! || (size[l] === size[best] && central[l] && !central[best])) best = l;
+  }
+  const out = new Uint8Array(labels.length);
+  if (best) for (let i = 0; i < labels.length; i++) if (labels[i] === best) out[i] = zones[i]!;
+  return out;
+}

@@ -22,6 +22,11 @@ export interface Prepared {
 
 /** Resamples one case onto the T2W grid, then onto the target spacing. Zones/labels by nearest neighbour. */
 export function prepareCase(c: PicaiCase, spacing: [number, number, number] = TARGET_SPACING): Prepared {
+  for (const [name, v] of [['t2w', c.t2w], ['adc', c.adc], ['hbv', c.hbv]] as const) {
+    for (let i = 0; i < v.data.length; i++) {
+      if (!Number.isFinite(v.data[i]!)) throw new Error(`case ${c.key}: ${name} image holds ${v.data[i]} at voxel ${i}; images must be finite`);
+    }
+  }
   const t2 = gridOf(c.t2w);
   const target = sameGrid({ ...t2, spacing }, t2) ? t2 : respacedGrid(t2, spacing);
   const img = (v: Volume) => toFloat32(resample(sameGrid(gridOf(v), t2) ? v : resample(v, t2, 'linear'), target, 'linear'));

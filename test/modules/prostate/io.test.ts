@@ -241,4 +241,8 @@ test('resampling: identity is exact, a linear ramp is reproduced, labels stay la
   assert.deepEqual(p.grid.spacing, [0.5, 0.5, 3.0]);
   assert.deepEqual(p.shape, [12, 24, 24]);
   assert.equal(p.images[0].length, 12 * 24 * 24);
+  // a NaN voxel is named with the case and the sequence
+  const lc = loadCase(root, ds.keys[0]!);
+  lc.adc.data[5] = NaN;
+  assert.throws(() => prepareCase(lc), new RegExp(`case ${ds.keys[0]}: adc image holds NaN at voxel 5`));
 });

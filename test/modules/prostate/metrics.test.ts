@@ -2,7 +2,7 @@
 // answers are worked out by hand in the comments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractLesionCandidates, staticExtraction, removeOutsideGland, label26 } from '../../../src/modules/prostate/postprocess.ts';
+import { extractLesionCandidates, staticExtraction, removeOutsideGland, label26, cleanZonalMask } from '../../../src/modules/prostate/postprocess.ts';
 import { evaluateCase, aggregate, auroc, lesionCurves, maxWeightAssignment, bootstrapCI, type CaseEvaluation } from '../../../src/modules/prostate/evaluate.ts';
 
 type S = [number, number, number];
@@ -157,4 +157,16 @@ test('edge cases: softmax rejected, all-negative AUROC NaN, no detections AP 0, 
   // weights: doubling a case's weight counts it twice
   close(auroc([0.9, 0.1, 0.5], [1, 0, 0], [1, 1, 2]), 1);
   close(auroc([0.4, 0.1, 0.5], [1, 0, 0], [1, 1, 2]), 1 / 3);
+});
+
+test('zonal mask clean-up keeps the largest component with PZ; TZ-only islands go first', () => {
+  const s: S = [1, 5, 20];
+  const z = new Uint8Array(100);
+  box(z, s, 0, 1, 0, 2, 0, 3, 1); // 6 voxels with PZ
+  box(z, s, 0, 1, 0, 5, 6, 12, 2); // 30 voxels, TZ only → dropped although largest
+  box(z, s, 0, 1, 0, 4, 14, 20, 2); z[at(s, 0, 0, 14)] = 1; // 24 voxels with one PZ voxel → kept
+  const c = cleanZonalMask(z, s);
+  assert.equal(Array.from(c).filter((v) => v > 0).length, 24);
+  assert.equal(c[at(s, 0, 0, 14)], 1);
+  assert.equal(c[at(s, 0, 0, 0)], 0);
 });
