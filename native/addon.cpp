@@ -43,6 +43,20 @@ bool parseDtype(const std::string& s, c10::ScalarType* out) {
   return false;
 }
 
+// ---------------------------------------------------------------- external memory
+// Tell V8 about native tensor memory so GC keeps pace, but in batches: a call per tensor costs
+// more than a small op.
+int64_t g_extPending = 0;
+void reportExternal(napi_env env, int64_t delta) {
+  g_extPending += delta;
+  if (g_extPending > (1 << 20) || g_extPending < -(1 << 20)) {
+    int64_t out;
+    napi_adjust_external_memory(env, g_extPending, &out);
+    g_extPending = 0;
+  }
+}
+const napi_type_tag kTensorTag = {0x70617065726c6162ULL, 0x746f726368746e73ULL};  // "paperlab" "torchtns"
+
 // ---------------------------------------------------------------- scopes
 class TensorWrap;
 std::vector<std::vector<TensorWrap*>> g_scopes;
@@ -80,6 +94,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   }
 
   explicit TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+    napi_type_tag_object(info.Env(), info.This(), &kTensorTag);
     ++g_live;
     if (!g_scopes.empty()) {
       scopeDepth = g_scopes.size() - 1;
@@ -92,7 +107,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     unscope();
     if (!disposed) --g_live;
     // Finalizers run with a valid env; give back what we told V8 about.
-    if (extBytes) Napi::MemoryManagement::AdjustExternalMemory(Env(), -extBytes);
+    if (extBytes) reportExternal(Env(), -extBytes);
   }
 
   void unscope() {
@@ -107,7 +122,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     t = std::move(x);
     if (t.defined()) {
       extBytes = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
-      if (extBytes) Napi::MemoryManagement::AdjustExternalMemory(env, extBytes);
+      if (extBytes) reportExternal(env, extBytes);
     }
   }
 
@@ -116,7 +131,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     disposed = true;
     --g_live;
     t = at::Tensor();
-    if (extBytes) { Napi::MemoryManagement::AdjustExternalMemory(env, -extBytes); extBytes = 0; }
+    if (extBytes) { reportExternal(env, -extBytes); extBytes = 0; }
   }
 
   const at::Tensor& get(Napi::Env env) const {
@@ -130,7 +145,10 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     return o;
   }
   static bool Is(const Napi::Value& v) {
-    return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor.Value());
+    if (!v.IsObject()) return false;
+    bool tagged = false;
+    napi_check_object_type_tag(v.Env(), v, &kTensorTag, &tagged);
+    return tagged;
   }
 
   Napi::Value Dtype(const Napi::CallbackInfo& info) {
