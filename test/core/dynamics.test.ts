@@ -157,3 +157,20 @@ test('loaders: CIFAR-10 binary and MNIST IDX files written by the test read back
   torch.dispose(c, m, dg, s);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('SGD variant: batchSize = n reproduces full-batch GD exactly; small batches still train, probes use the full loss', () => {
+  const rng = new Rng(3);
+  torch.manualSeed(3);
+  const data = D.gaussianMixture(rng, { n: 64, nTest: 10, d: 4, classes: 2, sep: 4 });
+  const obj = D.supervised(D.fcNet([4, 8, 2], 'tanh'), data, 'mse');
+  const th0 = obj.init();
+  const full = D.runGD(obj, { eta: 0.2, maxSteps: 30, theta0: th0 });
+  const same = D.runGD(obj, { eta: 0.2, maxSteps: 30, theta0: th0, batchSize: 64 });
+  assert.ok(full.theta.equal(same.theta));
+  const sgd = D.runGD(obj, { eta: 0.2, maxSteps: 200, theta0: th0, batchSize: 8, probeFreq: 100, probeOptions: { k: 2, points: 3 } });
+  assert.ok(sgd.trace.at(-1)!.loss < 0.5 * sgd.trace[0]!.loss, 'SGD lowers the full loss');
+  assert.ok(!sgd.theta.equal(full.theta));
+  const p = sgd.trace.find((x) => x.probe)!.probe!;
+  assert.ok(Math.abs(p.loss - sgd.trace.find((x) => x.probe)!.loss) < 1e-12, 'probes see the full training loss');
+  torch.dispose(full.theta, same.theta, sgd.theta, th0, data.X, data.y, data.Xtest, data.ytest); obj.dispose?.();
+});

@@ -56,6 +56,13 @@ export interface GDOptions {
   momentum?: Momentum;
   beta?: number;
   maxSteps: number;
+  /**
+   * SGD variant (Paper B, B-3): the update uses the mean loss of a random mini-batch of this size
+   * (reshuffled each epoch, seeded by batchSeed); the trace, stop rules and probes still use the
+   * full training loss. 0 or ≥ n: full batch.
+   */
+  batchSize?: number;
+  batchSeed?: number;
   /** stop once the train loss is below this */
   lossGoal?: number;
   /** stop once the train accuracy is above this */
@@ -162,6 +169,15 @@ export function runGD(obj: Objective, o: GDOptions): GDResult {
   }
   const monitor = probeFreq > 0 || o.probeWhen ? new UnstableConvergenceMonitor(o.probeOptions) : null;
   const trace: GDRow[] = [];
+  const nData = obj.size ?? 0;
+  const batch = o.batchSize && o.batchSize > 0 && nData > 0 && o.batchSize < nData && obj.batchLoss ? o.batchSize : 0;
+  if (o.batchSize && o.batchSize > 0 && o.batchSize < nData && !obj.batchLoss) throw new Error(`${obj.name}: mini-batches need an objective with batchLoss`);
+  const batchRng = new Rng((o.batchSeed ?? 7) + 7919 * (o.resume?.step ?? 0)); // a fresh stream per resumed chunk
+  let order: number[] = [];
+  const nextBatch = (): Tensor => {
+    if (order.length < batch) order = order.concat(batchRng.permutation(nData));
+    return torch.tensor(BigInt64Array.from(order.splice(0, batch), (i) => BigInt(i)));
+  };
   let stopReason: GDResult['stopReason'] = 'maxSteps';
   let step = o.resume?.step ?? 0;
   try {
@@ -202,16 +218,18 @@ export function runGD(obj: Objective, o: GDOptions): GDResult {
       if (o.lossGoal !== undefined && row.loss < o.lossGoal) { stopReason = 'lossGoal'; break; }
       if (o.accGoal !== undefined && row.acc !== undefined && row.acc > o.accGoal) { stopReason = 'accGoal'; break; }
       if (step >= o.maxSteps) break;
-      // the update, with the gradient at θ_t
-      torch.noGrad(() => torch.scope(() => {
-        const g = prevGrad!;
+      // the update, with the gradient at θ_t (full batch, or a mini-batch in the SGD variant)
+      torch.scope(() => {
+        const g = batch ? (torch.grad(obj.batchLoss!(theta, nextBatch()), [theta], { allowUnused: true })[0] ?? torch.zerosLike(theta)).detach() : prevGrad!;
+        torch.noGrad(() => {
         if (momentum === 'none') theta.sub_(g, eta);
         else {
           velocity!.mul_(beta).add_(g);
           if (momentum === 'polyak') theta.sub_(velocity!, eta);
           else theta.sub_(g.add(velocity!.mul(beta)), eta);
         }
-      }));
+        });
+      });
       if (o.onCheckpoint && o.checkpointFreq && (step + 1) % o.checkpointFreq === 0) o.onCheckpoint(step + 1, theta, velocity);
     }
   } finally {

@@ -84,6 +84,10 @@ export interface Objective {
   dim: number;
   /** mean training loss at θ (a scalar tensor with graph w.r.t. θ) */
   loss(theta: Tensor): Tensor;
+  /** mean loss over the examples `idx` (int64) — for the SGD variant (B-3) */
+  batchLoss?(theta: Tensor, idx: Tensor): Tensor;
+  /** number of training examples (for mini-batching) */
+  size?: number;
   /** loss used for Hessian eigenvalues (the abridged subset); defaults to loss */
   eigLoss?(theta: Tensor): Tensor;
   /** training accuracy in [0, 1] (classification only) */
@@ -124,6 +128,8 @@ export function supervised(model: FlatModel, data: Dataset, loss: LossName, o: {
     dim: model.layout.dim,
     loss: (theta) => lossOf(loss, f(theta, data.X), T),
     eigLoss: nAb < n ? (theta) => lossOf(loss, f(theta, Xab), Tab) : undefined,
+    batchLoss: (theta, idx) => lossOf(loss, f(theta, data.X.indexSelect(0, idx)), T.indexSelect(0, idx)),
+    size: n,
     accuracy: data.classes > 0 || loss === 'logistic'
       ? (theta) => accuracyOf(loss, torch.noGrad(() => f(theta, data.X)), data.y, data.classes) : undefined,
     init: () => model.init(),

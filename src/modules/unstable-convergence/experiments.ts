@@ -21,6 +21,7 @@ export interface EosParams extends DataSpec {
   neigs: number;
   momentum: Momentum;
   beta: number;
+  batchSize: number;
   lossGoal: number;
   accGoal: number;
   probeFreq: number;
@@ -71,7 +72,7 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
       const last = ctx.resuming ? ctx.checkpoints.latest() : null;
       const resume = last && last.tag === tag ? { theta: last.tensors.theta!, velocity: last.tensors.velocity, step: Number(last.state.step) } : undefined;
       const res = await runGDAsync(obj, {
-        eta, momentum: p.momentum, beta: p.beta, maxSteps: steps, eigFreq: p.eigFreq, neigs: p.neigs,
+        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, eigFreq: p.eigFreq, neigs: p.neigs,
         lossGoal: p.lossGoal > 0 ? p.lossGoal : undefined, accGoal: p.accGoal > 0 ? p.accGoal : undefined,
         probeFreq: p.probeFreq, theta0, keepAt, resume, signal: ctx.signal,
         checkpointFreq: p.checkpointEvery, onCheckpoint: (step, th, v) => ctx.checkpoints.save(tag, v ? { theta: th, velocity: v } : { theta: th }, { step, eta }),
@@ -137,7 +138,7 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
   }
 }
 
-export interface ProbeParams extends Pick<EosParams, keyof DataSpec | 'arch' | 'loss' | 'time' | 'steps' | 'momentum' | 'beta'> {
+export interface ProbeParams extends Pick<EosParams, keyof DataSpec | 'arch' | 'loss' | 'time' | 'steps' | 'momentum' | 'beta' | 'batchSize'> {
   eta: number;
   controlEta: number;
   probeFreq: number;
@@ -176,7 +177,7 @@ export async function runProbes(p: ProbeParams, ctx: RunContext): Promise<Record
       const mss = maxStableSharpness(eta, p.momentum, p.beta);
       const bar = ctx.progress(steps, `probes ${label} η=${eta}`);
       const res = await runGDAsync(obj, {
-        eta, momentum: p.momentum, beta: p.beta, maxSteps: steps, probeFreq: p.probeFreq, probeOptions: { k: p.k },
+        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, probeFreq: p.probeFreq, probeOptions: { k: p.k },
         theta0, signal: ctx.signal,
         onStep: (r) => {
           bar.update(r.step);

@@ -34,6 +34,7 @@ const dataParams = {
   loss: z.enum(['mse', 'ce', 'logistic']).default('mse').describe('loss: mse (0.5·‖o−t‖², one-hot targets for classes), ce, logistic'),
   time: z.number().min(0).default(400).describe('run length in time units η·steps (0: use steps)'),
   steps: z.number().int().min(1).default(2000).describe('GD steps when time = 0'),
+  batchSize: z.number().int().min(0).default(0).describe('SGD variant (B-3): mini-batch size for the updates; probes/trace use the full loss (0: full batch)'),
   momentum: z.enum(['none', 'polyak', 'nesterov']).default('none').describe('optimizer: plain GD, heavy-ball or Nesterov momentum'),
   beta: z.number().min(0).max(0.999).default(0.9).describe('momentum β'),
   lossGoal: z.number().min(0).default(0).describe('stop once the train loss is below this (0: off)'),
