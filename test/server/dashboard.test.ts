@@ -100,8 +100,10 @@ test('browser: launch a run from the generated form, see progress reach 100 %, i
     };
     const a = await runFromForm(120, 0.1);
     const img = page.locator('[data-testid=gallery] img[data-file="loss.png"]');
-    await img.evaluate((el: HTMLImageElement) => el.complete || new Promise((r) => { el.onload = r; }));
-    assert.ok(await img.evaluate((el: HTMLImageElement) => el.naturalWidth > 100), 'plot image did not load');
+    // Runs in the page: the element is an <img> (typed loosely here; tsconfig has no DOM lib).
+    type Img = { complete: boolean; naturalWidth: number; onload: unknown };
+    await img.evaluate((el) => (el as unknown as Img).complete || new Promise((r) => { (el as unknown as Img).onload = r; }));
+    assert.ok(await img.evaluate((el) => (el as unknown as Img).naturalWidth > 100), 'plot image did not load');
     await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
     await assertNotBlank(path.join(shots, 'run.png'));
     const b = await runFromForm(120, 0.02);
