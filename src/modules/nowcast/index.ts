@@ -151,7 +151,7 @@ const trainCmd = defineCommand({
       saveModel(modelFile, res.model, build, { channels: p.channels, steps: p.steps });
       const ev = evaluate(res.model, data.evalSets, { tau: p.tau });
       const rows = ctx.metrics.rows('train');
-      if (rows.length > 1) await ctx.plot('loss', { ...leadTimeChartLike(rows) });
+      if (rows.length > 1) await ctx.plot('loss', lossChart(rows));
       const s0 = data.evalSets[0];
       if (s0) {
         const prob = predictProba(res.model, s0.x.narrow(0, 0, 1), { transforms: ['id'], average: 'prob' });
@@ -172,7 +172,7 @@ const trainCmd = defineCommand({
   },
 });
 
-function leadTimeChartLike(rows: Record<string, unknown>[]): Record<string, unknown> {
+function lossChart(rows: Record<string, unknown>[]): Record<string, unknown> {
   return { title: 'training loss', width: 480, height: 260, data: { values: rows }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } } } };
 }
 
@@ -212,7 +212,10 @@ const evalCmd = defineCommand({
     try {
       const g = build.geometry;
       let allCells: Record<string, { iou: number }> = {};
+      const bar = ctx.progress(p.years.length, 'eval years');
       for (const year of p.years) {
+        bar.tick();
+        ctx.throwIfAborted();
         const regions = (p.regions.length ? p.regions : regionsIn(p.data, [year], p.split));
         if (!regions.length) continue;
         const sets = await loadEvalSets({ root: p.data, regions, years: [year], channels, geometry: g }, p.split);
@@ -223,6 +226,7 @@ const evalCmd = defineCommand({
         curves[String(year)] = ev.scores.leadTimeIoU();
         for (const s of sets) torch.dispose(s.x, s.y, s.mask);
       }
+      bar.done();
       const ious = Object.values(allCells).map((c) => c.iou);
       out.mIoU = ious.length ? ious.reduce((a, b) => a + b, 0) / ious.length : 0;
       out.cells = Object.keys(allCells).length;
