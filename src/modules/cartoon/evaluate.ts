@@ -37,6 +37,22 @@ export function sobel(a: Float32Array, h: number, w: number): Float32Array {
   return out;
 }
 
+/** The ink mask of strokeWidth's 'ink' mode: closing(L) − L > τ (dark strokes against the local background). */
+export function inkMask(L: Float32Array, h: number, w: number, o: { tau?: number; radius?: number } = {}): Uint8Array {
+  const r = o.radius ?? Math.max(3, Math.round(Math.min(h, w) / 8));
+  const closing = maxFilter(maxFilter(L, h, w, r), h, w, r, true);
+  const tau = o.tau ?? 20;
+  return Uint8Array.from(closing, (c, i) => (c - L[i]! > tau ? 1 : 0));
+}
+
+/** Ink coverage: the fraction of pixels in the ink mask (thicker strokes → more ink). */
+export function inkCoverage(L: Float32Array, h: number, w: number, o: { tau?: number; radius?: number } = {}): number {
+  const m = inkMask(L, h, w, o);
+  let n = 0;
+  for (const v of m) n += v;
+  return n / m.length;
+}
+
 export interface StrokeOptions {
   /**
    * 'ink' (default): binarise dark strokes by the black top-hat (closing(L) − L > τ). 'sobel': the
@@ -64,11 +80,7 @@ export function strokeWidth(L: Float32Array, h: number, w: number, o: StrokeOpti
     const tau = o.tau ?? 8;
     mask = Uint8Array.from(g, (v) => (v > tau ? 1 : 0));
   } else {
-    const r = o.radius ?? Math.max(3, Math.round(Math.min(h, w) / 12));
-    const closing = maxFilter(maxFilter(L, h, w, r), h, w, r, true);
-    const tau = o.tau ?? 20;
-    mask = new Uint8Array(h * w);
-    for (let i = 0; i < h * w; i++) mask[i] = closing[i]! - L[i]! > tau ? 1 : 0;
+    mask = inkMask(L, h, w, o);
   }
   const bg = Uint8Array.from(mask, (m) => 1 - m);
   const dt = distanceTransform(bg, h, w);
@@ -164,13 +176,18 @@ export interface ControlReport {
   levels: number[];
   /** W per image per level */
   strokeWidth: number[][];
-  /** Spearman(level, W) pooled over all (image, level) pairs, and the mean of the per-image values */
+  /**
+   * Spearman(level, W): pooled over all (image, level) pairs (image-to-image offsets dilute it), the
+   * mean of the per-image values, and that of the image-averaged curve W̄(level)
+   */
   strokeSpearman: number;
   strokeSpearmanPerImage: number;
+  strokeSpearmanMeanCurve: number;
   /** HF ratio per image per level (α_a sweep) */
   hfRatio: number[][];
   abstractionSpearman: number;
   abstractionSpearmanPerImage: number;
+  abstractionSpearmanMeanCurve: number;
   /** continuity at half-integer levels: mean |out(k+½) − (out(k)+out(k+1))/2| / mean |out(k+1) − out(k)| */
   continuity: { stroke: number; abstraction: number };
   /** hue following: measured output hue shift for each map rotation θ */
@@ -179,14 +196,16 @@ export interface ControlReport {
   disentangle: { maxDeltaLForMapEdit: number; maxDeltaAbForAlphaEdit: number };
 }
 
-function pooledSpearman(levels: number[], vals: number[][]): { all: number; perImage: number } {
+function pooledSpearman(levels: number[], vals: number[][]): { all: number; perImage: number; meanCurve: number } {
   const xs: number[] = [], ys: number[] = [], per: number[] = [];
   for (const row of vals) {
     levels.forEach((l, k) => { xs.push(l); ys.push(row[k]!); });
     const s = spearman(levels, row);
     per.push(Number.isNaN(s) ? 0 : s);
   }
-  return { all: spearman(xs, ys), perImage: per.reduce((a, b) => a + b, 0) / per.length };
+  const curve = levels.map((_, k) => vals.reduce((a, row) => a + row[k]!, 0) / vals.length);
+  const mc = spearman(levels, curve);
+  return { all: spearman(xs, ys), perImage: per.reduce((a, b) => a + b, 0) / per.length, meanCurve: Number.isNaN(mc) ? 0 : mc };
 }
 
 /**
@@ -245,8 +264,8 @@ export function controllability(fn: CartoonFn, photos: Tensor, maps: Tensor, rot
     const s = pooledSpearman(levels, sw);
     const a = pooledSpearman(levels, hf);
     return {
-      levels, strokeWidth: sw, strokeSpearman: s.all, strokeSpearmanPerImage: s.perImage,
-      hfRatio: hf, abstractionSpearman: a.all, abstractionSpearmanPerImage: a.perImage,
+      levels, strokeWidth: sw, strokeSpearman: s.all, strokeSpearmanPerImage: s.perImage, strokeSpearmanMeanCurve: s.meanCurve,
+      hfRatio: hf, abstractionSpearman: a.all, abstractionSpearmanPerImage: a.perImage, abstractionSpearmanMeanCurve: a.meanCurve,
       continuity, hue, disentangle: dis,
     };
   });

@@ -187,7 +187,9 @@ const evaluate = defineCommand({
       await writeImage(ctx.path('sweep.png'), sheet);
       sheet.dispose();
       return {
-        engine: cz.kind, strokeSpearman: rep.strokeSpearman, abstractionSpearman: rep.abstractionSpearman,
+        engine: cz.kind,
+        strokeSpearman: { pooled: rep.strokeSpearman, meanPerImage: rep.strokeSpearmanPerImage, meanCurve: rep.strokeSpearmanMeanCurve },
+        abstractionSpearman: { pooled: rep.abstractionSpearman, meanPerImage: rep.abstractionSpearmanPerImage, meanCurve: rep.abstractionSpearmanMeanCurve },
         continuity: rep.continuity, hue: rep.hue, disentangle: rep.disentangle,
         kidLevel3VsLevel1: kidScore, note: 'KID on a fixed random CNN: not comparable with published FID/KID',
       };
