@@ -1,3 +1,4 @@
+// Offset ablation over seeds 1–5: learned vs frozen-at-zero offsets on the blob task. Usage: blobsweep.ts <epochs> <nTrain>
 import { offsetAblation } from '../../src/modules/action/index.ts';
 const [ep, n] = [Number(process.argv[2]), Number(process.argv[3])];
 for (const seed of [1, 2, 3, 4, 5]) {

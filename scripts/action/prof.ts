@@ -1,3 +1,4 @@
+// Engine profiling of the action workload, ours vs PyTorch, per sub-module (used to find the engine allocation cost).
 import * as torch from '../../src/core/torch/index.ts';
 import { CrossModalTransformer, makeConfig } from '../../src/modules/action/index.ts';
 import { BenchHelper } from '../../bench/helper.ts';

@@ -1,3 +1,4 @@
+// Backbone ops (conv3d, batch norm), ours vs PyTorch: shows the cost of fresh allocations in the engine.
 import * as torch from '../../src/core/torch/index.ts';
 import { BenchHelper } from '../../bench/helper.ts';
 const h = new BenchHelper();
