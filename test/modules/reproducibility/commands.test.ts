@@ -60,3 +60,21 @@ test('bad parameters are rejected naming the field', async () => {
   await assert.rejects(runCommand('reproducibility', 'sweep', { settings: ['e9'] }, { root }), /settings/);
   await assert.rejects(runCommand('reproducibility', 'measure', { budget: 2.5 }, { root }), /budget/);
 });
+
+test('sweep honours the abort signal and resumes from its last checkpoint without redoing finished settings', async () => {
+  const { resumeRun } = await import('../../../src/core/runner.ts');
+  const ac = new AbortController();
+  const params = { settings: ['smooth-gradient', 'strongly-convex'], scale: 'tiny', pairs: 4 };
+  let id = '';
+  await assert.rejects(runCommand('reproducibility', 'sweep', params, {
+    root, seed: 0, signal: ac.signal,
+    onEvent: (e) => { if (e.type === 'start') id = e.run.id; if (e.type === 'plot') ac.abort(); },
+  }));
+  assert.ok(id);
+  const logs: string[] = [];
+  const r = await resumeRun(id, { root, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } });
+  assert.equal(r.run.status, 'done');
+  assert.ok(logs.some((l) => /resuming: smooth-gradient already done/.test(l)), logs.join('\n'));
+  assert.ok(!logs.some((l) => /^E2 /.test(l)), 'E2 was measured again');
+  assert.equal((r.summary as any).summary.length, 6);
+});
