@@ -184,3 +184,23 @@ test('install: a LIBTORCH folder without libtorch stops the build with a message
   assert.equal(ok.status, 0, ok.stderr);
   assert.ok(JSON.parse(ok.stdout).include.length === 2);
 });
+
+test('Module.to(dtype) converts parameters and buffers and keeps fields like Linear.weight usable', () => {
+  torch.manualSeed(0);
+  const m = new torch.nn.Sequential(new torch.nn.Linear(3, 2), new torch.nn.BatchNorm1d(2));
+  const before = m.stateDict()['0.weight']!.toArray();
+  m.to('float64');
+  const lin = m.layers[0] as torch.nn.Linear;
+  assert.equal(lin.weight.dtype, 'float64');
+  assert.equal(lin.weight.isDisposed, false);
+  assert.ok(lin.weight.isSameTensor(m.stateDict()['0.weight']));
+  assert.deepEqual(lin.weight.toArray().map((v) => Math.fround(v)), before);
+  torch.scope(() => assert.deepEqual(m.forward(torch.randn([4, 3], { dtype: 'float64' })).shape, [4, 2]));
+  assert.equal(m.stateDict()['1.running_var']!.dtype, 'float64');
+  torch.scope(() => {
+    const a = torch.zeros([2, 3], { dtype: 'float64' });
+    a.addr_(torch.tensor([1, 2], { dtype: 'float64' }), torch.tensor([1, 0, -1], { dtype: 'float64' }), 2);
+    assert.deepEqual(a.tolist(), [[2, 0, -2], [4, 0, -4]]);
+  });
+  m.dispose();
+});

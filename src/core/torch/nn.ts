@@ -108,8 +108,12 @@ export abstract class Module {
   to(dtype: Dtype): this {
     noGrad(() => {
       for (const m of this.modules()) {
-        for (const [k, p] of m._params) if (p && p.dtype !== dtype) m.param(k, p.to(dtype));
-        for (const [k, b] of m._buffers) if (b.dtype !== dtype && (b.dtype === 'float32' || b.dtype === 'float64')) m.buffer(k, b.to(dtype));
+        // Fields such as Linear.weight point at the old tensors: repoint them before the old ones are freed.
+        const repoint = (old: Tensor, next: Tensor) => {
+          for (const key of Object.keys(m)) if ((m as unknown as Record<string, unknown>)[key] === old) (m as unknown as Record<string, unknown>)[key] = next;
+        };
+        for (const [k, p] of m._params) if (p && p.dtype !== dtype) { const n = p.to(dtype); repoint(p, n); m.param(k, n); }
+        for (const [k, b] of m._buffers) if (b.dtype !== dtype && (b.dtype === 'float32' || b.dtype === 'float64')) { const n = b.to(dtype); repoint(b, n); m.buffer(k, n); }
       }
     });
     return this;

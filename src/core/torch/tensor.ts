@@ -51,7 +51,7 @@ const A = {
   add_t_: lazy('add_.Tensor'), add_s_: lazy('add_.Scalar'), sub_t_: lazy('sub_.Tensor'), mul_t_: lazy('mul_.Tensor'),
   mul_s_: lazy('mul_.Scalar'), div_t_: lazy('div_.Tensor'), div_s_: lazy('div_.Scalar'), zero_: lazy('zero_'),
   fill_s_: lazy('fill_.Scalar'), copy_: lazy('copy_'), addcmul_: lazy('addcmul_'), addcdiv_: lazy('addcdiv_'),
-  lerp_s_: lazy('lerp_.Scalar'), clamp_: lazy('clamp_'), sqrt_: lazy('sqrt_'), uniform_: lazy('uniform_'),
+  lerp_s_: lazy('lerp_.Scalar'), addr_: lazy('addr_'), clamp_: lazy('clamp_'), sqrt_: lazy('sqrt_'), uniform_: lazy('uniform_'),
   normal_: lazy('normal_'), masked_fill_s_: lazy('masked_fill_.Scalar'), index_put_: lazy('index_put_'),
   neg: lazy('neg'), abs: lazy('abs'), exp: lazy('exp'), log: lazy('log'), log1p: lazy('log1p'), expm1: lazy('expm1'),
   log2: lazy('log2'), log10: lazy('log10'), sqrt: lazy('sqrt'), rsqrt: lazy('rsqrt'), sin: lazy('sin'), cos: lazy('cos'),
@@ -379,6 +379,8 @@ export class Tensor {
   mv(o: Tensor): Tensor { return A.mv(this, o); }
   dot(o: Tensor): Tensor { return A.dot(this, o); }
   outer(o: Tensor): Tensor { return A.outer(this, o); }
+  /** this += alpha · a ⊗ b (rank-one update, in place) */
+  addr_(a: Tensor, b: Tensor, alpha = 1): this { inplace(A.addr_(this, a, b, 1, alpha)); return this; }
 
   // ---- in place (for optimizers; run under noGrad on leaves). Return this.
   add_(o: TensorLike, alpha = 1): this { inplace(isT(o) ? A.add_t_(this, o, alpha) : A.add_s_(this, o, alpha)); return this; }
@@ -514,6 +516,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (isT(b)) return A.where_ss2(cond, a, b);
   return A.where_ss(cond, a, b);
 }
+export function diag(t: Tensor, k = 0): Tensor { return A.diag(t, k); }
+export function matmul(a: Tensor, b: Tensor): Tensor { return A.matmul(a, b); }
 export function einsum(equation: string, ...ts: Tensor[]): Tensor { return A.einsum(equation, ts, null); }
 export function kron(a: Tensor, b: Tensor): Tensor { return A.kron(a, b); }
 
