@@ -39,7 +39,7 @@ const apply = defineCommand({
     abstraction: level(2, 'abstraction α_a ∈ [1, 5] (real-valued)'),
     hueShift: z.number().min(-360).max(360).default(0).describe('rotate the colour map hue by this many degrees'),
     colourMap: z.string().default('').describe('an edited colour map image (resized to the photo); default: SLIC superpixels of the photo'),
-    segments: z.number().int().min(4).max(5000).optional().describe('SLIC segments of the colour map (default: 200 at 256 px, scaled)'),
+    segments: z.number().int().min(0).max(5000).default(0).describe('SLIC segments of the colour map (0: 200 at 256 px, scaled to the image)'),
     checkpoint: z.string().default('').describe('a model file from `cartoon train` (default: the shipped small model)'),
     classic: z.boolean().default(false).describe('use the non-learned classic cartoonizer (guided filter + superpixels + XDoG)'),
     maxSide: z.number().int().min(8).max(4096).default(256).describe('resize so the longer side is at most this'),
@@ -47,7 +47,7 @@ const apply = defineCommand({
   async run(p, ctx) {
     const cz = openCartoonizer({ checkpoint: p.checkpoint || undefined, classic: p.classic });
     try {
-      const opts = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments, maxSide: p.maxSide };
+      const opts = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments || undefined, maxSide: p.maxSide };
       const isDir = fs.existsSync(p.input) && fs.statSync(p.input).isDirectory();
       if (!isDir) {
         const out = p.output || ctx.path('cartoon.png');
