@@ -653,7 +653,10 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   // Long loops allocate and free many mid-size buffers; with glibc's dynamic mmap threshold the
   // heap can grow without bound (engine.md, pitfalls). A fixed threshold returns them to the OS.
-  mallopt(M_MMAP_THRESHOLD, 131072);
+  // PAPERLAB_MMAP_THRESHOLD=off keeps glibc's default (faster for big, short-lived tensors).
+  const char* mm = std::getenv("PAPERLAB_MMAP_THRESHOLD");
+  if (!mm) mallopt(M_MMAP_THRESHOLD, 131072);
+  else if (std::strcmp(mm, "off") != 0) mallopt(M_MMAP_THRESHOLD, std::atoi(mm));
   exports.Set("Tensor", TensorWrap::Init(env));
   exports.Set("op", Napi::Function::New(env, Op));
   exports.Set("opSchema", Napi::Function::New(env, OpSchema));
