@@ -12,7 +12,7 @@ import type { BenchHelper } from './helper.ts';
 
 export default async function (h: BenchHelper): Promise<void> {
   const B = 1;
-  const shape = [8, 16, 16];
+  const shape = [8, 32, 32];
   const note = `full width (32..96), B=${B}, 6×${shape.join('×')} crop`;
   if (!h.hasPythonTorch()) { console.log('prostate bench: python torch missing, skipped'); return; }
   const ref = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'prostate_ref.py'), 'utf8');
