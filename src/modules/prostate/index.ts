@@ -331,8 +331,8 @@ const demoCmd = defineCommand({
   description: 'A few-second end-to-end run: tiny phantoms → width-reduced Z-nnMNet → detection maps → PI-CAI metrics',
   quick: true,
   params: z.object({
-    cases: z.number().int().min(5).max(200).default(12).describe('phantom cases (folds 0 and 1 are held out)'),
-    iterations: z.number().int().min(1).default(30).describe('training iterations (lr 0.05, compressed schedule)'),
+    cases: z.number().int().min(5).max(200).default(16).describe('phantom cases (folds 0 and 1 are held out)'),
+    iterations: z.number().int().min(1).default(60).describe('training iterations (lr 0.05, compressed schedule)'),
     widthMult: netParams.widthMult.default(0.125),
   }),
   async run(p, ctx) {
