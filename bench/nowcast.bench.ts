@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/core/torch/index.ts';
-import { buildModel, weightedBce, upsample, SMALL, clipGradValue } from '../src/modules/nowcast/index.ts';
+import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW } from '../src/modules/nowcast/index.ts';
 import type { BenchHelper } from './helper.ts';
 
 export default async function (h: BenchHelper): Promise<void> {
@@ -21,7 +21,7 @@ export default async function (h: BenchHelper): Promise<void> {
       throw new Error(`nowcast bench: ${kind} parameter counts differ (ours ${model.numParameters()}, PyTorch ${py[`${kind}_params`]}): not the same architecture`);
     }
     model.train();
-    const opt = new torch.optim.AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 });
+    const opt = new ForeachAdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 }); // same update as torch.optim.AdamW
     const ho = SMALL.cropSize * SMALL.scale;
     const x = torch.randn([cfg.batch, cfg.channels, SMALL.tIn, SMALL.inSize, SMALL.inSize]).keep();
     const y = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.2).to('float32').keep();

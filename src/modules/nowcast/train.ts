@@ -8,6 +8,7 @@ import type { RunContext } from '../../core/context.ts';
 import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
 import { augmentBatch, type AugmentMode } from './recipe.ts';
+import { ForeachAdamW } from './optim.ts';
 import type { SampleSet } from './synth.ts';
 
 export interface Batch { x: Tensor; y: Tensor; mask: Tensor }
@@ -105,7 +106,7 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
   torch.manualSeed(o.seed);
   const model = buildModel(o.model);
   model.train();
-  const opt = new torch.optim.AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay });
+  const opt = new ForeachAdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay });
   let start = 0, best = Infinity, bad = 0, resumedFrom: number | null = null;
   const losses: number[] = [], valLosses: number[] = [];
   if (ctx?.resuming) {
