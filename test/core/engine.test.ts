@@ -204,3 +204,15 @@ test('Module.to(dtype) converts parameters and buffers and keeps fields like Lin
   });
   m.dispose();
 });
+
+test('clipGradNorm scales gradients to the max norm and returns the norm before', () => {
+  torch.scope(() => {
+    const a = torch.tensor([3, 0], { dtype: 'float64', requiresGrad: true });
+    const b = torch.tensor([0, 4], { dtype: 'float64', requiresGrad: true });
+    a.add(b).mul(torch.tensor([3, 4], { dtype: 'float64' })).sum().backward(); // grads (3,4) and (3,4): norm √50
+    const n = torch.optim.clipGradNorm([a, b], 1);
+    assert.ok(Math.abs(n - Math.sqrt(50)) < 1e-12);
+    const g = [...a.grad!.toArray(), ...b.grad!.toArray()];
+    assert.ok(Math.abs(Math.hypot(...g) - 1) < 1e-6);
+  });
+});

@@ -66,7 +66,8 @@ export interface SGDOptions { lr: number; momentum?: number; dampening?: number;
 
 /** torch.optim.SGD: buf = μ·buf + (1−τ)·g; step = nesterov ? g + μ·buf : buf. */
 export class SGD extends Optimizer {
-  readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number;
+  /** mutable: schedules such as nnU-Net's lower momentum mid-run */
+  momentum: number; dampening: number; readonly nesterov: boolean; weightDecay: number;
   constructor(params: Tensor[], o: SGDOptions) {
     super(params, o.lr);
     this.momentum = o.momentum ?? 0; this.dampening = o.dampening ?? 0;
@@ -116,6 +117,21 @@ export class Adam extends Optimizer {
 /** torch.optim.AdamW: decoupled weight decay p ← p·(1 − lr·wd). */
 export class AdamW extends Adam {
   constructor(params: Tensor[], o: AdamOptions = {}) { super(params, o, true); }
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_: scales every .grad so that their joint 2-norm is at most
+ * maxNorm. Returns the norm before clipping.
+ */
+export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  return noGrad(() => scope(() => {
+    const gs = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+    if (!gs.length) return 0;
+    const total = Math.sqrt(gs.reduce((s, g) => s + g.pow(2).sum().item(), 0));
+    const coef = maxNorm / (total + 1e-6);
+    if (coef < 1) for (const g of gs) g.mul_(coef);
+    return total;
+  }));
 }
 
 // ---------------------------------------------------------------- schedules
