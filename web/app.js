@@ -204,7 +204,8 @@ async function runPage(id) {
     const r = await api(`/api/runs/${encodeURIComponent(id)}`);
     $status.replaceChildren(statusEl(r.status));
     $err.textContent = r.error || '';
-    const imgs = r.files.filter((f) => /\.(png|jpg|jpeg)$/i.test(f));
+    // Pictures: PNG/JPEG, plus SVGs that have no PNG twin (e.g. animated skeletons).
+    const imgs = r.files.filter((f) => /\.(png|jpg|jpeg)$/i.test(f) || (/\.svg$/i.test(f) && !r.files.includes(f.replace(/\.svg$/i, '.png'))));
     const seen = new Set([...$gallery.querySelectorAll('img')].map((i) => i.dataset.file));
     for (const f of imgs) if (!seen.has(f)) $gallery.append(h('figure', {}, h('img', { src: `/api/runs/${encodeURIComponent(id)}/files/${f}?t=${Date.now()}`, 'data-file': f, alt: f }), h('figcaption', {}, f)));
     const filesEl = $main.querySelector('[data-testid=files]');
