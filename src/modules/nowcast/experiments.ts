@@ -226,7 +226,7 @@ export function acceptance(r: AblationResult): Record<string, { pass: boolean; d
   if (sia && stl) out.smoothness = { pass: stl.temporalChange < sia.temporalChange, detail: `mean |P_t − P_t+1| ${f(stl.temporalChange)} with STL vs ${f(sia.temporalChange)} without` };
   if (sia) {
     const lt = sia.leadTime, half = Math.floor(lt.length / 2);
-    out.leadTime = { pass: mean(lt.slice(0, half)) > mean(lt.slice(half)), detail: `IoU by lead time ${lt.map(f).join(', ')}` };
+    out.leadTime = { pass: mean(lt.slice(0, half)) > mean(lt.slice(half)), detail: `SIANet IoU by lead time ${lt.map(f).join(', ')}` };
   }
   return out;
 }
