@@ -340,4 +340,3 @@ registerModule({
   commands: [describeCmd, synthCmd, trainCmd, evalCmd, predictCmd, ablateCmd],
 });
 
-export { buildModel };
