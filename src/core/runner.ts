@@ -185,9 +185,14 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
       const bar = o.progress?.create(total, label);
       let value = 0;
       let lastEmit = 0;
+      let lastValue = -Infinity;
+      // Throttled for long loops (every 1 % or 100 ms), but no step of a short loop is dropped.
       const send = (info?: Record<string, number | string>, force = false) => {
         const now = Date.now();
-        if (force || now - lastEmit > 100 || value >= total) { lastEmit = now; emit({ type: 'progress', label, value, total, info }); }
+        if (force || now - lastEmit > 100 || value - lastValue >= total / 100 || value >= total) {
+          lastEmit = now; lastValue = value;
+          emit({ type: 'progress', label, value, total, info });
+        }
       };
       const p: Progress = {
         tick(n = 1, info) { value += n; bar?.tick(n, info); send(info); },
