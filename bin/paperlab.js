@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// paperlab CLI launcher. Thread settings must be in the environment before libtorch/OpenBLAS load.
+// paperlab CLI launcher. --threads goes into PAPERLAB_THREADS before libtorch/OpenBLAS load
+// (src/core/torch/native.ts turns it into OPENBLAS_NUM_THREADS and libtorch's pool).
 const i = process.argv.indexOf('--threads');
 if (i > 0 && process.argv[i + 1]) process.env.PAPERLAB_THREADS = process.argv[i + 1];
-if (process.env.PAPERLAB_THREADS && !process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = process.env.PAPERLAB_THREADS;
 const { register } = await import('tsx/esm/api');
 register();
 await import('../src/cli/main.ts');

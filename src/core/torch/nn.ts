@@ -35,9 +35,6 @@ export abstract class Module {
     if (!b) throw new Error(`${this.constructor.name}: no buffer '${name}'`);
     return b;
   }
-  protected setBuffer(name: string, t: Tensor): void {
-    this.buffer(name, t);
-  }
   protected child<M extends Module>(name: string, m: M): M {
     this._children.set(name, m);
     return m;
@@ -297,7 +294,6 @@ export class LayerNorm extends Module {
   constructor(normalizedShape: Size, readonly o: NormOpts & { elementwiseAffine?: boolean } = {}) {
     super();
     this.shape = nTuple(normalizedShape, 1);
-    if (typeof normalizedShape !== 'number') this.shape = [...normalizedShape];
     const dtype = o.dtype ?? 'float32';
     const affine = o.elementwiseAffine ?? true;
     this.weight = affine ? this.param('weight', ones(this.shape, { dtype })) : null;

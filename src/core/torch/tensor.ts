@@ -197,7 +197,7 @@ export class Tensor {
   mul(o: TensorLike): Tensor { return isT(o) ? A.mul_t(this, o) : A.mul_s(this, o); }
   div(o: TensorLike, roundingMode?: 'trunc' | 'floor'): Tensor {
     if (roundingMode) return A.div_mode(this, isT(o) ? o : scalarLike(o, this), roundingMode);
-    return isT(o) ? A.div_t(this, o) : A.div_s(this, floatScalar(o));
+    return isT(o) ? A.div_t(this, o) : A.div_s(this, o);
   }
   /** o - this */
   rsub(o: Scalar): Tensor { return A.rsub_s(this, o, 1); }
@@ -386,7 +386,7 @@ export class Tensor {
   add_(o: TensorLike, alpha = 1): this { inplace(isT(o) ? A.add_t_(this, o, alpha) : A.add_s_(this, o, alpha)); return this; }
   sub_(o: Tensor, alpha = 1): this { inplace(A.sub_t_(this, o, alpha)); return this; }
   mul_(o: TensorLike): this { inplace(isT(o) ? A.mul_t_(this, o) : A.mul_s_(this, o)); return this; }
-  div_(o: TensorLike): this { inplace(isT(o) ? A.div_t_(this, o) : A.div_s_(this, floatScalar(o))); return this; }
+  div_(o: TensorLike): this { inplace(isT(o) ? A.div_t_(this, o) : A.div_s_(this, o)); return this; }
   zero_(): this { inplace(A.zero_(this)); return this; }
   fill_(v: number): this { inplace(A.fill_s_(this, v)); return this; }
   copy_(src: Tensor): this { inplace(A.copy_(this, src, false)); return this; }
@@ -395,8 +395,8 @@ export class Tensor {
   lerp_(end: Tensor, weight: number): this { inplace(A.lerp_s_(this, end, weight)); return this; }
   clamp_(min: number | null, max: number | null = null): this { inplace(A.clamp_(this, min, max)); return this; }
   sqrt_(): this { inplace(A.sqrt_(this)); return this; }
-  uniform_(from = 0, to = 1): this { inplace(A.uniform_(this, floatScalar(from), floatScalar(to), null)); return this; }
-  normal_(mean = 0, std = 1): this { inplace(A.normal_(this, floatScalar(mean), floatScalar(std), null)); return this; }
+  uniform_(from = 0, to = 1): this { inplace(A.uniform_(this, from, to, null)); return this; }
+  normal_(mean = 0, std = 1): this { inplace(A.normal_(this, mean, std, null)); return this; }
   maskedFill_(mask: Tensor, value: number): this { inplace(A.masked_fill_s_(this, mask, value)); return this; }
   indexPut_(indices: readonly (Tensor | null)[], values: Tensor, accumulate = false): this {
     inplace(A.index_put_(this, [...indices], values, accumulate)); return this;
@@ -413,11 +413,6 @@ export class Tensor {
 /** In-place ops return an alias wrapper of self; drop it at once. */
 function inplace(alias: Tensor): void {
   alias.dispose();
-}
-function floatScalar(v: Scalar): number | boolean {
-  // div.Scalar / uniform_ take doubles; integral numbers would be passed as ints, which is fine
-  // for aten (int scalar promotes), so nothing to do but keep the call sites explicit.
-  return v;
 }
 function scalarLike(v: Scalar, like: Tensor): Tensor {
   return full([], Number(v), { dtype: like.dtype });
