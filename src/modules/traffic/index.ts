@@ -17,15 +17,16 @@ import type { PointTable } from './types.ts';
 export * from './types.ts';
 export { ingest, TrafficInputError, parseTime, resolveColumns, type IngestOptions, type IngestReport, type ColumnMap } from './ingest.ts';
 export { project, unproject, cleanAndSplit, type CleanOptions } from './clean.ts';
-export { partition, assignCells, characteristicPoints, voronoiPolygons, type Partition, type PartitionOptions } from './partition.ts';
-export { buildFlows, buildFlowsDuckDB, flowsSql, FLOWS_SQL_PATH, type FlowOptions } from './flows.ts';
+export { partition, partitionFromCharacteristic, assignCells, characteristicPoints, voronoiPolygons, type Partition, type PartitionOptions } from './partition.ts';
+export { buildFlows, buildFlowsDuckDB, flowsSql, flowsSqlOn, FlowAggregator, FLOWS_SQL_PATH, type FlowOptions } from './flows.ts';
 export { detect, sliceStats, type DetectorName, type DetectResult, type DetectOptions } from './detect.ts';
 export { detectPelt, buildFeatures, pelt, optimalK, penaltySweep, noiseScale, L2Cost, type PeltOptions } from './pelt.ts';
 export { detectGraphScope, segmentCost, searchPartition, logStar, type GraphScopeOptions } from './graphscope.ts';
 export { detectLad, type LadOptions } from './lad.ts';
 export { scoreChangepoints, prf, hausdorff, annotationError, randIndex, type CpScores } from './metrics.ts';
 export { syntheticFlows, syntheticPoints, type SyntheticOptions, type Family } from './synthetic.ts';
-export { runPipeline, analyzeFile, flowsEqual, truthSlices, type AnalyzeOptions } from './pipeline.ts';
+export { runPipeline, flowsInMemory, detectAll, analyzeFile, flowsEqual, truthSlices, chooseStorage, type AnalyzeOptions } from './pipeline.ts';
+export { flowsOutOfCore, type DiskOptions, type DiskPipelineResult } from './disk.ts';
 export * as outputs from './outputs.ts';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -33,7 +34,7 @@ const opt = (s: string) => (s === '' ? undefined : s);
 
 export const analyzeCmd = defineCommand({
   name: 'analyze',
-  description: 'Trajectory file (CSV, Parquet, SUMO FCD XML; .gz ok) → cells, flow graphs, change-points, GeoJSON and plots',
+  description: 'Trajectory file (CSV, Parquet, SUMO FCD XML; .gz ok) → cells, flow graphs (flows.parquet/.csv), change-points, GeoJSON and plots. --storage disk (or auto for big files) keeps the points in DuckDB on disk so that files larger than memory work, with the same results',
   positional: ['file'],
   params: z.object({
     file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz'),
@@ -58,6 +59,10 @@ export const analyzeCmd = defineCommand({
     until: z.number().nullable().default(null).describe('ignore points at or after this time (s)'),
     mode: z.enum(['transitions', 'od']).default('transitions').describe('edges: cell transitions, or one OD edge per trip'),
     engine: z.enum(['memory', 'duckdb', 'both']).default('memory').describe('flow aggregation: typed arrays, the portable SQL on DuckDB, or both (checked identical)'),
+    storage: z.enum(['auto', 'memory', 'disk']).default('auto').describe('where the points live: typed arrays in memory, or out of core in a DuckDB file in the run folder (peak memory independent of the file size; identical results); auto = disk above --disk-above-mb'),
+    diskAboveMb: z.number().positive().default(1000).describe('storage auto: use disk when the input is larger than this many MB (×6 for .gz)'),
+    duckdbMemory: z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$/i, 'a size like 512MB or 2GB').default('1GB').describe('storage disk: DuckDB memory_limit; sorts and joins above it spill to the run folder'),
+    keepDb: z.boolean().default(false).describe('storage disk: keep the DuckDB file (duckdb/points.duckdb: tables clean, trips, cp, seeds) after the run'),
     detector: z.enum(['pelt', 'graphscope', 'lad']).default('pelt').describe('primary change-point detector'),
     compare: z.boolean().default(true).describe('also run and report the other two detectors'),
     weight: z.enum(['moves', 'objects']).default('moves').describe('edge weight'),
@@ -77,7 +82,8 @@ export const analyzeCmd = defineCommand({
       clean: { maxGapS: p.maxGapS, maxSpeedMps: p.maxSpeedMps },
       partition: { radiusM: p.radiusM, minGroupSize: p.minGroupSize, seed: ctx.seed },
       flows: { sliceS: p.sliceMin * 60, t0: p.t0, until: p.until, maxGapS: p.maxGapS, mode: p.mode },
-      engine: p.engine, detector: p.detector, compare: p.compare, penSweep: p.penSweep,
+      engine: p.engine, storage: p.storage, disk: { aboveMB: p.diskAboveMb, memoryLimit: p.duckdbMemory, keep: p.keepDb },
+      detector: p.detector, compare: p.compare, penSweep: p.penSweep,
       detect: {
         pelt: { weight: p.weight, normalize: p.normalize, penScale: p.penScale, nBkps: p.nBkps || null },
         graphscope: { mode: p.gsMode, weight: p.weight, edgeThreshold: p.edgeThreshold }, lad: { p: p.ladTopFraction, weight: p.weight },

@@ -122,15 +122,18 @@ export function guessTimeUnit(v: unknown): 's' | 'ms' | 'iso' {
   return 'iso';
 }
 
-/** Accumulates rows into columnar arrays; ids are interned. */
-class Builder {
+/**
+ * Accumulates rows into columnar arrays; ids are interned. The readers talk only to `rows`, `fail`,
+ * `count`, `add` and `reset`, so a subclass can send the rows elsewhere (disk.ts: into DuckDB).
+ */
+export class Builder {
   obj = new GrowI32(1 << 14); t = new GrowF64(1 << 14); x = new GrowF64(1 << 14); y = new GrowF64(1 << 14); sp = new GrowF64(1 << 14);
   ids: string[] = []; idIndex = new Map<string, number>(); rows = 0;
   skipped: Record<string, number> = {}; examples: string[] = [];
   hasSpeed = false;
   constructor(readonly file: string, readonly lenient: boolean) {}
   /** forget everything (a reader restarting with another engine) */
-  reset(): void {
+  async reset(): Promise<void> {
     this.obj = new GrowI32(1 << 14); this.t = new GrowF64(1 << 14); this.x = new GrowF64(1 << 14); this.y = new GrowF64(1 << 14); this.sp = new GrowF64(1 << 14);
     this.ids = []; this.idIndex = new Map(); this.rows = 0; this.skipped = {}; this.examples = []; this.hasSpeed = false;
   }
@@ -145,6 +148,8 @@ class Builder {
     if (k === undefined) { k = this.ids.length; this.ids.push(id); this.idIndex.set(id, k); }
     this.obj.push(k); this.t.push(t); this.x.push(x); this.y.push(y); this.sp.push(speed);
   }
+  /** rows added so far */
+  get kept(): number { return this.obj.n; }
   finish(): PointTable {
     return { n: this.obj.n, obj: this.obj.finish(), ids: this.ids, t: this.t.finish(), x: this.x.finish(), y: this.y.finish(),
       speed: this.hasSpeed ? this.sp.finish() : undefined, geo: null, source: this.file };
@@ -188,28 +193,37 @@ export function detectFormat(file: string): 'csv' | 'parquet' | 'fcd' {
 /** Reads a point file into the canonical table (coordinates still as in the file; see clean.project). */
 export async function ingest(file: string, o: IngestOptions = {}): Promise<{ points: PointTable; report: IngestReport; geo: boolean }> {
   if (!fs.existsSync(file)) throw new TrafficInputError(file, '', null, 'file not found');
-  const format = o.format && o.format !== 'auto' ? o.format : detectFormat(file);
   const b = new Builder(path.basename(file), Boolean(o.lenient));
+  const { format, ...r } = await readInto(file, b, o);
+  const points = b.finish();
+  let firstOut: { i: number; x: number; y: number } | null = null;
+  for (let i = 0; i < points.n && !firstOut; i++) if (Math.abs(points.y[i]!) > 90 || Math.abs(points.x[i]!) > 180) firstOut = { i, x: points.x[i]!, y: points.y[i]! };
+  const geo = decideGeo(b.file, r.geo, o.coords, points.n, firstOut);
+  const report: IngestReport = { file: b.file, format, rows: b.rows, kept: points.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geo ? 'geo' : 'metres' };
+  return { points, report, geo };
+}
+
+/**
+ * Geographic or metres: forced by --coords, decided by the column names (lon/lat), or detected from
+ * the value ranges (spec §3.2); `firstOut` is the first point outside the lon/lat ranges (0-based).
+ */
+export function decideGeo(file: string, fromColumns: boolean | null, coords: IngestOptions['coords'], n: number, firstOut: { i: number; x: number; y: number } | null): boolean {
+  let geo = fromColumns;
+  if (coords === 'geo') geo = true; else if (coords === 'metres') geo = false;
+  if (geo === null) geo = n > 0 && firstOut === null;
+  if (geo && firstOut) throw new TrafficInputError(file, `point ${firstOut.i + 1}`, 'lon/lat', `out of range (${firstOut.x}, ${firstOut.y}); use --coords metres for projected data`);
+  return geo;
+}
+
+/** Streams a point file into a Builder (any subclass); returns the format and the column decisions. */
+export async function readInto(file: string, b: Builder, o: IngestOptions = {}): Promise<{ format: 'csv' | 'parquet' | 'fcd'; names: Record<string, string>; unit: string; geo: boolean | null }> {
+  if (!fs.existsSync(file)) throw new TrafficInputError(file, '', null, 'file not found');
+  const format = o.format && o.format !== 'auto' ? o.format : detectFormat(file);
   let r: { names: Record<string, string>; unit: string; geo: boolean | null };
   if (format === 'csv') r = await readCsv(file, b, o);
   else if (format === 'parquet') r = await readParquet(file, b, o);
   else r = await readFcd(file, b, o);
-  const points = b.finish();
-  let geo = r.geo;
-  if (o.coords === 'geo') geo = true; else if (o.coords === 'metres') geo = false;
-  if (geo === null) {
-    // spec §3.2: detect degrees from value ranges
-    let ok = points.n > 0;
-    for (let i = 0; i < points.n && ok; i++) ok = Math.abs(points.x[i]!) <= 180 && Math.abs(points.y[i]!) <= 90;
-    geo = ok;
-  }
-  if (geo) {
-    for (let i = 0; i < points.n; i++) {
-      if (Math.abs(points.y[i]!) > 90 || Math.abs(points.x[i]!) > 180) throw new TrafficInputError(b.file, `point ${i + 1}`, 'lon/lat', `out of range (${points.x[i]}, ${points.y[i]}); use --coords metres for projected data`);
-    }
-  }
-  const report: IngestReport = { file: b.file, format, rows: b.rows, kept: points.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geo ? 'geo' : 'metres' };
-  return { points, report, geo };
+  return { format, ...r };
 }
 
 class QuoteFound extends Error {}
@@ -225,8 +239,8 @@ async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?
   let cols: ReturnType<typeof resolveColumns> | null = null;
   let unit: 's' | 'ms' | 'iso' | null = null;
   let width = 0;
-  const reset = () => { cols = null; width = 0; unit = o.timeUnit && o.timeUnit !== 'auto' ? o.timeUnit : null; b.reset(); };
-  reset();
+  const reset = async () => { cols = null; width = 0; unit = o.timeUnit && o.timeUnit !== 'auto' ? o.timeUnit : null; await b.reset(); };
+  await reset();
   const onRecord = (row: string[], line: string) => {
     if (!cols) { cols = resolveColumns(row.map((h) => h.trim()), o.columns ?? {}, b.file, line); width = row.length; return; }
     const c = cols;
@@ -263,7 +277,7 @@ async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?
       return { names: (cols as { names: Record<string, string> }).names, unit: unit ?? 's', geo: (cols as { geo: boolean | null }).geo };
     } catch (e) {
       if (!(e instanceof QuoteFound)) throw e;
-      reset();
+      await reset();
     }
   }
   const input = openText(file, progress());

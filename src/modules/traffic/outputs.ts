@@ -1,5 +1,7 @@
 // S5 (§7): GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
 // and Vega-Lite plot specs (time series with change-points, heat map, flow map, score curves).
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FlowSeries } from './types.ts';
 import type { Partition } from './partition.ts';
 import { unproject } from './clean.ts';
@@ -43,6 +45,45 @@ export function flowsCsv(f: FlowSeries): string {
   const lines = ['slice,slice_start,src,dst,moves,objects'];
   for (let r = 0; r < f.slice.length; r++) lines.push(`${f.slice[r]},${f.t0 + f.slice[r]! * f.sliceS},${f.src[r]},${f.dst[r]},${f.moves[r]},${f.objects[r]}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * flows.parquet (spec §7): slice INTEGER, slice_start DOUBLE (s), src INTEGER, dst INTEGER,
+ * moves BIGINT, objects BIGINT, sorted by (slice, src, dst). Written by DuckDB's Parquet writer
+ * (snappy, readable by hyparquet and every Parquet reader) into a temp file beside the target, fsynced, then renamed (atomic like core/io/atomic.ts).
+ */
+export async function writeFlowsParquet(file: string, f: FlowSeries): Promise<void> {
+  const duck = await import('@duckdb/node-api');
+  const { DuckDBInstance, DuckDBDataChunk, INTEGER, DOUBLE, BIGINT } = duck;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}.parquet`;
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  try {
+    await con.run('SET threads TO 1');
+    await con.run('CREATE TABLE flows (slice INTEGER, slice_start DOUBLE, src INTEGER, dst INTEGER, moves BIGINT, objects BIGINT)');
+    const app = await con.createAppender('flows');
+    const R = f.slice.length, CH = 2048;
+    for (let s = 0; s < R; s += CH) {
+      const e = Math.min(R, s + CH), n = e - s;
+      const c = DuckDBDataChunk.create([INTEGER, DOUBLE, INTEGER, INTEGER, BIGINT, BIGINT], n);
+      const sl = Array.from(f.slice.subarray(s, e));
+      c.setColumnValues(0, sl); c.setColumnValues(1, sl.map((k) => f.t0 + k * f.sliceS));
+      c.setColumnValues(2, Array.from(f.src.subarray(s, e))); c.setColumnValues(3, Array.from(f.dst.subarray(s, e)));
+      c.setColumnValues(4, Array.from(f.moves.subarray(s, e), (v) => BigInt(v))); c.setColumnValues(5, Array.from(f.objects.subarray(s, e), (v) => BigInt(v)));
+      app.appendDataChunk(c);
+    }
+    app.closeSync();
+    await con.run(`COPY (SELECT * FROM flows ORDER BY slice, src, dst) TO '${tmp.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`${path.basename(file)}: writing Parquet failed: ${(e as Error).message}`);
+  } finally {
+    con.closeSync(); inst.closeSync();
+  }
+  const fd = fs.openSync(tmp, 'r+');
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  try { fs.renameSync(tmp, file); } catch (e) { fs.rmSync(tmp, { force: true }); throw e; }
 }
 
 export function timeOfDay(t: number): string {

@@ -65,27 +65,57 @@ export function tripRanges(p: TripTable): Int32Array {
   return r;
 }
 
-export function partition(p: TripTable, opts: PartitionOptions = {}): Partition {
+/** Characteristic-point options with the defaults of §4.2 (maxDistM = 2R [reconstructed]). */
+export function cpOptions(opts: PartitionOptions = {}) {
   const R = opts.radiusM ?? 500;
-  const o = { minAngleDeg: opts.minAngleDeg ?? 30, minStopS: opts.minStopS ?? 60, minDistM: opts.minDistM ?? 50, maxDistM: opts.maxDistM ?? 2 * R };
   if (!(R > 0)) throw new Error(`radiusM must be > 0, got ${R}`);
+  return { R, minAngleDeg: opts.minAngleDeg ?? 30, minStopS: opts.minStopS ?? 60, minDistM: opts.minDistM ?? 50, maxDistM: opts.maxDistM ?? 2 * R };
+}
+
+/**
+ * Deterministic trip order that does not depend on row order or id names: (start t, x, y, end t,
+ * length), ties by trip index (stable sort); then a seeded sample of at most maxTrips trips.
+ */
+export function tripOrder(nTrips: number, key: (k: number) => [number, number, number, number, number], opts: PartitionOptions = {}): number[] {
+  const K = new Float64Array(5 * nTrips);
+  for (let k = 0; k < nTrips; k++) K.set(key(k), 5 * k);
+  const order = Array.from({ length: nTrips }, (_, k) => k);
+  order.sort((u, v) => {
+    const a = 5 * u, b = 5 * v;
+    return (K[a]! - K[b]!) || (K[a + 1]! - K[b + 1]!) || (K[a + 2]! - K[b + 2]!) || (K[a + 3]! - K[b + 3]!) || (K[a + 4]! - K[b + 4]!);
+  });
+  return sampleTrips(order, opts);
+}
+
+/** At most opts.maxTrips (default 200 000) trips of a sorted order, by a seeded shuffle (§4.2). */
+export function sampleTrips(order: number[], opts: PartitionOptions = {}): number[] {
+  const maxTrips = opts.maxTrips ?? 200_000;
+  if (order.length > maxTrips) { const rng = new Rng(opts.seed ?? 0); return rng.shuffle(order).slice(0, maxTrips); }
+  return order;
+}
+
+export function partition(p: TripTable, opts: PartitionOptions = {}): Partition {
+  const o = cpOptions(opts);
   if (p.n === 0) throw new Error('partition: no points');
   const ranges = tripRanges(p);
-  // deterministic trip order that does not depend on row order or id names: (start t, x, y, end t, length)
-  let order = Array.from({ length: p.nTrips }, (_, k) => k);
-  const key = (k: number) => ranges[2 * k]!;
-  order.sort((u, v) => {
-    const a = key(u), b = key(v);
-    return (p.t[a]! - p.t[b]!) || (p.x[a]! - p.x[b]!) || (p.y[a]! - p.y[b]!) ||
-      (p.t[ranges[2 * u + 1]! - 1]! - p.t[ranges[2 * v + 1]! - 1]!) || ((ranges[2 * u + 1]! - a) - (ranges[2 * v + 1]! - b));
-  });
-  const maxTrips = opts.maxTrips ?? 200_000;
-  if (order.length > maxTrips) { const rng = new Rng(opts.seed ?? 0); order = rng.shuffle(order).slice(0, maxTrips); }
+  const order = tripOrder(p.nTrips, (k) => { const a = ranges[2 * k]!, e = ranges[2 * k + 1]!; return [p.t[a]!, p.x[a]!, p.y[a]!, p.t[e - 1]!, e - a]; }, opts);
   const cp: number[] = [];
   for (const k of order) characteristicPoints(p, ranges[2 * k]!, ranges[2 * k + 1]!, o, cp);
   const cx = new Float64Array(cp.length), cy = new Float64Array(cp.length);
   cp.forEach((i, q) => { cx[q] = p.x[i]!; cy[q] = p.y[i]!; });
+  // bounding box of all points
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < p.n; i++) { const x = p.x[i]!, y = p.y[i]!; if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+  return partitionFromCharacteristic(cx, cy, [x0, y0, x1, y1], opts);
+}
 
+/**
+ * §4.3–4.4 from the characteristic points (in processing order) and the bounding box of all points
+ * [x0, y0, x1, y1]: grouping, redistribution, small groups dropped, boundary seeds, Voronoi cells.
+ */
+export function partitionFromCharacteristic(cx: Float64Array, cy: Float64Array, box: [number, number, number, number], opts: PartitionOptions = {}): Partition {
+  const { R } = cpOptions(opts);
+  const cpLength = cx.length;
   // ---- grouping with maximum radius R on a grid of side R (§4.3)
   const gx: number[] = [], gy: number[] = [], gn: number[] = [];
   const grid = new Map<string, number[]>();
@@ -101,7 +131,7 @@ export function partition(p: TripTable, opts: PartitionOptions = {}): Partition 
     }
     return best;
   };
-  for (let q = 0; q < cp.length; q++) {
+  for (let q = 0; q < cpLength; q++) {
     const x = cx[q]!, y = cy[q]!;
     const g = nearestGroup(x, y);
     if (g < 0) {
@@ -123,13 +153,11 @@ export function partition(p: TripTable, opts: PartitionOptions = {}): Partition 
   const sumX = new Float64Array(G), sumY = new Float64Array(G), cnt = new Int32Array(G);
   const gxa = Float64Array.from(gx), gya = Float64Array.from(gy);
   const nn = new Nearest(idx0, gxa, gya);
-  for (let q = 0; q < cp.length; q++) { const g = nn.find(cx[q]!, cy[q]!); sumX[g] += cx[q]!; sumY[g] += cy[q]!; cnt[g]!++; }
+  for (let q = 0; q < cpLength; q++) { const g = nn.find(cx[q]!, cy[q]!); sumX[g] += cx[q]!; sumY[g] += cy[q]!; cnt[g]!++; }
   const minGroup = opts.minGroupSize ?? 3;
   const seeds: { x: number; y: number; n: number; boundary: boolean }[] = [];
   for (let g = 0; g < G; g++) if (cnt[g]! >= minGroup) seeds.push({ x: sumX[g]! / cnt[g]!, y: sumY[g]! / cnt[g]!, n: cnt[g]!, boundary: false });
-  // bounding box of all points
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (let i = 0; i < p.n; i++) { const x = p.x[i]!, y = p.y[i]!; if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+  const [x0, y0, x1, y1] = box;
   if (seeds.length === 0) seeds.push({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, n: 0, boundary: true });
   // boundary seeds on a 2R lattice
   {
@@ -146,7 +174,7 @@ export function partition(p: TripTable, opts: PartitionOptions = {}): Partition 
   const bbox: [number, number, number, number] = [x0 - R, y0 - R, x1 + R, y1 + R];
   return {
     sx, sy, count: Int32Array.from(seeds, (s) => s.n), boundary: Uint8Array.from(seeds, (s) => (s.boundary ? 1 : 0)),
-    polygons: voronoiPolygons(sx, sy, bbox), bbox, radiusM: R, coverageRadius: 0, nCharacteristic: cp.length,
+    polygons: voronoiPolygons(sx, sy, bbox), bbox, radiusM: R, coverageRadius: 0, nCharacteristic: cpLength,
   };
 }
 
@@ -158,7 +186,7 @@ export function voronoiPolygons(sx: Float64Array, sy: Float64Array, bbox: [numbe
   return Array.from({ length: n }, (_, i) => (v.cellPolygon(i) ?? []) as [number, number][]);
 }
 
-function buildIndex(sx: Float64Array, sy: Float64Array): KDBush {
+export function buildIndex(sx: Float64Array, sy: Float64Array): KDBush {
   const idx = new KDBush(sx.length);
   for (let i = 0; i < sx.length; i++) idx.add(sx[i]!, sy[i]!);
   idx.finish();

@@ -10,6 +10,8 @@ import { penaltySweep } from './pelt.ts';
 import { scoreChangepoints, type CpScores } from './metrics.ts';
 import type { FlowSeries, PointTable, TripTable } from './types.ts';
 import * as out from './outputs.ts';
+import { flowsOutOfCore, type DiskOptions } from './disk.ts';
+import fs from 'node:fs';
 
 export interface AnalyzeOptions {
   ingest?: IngestOptions;
@@ -17,6 +19,12 @@ export interface AnalyzeOptions {
   partition?: PartitionOptions;
   flows?: FlowOptions;
   engine?: 'memory' | 'duckdb' | 'both';
+  /**
+   * where the points live: typed arrays in memory, or DuckDB on disk (out of core, disk.ts; peak
+   * memory independent of the file size); auto = disk when the file is larger than disk.aboveMB
+   */
+  storage?: 'auto' | 'memory' | 'disk';
+  disk?: DiskOptions & { aboveMB?: number };
   detector?: DetectorName;
   /** also run the other detectors and report them (not used for the primary result) */
   compare?: boolean;
@@ -56,6 +64,13 @@ export interface PipelineResult {
 
 /** Runs S1–S4 on a point table already in memory (metres or lon/lat per `geo`). */
 export async function runPipeline(points: PointTable, geo: boolean, o: AnalyzeOptions, hooks: { log?: (m: string) => void; stage?: (name: string) => void; tick?: () => void } = {}): Promise<Omit<PipelineResult, 'report'>> {
+  const r = await flowsInMemory(points, geo, o, hooks);
+  hooks.stage?.('detect');
+  return { ...r, ...detectAll(r.flows, o, hooks.tick) };
+}
+
+/** S1–S3 on a point table in memory: clean/trips, partition, assign, flows (and the SQL check). */
+export async function flowsInMemory(points: PointTable, geo: boolean, o: AnalyzeOptions, hooks: { log?: (m: string) => void; stage?: (name: string) => void } = {}): Promise<Pick<PipelineResult, 'trips' | 'part' | 'flows' | 'flowsSql'>> {
   if (geo) project(points);
   hooks.stage?.('clean');
   const trips = cleanAndSplit(points, { maxGapS: o.flows?.maxGapS ?? o.clean?.maxGapS, ...o.clean });
@@ -72,21 +87,38 @@ export async function runPipeline(points: PointTable, geo: boolean, o: AnalyzeOp
   else flows = buildFlows(trips, cell, part.sx.length, fo);
   if (engine === 'both') {
     flowsSql = await buildFlowsDuckDB(trips, part, fo);
-    const eq = flowsEqual(flows, flowsSql);
-    if (!eq.equal) throw new Error(`in-memory and SQL flow tables differ (first differing row ${eq.firstDiff})`);
-    hooks.log?.(`in-memory and DuckDB SQL flow tables agree (${flows.slice.length} rows)`);
+    checkBoth(flows, flowsSql, hooks.log);
   }
-  hooks.stage?.('detect');
+  return { trips, part, flows, flowsSql };
+}
+
+function checkBoth(flows: FlowSeries, flowsSql: FlowSeries | undefined, log?: (m: string) => void): void {
+  if (!flowsSql) return;
+  const eq = flowsEqual(flows, flowsSql);
+  if (!eq.equal) throw new Error(`in-memory and SQL flow tables differ (first differing row ${eq.firstDiff})`);
+  log?.(`in-memory and DuckDB SQL flow tables agree (${flows.slice.length} rows)`);
+}
+
+/** S4 on a flow table: the primary detector, optionally the others, and scores against the truth. */
+export function detectAll(flows: FlowSeries, o: AnalyzeOptions, tick?: () => void): Pick<PipelineResult, 'primary' | 'others' | 'evaluation' | 'truth'> {
   const det = o.detector ?? 'pelt';
-  const primary = detect(flows, det, o.detect, hooks.tick);
-  const others = o.compare ? (['pelt', 'graphscope', 'lad'] as const).filter((d) => d !== det).map((d) => detect(flows, d, o.detect, hooks.tick)) : [];
+  const primary = detect(flows, det, o.detect, tick);
+  const others = o.compare ? (['pelt', 'graphscope', 'lad'] as const).filter((d) => d !== det).map((d) => detect(flows, d, o.detect, tick)) : [];
   let evaluation: Record<string, CpScores> | undefined, truth: number[] | undefined;
   if (o.truth?.length) {
     truth = truthSlices(o.truth, flows);
     evaluation = {};
     for (const r of [primary, ...others]) evaluation[r.detector] = scoreChangepoints(r.changepoints, truth, flows.T, o.margin ?? 1);
   }
-  return { trips, part, flows, flowsSql, primary, others, evaluation, truth };
+  return { primary, others, evaluation, truth };
+}
+
+/** memory or disk for `storage: auto`: disk when the (uncompressed, estimated ×6 for .gz) file exceeds aboveMB. */
+export function chooseStorage(file: string, o: AnalyzeOptions): 'memory' | 'disk' {
+  const s = o.storage ?? 'memory';
+  if (s !== 'auto') return s;
+  const bytes = fs.existsSync(file) ? fs.statSync(file).size * (file.endsWith('.gz') ? 6 : 1) : 0;
+  return bytes > (o.disk?.aboveMB ?? 1000) * 1e6 ? 'disk' : 'memory';
 }
 
 /** analyze <file>: the whole pipeline with outputs written into the run folder. */
@@ -95,27 +127,57 @@ export async function analyzeFile(file: string, o: AnalyzeOptions, ctx: RunConte
   const bar = ctx.progress(stages.length, 'traffic analyze');
   const ib: { bar: ReturnType<RunContext['progress']> | null } = { bar: null };
   let lastPos = 0;
-  const { points, report, geo } = await ingest(file, {
+  const ingestOpts: IngestOptions = {
     ...o.ingest, signal: ctx.signal,
     onProgress: (done, total) => { ib.bar ??= ctx.progress(total, 'read'); ib.bar.tick(done - lastPos); lastPos = done; },
-  });
-  ib.bar?.done();
-  const skippedTotal = Object.values(report.skipped).reduce((a, b) => a + b, 0);
-  ctx.log(`read ${report.kept} of ${report.rows} rows from ${report.file} (${report.format}, ${report.coords}, time ${report.timeUnit})${skippedTotal ? `; skipped ${JSON.stringify(report.skipped)}` : ''}`);
-  bar.tick(1, { stage: 'ingest' });
-  const res = await runPipeline(points, geo, o, {
-    log: (m) => ctx.log(m),
-    stage: (s) => { ctx.throwIfAborted(); if (s !== 'clean') bar.tick(1, { stage: s }); },
-  });
+  };
+  const storage = chooseStorage(file, o);
+  let report: IngestReport, part: Partition, flows: FlowSeries, flowsSqlRes: FlowSeries | undefined;
+  let cleaning: { n: number; nTrips: number; dropped: { duplicates: number; speed: number } }, geoOrigin: { lon0: number; lat0: number } | null;
+  let diskInfo: Record<string, unknown> | undefined;
+  const logRead = (r: IngestReport) => {
+    const skippedTotal = Object.values(r.skipped).reduce((a, b) => a + b, 0);
+    ctx.log(`read ${r.kept} of ${r.rows} rows from ${r.file} (${r.format}, ${r.coords}, time ${r.timeUnit})${skippedTotal ? `; skipped ${JSON.stringify(r.skipped)}` : ''}`);
+  };
+  if (storage === 'disk') {
+    const dir = ctx.path('duckdb');
+    const r = await flowsOutOfCore(file, { ...o, ingest: ingestOpts }, { ...o.disk, dir }, {
+      log: (m) => ctx.log(m), signal: ctx.signal,
+      progress: (total, label) => { ib.bar?.done(); ib.bar = null; return ctx.progress(total, label); },
+    });
+    if (!o.disk?.keep) fs.rmSync(dir, { recursive: true, force: true });
+    ({ report, part, flows, cleaning, geo: geoOrigin } = r);
+    flowsSqlRes = r.flowsSql;
+    if (o.engine === 'both') checkBoth(flows, flowsSqlRes, (m) => ctx.log(m));
+    diskInfo = { storage: 'disk', ...r.disk };
+    logRead(report);
+    bar.tick(4, { stage: 'flows' });
+  } else {
+    const ing = await ingest(file, ingestOpts);
+    ib.bar?.done();
+    report = ing.report;
+    logRead(report);
+    bar.tick(1, { stage: 'ingest' });
+    const res = await flowsInMemory(ing.points, ing.geo, o, {
+      log: (m) => ctx.log(m),
+      stage: (s) => { ctx.throwIfAborted(); if (s !== 'clean') bar.tick(1, { stage: s }); },
+    });
+    ({ part, flows } = res); flowsSqlRes = res.flowsSql;
+    cleaning = { n: res.trips.n, nTrips: res.trips.nTrips, dropped: res.trips.dropped };
+    geoOrigin = res.trips.geo && ing.geo ? res.trips.geo : null;
+    bar.tick(1, { stage: 'detect' });
+  }
+  ctx.throwIfAborted();
+  const { primary, others, evaluation, truth } = detectAll(flows, o);
+  const res = { evaluation, truth, flowsSql: flowsSqlRes };
   bar.tick(1, { stage: 'detect' });
-  const { flows, part, primary, others, trips } = res;
-  const geoOrigin = trips.geo && geo ? trips.geo : null;
   const stats = sliceStats(flows);
   const scores: Record<string, Float64Array> = { [primary.detector]: primary.scores };
   for (const r of others) scores[r.detector] = r.scores;
   const segs = out.segmentSummaries(flows, primary.changepoints);
   ctx.writeJson('cells.geojson', out.cellsGeoJson(part, geoOrigin));
   ctx.writeText('flows.csv', out.flowsCsv(flows));
+  await out.writeFlowsParquet(ctx.path('flows.parquet'), flows);
   ctx.writeJson('flows.geojson', out.flowsGeoJson(flows, part, geoOrigin, segs.map((s) => ({ start: s.start_slice, end: s.end_slice }))));
   const cpJson = (r: DetectResult) => r.changepoints.map((c) => ({ slice: c, time: flows.t0 + c * flows.sliceS, time_of_day: out.timeOfDay(flows.t0 + c * flows.sliceS), score: r.scores[c] }));
   const sweep = o.penSweep ? penaltySweep(flows, o.detect?.pelt).map(({ penScale, beta, nChangepoints }) => ({ penScale, beta, nChangepoints })) : undefined;
@@ -126,7 +188,7 @@ export async function analyzeFile(file: string, o: AnalyzeOptions, ctx: RunConte
     others: Object.fromEntries(others.map((r) => [r.detector, { changepoints: cpJson(r), info: r.info }])),
     ...(sweep ? { penalty_sweep: sweep } : {}),
     ...(res.evaluation ? { truth: res.truth, evaluation: res.evaluation } : {}),
-    ingest: report, cleaning: { points: trips.n, trips: trips.nTrips, dropped: trips.dropped },
+    ingest: report, cleaning: { points: cleaning.n, trips: cleaning.nTrips, dropped: cleaning.dropped }, storage: diskInfo ?? { storage: 'memory' },
   });
   ctx.writeText('scores.csv', out.scoresCsv(flows, stats, scores));
   await ctx.plot('timeseries', out.timeSeriesPlot(stats, flows, primary.changepoints, `${report.file}: flow per ${flows.sliceS / 60} min, change-points (${primary.detector}, red)${res.truth ? ', truth dashed' : ''}`, res.truth));
@@ -136,11 +198,12 @@ export async function analyzeFile(file: string, o: AnalyzeOptions, ctx: RunConte
   bar.tick(1, { stage: 'outputs' });
   bar.done();
   return {
-    file: report.file, rows: report.rows, points: trips.n, skipped: report.skipped, dropped: trips.dropped, trips: trips.nTrips,
+    file: report.file, rows: report.rows, points: cleaning.n, skipped: report.skipped, dropped: cleaning.dropped, trips: cleaning.nTrips, storage,
     cells: part.sx.length, slices: flows.T, flowRows: flows.slice.length,
     detector: primary.detector, changepoints: cpJson(primary).map((c) => c.time_of_day), changepointSlices: primary.changepoints,
     others: Object.fromEntries(others.map((r) => [r.detector, r.changepoints])),
     ...(res.evaluation ? { truth: res.truth, f1: Object.fromEntries(Object.entries(res.evaluation).map(([k, v]) => [k, v.f1])) } : {}),
     ...(res.flowsSql && o.engine === 'both' ? { sqlAgrees: true } : {}),
+    ...(diskInfo ? { disk: diskInfo } : {}),
   };
 }

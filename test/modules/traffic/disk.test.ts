@@ -1,0 +1,176 @@
+// Out-of-core path (disk.ts): the same cells, flow table (row for row) and change points as the
+// in-memory path, for CSV, Parquet and SUMO FCD XML, with tiny append chunks and a low DuckDB
+// memory limit; the same error messages and lenient counts; flows.parquet is real Parquet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parquetReadObjects, asyncBufferFromFile } from 'hyparquet';
+import { syntheticPoints } from '../../../src/modules/traffic/synthetic.ts';
+import { ingest } from '../../../src/modules/traffic/ingest.ts';
+import { runPipeline, detectAll, type AnalyzeOptions } from '../../../src/modules/traffic/pipeline.ts';
+import { flowsOutOfCore } from '../../../src/modules/traffic/disk.ts';
+import { writeFlowsParquet } from '../../../src/modules/traffic/outputs.ts';
+import { Rng } from '../../../src/core/rng.ts';
+import type { FlowSeries } from '../../../src/modules/traffic/types.ts';
+import '../../../src/modules/traffic/index.ts';
+import { runCommand } from '../../../src/core/runner.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-disk-test-'));
+const DISK = { chunkRows: 7, memoryLimit: '32MB', threads: 1 };
+
+/**
+ * Synthetic lon/lat trajectories made harder for the out-of-core path: vehicles renamed so that one
+ * object makes many trips (overlapping ones give speed outliers), exact duplicate rows, and the
+ * rows shuffled so that no stage may rely on file order.
+ */
+function makeRows() {
+  const g = syntheticPoints({ family: 'a', seed: 11, volume: 14, T: 40, nChanges: 2, minSpacing: 10, geoOrigin: { lon0: 153.02, lat0: -27.47 } });
+  const p = g.points;
+  const rows: [string, number, string, string][] = [];
+  for (let i = 0; i < p.n; i++) {
+    const k = p.obj[i]!;
+    rows.push([`car-${(k * 37) % 61}${k % 3 === 0 ? '-x' : ''}`, p.t[i]!, p.x[i]!.toFixed(7), p.y[i]!.toFixed(7)]);
+    if (i % 97 === 0) rows.push(rows[rows.length - 1]!);
+  }
+  const perm = new Rng(5).permutation(rows.length);
+  return { rows: perm.map((i) => rows[i]!), truth: g.truth.changepoints };
+}
+
+function writeCsv(file: string, rows: [string, number, string, string][], extra = ''): void {
+  fs.writeFileSync(file, 'vehicle,ts,lng,lat\n' + rows.map((r) => r.join(',')).join('\n') + '\n' + extra);
+}
+
+function writeFcd(file: string, rows: [string, number, string, string][]): void {
+  const byT = new Map<number, [string, number, string, string][]>();
+  for (const r of rows) (byT.get(r[1]) ?? byT.set(r[1], []).get(r[1])!).push(r);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<fcd-export>', '  <timestep time="0.00"/>'];
+  for (const t of [...byT.keys()].sort((a, b) => a - b)) {
+    out.push(`  <timestep time="${t}">`);
+    for (const r of byT.get(t)!) out.push(`    <vehicle id="${r[0]}" x="${r[2]}" y="${r[3]}" angle="0.00" type="DEFAULT_VEHTYPE" speed="10.00" pos="1.0" lane="e_0" slope="0.00"/>`);
+    out.push('  </timestep>');
+  }
+  out.push('</fcd-export>');
+  fs.writeFileSync(file, out.join('\n') + '\n');
+}
+
+function assertSameFlows(a: FlowSeries, b: FlowSeries, what: string): void {
+  assert.ok(a.slice.length > 100, `${what}: ${a.slice.length} flow rows`);
+  assert.deepEqual([a.T, a.N, a.t0, a.sliceS], [b.T, b.N, b.t0, b.sliceS], `${what}: T, N, t0, sliceS`);
+  for (const k of ['slice', 'src', 'dst', 'moves', 'objects'] as const) assert.deepEqual([...b[k]], [...a[k]], `${what}: column ${k}`);
+}
+
+async function compare(file: string, o: AnalyzeOptions, what: string) {
+  const mem = await ingest(file, o.ingest);
+  const m = await runPipeline(mem.points, mem.geo, o);
+  const d = await flowsOutOfCore(file, o, DISK);
+  const dd = detectAll(d.flows, o);
+  assert.deepEqual(d.report, mem.report, `${what}: ingest report`);
+  assert.deepEqual(d.cleaning, { n: m.trips.n, nTrips: m.trips.nTrips, dropped: m.trips.dropped }, `${what}: cleaning`);
+  assert.deepEqual(d.geo, m.trips.geo, `${what}: projection origin`);
+  assert.deepEqual([...d.part.sx], [...m.part.sx], `${what}: seeds x`);
+  assert.deepEqual([...d.part.sy], [...m.part.sy], `${what}: seeds y`);
+  assert.equal(d.part.coverageRadius, m.part.coverageRadius, `${what}: coverage radius`);
+  assertSameFlows(m.flows, d.flows, what);
+  assert.deepEqual(dd.primary.changepoints, m.primary.changepoints, `${what}: change points`);
+  return { m, d };
+}
+
+test('out of core = in memory (cells, flow table row for row, change points): CSV, Parquet, SUMO FCD XML', async () => {
+  const { rows, truth } = makeRows();
+  const csv = path.join(dir, 'pts.csv');
+  writeCsv(csv, rows);
+  const o: AnalyzeOptions = { ingest: { columns: { id: 'vehicle', time: 'ts' } }, detector: 'pelt' };
+  const { m, d } = await compare(csv, o, 'csv');
+  // the data exercises the cleaning rules, and the detector finds the planted changes
+  assert.ok(d.cleaning.dropped.duplicates > 10 && d.cleaning.dropped.speed > 0, JSON.stringify(d.cleaning.dropped));
+  assert.ok(d.cleaning.nTrips > 5 * 61, `${d.cleaning.nTrips} trips of 61 objects`);
+  assert.ok(m.primary.changepoints.length >= 1, `cps ${m.primary.changepoints} (truth ${truth})`);
+  assert.ok(d.disk.dbBytes > 0);
+
+  const pq = path.join(dir, 'pts.parquet');
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const inst = await DuckDBInstance.create(':memory:'); const con = await inst.connect();
+  await con.run(`COPY (SELECT * FROM read_csv('${csv}', header=true, columns={'vehicle': 'VARCHAR', 'ts': 'DOUBLE', 'lng': 'DOUBLE', 'lat': 'DOUBLE'})) TO '${pq}' (FORMAT parquet, ROW_GROUP_SIZE 2000)`);
+  con.closeSync(); inst.closeSync();
+  await compare(pq, o, 'parquet');
+
+  const xml = path.join(dir, 'fcd.xml');
+  writeFcd(xml, rows);
+  const fx = await compare(xml, { detector: 'pelt' }, 'fcd');
+  assert.equal(fx.d.report.coords, 'geo');
+});
+
+test('out of core: trip sampling (maxTrips), OD mode, --until, and the SQL engine on the disk table agree with memory', async () => {
+  const { rows } = makeRows();
+  const csv = path.join(dir, 'pts2.csv');
+  writeCsv(csv, rows);
+  const base: AnalyzeOptions = { ingest: { columns: { id: 'vehicle', time: 'ts' } }, partition: { maxTrips: 150, seed: 3 } };
+  const { d } = await compare(csv, base, 'sampled');
+  assert.equal(d.disk.sampledTrips, 150);
+  const od = await compare(csv, { ...base, flows: { mode: 'od', sliceS: 1800 } }, 'od');
+  assert.ok(od.m.flows.moves.reduce((a, b) => a + b, 0) < od.m.trips.nTrips);
+  const until = await compare(csv, { ...base, flows: { until: 20 * 900 } }, 'until');
+  assert.equal(until.d.flows.T, 20);
+  // engine both: flows.sql on the disk table equals the streaming aggregate (checked inside too)
+  const both = await flowsOutOfCore(csv, { ...base, engine: 'both' }, DISK);
+  assertSameFlows(d.flows, both.flowsSql!, 'flows.sql on disk');
+});
+
+test('out of core: the same errors with file:line:field, and the same lenient counts', async () => {
+  const { rows } = makeRows();
+  const bad = path.join(dir, 'bad.csv');
+  writeCsv(bad, rows.slice(0, 3000), 'car-1,notatime,153.0,-27.4\ncar-2,100,153.0\n');
+  const o: AnalyzeOptions = { ingest: { columns: { id: 'vehicle', time: 'ts' } } };
+  await assert.rejects(flowsOutOfCore(bad, o, DISK), /bad\.csv:3002: field 'ts': bad timestamp 'notatime'/);
+  await assert.rejects(flowsOutOfCore(bad, { ingest: { columns: { id: 'nope' } } }, DISK), /bad\.csv:1: field 'id': mapped column 'nope' is missing/);
+  const lenient: AnalyzeOptions = { ingest: { ...o.ingest, lenient: true } };
+  const mem = await ingest(bad, lenient.ingest);
+  const d = await flowsOutOfCore(bad, lenient, DISK);
+  assert.deepEqual(d.report.skipped, { badTime: 1, columnCount: 1 });
+  assert.deepEqual(d.report, mem.report);
+  // a quoted file restarts the reader with csv-parse: the DuckDB table is reset, nothing counted twice
+  const quoted = path.join(dir, 'quoted.csv');
+  writeCsv(quoted, rows.slice(0, 3000), '"car, 9",100,153.0,-27.4\n');
+  const q = await flowsOutOfCore(quoted, o, DISK);
+  assert.equal(q.report.kept, (await ingest(quoted, o.ingest)).report.kept);
+  assert.equal(q.report.kept, 3001);
+});
+
+test('flows.parquet is real Parquet (read back with hyparquet) equal to the in-memory flow table; analyze --storage disk', async () => {
+  const { rows } = makeRows();
+  const csv = path.join(dir, 'pts3.csv');
+  writeCsv(csv, rows);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-disk-cli-'));
+  const runs: Record<string, { summary: Record<string, unknown>; dir: string }> = {};
+  for (const storage of ['memory', 'disk'] as const) {
+    const r = await runCommand('traffic', 'analyze', { file: csv, id: 'vehicle', time: 'ts', storage, duckdbMemory: '32MB', compare: false }, { root, seed: 1 });
+    assert.equal(r.run.status, 'done', String(r.run.error));
+    runs[storage] = { summary: r.summary as Record<string, unknown>, dir: path.join(root, r.run.id) };
+  }
+  assert.equal(runs.disk!.summary.storage, 'disk');
+  assert.ok(!fs.existsSync(path.join(runs.disk!.dir, 'duckdb')), 'the database is removed unless --keep-db');
+  for (const k of ['points', 'trips', 'cells', 'flowRows', 'changepointSlices', 'dropped']) assert.deepEqual(runs.disk!.summary[k], runs.memory!.summary[k], k);
+  // the in-memory flow table of the same input
+  const mem = await ingest(csv, { columns: { id: 'vehicle', time: 'ts' } });
+  const m = await runPipeline(mem.points, mem.geo, { partition: { seed: 1 } });
+  for (const storage of ['memory', 'disk']) {
+    const file = path.join(runs[storage]!.dir, 'flows.parquet');
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.subarray(0, 4).toString(), 'PAR1'); assert.equal(bytes.subarray(-4).toString(), 'PAR1');
+    const back = await parquetReadObjects({ file: await asyncBufferFromFile(file) }) as Record<string, number | bigint>[];
+    assert.equal(back.length, m.flows.slice.length, `${storage}: rows`);
+    assert.deepEqual(Object.keys(back[0]!), ['slice', 'slice_start', 'src', 'dst', 'moves', 'objects']);
+    back.forEach((r, i) => {
+      assert.deepEqual([r.slice, r.slice_start, r.src, r.dst, Number(r.moves), Number(r.objects)],
+        [m.flows.slice[i], m.flows.t0 + m.flows.slice[i]! * m.flows.sliceS, m.flows.src[i], m.flows.dst[i], m.flows.moves[i], m.flows.objects[i]], `${storage}: row ${i}`);
+    });
+    assert.deepEqual(fs.readdirSync(runs[storage]!.dir).filter((f) => f.includes('.tmp')), [], 'no temp files left');
+  }
+  // an empty table is still a valid file; a failed write leaves no file behind
+  const empty: FlowSeries = { slice: new Int32Array(0), src: new Int32Array(0), dst: new Int32Array(0), moves: new Float64Array(0), objects: new Float64Array(0), T: 0, N: 0, t0: 0, sliceS: 900 };
+  const ef = path.join(dir, 'empty.parquet');
+  await writeFlowsParquet(ef, empty);
+  assert.equal((await parquetReadObjects({ file: await asyncBufferFromFile(ef) })).length, 0);
+});
