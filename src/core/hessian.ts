@@ -71,6 +71,8 @@ export function hvpOperator(lossFn: () => Tensor, params: readonly Tensor[]): Hv
       return torch.scope(() => {
         const dot = gflat.mul(v.detach()).sum();
         const hs = torch.grad(dot, [...params], { retainGraph: true, allowUnused: true });
+        // one flat parameter (the dynamics objectives): its gradient is already the flat HVP
+        if (hs.length === 1) return (hs[0] ?? torch.zerosLike(params[0]!)).reshape(-1).detach();
         return torch.cat(hs.map((t, i) => (t ?? torch.zerosLike(params[i]!)).reshape(-1))).detach();
       });
     },
@@ -212,7 +214,10 @@ export function lanczos(matvec: MatVec, n: number, k: number, o: LanczosOptions 
   const which = o.which ?? 'LA';
   const maxIter = Math.min(n, o.maxIter ?? 300);
   const dtype = o.dtype ?? 'float64';
-  const Q: Tensor[] = [];
+  // The Krylov basis lives in one preallocated m×n buffer (grown by doubling), so the
+  // reorthogonalization reads a view of it instead of re-stacking all previous vectors each step.
+  let cap = Math.min(maxIter, 64);
+  let Qbuf = torch.empty([cap, n], { dtype });
   const alpha: number[] = [];
   const beta: number[] = [];
   let q = startVector(n, o);
@@ -221,17 +226,26 @@ export function lanczos(matvec: MatVec, n: number, k: number, o: LanczosOptions 
   const checkEvery = Math.max(1, Math.min(10, k));
   try {
     for (let j = 0; j < maxIter; j++) {
-      Q.push(q);
+      if (j === cap) {
+        const grown = torch.empty([Math.min(maxIter, cap * 2), n], { dtype });
+        torch.scope(() => { grown.narrow(0, 0, cap).copy_(Qbuf); });
+        Qbuf.dispose();
+        Qbuf = grown;
+        cap = grown.shape[0]!;
+      }
+      torch.scope(() => { Qbuf.select(0, j).copy_(q); });
       const [w, a, b] = torch.scope(() => {
         let w = matvec(q);
         if (w.dtype !== dtype) w = w.to(dtype);
         const a = w.dot(q).item();
-        // full reorthogonalization against all previous vectors (twice is enough: "twice is enough")
-        const Qm = torch.stack(Q);
-        for (let pass = 0; pass < 2; pass++) w = w.sub(Qm.t().mv(Qm.mv(w)));
+        // full reorthogonalization against all previous vectors, classical Gram–Schmidt twice
+        // ("twice is enough"): w ← w − Qᵀ(Q w), fused into one addmv per pass
+        const Qm = Qbuf.narrow(0, 0, j + 1);
+        for (let pass = 0; pass < 2; pass++) w = addmv(w, Qm.t(), Qm.mv(w), 1, -1);
         const b = w.norm().item();
         return [w, a, b] as const;
       });
+      q.dispose();
       alpha.push(a);
       const m = alpha.length;
       const last = m === maxIter || !(b > 1e-14 * Math.max(1, ...alpha.map(Math.abs)));
@@ -253,7 +267,7 @@ export function lanczos(matvec: MatVec, n: number, k: number, o: LanczosOptions 
     let vectors: Tensor | null = null;
     if (o.vectors ?? true) {
       vectors = torch.scope(() => {
-        const Qm = torch.stack(Q.slice(0, alpha.length)); // m×n
+        const Qm = Qbuf.narrow(0, 0, alpha.length); // m×n
         const sel = r.S.index([null, torch.tensor(r.idx, { dtype: 'int64' })]); // m×k
         const Y = sel.t().mm(Qm); // k×n
         return Y.div(Y.norm(2, 1, true));
@@ -262,8 +276,14 @@ export function lanczos(matvec: MatVec, n: number, k: number, o: LanczosOptions 
     r.S.dispose();
     return { values: r.values, vectors, residuals: r.residuals, iterations: alpha.length, converged };
   } finally {
-    for (const t of Q) t.dispose();
+    Qbuf.dispose();
   }
+}
+
+const addmvOp = torch.op('addmv');
+/** self·beta + alpha·(mat @ vec) in one kernel. */
+function addmv(self: Tensor, mat: Tensor, vec: Tensor, beta: number, alpha: number): Tensor {
+  return addmvOp(self, mat, vec, beta, alpha) as Tensor;
 }
 
 function ritz(alpha: number[], beta: number[], bLast: number, k: number, which: 'LA' | 'LM') {
