@@ -29,6 +29,8 @@ export interface ProbeRow {
   dsEta: number;
   dsIntEta: number;
   sharpness: number;
+  /** the top-k Ritz values (descending; k = MonitorOptions.k), of which sharpness is the first */
+  eigs: number[];
   /** S/MSS: S·η/2 for plain GD, S / ((2+2β)/η) with Polyak momentum, … */
   sharpRatio: number;
   a1: number;
@@ -105,10 +107,12 @@ export class UnstableConvergenceMonitor {
           const ds = op.matvec(gh).dot(gh).item();
           // eigen-solve at θ_t
           let sharp = NaN, a1 = NaN, ak = NaN;
+          let eigs: number[] = [];
           if (!this.o.noEigen) {
             const k = Math.min(this.o.k ?? 5, op.n);
             const r = lanczos(op.matvec, op.n, k, { tol: this.o.eigTol ?? 1e-8 });
             sharp = r.values[0]!;
+            eigs = r.values;
             const proj = r.vectors!.mv(gh);
             a1 = proj.select(0, 0).abs().item();
             ak = proj.norm().item();
@@ -157,7 +161,7 @@ export class UnstableConvergenceMonitor {
             step, loss: op.loss, gradNorm: gn, rp, ds, dsInt: I,
             identityGap: Math.abs(rp - (-1 + (eta / 2) * I)),
             dsEta: (eta / 2) * ds, dsIntEta: (eta / 2) * I,
-            sharpness: sharp, sharpRatio: sharp / mss, a1, ak, gradCos, panels: P,
+            sharpness: sharp, eigs, sharpRatio: sharp / mss, a1, ak, gradCos, panels: P,
           };
         });
       } finally {

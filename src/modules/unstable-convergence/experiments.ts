@@ -19,6 +19,8 @@ export interface EosParams extends DataSpec {
   steps: number;
   eigFreq: number;
   neigs: number;
+  /** Lanczos relative residual tolerance (eigenvalue error ≤ tol·λ) */
+  eigTol: number;
   momentum: Momentum;
   beta: number;
   batchSize: number;
@@ -30,18 +32,30 @@ export interface EosParams extends DataSpec {
   checkpointEvery: number;
 }
 
-/** Where the run's sharpness first reaches the optimizer's threshold, and the band statistics after it. */
+/**
+ * The EoS window: every sharpness sample from the first one ≥ the optimizer's threshold to the end of
+ * the run. Band statistics over it, and over its second half (the plateau, after the overshoot that
+ * follows the crossing while the unstable component grows).
+ */
 export function eosWindow(trace: readonly GDRow[], mss: number) {
   const sh = trace.filter((r) => r.sharpness !== undefined && Number.isFinite(r.sharpness));
   const i = sh.findIndex((r) => r.sharpness! >= mss);
-  if (i < 0) return { crossStep: null as number | null, ratios: [] as number[], medianRatio: NaN, inBand: NaN, rows: [] as GDRow[] };
+  if (i < 0) {
+    return { crossStep: null as number | null, ratios: [] as number[], medianRatio: NaN, inBand: NaN, peakRatio: NaN,
+      plateauMin: NaN, plateauMax: NaN, plateauMedian: NaN, rows: [] as GDRow[] };
+  }
   const win = sh.slice(i);
   const ratios = win.map((r) => r.sharpness! / mss);
+  const half = ratios.slice(Math.floor(ratios.length / 2));
   return {
     crossStep: win[0]!.step,
     ratios,
     medianRatio: median(ratios),
     inBand: ratios.filter((x) => x >= 0.9 && x <= 1.1).length / ratios.length,
+    peakRatio: Math.max(...ratios),
+    plateauMin: Math.min(...half),
+    plateauMax: Math.max(...half),
+    plateauMedian: median(half),
     rows: trace.filter((r) => r.step >= win[0]!.step),
   };
 }
@@ -72,7 +86,7 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
       const last = ctx.resuming ? ctx.checkpoints.latest() : null;
       const resume = last && last.tag === tag ? { theta: last.tensors.theta!, velocity: last.tensors.velocity, step: Number(last.state.step) } : undefined;
       const res = await runGDAsync(obj, {
-        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, eigFreq: p.eigFreq, neigs: p.neigs,
+        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, eigFreq: p.eigFreq, neigs: p.neigs, eigTol: p.eigTol,
         lossGoal: p.lossGoal > 0 ? p.lossGoal : undefined, accGoal: p.accGoal > 0 ? p.accGoal : undefined,
         probeFreq: p.probeFreq, theta0, keepAt, resume, signal: ctx.signal,
         checkpointFreq: p.checkpointEvery, onCheckpoint: (step, th, v) => ctx.checkpoints.save(tag, v ? { theta: th, velocity: v } : { theta: th }, { step, eta }),
@@ -93,7 +107,9 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
         eta, mss, steps: res.steps, stopReason: res.stopReason, finalLoss: lastRow.loss, finalAcc: lastRow.acc ?? null,
         finalSharpness: [...res.trace].reverse().find((r) => r.sharpness !== undefined)?.sharpness ?? null,
         maxSharpness: Math.max(...res.trace.filter((r) => r.sharpness !== undefined).map((r) => r.sharpness!)),
-        crossStep: w.crossStep, medianSharpnessOverMss: w.medianRatio, fractionInBand: w.inBand,
+        crossStep: w.crossStep, medianSharpnessOverMss: w.medianRatio, fractionInBand: w.inBand, peakSharpnessOverMss: w.peakRatio,
+        plateauSharpnessOverMss: { min: w.plateauMin, median: w.plateauMedian, max: w.plateauMax },
+        lossAtCross: w.rows[0]?.loss ?? null, lossIncreasesInWindow: w.rows.filter((r, i) => i > 0 && r.loss > w.rows[i - 1]!.loss).length,
       });
       runs.push({ eta, res });
     }
