@@ -158,6 +158,8 @@ export interface ProbeParams extends Pick<EosParams, keyof DataSpec | 'arch' | '
   eta: number;
   controlEta: number;
   probeFreq: number;
+  /** probe stride of the control run (0: about 200 probes over the run, odd stride) */
+  controlProbeFreq: number;
   k: number;
 }
 
@@ -191,14 +193,15 @@ export async function runProbes(p: ProbeParams, ctx: RunContext): Promise<Record
     for (const [label, eta] of [['eos', p.eta], ['control', p.controlEta]] as const) {
       const steps = p.time > 0 ? Math.round(p.time / eta) : p.steps;
       const mss = maxStableSharpness(eta, p.momentum, p.beta);
+      const probeFreq = label === 'eos' ? p.probeFreq : (p.controlProbeFreq || (Math.max(1, Math.floor(steps / 200)) | 1));
       const bar = ctx.progress(steps, `probes ${label} η=${eta}`);
       const res = await runGDAsync(obj, {
-        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, probeFreq: p.probeFreq, probeOptions: { k: p.k },
+        eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, probeFreq, probeOptions: { k: p.k },
         theta0, signal: ctx.signal,
         onStep: (r) => {
           bar.update(r.step);
           if (r.probe) {
-            const row = { run: label, eta, step: r.step, loss: r.loss, rp: r.probe.rp, ds: r.probe.ds, dsInt: r.probe.dsInt,
+            const row = { run: label, eta, step: r.step, time: r.step * eta, loss: r.loss, rp: r.probe.rp, ds: r.probe.ds, dsInt: r.probe.dsInt,
               dsEta: r.probe.dsEta, dsIntEta: r.probe.dsIntEta, sharpness: r.probe.sharpness, sharpRatio: r.probe.sharpRatio,
               a1: r.probe.a1, ak: r.probe.ak, gradCos: r.gradCos ?? null, identityGap: r.probe.identityGap };
             ctx.metrics.log(row, 'probes');
@@ -211,7 +214,7 @@ export async function runProbes(p: ProbeParams, ctx: RunContext): Promise<Record
       out[label] = { eta, mss, stopReason: res.stopReason, finalLoss: res.trace.at(-1)!.loss, ...probeStats(res.trace, mss, label === 'control') };
       res.theta.dispose(); res.velocity?.dispose();
     }
-    await ctx.plot('probes', panelsSpec(allRows, 'step', ['sharpRatio', 'rp', 'dsIntEta', 'a1', 'ak', 'gradCos'],
+    await ctx.plot('probes', panelsSpec(allRows, 'time', ['sharpRatio', 'rp', 'dsIntEta', 'a1', 'ak', 'gradCos'],
       `${obj.name}: S/MSS, RP, η/2·DSint, A1, A${p.k}, cos(g_t, g_t+1)`));
     return out;
   } finally {

@@ -65,7 +65,8 @@ export const probes = defineCommand({
   params: z.object({
     ...dataParams,
     eta: z.number().positive().default(0.5).describe('step size of the edge-of-stability run (EoS-1: 0.5 is in sustained EoS within time 400; at 0.25 the window is mostly latent)'),
-    controlEta: z.number().positive().default(0.02).describe('step size of the stable control run'),
+    controlEta: z.number().positive().default(0.05).describe('step size of the stable control run'),
+    controlProbeFreq: z.number().int().min(0).default(0).describe('probe stride of the control run (0: about 200 probes, odd stride)'),
     probeFreq: z.number().int().min(1).default(5).describe('probe every this many steps (odd: samples both phases of a period-2 oscillation)'),
     k: z.number().int().min(1).max(20).default(5).describe('number of top Ritz vectors for the alignment A_k'),
   }),

@@ -65,6 +65,15 @@ test('CLI path: momentum-thresholds, quadratic and a tiny eos run with probes an
   }
   const runs = (e.summary as { runs: { eta: number; mss: number; finalLoss: number }[] }).runs;
   assert.equal(runs[0]!.mss, 2 / 0.3);
+  // B-1/B-2 probes command at tiny size: EoS run probed every 5th step, control every 7th
+  const pr = await runCommand('unstable-convergence', 'probes', { time: 0, steps: 120, eta: 0.5, controlEta: 0.05, probeFreq: 5, controlProbeFreq: 7, k: 2 }, { root });
+  assert.equal(pr.run.status, 'done', String(pr.run.error));
+  assert.ok(fs.existsSync(path.join(pr.run.dir, 'probes.png')));
+  const ps = pr.summary as { eos: { startStep: number; probes: number; maxIdentityGap: number }; control: { probes: number; medianRP: number } };
+  assert.ok(ps.eos.startStep !== null && ps.eos.probes === Math.floor((120 - ps.eos.startStep) / 5) + 1, JSON.stringify(ps.eos));
+  assert.ok(ps.eos.maxIdentityGap < 1e-8);
+  assert.equal(ps.control.probes, 18, 'control: steps 0, 7, …, 119');
+  assert.ok(ps.control.medianRP < -0.5);
   // real data: the bundled digits through the same command
   const d = await runCommand('unstable-convergence', 'eos', {
     dataset: 'digits', nTrain: 200, arch: 'fc-tanh-depth1-w16', loss: 'mse', etas: '0.5', time: 0, steps: 40, eigFreq: 20,
