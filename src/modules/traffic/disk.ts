@@ -31,7 +31,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DuckDBAppender, DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
 import { Builder, readInto, decideGeo, type IngestOptions, type IngestReport } from './ingest.ts';
 import { project, cleanAndSplit, type CleanOptions } from './clean.ts';
 import { characteristicPoints, cpOptions, sampleTrips, partitionFromCharacteristic, tripRanges, Nearest, buildIndex, type Partition, type PartitionOptions } from './partition.ts';
@@ -58,6 +58,27 @@ export interface DiskHooks {
   log?: (m: string) => void;
   progress?: (total: number, label: string) => { tick(n?: number): void; done(): void };
   signal?: AbortSignal;
+}
+
+/**
+ * The chunks of a streamed result, fetching the next one while the caller works on the current one
+ * (DuckDB produces on its own thread meanwhile). A pending fetch is settled before the generator
+ * ends, so closing the connection afterwards is safe.
+ */
+async function* chunks(res: DuckDBResult): AsyncGenerator<DuckDBDataChunk> {
+  let next = res.fetchChunk();
+  next.catch(() => {});
+  try {
+    for (;;) {
+      const c = await next;
+      if (!c || c.rowCount === 0) return;
+      next = res.fetchChunk();
+      next.catch(() => {});
+      yield c;
+    }
+  } finally {
+    await next.catch(() => null);
+  }
 }
 
 /** Column batches appended to DuckDB as data chunks. */
@@ -149,9 +170,13 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
 
     // ---- S0: the shared readers into raw(id, t, x, y)
     const b = new DiskBuilder(path.basename(file), Boolean(o.ingest?.lenient), duck, con, chunkRows);
+    // one transaction per bulk load: DuckDB then writes row groups straight to the database file
+    // (optimistic writes) instead of through the write-ahead log
+    await con.run('BEGIN TRANSACTION');
     await b.open();
     const { format, ...r } = await readInto(file, b, o.ingest);
     b.close();
+    await con.run('COMMIT');
     const geoFlag = decideGeo(b.file, r.geo, o.ingest?.coords, b.n, b.firstOut);
     const report: IngestReport = { file: b.file, format, rows: b.rows, kept: b.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geoFlag ? 'geo' : 'metres' };
     if (b.n < 2) throw new Error(`${b.file}: fewer than 2 points left after cleaning`);
@@ -162,6 +187,7 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
     // ---- S1: pass 1, one object at a time, in id order
     const cleanOpts: CleanOptions = { maxGapS: o.flows?.maxGapS ?? o.clean?.maxGapS, ...o.clean };
     const cpo = cpOptions(o.partition);
+    await con2.run('BEGIN TRANSACTION');
     await con2.run('CREATE OR REPLACE TABLE clean (vid INTEGER, trip INTEGER, ts DOUBLE, x DOUBLE, y DOUBLE)');
     await con2.run('CREATE OR REPLACE TABLE cp (trip INTEGER, x DOUBLE, y DOUBLE)');
     await con2.run('CREATE OR REPLACE TABLE trips (seq INTEGER, ts0 DOUBLE, x0 DOUBLE, y0 DOUBLE, ts1 DOUBLE, len INTEGER)');
@@ -208,18 +234,20 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
       const bar = hooks.progress?.(b.n, 'clean + trips (disk)');
       const res = await con.stream('SELECT id, t, x, y FROM raw ORDER BY id');
       let cur: string | null = null;
-      for (let c = await res.fetchChunk(); c && c.rowCount > 0; c = await res.fetchChunk()) {
+      for await (const c of chunks(res)) {
         check();
         const id = c.getColumnValues(0) as string[], t = c.getColumnValues(1) as number[], x = c.getColumnValues(2) as number[], y = c.getColumnValues(3) as number[];
-        for (let i = 0; i < c.rowCount; i++) {
+        const rc = c.rowCount;
+        for (let i = 0; i < rc; i++) {
           if (id[i] !== cur) { object(); cur = id[i]!; }
           ot.push(t[i]!); ox.push(x[i]!); oy.push(y[i]!);
         }
-        bar?.tick(c.rowCount);
+        bar?.tick(rc);
       }
       object();
       bar?.done();
       cleanB.close(); cpB.close(); tripB.close();
+      await con2.run('COMMIT');
     }
     if (nPts < 2) throw new Error(`${b.file}: fewer than 2 points left after cleaning`);
     await con.run('DROP TABLE raw'); await con.run('CHECKPOINT');
@@ -229,7 +257,7 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
     const order: number[] = [];
     {
       const res = await con.stream('SELECT seq FROM trips ORDER BY ts0, x0, y0, ts1, len, seq');
-      for (let c = await res.fetchChunk(); c && c.rowCount > 0; c = await res.fetchChunk()) for (const v of c.getColumnValues(0)) order.push(v as number);
+      for await (const c of chunks(res)) for (const v of c.getColumnValues(0)) order.push(v as number);
     }
     if (order.length !== nTrips) throw new Error(`out-of-core: ${order.length} trips read back, ${nTrips} written`);
     const sample = sampleTrips(order, o.partition);
@@ -242,9 +270,10 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
     {
       const res = await con.stream('SELECT trip, x, y FROM cp');
       let last = -1;
-      for (let c = await res.fetchChunk(); c && c.rowCount > 0; c = await res.fetchChunk()) {
+      for await (const c of chunks(res)) {
         const tr = c.getColumnValues(0) as number[], x = c.getColumnValues(1) as number[], y = c.getColumnValues(2) as number[];
-        for (let i = 0; i < c.rowCount; i++) {
+        const rc = c.rowCount;
+        for (let i = 0; i < rc; i++) {
           const k = tr[i]!;
           if (k < last) throw new Error('out-of-core: DuckDB returned characteristic points out of insertion order');
           if (k !== last) { start[k] = bx.n; last = k; }
@@ -280,10 +309,11 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
       const bar = hooks.progress?.(nPts, 'assign + flows (disk)');
       const res = await con.stream('SELECT vid, trip, ts, x, y FROM clean');
       let lastTrip = -1, seen = 0;
-      for (let c = await res.fetchChunk(); c && c.rowCount > 0; c = await res.fetchChunk()) {
+      for await (const c of chunks(res)) {
         check();
         const vid = c.getColumnValues(0) as number[], tr = c.getColumnValues(1) as number[], t = c.getColumnValues(2) as number[], x = c.getColumnValues(3) as number[], y = c.getColumnValues(4) as number[];
-        for (let i = 0; i < c.rowCount; i++) {
+        const rc = c.rowCount;
+        for (let i = 0; i < rc; i++) {
           if (tr[i]! < lastTrip) throw new Error('out-of-core: DuckDB returned points out of insertion order');
           lastTrip = tr[i]!;
           const xi = x[i]!, yi = y[i]!;
@@ -292,8 +322,8 @@ export async function flowsOutOfCore(file: string, o: { ingest?: IngestOptions; 
           if (dd > cov) cov = dd;
           agg.point(lastTrip, vid[i]!, t[i]!, s);
         }
-        seen += c.rowCount;
-        bar?.tick(c.rowCount);
+        seen += rc;
+        bar?.tick(rc);
       }
       bar?.done();
       if (seen !== nPts) throw new Error(`out-of-core: ${seen} points read back, ${nPts} written`);

@@ -156,6 +156,10 @@ export class Builder {
   }
 }
 
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+}
+
 /** Validates one row's fields and adds it (or records why not). */
 function addRow(b: Builder, where: string, names: Record<string, string>, id: unknown, tv: unknown, xv: unknown, yv: unknown, sv: unknown, unit: 's' | 'ms' | 'iso', geo: boolean | null): void {
   b.rows++;
@@ -163,7 +167,6 @@ function addRow(b: Builder, where: string, names: Record<string, string>, id: un
   if (ids === '') { b.fail(where, names.id!, 'missingId', 'empty object id'); return; }
   const t = parseTime(tv, unit);
   if (!Number.isFinite(t)) { b.fail(where, names.time!, 'badTime', `bad timestamp '${String(tv)}' (expected ${unit === 'iso' ? 'ISO-8601' : `epoch ${unit} number`})`); return; }
-  const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
   const x = num(xv), y = num(yv);
   if (!Number.isFinite(x)) { b.fail(where, names.x!, 'badCoordinate', `not a finite number: '${String(xv)}'`); return; }
   if (!Number.isFinite(y)) { b.fail(where, names.y!, 'badCoordinate', `not a finite number: '${String(yv)}'`); return; }

@@ -141,11 +141,15 @@ export async function analyzeFile(file: string, o: AnalyzeOptions, ctx: RunConte
   };
   if (storage === 'disk') {
     const dir = ctx.path('duckdb');
-    const r = await flowsOutOfCore(file, { ...o, ingest: ingestOpts }, { ...o.disk, dir }, {
-      log: (m) => ctx.log(m), signal: ctx.signal,
-      progress: (total, label) => { ib.bar?.done(); ib.bar = null; return ctx.progress(total, label); },
-    });
-    if (!o.disk?.keep) fs.rmSync(dir, { recursive: true, force: true });
+    let r: Awaited<ReturnType<typeof flowsOutOfCore>>;
+    try {
+      r = await flowsOutOfCore(file, { ...o, ingest: ingestOpts }, { ...o.disk, dir }, {
+        log: (m) => ctx.log(m), signal: ctx.signal,
+        progress: (total, label) => { ib.bar?.done(); ib.bar = null; return ctx.progress(total, label); },
+      });
+    } finally {
+      if (!o.disk?.keep) fs.rmSync(dir, { recursive: true, force: true });
+    }
     ({ report, part, flows, cleaning, geo: geoOrigin } = r);
     flowsSqlRes = r.flowsSql;
     if (o.engine === 'both') checkBoth(flows, flowsSqlRes, (m) => ctx.log(m));

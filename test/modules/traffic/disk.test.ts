@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parquetReadObjects, asyncBufferFromFile } from 'hyparquet';
 import { syntheticPoints } from '../../../src/modules/traffic/synthetic.ts';
 import { ingest } from '../../../src/modules/traffic/ingest.ts';
-import { runPipeline, detectAll, type AnalyzeOptions } from '../../../src/modules/traffic/pipeline.ts';
+import { runPipeline, detectAll, chooseStorage, type AnalyzeOptions } from '../../../src/modules/traffic/pipeline.ts';
 import { flowsOutOfCore } from '../../../src/modules/traffic/disk.ts';
 import { writeFlowsParquet } from '../../../src/modules/traffic/outputs.ts';
 import { Rng } from '../../../src/core/rng.ts';
@@ -150,6 +150,11 @@ test('flows.parquet is real Parquet (read back with hyparquet) equal to the in-m
     runs[storage] = { summary: r.summary as Record<string, unknown>, dir: path.join(root, r.run.id) };
   }
   assert.equal(runs.disk!.summary.storage, 'disk');
+  assert.equal(chooseStorage(csv, { storage: 'auto' }), 'memory');
+  assert.equal(chooseStorage(csv, { storage: 'auto', disk: { aboveMB: fs.statSync(csv).size / 2e6 } }), 'disk');
+  const bad = path.join(root, 'bad.csv'); fs.writeFileSync(bad, 'object_id,t,lon,lat\na,1,153,-27\na,zz,153,-27\n');
+  await assert.rejects(runCommand('traffic', 'analyze', { file: bad, storage: 'disk' }, { root }), /bad\.csv:3: field 't': bad timestamp 'zz'/);
+  for (const id of fs.readdirSync(root)) assert.ok(!fs.existsSync(path.join(root, id, 'duckdb')), `${id}: no database left behind`);
   assert.ok(!fs.existsSync(path.join(runs.disk!.dir, 'duckdb')), 'the database is removed unless --keep-db');
   for (const k of ['points', 'trips', 'cells', 'flowRows', 'changepointSlices', 'dropped']) assert.deepEqual(runs.disk!.summary[k], runs.memory!.summary[k], k);
   // the in-memory flow table of the same input
