@@ -103,6 +103,8 @@ export interface AblateOptions {
   tau: number;
   /** learning-rate factor for the 3D U-Net baseline (it diverges at SIANet's CPU-scale lr) */
   baselineLrFactor: number;
+  /** batches for the post-training BatchNorm re-estimation (0 = keep the EMA statistics) */
+  recalibrateBn: number;
   configs?: string[];
 }
 
@@ -111,13 +113,13 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
     return {
       mode, seeds: [0],
       bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 12, trainStride: 2 },
-      steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3,
+      steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3, recalibrateBn: 8,
     };
   }
   return {
     mode, seeds: [0, 1, 2],
     bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
-    steps: 300, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 3, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 0.3,
+    steps: 300, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 3, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 0.3, recalibrateBn: 8,
   };
 }
 
@@ -166,7 +168,7 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
               depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
             },
             steps: o.steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(o.steps / 5)),
-            checkpointEvery: 0, seed: seed * 7 + 1,
+            checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn,
             loss: { ...DEFAULT_LOSS, smooth: c.smooth ? 'paper' : 'none' },
           };
           model = train(opts, trainSet, valSet, undefined, c.name).model;

@@ -57,11 +57,18 @@ export interface TrainOptions {
   patience: number;
   checkpointEvery: number;
   seed: number;
+  /**
+   * After training, re-estimate every BatchNorm's running statistics as the plain average over
+   * this many training batches (dropout off, no augmentation; 0 = keep the EMA). The STR's
+   * momentum 0.01 (§4.2c) needs thousands of steps before its EMA forgets the (0, 1) init; at CPU
+   * scale (a few hundred steps) eval-mode outputs would otherwise use half-initial statistics.
+   */
+  recalibrateBn: number;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
   steps: 200, batchSize: 4, lr: 1e-4, weightDecay: 0.1, clipValue: 2, augment: 'none', loss: DEFAULT_LOSS,
-  evalEvery: 50, lrDecay: 0.9, patience: 1, checkpointEvery: 100, seed: 0,
+  evalEvery: 50, lrDecay: 0.9, patience: 1, checkpointEvery: 100, seed: 0, recalibrateBn: 0,
 };
 
 export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }
@@ -86,6 +93,36 @@ export function validationLoss(model: NowcastModel, data: Dataset, o: Pick<Train
   });
   model.train(was);
   return s / k;
+}
+
+/**
+ * "Precise BN": resets each BatchNorm's running mean/var and re-estimates them as the cumulative
+ * average over `batches` batches of `data` (PyTorch momentum=None), with BatchNorm in training mode
+ * and dropout off. Parameters are untouched. Returns the number of batches used.
+ */
+export function recalibrateBatchNorm(model: torch.nn.Module, data: Dataset, batches: number, batchSize: number, seed = 0): number {
+  const bns = model.modules().filter((m): m is torch.nn.BatchNorm => m instanceof torch.nn.BatchNorm && m.track);
+  if (!bns.length || batches <= 0) return 0;
+  const was = model.training;
+  model.train();
+  for (const m of model.modules()) if (!(m instanceof torch.nn.BatchNorm) && m.children().length === 0) m.training = false; // dropout off
+  const mom = bns.map((b) => b.momentum);
+  const sd = bns.map((b) => b.stateDict());
+  torch.noGrad(() => {
+    for (const s of sd) { s.running_mean!.zero_(); s.running_var!.fill_(1); }
+    const rng = new Rng(seed * 7919 + 17);
+    const n = Math.min(batches, Math.ceil(data.length / batchSize));
+    const order = rng.permutation(data.length);
+    for (let k = 0; k < n; k++) {
+      for (const b of bns) (b as unknown as { momentum: number }).momentum = 1 / (k + 1);
+      const idx = order.slice(k * batchSize, (k + 1) * batchSize);
+      if (idx.length < 2) break;
+      torch.scope(() => { model.forward(data.batch(idx).x); });
+    }
+  });
+  bns.forEach((b, i) => { (b as unknown as { momentum: number }).momentum = mom[i]!; });
+  model.train(was);
+  return batches;
 }
 
 /** Clamps every gradient into [−v, v] (torch.nn.utils.clip_grad_value_). */
@@ -163,6 +200,7 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
     if (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps) save(step + 1);
   }
   bar?.done();
+  if (o.recalibrateBn > 0 && o.steps > 0) recalibrateBatchNorm(model, trainSet, o.recalibrateBn, o.batchSize, o.seed);
   if (o.steps > start) save(o.steps);
   const lr = opt.lr;
   opt.dispose();

@@ -6,7 +6,8 @@ import * as torch from '../../../src/core/torch/index.ts';
 import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet } from '../../../src/modules/nowcast/model.ts';
 import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
-import { train, DEFAULT_TRAIN, MemoryDataset, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
+import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
+import { Rng } from '../../../src/core/rng.ts';
 import { ForeachAdamW } from '../../../src/modules/nowcast/optim.ts';
 import { testContext, tmpDir } from './helpers.ts';
 
@@ -155,4 +156,34 @@ test('the multi-tensor AdamW gives the same updates as the core AdamW', () => {
   assert.deepEqual(Object.keys(sb.tensors).sort(), Object.keys(sa.tensors).sort());
   assert.equal(sb.scalars['0.step'], 5);
   oa.dispose(); ob.dispose(); torch.dispose(a, b);
+});
+
+test('recalibrateBatchNorm: running stats become the plain average of batch statistics, dropout off, parameters untouched', () => {
+  torch.manualSeed(3);
+  class Net extends torch.nn.Module {
+    readonly drop = this.child('drop', new Dropout3d(0.9));
+    readonly bn = this.child('bn', new torch.nn.BatchNorm3d(2, { momentum: 0.01 }));
+    forward(x: torch.Tensor) { return this.bn.forward(this.drop.forward(x)); }
+  }
+  const net = new Net();
+  const x = torch.randn([8, 2, 1, 3, 3]).mul(2).add(5).keep();
+  const data = new MemoryDataset([{ x, y: torch.zeros([8, 1, 1, 3, 3]).keep(), mask: torch.zeros([8, 1, 1, 3, 3], { dtype: 'bool' }).keep(), cell: 'c', region: 'r', year: 0 }]);
+  const w0 = net.bn.weight!.clone().keep();
+  const before = torch.liveTensors();
+  recalibrateBatchNorm(net, data, 2, 4, 0);
+  assert.equal(torch.liveTensors(), before);
+  assert.equal(net.bn.momentum, 0.01, 'momentum restored');
+  assert.equal(net.training, true);
+  // the two batches are a permutation of the 8 samples split in halves: each batch's mean/unbiased var, averaged
+  const sd = net.bn.stateDict();
+  const batches = [0, 1].map((k) => torch.scope(() => {
+    const order = new Rng(0 * 7919 + 17).permutation(8).slice(4 * k, 4 * k + 4);
+    const b = data.batch(order).x;
+    return { m: b.mean([0, 2, 3, 4]).keep(), v: b.var([0, 2, 3, 4]).keep() };
+  }));
+  const m = batches[0]!.m.add(batches[1]!.m).div(2), v = batches[0]!.v.add(batches[1]!.v).div(2);
+  assert.ok(sd.running_mean!.allclose(m, 1e-5, 1e-5), `${sd.running_mean!.toArray()} vs ${m.toArray()}`);
+  assert.ok(sd.running_var!.allclose(v, 1e-4, 1e-4), `${sd.running_var!.toArray()} vs ${v.toArray()}`);
+  assert.ok(net.bn.weight!.equal(w0));
+  torch.dispose(x, w0);
 });
