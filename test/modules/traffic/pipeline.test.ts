@@ -82,9 +82,16 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   assert.equal(s.sqlAgrees, true);
   assert.ok(s.f1.pelt >= 0.66, `F1 ${s.f1.pelt}`);
   const dir = path.join(root, res.run.id);
-  for (const f of ['cells.geojson', 'flows.csv', 'flows.geojson', 'changepoints.json', 'scores.csv', 'timeseries.png', 'timeseries.svg', 'flowmap.png', 'heatmap.png']) {
+  for (const f of ['cells.geojson', 'flows.csv', 'flows.parquet', 'flows.geojson', 'changepoints.json', 'scores.csv', 'timeseries.png', 'timeseries.svg', 'flowmap.png', 'heatmap.png']) {
     assert.ok(fs.existsSync(path.join(dir, f)), `${f} written`);
   }
+  // flows.parquet is real Parquet with the rows of flows.csv
+  const { parquetReadObjects, asyncBufferFromFile } = await import('hyparquet');
+  const pq = await parquetReadObjects({ file: await asyncBufferFromFile(path.join(dir, 'flows.parquet')) }) as Record<string, number | bigint>[];
+  const csvRows = fs.readFileSync(path.join(dir, 'flows.csv'), 'utf8').trim().split('\n').slice(1);
+  assert.equal(pq.length, csvRows.length);
+  assert.ok(pq.length > 50);
+  pq.forEach((r, i) => assert.equal([r.slice, r.slice_start, r.src, r.dst, r.moves, r.objects].map(String).join(','), csvRows[i], `flows.parquet row ${i}`));
   const cells = JSON.parse(fs.readFileSync(path.join(dir, 'cells.geojson'), 'utf8'));
   assert.equal(cells.features.length, s.cells);
   const [lon, lat] = cells.features[0].geometry.coordinates[0][0];
