@@ -1,45 +1,88 @@
 // nowcast: one training step (forward, masked weighted BCE with deep supervision, backward,
 // clip by value, AdamW) of SIANet-S and the 3D U-Net baseline-S, against the same architectures
 // written in PyTorch (bench/nowcast_ref.py) in the same run.
-import fs from 'node:fs';
+// Timing is interleaved: our step, then one reference step in a long-lived Python process (same
+// threads and BLAS settings as BenchHelper.python), alternating, so that both see the same load on
+// a shared machine (timing all reference reps first and ours seconds later let load drift between
+// the two phases skew the ratio). Reported: median ms of each, and the spread of the per-pair ratio.
+import { spawn } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/core/torch/index.ts';
 import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW } from '../src/modules/nowcast/index.ts';
-import type { BenchHelper } from './helper.ts';
+import { PYTHON, type BenchHelper } from './helper.ts';
+
+/** A long-lived reference process: `ask(kind)` runs one PyTorch training step and resolves to its ms. */
+function startReference(h: BenchHelper, cfg: object) {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const T = String(h.threads);
+  const py = spawn(PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${h.threads})\nfrom nowcast_ref import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`], {
+    env: { ...process.env, OMP_NUM_THREADS: T, OPENBLAS_NUM_THREADS: T, MKL_NUM_THREADS: T }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  py.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const lines: string[] = [];
+  let waiting: { res: (s: string) => void; rej: (e: Error) => void } | null = null;
+  readline.createInterface({ input: py.stdout }).on('line', (l) => { if (waiting) { const w = waiting; waiting = null; w.res(l); } else lines.push(l); });
+  py.on('exit', (code) => { if (waiting) waiting.rej(new Error(`reference python exited (${code}): ${err.slice(-2000)}`)); });
+  const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
+  return {
+    params: async () => JSON.parse(await next()) as Record<string, number>,
+    ask: async (kind: string) => { py.stdin.write(`${kind}\n`); return Number(await next()); },
+    close: () => { py.stdin.end(); },
+  };
+}
+
+const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const quantile = (v: number[], q: number) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
 
 export default async function (h: BenchHelper): Promise<void> {
-  const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 8 };
-  const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}`;
+  const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 10 };
+  const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}; interleaved reps`;
   if (!h.hasPythonTorch()) { console.log('nowcast bench: python torch missing, skipped'); return; }
-  const ref = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'nowcast_ref.py'), 'utf8');
-  const py = h.python<Record<string, number>>(`${ref}\nprint(json.dumps(run(json.loads('${JSON.stringify(cfg)}'))))`);
-  for (const kind of ['unet3d', 'sianet'] as const) {
-    torch.manualSeed(0);
-    const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });
-    if (model.numParameters() !== py[`${kind}_params`]) {
-      throw new Error(`nowcast bench: ${kind} parameter counts differ (ours ${model.numParameters()}, PyTorch ${py[`${kind}_params`]}): not the same architecture`);
+  const ref = startReference(h, cfg);
+  try {
+    const pyParams = await ref.params();
+    for (const kind of ['unet3d', 'sianet'] as const) {
+      torch.manualSeed(0);
+      const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });
+      if (model.numParameters() !== pyParams[`${kind}_params`]) {
+        throw new Error(`nowcast bench: ${kind} parameter counts differ (ours ${model.numParameters()}, PyTorch ${pyParams[`${kind}_params`]}): not the same architecture`);
+      }
+      model.train();
+      const opt = new ForeachAdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 }); // same update as torch.optim.AdamW
+      const ho = SMALL.cropSize * SMALL.scale;
+      const x = torch.randn([cfg.batch, cfg.channels, SMALL.tIn, SMALL.inSize, SMALL.inSize]).keep();
+      const y = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.2).to('float32').keep();
+      const mask = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.005).keep();
+      const params = model.parameters();
+      const step = () => torch.scope(() => {
+        opt.zeroGrad();
+        const out = model.forward(x);
+        let loss = weightedBce(out.logits, y, mask, 4);
+        if (out.early) loss = loss.add(weightedBce(upsample(out.early, SMALL.scale), y, mask, 4).mul(0.2));
+        loss.backward();
+        clipGradValue(params, 2);
+        opt.step();
+      });
+      const ours: number[] = [], theirs: number[] = [], ratios: number[] = [];
+      for (let i = 0; i < cfg.reps + 2; i++) {
+        const s = performance.now();
+        step();
+        const a = performance.now() - s;
+        const b = await ref.ask(kind);
+        if (i >= 2) { ours.push(a); theirs.push(b); ratios.push(a / b); } // 2 warm-up pairs
+      }
+      h.record({
+        name: `nowcast: train step ${kind === 'sianet' ? 'SIANet-S' : 'baseline 3D U-Net-S'}`, paperlabMs: median(ours), referenceMs: median(theirs),
+        note: `${note}; per-pair ratio median ${median(ratios).toFixed(2)} (IQR ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}); ${model.numParameters()} params`,
+      });
+      torch.dispose(x, y, mask);
+      opt.dispose();
+      model.dispose();
     }
-    model.train();
-    const opt = new ForeachAdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 }); // same update as torch.optim.AdamW
-    const ho = SMALL.cropSize * SMALL.scale;
-    const x = torch.randn([cfg.batch, cfg.channels, SMALL.tIn, SMALL.inSize, SMALL.inSize]).keep();
-    const y = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.2).to('float32').keep();
-    const mask = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.005).keep();
-    const params = model.parameters();
-    const step = () => torch.scope(() => {
-      opt.zeroGrad();
-      const out = model.forward(x);
-      let loss = weightedBce(out.logits, y, mask, 4);
-      if (out.early) loss = loss.add(weightedBce(upsample(out.early, SMALL.scale), y, mask, 4).mul(0.2));
-      loss.backward();
-      clipGradValue(params, 2);
-      opt.step();
-    });
-    const ms = await h.timeIt(step, { warmup: 2, reps: cfg.reps });
-    h.record({ name: `nowcast: train step ${kind === 'sianet' ? 'SIANet-S' : 'baseline 3D U-Net-S'}`, paperlabMs: ms, referenceMs: py[kind]!, note: `${note}; ${model.numParameters()} params` });
-    torch.dispose(x, y, mask);
-    opt.dispose();
-    model.dispose();
+  } finally {
+    ref.close();
   }
 }

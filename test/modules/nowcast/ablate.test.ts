@@ -27,9 +27,14 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   assert.ok(acc.ensembleNotWorse!.pass, acc.ensembleNotWorse!.detail);
   // item 8: SIANet's IoU decreases on average with lead time (first half of the slots vs second half)
   assert.ok(acc.leadTime!.pass, acc.leadTime!.detail);
-  // Items 5 (STL → +AP → +GAE ladder on transfer mIoU) and 7 (STL lowers mean |P_t − P_t+1|) are
-  // computed and printed above but NOT asserted: at this budget (one seed, 120 steps) they flip with
-  // float-rounding-level changes to training. The 3-seed run in the closing note reproduces item 7
-  // and the STL step of item 5, but not the AP/GAE steps nor inverse policy < policy.
+  // Items 5 (STL → +AP → +GAE ladder on transfer mIoU, inverse policy below the policy) and 7 (STL
+  // lowers mean |P_t − P_t+1|) are computed and printed above but NOT asserted, because they do not
+  // hold robustly on this benchmark. Seed probes (scripts/nowcast/probe.ts, quick size, after the
+  // precise-BN fix): the paired STL − plain difference of mean |P_t − P_t+1| was −0.059, −0.010, +0.030
+  // over seeds 0–2 (lr 1e-2, 120 steps) and −0.015, −0.011, +0.010 (lr 3e-3, 200 steps); the AP step
+  // of the ladder was −0.155, +0.039, −0.015 in transfer mIoU. Seed-to-seed spread of one config
+  // (SIANet core mIoU 0.24–0.49) is far larger than the effects (β = 0.1 smoothness terms are ~1% of
+  // the gradient). At S scale (full mode, 150 steps) STL lowered transfer mIoU in every seed run so
+  // far, and AP did not recover it: see the closing note of issue 7.
   assert.equal(acc.inversePolicy, undefined, 'the inverse-policy row is not part of the CI run');
 });
