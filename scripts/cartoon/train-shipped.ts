@@ -1,32 +1,84 @@
 // Trains the small CARTOONER that ships with the package (src/modules/cartoon/assets/) on the
-// procedural photo/cartoon generator. Usage: node --import tsx scripts/cartoon/train-shipped.ts OUTDIR [stage1] [stage2]
+// procedural photo/cartoon generator, resumably.
+//
+//   node --import tsx scripts/cartoon/train-shipped.ts OUTDIR [--stage1 N] [--stage2 N] [--init MODEL]
+//        [--scenes N] [--seed S] [--augment] [--lr X] [--stage2-lr X] [--batch N] [--paired-grad W]
+//
+// --init warm-starts the generator from a saved model (e.g. the previously shipped one; the critic and
+// the optimisers start fresh). OUTDIR/checkpoint.safetensors holds the full trainer state (G, D, the
+// three Adam states, step) every 25 steps: run the same command again to resume after an interruption.
+// OUTDIR/model-<step>.safetensors are generator-only model files every 50 steps; log.jsonl the losses.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../src/core/torch/index.ts';
 import { SyntheticSource } from '../../src/modules/cartoon/data.ts';
-import { CartoonTrainer, DEFAULT_TRAIN, saveModel } from '../../src/modules/cartoon/train.ts';
+import { CartoonTrainer, DEFAULT_TRAIN, loadModel, saveModel } from '../../src/modules/cartoon/train.ts';
+
 torch.setNumThreads(Number(process.env.PAPERLAB_THREADS ?? 1));
-const out = process.argv[2] ?? '/tmp/cartoon-train';
-const s1 = Number(process.argv[3] ?? 500), s2 = Number(process.argv[4] ?? 250);
+const argv = process.argv.slice(2);
+const out = argv[0] && !argv[0].startsWith('--') ? argv[0] : '/tmp/cartoon-train';
+const opt = (name: string, dflt: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : dflt; };
+const flag = (name: string) => argv.includes(`--${name}`);
+const s1 = Number(opt('stage1', '500')), s2 = Number(opt('stage2', '250'));
+const seed = Number(opt('seed', '7'));
+const scenes = Number(opt('scenes', '200'));
+const init = opt('init', '');
+const augment = flag('augment');
 fs.mkdirSync(out, { recursive: true });
-const seed = 7;
 torch.manualSeed(seed);
-const src = new SyntheticSource(64, 200, seed);
-const tr = new CartoonTrainer({ ...DEFAULT_TRAIN, batch: Number(process.env.BATCH ?? 5), stage1Steps: s1, stage2Steps: s2, model: { channels: 32 } });
-const t0 = Date.now();
-for (let step = 0; step < s1 + s2; step++) {
+const src = new SyntheticSource(64, scenes, seed, { augment });
+const tr = new CartoonTrainer({
+  ...DEFAULT_TRAIN, batch: Number(opt('batch', '5')), stage1Steps: s1, stage2Steps: s2, model: { channels: 32 },
+  weights: { ...DEFAULT_TRAIN.weights, pairedGrad: Number(opt('paired-grad', '0')) },
+  lr: Number(opt('lr', String(DEFAULT_TRAIN.lr))), stage2Lr: Number(opt('stage2-lr', opt('lr', String(DEFAULT_TRAIN.lr)))),
+});
+const ckFile = path.join(out, 'checkpoint.safetensors');
+const desc = `procedural scenes (64 px, ${scenes} scenes, seed ${seed}${augment ? ', photo augmentation' : ''})`;
+let elapsed = 0;
+if (fs.existsSync(ckFile)) {
+  const { tensors, metadata } = torch.loadSafetensors(ckFile);
+  const state = JSON.parse(metadata.state!);
+  tr.restore(tensors, state);
+  torch.dispose(tensors);
+  elapsed = Number(state.elapsed ?? 0);
+  // the command line's learning rates win over the saved ones (a resumed run may change them)
+  tr.optG.lr = tr.o.lr; tr.optD.lr = tr.o.lr; tr.optA.lr = tr.o.stage2Lr ?? tr.o.lr;
+  console.log(`resumed at step ${tr.step} (lr ${tr.o.lr}, stage-2 lr ${tr.optA.lr})`);
+} else if (init) {
+  const { model } = loadModel(init);
+  tr.G.loadStateDict(model.stateDict());
+  model.dispose();
+  console.log(`generator warm-started from ${init}`);
+}
+const t0 = Date.now() - elapsed * 1000;
+const saveCheckpoint = () => {
+  const c = tr.checkpointState();
+  const tmp = ckFile + '.tmp';
+  torch.saveSafetensors(tmp, c.tensors, { state: JSON.stringify({ ...c.state, elapsed: (Date.now() - t0) / 1000 }) });
+  fs.renameSync(tmp, ckFile);
+};
+let stop = false;
+process.on('SIGINT', () => { stop = true; });
+process.on('SIGTERM', () => { stop = true; });
+while (tr.step < s1 + s2 && !stop) {
+  const step = tr.step;
   const stage = tr.stageOf(step);
   const rng = CartoonTrainer.stepRng(seed, step);
   const lvs = tr.levelsFor(rng, stage);
   const b = tr.drawBatch(src, rng, lvs);
   const l = tr.trainStep(b, rng, lvs, stage);
   torch.dispose(b);
+  await new Promise((r) => setImmediate(r)); // lets SIGINT/SIGTERM through (saved below)
   tr.step = step + 1;
   fs.appendFileSync(path.join(out, 'log.jsonl'), JSON.stringify({ step: step + 1, t: (Date.now() - t0) / 1000, ...l }) + '\n');
-  if ((step + 1) % 50 === 0 || step + 1 === s1 + s2) {
+  if ((step + 1) % 25 === 0 || step + 1 === s1) saveCheckpoint();
+  if ((step + 1) % 50 === 0 || step + 1 === s1 + s2 || step + 1 === s1) {
     const on = tr.G.controller.abstractionOn;
-    tr.G.controller.abstractionOn = stage === 2;
-    saveModel(path.join(out, `model-${step + 1}.safetensors`), tr.G, { trainedOn: `procedural scenes (64 px, 200 scenes, seed ${seed}), ${step + 1} steps`, steps: step + 1 });
+    tr.G.controller.abstractionOn = stage === 2; // a stage-1 model is used with the unit off
+    saveModel(path.join(out, `model-${step + 1}.safetensors`), tr.G, { trainedOn: `${desc}, ${step + 1} steps${init ? ` after warm start from ${path.basename(init)}` : ''}`, steps: step + 1 });
     tr.G.controller.abstractionOn = on;
   }
 }
+saveCheckpoint();
+console.log(`stopped at step ${tr.step} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+tr.dispose();

@@ -300,16 +300,42 @@ export interface CartoonSource {
   batch(rng: Rng, n: number, o: { level: number; ks: number; ka: number }): Batch;
 }
 
+/**
+ * [ours] Photo-side augmentation of the procedural pool. The procedural photos have step edges, flat
+ * lighting and little noise; real photos have soft (defocused, downscaled) edges, other contrast and
+ * gamma, and sensor noise. Each sample draws a Gaussian blur (σ up to 1.2 px at 64 px, p = 0.6), a
+ * contrast/gamma/brightness change (applied to the colour map as well, so the map still matches the
+ * photo's colours) and additive noise. The cartoon targets are untouched: they are rendered from the
+ * scene's regions, so the model learns to put the outlines on soft edges too.
+ */
+export function augmentPhoto(rng: Rng, photo: Planar, map: Planar): { photo: Planar; map: Planar } {
+  const sigma = rng.random() < 0.6 ? (0.3 + 0.9 * rng.random()) * (photo.h / 64) : 0;
+  const contrast = 0.7 + 0.5 * rng.random();
+  const gamma = Math.exp((rng.random() - 0.5) * 0.6);
+  const bright = (rng.random() - 0.5) * 0.15;
+  const noise = 0.03 * rng.random();
+  const tone = (v: number) => Math.min(1, Math.max(0, (Math.pow(Math.max(0, v), gamma) - 0.5) * contrast + 0.5 + bright));
+  const b = blurPlanar(photo, sigma);
+  const p = planar(photo.c, photo.h, photo.w), m = planar(map.c, map.h, map.w);
+  for (let i = 0; i < p.data.length; i++) p.data[i] = Math.min(1, Math.max(0, tone(b.data[i]!) + noise * rng.normal()));
+  for (let i = 0; i < m.data.length; i++) m.data[i] = tone(map.data[i]!);
+  return { photo: p, map: m };
+}
+
 /** The procedural generator as a training source (a fixed pool of scenes, sampled with replacement). */
 export class SyntheticSource implements CartoonSource {
   readonly paired = true;
   readonly scenes: Scene[];
-  constructor(readonly size: number, count: number, seed: number) {
+  /** [ours] draw augmentPhoto for every photo of a batch (off by default) */
+  augment = false;
+  constructor(readonly size: number, count: number, seed: number, o: { augment?: boolean } = {}) {
     const rng = new Rng(seed);
     this.scenes = Array.from({ length: count }, () => makeScene(rng, size));
+    this.augment = o.augment ?? false;
   }
   batch(rng: Rng, n: number, o: { level: number; ks: number; ka: number }): Batch {
     const pick = Array.from({ length: n }, () => this.scenes[rng.int(0, this.scenes.length)]!);
+    const inputs = pick.map((s) => (this.augment ? augmentPhoto(rng, s.photo, s.map) : { photo: s.photo, map: s.map }));
     // real cartoons: the level-1 cartoon (base width, base abstraction) of *other* scenes, resized to
     // the level's target side and cropped (§A.3), so the critic sees strokes thicken with the level
     const reals = Array.from({ length: n }, () => {
@@ -317,8 +343,8 @@ export class SyntheticSource implements CartoonSource {
       return levelCrop(rng, renderCartoon(s, 1, lineWidth(1, this.size)), targetSide(o.level, this.size), this.size);
     });
     return {
-      photo: planarToTensor(pick.map((s) => s.photo)),
-      map: planarToTensor(pick.map((s) => s.map)),
+      photo: planarToTensor(inputs.map((x) => x.photo)),
+      map: planarToTensor(inputs.map((x) => x.map)),
       real: planarToTensor(reals),
       paired: planarToTensor(pick.map((s) => renderCartoon(s, o.ka, lineWidth(o.ks, this.size)))),
     };

@@ -37,8 +37,23 @@ export function sobel(a: Float32Array, h: number, w: number): Float32Array {
   return out;
 }
 
-/** The ink mask of strokeWidth's 'ink' mode: closing(L) − L > τ (dark strokes against the local background). */
-export function inkMask(L: Float32Array, h: number, w: number, o: { tau?: number; radius?: number } = {}): Uint8Array {
+/**
+ * The ink mask of strokeWidth's default 'ink' mode [ours]: pixels whose L is below τ (default 20), i.e.
+ * the near-black ink that cartoon outlines are drawn in (the procedural targets' ink has L ≈ 4, the
+ * classic mode's L = 8). Thicker strokes only ever add ink, also where they run into a dark region.
+ */
+export function inkMask(L: Float32Array, _h: number, _w: number, o: { tau?: number } = {}): Uint8Array {
+  const tau = o.tau ?? 20;
+  return Uint8Array.from(L, (v) => (v < tau ? 1 : 0));
+}
+
+/**
+ * The 'tophat' mask (the module's earlier default): black top-hat closing(L) − L > τ with a square
+ * window of radius r (default min(h, w)/8 px, at least 3). It measures dark lines against their local
+ * background, but a stroke that thickens into an adjacent dark region (hair, a dark coat) makes a dark
+ * blob wider than the window, which leaves the mask: W can then fall as the strokes thicken.
+ */
+export function tophatMask(L: Float32Array, h: number, w: number, o: { tau?: number; radius?: number } = {}): Uint8Array {
   const r = o.radius ?? Math.max(3, Math.round(Math.min(h, w) / 8));
   const closing = maxFilter(maxFilter(L, h, w, r), h, w, r, true);
   const tau = o.tau ?? 20;
@@ -46,7 +61,7 @@ export function inkMask(L: Float32Array, h: number, w: number, o: { tau?: number
 }
 
 /** Ink coverage: the fraction of pixels in the ink mask (thicker strokes → more ink). */
-export function inkCoverage(L: Float32Array, h: number, w: number, o: { tau?: number; radius?: number } = {}): number {
+export function inkCoverage(L: Float32Array, h: number, w: number, o: { tau?: number } = {}): number {
   const m = inkMask(L, h, w, o);
   let n = 0;
   for (const v of m) n += v;
@@ -55,14 +70,15 @@ export function inkCoverage(L: Float32Array, h: number, w: number, o: { tau?: nu
 
 export interface StrokeOptions {
   /**
-   * 'ink' (default): binarise dark strokes by the black top-hat (closing(L) − L > τ). 'sobel': the
-   * spec's Sobel magnitude > τ. Sobel marks the two *sides* of a line, each about two pixels wide
-   * whatever the line's width, so it under-reads thick strokes; 'ink' measures the line itself.
+   * How the stroke map is binarised [ours, see the README]. 'ink' (default): near-black ink, L < τ.
+   * 'tophat': closing(L) − L > τ (dark against the local background, window `radius`). 'sobel': the
+   * spec's Sobel magnitude > τ; Sobel marks the two *sides* of a line, each about two pixels wide
+   * whatever the line's width, so it under-reads thick strokes.
    */
-  edge?: 'ink' | 'sobel';
-  /** threshold in L units (ink: darker than the local background by τ; sobel: gradient per px) */
+  edge?: 'ink' | 'tophat' | 'sobel';
+  /** threshold in L units (ink: L below τ, default 20; tophat: darker than the local background by τ, 20; sobel: gradient per px, 8) */
   tau?: number;
-  /** top-hat window radius in px */
+  /** top-hat window radius in px ('tophat' only) */
   radius?: number;
 }
 
@@ -79,6 +95,8 @@ export function strokeWidth(L: Float32Array, h: number, w: number, o: StrokeOpti
     const g = sobel(L, h, w);
     const tau = o.tau ?? 8;
     mask = Uint8Array.from(g, (v) => (v > tau ? 1 : 0));
+  } else if (edge === 'tophat') {
+    mask = tophatMask(L, h, w, o);
   } else {
     mask = inkMask(L, h, w, o);
   }

@@ -90,12 +90,15 @@ const train = defineCommand({
     stage1Steps: z.number().int().min(0).default(500).describe('stage 1 steps: all but the abstraction unit, L_texture + L_color'),
     stage2Steps: z.number().int().min(0).default(250).describe('stage 2 steps: abstraction unit only, L_texture'),
     lr: z.number().positive().max(1).default(DEFAULT_TRAIN.lr).describe('Adam learning rate (β = 0.5, 0.99)'),
+    stage2Lr: z.number().min(0).max(1).default(0).describe('[ours] learning rate of the abstraction unit in stage 2 (0: same as lr)'),
+    augment: z.boolean().default(false).describe('[ours] photo augmentation of the procedural pool (blur, contrast, gamma, noise) for real-photo transfer'),
     channels: z.number().int().min(2).max(256).default(32).describe('feature channels of E and the controller (spec: 64)'),
     advWeight: z.number().min(0).default(DEFAULT_TRAIN.weights.adv).describe('weight of L_adv'),
     contentWeight: z.number().min(0).default(DEFAULT_TRAIN.weights.content).describe('weight of L_content (random-feature CNN)'),
     tvWeight: z.number().min(0).default(DEFAULT_TRAIN.weights.tv).describe('weight of L_tv'),
     colorWeight: z.number().min(0).default(DEFAULT_TRAIN.weights.color).describe('weight of L_color'),
     pairedWeight: z.number().min(0).default(DEFAULT_TRAIN.weights.paired).describe('[ours] weight of the paired L1 on synthetic pairs (0 = the paper’s unpaired losses only)'),
+    pairedGradWeight: z.number().min(0).default(0).describe('[ours] weight of the L1 between output and paired-target L gradients (synthetic pairs; the shipped model used 20 in stage 2)'),
     spectralNorm: z.boolean().default(true).describe('spectral normalisation in the discriminator'),
     checkpointEvery: z.number().int().min(1).default(50).describe('steps between checkpoints'),
   }),
@@ -103,13 +106,14 @@ const train = defineCommand({
     if (p.size % 4) throw new Error(`size must be a multiple of 4, got ${p.size}`);
     if (p.channels % 2) throw new Error(`channels must be even, got ${p.channels}`);
     if (Boolean(p.photos) !== Boolean(p.cartoons)) throw new Error('give both --photos and --cartoons folders, or neither (procedural data)');
-    const source: CartoonSource = p.photos ? await FolderSource.open(p.photos, p.cartoons, p.size) : new SyntheticSource(p.size, p.scenes, ctx.seed);
-    const data = p.photos ? `photos ${p.photos}, cartoons ${p.cartoons}` : `procedural scenes (${p.scenes} at ${p.size} px, seed ${ctx.seed})`;
+    const source: CartoonSource = p.photos ? await FolderSource.open(p.photos, p.cartoons, p.size) : new SyntheticSource(p.size, p.scenes, ctx.seed, { augment: p.augment });
+    const data = p.photos ? `photos ${p.photos}, cartoons ${p.cartoons}` : `procedural scenes (${p.scenes} at ${p.size} px, seed ${ctx.seed}${p.augment ? ', photo augmentation' : ''})`;
     ctx.log(`training on ${data}`);
     const o = {
       ...DEFAULT_TRAIN, batch: p.batch, groups: p.groups, stage1Steps: p.stage1Steps, stage2Steps: p.stage2Steps, lr: p.lr,
+      stage2Lr: p.stage2Lr > 0 ? p.stage2Lr : undefined,
       model: { channels: p.channels }, spectralNorm: p.spectralNorm, checkpointEvery: p.checkpointEvery,
-      weights: { adv: p.advWeight, content: p.contentWeight, tv: p.tvWeight, color: p.colorWeight, paired: p.pairedWeight },
+      weights: { adv: p.advWeight, content: p.contentWeight, tv: p.tvWeight, color: p.colorWeight, paired: p.pairedWeight, pairedGrad: p.pairedGradWeight },
     };
     const { trainer } = await trainCartooner(o, source, ctx);
     try {
@@ -142,6 +146,7 @@ const evaluate = defineCommand({
     photos: z.string().default('').describe('folder of photos (default: procedural scenes)'),
     images: z.number().int().min(2).max(1000).default(8).describe('procedural scenes to evaluate'),
     size: z.number().int().min(16).max(1024).default(64).describe('image side (procedural) or max side (photos)'),
+    strokeMask: z.enum(['ink', 'tophat', 'sobel']).default('ink').describe("how W binarises strokes: 'ink' (L < 20, default), 'tophat' (darker than the local background), 'sobel' (the spec's edge map)"),
   }),
   async run(p, ctx) {
     const cz = openCartoonizer({ checkpoint: p.checkpoint || undefined, classic: p.classic });
@@ -169,7 +174,7 @@ const evaluate = defineCommand({
     }
     try {
       const bar = ctx.progress(1, 'cartoon evaluate');
-      const rep = controllability((a, b, s, t) => cz.lab(a, b, s, t), photos, maps, rotateHue);
+      const rep = controllability((a, b, s, t) => cz.lab(a, b, s, t), photos, maps, rotateHue, { stroke: { edge: p.strokeMask } });
       const kidScore = torch.scope(() => kid(cz.lab(photos, maps, 3, 3), torch.noGrad(() => cz.lab(photos, maps, 1, 1))));
       bar.done();
       const rows = rep.levels.flatMap((l, k) => rep.strokeWidth.map((r, i) => ({ level: l, image: i, strokeWidth: r[k]!, hfRatio: rep.hfRatio[i]![k]! })));

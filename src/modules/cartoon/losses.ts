@@ -70,12 +70,29 @@ export function pairedLoss(L: Tensor, target: Tensor): Tensor {
   return torch.scope(() => F.l1Loss(L.div(100), target.div(100)));
 }
 
+/**
+ * [ours, CPU-scale aid] L1 between the finite-difference gradients (x and y) of the output L and of the
+ * paired cartoon's L, in units of 100 per px. The plain L1 barely notices a low-amplitude texture left
+ * in a region the target has flattened; its gradients do, so this term carries the abstraction levels.
+ */
+export function pairedGradLoss(L: Tensor, target: Tensor): Tensor {
+  return torch.scope(() => {
+    const d = L.sub(target).div(100);
+    const H = d.shape[2]!, W = d.shape[3]!;
+    const dy = d.narrow(2, 1, H - 1).sub(d.narrow(2, 0, H - 1));
+    const dx = d.narrow(3, 1, W - 1).sub(d.narrow(3, 0, W - 1));
+    return dy.abs().mean().add(dx.abs().mean());
+  });
+}
+
 export interface LossWeights {
   adv: number;
   content: number;
   tv: number;
   color: number;
   paired: number;
+  /** [ours] weight of pairedGradLoss (0: off) */
+  pairedGrad?: number;
 }
 /** Spec table: adv 1, content 10 (tune), tv 1e-4 relative (tune), color 1. Tuned here: content 2, and the
  * [ours] paired term 20 (synthetic data only), so controls are learned within minutes on CPU. */

@@ -11,7 +11,7 @@ import { Rng } from '../../core/rng.ts';
 import type { RunContext } from '../../core/context.ts';
 import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
 import { Cartooner, MultiTextureDiscriminator, resolveConfig, type CartoonerConfig } from './model.ts';
-import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
+import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
 import { LEVELS, type Batch, type CartoonSource } from './data.ts';
 
 export interface TrainOptions {
@@ -27,6 +27,8 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** level groups per step (5: every level, hence every branch, in every step) [ours] */
   groups: number;
+  /** [ours] learning rate of the abstraction unit in stage 2 (default: lr) */
+  stage2Lr?: number;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
@@ -45,6 +47,7 @@ export interface StepLosses {
   tv: number;
   color: number;
   paired: number;
+  pairedGrad: number;
   total: number;
 }
 
@@ -77,7 +80,7 @@ export class CartoonTrainer {
     const stage1 = this.G.namedParameters().filter(([n]) => !n.startsWith('controller.abstraction.')).map(([, p]) => p);
     this.optG = new optim.Adam(stage1, { lr: o.lr, betas: o.betas });
     this.optD = new optim.Adam(this.D.parameters(), { lr: o.lr, betas: o.betas });
-    this.optA = new optim.Adam(this.G.controller.abstraction.parameters(), { lr: o.lr, betas: o.betas });
+    this.optA = new optim.Adam(this.G.controller.abstraction.parameters(), { lr: o.stage2Lr ?? o.lr, betas: o.betas });
   }
 
   get totalSteps(): number { return this.o.stage1Steps + this.o.stage2Steps; }
@@ -140,8 +143,10 @@ export class CartoonTrainer {
       const cont = contentLoss(this.content, photoL, out.L);
       const tv = tvLoss(out.L);
       const col = stage === 1 ? colorLoss(out.ab, targetAb) : torch.scalar(0);
-      const pair = batch.paired && w.paired > 0 ? pairedLoss(out.L, lOf(batch.paired)) : torch.scalar(0);
-      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired));
+      const targetL = batch.paired && (w.paired > 0 || (w.pairedGrad ?? 0) > 0) ? lOf(batch.paired) : null;
+      const pair = targetL && w.paired > 0 ? pairedLoss(out.L, targetL) : torch.scalar(0);
+      const pairGrad = targetL && (w.pairedGrad ?? 0) > 0 ? pairedGradLoss(out.L, targetL) : torch.scalar(0);
+      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired)).add(pairGrad.mul(w.pairedGrad ?? 0));
       torch.assertFinite(total, 'cartoon generator loss');
       total.backward();
       (stage === 1 ? this.optG : this.optA).step();
@@ -149,7 +154,7 @@ export class CartoonTrainer {
       this.G.zeroGrad();
       return {
         stage, level: lvs[0]!.level, d: dLoss.item(), adv: adv.item(), content: cont.item(), tv: tv.item(),
-        color: col.item(), paired: pair.item(), total: total.item(),
+        color: col.item(), paired: pair.item(), pairedGrad: pairGrad.item(), total: total.item(),
       };
     });
   }
@@ -186,7 +191,7 @@ export class CartoonTrainer {
     const sc = (state.optimScalars ?? {}) as Record<string, number>;
     for (const [name, opt] of [['optG', this.optG], ['optD', this.optD], ['optA', this.optA]] as const) {
       const scalars = Object.fromEntries(Object.entries(sc).filter(([k]) => k.startsWith(name + '.')).map(([k, v]) => [k.slice(name.length + 1), v]));
-      opt.loadStateDict({ tensors: pick(name + '.'), scalars: { lr: this.o.lr, ...scalars } });
+      opt.loadStateDict({ tensors: pick(name + '.'), scalars: { lr: name === 'optA' ? this.o.stage2Lr ?? this.o.lr : this.o.lr, ...scalars } });
     }
     this.step = Number(state.step ?? 0);
     this.G.controller.abstractionOn = Boolean(state.abstractionOn);

@@ -97,6 +97,15 @@ test('stroke-width metric reads known line widths; Spearman and HF ratio behave'
     const W = strokeWidth(L, 48, 48);
     assert.ok(Math.abs(W - width) < 0.75, `width ${width} read as ${W}`);
   }
+  // a line that thickens into an adjacent dark object: the ink reading keeps growing with the line
+  const merged = (width: number) => {
+    const L = new Float32Array(64 * 64).fill(80);
+    for (let y = 16; y < 48; y++) for (let x = 20; x < 36; x++) L[y * 64 + x] = 15; // a dark 16×32 object
+    for (let y = 4; y < 60; y++) for (let x = 36; x < 36 + width; x++) L[y * 64 + x] = 5; // its outline
+    return L;
+  };
+  const ink = [1, 3, 5].map((wd) => strokeWidth(merged(wd), 64, 64));
+  assert.ok(ink[0]! < ink[1]! && ink[1]! < ink[2]!, `ink W over line widths 1, 3, 5 next to a dark object: ${ink}`);
   assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
   assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
   assert.ok(Math.abs(spearman([1, 2, 3, 4, 5], [1, 3, 2, 5, 4]) - 0.8) < 1e-12);

@@ -103,3 +103,16 @@ test('trains from folders of user photos (real PNG/JPEG) and cartoons (PNG writt
   await assert.rejects(runCommand('cartoon', 'train', { ...tiny, photos }, { root }), /--cartoons/);
   await assert.rejects(runCommand('cartoon', 'train', { ...tiny, photos: path.join(root, 'none'), cartoons }, { root }), /not a folder/);
 });
+
+test('[ours] photo augmentation of the procedural pool: deterministic, in range, photos and maps change, paired targets do not', () => {
+  torch.noGrad(() => torch.scope(() => {
+    const plain = new SyntheticSource(32, 3, 5), aug = new SyntheticSource(32, 3, 5, { augment: true });
+    const lv = { level: 2, ks: 3, ka: 2 };
+    const a = aug.batch(new Rng(1), 4, lv), a2 = aug.batch(new Rng(1), 4, lv), p = plain.batch(new Rng(1), 4, lv);
+    assert.deepEqual(a.photo.toArray(), a2.photo.toArray());
+    assert.ok(a.photo.min().item() >= 0 && a.photo.max().item() <= 1);
+    assert.ok(a.photo.sub(p.photo).abs().mean().item() > 0.005, 'augmentation left the photos unchanged');
+    assert.ok(a.map.sub(p.map).abs().max().item() > 0, 'the colour map did not follow the tone change');
+    assert.deepEqual(a.paired!.toArray(), p.paired!.toArray());
+  }));
+});
