@@ -1,7 +1,7 @@
 // Out-of-core path (disk.ts): the same cells, flow table (row for row) and change points as the
 // in-memory path, for CSV, Parquet and SUMO FCD XML, with tiny append chunks and a low DuckDB
 // memory limit; the same error messages and lenient counts; flows.parquet is real Parquet.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,8 @@ const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-disk-test-'));
 const DISK = { chunkRows: 7, memoryLimit: '32MB', threads: 1 };
+const cli = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-disk-cli-'));
+after(() => { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cli, { recursive: true, force: true }); });
 
 /**
  * Synthetic lon/lat trajectories made harder for the out-of-core path: vehicles renamed so that one
@@ -155,7 +157,7 @@ test('flows.parquet is real Parquet (read back with hyparquet) equal to the in-m
   const { rows } = makeRows();
   const csv = path.join(dir, 'pts3.csv');
   writeCsv(csv, rows);
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-disk-cli-'));
+  const root = cli;
   const r = await runCommand('traffic', 'analyze', { file: csv, id: 'vehicle', time: 'ts', storage: 'disk', duckdbMemory: '32MB', compare: false }, { root, seed: 1 });
   assert.equal(r.run.status, 'done', String(r.run.error));
   const summary = r.summary as Record<string, unknown>, runDir = path.join(root, r.run.id);
