@@ -99,29 +99,25 @@ class Net(nn.Module):
 def wbce(logits, y, mask, pw):
     return F.binary_cross_entropy_with_logits(logits.masked_fill(mask, 0), y.masked_fill(mask, 0), pos_weight=torch.tensor(pw))
 
-def run(cfg):
-    out = {}
-    torch.manual_seed(0)
+def make_step(kind, cfg):
+    """One training step of `kind` (weighted BCE + 0.2·early head, value clipping, AdamW) and its parameter count."""
     g = cfg['geometry']
-    for kind in ['unet3d', 'sianet']:
-        net = Net(kind, cfg['channels'], cfg['f'], cfg['depth'], cfg['dropout'], g['tIn'], g['tOut'], (g['inSize'] - g['cropSize']) // 2, g['cropSize'], g['scale'], cfg['strHidden'])
-        net.train()
-        opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=0.1)
-        B = cfg['batch']; ho = g['cropSize'] * g['scale']
-        x = torch.randn(B, cfg['channels'], g['tIn'], g['inSize'], g['inSize'])
-        y = (torch.rand(B, 1, g['tOut'], ho, ho) < 0.2).float()
-        mask = torch.rand(B, 1, g['tOut'], ho, ho) < 0.005
-        def step():
-            opt.zero_grad(set_to_none=True)
-            logits, early = net(x)
-            loss = wbce(logits, y, mask, 4.0)
-            if early is not None: loss = loss + 0.2 * wbce(early, y, mask, 4.0)
-            loss.backward()
-            torch.nn.utils.clip_grad_value_(net.parameters(), 2.0)
-            opt.step()
-        out[kind] = bench(step, warmup=2, reps=cfg['reps'])
-        out[kind + '_params'] = sum(p.numel() for p in net.parameters())
-    return out
+    net = Net(kind, cfg['channels'], cfg['f'], cfg['depth'], cfg['dropout'], g['tIn'], g['tOut'], (g['inSize'] - g['cropSize']) // 2, g['cropSize'], g['scale'], cfg['strHidden'])
+    net.train()
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=0.1)
+    B = cfg['batch']; ho = g['cropSize'] * g['scale']
+    x = torch.randn(B, cfg['channels'], g['tIn'], g['inSize'], g['inSize'])
+    y = (torch.rand(B, 1, g['tOut'], ho, ho) < 0.2).float()
+    mask = torch.rand(B, 1, g['tOut'], ho, ho) < 0.005
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logits, early = net(x)
+        loss = wbce(logits, y, mask, 4.0)
+        if early is not None: loss = loss + 0.2 * wbce(early, y, mask, 4.0)
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(net.parameters(), 2.0)
+        opt.step()
+    return step, sum(p.numel() for p in net.parameters())
 
 def serve(cfg):
     """Interleaved timing: builds both nets, prints their parameter counts, then runs one training
@@ -129,26 +125,9 @@ def serve(cfg):
     and this one, so both see the same machine load)."""
     import json, sys, time
     torch.manual_seed(0)
-    g = cfg['geometry']
     steps, params = {}, {}
     for kind in ['unet3d', 'sianet']:
-        net = Net(kind, cfg['channels'], cfg['f'], cfg['depth'], cfg['dropout'], g['tIn'], g['tOut'], (g['inSize'] - g['cropSize']) // 2, g['cropSize'], g['scale'], cfg['strHidden'])
-        net.train()
-        opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=0.1)
-        B = cfg['batch']; ho = g['cropSize'] * g['scale']
-        x = torch.randn(B, cfg['channels'], g['tIn'], g['inSize'], g['inSize'])
-        y = (torch.rand(B, 1, g['tOut'], ho, ho) < 0.2).float()
-        mask = torch.rand(B, 1, g['tOut'], ho, ho) < 0.005
-        def step(net=net, opt=opt, x=x, y=y, mask=mask):
-            opt.zero_grad(set_to_none=True)
-            logits, early = net(x)
-            loss = wbce(logits, y, mask, 4.0)
-            if early is not None: loss = loss + 0.2 * wbce(early, y, mask, 4.0)
-            loss.backward()
-            torch.nn.utils.clip_grad_value_(net.parameters(), 2.0)
-            opt.step()
-        steps[kind] = step
-        params[kind + '_params'] = sum(p.numel() for p in net.parameters())
+        steps[kind], params[kind + '_params'] = make_step(kind, cfg)
     print(json.dumps(params), flush=True)
     for line in sys.stdin:
         k = line.strip()
