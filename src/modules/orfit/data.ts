@@ -2,17 +2,16 @@
 // CSV and MNIST IDX files (the formats users have), and the rotated-digit regression task of the
 // paper (A.8.1/A.8.2): inputs are images of one digit, the label is the rotation angle in degrees.
 import fs from 'node:fs';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import * as torch from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
+import { DIGITS_PATH, encodeIdx, parseDigitsCsv, readIdx, readMaybeGz, type IdxArray } from '../../core/dynamics/loaders.ts';
 
 type Tensor = torch.Tensor;
 
-/** The bundled digits CSV (copied into the test fixtures, see test/fixtures/orfit/README.md). */
-export const BUNDLED_DIGITS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/orfit/digits.csv.gz');
+/** The bundled digits CSV (the project's one copy, see test/fixtures/dynamics/README.md). */
+export const BUNDLED_DIGITS = DIGITS_PATH;
 
 // ------------------------------------------------------------------ synthetic (A.8.3)
 export interface SyntheticStream {
@@ -46,102 +45,23 @@ export interface ImageSet {
   source: string;
 }
 
-function readMaybeGzip(file: string): Buffer {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  const raw = fs.readFileSync(file);
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      return zlib.gunzipSync(raw);
-    } catch (e) {
-      throw new Error(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
-    }
-  }
-  return raw;
-}
-
 /**
- * The UCI optical digits CSV (scikit-learn's digits.csv.gz): rows of 64 pixel values 0–16 (8×8,
- * row-major) then the label 0–9, no header. Plain or gzipped. Pixels are scaled to [0, 1].
+ * The UCI optical digits CSV (scikit-learn's digits.csv.gz), read by the shared core reader, with
+ * pixels scaled to [0, 1].
  */
 export function readDigitsCsv(file: string): ImageSet {
-  const text = readMaybeGzip(file).toString('utf8');
-  let rows: string[][];
-  try {
-    rows = parse(text, { skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
-  } catch (e) {
-    throw new Error(`${file}: not a valid CSV (${(e as Error).message})`);
-  }
-  if (rows.length === 0) throw new Error(`${file}: no rows`);
-  const images: Float64Array[] = [];
-  const labels: number[] = [];
-  rows.forEach((r, i) => {
-    const line = i + 1;
-    if (r.length !== 65) throw new Error(`${file}: line ${line} has ${r.length} columns, expected 65 (64 pixels then the label)`);
-    const img = new Float64Array(64);
-    for (let j = 0; j < 64; j++) {
-      const v = Number(r[j]);
-      if (!Number.isFinite(v) || v < 0 || v > 16) throw new Error(`${file}: line ${line}, pixel column ${j + 1}: '${r[j]}' is not a number in [0, 16]`);
-      img[j] = v / 16;
-    }
-    const lab = Number(r[64]);
-    if (!Number.isInteger(lab) || lab < 0 || lab > 9) throw new Error(`${file}: line ${line}, label column 65: '${r[64]}' is not a digit 0–9`);
-    images.push(img);
-    labels.push(lab);
-  });
+  const { pixels, labels } = parseDigitsCsv(file);
+  const images = labels.map((_, i) => Float64Array.from(pixels.subarray(i * 64, (i + 1) * 64), (v) => v / 16));
   return { images, labels, height: 8, width: 8, source: file };
 }
 
 // ------------------------------------------------------------------ IDX (MNIST) files
-const IDX_TYPES: Record<number, { name: string; bytes: number; read: (dv: DataView, off: number) => number }> = {
-  0x08: { name: 'ubyte', bytes: 1, read: (dv, o) => dv.getUint8(o) },
-  0x09: { name: 'byte', bytes: 1, read: (dv, o) => dv.getInt8(o) },
-  0x0b: { name: 'short', bytes: 2, read: (dv, o) => dv.getInt16(o, false) },
-  0x0c: { name: 'int', bytes: 4, read: (dv, o) => dv.getInt32(o, false) },
-  0x0d: { name: 'float', bytes: 4, read: (dv, o) => dv.getFloat32(o, false) },
-  0x0e: { name: 'double', bytes: 8, read: (dv, o) => dv.getFloat64(o, false) },
-};
-
-export interface IdxArray { dims: number[]; data: Float64Array; type: string }
-
-/** Reads an IDX file (the MNIST format; plain or .gz). Errors name the file and the field. */
-export function readIdx(file: string): IdxArray {
-  const buf = readMaybeGzip(file);
-  if (buf.length < 4) throw new Error(`${file}: truncated IDX file: ${buf.length} bytes, the magic number needs 4`);
-  if (buf[0] !== 0 || buf[1] !== 0) throw new Error(`${file}: not an IDX file (magic number field starts ${buf[0]}, ${buf[1]}; expected 0, 0)`);
-  const t = IDX_TYPES[buf[2]!];
-  if (!t) throw new Error(`${file}: unknown IDX data type 0x${buf[2]!.toString(16)} in the magic number field`);
-  const nd = buf[3]!;
-  if (nd < 1) throw new Error(`${file}: IDX magic number says 0 dimensions`);
-  if (buf.length < 4 + 4 * nd) throw new Error(`${file}: truncated IDX header: ${nd} dimension sizes need ${4 + 4 * nd} bytes, file has ${buf.length}`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const dims: number[] = [];
-  for (let i = 0; i < nd; i++) dims.push(dv.getUint32(4 + 4 * i, false));
-  const n = dims.reduce((a, b) => a * b, 1);
-  const off = 4 + 4 * nd;
-  const need = n * t.bytes;
-  if (buf.length - off < need) {
-    throw new Error(`${file}: truncated IDX file: the dims field says [${dims.join(' × ')}] (${need} bytes of ${t.name} data) but only ${buf.length - off} bytes follow the header`);
-  }
-  if (buf.length - off > need) throw new Error(`${file}: IDX file has ${buf.length - off - need} bytes after the data the dims field [${dims.join(' × ')}] describes`);
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = t.read(dv, off + i * t.bytes);
-  return { dims, data, type: t.name };
-}
+// The IDX reader and encoder are the shared ones of core/dynamics (any IDX type, errors naming the file).
+export { readIdx, type IdxArray };
 
 /** Writes an IDX file (ubyte by default; gzipped when the name ends in .gz). */
 export function writeIdx(file: string, dims: readonly number[], data: ArrayLike<number>, type: 'ubyte' | 'double' = 'ubyte'): void {
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new Error(`writeIdx: ${data.length} values do not fill dims [${dims}]`);
-  const bytes = type === 'ubyte' ? 1 : 8;
-  const buf = Buffer.alloc(4 + 4 * dims.length + n * bytes);
-  buf[2] = type === 'ubyte' ? 0x08 : 0x0e;
-  buf[3] = dims.length;
-  dims.forEach((d, i) => buf.writeUInt32BE(d, 4 + 4 * i));
-  const off = 4 + 4 * dims.length;
-  for (let i = 0; i < n; i++) {
-    if (type === 'ubyte') buf[off + i] = Math.max(0, Math.min(255, Math.round(data[i]!)));
-    else buf.writeDoubleBE(data[i]!, off + 8 * i);
-  }
+  const buf = encodeIdx(dims, data, type);
   fs.writeFileSync(file, file.endsWith('.gz') ? zlib.gzipSync(buf) : buf);
 }
 
@@ -270,7 +190,7 @@ export function rotatedDigitTask(train: ImageSet, o: RotatedTaskOptions, test?: 
 // ------------------------------------------------------------------ any numeric CSV as a stream
 /** A CSV with a header row: every column numeric; `target` names the label column. */
 export function readCsvStream(file: string, target: string): { X: Tensor; Y: Tensor; features: string[] } {
-  const text = readMaybeGzip(file).toString('utf8');
+  const text = new TextDecoder().decode(readMaybeGz(file));
   let rows: string[][];
   try {
     rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];

@@ -515,6 +515,14 @@ export interface OGDOptions {
   tol?: number;
 }
 
+/** lr and innerSteps of the gradient-step baselines (OGD, EWC, A-GEM), defaults 1e-3 and 10, checked. */
+function gradientStepOptions(who: string, o: { lr?: number; innerSteps?: number }): { lr: number; innerSteps: number } {
+  const lr = o.lr ?? 1e-3, innerSteps = o.innerSteps ?? 10;
+  if (!(lr > 0)) throw new Error(`${who}: lr must be positive, got ${o.lr}`);
+  if (!Number.isInteger(innerSteps) || innerSteps < 1) throw new Error(`${who}: innerSteps must be a positive integer, got ${o.innerSteps}`);
+  return { lr, innerSteps };
+}
+
 /**
  * OGD (Farajtabar et al., AISTATS 2020) with one point per task, as the paper describes it:
  * several gradient steps on ½(f − y)², each projected onto the complement of the stored gradients,
@@ -528,12 +536,9 @@ export class OGD extends BaseLearner {
   constructor(model: StreamModel, o: OGDOptions = {}) {
     super(model);
     this.basis = new RowBasis(model.numParams);
-    this.lr = o.lr ?? 1e-3;
-    this.innerSteps = o.innerSteps ?? 10;
+    ({ lr: this.lr, innerSteps: this.innerSteps } = gradientStepOptions('OGD', o));
     this.memory = o.memory ?? Infinity;
     this.tol = o.tol ?? 1e-10;
-    if (!(this.lr > 0)) throw new Error(`OGD: lr must be positive, got ${o.lr}`);
-    if (!Number.isInteger(this.innerSteps) || this.innerSteps < 1) throw new Error(`OGD: innerSteps must be a positive integer, got ${o.innerSteps}`);
   }
   private proj(v: Tensor): Tensor {
     const U = this.U;
@@ -751,11 +756,8 @@ export class EWC extends BaseLearner {
   constructor(model: StreamModel, o: EWCOptions = {}) {
     super(model);
     this.lambda = o.lambda ?? 1;
-    this.lr = o.lr ?? 1e-3;
-    this.innerSteps = o.innerSteps ?? 10;
     if (!(this.lambda >= 0)) throw new Error(`EWC: lambda must be ≥ 0, got ${o.lambda}`);
-    if (!(this.lr > 0)) throw new Error(`EWC: lr must be positive, got ${o.lr}`);
-    if (!Number.isInteger(this.innerSteps) || this.innerSteps < 1) throw new Error(`EWC: innerSteps must be a positive integer, got ${o.innerSteps}`);
+    ({ lr: this.lr, innerSteps: this.innerSteps } = gradientStepOptions('EWC', o));
     this.fisher = torch.zeros([model.numParams], { dtype: 'float64' }).keep();
     this.anchor = model.getParams().keep();
   }
@@ -824,11 +826,8 @@ export class AGEM extends BaseLearner {
   constructor(model: StreamModel, o: AGEMOptions = {}) {
     super(model);
     this.bufferSize = o.buffer ?? 10;
-    this.lr = o.lr ?? 1e-3;
-    this.innerSteps = o.innerSteps ?? 10;
     if (!Number.isInteger(this.bufferSize) || this.bufferSize < 1) throw new Error(`AGEM: buffer must be a positive integer, got ${o.buffer}`);
-    if (!(this.lr > 0)) throw new Error(`AGEM: lr must be positive, got ${o.lr}`);
-    if (!Number.isInteger(this.innerSteps) || this.innerSteps < 1) throw new Error(`AGEM: innerSteps must be a positive integer, got ${o.innerSteps}`);
+    ({ lr: this.lr, innerSteps: this.innerSteps } = gradientStepOptions('AGEM', o));
   }
   /** mean gradient of ½(f − y)² over the buffer (null when empty) */
   referenceGradient(): Tensor | null {
