@@ -5,66 +5,13 @@ import * as torch from '../src/core/torch/index.ts';
 import { hvpOperator, lanczos } from '../src/core/hessian.ts';
 import { supervised, fcNet, gaussianMixture, hessianEigs } from '../src/core/dynamics/index.ts';
 import { Rng } from '../src/core/rng.ts';
-import type { BenchHelper } from './helper.ts';
+import { median, quantile, type BenchHelper } from './helper.ts';
 
-const N = 1000, D = 32, H = 200, C = 10, ITERS = 30, ROUNDS = 3, GD_REPS = 10, LZ_REPS = 3;
+const N = 1000, D = 32, H = 200, C = 10, ITERS = 30, GD_REPS = 20, LZ_REPS = 9;
 
 export default async function (h: BenchHelper): Promise<void> {
   if (!h.hasPythonTorch()) { console.log('  python torch missing: skipping dynamics bench'); return; }
-  const pyScript = `
-GD_REPS, LZ_REPS = ${GD_REPS}, ${LZ_REPS}
-torch.set_default_dtype(torch.float64)
-torch.manual_seed(0)
-N, D, H, C, ITERS = ${N}, ${D}, ${H}, ${C}, ${ITERS}
-X = torch.randn(N, D); y = torch.randint(0, C, (N,)); T = torch.nn.functional.one_hot(y, C).double()
-net = torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Tanh(), torch.nn.Linear(H, H), torch.nn.Tanh(), torch.nn.Linear(H, C)).double()
-ps = list(net.parameters())
-n = sum(p.numel() for p in ps)
-def loss_fn():
-    return 0.5 * ((net(X) - T) ** 2).sum(1).mean()
-def gd_step():
-    loss = loss_fn()
-    gs = torch.autograd.grad(loss, ps)
-    with torch.no_grad():
-        for p, g in zip(ps, gs): p.sub_(g, alpha=0.01)
-    return loss.item()
-def lanczos_top2():
-    loss = loss_fn()
-    gs = torch.autograd.grad(loss, ps, create_graph=True)
-    g = torch.cat([t.reshape(-1) for t in gs])
-    def mv(v):
-        hs = torch.autograd.grad((g * v).sum(), ps, retain_graph=True)
-        return torch.cat([t.reshape(-1) for t in hs])
-    gen = torch.Generator().manual_seed(1)
-    q = torch.rand(n, generator=gen) * 2 - 1; q = q / q.norm()
-    Qb = torch.empty(ITERS, n); alpha = []; beta = []
-    for j in range(ITERS):
-        Qb[j].copy_(q)
-        w = mv(q)
-        a = float(w.dot(q))
-        Qm = Qb[:j + 1]
-        for _ in range(2): w = torch.addmv(w, Qm.T, Qm.mv(w), beta=1, alpha=-1)
-        b = float(w.norm())
-        alpha.append(a)
-        if j + 1 < ITERS:
-            beta.append(b); q = w / b
-    m = len(alpha)
-    Tm = torch.diag(torch.tensor(alpha)) + torch.diag(torch.tensor(beta), 1) + torch.diag(torch.tensor(beta), -1)
-    ev = torch.linalg.eigvalsh(Tm)
-    return [float(ev[-1]), float(ev[-2])]
-def times(fn, warmup, reps):
-    for _ in range(warmup): fn()
-    ts = []
-    for _ in range(reps):
-        s = time.perf_counter(); fn(); ts.append((time.perf_counter() - s) * 1000)
-    return ts
-r = {'n': n}
-r['gd'] = times(gd_step, 3, GD_REPS)
-r['lanczos'] = times(lanczos_top2, 1, LZ_REPS)
-r['top2'] = lanczos_top2()
-print(json.dumps(r))
-`;
-
+  const ref = h.referenceServer('dynamics_ref', { N, D, H, C, iters: ITERS });
   const rng = new Rng(0);
   torch.manualSeed(0);
   const data = gaussianMixture(rng, { n: N, nTest: 10, d: D, classes: C });
@@ -83,29 +30,31 @@ print(json.dumps(r))
     const op = hvpOperator(() => obj.loss(theta), [theta]);
     try { return lanczos(op.matvec, op.n, 2, { maxIter: ITERS, tol: 0, vectors: false, seed: 1 }).values; } finally { op.dispose(); }
   });
-  const times = (fn: () => unknown, warmup: number, reps: number) => {
-    for (let i = 0; i < warmup; i++) fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) { const s = performance.now(); fn(); ts.push(performance.now() - s); }
-    return ts;
+  // Interleaved: one of our reps, then one reference rep in the long-lived PyTorch process, and so
+  // on, so both see the same machine load. Reported: median ms of each side and of the per-pair ratio.
+  const pairs = async (fn: () => unknown, kind: string, warmup: number, reps: number) => {
+    const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];
+    for (let i = 0; i < warmup + reps; i++) {
+      const s = performance.now(); fn(); const a = performance.now() - s;
+      const b = await ref.ask(kind);
+      if (i >= warmup) { mine.push(a); theirs.push(b); ratios.push(a / b); }
+    }
+    return { mine, theirs, ratios, note: `per-pair ratio median ${median(ratios).toFixed(2)} (IQR ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}), ${reps} interleaved pairs` };
   };
-  // Interleaved rounds (reference, then ours, ROUNDS times): a change of machine load between the
-  // two phases would otherwise skew the ratio on a shared machine. Each side: median of all reps.
-  const mine = { gd: [] as number[], lz: [] as number[] }, ref = { gd: [] as number[], lz: [] as number[] };
-  let pyN = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const py = h.python<{ n: number; gd: number[]; lanczos: number[] }>(pyScript);
-    pyN = py.n; ref.gd.push(...py.gd); ref.lz.push(...py.lanczos);
-    mine.gd.push(...times(gdStep, 3, GD_REPS));
-    mine.lz.push(...times(top2, 1, LZ_REPS));
+  let pyN: number, gd: Awaited<ReturnType<typeof pairs>>, lz: Awaited<ReturnType<typeof pairs>>;
+  try {
+    pyN = (await ref.hello<{ n: number }>()).n;
+    gd = await pairs(gdStep, 'gd', 3, GD_REPS);
+    lz = await pairs(top2, 'lanczos', 1, LZ_REPS);
+  } finally {
+    ref.close();
   }
-  const med = (xs: number[]) => { const v = [...xs].sort((x, y) => x - y); return v[Math.floor(v.length / 2)]!; };
-  h.record({ name: `dynamics: full-batch GD step (${obj.dim} params, n=${N}, f64)`, paperlabMs: med(mine.gd), referenceMs: med(ref.gd),
-    note: `fc-tanh ${D}-${H}-${H}-${C}, MSE; reference: nn.Sequential + autograd.grad + sub_ (${pyN} params); ${ROUNDS} interleaved rounds × ${GD_REPS} reps` });
+  h.record({ name: `dynamics: full-batch GD step (${obj.dim} params, n=${N}, f64)`, paperlabMs: median(gd.mine), referenceMs: median(gd.theirs),
+    note: `fc-tanh ${D}-${H}-${H}-${C}, MSE; reference: nn.Sequential + autograd.grad + sub_ (${pyN} params); ${gd.note}` });
   const ours = top2();
   const conv = hessianEigs(obj, theta, 2, { tol: 1e-9 });
-  h.record({ name: `dynamics: Lanczos top-2 sharpness (${ITERS} HVPs, f64)`, paperlabMs: med(mine.lz), referenceMs: med(ref.lz),
-    note: `same algorithm in PyTorch (preallocated basis, full reorth. by addmv, twice); ${ROUNDS} interleaved rounds × ${LZ_REPS} reps; λ1 ours ${ours[0]!.toFixed(4)} (converged ${conv.values[0]!.toFixed(4)})` });
+  h.record({ name: `dynamics: Lanczos top-2 sharpness (${ITERS} HVPs, f64)`, paperlabMs: median(lz.mine), referenceMs: median(lz.theirs),
+    note: `same algorithm in PyTorch (bench/dynamics_ref.py: preallocated basis, full reorth. by addmv, twice); ${lz.note}; λ1 ours ${ours[0]!.toFixed(4)} (converged ${conv.values[0]!.toFixed(4)})` });
   theta.dispose();
   obj.dispose?.();
   torch.dispose(data.X, data.y, data.Xtest, data.ytest);

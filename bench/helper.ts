@@ -1,9 +1,10 @@
 // The shared bench helper: time our code and the reference (PyTorch CPU / NumPy run by
 // /usr/bin/python3) in the same run, and write rows to bench/results.json.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/core/io/atomic.ts';
 import { getNumThreads, torchVersion } from '../src/core/torch/tensor.ts';
@@ -83,6 +84,33 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     return JSON.parse(last) as T;
   }
 
+  /**
+   * A long-lived reference process for interleaved timing: imports `serve` from bench/<file>.py and
+   * calls it with `cfg`. `serve` prints one JSON line first (returned by `hello()`), then answers
+   * each stdin line (a command word) with one line (its milliseconds). Alternating one of our reps
+   * with one reference rep lets both see the same machine load; timing all reference reps first
+   * and ours seconds later let load drift between the two phases skew the ratio on a shared machine.
+   */
+  referenceServer(file: string, cfg: object) {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const T = String(this.threads);
+    const py = spawn(PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`], {
+      env: { ...process.env, OMP_NUM_THREADS: T, OPENBLAS_NUM_THREADS: T, MKL_NUM_THREADS: T }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let err = '';
+    py.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const lines: string[] = [];
+    let waiting: { res: (s: string) => void; rej: (e: Error) => void } | null = null;
+    readline.createInterface({ input: py.stdout }).on('line', (l) => { if (waiting) { const w = waiting; waiting = null; w.res(l); } else lines.push(l); });
+    py.on('exit', (code) => { if (waiting) waiting.rej(new Error(`reference python exited (${code}): ${err.slice(-2000)}`)); });
+    const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
+    return {
+      hello: async <T = Record<string, number>>() => JSON.parse(await next()) as T,
+      ask: async (command: string) => { py.stdin.write(`${command}\n`); return Number(await next()); },
+      close: () => { py.stdin.end(); },
+    };
+  }
+
   /** Whether the reference python has torch (benchmarks skip rows cleanly when not). */
   hasPythonTorch(): boolean {
     try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -113,3 +141,6 @@ function round(x: number): number { return Math.round(x * 1e4) / 1e4; }
 function fmt(ms: number): string { return (ms < 1 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`).padStart(12); }
 
 export type BenchFn = (h: BenchHelper) => Promise<void>;
+
+export const median = (v: readonly number[]): number => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+export const quantile = (v: readonly number[], q: number): number => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };

@@ -5,45 +5,17 @@
 // threads and BLAS settings as BenchHelper.python), alternating, so that both see the same load on
 // a shared machine (timing all reference reps first and ours seconds later let load drift between
 // the two phases skew the ratio). Reported: median ms of each, and the spread of the per-pair ratio.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import * as torch from '../src/core/torch/index.ts';
 import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW } from '../src/modules/nowcast/index.ts';
-import { PYTHON, type BenchHelper } from './helper.ts';
-
-/** A long-lived reference process: `ask(kind)` runs one PyTorch training step and resolves to its ms. */
-function startReference(h: BenchHelper, cfg: object) {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const T = String(h.threads);
-  const py = spawn(PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${h.threads})\nfrom nowcast_ref import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`], {
-    env: { ...process.env, OMP_NUM_THREADS: T, OPENBLAS_NUM_THREADS: T, MKL_NUM_THREADS: T }, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let err = '';
-  py.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const lines: string[] = [];
-  let waiting: { res: (s: string) => void; rej: (e: Error) => void } | null = null;
-  readline.createInterface({ input: py.stdout }).on('line', (l) => { if (waiting) { const w = waiting; waiting = null; w.res(l); } else lines.push(l); });
-  py.on('exit', (code) => { if (waiting) waiting.rej(new Error(`reference python exited (${code}): ${err.slice(-2000)}`)); });
-  const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
-  return {
-    params: async () => JSON.parse(await next()) as Record<string, number>,
-    ask: async (kind: string) => { py.stdin.write(`${kind}\n`); return Number(await next()); },
-    close: () => { py.stdin.end(); },
-  };
-}
-
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
-const quantile = (v: number[], q: number) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
+import { median, quantile, type BenchHelper } from './helper.ts';
 
 export default async function (h: BenchHelper): Promise<void> {
   const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 10 };
   const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}; interleaved reps`;
   if (!h.hasPythonTorch()) { console.log('nowcast bench: python torch missing, skipped'); return; }
-  const ref = startReference(h, cfg);
+  const ref = h.referenceServer('nowcast_ref', cfg);
   try {
-    const pyParams = await ref.params();
+    const pyParams = await ref.hello();
     for (const kind of ['unet3d', 'sianet'] as const) {
       torch.manualSeed(0);
       const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });

@@ -70,5 +70,12 @@ export function loadAddon(file: string = ADDON_PATH): Addon {
 const threadsEnv = process.env.PAPERLAB_THREADS;
 if (threadsEnv && !process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = threadsEnv;
 
+// libtorch's OpenMP threads spin after each parallel region by default ("active" wait), while
+// Debian's OpenBLAS runs matrix products on its own pthread pool: with both pools on the same few
+// cores the spinners starve the BLAS threads. Measured on 2 cores (PyTorch itself, fc-tanh GD step
+// 40 → 23 ms, Lanczos 2.9 → 1.2 s). libgomp reads this when it loads, so set it before the addon;
+// a user's own OMP_WAIT_POLICY wins.
+process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+
 export const native: Addon = loadAddon();
 if (threadsEnv && Number(threadsEnv) >= 1) native.setNumThreads(Number(threadsEnv));

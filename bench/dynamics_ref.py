@@ -1,0 +1,63 @@
+"""PyTorch reference for bench/dynamics.bench.ts: one full-batch GD step and the Lanczos top-2
+sharpness (ITERS HVPs by double backward, preallocated Krylov basis, full reorthogonalization by
+addmv twice) on an fc-tanh net in float64, the same computations as ours."""
+import json, sys, time
+import torch
+
+
+def build(cfg):
+    torch.set_default_dtype(torch.float64)
+    torch.manual_seed(0)
+    N, D, H, C, ITERS = cfg['N'], cfg['D'], cfg['H'], cfg['C'], cfg['iters']
+    X = torch.randn(N, D); y = torch.randint(0, C, (N,)); T = torch.nn.functional.one_hot(y, C).double()
+    net = torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Tanh(), torch.nn.Linear(H, H), torch.nn.Tanh(), torch.nn.Linear(H, C)).double()
+    ps = list(net.parameters())
+    n = sum(p.numel() for p in ps)
+
+    def loss_fn():
+        return 0.5 * ((net(X) - T) ** 2).sum(1).mean()
+
+    def gd_step():
+        loss = loss_fn()
+        gs = torch.autograd.grad(loss, ps)
+        with torch.no_grad():
+            for p, g in zip(ps, gs): p.sub_(g, alpha=0.01)
+        return loss.item()
+
+    def lanczos_top2():
+        loss = loss_fn()
+        gs = torch.autograd.grad(loss, ps, create_graph=True)
+        g = torch.cat([t.reshape(-1) for t in gs])
+
+        def mv(v):
+            hs = torch.autograd.grad((g * v).sum(), ps, retain_graph=True)
+            return torch.cat([t.reshape(-1) for t in hs])
+        gen = torch.Generator().manual_seed(1)
+        q = torch.rand(n, generator=gen) * 2 - 1; q = q / q.norm()
+        Qb = torch.empty(ITERS, n); alpha = []; beta = []
+        for j in range(ITERS):
+            Qb[j].copy_(q)
+            w = mv(q)
+            a = float(w.dot(q))
+            Qm = Qb[:j + 1]
+            for _ in range(2): w = torch.addmv(w, Qm.T, Qm.mv(w), beta=1, alpha=-1)
+            b = float(w.norm())
+            alpha.append(a)
+            if j + 1 < ITERS:
+                beta.append(b); q = w / b
+        Tm = torch.diag(torch.tensor(alpha)) + torch.diag(torch.tensor(beta), 1) + torch.diag(torch.tensor(beta), -1)
+        ev = torch.linalg.eigvalsh(Tm)
+        return [float(ev[-1]), float(ev[-2])]
+
+    return n, {'gd': gd_step, 'lanczos': lanczos_top2}
+
+
+def serve(cfg):
+    """Prints {"n": parameter count}, then runs one computation per stdin line ('gd' or 'lanczos')
+    and prints its milliseconds."""
+    n, fns = build(cfg)
+    print(json.dumps({'n': n}), flush=True)
+    for line in sys.stdin:
+        k = line.strip()
+        if not k: break
+        s = time.perf_counter(); fns[k](); print((time.perf_counter() - s) * 1000, flush=True)
