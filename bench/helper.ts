@@ -45,7 +45,9 @@ export async function timeIt(fn: () => unknown, o: { warmup?: number; reps?: num
 export class BenchHelper {
   readonly rows: BenchRow[] = [];
   readonly threads = getNumThreads();
-  readonly machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${this.threads} thread(s), libtorch ${torchVersion().torch}, node ${process.version}`;
+  // The OpenMP wait settings the engine chose (src/core/torch/native.ts) travel to the reference too,
+  // through the environment every reference process inherits: both sides run under the same ones.
+  readonly machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${this.threads} thread(s), ${process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? 'default'}`}, libtorch ${torchVersion().torch}, node ${process.version}`;
   readonly timeIt = timeIt;
 
   /**

@@ -70,12 +70,14 @@ export function loadAddon(file: string = ADDON_PATH): Addon {
 const threadsEnv = process.env.PAPERLAB_THREADS;
 if (threadsEnv && !process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = threadsEnv;
 
-// libtorch's OpenMP threads spin after each parallel region by default ("active" wait), while
-// Debian's OpenBLAS runs matrix products on its own pthread pool: with both pools on the same few
-// cores the spinners starve the BLAS threads. Measured on 2 cores (PyTorch itself, fc-tanh GD step
-// 40 → 23 ms, Lanczos 2.9 → 1.2 s). libgomp reads this when it loads, so set it before the addon;
-// a user's own OMP_WAIT_POLICY wins.
-process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+// libtorch's OpenMP threads spin for a long while after each parallel region (libgomp's default
+// spin count, ~10 ms here), while Debian's OpenBLAS runs matrix products on its own pthread pool:
+// on a 2-core machine the spinners starve the BLAS threads (an fc-tanh HVP took 77 ms instead of
+// 33 ms). Never spinning (OMP_WAIT_POLICY=PASSIVE) fixes that but makes each medium elementwise op
+// pay a thread wake-up (40k-element add 40 → 190 µs). A short spin (~0.5 ms) keeps both: threads
+// stay warm between quick ops and yield during long BLAS calls. libgomp reads this when it loads,
+// so set it before the addon; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+if (!process.env.OMP_WAIT_POLICY && !process.env.GOMP_SPINCOUNT) process.env.GOMP_SPINCOUNT = '10000';
 
 export const native: Addon = loadAddon();
 if (threadsEnv && Number(threadsEnv) >= 1) native.setNumThreads(Number(threadsEnv));
