@@ -5,9 +5,9 @@ import * as torch from '../src/core/torch/index.ts';
 import { hvpOperator, lanczos } from '../src/core/hessian.ts';
 import { supervised, fcNet, gaussianMixture, hessianEigs } from '../src/core/dynamics/index.ts';
 import { Rng } from '../src/core/rng.ts';
-import { median, quantile, type BenchHelper } from './helper.ts';
+import { median, type BenchHelper } from './helper.ts';
 
-const N = 1000, D = 32, H = 200, C = 10, ITERS = 30, GD_REPS = 20, LZ_REPS = 9;
+const N = 1000, D = 32, H = 200, C = 10, ITERS = 30;
 
 export default async function (h: BenchHelper): Promise<void> {
   if (!h.hasPythonTorch()) { console.log('  python torch missing: skipping dynamics bench'); return; }
@@ -30,22 +30,11 @@ export default async function (h: BenchHelper): Promise<void> {
     const op = hvpOperator(() => obj.loss(theta), [theta]);
     try { return lanczos(op.matvec, op.n, 2, { maxIter: ITERS, tol: 0, vectors: false, seed: 1 }).values; } finally { op.dispose(); }
   });
-  // Interleaved: one of our reps, then one reference rep in the long-lived PyTorch process, and so
-  // on, so both see the same machine load. Reported: median ms of each side and of the per-pair ratio.
-  const pairs = async (fn: () => unknown, kind: string, warmup: number, reps: number) => {
-    const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];
-    for (let i = 0; i < warmup + reps; i++) {
-      const s = performance.now(); fn(); const a = performance.now() - s;
-      const b = await ref.ask(kind);
-      if (i >= warmup) { mine.push(a); theirs.push(b); ratios.push(a / b); }
-    }
-    return { mine, theirs, ratios, note: `per-pair ratio median ${median(ratios).toFixed(2)} (IQR ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}), ${reps} interleaved pairs` };
-  };
-  let pyN: number, gd: Awaited<ReturnType<typeof pairs>>, lz: Awaited<ReturnType<typeof pairs>>;
+  let pyN: number, gd: Awaited<ReturnType<BenchHelper['interleave']>>, lz: Awaited<ReturnType<BenchHelper['interleave']>>;
   try {
     pyN = (await ref.hello<{ n: number }>()).n;
-    gd = await pairs(gdStep, 'gd', 3, GD_REPS);
-    lz = await pairs(top2, 'lanczos', 1, LZ_REPS);
+    gd = await h.interleave(gdStep, ref, 'gd', { rounds: 4, block: 6 });
+    lz = await h.interleave(top2, ref, 'lanczos', { rounds: 4, block: 3 });
   } finally {
     ref.close();
   }

@@ -53,11 +53,14 @@ def build(cfg):
 
 
 def serve(cfg):
-    """Prints {"n": parameter count}, then runs one computation per stdin line ('gd' or 'lanczos')
-    and prints its milliseconds."""
+    """Prints {"n": parameter count}, then answers each stdin line `<gd|lanczos> <reps>` with a JSON
+    list of the milliseconds of each rep."""
     n, fns = build(cfg)
     print(json.dumps({'n': n}), flush=True)
     for line in sys.stdin:
-        k = line.strip()
-        if not k: break
-        s = time.perf_counter(); fns[k](); print((time.perf_counter() - s) * 1000, flush=True)
+        if not line.strip(): break
+        k, reps = line.split()
+        ts = []
+        for _ in range(int(reps)):
+            s = time.perf_counter(); fns[k](); ts.append((time.perf_counter() - s) * 1000)
+        print(json.dumps(ts), flush=True)

@@ -89,9 +89,7 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
   /**
    * A long-lived reference process for interleaved timing: imports `serve` from bench/<file>.py and
    * calls it with `cfg`. `serve` prints one JSON line first (returned by `hello()`), then answers
-   * each stdin line (a command word) with one line (its milliseconds). Alternating one of our reps
-   * with one reference rep lets both see the same machine load; timing all reference reps first
-   * and ours seconds later let load drift between the two phases skew the ratio on a shared machine.
+   * each stdin line `<command> <reps>` with one line: a JSON list of the milliseconds of each rep.
    */
   referenceServer(file: string, cfg: object) {
     const here = path.dirname(fileURLToPath(import.meta.url));
@@ -107,10 +105,31 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     py.on('exit', (code) => { if (waiting) waiting.rej(new Error(`reference python exited (${code}): ${err.slice(-2000)}`)); });
     const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
     return {
-      hello: async <T = Record<string, number>>() => JSON.parse(await next()) as T,
-      ask: async (command: string) => { py.stdin.write(`${command}\n`); return Number(await next()); },
+      hello: async <R = Record<string, number>>() => JSON.parse(await next()) as R,
+      ask: async (command: string, reps: number) => { py.stdin.write(`${command} ${reps}\n`); return JSON.parse(await next()) as number[]; },
       close: () => { py.stdin.end(); },
     };
+  }
+
+  /**
+   * Interleaved timing against a reference server: `rounds` turns each of `block` reps of ours,
+   * then `block` reference reps of `command`. Both sides see the same machine load (timing all
+   * reference reps first and ours seconds later let load drift between the phases skew the ratio),
+   * and the first rep of every block is dropped, so neither side is timed while its threads and
+   * caches wake up from the other's turn. Returns the kept times and a note with the spread of the
+   * per-round ratio of medians.
+   */
+  async interleave(fn: () => unknown, ref: ReturnType<BenchHelper['referenceServer']>, command: string, o: { rounds: number; block: number }) {
+    const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const a: number[] = [];
+      for (let i = 0; i < o.block; i++) { const s = performance.now(); fn(); a.push(performance.now() - s); }
+      const b = await ref.ask(command, o.block);
+      mine.push(...a.slice(1)); theirs.push(...b.slice(1));
+      ratios.push(median(a.slice(1)) / median(b.slice(1)));
+    }
+    const note = `${o.rounds} interleaved rounds of ${o.block} reps per side (first of each dropped); per-round ratio median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}â€“${Math.max(...ratios).toFixed(2)}`;
+    return { mine, theirs, ratios, note };
   }
 
   /** Whether the reference python has torch (benchmarks skip rows cleanly when not). */
@@ -145,4 +164,3 @@ function fmt(ms: number): string { return (ms < 1 ? `${(ms * 1000).toFixed(2)} Â
 export type BenchFn = (h: BenchHelper) => Promise<void>;
 
 export const median = (v: readonly number[]): number => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
-export const quantile = (v: readonly number[], q: number): number => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };

@@ -1,17 +1,15 @@
 // nowcast: one training step (forward, masked weighted BCE with deep supervision, backward,
 // clip by value, AdamW) of SIANet-S and the 3D U-Net baseline-S, against the same architectures
 // written in PyTorch (bench/nowcast_ref.py) in the same run.
-// Timing is interleaved: our step, then one reference step in a long-lived Python process (same
-// threads and BLAS settings as BenchHelper.python), alternating, so that both see the same load on
-// a shared machine (timing all reference reps first and ours seconds later let load drift between
-// the two phases skew the ratio). Reported: median ms of each, and the spread of the per-pair ratio.
+// Timing is interleaved (BenchHelper.interleave): blocks of our steps alternate with blocks of
+// reference steps in a long-lived Python process with the same thread settings.
 import * as torch from '../src/core/torch/index.ts';
 import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW } from '../src/modules/nowcast/index.ts';
-import { median, quantile, type BenchHelper } from './helper.ts';
+import { median, type BenchHelper } from './helper.ts';
 
 export default async function (h: BenchHelper): Promise<void> {
   const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 10 };
-  const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}; interleaved reps`;
+  const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}`;
   if (!h.hasPythonTorch()) { console.log('nowcast bench: python torch missing, skipped'); return; }
   const ref = h.referenceServer('nowcast_ref', cfg);
   try {
@@ -38,17 +36,10 @@ export default async function (h: BenchHelper): Promise<void> {
         clipGradValue(params, 2);
         opt.step();
       });
-      const ours: number[] = [], theirs: number[] = [], ratios: number[] = [];
-      for (let i = 0; i < cfg.reps + 2; i++) {
-        const s = performance.now();
-        step();
-        const a = performance.now() - s;
-        const b = await ref.ask(kind);
-        if (i >= 2) { ours.push(a); theirs.push(b); ratios.push(a / b); } // 2 warm-up pairs
-      }
+      const t = await h.interleave(step, ref, kind, { rounds: 4, block: 4 });
       h.record({
-        name: `nowcast: train step ${kind === 'sianet' ? 'SIANet-S' : 'baseline 3D U-Net-S'}`, paperlabMs: median(ours), referenceMs: median(theirs),
-        note: `${note}; per-pair ratio median ${median(ratios).toFixed(2)} (IQR ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}); ${model.numParameters()} params`,
+        name: `nowcast: train step ${kind === 'sianet' ? 'SIANet-S' : 'baseline 3D U-Net-S'}`, paperlabMs: median(t.mine), referenceMs: median(t.theirs),
+        note: `${note}; ${t.note}; ${model.numParameters()} params`,
       });
       torch.dispose(x, y, mask);
       opt.dispose();

@@ -120,9 +120,9 @@ def make_step(kind, cfg):
     return step, sum(p.numel() for p in net.parameters())
 
 def serve(cfg):
-    """Interleaved timing: builds both nets, prints their parameter counts, then runs one training
-    step per stdin line naming the model and prints its milliseconds (the bench alternates our step
-    and this one, so both see the same machine load)."""
+    """Interleaved timing: builds both nets, prints their parameter counts, then answers each stdin
+    line `<unet3d|sianet> <reps>` with a JSON list of the milliseconds of each training step (the
+    bench alternates blocks of our steps and of these, so both see the same machine load)."""
     import json, sys, time
     torch.manual_seed(0)
     steps, params = {}, {}
@@ -130,6 +130,9 @@ def serve(cfg):
         steps[kind], params[kind + '_params'] = make_step(kind, cfg)
     print(json.dumps(params), flush=True)
     for line in sys.stdin:
-        k = line.strip()
-        if not k: break
-        s = time.perf_counter(); steps[k](); print((time.perf_counter() - s) * 1000, flush=True)
+        if not line.strip(): break
+        k, reps = line.split()
+        ts = []
+        for _ in range(int(reps)):
+            s = time.perf_counter(); steps[k](); ts.append((time.perf_counter() - s) * 1000)
+        print(json.dumps(ts), flush=True)
