@@ -108,7 +108,7 @@ const trainParams = z.object({
   weightDecay: z.number().min(0).default(0.1).describe('AdamW weight decay'),
   clipValue: z.number().min(0).default(2).describe('gradient clipping by value (0 = off)'),
   augment: z.enum(['none', 'policy', 'inverse', 'random']).default('policy').describe('augmentation: direction-aware policy, its inverse, random geometric, none'),
-  smooth: z.enum(['none', 'paper', 'released']).default('paper').describe('smoothness loss: paper A eqs. 3–5, released-code variant, none'),
+  smooth: z.enum(['none', 'paper', 'released', 'released-scaled']).default('paper').describe('smoothness loss: paper A eqs. 3–5, released-code variant (literal 1e-6 on the sum, or scaled to its competition per-element weight), none'),
   posWeight: z.number().positive().default(4).describe('BCE positive weight'),
   alpha: z.number().min(0).default(0.2).describe('deep-supervision weight on y_early'),
   checkpointEvery: z.number().int().min(0).default(20).describe('save a resumable checkpoint every N steps (0 = only at the end)'),
@@ -300,9 +300,11 @@ const ablateCmd = defineCommand({
     seeds: z.number().int().min(0).max(10).default(0).describe('number of seeds (0 = the mode default)'),
     geometry: z.enum(['default', 'tiny', 's']).default('default').describe('benchmark geometry (default: tiny for quick, s for full)'),
     configs: z.array(z.string()).default([]).describe('configurations to run (default: all rows of the table)'),
+    smooth: z.enum(['default', 'paper', 'released', 'released-scaled']).default('default').describe('smoothness loss of the + STL rows (default: paper A eqs. 3–5)'),
   }),
   run: async (p, ctx) => {
     const o = ablateDefaults(p.mode);
+    if (p.smooth !== 'default') o.smooth = p.smooth;
     if (p.steps) o.steps = p.steps;
     if (p.seeds) o.seeds = Array.from({ length: p.seeds }, (_, i) => i);
     if (p.geometry !== 'default') o.bench.geometry = p.geometry;

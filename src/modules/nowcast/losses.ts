@@ -51,7 +51,25 @@ export function releasedSmoothness(p: Tensor, weight = 1e-6): Tensor {
   return torch.scope(() => p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).square().sum().mul(weight));
 }
 
-export type SmoothMode = 'none' | 'paper' | 'released';
+/**
+ * Terms the released code's sum ran over on one GPU at the competition size: batch 16 × 252² px ×
+ * 31 slot pairs (the loss is computed per GPU; DDP averages the gradients).
+ */
+export const RELEASED_SUM_TERMS = 16 * 252 * 252 * 31;
+
+/**
+ * [recon] The released-code term at the per-element strength it had in the competition run:
+ * 1e-6 · RELEASED_SUM_TERMS · mean (P_t − P_{t+1})² ≈ 31.5 · mean (P_t − P_{t+1})². A literal 1e-6 on
+ * the sum shrinks with the tensor: at S (batch 8, 48², 7 pairs) it is ~244× weaker than what the
+ * authors trained with, i.e. practically off.
+ */
+export function releasedSmoothnessScaled(p: Tensor): Tensor {
+  const T = p.shape[2]!;
+  return torch.scope(() => p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).square().mean().mul(1e-6 * RELEASED_SUM_TERMS));
+}
+
+/** 'paper': β_s·L_spatial + β_t·L_temporal (eqs. 3–5, [recon] means); 'released': 1e-6·Σ(ΔP)² literally; 'released-scaled': the same at its competition per-element weight. */
+export type SmoothMode = 'none' | 'paper' | 'released' | 'released-scaled';
 
 export interface LossOptions {
   posWeight: number;
@@ -86,7 +104,7 @@ export function nowcastLoss(out: ModelOutput, y: Tensor, mask: Tensor | null, o:
         spatial = ls.item(); temporal = lt.item();
         L = L.add(ls.mul(o.betaSpatial)).add(lt.mul(o.betaTemporal));
       } else {
-        const lt = releasedSmoothness(p);
+        const lt = o.smooth === 'released' ? releasedSmoothness(p) : releasedSmoothnessScaled(p);
         temporal = lt.item();
         L = L.add(lt);
       }
