@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
 import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet } from '../../../src/modules/nowcast/model.ts';
 import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
-import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
+import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, releasedSmoothnessScaled, RELEASED_SUM_TERMS, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { ForeachAdamW } from '../../../src/modules/nowcast/optim.ts';
@@ -89,6 +89,9 @@ test('losses: masked weighted BCE conventions, smoothness terms on hand-worked f
   const t = torch.tensor([0, 0.5, 0.25], { dtype: 'float64', shape: [1, 1, 3, 1, 1] });
   assert.ok(Math.abs(temporalSmoothness(t).item() - (0.5 + 0.25) / 2) < 1e-12);
   assert.ok(Math.abs(releasedSmoothness(t).item() - 1e-6 * (0.25 + 0.0625)) < 1e-18);
+  // released-scaled: the same 1e-6 per term as summed over the competition's 16 × 252² × 31 terms
+  assert.equal(RELEASED_SUM_TERMS, 31_497_984);
+  assert.ok(Math.abs(releasedSmoothnessScaled(t).item() - 1e-6 * RELEASED_SUM_TERMS * (0.25 + 0.0625) / 2) < 1e-12);
   const logits = torch.zeros([1, 1, 2, 12, 12], { dtype: 'float64' }), early = torch.full([1, 1, 2, 2, 2], 1, { dtype: 'float64' });
   const tgt = torch.ones([1, 1, 2, 12, 12], { dtype: 'float64' });
   const L = nowcastLoss({ logits, early, final: early }, tgt, null, { ...DEFAULT_LOSS, posWeight: 1, alpha: 0.2 }, 6);
