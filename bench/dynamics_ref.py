@@ -1,8 +1,9 @@
 """PyTorch reference for bench/dynamics.bench.ts: one full-batch GD step and the Lanczos top-2
 sharpness (ITERS HVPs by double backward, preallocated Krylov basis, full reorthogonalization by
 addmv twice) on an fc-tanh net in float64, the same computations as ours."""
-import json, sys, time
+import json
 import torch
+from refserver import answer
 
 
 def build(cfg):
@@ -57,10 +58,4 @@ def serve(cfg):
     list of the milliseconds of each rep."""
     n, fns = build(cfg)
     print(json.dumps({'n': n}), flush=True)
-    for line in sys.stdin:
-        if not line.strip(): break
-        k, reps = line.split()
-        ts = []
-        for _ in range(int(reps)):
-            s = time.perf_counter(); fns[k](); ts.append((time.perf_counter() - s) * 1000)
-        print(json.dumps(ts), flush=True)
+    answer(fns)

@@ -123,16 +123,11 @@ def serve(cfg):
     """Interleaved timing: builds both nets, prints their parameter counts, then answers each stdin
     line `<unet3d|sianet> <reps>` with a JSON list of the milliseconds of each training step (the
     bench alternates blocks of our steps and of these, so both see the same machine load)."""
-    import json, sys, time
+    import json
+    from refserver import answer
     torch.manual_seed(0)
     steps, params = {}, {}
     for kind in ['unet3d', 'sianet']:
         steps[kind], params[kind + '_params'] = make_step(kind, cfg)
     print(json.dumps(params), flush=True)
-    for line in sys.stdin:
-        if not line.strip(): break
-        k, reps = line.split()
-        ts = []
-        for _ in range(int(reps)):
-            s = time.perf_counter(); steps[k](); ts.append((time.perf_counter() - s) * 1000)
-        print(json.dumps(ts), flush=True)
+    answer(steps)
