@@ -25,6 +25,8 @@ export interface BenchRow {
 
 export const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
+/** Pause before each interleaved block (bench/refserver.py waits the same, SETTLE_S). */
+const SETTLE_MS = 250;
 
 /** Median ms per call of fn after warm-up (fn may be async). */
 export async function timeIt(fn: () => unknown, o: { warmup?: number; reps?: number; minMs?: number } = {}): Promise<number> {
@@ -115,14 +117,16 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * Interleaved timing against a reference server: `rounds` turns each of `block` reps of ours,
    * then `block` reference reps of `command`. Both sides see the same machine load (timing all
    * reference reps first and ours seconds later let load drift between the phases skew the ratio),
-   * and the first rep of every block is dropped, so neither side is timed while its threads and
-   * caches wake up from the other's turn. Returns the kept times and a note with the spread of the
+   * and each block starts SETTLE_MS after the other side's (OpenBLAS threads spin ~0.1 s after
+   * their last call and would steal the cores from short reps), and its first rep is dropped, so
+   * neither side is timed while its threads and caches wake up from the other's turn. Returns the kept times and a note with the spread of the
    * per-round ratio of medians.
    */
   async interleave(fn: () => unknown, ref: ReturnType<BenchHelper['referenceServer']>, command: string, o: { rounds: number; block: number }) {
     const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const a: number[] = [];
+      await new Promise((res) => setTimeout(res, SETTLE_MS));
       for (let i = 0; i < o.block; i++) { const s = performance.now(); fn(); a.push(performance.now() - s); }
       const b = await ref.ask(command, o.block);
       mine.push(...a.slice(1)); theirs.push(...b.slice(1));
