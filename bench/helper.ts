@@ -119,8 +119,8 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * reference reps first and ours seconds later let load drift between the phases skew the ratio),
    * and each block starts SETTLE_MS after the other side's (OpenBLAS threads spin ~0.1 s after
    * their last call and would steal the cores from short reps), and its first rep is dropped, so
-   * neither side is timed while its threads and caches wake up from the other's turn. Returns the kept times and a note with the spread of the
-   * per-round ratio of medians.
+   * neither side is timed while its threads and caches wake up from the other's turn. Returns the
+   * kept times and a note with the spread of the per-round ratio of medians.
    */
   async interleave(fn: () => unknown, ref: ReturnType<BenchHelper['referenceServer']>, command: string, o: { rounds: number; block: number }) {
     const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];

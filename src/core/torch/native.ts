@@ -71,10 +71,10 @@ const threadsEnv = process.env.PAPERLAB_THREADS;
 if (threadsEnv && !process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = threadsEnv;
 
 // libtorch's OpenMP threads spin for a long while after each parallel region (libgomp's default
-// spin count, ~10 ms here), while Debian's OpenBLAS runs matrix products on its own pthread pool:
+// spin count, 300,000: milliseconds), while Debian's OpenBLAS runs matrix products on its own pthread pool:
 // on a 2-core machine the spinners starve the BLAS threads (an fc-tanh HVP took 77 ms instead of
 // 33 ms). Never spinning (OMP_WAIT_POLICY=PASSIVE) fixes that but makes each medium elementwise op
-// pay a thread wake-up (40k-element add 40 → 190 µs). A short spin (~0.5 ms) keeps both: threads
+// pay a thread wake-up (40k-element add 40 → 190 µs). A short spin (10,000) keeps both: threads
 // stay warm between quick ops and yield during long BLAS calls. libgomp reads this when it loads,
 // so set it before the addon; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 if (!process.env.OMP_WAIT_POLICY && !process.env.GOMP_SPINCOUNT) process.env.GOMP_SPINCOUNT = '10000';
