@@ -25,7 +25,7 @@ export interface BenchRow {
 
 export const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
-/** Pause before each interleaved block (bench/refserver.py waits the same, SETTLE_S). */
+/** Pause before each interleaved block, ours and the reference's alike. */
 const SETTLE_MS = 250;
 
 /** Median ms per call of fn after warm-up (fn may be async). */
@@ -128,6 +128,7 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
       const a: number[] = [];
       await new Promise((res) => setTimeout(res, SETTLE_MS));
       for (let i = 0; i < o.block; i++) { const s = performance.now(); fn(); a.push(performance.now() - s); }
+      await new Promise((res) => setTimeout(res, SETTLE_MS));
       const b = await ref.ask(command, o.block);
       mine.push(...a.slice(1)); theirs.push(...b.slice(1));
       ratios.push(median(a.slice(1)) / median(b.slice(1)));

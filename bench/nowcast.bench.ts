@@ -8,7 +8,7 @@ import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW }
 import { median, type BenchHelper } from './helper.ts';
 
 export default async function (h: BenchHelper): Promise<void> {
-  const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4, reps: 10 };
+  const cfg = { geometry: SMALL, channels: 11, f: 8, depth: 4, dropout: 0.4, strHidden: 16, batch: 4 };
   const note = `S geometry (48² in, 8² block ×6, T 4→8), 11 ch, f=8, depth 4, STR width 16, batch ${cfg.batch}`;
   if (!h.hasPythonTorch()) { console.log('nowcast bench: python torch missing, skipped'); return; }
   const ref = h.referenceServer('nowcast_ref', cfg);

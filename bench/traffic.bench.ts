@@ -20,6 +20,7 @@ import type { BenchHelper } from './helper.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 // 8500 → 10.0 M points (351 MB CSV), the issue's benchmark size (~3 min); TRAFFIC_BENCH_VOLUME=400 for a 0.47 M-point quick run
 const VOLUME = Number(process.env.TRAFFIC_BENCH_VOLUME ?? 8500);
+const REFERENCE = 'NumPy + torch.cdist (csv reader, given seeds, no cleaning/partition)';
 
 export default async function (h: BenchHelper): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-bench-'));
@@ -67,15 +68,15 @@ export default async function (h: BenchHelper): Promise<void> {
   const stageNote = Object.entries(stages).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
   const rate = (ms: number) => `${((nPts / ms) * 60_000 / 1e6).toFixed(1)} M points/min`;
   h.record({
-    name: 'traffic: ingest+partition+flows, in-memory', paperlabMs: memMs, referenceMs: py.ms, reference: 'NumPy + torch.cdist (csv reader, given seeds, no cleaning/partition)',
+    name: 'traffic: ingest+partition+flows, in-memory', paperlabMs: memMs, referenceMs: py.ms, reference: REFERENCE,
     note: `${(nPts / 1e6).toFixed(2)} M points (${mb.toFixed(0)} MB CSV), ${part.sx.length} cells, ${mem.slice.length} flow rows: ${rate(memMs)} (ref ${rate(py.ms)}); ${stageNote}; peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`,
   });
   h.record({
-    name: 'traffic: ingest+partition+flows, DuckDB SQL', paperlabMs: sqlMs, referenceMs: py.ms, reference: 'NumPy + torch.cdist (csv reader, given seeds, no cleaning/partition)',
+    name: 'traffic: ingest+partition+flows, DuckDB SQL', paperlabMs: sqlMs, referenceMs: py.ms, reference: REFERENCE,
     note: `same input; SQL flows stage ${(sqlFlowMs / 1000).toFixed(1)} s (load + flows.sql); ${rate(sqlMs)}; identical to in-memory table`,
   });
   h.record({
-    name: 'traffic: ingest+partition+flows, out of core (DuckDB on disk)', paperlabMs: diskMs, referenceMs: py.ms, reference: 'NumPy + torch.cdist (csv reader, given seeds, no cleaning/partition)',
+    name: 'traffic: ingest+partition+flows, out of core (DuckDB on disk)', paperlabMs: diskMs, referenceMs: py.ms, reference: REFERENCE,
     note: `same input, --storage disk (points in a DuckDB file, memory_limit 256MB, streamed per object): ${rate(diskMs)} wall, ${((diskCpu.user + diskCpu.system) / 1000).toFixed(0)} ms CPU (all threads); database ${(disk.disk.dbBytes / 1e6).toFixed(0)} MB; identical flow table and cells`,
   });
 

@@ -327,7 +327,7 @@ export class SyntheticSource implements CartoonSource {
   readonly paired = true;
   readonly scenes: Scene[];
   /** [ours] draw augmentPhoto for every photo of a batch (off by default) */
-  augment = false;
+  readonly augment: boolean;
   constructor(readonly size: number, count: number, seed: number, o: { augment?: boolean } = {}) {
     const rng = new Rng(seed);
     this.scenes = Array.from({ length: count }, () => makeScene(rng, size));

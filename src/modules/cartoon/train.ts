@@ -143,10 +143,11 @@ export class CartoonTrainer {
       const cont = contentLoss(this.content, photoL, out.L);
       const tv = tvLoss(out.L);
       const col = stage === 1 ? colorLoss(out.ab, targetAb) : torch.scalar(0);
-      const targetL = batch.paired && (w.paired > 0 || (w.pairedGrad ?? 0) > 0) ? lOf(batch.paired) : null;
+      const wGrad = w.pairedGrad ?? 0;
+      const targetL = batch.paired && (w.paired > 0 || wGrad > 0) ? lOf(batch.paired) : null;
       const pair = targetL && w.paired > 0 ? pairedLoss(out.L, targetL) : torch.scalar(0);
-      const pairGrad = targetL && (w.pairedGrad ?? 0) > 0 ? pairedGradLoss(out.L, targetL) : torch.scalar(0);
-      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired)).add(pairGrad.mul(w.pairedGrad ?? 0));
+      const pairGrad = targetL && wGrad > 0 ? pairedGradLoss(out.L, targetL) : torch.scalar(0);
+      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired)).add(pairGrad.mul(wGrad));
       torch.assertFinite(total, 'cartoon generator loss');
       total.backward();
       (stage === 1 ? this.optG : this.optA).step();

@@ -134,8 +134,8 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
   //   (wd 0.02) 0.17 / 0.18 (all-rain 0.20 / 0.21). The baseline learns the 6× zoom only on some
   //   seeds within this budget, so §8.3 item 3's baseline half is not met at S (see the ablate test).
   // - 400 steps × 18 trainings fit the 45-min budget on 2 cores (item 9: the full run took 38.6 min,
-  //   3 seeds × 7 rows, 2 threads); SIANet's validation
-  //   loss with the smoothness term is still falling at 300 steps.
+  //   3 seeds × 7 rows, 2 threads); SIANet's validation loss with the smoothness term is still
+  //   falling at 300 steps.
   // - one lr for both models (at depth 4 the baseline does not diverge at 5e-3 or 1e-2) and the
   //   organisers' weight decay 0.02 for the baseline (papers A/B: 0.1 for SIANet).
   return {
