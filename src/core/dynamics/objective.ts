@@ -10,12 +10,14 @@ export const F64 = { dtype: 'float64' as const };
 /** Names and shapes of the parameter blocks inside the flat vector θ. */
 export class ParamLayout {
   readonly offsets: number[] = [];
+  readonly sizes: number[] = [];
   readonly dim: number;
   constructor(readonly entries: readonly { name: string; shape: readonly number[] }[]) {
     let off = 0;
     for (const e of entries) {
       this.offsets.push(off);
-      off += e.shape.reduce((a, b) => a * b, 1);
+      this.sizes.push(e.shape.reduce((a, b) => a * b, 1));
+      off += this.sizes[this.sizes.length - 1]!;
     }
     this.dim = off;
   }
@@ -24,11 +26,11 @@ export class ParamLayout {
     if (theta.ndim !== 1 || theta.numel !== this.dim) {
       throw new Error(`parameter vector has shape [${theta.shape}], the layout needs [${this.dim}]`);
     }
+    // one split_with_sizes node: its backward writes θ's gradient in a single cat, where one
+    // narrow per block would zero-fill a θ-sized buffer per block and add them all up
+    const parts = theta.split(this.sizes, 0);
     const out: Record<string, Tensor> = {};
-    this.entries.forEach((e, i) => {
-      const n = e.shape.reduce((a, b) => a * b, 1);
-      out[e.name] = theta.narrow(0, this.offsets[i]!, n).view([...e.shape]);
-    });
+    this.entries.forEach((e, i) => { out[e.name] = parts[i]!.view([...e.shape]); });
     return out;
   }
   /** Concatenates named blocks (in layout order) into a flat θ. */
