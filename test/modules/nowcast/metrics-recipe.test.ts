@@ -7,6 +7,8 @@ import { confusion, scores, meanIoU, CellScores } from '../../../src/modules/now
 import {
   TRANSFORMS, POLICY, INVERSE_POLICY, applyTransform, inverseOf, transformMotion, sampleTransform, ensemble, ttaTransforms, binarize, augmentBatch,
 } from '../../../src/modules/nowcast/recipe.ts';
+import { tuneTau, evaluateAtThresholds, evaluate } from '../../../src/modules/nowcast/evaluate.ts';
+import type { NowcastModel } from '../../../src/modules/nowcast/model.ts';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -126,4 +128,21 @@ test('TTA: for an exactly equivariant per-pixel network the ensemble equals the 
   assert.deepEqual(bin.toArray(), [0, 1, 1]);
   assert.throws(() => binarize(bin, 1.2), /τ must be in \(0, 1\)/);
   torch.dispose(w, x, single, a, b, wantL, wantP, gotL, gotP, bin);
+});
+
+test('tuned threshold (paper B): the grid τ with the best validation mIoU, ties toward 0.5', () => {
+  // a stub "model" whose logits are its input: probabilities 0.9, 0.37, 0.32, 0.18 on truths 1, 1, 1, 0.
+  // IoU is 1 for τ in (0.18, 0.32] (grid 0.2, 0.25, 0.3 → the tie goes to 0.3), 0.75 below, 2/3 and 1/3 above.
+  const p = [0.9, 0.37, 0.32, 0.18];
+  const x = torch.tensor(p.map((v) => Math.log(v / (1 - v)))).reshape([1, 1, 1, 2, 2]);
+  const set = { x, y: torch.tensor([1, 1, 1, 0]).reshape([1, 1, 1, 2, 2]), mask: torch.zeros([1, 1, 1, 2, 2]), cell: 'r/2019', region: 'r', year: 2019 };
+  const stub = { kind: 'unet3d', eval() {}, forward: (z: torch.Tensor) => ({ logits: z.mul(1) }) } as unknown as NowcastModel;
+  const best = tuneTau(stub, [set]);
+  assert.equal(best.tau, 0.3);
+  close(best.valMIoU, 1);
+  // scored at several thresholds in one pass: the same counts as one evaluate per τ
+  const multi = evaluateAtThresholds(stub, [set], {}, [0.1, 0.35, 0.5]);
+  assert.deepEqual(multi.scores.map((s) => s.mIoU()), [0.75, 2 / 3, 1 / 3]);
+  close(evaluate(stub, [set], { tau: 0.35 }).scores.mIoU(), 2 / 3);
+  torch.dispose(x, set.y, set.mask);
 });
