@@ -10,7 +10,7 @@ import {
   type SampleSet, type Timeline,
 } from './synth.ts';
 import { MemoryDataset, train, type TrainOptions, DEFAULT_TRAIN } from './train.ts';
-import { evaluate, tuneClimatology, scoreConstant } from './evaluate.ts';
+import { evaluateAtThresholds, tuneClimatology, tuneTau, scoreConstant } from './evaluate.ts';
 import { DEFAULT_LOSS, type SmoothMode } from './losses.ts';
 import { ttaTransforms, type AugmentMode, type TtaPreset } from './recipe.ts';
 import type { ModelName } from './model.ts';
@@ -84,9 +84,12 @@ export const ABLATION: AblationConfig[] = [
   { name: 'SIANet', model: 'sianet', augment: 'none', smooth: false, tta: 'none' },
   { name: '+ STL', model: 'sianet', augment: 'none', smooth: true, tta: 'none' },
   { name: '+ STL + AP', model: 'sianet', augment: 'policy', smooth: true, tta: 'none' },
-  { name: '+ STL + AP + GAE', model: 'sianet', augment: 'policy', smooth: true, tta: 'policy', sameModelAs: '+ STL + AP' },
+  // GAE as in paper A's reported run, {identity, vertical flip} (§5.2)
+  { name: '+ STL + AP + GAE', model: 'sianet', augment: 'policy', smooth: true, tta: 'paper', sameModelAs: '+ STL + AP' },
   { name: 'random geometric aug', model: 'sianet', augment: 'random', smooth: true, tta: 'none' },
   { name: 'inverse policy', model: 'sianet', augment: 'inverse', smooth: true, tta: 'none' },
+  // not a row of paper A's table: the same model under the full-policy ensemble ({id} ∪ 5 transforms)
+  { name: 'GAE, policy preset', model: 'sianet', augment: 'policy', smooth: true, tta: 'policy', sameModelAs: '+ STL + AP' },
 ];
 
 export interface AblateOptions {
@@ -100,9 +103,12 @@ export interface AblateOptions {
   depth: number;
   strHidden: number;
   dropout: number;
-  tau: number;
+  /** threshold τ, or 'tuned': per trained model and ensemble, the τ maximising core validation mIoU (paper B's tuned threshold) */
+  tau: number | 'tuned';
   /** learning-rate factor for the 3D U-Net baseline (1 = SIANet's lr) */
   baselineLrFactor: number;
+  /** training steps of the 3D U-Net baseline (0 = `steps`) */
+  baselineSteps: number;
   /** weight decay of the baseline (organisers' config 0.02) and of SIANet (papers A/B 0.1) */
   baselineWeightDecay: number;
   weightDecay: number;
@@ -119,7 +125,7 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
       mode, seeds: [0],
       bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 12, trainStride: 2 },
       // the CI-size baseline runs at lr × 0.3 (it diverged at SIANet's lr 1e-2 in an earlier session)
-      steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3, recalibrateBn: 8,
+      steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3, baselineSteps: 0, recalibrateBn: 8,
       baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper',
     };
   }
@@ -130,18 +136,25 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
   //   receptive field over the whole grid, like the 5-level model at 252² (bottleneck 16² at stride
   //   16); with 3 levels it barely reaches. SIANet shares the skeleton (§4.2), so both use 4.
   //   Evidence (single runs, core mIoU vs all-rain): 3 levels, seed 0: 0.19–0.21 at 150–400 steps
-  //   (all-rain 0.236); 4 levels, 400 steps: seed 0 0.26 (wd 0.1) / 0.17 (wd 0.02), seeds 1, 2
-  //   (wd 0.02) 0.17 / 0.18 (all-rain 0.20 / 0.21). The baseline learns the 6× zoom only on some
-  //   seeds within this budget, so §8.3 item 3's baseline half is not met at S (see the ablate test).
-  // - 400 steps × 18 trainings fit the 45-min budget on 2 cores (item 9: the full run took 38.6 min,
-  //   3 seeds × 7 rows, 2 threads); SIANet's validation loss with the smoothness term is still
-  //   falling at 300 steps.
-  // - one lr for both models (at depth 4 the baseline does not diverge at 5e-3 or 1e-2) and the
-  //   organisers' weight decay 0.02 for the baseline (papers A/B: 0.1 for SIANet).
+  //   (all-rain 0.236).
+  // - The baseline trains 800 steps at lr × 0.4 (2e-3). It first sits on the constant predictor
+  //   (seed 1, 400 steps at 5e-3: training loss 1.05 → 1.07, the constant's is 1.11; core mIoU 0.179
+  //   vs all-rain 0.202) and learns the 6× zoom only later, faster at 2e-3: seed 1 0.196 / 0.261 /
+  //   0.370 after 400 / 800 / 2000 steps, seed 2 0.241 after 800 (all-rain 0.209). With the full
+  //   run's 800 steps the baseline's core mIoU is 0.334 / 0.261 / 0.241 over seeds 0–2 (§8.3 item 3).
+  // - SIANet rows: 400 steps; SIANet's validation loss with the smoothness term is still falling at
+  //   300. The full run (3 seeds × 8 rows, 18 trainings, 2 threads) took 29–33 min on 2 cores (item 9:
+  //   ≤ 45).
+  // - the organisers' weight decay 0.02 for the baseline (papers A/B: 0.1 for SIANet).
+  // - τ = 0.5, the spec's default. `tau: 'tuned'` (paper B's tuned threshold, on the validation
+  //   split: the last 10% of each core cell's training windows) moved SIANet core mIoU by +3.6 points
+  //   on the mean of 3 seeds but by −3.3 to +7.3 per seed, and the baseline's by −4.4 (seed 0: τ 0.2,
+  //   i.e. all-rain, 0.236 vs 0.334 at 0.5); the §8.3 ladder and ensemble checks failed under it
+  //   as at 0.5.
   return {
     mode, seeds: [0, 1, 2],
     bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
-    steps: 400, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 4, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 1, recalibrateBn: 8,
+    steps: 400, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 4, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 0.4, baselineSteps: 800, recalibrateBn: 8,
     baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper',
   };
 }
@@ -149,6 +162,8 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
 export interface AblationRow {
   config: string; seed: number; coreMIoU: number; transferMIoU: number; temporalChange: number;
   leadTime: number[]; perCell: Record<string, number>;
+  /** the threshold used, and the scores at τ = 0.5 for comparison */
+  tau: number; coreMIoUAtHalf: number; transferMIoUAtHalf: number;
 }
 
 export interface AblationResult {
@@ -184,13 +199,14 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
         ctx?.throwIfAborted();
         let model = c.sameModelAs ? models.get(c.sameModelAs) : undefined;
         if (!model) {
+          const steps = c.model === 'unet3d' && o.baselineSteps > 0 ? o.baselineSteps : o.steps;
           const opts: TrainOptions = {
             ...DEFAULT_TRAIN,
             model: {
               model: c.model, geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters,
               depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
             },
-            steps: o.steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(o.steps / 5)),
+            steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(steps / 5)),
             weightDecay: c.model === 'unet3d' ? o.baselineWeightDecay : o.weightDecay,
             checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn,
             loss: { ...DEFAULT_LOSS, smooth: c.smooth ? o.smooth : 'none' },
@@ -199,16 +215,18 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
           models.set(c.name, model);
           bar?.tick(1);
         }
-        const ev = (sets: SampleSet[]) => evaluate(model!, sets, { transforms: ttaTransforms(c.tta), tau: o.tau });
+        const eo = { transforms: ttaTransforms(c.tta) };
+        const tau = o.tau === 'tuned' ? tuneTau(model, bench.val, eo).tau : o.tau;
+        const ev = (sets: SampleSet[]) => evaluateAtThresholds(model!, sets, eo, [tau, 0.5]);
         const core = ev(bench.coreTest), tr = ev(bench.transferTest);
-        const pc = { ...Object.fromEntries(Object.entries(core.scores.perCell()).map(([k, v]) => [k, v.iou])), ...Object.fromEntries(Object.entries(tr.scores.perCell()).map(([k, v]) => [k, v.iou])) };
+        const pc = { ...Object.fromEntries(Object.entries(core.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])), ...Object.fromEntries(Object.entries(tr.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])) };
         const row: AblationRow = {
-          config: c.name, seed, coreMIoU: core.scores.mIoU(), transferMIoU: tr.scores.mIoU(), temporalChange: core.temporalChange,
-          leadTime: core.scores.leadTimeIoU(), perCell: pc,
+          config: c.name, seed, coreMIoU: core.scores[0]!.mIoU(), transferMIoU: tr.scores[0]!.mIoU(), temporalChange: core.temporalChange,
+          leadTime: core.scores[0]!.leadTimeIoU(), perCell: pc, tau, coreMIoUAtHalf: core.scores[1]!.mIoU(), transferMIoUAtHalf: tr.scores[1]!.mIoU(),
         };
         rows.push(row);
-        ctx?.metrics.log({ config: c.name, seed, coreMIoU: row.coreMIoU, transferMIoU: row.transferMIoU, temporalChange: row.temporalChange }, 'ablation');
-        ctx?.log(`${c.name} seed ${seed}: core mIoU ${row.coreMIoU.toFixed(4)}, transfer mIoU ${row.transferMIoU.toFixed(4)}`);
+        ctx?.metrics.log({ config: c.name, seed, tau, coreMIoU: row.coreMIoU, transferMIoU: row.transferMIoU, temporalChange: row.temporalChange }, 'ablation');
+        ctx?.log(`${c.name} seed ${seed}: τ ${tau}, core mIoU ${row.coreMIoU.toFixed(4)}, transfer mIoU ${row.transferMIoU.toFixed(4)}${tau === 0.5 ? '' : ` (at τ 0.5: ${row.coreMIoUAtHalf.toFixed(4)}, ${row.transferMIoUAtHalf.toFixed(4)})`}`);
       }
       for (const m of models.values()) m.dispose();
     } finally {
@@ -235,6 +253,7 @@ export function acceptance(r: AblationResult): Record<string, { pass: boolean; d
   const allRain = mean(r.references.map((x) => x.allRainCore)), clim = mean(r.references.map((x) => x.climatologyCore));
   const out: Record<string, { pass: boolean; detail: string }> = {};
   const base = t('baseline 3D U-Net'), sia = t('SIANet'), stl = t('+ STL'), ap = t('+ STL + AP'), gae = t('+ STL + AP + GAE'), inv = t('inverse policy');
+  const gaePolicy = t('GAE, policy preset');
   const f = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(4));
   if (base && sia) {
     out.learning = {
@@ -248,7 +267,9 @@ export function acceptance(r: AblationResult): Record<string, { pass: boolean; d
     out.recipe = { pass: ladder.every((v, i) => i === 0 || v >= ladder[i - 1]! - 0.005), detail: `transfer mIoU ladder ${ladder.map(f).join(' → ')}` };
   }
   if (ap && inv) out.inversePolicy = { pass: inv.transferMIoU < ap.transferMIoU, detail: `inverse ${f(inv.transferMIoU)} vs policy ${f(ap.transferMIoU)}` };
-  if (ap && gae) out.ensembleNotWorse = { pass: gae.coreMIoU >= ap.coreMIoU - 0.005 && gae.transferMIoU >= ap.transferMIoU - 0.005, detail: `GAE core ${f(gae.coreMIoU)} vs ${f(ap.coreMIoU)}, transfer ${f(gae.transferMIoU)} vs ${f(ap.transferMIoU)}` };
+  const notWorse = (e: typeof gae, what: string) => ({ pass: e!.coreMIoU >= ap!.coreMIoU - 0.005 && e!.transferMIoU >= ap!.transferMIoU - 0.005, detail: `${what} core ${f(e!.coreMIoU)} vs ${f(ap!.coreMIoU)}, transfer ${f(e!.transferMIoU)} vs ${f(ap!.transferMIoU)}` });
+  if (ap && gae) out.ensembleNotWorse = notWorse(gae, 'GAE {id, vflip}');
+  if (ap && gaePolicy) out.ensembleNotWorsePolicy = notWorse(gaePolicy, 'GAE policy preset');
   if (sia && stl) out.smoothness = { pass: stl.temporalChange < sia.temporalChange, detail: `mean |P_t − P_t+1| ${f(stl.temporalChange)} with STL vs ${f(sia.temporalChange)} without` };
   if (sia) {
     const lt = sia.leadTime, half = Math.floor(lt.length / 2);

@@ -301,11 +301,17 @@ const ablateCmd = defineCommand({
     geometry: z.enum(['default', 'tiny', 's']).default('default').describe('benchmark geometry (default: tiny for quick, s for full)'),
     configs: z.array(z.string()).default([]).describe('configurations to run (default: all rows of the table)'),
     smooth: z.enum(['default', 'paper', 'released', 'released-scaled']).default('default').describe('smoothness loss of the + STL rows (default: paper A eqs. 3–5)'),
+    // a number typed on the command line arrives as a string
+    tau: z.preprocess((v) => (typeof v === 'string' && v !== 'tuned' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.union([z.literal('tuned'), z.number().gt(0).lt(1)]).default(0.5)).describe("threshold τ in (0, 1), or 'tuned': per model, the τ maximising core validation mIoU (paper B's tuned threshold)"),
   }),
   run: async (p, ctx) => {
     const o = ablateDefaults(p.mode);
     if (p.smooth !== 'default') o.smooth = p.smooth;
-    if (p.steps) o.steps = p.steps;
+    o.tau = p.tau;
+    if (p.steps) { // the baseline keeps its ratio of steps to SIANet's
+      o.baselineSteps = o.baselineSteps ? Math.max(1, Math.round((o.baselineSteps * p.steps) / o.steps)) : 0;
+      o.steps = p.steps;
+    }
     if (p.seeds) o.seeds = Array.from({ length: p.seeds }, (_, i) => i);
     if (p.geometry !== 'default') o.bench.geometry = p.geometry;
     if (p.configs.length) {
@@ -313,7 +319,7 @@ const ablateCmd = defineCommand({
       const bad = p.configs.filter((c) => !known.includes(c));
       if (bad.length) throw new Error(`ablate: unknown configuration(s) ${bad.map((b) => `'${b}'`).join(', ')}; valid: ${known.join(', ')}`);
       // GAE reuses the trained model of '+ STL + AP'
-      o.configs = p.configs.includes('+ STL + AP + GAE') && !p.configs.includes('+ STL + AP') ? [...p.configs, '+ STL + AP'] : p.configs;
+      o.configs = p.configs.some((c) => ABLATION.find((a) => a.name === c)?.sameModelAs === '+ STL + AP') && !p.configs.includes('+ STL + AP') ? [...p.configs, '+ STL + AP'] : p.configs;
     }
     const r = runAblation(o, ctx);
     const acc = acceptance(r);

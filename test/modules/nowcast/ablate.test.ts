@@ -34,8 +34,9 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   // over seeds 0–2 (lr 1e-2, 120 steps) and −0.015, −0.011, +0.010 (lr 3e-3, 200 steps); the AP step
   // of the ladder was −0.155, +0.039, −0.015 in transfer mIoU. Seed-to-seed spread of one config
   // (SIANet core mIoU 0.24–0.49) is far larger than the effects (β = 0.1 smoothness terms are ~1% of
-  // the gradient). At S scale (full mode, 150 steps) STL lowered transfer mIoU in every seed run so
-  // far, and AP did not recover it: see the closing note of issue 7.
+  // the gradient). At S scale (full mode, 3 seeds, 400 steps) the STL step raises transfer mIoU by
+  // 1.9 points on the mean and the AP step lowers it by 0.8 (per seed −2.1, +2.5, −3.0): see the
+  // closing notes of issue 7.
   // Released-code smoothness at its competition per-element weight (`smooth: 'released-scaled'`,
   // ≈ 31.5 · mean (ΔP)²; the literal 1e-6 · Σ is ~244× weaker at S, i.e. practically off), probed with
   // scripts/nowcast/probe.ts and diag.ts: it lowers mean |P_t − P_t+1| in every seed (quick size,
