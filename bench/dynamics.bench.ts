@@ -1,50 +1,51 @@
 // Training-dynamics workloads (threshold-neurons, unstable-convergence), paperlab vs PyTorch in
 // the same run: one full-batch GD step and the Lanczos top-2 sharpness (30 iterations, full
 // reorthogonalization, HVPs by double backward) on a ~50k-parameter fc-tanh net, float64.
+// Both sides run as long-lived child processes timed in interleaved blocks (BenchHelper.interleave):
+// ours is `serve` below (through bench/serve.ts), the reference bench/dynamics_ref.py.
 import * as torch from '../src/core/torch/index.ts';
 import { hvpOperator, lanczos } from '../src/core/hessian.ts';
 import { supervised, fcNet, gaussianMixture, hessianEigs } from '../src/core/dynamics/index.ts';
 import { Rng } from '../src/core/rng.ts';
 import { median, type BenchHelper } from './helper.ts';
+import type { Served } from './serve.ts';
 
-const N = 1000, D = 32, H = 200, C = 10, ITERS = 30;
+const CFG = { N: 1000, D: 32, H: 200, C: 10, iters: 30 };
+
+/** Our workloads (run in the child process): `gd` and `lanczos`; hello carries the check values. */
+export function serve(cfg: typeof CFG): Served {
+  const rng = new Rng(0);
+  torch.manualSeed(0);
+  const data = gaussianMixture(rng, { n: cfg.N, nTest: 10, d: cfg.D, classes: cfg.C });
+  const obj = supervised(fcNet([cfg.D, cfg.H, cfg.H, cfg.C], 'tanh'), data, 'mse');
+  const theta = obj.init().requiresGrad_().keep();
+  const gd = () => torch.scope(() => {
+    const loss = obj.loss(theta);
+    const [g] = torch.grad(loss, [theta]);
+    torch.noGrad(() => theta.sub_(g!, 0.01));
+    return loss.item();
+  });
+  const top2 = () => torch.scope(() => {
+    const op = hvpOperator(() => obj.loss(theta), [theta]);
+    try { return lanczos(op.matvec, op.n, 2, { maxIter: cfg.iters, tol: 0, vectors: false, seed: 1 }).values; } finally { op.dispose(); }
+  });
+  const ours = top2(), conv = hessianEigs(obj, theta, 2, { tol: 1e-9 }).values;
+  return { hello: { n: obj.dim, lambda1: ours[0]!, converged1: conv[0]! }, fns: { gd, lanczos: top2 } };
+}
 
 export default async function (h: BenchHelper): Promise<void> {
   if (!h.hasPythonTorch()) { console.log('  python torch missing: skipping dynamics bench'); return; }
-  const ref = h.referenceServer('dynamics_ref', { N, D, H, C, iters: ITERS });
-  const rng = new Rng(0);
-  torch.manualSeed(0);
-  const data = gaussianMixture(rng, { n: N, nTest: 10, d: D, classes: C });
-  const model = fcNet([D, H, H, C], 'tanh');
-  const obj = supervised(model, data, 'mse');
-  const theta = obj.init().requiresGrad_().keep();
-  const gdStep = () => {
-    torch.scope(() => {
-      const loss = obj.loss(theta);
-      const [g] = torch.grad(loss, [theta]);
-      torch.noGrad(() => theta.sub_(g!, 0.01));
-      loss.item();
-    });
-  };
-  const top2 = () => torch.scope(() => {
-    const op = hvpOperator(() => obj.loss(theta), [theta]);
-    try { return lanczos(op.matvec, op.n, 2, { maxIter: ITERS, tol: 0, vectors: false, seed: 1 }).values; } finally { op.dispose(); }
-  });
-  let pyN: number, gd: Awaited<ReturnType<BenchHelper['interleave']>>, lz: Awaited<ReturnType<BenchHelper['interleave']>>;
+  const ref = h.referenceServer('dynamics_ref', CFG), mine = h.selfServer(import.meta.url, CFG);
   try {
-    pyN = (await ref.hello<{ n: number }>()).n;
-    gd = await h.interleave(gdStep, ref, 'gd', { rounds: 4, block: 6 });
-    lz = await h.interleave(top2, ref, 'lanczos', { rounds: 4, block: 3 });
+    const [py, us] = [await ref.hello<{ n: number }>(), await mine.hello<{ n: number; lambda1: number; converged1: number }>()];
+    if (py.n !== us.n) throw new Error(`dynamics bench: parameter counts differ (ours ${us.n}, PyTorch ${py.n})`);
+    const gd = await h.interleave(mine, ref, 'gd', { rounds: 12, block: 6 });
+    h.record({ name: `dynamics: full-batch GD step (${us.n} params, n=${CFG.N}, f64)`, paperlabMs: median(gd.mine), referenceMs: median(gd.theirs),
+      note: `fc-tanh ${CFG.D}-${CFG.H}-${CFG.H}-${CFG.C}, MSE; reference: nn.Sequential + autograd.grad + sub_; ${gd.note}` });
+    const lz = await h.interleave(mine, ref, 'lanczos', { rounds: 6, block: 3 });
+    h.record({ name: `dynamics: Lanczos top-2 sharpness (${CFG.iters} HVPs, f64)`, paperlabMs: median(lz.mine), referenceMs: median(lz.theirs),
+      note: `same algorithm in PyTorch (bench/dynamics_ref.py: preallocated basis, full reorth. by addmv, twice); ${lz.note}; λ1 ours ${us.lambda1.toFixed(4)} (converged ${us.converged1.toFixed(4)})` });
   } finally {
-    ref.close();
+    ref.close(); mine.close();
   }
-  h.record({ name: `dynamics: full-batch GD step (${obj.dim} params, n=${N}, f64)`, paperlabMs: median(gd.mine), referenceMs: median(gd.theirs),
-    note: `fc-tanh ${D}-${H}-${H}-${C}, MSE; reference: nn.Sequential + autograd.grad + sub_ (${pyN} params); ${gd.note}` });
-  const ours = top2();
-  const conv = hessianEigs(obj, theta, 2, { tol: 1e-9 });
-  h.record({ name: `dynamics: Lanczos top-2 sharpness (${ITERS} HVPs, f64)`, paperlabMs: median(lz.mine), referenceMs: median(lz.theirs),
-    note: `same algorithm in PyTorch (bench/dynamics_ref.py: preallocated basis, full reorth. by addmv, twice); ${lz.note}; λ1 ours ${ours[0]!.toFixed(4)} (converged ${conv.values[0]!.toFixed(4)})` });
-  theta.dispose();
-  obj.dispose?.();
-  torch.dispose(data.X, data.y, data.Xtest, data.ytest);
 }

@@ -93,48 +93,63 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * calls it with `cfg`. `serve` prints one JSON line first (returned by `hello()`), then answers
    * each stdin line `<command> <reps>` with one line: a JSON list of the milliseconds of each rep.
    */
-  referenceServer(file: string, cfg: object) {
+  referenceServer(file: string, cfg: object): BenchServer {
     const here = path.dirname(fileURLToPath(import.meta.url));
+    return this.server('reference python', PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`]);
+  }
+
+  /**
+   * Our side as the same kind of long-lived child process (bench/serve.ts): `serve(cfg)` exported by
+   * the bench module `moduleUrl` builds the workloads. Timing our code in this (parent) process
+   * instead measured it 20–30% slower than the identical code in a child, interleaved the same way
+   * (2 cores, 2 threads: child/parent ratio 0.77 and 0.83 over 20 rounds), so both sides run as
+   * children woken the same way, with the same thread settings.
+   */
+  selfServer(moduleUrl: string, cfg: object): BenchServer {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    return this.server('paperlab', process.execPath, [path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'serve.ts'), fileURLToPath(moduleUrl), JSON.stringify(cfg)]);
+  }
+
+  private server(what: string, cmd: string, args: string[]): BenchServer {
     const T = String(this.threads);
-    const py = spawn(PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`], {
-      env: { ...process.env, OMP_NUM_THREADS: T, OPENBLAS_NUM_THREADS: T, MKL_NUM_THREADS: T }, stdio: ['pipe', 'pipe', 'pipe'],
+    const child = spawn(cmd, args, {
+      env: { ...process.env, PAPERLAB_THREADS: T, OMP_NUM_THREADS: T, OPENBLAS_NUM_THREADS: T, MKL_NUM_THREADS: T }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let err = '';
-    py.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const lines: string[] = [];
     let waiting: { res: (s: string) => void; rej: (e: Error) => void } | null = null;
-    readline.createInterface({ input: py.stdout }).on('line', (l) => { if (waiting) { const w = waiting; waiting = null; w.res(l); } else lines.push(l); });
-    py.on('exit', (code) => { if (waiting) waiting.rej(new Error(`reference python exited (${code}): ${err.slice(-2000)}`)); });
+    readline.createInterface({ input: child.stdout }).on('line', (l) => { if (waiting) { const w = waiting; waiting = null; w.res(l); } else lines.push(l); });
+    child.on('exit', (code) => { if (waiting) waiting.rej(new Error(`${what} exited (${code}): ${err.slice(-2000)}`)); });
     const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
     return {
       hello: async <R = Record<string, number>>() => JSON.parse(await next()) as R,
-      ask: async (command: string, reps: number) => { py.stdin.write(`${command} ${reps}\n`); return JSON.parse(await next()) as number[]; },
-      close: () => { py.stdin.end(); },
+      ask: async (command: string, reps: number) => { child.stdin.write(`${command} ${reps}\n`); return JSON.parse(await next()) as number[]; },
+      close: () => { child.stdin.end(); },
     };
   }
 
   /**
-   * Interleaved timing against a reference server: `rounds` turns each of `block` reps of ours,
-   * then `block` reference reps of `command`. Both sides see the same machine load (timing all
-   * reference reps first and ours seconds later let load drift between the phases skew the ratio),
-   * and each block starts SETTLE_MS after the other side's (OpenBLAS threads spin ~0.1 s after
-   * their last call and would steal the cores from short reps), and its first rep is dropped, so
-   * neither side is timed while its threads and caches wake up from the other's turn. Returns the
-   * kept times and a note with the spread of the per-round ratio of medians.
+   * Interleaved timing of two servers: `rounds` turns each of `block` reps of ours, then `block`
+   * reference reps of `command`. Both sides see the same machine load (timing all reference reps
+   * first and ours seconds later let load drift between the phases skew the ratio), and each block
+   * starts SETTLE_MS after the other side's (OpenBLAS threads spin ~0.1 s after their last call and
+   * would steal the cores from short reps), and its first rep is dropped, so neither side is timed
+   * while its threads and caches wake up from the other's turn. Returns the kept times and a note
+   * with the spread of the per-round ratio of medians.
    */
-  async interleave(fn: () => unknown, ref: ReturnType<BenchHelper['referenceServer']>, command: string, o: { rounds: number; block: number }) {
-    const mine: number[] = [], theirs: number[] = [], ratios: number[] = [];
+  async interleave(mine: BenchServer, ref: BenchServer, command: string, o: { rounds: number; block: number }) {
+    const kept: number[] = [], theirs: number[] = [], ratios: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
-      const a: number[] = [];
       await new Promise((res) => setTimeout(res, SETTLE_MS));
-      for (let i = 0; i < o.block; i++) { const s = performance.now(); fn(); a.push(performance.now() - s); }
+      const a = await mine.ask(command, o.block);
       await new Promise((res) => setTimeout(res, SETTLE_MS));
       const b = await ref.ask(command, o.block);
-      mine.push(...a.slice(1)); theirs.push(...b.slice(1));
+      kept.push(...a.slice(1)); theirs.push(...b.slice(1));
       ratios.push(median(a.slice(1)) / median(b.slice(1)));
     }
-    const note = `${o.rounds} interleaved rounds of ${o.block} reps per side (first of each dropped); per-round ratio median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
-    return { mine, theirs, ratios, note };
+    const note = `${o.rounds} interleaved rounds of ${o.block} reps per side, each side in its own child process (first rep of each block dropped); per-round ratio median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    return { mine: kept, theirs, ratios, note };
   }
 
   /** Whether the reference python has torch (benchmarks skip rows cleanly when not). */
@@ -167,5 +182,12 @@ function round(x: number): number { return Math.round(x * 1e4) / 1e4; }
 function fmt(ms: number): string { return (ms < 1 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`).padStart(12); }
 
 export type BenchFn = (h: BenchHelper) => Promise<void>;
+
+/** A long-lived timing process (BenchHelper.referenceServer / selfServer). */
+export interface BenchServer {
+  hello<R = Record<string, number>>(): Promise<R>;
+  ask(command: string, reps: number): Promise<number[]>;
+  close(): void;
+}
 
 export const median = (v: readonly number[]): number => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };

@@ -1,0 +1,26 @@
+// Our side of BenchHelper.interleave, in a child process like the reference's (bench/refserver.py):
+// `node bin/run-ts.js bench/serve.ts <bench module file> <json cfg>` imports the module's `serve`,
+// prints its hello object as one JSON line, then answers each stdin line `<name> <reps>` by running
+// fns[name] reps times and printing a JSON list of the milliseconds of each run. An empty line or
+// end of input stops it.
+import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+export interface Served { hello: object; fns: Record<string, () => unknown> }
+
+const [file, cfg] = process.argv.slice(2);
+if (!file || !cfg) { console.error('usage: bench/serve.ts <bench module file> <json cfg>'); process.exit(2); }
+const mod = (await import(pathToFileURL(file).href)) as { serve?: (cfg: unknown) => Served | Promise<Served> };
+if (!mod.serve) { console.error(`${file} exports no serve(cfg)`); process.exit(2); }
+const { hello, fns } = await mod.serve(JSON.parse(cfg));
+process.stdout.write(JSON.stringify(hello) + '\n');
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  if (!line.trim()) break;
+  const [name, reps] = line.trim().split(/\s+/);
+  const fn = fns[name!];
+  if (!fn) { console.error(`serve: unknown workload '${name}'`); process.exit(2); }
+  const ts: number[] = [];
+  for (let i = 0; i < Number(reps); i++) { const s = performance.now(); fn(); ts.push(performance.now() - s); }
+  process.stdout.write(JSON.stringify(ts) + '\n');
+}
+process.exit(0);
