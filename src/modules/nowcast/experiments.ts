@@ -89,7 +89,7 @@ export const ABLATION: AblationConfig[] = [
   { name: 'random geometric aug', model: 'sianet', augment: 'random', smooth: true, tta: 'none' },
   { name: 'inverse policy', model: 'sianet', augment: 'inverse', smooth: true, tta: 'none' },
   // not a row of paper A's table: the same model under the full-policy ensemble ({id} ∪ 5 transforms)
-  { name: 'GAE, policy preset', model: 'sianet', augment: 'policy', smooth: true, tta: 'policy', sameModelAs: '+ STL + AP' },
+  { name: '+ STL + AP + GAE (policy preset)', model: 'sianet', augment: 'policy', smooth: true, tta: 'policy', sameModelAs: '+ STL + AP' },
 ];
 
 export interface AblateOptions {
@@ -253,7 +253,7 @@ export function acceptance(r: AblationResult): Record<string, { pass: boolean; d
   const allRain = mean(r.references.map((x) => x.allRainCore)), clim = mean(r.references.map((x) => x.climatologyCore));
   const out: Record<string, { pass: boolean; detail: string }> = {};
   const base = t('baseline 3D U-Net'), sia = t('SIANet'), stl = t('+ STL'), ap = t('+ STL + AP'), gae = t('+ STL + AP + GAE'), inv = t('inverse policy');
-  const gaePolicy = t('GAE, policy preset');
+  const gaePolicy = t('+ STL + AP + GAE (policy preset)');
   const f = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(4));
   if (base && sia) {
     out.learning = {
