@@ -23,7 +23,8 @@ export interface BenchRow {
   time: string;
 }
 
-export const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const RESULTS = path.join(HERE, 'results.json');
 export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
 /** Pause before each interleaved block, ours and the reference's alike. */
 const SETTLE_MS = 250;
@@ -94,8 +95,7 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * each stdin line `<command> <reps>` with one line: a JSON list of the milliseconds of each rep.
    */
   referenceServer(file: string, cfg: object): BenchServer {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    return this.server('reference python', PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(here)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`]);
+    return this.server('reference python', PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(HERE)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`]);
   }
 
   /**
@@ -106,8 +106,7 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * children woken the same way, with the same thread settings.
    */
   selfServer(moduleUrl: string, cfg: object): BenchServer {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    return this.server('paperlab', process.execPath, [path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'serve.ts'), fileURLToPath(moduleUrl), JSON.stringify(cfg)]);
+    return this.server('paperlab', process.execPath, [path.join(HERE, '..', 'bin', 'run-ts.js'), path.join(HERE, 'serve.ts'), fileURLToPath(moduleUrl), JSON.stringify(cfg)]);
   }
 
   private server(what: string, cmd: string, args: string[]): BenchServer {

@@ -5,6 +5,7 @@ import type { Tensor } from '../../core/torch/index.ts';
 import type { NowcastModel } from './model.ts';
 import { CellScores, type MetricMask } from './metrics.ts';
 import { ensemble, binarize, type Transform } from './recipe.ts';
+import { temporalSmoothness } from './losses.ts';
 import type { SampleSet } from './synth.ts';
 
 export interface EvalOptions {
@@ -42,8 +43,7 @@ export function evaluateAtThresholds(model: NowcastModel, sets: SampleSet[], o: 
       const n = Math.min(e.batchSize, N - i);
       torch.scope(() => {
         const p = predictProba(model, s.x.narrow(0, i, n), e);
-        const T = p.shape[2]!;
-        if (T > 1) { tc += p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).abs().mean().item() * n; tn += n; }
+        if (p.shape[2]! > 1) { tc += temporalSmoothness(p).item() * n; tn += n; }
         const y = s.y.narrow(0, i, n), m = s.mask.narrow(0, i, n);
         taus.forEach((tau, k) => sc[k]!.add(s.cell, binarize(p, tau), y, m, e.maskMode));
       });

@@ -179,7 +179,9 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
   const t0 = Date.now();
   const rows: AblationRow[] = [];
   const refs: AblationResult['references'] = [];
-  const configs = ABLATION.filter((c) => !o.configs || o.configs.includes(c.name));
+  // a row that reuses another's trained model (the GAE rows) brings that row along
+  const wanted = (name: string) => !o.configs || o.configs.includes(name);
+  const configs = ABLATION.filter((c) => wanted(c.name) || ABLATION.some((d) => d.sameModelAs === c.name && wanted(d.name)));
   const trainedCount = configs.filter((c) => !c.sameModelAs).length * o.seeds.length;
   const bar = ctx?.progress(trainedCount, 'ablate');
   for (const seed of o.seeds) {
@@ -217,12 +219,12 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
         }
         const eo = { transforms: ttaTransforms(c.tta) };
         const tau = o.tau === 'tuned' ? tuneTau(model, bench.val, eo).tau : o.tau;
-        const ev = (sets: SampleSet[]) => evaluateAtThresholds(model!, sets, eo, [tau, 0.5]);
+        const ev = (sets: SampleSet[]) => evaluateAtThresholds(model!, sets, eo, tau === 0.5 ? [tau] : [tau, 0.5]);
         const core = ev(bench.coreTest), tr = ev(bench.transferTest);
         const pc = { ...Object.fromEntries(Object.entries(core.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])), ...Object.fromEntries(Object.entries(tr.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])) };
         const row: AblationRow = {
           config: c.name, seed, coreMIoU: core.scores[0]!.mIoU(), transferMIoU: tr.scores[0]!.mIoU(), temporalChange: core.temporalChange,
-          leadTime: core.scores[0]!.leadTimeIoU(), perCell: pc, tau, coreMIoUAtHalf: core.scores[1]!.mIoU(), transferMIoUAtHalf: tr.scores[1]!.mIoU(),
+          leadTime: core.scores[0]!.leadTimeIoU(), perCell: pc, tau, coreMIoUAtHalf: core.scores.at(-1)!.mIoU(), transferMIoUAtHalf: tr.scores.at(-1)!.mIoU(),
         };
         rows.push(row);
         ctx?.metrics.log({ config: c.name, seed, tau, coreMIoU: row.coreMIoU, transferMIoU: row.transferMIoU, temporalChange: row.temporalChange }, 'ablation');

@@ -318,8 +318,7 @@ const ablateCmd = defineCommand({
       const known = ABLATION.map((c) => c.name);
       const bad = p.configs.filter((c) => !known.includes(c));
       if (bad.length) throw new Error(`ablate: unknown configuration(s) ${bad.map((b) => `'${b}'`).join(', ')}; valid: ${known.join(', ')}`);
-      // GAE reuses the trained model of '+ STL + AP'
-      o.configs = p.configs.some((c) => ABLATION.find((a) => a.name === c)?.sameModelAs === '+ STL + AP') && !p.configs.includes('+ STL + AP') ? [...p.configs, '+ STL + AP'] : p.configs;
+      o.configs = p.configs;
     }
     const r = runAblation(o, ctx);
     const acc = acceptance(r);

@@ -38,17 +38,21 @@ export function spatialSmoothness(p: Tensor): Tensor {
   });
 }
 
+/** P_{t+1} − P_t along the slot axis (dim 2). */
+function slotDiff(p: Tensor): Tensor {
+  const T = p.shape[2]!;
+  return p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1));
+}
+
 /** Paper A eq. 5: (1/(T−1)) Σ_t mean |P_t − P_{t+1}| over the slot axis (dim 2). */
 export function temporalSmoothness(p: Tensor): Tensor {
-  const T = p.shape[2]!;
-  if (T < 2) throw new Error('temporalSmoothness needs at least 2 output slots');
-  return torch.scope(() => p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).abs().mean());
+  if (p.shape[2]! < 2) throw new Error('temporalSmoothness needs at least 2 output slots');
+  return torch.scope(() => slotDiff(p).abs().mean());
 }
 
 /** Released-code variant: 1e-6 · Σ_all (P_t − P_{t+1})², summed over batch, pixels and slot pairs. */
 export function releasedSmoothness(p: Tensor, weight = 1e-6): Tensor {
-  const T = p.shape[2]!;
-  return torch.scope(() => p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).square().sum().mul(weight));
+  return torch.scope(() => slotDiff(p).square().sum().mul(weight));
 }
 
 /**
@@ -64,8 +68,7 @@ export const RELEASED_SUM_TERMS = 16 * 252 * 252 * 31;
  * authors trained with, i.e. practically off.
  */
 export function releasedSmoothnessScaled(p: Tensor): Tensor {
-  const T = p.shape[2]!;
-  return torch.scope(() => p.narrow(2, 1, T - 1).sub(p.narrow(2, 0, T - 1)).square().mean().mul(1e-6 * RELEASED_SUM_TERMS));
+  return torch.scope(() => slotDiff(p).square().mean().mul(1e-6 * RELEASED_SUM_TERMS));
 }
 
 /** 'paper': β_s·L_spatial + β_t·L_temporal (eqs. 3–5, [recon] means); 'released': 1e-6·Σ(ΔP)² literally; 'released-scaled': the same at its competition per-element weight. */
