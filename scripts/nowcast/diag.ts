@@ -34,7 +34,7 @@ for (const seed of seeds) {
       model: { model: v.model ?? 'sianet', geometry: bench.geometry, inChannels: bench.channels.length, startFilters: v.startFilters ?? d.startFilters, depth: v.depth ?? d.depth, dropout: v.dropout ?? d.dropout, strHidden: d.strHidden },
       steps, batchSize: v.batchSize ?? d.batchSize, lr: v.lr ?? d.lr, augment: v.augment ?? 'none',
       weightDecay: v.weightDecay ?? DEFAULT_TRAIN.weightDecay, clipValue: v.clipValue ?? DEFAULT_TRAIN.clipValue,
-      evalEvery: Math.max(10, Math.floor(steps / 5)), checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: v.recalibrateBn ?? d.recalibrateBn,
+      evalEvery: v.evalEvery ?? Math.max(10, Math.floor(steps / 5)), checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: v.recalibrateBn ?? d.recalibrateBn,
       loss: { ...DEFAULT_LOSS, smooth: v.smooth ?? 'none', ...(v.loss ?? {}) },
     };
     const t1 = Date.now();
