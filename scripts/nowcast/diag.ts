@@ -3,13 +3,15 @@
 // on core test, the references, and timings.
 // Usage: node --import tsx scripts/nowcast/diag.ts '{"seeds":[0],"variants":[{"model":"unet3d","lr":5e-3}]}'
 // Variant keys: model, lr, steps, batchSize, depth, startFilters, dropout, weightDecay, clipValue,
-// augment, smooth, loss (partial LossOptions), tta, tau, recalibrateBn, name.
+// augment, smooth, loss (partial LossOptions), tta, tau, recalibrateBn, evalEvery, name, and
+// directions: true, which also scores core test rotated/reflected by every transform (input, target
+// and mask alike): how much a model relies on the core regions' east-north-east motion.
 import * as torch from '../../src/core/torch/index.ts';
 import { buildBench, ablateDefaults } from '../../src/modules/nowcast/experiments.ts';
 import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../src/modules/nowcast/train.ts';
 import { evaluate, tuneClimatology, scoreConstant, predictProba } from '../../src/modules/nowcast/evaluate.ts';
 import { DEFAULT_LOSS } from '../../src/modules/nowcast/losses.ts';
-import { ttaTransforms } from '../../src/modules/nowcast/recipe.ts';
+import { ttaTransforms, applyTransform, TRANSFORMS } from '../../src/modules/nowcast/recipe.ts';
 
 const a = JSON.parse(process.argv[2] ?? '{}');
 const d = ablateDefaults(a.mode ?? 'full');
@@ -50,6 +52,15 @@ for (const seed of seeds) {
       const ev2 = (sets: typeof bench.coreTest) => evaluate(r.model, sets, { transforms: ttaTransforms(v.ttaExtra), tau: v.tau ?? 0.5 });
       const c2 = ev2(bench.coreTest), t2x = ev2(bench.transferTest);
       extra = { [`core_${v.ttaExtra}`]: +c2.scores.mIoU().toFixed(4), [`transfer_${v.ttaExtra}`]: +t2x.scores.mIoU().toFixed(4) };
+    }
+    if (v.directions) {
+      const byT: Record<string, number> = {};
+      for (const t of TRANSFORMS) {
+        const sets = bench.coreTest.map((s) => ({ ...s, x: applyTransform(s.x, t), y: applyTransform(s.y, t), mask: applyTransform(s.mask, t) }));
+        byT[t] = +evaluate(r.model, sets, { tau: v.tau ?? 0.5 }).scores.mIoU().toFixed(4);
+        for (const s of sets) torch.dispose(s.x, s.y, s.mask);
+      }
+      extra = { ...extra, coreByTransform: byT };
     }
     let pf = 0, n = 0;
     for (const s of bench.coreTest) torch.scope(() => { pf += predictProba(r.model, s.x, { transforms: ['id'], average: 'prob' }).ge(0.5).to('float32').mean().item(); n++; });
