@@ -9,17 +9,12 @@ export const F64 = { dtype: 'float64' as const };
 
 /** Names and shapes of the parameter blocks inside the flat vector θ. */
 export class ParamLayout {
-  readonly offsets: number[] = [];
-  readonly sizes: number[] = [];
+  /** element count of each block, in layout order */
+  readonly sizes: number[];
   readonly dim: number;
   constructor(readonly entries: readonly { name: string; shape: readonly number[] }[]) {
-    let off = 0;
-    for (const e of entries) {
-      this.offsets.push(off);
-      this.sizes.push(e.shape.reduce((a, b) => a * b, 1));
-      off += this.sizes[this.sizes.length - 1]!;
-    }
-    this.dim = off;
+    this.sizes = entries.map((e) => e.shape.reduce((a, b) => a * b, 1));
+    this.dim = this.sizes.reduce((a, b) => a + b, 0);
   }
   /** Views of θ by name (they keep θ's autograd graph). */
   views(theta: Tensor): Record<string, Tensor> {

@@ -27,8 +27,7 @@ export function predictProba(model: NowcastModel, x: Tensor, o: Pick<EvalOptions
 
 /** Scores every sample set (one region-year cell each). */
 export function evaluate(model: NowcastModel, sets: SampleSet[], o: Partial<EvalOptions> = {}): EvalResult {
-  const e = { ...DEFAULT_EVAL, ...o };
-  const { scores, temporalChange } = evaluateAtThresholds(model, sets, e, [e.tau]);
+  const { scores, temporalChange } = evaluateAtThresholds(model, sets, o, [o.tau ?? DEFAULT_EVAL.tau]);
   return { scores: scores[0]!, temporalChange };
 }
 

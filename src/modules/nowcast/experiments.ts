@@ -12,6 +12,7 @@ import {
 import { MemoryDataset, train, type TrainOptions, DEFAULT_TRAIN } from './train.ts';
 import { evaluateAtThresholds, tuneClimatology, tuneTau, scoreConstant } from './evaluate.ts';
 import { DEFAULT_LOSS, type SmoothMode } from './losses.ts';
+import type { CellScores } from './metrics.ts';
 import { ttaTransforms, type AugmentMode, type TtaPreset } from './recipe.ts';
 import type { ModelName } from './model.ts';
 
@@ -235,7 +236,8 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
         const tau = o.tau === 'tuned' ? tuneTau(model, bench.val, eo).tau : o.tau;
         const ev = (sets: SampleSet[]) => evaluateAtThresholds(model!, sets, eo, tau === 0.5 ? [tau] : [tau, 0.5]);
         const core = ev(bench.coreTest), tr = ev(bench.transferTest);
-        const pc = { ...Object.fromEntries(Object.entries(core.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])), ...Object.fromEntries(Object.entries(tr.scores[0]!.perCell()).map(([k, v]) => [k, v.iou])) };
+        const iouByCell = (s: CellScores) => Object.fromEntries(Object.entries(s.perCell()).map(([k, v]) => [k, v.iou]));
+        const pc = { ...iouByCell(core.scores[0]!), ...iouByCell(tr.scores[0]!) };
         const row: AblationRow = {
           config: c.name, seed, coreMIoU: core.scores[0]!.mIoU(), transferMIoU: tr.scores[0]!.mIoU(), temporalChange: core.temporalChange,
           leadTime: core.scores[0]!.leadTimeIoU(), perCell: pc, tau, coreMIoUAtHalf: core.scores.at(-1)!.mIoU(), transferMIoUAtHalf: tr.scores.at(-1)!.mIoU(),
