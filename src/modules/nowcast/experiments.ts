@@ -115,6 +115,8 @@ export interface AblateOptions {
   weightDecay: number;
   /** smoothness-loss variant of the '+ STL' rows (§4.3) */
   smooth: Exclude<SmoothMode, 'none'>;
+  /** β_s = β_t of paper A eqs. 3–5 in those rows (paper: 0.1; the released variants carry their own weight) */
+  beta: number;
   /** batches for the post-training BatchNorm re-estimation (0 = keep the EMA statistics) */
   recalibrateBn: number;
   configs?: string[];
@@ -127,7 +129,7 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
       bench: { geometry: 'tiny', coreRegions: 3, transferRegions: 2, trainDays: 2, slotsPerDay: 48, testSeqs: 12, trainStride: 2 },
       // the CI-size baseline runs at lr × 0.3 (it diverged at SIANet's lr 1e-2 in an earlier session)
       steps: 120, batchSize: 6, lr: 1e-2, startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1, tau: 0.5, baselineLrFactor: 0.3, baselineSteps: 0, recalibrateBn: 8,
-      baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper',
+      baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper', beta: 0.1,
     };
   }
   // S scale (§8.1: 48² in, 8² block, T 4→8, f = 8, STR width 16, 3–4 levels).
@@ -170,7 +172,7 @@ export function ablateDefaults(mode: 'quick' | 'full'): AblateOptions {
     mode, seeds: [0, 1, 2],
     bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
     steps: 400, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 4, strHidden: 16, dropout: 0.2, tau: 0.5, baselineLrFactor: 0.4, baselineSteps: 800, recalibrateBn: 0,
-    baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper',
+    baselineWeightDecay: 0.02, weightDecay: 0.1, smooth: 'paper', beta: 0.1,
   };
 }
 
@@ -226,7 +228,7 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
             steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(steps / 5)),
             weightDecay: c.model === 'unet3d' ? o.baselineWeightDecay : o.weightDecay,
             checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn,
-            loss: { ...DEFAULT_LOSS, smooth: c.smooth ? o.smooth : 'none' },
+            loss: { ...DEFAULT_LOSS, smooth: c.smooth ? o.smooth : 'none', betaSpatial: o.beta, betaTemporal: o.beta },
           };
           model = train(opts, trainSet, valSet, undefined, c.name).model;
           models.set(c.name, model);

@@ -109,6 +109,8 @@ const trainParams = z.object({
   clipValue: z.number().min(0).default(2).describe('gradient clipping by value (0 = off)'),
   augment: z.enum(['none', 'policy', 'inverse', 'random']).default('policy').describe('augmentation: direction-aware policy, its inverse, random geometric, none'),
   smooth: z.enum(['none', 'paper', 'released', 'released-scaled']).default('paper').describe('smoothness loss: paper A eqs. 3–5, released-code variant (literal 1e-6 on the sum, or scaled to its competition per-element weight), none'),
+  betaSpatial: z.number().min(0).default(0.1).describe('β_s of paper A eq. 3 (with smooth: paper)'),
+  betaTemporal: z.number().min(0).default(0.1).describe('β_t of paper A eq. 3 (with smooth: paper)'),
   posWeight: z.number().positive().default(4).describe('BCE positive weight'),
   alpha: z.number().min(0).default(0.2).describe('deep-supervision weight on y_early'),
   checkpointEvery: z.number().int().min(0).default(20).describe('save a resumable checkpoint every N steps (0 = only at the end)'),
@@ -146,7 +148,7 @@ const trainCmd = defineCommand({
       const res = train({
         ...DEFAULT_TRAIN, model: build, steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
         augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
-        loss: { ...DEFAULT_LOSS, posWeight: p.posWeight, alpha: p.alpha, smooth: p.smooth },
+        loss: { ...DEFAULT_LOSS, posWeight: p.posWeight, alpha: p.alpha, smooth: p.smooth, betaSpatial: p.betaSpatial, betaTemporal: p.betaTemporal },
       }, data.train, data.val, ctx, 'model');
       const modelFile = ctx.path('model.safetensors');
       saveModel(modelFile, res.model, build, { channels: p.channels, steps: p.steps });
@@ -301,12 +303,14 @@ const ablateCmd = defineCommand({
     geometry: z.enum(['default', 'tiny', 's']).default('default').describe('benchmark geometry (default: tiny for quick, s for full)'),
     configs: z.array(z.string()).default([]).describe('configurations to run (default: all rows of the table)'),
     smooth: z.enum(['default', 'paper', 'released', 'released-scaled']).default('default').describe('smoothness loss of the + STL rows (default: paper A eqs. 3–5)'),
+    beta: z.number().min(0).default(0.1).describe('β_s = β_t of paper A eqs. 3–5 in the + STL rows (paper: 0.1)'),
     // a number typed on the command line arrives as a string
     tau: z.preprocess((v) => (typeof v === 'string' && v !== 'tuned' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.union([z.literal('tuned'), z.number().gt(0).lt(1)]).default(0.5)).describe("threshold τ in (0, 1), or 'tuned': per model, the τ maximising core validation mIoU (paper B's tuned threshold)"),
   }),
   run: async (p, ctx) => {
     const o = ablateDefaults(p.mode);
     if (p.smooth !== 'default') o.smooth = p.smooth;
+    o.beta = p.beta;
     o.tau = p.tau;
     if (p.steps) { // the baseline keeps its ratio of steps to SIANet's
       o.baselineSteps = o.baselineSteps ? Math.max(1, Math.round((o.baselineSteps * p.steps) / o.steps)) : 0;

@@ -42,7 +42,10 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   // holds within the tolerance (transfer 0.4596 → 0.4557 → 0.4546 → 0.4514) but its steps are inside
   // seed noise (STL step per seed −0.2, −1.2, +0.2 points; AP step −1.7, +2.1, −0.7), and item 7
   // misses on the mean (0.0342 with STL vs 0.0315 without; per seed +0.008, −0.001, +0.001): see the
-  // closing notes of issue 7.
+  // closing notes of issue 7. Ten seeds at this size (2 threads, seeds 0–9): the ladder's means go
+  // the paper's way, 0.2650 → 0.2729 → 0.2758 → 0.2816, and the inverse policy is below the policy
+  // (0.2513), but the per-seed STL and AP steps spread ±0.05–0.12 (STL step positive in 5 of 10,
+  // AP step in 6 of 10), so a mean of ten lies within one standard error of the −0.005 tolerance.
   // Released-code smoothness at its competition per-element weight (`smooth: 'released-scaled'`,
   // ≈ 31.5 · mean (ΔP)²; the literal 1e-6 · Σ is ~244× weaker at S, i.e. practically off), probed with
   // scripts/nowcast/probe.ts and diag.ts: it lowers mean |P_t − P_t+1| in every seed (quick size,
@@ -50,6 +53,27 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   // 0.046 → 0.015, 0.033 → 0.011 (400 steps)), but transfer mIoU moves by −0.082, −0.035, +0.062
   // (quick) and −0.060, −0.019, +0.007 (S), and at quick size it destabilises the STL-trained models
   // (seed 1: GAE core mIoU 0.03), which would break the asserted item 6 check. So item 7 is not
-  // asserted for either variant here, and the ablation keeps paper A's eqs. 3–5 as its default.
+  // asserted at the paper's weights for either variant here (its mechanism is, below, at β = 1), and
+  // the ablation keeps paper A's eqs. 3–5 at β = 0.1 as its default.
   assert.equal(acc.inversePolicy, undefined, 'the inverse-policy row is not part of the CI run');
+
+  // Item 7's mechanism, asserted: the smoothness terms at β_s = β_t = 1 (10× paper A's weight) lower
+  // mean |P_t − P_t+1| against plain SIANet trained on the same seeds, data, init and batches (mean
+  // over seeds 0–3). Dose-response at this size, seeds 0–9, 1 thread as here (scripts/nowcast/probe.ts):
+  //   β = 0    mean 0.0463 (0.120, 0.037, 0.032, 0.017, 0.055, 0.031, 0.063, 0.028, 0.046, 0.034)
+  //   β = 0.1  mean 0.0471 (0.061, 0.027, 0.062, 0.019, 0.047, 0.030, 0.026, 0.026, 0.035, 0.139), lower in 6 of 10
+  //   β = 1    mean 0.0231 (0.032, 0.023, 0.019, 0.021, 0.032, 0.021, 0.011, 0.012, 0.012, 0.048), lower in 8 of 10
+  // (2 threads, seeds 0–5: lower in 6 of 6 at β = 1, 2 of 6 at β = 0.1; β = 3 halves it again, but
+  // two seeds collapse to the all-dry predictor). At S, seeds 0–2: 0.0159 at β = 1 vs 0.0315 without
+  // (lower in 3 of 3) and 0.0342 at β = 0.1. So the term does what paper A says, but at the paper's β
+  // its effect is smaller than the seed-to-seed spread at CPU scale. The released code's term
+  // (1e-6 · Σ (ΔP)² at the competition's tensor size, ≈ 31.5 · mean (ΔP)², gradient 63·ΔP per
+  // element against β_t = 0.1 here) was far stronger than eqs. 3–5 at β = 0.1.
+  const dose = (await c.run(validateParams(c, { mode: 'quick', configs: ['SIANet', '+ STL'], beta: 1, seeds: 4 }) as never, testContext(tmpDir(), 0))) as Record<string, any>;
+  const byConfig = (name: string) => (dose.rows as { config: string; temporalChange: number }[]).filter((x) => x.config === name).map((x) => x.temporalChange);
+  const plain = byConfig('SIANet'), strong = byConfig('+ STL');
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`item 7 at β = 1, seeds 0–3: mean |P_t − P_t+1| ${strong.map((v) => v.toFixed(4)).join(', ')} (mean ${mean(strong).toFixed(4)}) vs ${plain.map((v) => v.toFixed(4)).join(', ')} (mean ${mean(plain).toFixed(4)}) without STL`);
+  assert.equal(strong.length, 4);
+  assert.ok(mean(strong) < mean(plain), `β = 1: ${mean(strong)} vs ${mean(plain)}`);
 });
