@@ -3,7 +3,9 @@
 // and dropout masks for `more` steps twice, with and without the smoothness term, and score both
 // on core test. Holding everything else fixed removes the from-scratch training's chaos, which at
 // CPU scale is larger than the term's effect.
-// Usage: node --import tsx scripts/nowcast/branch.ts '{"seeds":[0,1,2],"warm":120,"more":40}'
+// Quick size, warm 120 + 40 steps, seeds 0–5, 2 threads: the change in mean |P_t − P_t+1| with the
+// terms was +0.0004 on average at β = 0.1 (lower in 3 of 6) and −0.0087 at β = 1 (lower in 6 of 6).
+// Usage: node --import tsx scripts/nowcast/branch.ts '{"seeds":[0,1,2],"warm":120,"more":40,"beta":0.1}'
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -13,9 +15,9 @@ import { evaluateAtThresholds } from '../../src/modules/nowcast/evaluate.ts';
 import { DEFAULT_LOSS, type SmoothMode } from '../../src/modules/nowcast/losses.ts';
 import { testContext } from '../../test/modules/nowcast/helpers.ts';
 
-const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: SmoothMode; lr?: number };
+const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: SmoothMode; lr?: number; beta?: number };
 const o = ablateDefaults(over.mode ?? 'quick');
-const warm = over.warm ?? o.steps, more = over.more ?? 40, smooth = over.smooth ?? 'paper';
+const warm = over.warm ?? o.steps, more = over.more ?? 40, smooth = over.smooth ?? 'paper', beta = over.beta ?? o.beta;
 const diffs: number[] = [];
 for (const seed of over.seeds ?? [0, 1, 2]) {
   const bench = buildBench({ ...o.bench, seed });
@@ -24,7 +26,7 @@ for (const seed of over.seeds ?? [0, 1, 2]) {
     ...DEFAULT_TRAIN,
     model: { model: 'sianet', geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters, depth: o.depth, dropout: o.dropout, strHidden: o.strHidden },
     steps, batchSize: o.batchSize, lr: over.lr ?? o.lr, augment: 'none', evalEvery: Math.max(10, Math.floor(o.steps / 5)), weightDecay: o.weightDecay,
-    checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn, loss: { ...DEFAULT_LOSS, smooth: s },
+    checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn, loss: { ...DEFAULT_LOSS, smooth: s, betaSpatial: beta, betaTemporal: beta },
   });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'branch-'));
   const w = train(opts(warm, 'none'), trainSet, valSet, testContext(path.join(root, 'warm'), 0));
