@@ -9,41 +9,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { ablateDefaults, buildBench } from '../../src/modules/nowcast/experiments.ts';
-import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../src/modules/nowcast/train.ts';
-import { evaluateAtThresholds } from '../../src/modules/nowcast/evaluate.ts';
-import { DEFAULT_LOSS, type SmoothMode } from '../../src/modules/nowcast/losses.ts';
+import { ablateDefaults, ablationTrainOptions, buildBench, ABLATION, type AblationConfig } from '../../src/modules/nowcast/experiments.ts';
+import { MemoryDataset, train } from '../../src/modules/nowcast/train.ts';
+import { evaluate } from '../../src/modules/nowcast/evaluate.ts';
+import type { SmoothMode } from '../../src/modules/nowcast/losses.ts';
 import { testContext } from '../../test/modules/nowcast/helpers.ts';
 
-const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: SmoothMode; lr?: number; beta?: number };
+const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: Exclude<SmoothMode, 'none'>; lr?: number; beta?: number };
 const o = ablateDefaults(over.mode ?? 'quick');
-const warm = over.warm ?? o.steps, more = over.more ?? 40, smooth = over.smooth ?? 'paper', beta = over.beta ?? o.beta;
+o.smooth = over.smooth ?? o.smooth; o.lr = over.lr ?? o.lr; o.beta = over.beta ?? o.beta;
+const warm = over.warm ?? o.steps, more = over.more ?? 40;
+// the ablation's SIANet and '+ STL' rows, which differ only in the smoothness terms
+const row = (name: string) => ABLATION.find((c) => c.name === name)!;
+const plain = row('SIANet'), stl = row('+ STL');
 const diffs: number[] = [];
 for (const seed of over.seeds ?? [0, 1, 2]) {
   const bench = buildBench({ ...o.bench, seed });
   const trainSet = new MemoryDataset(bench.train), valSet = new MemoryDataset(bench.val);
-  const opts = (steps: number, s: SmoothMode): TrainOptions => ({
-    ...DEFAULT_TRAIN,
-    model: { model: 'sianet', geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters, depth: o.depth, dropout: o.dropout, strHidden: o.strHidden },
-    steps, batchSize: o.batchSize, lr: over.lr ?? o.lr, augment: 'none', evalEvery: Math.max(10, Math.floor(o.steps / 5)), weightDecay: o.weightDecay,
-    checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn, loss: { ...DEFAULT_LOSS, smooth: s, betaSpatial: beta, betaTemporal: beta },
-  });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'branch-'));
-  const w = train(opts(warm, 'none'), trainSet, valSet, testContext(path.join(root, 'warm'), 0));
-  w.model.dispose();
-  const res: Record<string, { core: number; transfer: number; dP: number }> = {};
-  for (const s of ['none', smooth] as SmoothMode[]) {
-    const d = path.join(root, s);
+  train({ ...ablationTrainOptions(o, bench, plain, seed), steps: warm }, trainSet, valSet, testContext(path.join(root, 'warm'), 0)).model.dispose();
+  // continue the warm-started run as config c (same model, optimiser state, batches, dropout)
+  const branch = (c: AblationConfig) => {
+    const d = path.join(root, c.name);
     fs.cpSync(path.join(root, 'warm'), d, { recursive: true });
-    const m = train(opts(warm + more, s), trainSet, valSet, testContext(d, 0, { resuming: true })).model;
-    const eo = { transforms: ['id' as const] };
-    const core = evaluateAtThresholds(m, bench.coreTest, eo, [0.5]), tr = evaluateAtThresholds(m, bench.transferTest, eo, [0.5]);
-    res[s] = { core: core.scores[0]!.mIoU(), transfer: tr.scores[0]!.mIoU(), dP: core.temporalChange };
+    const m = train({ ...ablationTrainOptions(o, bench, c, seed), steps: warm + more }, trainSet, valSet, testContext(d, 0, { resuming: true })).model;
+    const core = evaluate(m, bench.coreTest), tr = evaluate(m, bench.transferTest);
     m.dispose();
-  }
-  const a = res.none!, b = res[smooth]!;
+    return { core: core.scores.mIoU(), transfer: tr.scores.mIoU(), dP: core.temporalChange };
+  };
+  const a = branch(plain), b = branch(stl);
   diffs.push(b.dP - a.dP);
-  console.log(`seed ${seed}: plain core ${a.core.toFixed(4)} transfer ${a.transfer.toFixed(4)} dP ${a.dP.toFixed(4)} | ${smooth} core ${b.core.toFixed(4)} transfer ${b.transfer.toFixed(4)} dP ${b.dP.toFixed(4)} | ΔdP ${(b.dP - a.dP).toFixed(4)}`);
+  console.log(`seed ${seed}: plain core ${a.core.toFixed(4)} transfer ${a.transfer.toFixed(4)} dP ${a.dP.toFixed(4)} | ${o.smooth} β ${o.beta} core ${b.core.toFixed(4)} transfer ${b.transfer.toFixed(4)} dP ${b.dP.toFixed(4)} | ΔdP ${(b.dP - a.dP).toFixed(4)}`);
   bench.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 }

@@ -191,6 +191,23 @@ export interface AblationResult {
   seconds: number;
 }
 
+/** How the ablation trains config `c` on `seed` (the baseline has its own steps, lr factor and weight decay). */
+export function ablationTrainOptions(o: AblateOptions, bench: Bench, c: AblationConfig, seed: number): TrainOptions {
+  const baseline = c.model === 'unet3d';
+  const steps = baseline && o.baselineSteps > 0 ? o.baselineSteps : o.steps;
+  return {
+    ...DEFAULT_TRAIN,
+    model: {
+      model: c.model, geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters,
+      depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
+    },
+    steps, batchSize: o.batchSize, lr: baseline ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(steps / 5)),
+    weightDecay: baseline ? o.baselineWeightDecay : o.weightDecay,
+    checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn,
+    loss: { ...DEFAULT_LOSS, smooth: c.smooth ? o.smooth : 'none', betaSpatial: o.beta, betaTemporal: o.beta },
+  };
+}
+
 /** Runs the ablation: every config × seed on a fresh synthetic benchmark per seed. */
 export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult {
   const t0 = Date.now();
@@ -218,19 +235,7 @@ export function runAblation(o: AblateOptions, ctx?: RunContext): AblationResult 
         ctx?.throwIfAborted();
         let model = c.sameModelAs ? models.get(c.sameModelAs) : undefined;
         if (!model) {
-          const steps = c.model === 'unet3d' && o.baselineSteps > 0 ? o.baselineSteps : o.steps;
-          const opts: TrainOptions = {
-            ...DEFAULT_TRAIN,
-            model: {
-              model: c.model, geometry: bench.geometry, inChannels: bench.channels.length, startFilters: o.startFilters,
-              depth: o.depth, dropout: o.dropout, strHidden: o.strHidden,
-            },
-            steps, batchSize: o.batchSize, lr: c.model === 'unet3d' ? o.lr * o.baselineLrFactor : o.lr, augment: c.augment, evalEvery: Math.max(10, Math.floor(steps / 5)),
-            weightDecay: c.model === 'unet3d' ? o.baselineWeightDecay : o.weightDecay,
-            checkpointEvery: 0, seed: seed * 7 + 1, recalibrateBn: o.recalibrateBn,
-            loss: { ...DEFAULT_LOSS, smooth: c.smooth ? o.smooth : 'none', betaSpatial: o.beta, betaTemporal: o.beta },
-          };
-          model = train(opts, trainSet, valSet, undefined, c.name).model;
+          model = train(ablationTrainOptions(o, bench, c, seed), trainSet, valSet, undefined, c.name).model;
           models.set(c.name, model);
           bar?.tick(1);
         }
