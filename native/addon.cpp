@@ -15,6 +15,9 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <dlfcn.h>
 #include <malloc.h>
+#include <signal.h>
+#include <unistd.h>
+#include <atomic>
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
@@ -705,6 +708,58 @@ Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(freed));
 }
 
+// ---------------------------------------------------------------- interrupt signals
+// Node runs a process.on('SIGINT'/'SIGTERM') listener only between event-loop turns, so a
+// synchronous training loop never sees the signal. While a run is watched, this handler takes
+// SIGINT/SIGTERM itself and only counts them (the run polls the count between steps through its
+// AbortSignal); it does not chain to the handler it replaced, since Node's own one re-raises the
+// signal to die. A second signal exits at once, with 128 + signo, as shells do.
+std::atomic<int> g_sigCount{0};
+std::atomic<int> g_sigLast{0};
+const int kWatched[2] = {SIGINT, SIGTERM};
+struct sigaction g_sigPrev[2];
+bool g_sigInstalled = false;
+
+void OnInterrupt(int signo) {
+  const int n = g_sigCount.fetch_add(1) + 1;
+  g_sigLast.store(signo);
+  if (n >= 2) {
+    static const char msg[] = "\npaperlab: second signal, exiting now\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(128 + signo);
+  }
+}
+
+// watchInterrupts(): install (idempotent) and reset the count; unwatchInterrupts(): restore.
+Napi::Value WatchInterrupts(const Napi::CallbackInfo& info) {
+  g_sigCount.store(0);
+  g_sigLast.store(0);
+  if (!g_sigInstalled) {
+    for (int i = 0; i < 2; ++i) {
+      struct sigaction sa;
+      std::memset(&sa, 0, sizeof sa);
+      sa.sa_handler = OnInterrupt;
+      sa.sa_flags = SA_RESTART | SA_ONSTACK;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(kWatched[i], &sa, &g_sigPrev[i]) != 0) throw Napi::Error::New(info.Env(), "watchInterrupts: sigaction failed");
+    }
+    g_sigInstalled = true;
+  }
+  return info.Env().Undefined();
+}
+Napi::Value UnwatchInterrupts(const Napi::CallbackInfo& info) {
+  if (g_sigInstalled) {
+    for (int i = 0; i < 2; ++i) sigaction(kWatched[i], &g_sigPrev[i], nullptr);
+    g_sigInstalled = false;
+  }
+  return info.Env().Undefined();
+}
+// The signal number received since watchInterrupts() (0 if none).
+Napi::Value PendingInterrupt(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), g_sigCount.load() > 0 ? g_sigLast.load() : 0);
+}
+
 // ---------------------------------------------------------------- runtime
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
@@ -770,6 +825,9 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
   exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("watchInterrupts", Napi::Function::New(env, WatchInterrupts));
+  exports.Set("unwatchInterrupts", Napi::Function::New(env, UnwatchInterrupts));
+  exports.Set("pendingInterrupt", Napi::Function::New(env, PendingInterrupt));
   return exports;
 }
 

@@ -7,9 +7,9 @@ import { getCommand, validateParams, UsageError } from './registry.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
 import { Rng } from './rng.ts';
-import { writeFileAtomic, writeJsonAtomic, readJson } from './io/atomic.ts';
+import { writeFileAtomic, writeJsonAtomic, readJson, appendAtomic } from './io/atomic.ts';
 import { savePlot } from './plots.ts';
-import { manualSeed } from './torch/tensor.ts';
+import { manualSeed, interrupts } from './torch/tensor.ts';
 import { saveSafetensors, loadSafetensors } from './torch/serialize.ts';
 import type { Tensor } from './torch/tensor.ts';
 
@@ -72,34 +72,78 @@ export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResu
 async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: RunOptions, cleanup: () => void): Promise<RunResult> {
   const cmd = getCommand(run.module, run.command);
   const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not kill the run */ } };
-  const ctx = makeContext(run, resuming, o, emit);
-  manualSeed(run.seed);
-  ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
-  emit({ type: 'start', run });
+  const stop = interruptibleSignal(o.signal);
+  const ctx = makeContext(run, resuming, { ...o, signal: stop.signal }, emit);
   let summary: Record<string, unknown> | null = null;
   let final: RunRecord;
   try {
+    manualSeed(run.seed);
+    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
+    emit({ type: 'start', run });
     const out = await cmd.run(run.params as never, ctx);
     summary = out ?? null;
     ctx.flush();
     if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
     final = store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() });
   } catch (e) {
-    ctx.flush();
-    const interrupted = e instanceof RunInterrupted || o.signal?.aborted || (e as Error)?.name === 'AbortError';
+    // The way out must not fail too (a full disk fails the flush and the log line as well): each
+    // step is tried on its own, and the status is written to the index whatever else failed.
+    const interrupted = e instanceof RunInterrupted || stop.signal.aborted || (e as Error)?.name === 'AbortError';
     const msg = interrupted ? 'interrupted' + (cmd.resumable ? ' (resume with: paperlab runs resume ' + run.id + ')' : '') : String((e as Error)?.message ?? e);
-    ctx.log(interrupted ? msg : `error: ${msg}`);
-    final = store.update(run.id, { status: interrupted ? 'interrupted' : 'failed', error: msg, finished: new Date().toISOString() });
+    try { ctx.flush(); } catch { /* the first error is the one to report */ }
+    try { ctx.log(interrupted ? msg : `error: ${msg}`); } catch { /* idem */ }
+    final = markEnded(store, run, interrupted ? 'interrupted' : 'failed', msg);
     emit({ type: 'end', run: final });
     ctx.close();
+    stop.dispose();
     cleanup();
     if (interrupted) throw new RunInterrupted();
     throw e;
   }
   emit({ type: 'end', run: final });
   ctx.close();
+  stop.dispose();
   cleanup();
   return { run: final, summary };
+}
+
+/** Marks a run failed or interrupted; when even that cannot be written, says so on stderr. */
+function markEnded(store: RunStore, run: RunRecord, status: 'failed' | 'interrupted', error: string): RunRecord {
+  const patch = { status, error, finished: new Date().toISOString() };
+  try {
+    return store.end(run.id, patch);
+  } catch (e) {
+    process.stderr.write(`paperlab: could not mark run ${run.id} ${status}: ${(e as Error).message}\n`);
+    return { ...run, ...patch };
+  }
+}
+
+/**
+ * The run's AbortSignal: aborted by the caller's signal (dashboard stop, the CLI's listener) and by
+ * SIGINT/SIGTERM arriving while the run computes synchronously. Node delivers signals to JS only
+ * between event-loop turns, so reading `aborted` also polls the engine's signal counter.
+ */
+function interruptibleSignal(outer?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const onOuter = () => ac.abort(outer!.reason);
+  if (outer?.aborted) ac.abort(outer.reason); else outer?.addEventListener('abort', onOuter, { once: true });
+  const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+  Object.defineProperty(ac.signal, 'aborted', {
+    configurable: true,
+    get(this: AbortSignal) {
+      if (!abortedOf.call(this) && interrupts.pending()) ac.abort(new RunInterrupted());
+      return abortedOf.call(this) as boolean;
+    },
+  });
+  interrupts.watch();
+  // While the run awaits, poll too, so 'abort' listeners fire without waiting for a step.
+  const poll = setInterval(() => ac.signal.aborted, 100);
+  poll.unref();
+  let live = true;
+  return {
+    signal: ac.signal,
+    dispose() { if (!live) return; live = false; clearInterval(poll); outer?.removeEventListener('abort', onOuter); interrupts.unwatch(); },
+  };
 }
 
 function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
@@ -111,7 +155,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
   };
   const logFile = path.join(dir, 'log.txt');
   const log = (message: string) => {
-    fs.appendFileSync(logFile, `${new Date().toISOString()} ${message}\n`);
+    appendAtomic(logFile, `${new Date().toISOString()} ${message}\n`);
     if (o.echoLog) process.stderr.write(message + '\n');
     emit({ type: 'log', message });
   };
@@ -119,7 +163,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
   // Metrics: JSONL appended as rows come (survives a kill); CSV rewritten at checkpoints and the end.
   const tables = new Map<string, Record<string, number | string | boolean | null>[]>();
   const dirty = new Set<string>();
-  const loadTable = (name: string) => {
+  const readTable = (name: string) => {
     let rows = tables.get(name);
     if (!rows) {
       rows = [];
@@ -131,19 +175,41 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
     }
     return rows;
   };
+  const tableNames = () => fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.includes('.tmp-')).map((f) => f.slice(0, -'.jsonl'.length));
+
+  // Resume: a run continues from a checkpoint, and redoes what came after it. Each checkpoint
+  // records how many rows every table had; the first checkpoint loaded on resume cuts the tables
+  // back to that, so redone steps are not written twice (no checkpoint loaded: back to none).
+  let cut = !resuming;
+  const cutTables = (counts: Record<string, number>) => {
+    if (cut) return;
+    cut = true;
+    for (const name of tableNames()) {
+      const rows = readTable(name);
+      const keep = counts[name] ?? 0;
+      if (rows.length <= keep) continue;
+      rows.length = keep;
+      writeFileAtomic(path.join(dir, `${name}.jsonl`), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+      dirty.add(name);
+    }
+  };
+  const rowCounts = () => Object.fromEntries(tableNames().map((n) => [n, readTable(n).length]));
+
   const flush = () => {
-    for (const name of dirty) writeCsv(path.join(dir, `${name}.csv`), loadTable(name));
+    for (const name of dirty) writeCsv(path.join(dir, `${name}.csv`), readTable(name));
     dirty.clear();
   };
   const metrics: MetricsWriter = {
     log(row, name = 'metrics') {
       if (!/^[a-z0-9_-]+$/i.test(name)) throw new Error(`metrics table name '${name}' must be a plain word`);
-      loadTable(name).push(row);
-      fs.appendFileSync(path.join(dir, `${name}.jsonl`), JSON.stringify(row) + '\n');
+      cutTables({}); // a resumed run that logs before loading any checkpoint starts over
+      const rows = readTable(name);
+      appendAtomic(path.join(dir, `${name}.jsonl`), JSON.stringify(row) + '\n');
+      rows.push(row);
       dirty.add(name);
       emit({ type: 'metric', table: name, row });
     },
-    rows(name = 'metrics') { return loadTable(name); },
+    rows(name = 'metrics') { return readTable(name); },
   };
 
   const ckDir = path.join(dir, 'checkpoints');
@@ -154,7 +220,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
       fs.mkdirSync(ckDir, { recursive: true });
       saveSafetensors(path.join(ckDir, `${tag}.safetensors`), tensors, { format: 'pt' });
       // The state file is written last: a checkpoint counts only once both exist.
-      writeJsonAtomic(path.join(ckDir, `${tag}.json`), { tag, time: new Date().toISOString(), state });
+      writeJsonAtomic(path.join(ckDir, `${tag}.json`), { tag, time: new Date().toISOString(), state, metricsRows: rowCounts() });
       writeJsonAtomic(path.join(ckDir, 'latest.json'), { tag });
       flush();
     },
@@ -165,8 +231,11 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
       return { tag, ...checkpoints.load(tag) };
     },
     load(tag) {
-      const meta = readJson<{ state: Record<string, unknown> }>(path.join(ckDir, `${tag}.json`));
-      return { tensors: loadSafetensors(path.join(ckDir, `${tag}.safetensors`)).tensors, state: meta.state };
+      const meta = readJson<{ state: Record<string, unknown>; metricsRows?: Record<string, number> }>(path.join(ckDir, `${tag}.json`));
+      const loaded = { tensors: loadSafetensors(path.join(ckDir, `${tag}.safetensors`)).tensors, state: meta.state };
+      // Checkpoints written before row counts were recorded keep every row.
+      if (meta.metricsRows) cutTables(meta.metricsRows); else cut = true;
+      return loaded;
     },
   };
 

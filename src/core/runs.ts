@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
-import { writeJsonAtomic, writeFileAtomic } from './io/atomic.ts';
+import { writeJsonAtomic, writeFileAtomic, fileError } from './io/atomic.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -39,15 +39,37 @@ export class RunStore {
 
   constructor(root: string = defaultRoot()) {
     this.root = path.resolve(root);
-    fs.mkdirSync(this.root, { recursive: true });
-    this.db = new Database(path.join(this.root, 'index.sqlite'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS runs (
-      id TEXT PRIMARY KEY, module TEXT NOT NULL, command TEXT NOT NULL, params TEXT NOT NULL,
-      seed INTEGER NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, finished TEXT,
-      error TEXT, summary TEXT, dir TEXT NOT NULL, pid INTEGER, resumable INTEGER NOT NULL DEFAULT 0)`);
-    this.db.exec('CREATE INDEX IF NOT EXISTS runs_module ON runs(module, command, created)');
+    const file = path.join(this.root, 'index.sqlite');
+    try {
+      fs.mkdirSync(this.root, { recursive: true });
+    } catch (e) {
+      throw fileError(this.root, 'create the run store', e);
+    }
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY, module TEXT NOT NULL, command TEXT NOT NULL, params TEXT NOT NULL,
+        seed INTEGER NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, finished TEXT,
+        error TEXT, summary TEXT, dir TEXT NOT NULL, pid INTEGER, resumable INTEGER NOT NULL DEFAULT 0)`);
+      this.db.exec('CREATE INDEX IF NOT EXISTS runs_module ON runs(module, command, created)');
+    } catch (e) {
+      throw indexError(this.root, file, 'open', e);
+    }
+    this.keepReserve();
+  }
+
+  // A full disk must not leave a run 'running' nor the index unusable: the store keeps a small
+  // reserve file, which end() frees when the disk is full, so a run can still be marked failed.
+  // It is made again at the next opening with space.
+  private reserveFile(): string { return path.join(this.root, '.reserve'); }
+  private keepReserve(): void {
+    const f = this.reserveFile();
+    try { if (!fs.existsSync(f)) writeFileAtomic(f, new Uint8Array(RESERVE_BYTES)); } catch { /* full or read-only: fine */ }
+  }
+  private releaseReserve(): boolean {
+    try { fs.rmSync(this.reserveFile()); return true; } catch { return false; }
   }
 
   close(): void { this.db.close(); }
@@ -58,15 +80,21 @@ export class RunStore {
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const id = `${stamp}-${module}-${command}-${crypto.randomBytes(3).toString('hex')}`;
     const dir = path.join(this.root, id);
-    fs.mkdirSync(dir, { recursive: true });
     const rec: RunRecord = {
       id, module, command, params, seed, status: 'running', created: now.toISOString(), finished: null,
       error: null, summary: null, dir, pid: process.pid, resumable,
     };
-    writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params });
-    this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
-      rec.created, dir, process.pid, resumable ? 1 : 0);
+    try {
+      try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw fileError(dir, 'create', e); }
+      writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params });
+      this.write(() => this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
+        rec.created, dir, process.pid, resumable ? 1 : 0));
+    } catch (e) {
+      // A run that could not be opened leaves nothing behind (no folder, no index row).
+      try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* read-only: nothing was made */ }
+      throw e;
+    }
     this.mirror(rec);
     return rec;
   }
@@ -76,8 +104,8 @@ export class RunStore {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw new Error(`no run '${id}' in ${this.root}`);
     const next: RunRecord = { ...fromRow(row), ...patch };
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
-      next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id);
+    this.write(() => this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
+      next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id));
     this.mirror(next);
     return next;
   }
@@ -107,9 +135,29 @@ export class RunStore {
   /** A 'running' run whose process is gone was killed: mark it interrupted (resumable or not). */
   private reconcile(r: RunRecord): RunRecord {
     if (r.status === 'running' && r.pid && r.pid !== process.pid && !alive(r.pid)) {
-      return this.update(r.id, { status: 'interrupted', error: 'the process running it stopped', finished: new Date().toISOString() });
+      const patch = { status: 'interrupted' as const, error: 'the process running it stopped', finished: new Date().toISOString() };
+      // Listing must work on a full or read-only store: then the record is only corrected in memory.
+      try { return this.update(r.id, patch); } catch { return { ...r, ...patch }; }
     }
     return r;
+  }
+
+  /** An index write; SQLite's errors become one line naming the index file. */
+  private write<T>(f: () => T): T {
+    try { return f(); } catch (e) { throw indexError(this.root, path.join(this.root, 'index.sqlite'), 'write', e); }
+  }
+
+  /**
+   * Marks a run ended (failed or interrupted) even on a full disk: if the disk is full, the reserve
+   * is freed for this one write.
+   */
+  end(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid'>>): RunRecord {
+    try {
+      return this.update(id, patch);
+    } catch (e) {
+      if (!(isFull(e) && this.releaseReserve())) throw e;
+      return this.update(id, patch);
+    }
   }
 
   private mirror(r: RunRecord): void {
@@ -141,6 +189,29 @@ export class RunStore {
 }
 
 type Row = Record<string, unknown>;
+
+const RESERVE_BYTES = 256 * 1024;
+function isFull(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  return code === 'ENOSPC' || code === 'EDQUOT' || code.startsWith('SQLITE_FULL');
+}
+
+const SQLITE_REASONS: Record<string, string> = {
+  SQLITE_FULL: 'no space left on device (SQLITE_FULL)', SQLITE_READONLY: 'the store is read-only (SQLITE_READONLY)',
+  SQLITE_CANTOPEN: 'cannot open the file: the folder is read-only or missing (SQLITE_CANTOPEN)',
+  SQLITE_IOERR: 'input/output error (SQLITE_IOERR)', SQLITE_CORRUPT: 'the file is damaged (SQLITE_CORRUPT)',
+  SQLITE_NOTADB: 'not an SQLite database (SQLITE_NOTADB)',
+};
+function indexError(root: string, file: string, doing: string, e: unknown): Error {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  if (code.startsWith('E')) return fileError(file, doing, e);
+  const base = Object.keys(SQLITE_REASONS).find((k) => code === k || code.startsWith(k + '_'));
+  let why = base ? SQLITE_REASONS[base]! : code || (e as Error)?.message || 'failed';
+  if (base === 'SQLITE_CANTOPEN' || base === 'SQLITE_READONLY') {
+    try { fs.accessSync(root, fs.constants.W_OK); } catch (a) { why = `${(a as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only file system' : 'the folder is not writable'} (${code})`; }
+  }
+  return Object.assign(new Error(`run store ${root}: cannot ${doing} its index ${file}: ${why}`), { code });
+}
 function fromRow(r: Row): RunRecord {
   return {
     id: r.id as string, module: r.module as string, command: r.command as string,

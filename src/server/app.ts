@@ -98,7 +98,9 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
     const r = store.get(c.req.param('id'));
     const a = active.get(r.id);
     if (!a || a.done) return c.json({ error: `run ${r.id} is not running here` }, 409);
-    a.child.stdin?.write('stop\n');
+    // A signal, not a stdin line: a worker computing synchronously reads stdin only when its loop
+    // ends, while the engine sees SIGINT at once and the run stops within a step.
+    a.child.kill('SIGINT');
     return c.json({ ok: true });
   });
 
@@ -206,7 +208,7 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
   }
 
   const shutdown = () => {
-    for (const a of active.values()) if (!a.done) a.child.stdin?.end();
+    for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); a.child.kill('SIGTERM'); }
     store.close();
   };
   return { app, store, shutdown };

@@ -1,30 +1,90 @@
 // Atomic file writes: write a temp file beside the target, fsync, rename. A run killed mid-write
-// leaves either the old file or the new one, never half of one.
+// leaves either the old file or the new one, never half of one; a write that fails (a full disk, a
+// read-only store) removes its temp file and throws one error naming the path.
 import fs from 'node:fs';
 import path from 'node:path';
 
 let counter = 0;
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${counter++}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+/** A file-system failure: one line naming the path and the reason, never the data. */
+export class FileError extends Error {
+  override name = 'FileError';
+  readonly code: string | undefined;
+  readonly file: string;
+  constructor(file: string, doing: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    super(`cannot ${doing} ${file}: ${reason(code, cause)}`);
+    this.code = code;
+    this.file = file;
   }
+}
+
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device (ENOSPC)', EDQUOT: 'disk quota exceeded (EDQUOT)',
+  EROFS: 'read-only file system (EROFS)', EACCES: 'permission denied (EACCES)', EPERM: 'permission denied (EPERM)',
+  ENOENT: 'no such file or folder (ENOENT)', ENOTDIR: 'a part of the path is not a folder (ENOTDIR)',
+  EISDIR: 'it is a folder (EISDIR)', EIO: 'input/output error (EIO)',
+};
+function reason(code: string | undefined, cause: unknown): string {
+  if (code && REASONS[code]) return REASONS[code]!;
+  if (code) return code;
+  // Node's own messages name the operation and path; anything else is shown by its class only.
+  return cause instanceof Error ? cause.name : 'failed';
+}
+
+/** `e` as a FileError about `file` (kept as is when it already is one). */
+export function fileError(file: string, doing: string, e: unknown): Error {
+  return e instanceof FileError ? e : new FileError(file, doing, e);
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${counter++}`;
   try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    try { fs.rmSync(tmp, { force: true }); } catch { /* the store may be read-only: nothing was made */ }
+    throw fileError(file, 'write', e);
+  }
+}
+
+/** write(2) may write less than asked when the disk fills: go on until all is written or it fails. */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length;) {
+    const n = fs.writeSync(fd, data, off, data.length - off);
+    if (n <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    off += n;
   }
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Appends text to a file, all or nothing: a failed append (a full disk) cuts the file back to its
+ * length before, so a metrics table never keeps half a row.
+ */
+export function appendAtomic(file: string, text: string): void {
+  let fd: number | undefined;
+  let size = 0;
+  try {
+    fd = fs.openSync(file, 'a');
+    size = fs.fstatSync(fd).size;
+    writeAll(fd, Buffer.from(text));
+  } catch (e) {
+    if (fd !== undefined) { try { fs.ftruncateSync(fd, size); } catch { /* nothing more to undo */ } }
+    throw fileError(file, 'append to', e);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** Reads and parses a JSON file; errors name the file. */
@@ -33,11 +93,13 @@ export function readJson<T = unknown>(file: string): T {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw fileError(file, 'read', e);
   }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    // V8's message quotes the text around the error: report only where it is.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`${file}: not valid JSON${at ? ` (at character ${at})` : ''}`);
   }
 }

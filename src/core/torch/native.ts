@@ -41,6 +41,9 @@ export interface Addon {
   manualSeed(seed: number): void;
   liveTensors(): number;
   version(): { torch: string; cuda: boolean; threads: number; config: string };
+  watchInterrupts(): void;
+  unwatchInterrupts(): void;
+  pendingInterrupt(): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -617,6 +617,21 @@ export function getNumThreads(): number { return native.getNumThreads(); }
 export function manualSeed(seed: number): void { native.manualSeed(seed); }
 /** Number of tensor wrappers alive (not disposed or collected); tests use it to catch leaks. */
 export function liveTensors(): number { return native.liveTensors(); }
+/**
+ * SIGINT/SIGTERM while synchronous work runs. Node runs signal listeners only between event-loop
+ * turns, so a training loop that never awaits would not see them; while watched, the engine counts
+ * them at once (a second one exits the process) and a loop polls `pending()` between steps.
+ * Watches nest: the handler is installed by the first watch() and removed by the last unwatch().
+ */
+export const interrupts = (() => {
+  let depth = 0;
+  return {
+    watch(): void { if (depth++ === 0) native.watchInterrupts(); },
+    unwatch(): void { if (depth > 0 && --depth === 0) native.unwatchInterrupts(); },
+    /** the signal number (2 SIGINT, 15 SIGTERM) received since the outermost watch(), or 0 */
+    pending(): number { return depth > 0 ? native.pendingInterrupt() : 0; },
+  };
+})();
 export function torchVersion(): { torch: string; cuda: boolean; threads: number; config: string } { return native.version(); }
 
 /** Throws a clear error when a loss (or any tensor) holds NaN or Inf. */

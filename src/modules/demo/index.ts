@@ -39,7 +39,7 @@ export const fitLine = defineCommand({
     bar.update(start);
     let loss = NaN;
     for (let e = start; e < p.epochs; e++) {
-      ctx.throwIfAborted();
+      if (ctx.signal.aborted) { ctx.checkpoints.save('last', model.stateDict(), { epoch: e }); ctx.throwIfAborted(); }
       loss = torch.scope(() => {
         opt.zeroGrad();
         const l = torch.F.mseLoss(model.forward(x), y);

@@ -85,6 +85,9 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
       const tag = `eta-${eta}`;
       const last = ctx.resuming ? ctx.checkpoints.latest() : null;
       const resume = last && last.tag === tag ? { theta: last.tensors.theta!, velocity: last.tensors.velocity, step: Number(last.state.step) } : undefined;
+      // On resume, an η that finished before the checkpointed one is run again for its summary,
+      // but its rows are already in the trace table: do not log them twice.
+      const replay = last !== null && p.etas.indexOf(Number(last.state.eta)) > p.etas.indexOf(eta);
       const res = await runGDAsync(obj, {
         eta, momentum: p.momentum, beta: p.beta, batchSize: p.batchSize, batchSeed: ctx.seed, maxSteps: steps, eigFreq: p.eigFreq, neigs: p.neigs, eigTol: p.eigTol,
         lossGoal: p.lossGoal > 0 ? p.lossGoal : undefined, accGoal: p.accGoal > 0 ? p.accGoal : undefined,
@@ -92,7 +95,7 @@ export async function runEos(p: EosParams, ctx: RunContext): Promise<Record<stri
         checkpointFreq: p.checkpointEvery, onCheckpoint: (step, th, v) => ctx.checkpoints.save(tag, v ? { theta: th, velocity: v } : { theta: th }, { step, eta }),
         onStep: (r) => {
           bar.update(r.step, { loss: r.loss });
-          ctx.metrics.log({
+          if (!replay) ctx.metrics.log({
             eta, step: r.step, time: r.step * eta, loss: r.loss, acc: r.acc ?? null, testLoss: r.testLoss ?? null, testAcc: r.testAcc ?? null,
             sharpness: r.sharpness ?? null, eig2: r.eigs?.[1] ?? null, mss, gradCos: r.gradCos ?? null,
             rp: r.probe?.rp ?? null, dsIntEta: r.probe?.dsIntEta ?? null, a1: r.probe?.a1 ?? null,
