@@ -544,8 +544,11 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 }
 
 // call(handle, argsArray)
+bool InterruptOverdue();
+
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (InterruptOverdue()) throw Napi::Error::New(env, "interrupted: the run did not stop within 1 s of the signal");
   size_t h = info[0].As<Napi::Number>().Uint32Value();
   if (h >= g_ops.size()) throw Napi::Error::New(env, "bad op handle");
   const OpInfo& op = *g_ops[h];
@@ -716,6 +719,14 @@ Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
 // signal to die. A second signal exits at once, with 128 + signo, as shells do.
 std::atomic<int> g_sigCount{0};
 std::atomic<int> g_sigLast{0};
+std::atomic<bool> g_sigAcked{false};
+std::atomic<int64_t> g_sigTimeNs{0};
+
+int64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 const int kWatched[2] = {SIGINT, SIGTERM};
 struct sigaction g_sigPrev[2];
 bool g_sigInstalled = false;
@@ -723,6 +734,7 @@ bool g_sigInstalled = false;
 void OnInterrupt(int signo) {
   const int n = g_sigCount.fetch_add(1) + 1;
   g_sigLast.store(signo);
+  if (n == 1) g_sigTimeNs.store(MonotonicNs());
   if (n >= 2) {
     static const char msg[] = "\npaperlab: second signal, exiting now\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
@@ -735,6 +747,7 @@ void OnInterrupt(int signo) {
 Napi::Value WatchInterrupts(const Napi::CallbackInfo& info) {
   g_sigCount.store(0);
   g_sigLast.store(0);
+  g_sigAcked.store(false);
   if (!g_sigInstalled) {
     for (int i = 0; i < 2; ++i) {
       struct sigaction sa;
@@ -755,9 +768,17 @@ Napi::Value UnwatchInterrupts(const Napi::CallbackInfo& info) {
   }
   return info.Env().Undefined();
 }
-// The signal number received since watchInterrupts() (0 if none).
+// pendingInterrupt(ack): the signal number received since watchInterrupts() (0 if none). A loop
+// that reads it with ack=true has seen the signal and will stop at its next step; a run that
+// has not seen it within 1 s (a loop that never polls) gets an error from its next operator call.
 Napi::Value PendingInterrupt(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), g_sigCount.load() > 0 ? g_sigLast.load() : 0);
+  const int signo = g_sigCount.load() > 0 ? g_sigLast.load() : 0;
+  if (signo && info.Length() > 0 && info[0].ToBoolean().Value()) g_sigAcked.store(true);
+  return Napi::Number::New(info.Env(), signo);
+}
+bool InterruptOverdue() {
+  return g_sigCount.load(std::memory_order_relaxed) > 0 && g_sigInstalled && !g_sigAcked.load() &&
+         MonotonicNs() - g_sigTimeNs.load() > 1000000000;
 }
 
 // ---------------------------------------------------------------- runtime

@@ -131,13 +131,14 @@ function interruptibleSignal(outer?: AbortSignal): { signal: AbortSignal; dispos
   Object.defineProperty(ac.signal, 'aborted', {
     configurable: true,
     get(this: AbortSignal) {
-      if (!abortedOf.call(this) && interrupts.pending()) ac.abort(new RunInterrupted());
+      if (!abortedOf.call(this) && interrupts.pending(true)) ac.abort(new RunInterrupted());
       return abortedOf.call(this) as boolean;
     },
   });
   interrupts.watch();
-  // While the run awaits, poll too, so 'abort' listeners fire without waiting for a step.
-  const poll = setInterval(() => ac.signal.aborted, 100);
+  // While the run awaits, poll too, so 'abort' listeners fire without waiting for a step (this
+  // does not acknowledge the signal: only the run's own loop reading `aborted` does).
+  const poll = setInterval(() => { if (!abortedOf.call(ac.signal) && interrupts.pending()) ac.abort(new RunInterrupted()); }, 100);
   poll.unref();
   let live = true;
   return {

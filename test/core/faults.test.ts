@@ -108,6 +108,25 @@ test('engine: a second signal exits at once, even from a loop that never polls',
   assert.ok(Date.now() - t0 < 2000);
 });
 
+test('engine: a run that never looks at its signal is stopped by its next operator call about 1 s after SIGTERM', async () => {
+  const script = `import * as torch from ${JSON.stringify(path.resolve('src/core/torch/tensor.ts'))};
+    torch.interrupts.watch(); process.stdout.write('ready\\n');
+    const end = Date.now() + 60000;
+    try { while (Date.now() < end) torch.scope(() => torch.ones([64]).add(1).sum().item()); process.stdout.write('ran out\\n'); }
+    catch (e) { process.stdout.write('threw: ' + e.message + '\\n'); process.exitCode = 130; }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  while (!out.includes('ready')) { assert.equal(child.exitCode, null); await new Promise((r) => setTimeout(r, 50)); }
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  const { code } = await exited(child);
+  const dt = Date.now() - t0;
+  assert.equal(code, 130, out);
+  assert.match(out, /threw: interrupted: the run did not stop within 1 s of the signal/);
+  assert.ok(dt > 900 && dt < 3000, `stopped after ${dt} ms`);
+});
+
 test('dashboard worker: SIGINT (the stop button) stops a synchronous run; the run ends interrupted', async () => {
   const home = tmp('pl-sig-w-');
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { env: env(home), stdio: ['pipe', 'pipe', 'pipe'] });

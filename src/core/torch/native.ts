@@ -43,7 +43,7 @@ export interface Addon {
   version(): { torch: string; cuda: boolean; threads: number; config: string };
   watchInterrupts(): void;
   unwatchInterrupts(): void;
-  pendingInterrupt(): number;
+  pendingInterrupt(ack?: boolean): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

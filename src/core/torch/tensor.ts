@@ -628,8 +628,12 @@ export const interrupts = (() => {
   return {
     watch(): void { if (depth++ === 0) native.watchInterrupts(); },
     unwatch(): void { if (depth > 0 && --depth === 0) native.unwatchInterrupts(); },
-    /** the signal number (2 SIGINT, 15 SIGTERM) received since the outermost watch(), or 0 */
-    pending(): number { return depth > 0 ? native.pendingInterrupt() : 0; },
+    /**
+     * The signal number (2 SIGINT, 15 SIGTERM) received since the outermost watch(), or 0. With
+     * `ack`, the caller has seen it and stops at its next step; a signal nobody acknowledges within
+     * 1 s makes the next operator call throw, so even a loop that never polls stops.
+     */
+    pending(ack = false): number { return depth > 0 ? native.pendingInterrupt(ack) : 0; },
   };
 })();
 export function torchVersion(): { torch: string; cuda: boolean; threads: number; config: string } { return native.version(); }
