@@ -37,7 +37,7 @@ export const analyzeCmd = defineCommand({
   description: 'Trajectory file (CSV, Parquet, SUMO FCD XML; .gz ok) → cells, flow graphs (flows.parquet/.csv), change-points, GeoJSON and plots. --storage disk (or auto for big files) keeps the points in DuckDB on disk so that files larger than memory work, with the same results',
   positional: ['file'],
   params: z.object({
-    file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz'),
+    file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz').meta({ path: 'input' }),
     format: z.enum(['auto', 'csv', 'parquet', 'fcd']).default('auto').describe('input format (auto: from the extension)'),
     id: z.string().default('').describe('column of the object id (auto-detected when empty)'),
     time: z.string().default('').describe('column of the timestamp (auto-detected when empty)'),
@@ -152,7 +152,7 @@ export const generateCmd = defineCommand({
     geo: z.boolean().default(true).describe('write lon/lat about Brisbane instead of metres'),
     epoch: z.number().default(0).describe('time of slice 0 (0 = seconds from midnight; e.g. 1700006400 for epoch)'),
     format: z.enum(['csv', 'parquet']).default('csv').describe('output format (Parquet is written with DuckDB)'),
-    name: z.string().default('points').describe('output file name (without extension) in the run folder'),
+    name: z.string().default('points').describe('output file name (without extension) in the run folder').meta({ path: 'output' }),
   }),
   async run(p, ctx) {
     const g = syntheticPoints({ family: p.family, seed: ctx.seed, volume: p.volume, gridSide: p.gridSide, T: p.T, geoOrigin: p.geo ? { lon0: 153.02, lat0: -27.47 } : null, t0: p.epoch });
@@ -190,7 +190,7 @@ export const evaluateCmd = defineCommand({
   name: 'evaluate',
   description: 'Score predicted change-points (changepoints.json or a list) against the truth',
   params: z.object({
-    pred: z.string().min(1).describe('changepoints.json of an analyze run, or comma-separated slice indices'),
+    pred: z.string().min(1).describe('changepoints.json of an analyze run, or comma-separated slice indices').meta({ path: 'input', notPath: '^[\\d\\s,]*$' }),
     truth: z.string().min(1).describe('comma-separated HH:MM times or slice indices'),
     T: z.number().int().min(0).default(0).describe('number of slices (read from changepoints.json when 0)'),
     sliceMin: z.number().positive().default(15).describe('slice length when pred is a list'),
