@@ -14,6 +14,7 @@ import { trainModel, TRAIN_DEFAULTS } from './train.ts';
 import { evaluateModel, explainSample, offsetStats, predictLogits, type Evaluation } from './evaluate.ts';
 import { attentionFigureSvg, skeletonSvg, svgPng } from './render.ts';
 import { Rng } from '../../core/rng.ts';
+import { parseJson } from '../../core/errors.ts';
 
 // ------------------------------------------------------------------ model files
 
@@ -30,11 +31,12 @@ export function loadModel(p: string): { model: CrossModalTransformer; classNames
   if (!fs.existsSync(file)) throw new Error(`${file}: no such model file (give a model.safetensors or the run folder of 'action train')`);
   const st = torch.loadSafetensors(file);
   if (!st.metadata.config) { torch.dispose(st.tensors); throw new Error(`${file}: no 'config' in the safetensors metadata (not written by 'action train')`); }
-  const config = makeConfig(JSON.parse(st.metadata.config) as Partial<ActionConfig>);
+  let config: ActionConfig;
+  try { config = makeConfig(parseJson<Partial<ActionConfig>>(st.metadata.config, `${file}: metadata 'config'`)); } catch (e) { torch.dispose(st.tensors); throw e; }
   const model = new CrossModalTransformer(config);
   try { model.loadStateDict(st.tensors); } catch (e) { throw new Error(`${file}: ${(e as Error).message}`); } finally { torch.dispose(st.tensors); }
   model.eval();
-  return { model, classNames: st.metadata.classNames ? JSON.parse(st.metadata.classNames) : Array.from({ length: config.numClasses }, (_, i) => `class ${i}`) };
+  return { model, classNames: st.metadata.classNames ? parseJson<string[]>(st.metadata.classNames, `${file}: metadata 'classNames'`) : Array.from({ length: config.numClasses }, (_, i) => `class ${i}`) };
 }
 
 // ------------------------------------------------------------------ parameters

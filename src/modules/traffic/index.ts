@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
+import { parseJson } from '../../core/errors.ts';
 import { lineChart } from '../../core/plots.ts';
 import { analyzeFile, runPipeline, truthSlices, flowsEqual } from './pipeline.ts';
 import { syntheticFlows, syntheticPoints, type Family } from './synthetic.ts';
@@ -199,7 +200,8 @@ export const evaluateCmd = defineCommand({
   run(p) {
     let pred: number[], T = p.T, t0 = 0, sliceS = p.sliceMin * 60;
     if (fs.existsSync(p.pred)) {
-      const j = JSON.parse(fs.readFileSync(p.pred, 'utf8')) as { changepoints: { slice: number }[]; n_slices: number; t0: number; slice_seconds: number };
+      const j = parseJson<{ changepoints: { slice: number }[]; n_slices: number; t0: number; slice_seconds: number }>(fs.readFileSync(p.pred, 'utf8'), p.pred);
+      if (!Array.isArray(j?.changepoints)) throw new Error(`${p.pred}: field 'changepoints' is missing (expected the changepoints.json of an analyze run)`);
       pred = j.changepoints.map((c) => c.slice); T ||= j.n_slices; t0 = j.t0; sliceS = j.slice_seconds;
     } else pred = list(p.pred).map(Number);
     if (!T) throw new Error('evaluate: give T (number of slices) when pred is a list');
