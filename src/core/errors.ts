@@ -30,13 +30,18 @@ export function parseJson<T = unknown>(text: string, where: string): T {
   }
 }
 
+/** A csv-parse error (its codes are not all prefixed CSV_: INVALID_OPENING_QUOTE is not). */
+export function isCsvError(e: unknown): boolean {
+  return e instanceof Error && e.constructor?.name === 'CsvError';
+}
+
 /**
  * A csv-parse error as "<what> (line N)": its code and line only. csv-parse's own messages quote the
  * offending field ("value is …"), so they are never passed on.
  */
 export function csvErrorDetail(e: unknown): string {
   const err = e as { code?: unknown; lines?: unknown };
-  const code = typeof err?.code === 'string' && /^CSV_[A-Z_]+$/.test(err.code) ? err.code : '';
+  const code = typeof err?.code === 'string' && /^[A-Z][A-Z_]*$/.test(err.code) ? err.code : '';
   const what = code ? code.replace(/^CSV_/, '').toLowerCase().replace(/_/g, ' ') : 'malformed CSV';
   return `${what}${typeof err?.lines === 'number' ? ` (line ${err.lines})` : ''}`;
 }

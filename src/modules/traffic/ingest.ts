@@ -15,7 +15,7 @@ import { parse as csvParse } from 'csv-parse';
 import sax from 'sax';
 import { parquetMetadataAsync, parquetRead, asyncBufferFromFile, parquetSchema } from 'hyparquet';
 import type { PointTable } from './types.ts';
-import { csvErrorDetail } from '../../core/errors.ts';
+import { csvErrorDetail, isCsvError } from '../../core/errors.ts';
 import { GrowF64, GrowI32 } from './types.ts';
 
 export class TrafficInputError extends Error {
@@ -309,7 +309,7 @@ async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?
   } catch (e) {
     if (e instanceof TrafficInputError) throw e;
     const err = e as { lines?: number; code?: string };
-    if (typeof err?.code !== 'string' || !err.code.startsWith('CSV_')) throw e; // a read error, not the file's text
+    if (!isCsvError(e)) throw e; // a read or gunzip error: it names no content
     throw new TrafficInputError(b.file, err.lines !== undefined ? String(err.lines) : '', null, `malformed CSV: ${csvErrorDetail(err)}`);
   }
   if (!cols) throw new TrafficInputError(b.file, '1', null, 'empty file (a header row is required)');
