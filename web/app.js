@@ -16,7 +16,13 @@ const h = (tag, attrs = {}, ...kids) => {
   for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
   return el;
 };
-const api = async (url, opts) => {
+// The server's per-start token (index.html carries it; only this origin can read it): every request
+// that changes something sends it back, as JSON from this origin (see src/server/security.ts).
+const TOKEN = document.querySelector('meta[name="paperlab-token"]')?.getAttribute('content') ?? '';
+const api = async (url, opts = {}) => {
+  if (opts.method && opts.method !== 'GET') {
+    opts = { ...opts, credentials: 'same-origin', headers: { ...(opts.headers || {}), 'content-type': 'application/json', 'x-paperlab-token': TOKEN }, body: opts.body ?? '{}' };
+  }
   const r = await fetch(url, opts);
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(body.error || `${r.status} ${r.statusText}`);
@@ -73,7 +79,11 @@ function paramInput(p) {
       input = h('div', {}, num, slider);
     } else input = num;
   } else if (p.type === 'array') input = h('input', { ...common, type: 'text', value: Array.isArray(p.default) ? p.default.join(',') : '', placeholder: 'comma,separated' });
-  else input = h('input', { ...common, type: 'text', value: p.default ?? '' });
+  else {
+    // Path parameters (registry: ParamInfo.path): where the dashboard lets them point.
+    const placeholder = p.path === 'output' ? 'relative: inside the run folder' : p.path === 'input' ? 'relative to the folder serve started in' : undefined;
+    input = h('input', { ...common, type: 'text', value: p.default ?? '', placeholder, 'data-path': p.path });
+  }
   return h('label', { for: id, title: p.description || '' }, h('span', { class: 'name' }, p.name), p.description || '', input);
 }
 
@@ -116,7 +126,7 @@ async function modulePage(name) {
 }
 
 async function startRun(module, command, params, seed) {
-  const { id } = await api('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module, command, params, seed }) });
+  const { id } = await api('/api/runs', { method: 'POST', body: JSON.stringify({ module, command, params, seed }) });
   location.hash = `#/r/${encodeURIComponent(id)}`;
 }
 

@@ -225,9 +225,11 @@ export async function main(argv: string[]): Promise<number> {
   });
   program.command('serve').description('start the dashboard on http://127.0.0.1:<port>')
     .option('--port <n>', 'port', '8787').option('--host <addr>', 'bind address', '127.0.0.1').option('--out <dir>', 'run store folder')
+    .option('--allow-dir <dir>', 'a folder runs started from the dashboard may read and write (repeatable, or a comma list; default: they read from this folder and the run store, and write only into their run folder)',
+      (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)], [] as string[])
     .action(async (o) => {
       const { startServer } = await import('../server/main.ts');
-      await startServer({ port: Number(o.port), host: o.host, root: o.out });
+      await startServer({ port: Number(o.port), host: o.host, root: o.out, allowDirs: o.allowDir });
     });
   addRunsCommands(program);
   addModuleCommands(program);

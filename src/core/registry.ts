@@ -2,6 +2,10 @@
 // The CLI, the server API and the dashboard are generated from it; no surface imports a module.
 import { z } from 'zod';
 import type { RunContext } from './context.ts';
+import { UsageError } from './errors.ts';
+import { confinePaths, policyFromEnv } from './paths.ts';
+
+export { UsageError };
 
 export type ParamSchema = z.ZodObject<z.ZodRawShape>;
 
@@ -10,7 +14,11 @@ export interface CommandSpec<S extends ParamSchema = ParamSchema> {
   name: string;
   /** one line for --help and the dashboard */
   description: string;
-  /** parameters with defaults; `.describe()` texts become help texts */
+  /**
+   * parameters with defaults; `.describe()` texts become help texts. A parameter that names a file
+   * or folder says so with `.meta({ path: 'input' | 'output' })` (see src/core/paths.ts): the
+   * dashboard confines such paths to the folders it may read and write.
+   */
   params: S;
   /** parameters that may be given positionally on the CLI, in order (e.g. an input file) */
   positional?: (keyof z.infer<S> & string)[];
@@ -57,7 +65,23 @@ export function registerModule(spec: ModuleSpec): void {
       if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
     }
   }
-  modules.set(spec.name, spec);
+  modules.set(spec.name, { ...spec, commands: spec.commands.map(withPathPolicy) });
+}
+
+/**
+ * The registered form of a command: when the process runs under a path policy (a dashboard run's
+ * worker, PAPERLAB_PATH_POLICY), its path parameters are checked and made absolute before `run`
+ * sees them: relative outputs land in the run folder. Without a policy (the CLI) nothing changes.
+ */
+function withPathPolicy(c: CommandSpec<any>): CommandSpec<any> {
+  const run = c.run;
+  return {
+    ...c,
+    run(params, ctx) {
+      const policy = policyFromEnv();
+      return run(policy ? confinePaths(params as Record<string, unknown>, describeParams(c), policy, ctx.dir) : params, ctx);
+    },
+  };
 }
 
 export function listModules(): ModuleSpec[] {
@@ -79,11 +103,6 @@ export function getCommand(module: string, command: string): CommandSpec {
     throw new UsageError(`unknown command '${command}' for module '${module}'. Valid commands: ${m.commands.map((x) => x.name).join(', ')}`);
   }
   return c;
-}
-
-/** An error in what the user asked for (bad module, command or parameter): shown without a stack. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 /**
@@ -115,6 +134,14 @@ export interface ParamInfo {
   minimum?: number;
   maximum?: number;
   required: boolean;
+  /** the parameter names a file or folder the command reads ('input') or writes ('output') */
+  path?: 'input' | 'output';
+  /** path: the value is a comma-separated list of paths */
+  pathList?: boolean;
+  /** path: 'scheme:<path>' values, the path after the scheme (e.g. 'ntu:<folder>') */
+  pathSchemes?: string[];
+  /** path: values matching this regular expression are not paths (e.g. 'synthetic') */
+  notPath?: string;
 }
 
 /** JSON Schema of a command's parameters (what the server and the dashboard form use). */
@@ -140,7 +167,20 @@ export function describeParams(cmd: CommandSpec): ParamInfo[] {
       minimum: p.minimum ?? p.exclusiveMinimum,
       maximum: p.maximum ?? p.exclusiveMaximum,
       required: (js.required ?? []).includes(name) && p0.default === undefined,
+      ...pathMeta(p0, p),
     });
   }
+  return out;
+}
+
+function pathMeta(...ps: Record<string, any>[]): Pick<ParamInfo, 'path' | 'pathList' | 'pathSchemes' | 'notPath'> {
+  const get = (k: string) => ps.map((p) => p[k]).find((v) => v !== undefined);
+  const kind = get('path');
+  if (kind === undefined) return {};
+  if (kind !== 'input' && kind !== 'output') throw new Error(`parameter meta 'path' must be 'input' or 'output', got '${kind}'`);
+  const out: ReturnType<typeof pathMeta> = { path: kind };
+  if (get('pathList')) out.pathList = true;
+  if (get('pathSchemes')) out.pathSchemes = get('pathSchemes');
+  if (get('notPath')) out.notPath = get('notPath');
   return out;
 }

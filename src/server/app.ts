@@ -1,5 +1,7 @@
 // The dashboard's HTTP API, generated from the module registry, over the run store.
 // Runs execute in worker processes (never in the server); events stream to pages by SSE.
+// It answers only its own page: see security.ts (Host, Origin, token, content type, files) and
+// src/core/paths.ts (where a run's path parameters may point).
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,13 +12,16 @@ import { streamSSE } from 'hono/streaming';
 import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema, UsageError } from '../core/registry.ts';
 import { RunStore, type RunRecord } from '../core/runs.ts';
 import type { RunEvent } from '../core/runner.ts';
+import { confinePaths, realFolders, PATH_POLICY_ENV, type PathPolicy } from '../core/paths.ts';
+import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObject, readRegularFileInside, realFileInside } from './security.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
 const WEB = path.join(ROOT, 'web');
-const VENDOR: Record<string, string> = {
-  'vega.min.js': path.join(ROOT, 'node_modules/vega/build/vega.min.js'),
-  'vega-lite.min.js': path.join(ROOT, 'node_modules/vega-lite/build/vega-lite.min.js'),
+// vendor file -> [its package folder, the file]: served only while its real path stays in the package
+const VENDOR: Record<string, [string, string]> = {
+  'vega.min.js': [path.join(ROOT, 'node_modules/vega'), path.join(ROOT, 'node_modules/vega/build/vega.min.js')],
+  'vega-lite.min.js': [path.join(ROOT, 'node_modules/vega-lite'), path.join(ROOT, 'node_modules/vega-lite/build/vega-lite.min.js')],
 };
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -27,20 +32,100 @@ const TYPES: Record<string, string> = {
 };
 export const MAX_BODY = 64 * 1024;
 
+// Headers on every answer: no framing (clickjacking), no sniffing, no cross-origin embedding.
+const COMMON_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin', 'referrer-policy': 'no-referrer',
+};
+// The page: scripts only from here (vega compiles expressions, hence 'unsafe-eval'), inline styles.
+const PAGE_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// A run's files: whatever a run wrote (an SVG could carry a script) opens sandboxed, without our origin.
+const FILE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
+
 interface Active { child: ChildProcess; events: RunEvent[]; listeners: Set<(e: RunEvent) => void>; done: boolean; id?: string }
 
-export interface AppOptions { root: string }
+export interface AppOptions {
+  /** the run store folder */
+  root: string;
+  /** the secret the page sends back (X-Paperlab-Token) on every state-changing request (default: random) */
+  token?: string;
+  /** Host header values this server answers to, e.g. allowedHosts('127.0.0.1', 8787); until set (setHosts), every request is refused */
+  hosts?: Iterable<string>;
+  /** where relative input paths of runs resolve, and the folder runs may read when allowDirs is empty (default: process.cwd()) */
+  cwd?: string;
+  /** folders runs started here may read and write besides the run folder (paperlab serve --allow-dir) */
+  allowDirs?: string[];
+}
 
-export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown: () => void } {
+export interface DashboardApp {
+  app: Hono<Env>;
+  store: RunStore;
+  shutdown: () => void;
+  /** the per-server token the page carries */
+  token: string;
+  /** where runs started here may read and write */
+  policy: PathPolicy;
+  /** sets the Host header values this server answers to (once it knows its port) */
+  setHosts: (hosts: Iterable<string>) => void;
+}
+
+type Env = { Variables: { body: Record<string, unknown> | undefined } };
+
+export function createApp(o: AppOptions): DashboardApp {
   const store = new RunStore(o.root);
   const active = new Map<string, Active>();
-  const app = new Hono();
+  const app = new Hono<Env>();
+  const token = o.token ?? newToken();
+  const tokenOk = tokenChecker(token);
+  let hosts = new Set([...(o.hosts ?? [])].map((h) => h.toLowerCase()));
+  const cwd = path.resolve(o.cwd ?? process.cwd());
+  const allow = realFolders(o.allowDirs ?? [], 'allowed folder');
+  const policy: PathPolicy = {
+    base: cwd,
+    inputs: [...new Set([...(allow.length ? allow : realFolders([cwd], 'working folder')), fs.realpathSync(store.root)])],
+    outputs: allow,
+  };
+  const indexHtml = () => fs.readFileSync(path.join(WEB, 'index.html'), 'utf8')
+    .replace(/<head>/i, `<head>\n  <meta name="${TOKEN_META}" content="${token}">`);
 
   app.onError((err, c) => {
     const status = err instanceof UsageError || /^bad run id|outside run|no run '/.test(err.message) ? (/no run '/.test(err.message) ? 404 : 400) : 500;
     return c.json({ error: err.message }, status);
   });
+
+  // ---- who may ask: the bound Host on every route; for changes, our own origin, the token and JSON
+  app.use('*', async (c, next) => {
+    const host = (c.req.header('host') ?? '').toLowerCase();
+    if (!hosts.has(host)) return c.json({ error: 'forbidden: this server answers only under the address it was started on' }, 403, COMMON_HEADERS);
+    await next();
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) c.res.headers.set(k, v);
+  });
+  app.use('/api/*', async (c, next) => {
+    const m = c.req.method;
+    if (m === 'GET' || m === 'HEAD') return next();
+    const own = `http://${c.req.header('host')!.toLowerCase()}`;
+    const origin = c.req.header('origin');
+    if (origin !== undefined && origin.toLowerCase() !== own) return c.json({ error: 'forbidden: cross-origin request' }, 403);
+    const site = c.req.header('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return c.json({ error: 'forbidden: cross-site request' }, 403);
+    if (!tokenOk(c.req.header(TOKEN_HEADER))) return c.json({ error: `forbidden: missing or wrong ${TOKEN_HEADER} header (reload the dashboard page)` }, 403);
+    if (mediaType(c.req.header('content-type')) !== 'application/json') return c.json({ error: 'the body must be sent as Content-Type: application/json' }, 415);
+    await next();
+  });
   app.use('/api/*', bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: `request body over ${MAX_BODY} bytes` }, 413) }));
+  app.use('/api/*', async (c, next) => {
+    const m = c.req.method;
+    if (m === 'GET' || m === 'HEAD') return next();
+    // An empty body is no body (stop, resume); anything else must be one JSON object.
+    const text = await c.req.text();
+    let body: unknown;
+    if (text.trim() !== '') {
+      try { body = JSON.parse(text); } catch { return c.json({ error: 'the body is not valid JSON' }, 400); }
+      if (!isPlainObject(body)) return c.json({ error: 'the body must be a JSON object' }, 400);
+    }
+    c.set('body', body as Record<string, unknown> | undefined);
+    await next();
+  });
 
   // ---- registry
   app.get('/api/modules', (c) => c.json(listModules().map((m) => ({
@@ -54,18 +139,22 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
   // ---- runs
   app.get('/api/runs', (c) => {
     const q = c.req.query();
-    const rows = store.list({ module: q.module, command: q.command, status: q.status as RunRecord['status'], limit: q.limit ? Math.min(1000, Number(q.limit)) : 200 });
+    const limit = q.limit && /^\d+$/.test(q.limit) ? Math.min(1000, Number(q.limit)) : 200;
+    const rows = store.list({ module: q.module, command: q.command, status: q.status as RunRecord['status'], limit });
     return c.json(rows.map(publicRun));
   });
 
   app.post('/api/runs', async (c) => {
-    let body: { module?: unknown; command?: unknown; params?: unknown; seed?: unknown };
-    try { body = await c.req.json(); } catch { return c.json({ error: 'body must be JSON' }, 400); }
+    const body = c.get('body');
+    if (!body) return c.json({ error: 'the body must be a JSON object {module, command, params?, seed?}' }, 400);
     if (typeof body.module !== 'string' || typeof body.command !== 'string') return c.json({ error: 'module and command are required strings' }, 400);
+    if (body.params !== undefined && !isPlainObject(body.params)) return c.json({ error: 'params must be a JSON object' }, 400);
     const cmd = getCommand(body.module, body.command);
-    const params = validateParams(cmd, (body.params ?? {}) as Record<string, unknown>, `${body.module} ${body.command}`);
-    const seed = body.seed === undefined ? 0 : Number(body.seed);
-    if (!Number.isInteger(seed) || seed < 0) return c.json({ error: 'seed must be a non-negative integer' }, 400);
+    const params = validateParams(cmd, body.params ?? {}, `${body.module} ${body.command}`);
+    const seed = body.seed === undefined ? 0 : body.seed;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) return c.json({ error: 'seed must be a non-negative integer' }, 400);
+    // Path parameters: refused here (400, nothing created) when they point outside the allowed folders.
+    confinePaths(params, describeParams(cmd), policy);
     const id = await startWorker({ module: body.module, command: body.command, params, seed });
     return c.json({ id }, 201);
   });
@@ -79,19 +168,24 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
   app.get('/api/runs/:id/metrics/:table', (c) => {
     const table = c.req.param('table');
     if (!/^[a-z0-9_-]+$/i.test(table)) return c.json({ error: 'bad table name' }, 400);
-    const f = store.fileOf(c.req.param('id'), `${table}.jsonl`);
-    if (!fs.existsSync(f)) return c.json([]);
-    const rows = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+    const r = store.get(c.req.param('id'));
+    const f = readRegularFileInside(r.dir, `${table}.jsonl`);
+    if (!f.ok) return c.json([]);
+    const rows = f.data.toString('utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
     return c.json(rows);
   });
 
+  // A run's files: regular files inside its folder only (no symlinks, even pointing inside).
   app.get('/api/runs/:id/files/*', (c) => {
     const id = c.req.param('id');
-    const rel = decodeURIComponent(c.req.path.split(`/api/runs/${id}/files/`)[1] ?? '');
-    if (!rel || rel.split(/[\\/]/).includes('..') || path.isAbsolute(rel)) return c.json({ error: 'bad file path' }, 400);
-    const f = store.fileOf(id, rel);
-    if (!fs.existsSync(f) || !fs.statSync(f).isFile()) return c.json({ error: `no file '${rel}' in run ${id}` }, 404);
-    return new Response(fs.readFileSync(f), { headers: { 'content-type': TYPES[path.extname(f).toLowerCase()] ?? 'application/octet-stream' } });
+    const r = store.get(id);
+    const raw = new URL(c.req.url).pathname;
+    const at = raw.indexOf('/files/');
+    let rel: string;
+    try { rel = decodeURIComponent(raw.slice(at + '/files/'.length)); } catch { return c.json({ error: 'bad file path' }, 400); }
+    const f = readRegularFileInside(r.dir, rel);
+    if (!f.ok) return c.json({ error: f.status === 400 ? 'bad file path' : `no file '${rel}' in run ${r.id}` }, f.status);
+    return new Response(f.data, { headers: { 'content-type': TYPES[path.extname(f.file).toLowerCase()] ?? 'application/octet-stream', 'content-security-policy': FILE_CSP } });
   });
 
   app.post('/api/runs/:id/stop', (c) => {
@@ -108,6 +202,8 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
     const r = store.get(c.req.param('id'));
     if (r.status !== 'interrupted' && r.status !== 'failed') return c.json({ error: `run ${r.id} is ${r.status}` }, 409);
     if (!r.resumable) return c.json({ error: `${r.module} ${r.command} cannot resume` }, 409);
+    // The stored parameters may come from the CLI (no confinement): check them as for a new run.
+    confinePaths(r.params, describeParams(getCommand(r.module, r.command)), policy, r.dir);
     const id = await startWorker({ module: r.module, command: r.command, params: r.params, seed: r.seed, resume: r.id });
     return c.json({ id }, 202);
   });
@@ -154,22 +250,27 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
 
   // ---- front end: web/ and two vendor files, nothing else
   app.get('/vendor/:file', (c) => {
-    const f = VENDOR[c.req.param('file')];
-    if (!f || !fs.existsSync(f)) return c.json({ error: 'not found' }, 404);
+    const v = VENDOR[c.req.param('file')];
+    const f = v ? realFileInside(v[0], v[1]) : null;
+    if (!f) return c.json({ error: 'not found' }, 404);
     return new Response(fs.readFileSync(f), { headers: { 'content-type': TYPES['.js']!, 'cache-control': 'max-age=3600' } });
   });
+  app.all('/api/*', (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));
+  // The page (with this server's token; never cached, a restarted server has a new one) and web/.
+  const page = () => new Response(indexHtml(), { headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-store', 'content-security-policy': PAGE_CSP } });
   app.get('*', (c) => {
-    const rel = c.req.path === '/' ? 'index.html' : c.req.path.replace(/^\/+/, '');
-    const f = path.resolve(WEB, rel);
-    if (!f.startsWith(WEB + path.sep) || !fs.existsSync(f) || !fs.statSync(f).isFile()) {
-      return new Response(fs.readFileSync(path.join(WEB, 'index.html')), { headers: { 'content-type': TYPES['.html']! } });
-    }
+    const rel = c.req.path.replace(/^\/+/, '');
+    if (rel === '' || rel === 'index.html') return page();
+    const want = path.resolve(WEB, rel);
+    const f = want.startsWith(WEB + path.sep) ? realFileInside(WEB, want) : null;
+    if (!f) return page();
     return new Response(fs.readFileSync(f), { headers: { 'content-type': TYPES[path.extname(f)] ?? 'application/octet-stream' } });
   });
 
   function startWorker(job: { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string }): Promise<string> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts')], {
-      cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1' },
+      cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1', [PATH_POLICY_ENV]: JSON.stringify(policy) },
     });
     const a: Active = { child, events: [], listeners: new Set(), done: false };
     let stderr = '';
@@ -211,7 +312,8 @@ export function createApp(o: AppOptions): { app: Hono; store: RunStore; shutdown
     for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); a.child.kill('SIGTERM'); }
     store.close();
   };
-  return { app, store, shutdown };
+  const setHosts = (h: Iterable<string>) => { hosts = new Set([...h].map((x) => x.toLowerCase())); };
+  return { app, store, shutdown, token, policy, setHosts };
 }
 
 function publicRun(r: RunRecord): Omit<RunRecord, 'dir' | 'pid'> {

@@ -1,5 +1,7 @@
 // The dashboard in a real browser (Debian's Chromium through playwright-core), and the API's
-// guards: path traversal, oversized bodies, invalid parameters, a server killed mid-run.
+// guards: path traversal, oversized bodies, invalid parameters, a server killed mid-run. Requests
+// that change something carry the server's token, read from the page as a same-origin client
+// would (test/server/security.test.ts covers the refusals).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,6 +28,13 @@ function startServer(port: number, root = home): Promise<{ child: ChildProcess; 
     child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
   });
 }
+/** The token the page carries (<meta name="paperlab-token">): what a same-origin client reads. */
+async function tokenOf(url: string): Promise<string> {
+  const m = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(url + '/')).text());
+  assert.ok(m, 'the page has no token');
+  return m[1]!;
+}
+const jsonHeaders = (token: string) => ({ 'content-type': 'application/json', 'x-paperlab-token': token });
 const stop = (c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM') => new Promise((r) => { if (c.exitCode !== null) r(null); else { c.once('exit', r); c.kill(sig); } });
 
 let server: { child: ChildProcess; url: string };
@@ -42,6 +51,7 @@ async function assertNotBlank(file: string): Promise<void> {
 test('API: path traversal, oversized bodies and invalid parameters are rejected with 4xx and nothing written', async () => {
   const before = fs.readdirSync(home).sort();
   const u = server.url;
+  const headers = jsonHeaders(await tokenOf(u));
   for (const p of ['/api/runs/..%2F..%2Fetc/files/passwd', '/api/runs/x/files/..%2F..%2Fetc%2Fpasswd', '/api/runs/x/files/%2Fetc%2Fpasswd', '/../../etc/passwd']) {
     const r = await fetch(u + p);
     const text = await r.text();
@@ -51,19 +61,19 @@ test('API: path traversal, oversized bodies and invalid parameters are rejected 
   // The server may answer 413 and close before the upload ends: read the status from the response event.
   const bigStatus = await new Promise<number>((resolve, reject) => {
     const body = JSON.stringify({ module: 'demo', command: 'fit-line', params: { pad: 'x'.repeat(200_000) } });
-    const req = http.request(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); resolve(res.statusCode!); });
+    const req = http.request(u + '/api/runs', { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); resolve(res.statusCode!); });
     req.on('error', (e) => setTimeout(() => reject(e), 1000));
     req.end(body);
   });
   assert.equal(bigStatus, 413);
-  const bad = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { lr: -1 } }) });
+  const bad = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { lr: -1 } }) });
   assert.equal(bad.status, 400);
   assert.match((await bad.json() as { error: string }).error, /parameter 'lr'/);
-  const unknown = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { nope: 1 } }) });
+  const unknown = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { nope: 1 } }) });
   assert.equal(unknown.status, 400);
-  const mod = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'nosuch', command: 'x' }) });
+  const mod = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'nosuch', command: 'x' }) });
   assert.equal(mod.status, 400);
-  const notJson = await fetch(u + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+  const notJson = await fetch(u + '/api/runs', { method: 'POST', headers, body: '{' });
   assert.equal(notJson.status, 400);
   assert.deepEqual(fs.readdirSync(home).filter((f) => !f.startsWith('index.sqlite')).sort(), before.filter((f) => !f.startsWith('index.sqlite')));
   const runs = await (await fetch(u + '/api/runs')).json() as unknown[];
@@ -130,7 +140,7 @@ test('browser: launch a run from the generated form, see progress reach 100 %, i
 test('killing the server mid-run leaves the run interrupted and resumable', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-kill-'));
   const s = await startServer(19000 + (process.pid % 1000), root);
-  const r = await fetch(s.url + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { epochs: 5_000_000, checkpointEvery: 100 } }) });
+  const r = await fetch(s.url + '/api/runs', { method: 'POST', headers: jsonHeaders(await tokenOf(s.url)), body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { epochs: 5_000_000, checkpointEvery: 100 } }) });
   assert.equal(r.status, 201);
   const { id } = await r.json() as { id: string };
   const ck = path.join(root, id, 'checkpoints', 'latest.json');
@@ -153,9 +163,12 @@ test('killing the server mid-run leaves the run interrupted and resumable', asyn
     const info = await (await fetch(`${s2.url}/api/runs/${id}`)).json() as { status: string; resumable: boolean };
     assert.equal(info.status, 'interrupted');
     assert.equal(info.resumable, true);
-    const res = await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST' });
+    // a new server, a new token: the old one is refused
+    const t2 = await tokenOf(s2.url);
+    assert.equal((await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST', headers: jsonHeaders('stale') })).status, 403);
+    const res = await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST', headers: jsonHeaders(t2) });
     assert.equal(res.status, 202);
-    await fetch(`${s2.url}/api/runs/${id}/stop`, { method: 'POST' });
+    await fetch(`${s2.url}/api/runs/${id}/stop`, { method: 'POST', headers: jsonHeaders(t2) });
   } finally {
     await stop(s2.child);
   }

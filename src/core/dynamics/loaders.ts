@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
+import { csvErrorDetail } from '../errors.ts';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
@@ -50,7 +51,7 @@ export function readCifar10Binary(paths: string | readonly string[], o: { limit?
     const pix = new Uint8Array(m * 3072);
     for (let i = 0; i < m; i++) {
       const l = b[i * CIFAR_RECORD]!;
-      if (l > 9) throw new Error(`${p}: record ${i}: label ${l} is out of range 0–9`);
+      if (l > 9) throw new Error(`${p}: record ${i}: the label byte is out of range 0–9 (not a CIFAR-10 binary batch?)`);
       lab[i] = l;
       pix.set(b.subarray(i * CIFAR_RECORD + 1, (i + 1) * CIFAR_RECORD), i * 3072);
     }
@@ -101,7 +102,7 @@ export interface IdxArray { dims: number[]; data: Float64Array; type: IdxType }
 export function readIdx(file: string): IdxArray {
   const buf = readMaybeGz(file);
   if (buf.length < 4) throw new Error(`${file}: truncated IDX file: ${buf.length} bytes, the magic number needs 4`);
-  if (buf[0] !== 0 || buf[1] !== 0) throw new Error(`${file}: not an IDX file (magic number field starts ${buf[0]}, ${buf[1]}; expected 0, 0)`);
+  if (buf[0] !== 0 || buf[1] !== 0) throw new Error(`${file}: not an IDX file (the magic number field must start with two zero bytes)`);
   const t = IDX_TYPES[buf[2]!];
   if (!t) throw new Error(`${file}: unknown IDX data type 0x${buf[2]!.toString(16)} in the magic number field`);
   const nd = buf[3]!;
@@ -153,7 +154,7 @@ export function readMnist(imagesPath: string, labelsPath: string, o: { limit?: n
   const lab = new BigInt64Array(n);
   for (let i = 0; i < n; i++) {
     const l = lb.data[i]!;
-    if (!(Number.isInteger(l) && l >= 0 && l <= 9)) throw new Error(`${labelsPath}: label ${i} is ${l}, out of range 0–9`);
+    if (!(Number.isInteger(l) && l >= 0 && l <= 9)) throw new Error(`${labelsPath}: label ${i} is out of range 0–9`);
     lab[i] = BigInt(l);
   }
   return {
@@ -177,7 +178,7 @@ export function parseDigitsCsv(file: string, o: { limit?: number } = {}): { pixe
   try {
     rows = parse(text, { skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
   } catch (e) {
-    throw new Error(`${file}: not a valid CSV (${(e as Error).message})`);
+    throw new Error(`${file}: not a valid CSV (${csvErrorDetail(e)})`);
   }
   if (rows.length === 0) throw new Error(`${file}: no rows`);
   const n = Math.min(rows.length, o.limit ?? Infinity);
@@ -188,11 +189,11 @@ export function parseDigitsCsv(file: string, o: { limit?: number } = {}): { pixe
     if (r.length !== 65) throw new Error(`${file}: line ${line} has ${r.length} columns, expected 65 (64 pixels then the label)`);
     for (let j = 0; j < 64; j++) {
       const v = Number(r[j]);
-      if (!Number.isFinite(v) || v < 0 || v > 16) throw new Error(`${file}: line ${line}, pixel column ${j + 1}: '${r[j]}' is not a number in [0, 16]`);
+      if (!Number.isFinite(v) || v < 0 || v > 16) throw new Error(`${file}: line ${line}, pixel column ${j + 1}: not a number in [0, 16]`);
       pixels[i * 64 + j] = v;
     }
     const lab = Number(r[64]);
-    if (!Number.isInteger(lab) || lab < 0 || lab > 9) throw new Error(`${file}: line ${line}, label column 65: '${r[64]}' is not a digit 0–9`);
+    if (!Number.isInteger(lab) || lab < 0 || lab > 9) throw new Error(`${file}: line ${line}, label column 65: not a digit 0–9`);
     labels.push(lab);
   }
   return { pixels, labels };
@@ -203,7 +204,7 @@ export function readDigits(path: string = DIGITS_PATH, o: { limit?: number } = {
   const { pixels, labels } = parseDigitsCsv(path, o);
   const n = labels.length;
   pixels.forEach((v, k) => {
-    if (!Number.isInteger(v)) throw new Error(`${path}: line ${Math.floor(k / 64) + 1}, pixel column ${(k % 64) + 1}: '${v}' is not an integer in [0, 16]`);
+    if (!Number.isInteger(v)) throw new Error(`${path}: line ${Math.floor(k / 64) + 1}, pixel column ${(k % 64) + 1}: not an integer in [0, 16]`);
   });
   return {
     images: torch.tensor(Uint8Array.from(pixels), { shape: [n, 1, 8, 8], dtype: 'uint8' }),

@@ -3,6 +3,7 @@
 // Readable by Python's `safetensors` and `safetensors.torch.load_file`. Written atomically.
 import fs from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { parseJson } from '../errors.ts';
 import { tensor, type Dtype, type Tensor } from './tensor.ts';
 
 const TO_ST: Partial<Record<Dtype, string>> = {
@@ -57,13 +58,11 @@ export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Re
 export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
   if (buf.byteLength < 8) throw new Error(`${source}: not a safetensors file (only ${buf.byteLength} bytes)`);
   const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
-  if (n <= 0 || 8 + n > buf.byteLength) throw new Error(`${source}: truncated or not safetensors (header length ${n}, file ${buf.byteLength} bytes)`);
+  // (the header length is not quoted: in a file that is not safetensors those 8 bytes are its text)
+  if (n <= 0 || 8 + n > buf.byteLength) throw new Error(`${source}: truncated or not safetensors (the header length field points past the end of the ${buf.byteLength}-byte file)`);
   let header: Record<string, any>;
-  try {
-    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'));
-  } catch (e) {
-    throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
-  }
+  header = parseJson<Record<string, any>>(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'), `${source}: header`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${source}: header is not a JSON object (not safetensors)`);
   const dataStart = 8 + n;
   const tensors: Record<string, Tensor> = {};
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
@@ -71,7 +70,7 @@ export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): Safetenso
     for (const [name, info] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const d = FROM_ST[info?.dtype];
-      if (!d) throw new Error(`${source}: tensor '${name}' has unsupported dtype '${info?.dtype}'`);
+      if (!d) throw new Error(`${source}: tensor '${name}' has an unsupported dtype (supported: ${Object.keys(FROM_ST).join(', ')})`);
       const [b, e] = info.data_offsets ?? [];
       const shape: number[] = info.shape;
       if (!Array.isArray(shape) || typeof b !== 'number' || typeof e !== 'number') throw new Error(`${source}: tensor '${name}' has a bad header entry`);

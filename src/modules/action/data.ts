@@ -9,6 +9,7 @@ import { Rng } from '../../core/rng.ts';
 import { readImage } from '../../core/io/image.ts';
 import { NTU_BONES, NTU_JOINTS, clipToPose, listNtu, readSkeleton, readIgnoreList, type NtuProtocol } from './ntu.ts';
 import { PENN_CLASSES, PENN_JOINTS, listPenn, pennToPose } from './penn.ts';
+import { parseJson } from '../../core/errors.ts';
 
 export interface ActionSample {
   name: string;
@@ -373,11 +374,12 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
  */
 export function readKeypointRecord(file: string, frames: number): { pose: Float32Array; label: number; bodies: number; joints: number; coordDim: number } {
   let j: { keypoint?: unknown; label?: unknown };
-  try { j = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new Error(`${file}: invalid JSON (${(e as Error).message})`); }
+  j = parseJson<{ keypoint?: unknown; label?: unknown }>(fs.readFileSync(file, 'utf8'), file);
+  if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object {keypoint, label}`);
   const kp = j.keypoint as number[][][][] | undefined;
   if (!Array.isArray(kp) || !Array.isArray(kp[0]) || !Array.isArray(kp[0][0]) || !Array.isArray(kp[0][0][0])) throw new Error(`${file}: field 'keypoint' must be a [M][T][V][C] array`);
   const label = Number(j.label);
-  if (!Number.isInteger(label) || label < 0) throw new Error(`${file}: field 'label' must be a non-negative integer, got ${JSON.stringify(j.label)}`);
+  if (!Number.isInteger(label) || label < 0) throw new Error(`${file}: field 'label' must be a non-negative integer`);
   const M = kp.length, T = kp[0]!.length, V = kp[0]![0]!.length, C = kp[0]![0]![0]!.length;
   const pose = new Float32Array(frames * V * M * C);
   for (let m = 0; m < M; m++) {

@@ -14,6 +14,7 @@ import { trainModel, TRAIN_DEFAULTS } from './train.ts';
 import { evaluateModel, explainSample, offsetStats, predictLogits, type Evaluation } from './evaluate.ts';
 import { attentionFigureSvg, skeletonSvg, svgPng } from './render.ts';
 import { Rng } from '../../core/rng.ts';
+import { parseJson } from '../../core/errors.ts';
 
 // ------------------------------------------------------------------ model files
 
@@ -30,17 +31,18 @@ export function loadModel(p: string): { model: CrossModalTransformer; classNames
   if (!fs.existsSync(file)) throw new Error(`${file}: no such model file (give a model.safetensors or the run folder of 'action train')`);
   const st = torch.loadSafetensors(file);
   if (!st.metadata.config) { torch.dispose(st.tensors); throw new Error(`${file}: no 'config' in the safetensors metadata (not written by 'action train')`); }
-  const config = makeConfig(JSON.parse(st.metadata.config) as Partial<ActionConfig>);
+  let config: ActionConfig;
+  try { config = makeConfig(parseJson<Partial<ActionConfig>>(st.metadata.config, `${file}: metadata 'config'`)); } catch (e) { torch.dispose(st.tensors); throw e; }
   const model = new CrossModalTransformer(config);
   try { model.loadStateDict(st.tensors); } catch (e) { throw new Error(`${file}: ${(e as Error).message}`); } finally { torch.dispose(st.tensors); }
   model.eval();
-  return { model, classNames: st.metadata.classNames ? JSON.parse(st.metadata.classNames) : Array.from({ length: config.numClasses }, (_, i) => `class ${i}`) };
+  return { model, classNames: st.metadata.classNames ? parseJson<string[]>(st.metadata.classNames, `${file}: metadata 'classNames'`) : Array.from({ length: config.numClasses }, (_, i) => `class ${i}`) };
 }
 
 // ------------------------------------------------------------------ parameters
 
 export const dataParams = {
-  data: z.string().default('synthetic').describe("'synthetic', 'ntu:<folder of .skeleton files>', 'penn:<Penn Action root>' or 'json:<folder with train/ and test/ keypoint records>'"),
+  data: z.string().default('synthetic').describe("'synthetic', 'ntu:<folder of .skeleton files>', 'penn:<Penn Action root>' or 'json:<folder with train/ and test/ keypoint records>'").meta({ path: 'input', pathSchemes: ['ntu', 'penn', 'json'], notPath: '^synthetic$' }),
   modality: z.enum(['rgb+pose', 'pose']).default('rgb+pose').describe('use RGB frames and pose, or pose only'),
   frames: z.number().int().min(2).max(256).default(16).describe('frames T per clip'),
   imgSize: z.number().int().min(8).max(256).default(48).describe('RGB crop side in pixels'),
@@ -49,8 +51,8 @@ export const dataParams = {
   numClasses: z.number().int().min(2).max(SYNTH_CLASSES.length).default(6).describe(`synthetic: classes (${SYNTH_CLASSES.join(', ')})`),
   protocol: z.enum(NTU_PROTOCOLS as [NtuProtocol, ...NtuProtocol[]]).default('ntu60-xsub').describe('NTU split protocol'),
   bodies: z.number().int().min(1).max(4).default(1).describe('NTU: bodies kept per clip (main actor first)'),
-  framesDir: z.string().optional().describe('folder with one PNG/JPEG frame folder per sample name (RGB for NTU/Penn)'),
-  ignoreList: z.string().optional().describe('NTU: file listing samples to skip (missing skeletons)'),
+  framesDir: z.string().optional().describe('folder with one PNG/JPEG frame folder per sample name (RGB for NTU/Penn)').meta({ path: 'input' }),
+  ignoreList: z.string().optional().describe('NTU: file listing samples to skip (missing skeletons)').meta({ path: 'input' }),
   limit: z.number().int().min(0).default(0).describe('at most this many samples per split (0 = all)'),
 };
 
@@ -152,7 +154,7 @@ export async function runTrain(p: z.infer<typeof trainSchema>, ctx: RunContext):
   return summary;
 }
 
-export const evaluateSchema = z.object({ model: z.string().describe('model.safetensors or the run folder of action train'), ...dataParams });
+export const evaluateSchema = z.object({ model: z.string().describe('model.safetensors or the run folder of action train').meta({ path: 'input' }), ...dataParams });
 export async function runEvaluate(p: z.infer<typeof evaluateSchema>, ctx: RunContext): Promise<Record<string, unknown>> {
   const { model, classNames } = loadModel(p.model);
   const c = model.config;
@@ -190,9 +192,9 @@ async function readClip(input: string, c: ActionConfig, framesDir: string | unde
 }
 
 export const predictSchema = z.object({
-  model: z.string().describe('model.safetensors or the run folder of action train'),
-  input: z.string().describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>'),
-  framesDir: z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)'),
+  model: z.string().describe('model.safetensors or the run folder of action train').meta({ path: 'input' }),
+  input: z.string().describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>').meta({ path: 'input', notPath: '^synthetic:' }),
+  framesDir: z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)').meta({ path: 'input' }),
   top: z.number().int().min(1).default(5).describe('classes to list'),
 });
 export async function runPredict(p: z.infer<typeof predictSchema>, ctx: RunContext): Promise<Record<string, unknown>> {
@@ -210,9 +212,9 @@ export async function runPredict(p: z.infer<typeof predictSchema>, ctx: RunConte
 }
 
 export const explainSchema = z.object({
-  model: z.string().describe('model.safetensors or the run folder of action train'),
-  input: z.string().default('synthetic:wave').describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>'),
-  framesDir: z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)'),
+  model: z.string().describe('model.safetensors or the run folder of action train').meta({ path: 'input' }),
+  input: z.string().default('synthetic:wave').describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>').meta({ path: 'input', notPath: '^synthetic:' }),
+  framesDir: z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)').meta({ path: 'input' }),
 });
 export async function runExplain(p: z.infer<typeof explainSchema>, ctx: RunContext): Promise<Record<string, unknown>> {
   const { model, classNames } = loadModel(p.model);

@@ -75,7 +75,7 @@ export function ntuSplit(meta: NtuMeta, protocol: NtuProtocol): 'train' | 'test'
   }
 }
 
-/** Parses the text of a `.skeleton` file (LF or CRLF). Errors name the source and the 1-based line. */
+/** Parses the text of a `.skeleton` file (LF or CRLF). Errors name the source, the 1-based line and the field, never the text. */
 export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
   const lines = text.split(/\r?\n/);
   let ln = 0; // index of the next line to read
@@ -84,16 +84,16 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
     while (ln < lines.length && lines[ln]!.trim() === '') ln++;
     if (ln >= lines.length) fail(`file ends early: expected ${what}`, lines.length);
     const raw = lines[ln++]!.trim().split(/\s+/);
-    if (raw.length !== count) fail(`expected ${count} value${count > 1 ? 's' : ''} (${what}), got ${raw.length}: '${lines[ln - 1]!.trim().slice(0, 80)}'`);
+    if (raw.length !== count) fail(`expected ${count} value${count > 1 ? 's' : ''} (${what}), got ${raw.length}`);
     return raw.map((s, i) => {
       const v = Number(s);
-      if (s === '' || !Number.isFinite(v)) fail(`${what}: value ${i + 1} '${s}' is not a finite number`);
+      if (s === '' || !Number.isFinite(v)) fail(`${what}: value ${i + 1} is not a finite number`);
       return v;
     });
   };
   const nextInt = (what: string, max: number): number => {
     const [v] = next(what, 1) as [number];
-    if (!Number.isInteger(v) || v < 0 || v > max) fail(`${what} must be an integer in [0, ${max}], got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > max) fail(`${what} must be an integer in [0, ${max}]`);
     return v;
   };
   const T = nextInt('frame count', 1e6);
@@ -107,11 +107,11 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
       if (ln >= lines.length) fail(`file ends early: expected body ${b + 1} of frame ${f + 1}`, lines.length);
       const parts = lines[ln]!.trim().split(/\s+/);
       const id = parts[0]!;
-      if (!/^\d+$/.test(id)) fail(`body ${b + 1} of frame ${f + 1}: bodyID '${id}' is not an unsigned integer`, ln + 1);
+      if (!/^\d+$/.test(id)) fail(`body ${b + 1} of frame ${f + 1}: bodyID is not an unsigned integer`, ln + 1);
       if (parts.length !== 10) fail(`expected 10 values (bodyID and 9 body fields of body ${b + 1}, frame ${f + 1}), got ${parts.length}`, ln + 1);
       const info = parts.slice(1).map((s, i) => {
         const v = Number(s);
-        if (!Number.isFinite(v)) fail(`body field '${NTU_BODY_FIELDS[i]}' of frame ${f + 1}: '${s}' is not a number`, ln + 1);
+        if (!Number.isFinite(v)) fail(`body field '${NTU_BODY_FIELDS[i]}' of frame ${f + 1}: not a number`, ln + 1);
         return v;
       });
       ln++;
@@ -120,7 +120,7 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
       const joints: number[][] = [];
       for (let j = 0; j < nj; j++) {
         const v = next(`joint ${j + 1} of body ${b + 1}, frame ${f + 1}: x y z depthX depthY colorX colorY orientW orientX orientY orientZ trackingState`, 12);
-        if (![0, 1, 2].includes(v[11]!)) fail(`joint ${j + 1} of body ${b + 1}, frame ${f + 1}: trackingState must be 0, 1 or 2, got ${v[11]}`);
+        if (![0, 1, 2].includes(v[11]!)) fail(`joint ${j + 1} of body ${b + 1}, frame ${f + 1}: trackingState must be 0, 1 or 2`);
         joints.push(v);
       }
       let rec = byId.get(id);
@@ -130,7 +130,7 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
     }
   }
   while (ln < lines.length && lines[ln]!.trim() === '') ln++;
-  if (ln < lines.length) fail(`unexpected content after the last frame: '${lines[ln]!.trim().slice(0, 80)}'`, ln + 1);
+  if (ln < lines.length) fail(`unexpected content after the last frame (the frame count says ${T})`, ln + 1);
   const J = NTU_JOINTS;
   const bodies: NtuBody[] = [...byId.values()].map((r) => {
     const b: NtuBody = {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { unzlibSync, zlibSync } from 'fflate';
+import { parseJson } from '../../core/errors.ts';
 
 export const PENN_CLASSES = ['baseball_pitch', 'baseball_swing', 'bench_press', 'bowling', 'clean_and_jerk', 'golf_swing', 'jump_rope', 'jumping_jacks', 'pull_ups', 'push_ups', 'sit_ups', 'squats', 'strumming_guitar', 'tennis_forehand', 'tennis_serve'] as const;
 export const PENN_JOINTS = 13;
@@ -87,7 +88,7 @@ export function parseMat(buf: Uint8Array, src = '<mat>'): Record<string, MatValu
   if (buf.byteLength < 128) throw new Error(`${src}: too short for a MAT-file header (${buf.byteLength} bytes)`);
   const head = new TextDecoder().decode(buf.subarray(0, 116));
   if (head.startsWith('\x89HDF') || buf[0] === 0x89) throw new Error(`${src}: HDF5 (v7.3) MAT-files are not supported; save with -v7 or convert to JSON`);
-  if (!head.startsWith('MATLAB 5.0 MAT-file')) throw new Error(`${src}: not a level-5 MAT-file (header '${head.slice(0, 20)}')`);
+  if (!head.startsWith('MATLAB 5.0 MAT-file')) throw new Error(`${src}: not a level-5 MAT-file (the header must start with 'MATLAB 5.0 MAT-file')`);
   if (buf[126] !== 0x49 || buf[127] !== 0x4d) throw new Error(`${src}: big-endian MAT-files are not supported`);
   const out: Record<string, MatValue> = {};
   const walk = (bytes: Uint8Array, start: number) => {
@@ -178,7 +179,8 @@ export function readPennLabel(file: string): PennEntry {
   let get: (k: string) => unknown;
   if (file.endsWith('.json')) {
     let j: Record<string, unknown>;
-    try { j = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new Error(`${file}: invalid JSON (${(e as Error).message})`); }
+    j = parseJson<Record<string, unknown>>(fs.readFileSync(file, 'utf8'), file);
+    if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object with fields action, x, y, train`);
     get = (k) => j[k];
   } else {
     const m = parseMat(fs.readFileSync(file), file);
@@ -193,7 +195,7 @@ export function readPennLabel(file: string): PennEntry {
   const need = (k: string) => { const v = get(k); if (v === undefined) throw new Error(`${file}: missing field '${k}'`); return v; };
   const action = String(need('action')).trim();
   const label = (PENN_CLASSES as readonly string[]).indexOf(action);
-  if (label < 0) throw new Error(`${file}: field 'action' is '${action}', not one of ${PENN_CLASSES.join(', ')}`);
+  if (label < 0) throw new Error(`${file}: field 'action' is not one of ${PENN_CLASSES.join(', ')}`);
   const x = need('x') as number[][], y = need('y') as number[][];
   const nframes = Number(get('nframes') ?? x.length);
   const vis = (get('visibility') as (boolean | number)[][] | undefined) ?? x.map((r) => r.map(() => true));
@@ -203,7 +205,7 @@ export function readPennLabel(file: string): PennEntry {
     }
   }
   const tr = Number(need('train'));
-  if (tr !== 1 && tr !== -1) throw new Error(`${file}: field 'train' must be 1 or -1, got ${tr}`);
+  if (tr !== 1 && tr !== -1) throw new Error(`${file}: field 'train' must be 1 or -1`);
   const dims = get('dimensions') as number[][] | number[] | undefined;
   return {
     id, action, label, pose: String(get('pose') ?? ''), x, y, visibility: vis.map((r) => r.map((v) => Boolean(v))), train: tr === 1, nframes,

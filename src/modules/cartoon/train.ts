@@ -13,6 +13,7 @@ import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
 import { Cartooner, MultiTextureDiscriminator, resolveConfig, type CartoonerConfig } from './model.ts';
 import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
 import { LEVELS, type Batch, type CartoonSource } from './data.ts';
+import { parseJson } from '../../core/errors.ts';
 
 export interface TrainOptions {
   batch: number;
@@ -273,7 +274,7 @@ export function loadModel(file: string): { model: Cartooner; info: ModelInfo } {
       sd = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('G.')).map(([k, v]) => [k.slice(2), v]));
       const jf = file.replace(/\.safetensors$/, '.json');
       if (fs.existsSync(jf)) {
-        const st = JSON.parse(fs.readFileSync(jf, 'utf8')).state ?? {};
+        const st = parseJson<{ state?: Record<string, any> }>(fs.readFileSync(jf, 'utf8'), jf)?.state ?? {};
         config = st.config ?? {};
         abstractionOn = Boolean(st.abstractionOn);
       }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { csvErrorDetail } from '../../core/errors.ts';
 import { zipSync } from 'fflate';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
@@ -251,22 +252,27 @@ export const SPLIT_COLUMNS = ['time', 'date_str', 'date', 'RATE', 'ACRR', 'DBZH'
 export function rowMinutes(r: Pick<SplitRow, 'date_str' | 'time'>): number {
   const d = r.date_str, t = r.time.padStart(6, '0');
   const ms = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)), Number(t.slice(0, 2)), Number(t.slice(2, 4)), Number(t.slice(4, 6)));
-  if (!Number.isFinite(ms)) throw new Error(`bad timestamp date_str='${d}' time='${r.time}'`);
+  if (!Number.isFinite(ms)) throw new Error(`bad timestamp: columns 'date_str' (YYYYMMDD) and 'time' (HHMMSS) do not form a date`);
   return ms / 60000;
 }
 
 /** Reads a timestamps/splits CSV; errors name the file, row and column. */
 export function readSplits(file: string): SplitRow[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such splits table`);
-  const recs = parseCsv(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  let recs: Record<string, string>[];
+  try {
+    recs = parseCsv(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  } catch (e) {
+    throw new Error(`${file}: not a valid splits table (${csvErrorDetail(e)})`);
+  }
   if (recs.length === 0) throw new Error(`${file}: empty splits table`);
   for (const c of ['time', 'date_str', 'all_vars', 'split', 'split_type']) {
-    if (!(c in recs[0]!)) throw new Error(`${file}: missing column '${c}' (has ${Object.keys(recs[0]!).join(', ')})`);
+    if (!(c in recs[0]!)) throw new Error(`${file}: missing column '${c}' (a splits table has columns time, date_str, all_vars, split, split_type)`);
   }
   return recs.map((r, i) => {
-    const num = (k: string) => { const v = Number(r[k] ?? 0); if (!Number.isFinite(v)) throw new Error(`${file} row ${i + 2}: column '${k}' is not a number ('${r[k]}')`); return v; };
-    if (!/^\d{8}$/.test(r.date_str ?? '')) throw new Error(`${file} row ${i + 2}: column 'date_str' must be YYYYMMDD, got '${r.date_str}'`);
-    if (!/^\d{1,6}$/.test(r.time ?? '')) throw new Error(`${file} row ${i + 2}: column 'time' must be HHMMSS, got '${r.time}'`);
+    const num = (k: string) => { const v = Number(r[k] ?? 0); if (!Number.isFinite(v)) throw new Error(`${file} row ${i + 2}: column '${k}' is not a number`); return v; };
+    if (!/^\d{8}$/.test(r.date_str ?? '')) throw new Error(`${file} row ${i + 2}: column 'date_str' must be YYYYMMDD (8 digits)`);
+    if (!/^\d{1,6}$/.test(r.time ?? '')) throw new Error(`${file} row ${i + 2}: column 'time' must be HHMMSS (up to 6 digits)`);
     return {
       time: r.time!.padStart(6, '0'), date_str: r.date_str!, date: r.date ?? '',
       RATE: num('RATE'), ACRR: num('ACRR'), DBZH: num('DBZH'), 'REFL-BT': num('REFL-BT'), all_vars: num('all_vars'),

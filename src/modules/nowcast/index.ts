@@ -59,11 +59,14 @@ const describeCmd = defineCommand({
   },
 });
 
+/** A region name is one path component of the W4C layout (<root>/<year>/<region>.*.h5): a plain name. */
+const regionName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, 'a region name (letters, digits, _ . -)');
+
 const synthCmd = defineCommand({
   name: 'synth',
   description: 'Write the seeded synthetic advecting-rain data set in the exact W4C22 HDF5 layout (§8.2)',
   params: z.object({
-    root: z.string().default('').describe('output root (default: <run>/w4c)'),
+    root: z.string().default('').describe('output root (default: <run>/w4c)').meta({ path: 'output' }),
     geometry: geometryParam,
     trainDays: z.number().int().min(1).max(400).default(1).describe('training days per region-year'),
     slotsPerDay: z.number().int().min(8).max(96).default(96).describe('synthetic diurnal period in slots'),
@@ -91,8 +94,8 @@ const synthCmd = defineCommand({
 });
 
 const trainParams = z.object({
-  data: z.string().default('').describe('W4C root (HDF5 layout); empty = synthetic data generated in memory'),
-  regions: z.array(z.string()).default([]).describe('regions to train on (default: the core regions present / generated)'),
+  data: z.string().default('').describe('W4C root (HDF5 layout); empty = synthetic data generated in memory').meta({ path: 'input' }),
+  regions: z.array(regionName).default([]).describe('regions to train on (default: the core regions present / generated)'),
   years: z.array(z.number().int()).default([2019, 2020]).describe('years to train on'),
   geometry: geometryParam,
   channels: channelsParam,
@@ -180,10 +183,10 @@ function lossChart(rows: Record<string, unknown>[]): Record<string, unknown> {
 }
 
 const evalParams = z.object({
-  model: z.string().describe('model file written by `train` (model.safetensors)'),
-  data: z.string().describe('W4C root (HDF5 layout)'),
+  model: z.string().describe('model file written by `train` (model.safetensors)').meta({ path: 'input' }),
+  data: z.string().describe('W4C root (HDF5 layout)').meta({ path: 'input' }),
   split: z.enum(['val', 'test']).default('val').describe('val (targets in the val files) or test (targets only for synthetic data)'),
-  regions: z.array(z.string()).default([]).describe('regions (default: every region with files)'),
+  regions: z.array(regionName).default([]).describe('regions (default: every region with files)'),
   years: z.array(z.number().int()).default([2019, 2020]).describe('years'),
   tta: z.enum(['none', 'paper', 'released', 'policy']).default('none').describe('test-time ensemble preset'),
   average: z.enum(['prob', 'logit']).default('prob').describe('average probabilities or logits over the ensemble'),
@@ -251,10 +254,10 @@ const predictCmd = defineCommand({
   name: 'predict',
   description: 'Write the submission: <year>/<region>.pred.h5 (dataset "submission", float32 0/1) per region-year, zipped',
   params: z.object({
-    model: z.string().describe('model file written by `train`'),
-    data: z.string().describe('W4C root (HDF5 layout)'),
+    model: z.string().describe('model file written by `train`').meta({ path: 'input' }),
+    data: z.string().describe('W4C root (HDF5 layout)').meta({ path: 'input' }),
     split: z.enum(['test', 'heldout']).default('test').describe('input split'),
-    regions: z.array(z.string()).default([]).describe('regions (default: every region with files)'),
+    regions: z.array(regionName).default([]).describe('regions (default: every region with files)'),
     years: z.array(z.number().int()).default([2019, 2020]).describe('years'),
     tta: z.enum(['none', 'paper', 'released', 'policy']).default('released').describe('test-time ensemble preset'),
     average: z.enum(['prob', 'logit']).default('logit').describe('average probabilities or logits (the released predictor: logits, τ 0.48)'),

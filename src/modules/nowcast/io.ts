@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
+import { parseJson } from '../../core/errors.ts';
 import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import {
   openRegion, readSample, readSplits, splitRows, splitsCsvPath, trainingWindows, validationWindows, testWindows, openImages,
@@ -17,7 +18,7 @@ import type { SampleSet } from './synth.ts';
 export function statsFor(root: string): Record<string, ChannelStat> {
   const f = path.join(root, 'synth_stats.json');
   if (!fs.existsSync(f)) return HRIT_STATS;
-  try { return JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, ChannelStat>; } catch (e) { throw new Error(`${f}: not valid JSON (${(e as Error).message})`); }
+  return parseJson<Record<string, ChannelStat>>(fs.readFileSync(f, 'utf8'), f);
 }
 
 export interface FileSource { root: string; regions: string[]; years: number[]; channels: ChannelName[]; geometry: Geometry; radar?: RadarOptions }
@@ -119,9 +120,9 @@ export function loadModel(file: string): { model: NowcastModel; build: BuildOpti
   const { tensors, metadata } = torch.loadSafetensors(file);
   if (!metadata.build) { torch.dispose(tensors); throw new Error(`${file}: no 'build' entry in the safetensors metadata (not a nowcast model file)`); }
   let build: BuildOptions;
-  try { build = JSON.parse(metadata.build) as BuildOptions; } catch (e) { torch.dispose(tensors); throw new Error(`${file}: metadata 'build' is not valid JSON (${(e as Error).message})`); }
+  try { build = parseJson<BuildOptions>(metadata.build, `${file}: metadata 'build'`); } catch (e) { torch.dispose(tensors); throw e; }
   const model = buildModel(build);
   try { model.loadStateDict(tensors); } catch (e) { model.dispose(); throw new Error(`${file}: ${(e as Error).message}`); } finally { torch.dispose(tensors); }
   model.eval();
-  return { model, build, extra: metadata.extra ? (JSON.parse(metadata.extra) as Record<string, unknown>) : {} };
+  return { model, build, extra: metadata.extra ? parseJson<Record<string, unknown>>(metadata.extra, `${file}: metadata 'extra'`) : {} };
 }

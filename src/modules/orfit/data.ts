@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
+import { csvErrorDetail } from '../../core/errors.ts';
 import * as torch from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import { DIGITS_PATH, encodeIdx, parseDigitsCsv, readIdx, readMaybeGz, type IdxArray } from '../../core/dynamics/loaders.ts';
@@ -195,12 +196,12 @@ export function readCsvStream(file: string, target: string): { X: Tensor; Y: Ten
   try {
     rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
   } catch (e) {
-    throw new Error(`${file}: not a valid CSV (${(e as Error).message})`);
+    throw new Error(`${file}: not a valid CSV (${csvErrorDetail(e)})`);
   }
   if (rows.length < 2) throw new Error(`${file}: needs a header row and at least one data row`);
   const header = rows[0]!;
   const ti = header.indexOf(target);
-  if (ti < 0) throw new Error(`${file}: no column '${target}' (columns: ${header.join(', ')})`);
+  if (ti < 0) throw new Error(`${file}: no column '${target}' among the ${header.length} header column(s) (set the label column with --target)`);
   const features = header.filter((_, j) => j !== ti);
   const n = rows.length - 1, d = features.length;
   const X = new Float64Array(n * d), Y = new Float64Array(n);
@@ -209,7 +210,7 @@ export function readCsvStream(file: string, target: string): { X: Tensor; Y: Ten
     let k = 0;
     for (let j = 0; j < header.length; j++) {
       const v = Number(r[j]);
-      if (r[j] === '' || !Number.isFinite(v)) throw new Error(`${file}: line ${i + 2}, column '${header[j]}': '${r[j]}' is not a finite number`);
+      if (r[j] === '' || !Number.isFinite(v)) throw new Error(`${file}: line ${i + 2}, column ${j + 1}${j === ti ? ` ('${target}')` : ''}: not a finite number${r[j] === '' || r[j] === undefined ? ' (empty)' : ''}`);
       if (j === ti) Y[i] = v; else X[i * d + k++] = v;
     }
   }

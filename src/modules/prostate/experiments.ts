@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { saveSafetensors, loadSafetensors } from '../../core/torch/index.ts';
+import { parseJson } from '../../core/errors.ts';
 import { MNet, mnetConfig, scaledWidths, type MNetConfig } from './model.ts';
 import { listCases, loadFolds } from './picai.ts';
 import { writePhantomDataset, type PhantomDatasetOptions } from './phantoms.ts';
@@ -63,7 +64,7 @@ export function loadModel(where: string): { net: MNet; meta: SavedModel } {
   if (!fs.existsSync(file)) throw new Error(`model '${file}' does not exist (pass the train run's folder or its model.safetensors)`);
   const metaFile = file.replace(/\.safetensors$/, '.json');
   if (!fs.existsSync(metaFile)) throw new Error(`${metaFile}: the model's configuration file is missing`);
-  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as SavedModel;
+  const meta = parseJson<SavedModel>(fs.readFileSync(metaFile, 'utf8'), metaFile);
   const net = new MNet(meta.config);
   const { tensors } = loadSafetensors(file);
   net.loadStateDict(tensors);

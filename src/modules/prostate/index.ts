@@ -24,7 +24,7 @@ const shapeParam = (def: string, what: string) => z.string().regex(/^\d+x\d+x\d+
 const parseShape = (s: string): Shape3 => s.split('x').map(Number) as Shape3;
 
 const dataParams = {
-  data: z.string().default('').describe('PI-CAI folder (images/, labels/); empty = generate phantoms into the run folder'),
+  data: z.string().default('').describe('PI-CAI folder (images/, labels/); empty = generate phantoms into the run folder').meta({ path: 'input' }),
   cases: z.number().int().min(5).max(5000).default(20).describe('phantom cases to generate when no data folder is given'),
   phantomShape: shapeParam('16x64x64', 'phantom T2W size Z×Y×X'),
   phantomSpacing: z.enum(['3.0x0.5x0.5', '3.6x0.3x0.3']).default('3.0x0.5x0.5').describe('phantom T2W spacing z×y×x in mm (3.6x0.3x0.3 exercises resampling)'),
@@ -82,7 +82,7 @@ const phantomsCmd = defineCommand({
   name: 'phantoms',
   description: 'Write seeded synthetic bpMRI phantoms as a PI-CAI folder (.mha images, .nii.gz labels, marksheet, folds)',
   params: z.object({
-    dir: z.string().default('').describe('output folder (empty = <run>/phantoms)'),
+    dir: z.string().default('').describe('output folder (empty = <run>/phantoms)').meta({ path: 'output' }),
     cases: dataParams.cases,
     phantomShape: dataParams.phantomShape,
     phantomSpacing: dataParams.phantomSpacing,
@@ -152,7 +152,7 @@ const trainCmd = defineCommand({
     lr: z.number().positive().default(0.01).describe('initial learning rate'),
     momentum: z.number().min(0).max(0.999).default(0.99).describe('Nesterov momentum'),
     augment: z.boolean().default(true).describe('nnU-Net-style spatial and intensity augmentation'),
-    pretrained: z.string().default('').describe('SSL weights (pretrain run folder or .safetensors) to transfer; empty = random init'),
+    pretrained: z.string().default('').describe('SSL weights (pretrain run folder or .safetensors) to transfer; empty = random init').meta({ path: 'input' }),
     checkpointEvery: z.number().int().min(1).default(50).describe('iterations between resumable checkpoints'),
   }),
   async run(p, ctx) {
@@ -199,8 +199,8 @@ const detectCmd = defineCommand({
   name: 'detect',
   description: 'Run a trained detector on cases: detection maps (.nii.gz or .mha) and PNG overlays',
   params: z.object({
-    data: z.string().describe('PI-CAI folder with images/ and zonal masks'),
-    model: z.string().describe('train run folder or its model.safetensors; several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)'),
+    data: z.string().describe('PI-CAI folder with images/ and zonal masks').meta({ path: 'input' }),
+    model: z.string().describe('train run folder or its model.safetensors; several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)').meta({ path: 'input', pathList: true }),
     fold: z.number().int().min(-1).max(4).default(-1).describe('fold to process (-1 = every case)'),
     format: z.enum(['nii.gz', 'mha']).default('nii.gz').describe('detection map file format'),
     mirrorTTA: z.boolean().default(false).describe('mirror test-time augmentation (in-plane axes)'),
@@ -243,8 +243,8 @@ const evaluateCmd = defineCommand({
   name: 'evaluate',
   description: 'PI-CAI evaluation of detection maps against labels: AUROC, AP, ranking score, ROC/PR/FROC, bootstrap CIs',
   params: z.object({
-    data: z.string().describe('PI-CAI folder (labels are read from it)'),
-    detections: z.string().describe('folder holding <case>_detection_map.nii.gz (or .mha)'),
+    data: z.string().describe('PI-CAI folder (labels are read from it)').meta({ path: 'input' }),
+    detections: z.string().describe('folder holding <case>_detection_map.nii.gz (or .mha)').meta({ path: 'input' }),
     bootstrap: z.number().int().min(0).default(200).describe('bootstrap resamples for 95% CIs (0 = none)'),
   }),
   positional: ['data', 'detections'],

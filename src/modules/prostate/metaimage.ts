@@ -31,9 +31,10 @@ export interface MetaHeader { fields: Record<string, string>; order: string[]; d
 export function parseMetaHeader(bytes: Uint8Array, file: string): MetaHeader {
   const fields: Record<string, string> = {};
   const order: string[] = [];
-  let pos = 0;
+  let pos = 0, lineNo = 0;
   const limit = Math.min(bytes.length, 1 << 20);
   while (pos < limit) {
+    lineNo++;
     let end = bytes.indexOf(0x0a, pos);
     if (end < 0 || end > limit) {
       // last line without newline: acceptable only if it is the ElementDataFile line (.mhd)
@@ -43,7 +44,7 @@ export function parseMetaHeader(bytes: Uint8Array, file: string): MetaHeader {
     const next = end + 1;
     if (line.trim() !== '') {
       const eq = line.indexOf('=');
-      if (eq < 0) throw new ImageFormatError(file, '', `header line '${line.slice(0, 60)}' is not 'Key = Value' (not a MetaImage file, or a corrupt header)`);
+      if (eq < 0) throw new ImageFormatError(file, '', `header line ${lineNo} is not 'Key = Value' (not a MetaImage file, or a corrupt header)`);
       const key = line.slice(0, eq).trim();
       const value = line.slice(eq + 1).trim();
       fields[key] = value;
@@ -63,7 +64,7 @@ function numbers(f: Record<string, string>, key: string, n: number, file: string
   }
   const parts = f[k]!.split(/\s+/).filter(Boolean).map(Number);
   if (parts.length !== n || parts.some((x) => !Number.isFinite(x))) {
-    throw new ImageFormatError(file, k, `expected ${n} numbers, got '${f[k]}'`);
+    throw new ImageFormatError(file, k, `expected ${n} number(s) separated by spaces, got ${parts.length} value(s)${parts.length === n ? ' with a non-number among them' : ''}`);
   }
   return parts;
 }
@@ -79,18 +80,18 @@ export function readMetaImage(file: string): Volume {
 
 export function decodeMetaImage(bytes: Uint8Array, file: string): Volume {
   const { fields: f, dataStart } = parseMetaHeader(bytes, file);
-  if (f.ObjectType && f.ObjectType.toLowerCase() !== 'image') throw new ImageFormatError(file, 'ObjectType', `expected Image, got '${f.ObjectType}'`);
+  if (f.ObjectType && f.ObjectType.toLowerCase() !== 'image') throw new ImageFormatError(file, 'ObjectType', 'expected Image');
   const nd = Number(f.NDims);
   if (!('NDims' in f)) throw new ImageFormatError(file, 'NDims', 'required key is missing');
-  if (nd !== 3 && nd !== 2) throw new ImageFormatError(file, 'NDims', `only 2-D and 3-D images are supported, got '${f.NDims}'`);
+  if (nd !== 3 && nd !== 2) throw new ImageFormatError(file, 'NDims', 'only 2-D and 3-D images are supported (NDims = 2 or 3)');
   const dim = numbers(f, 'DimSize', nd, file, true)!;
-  if (dim.some((d) => !Number.isInteger(d) || d < 1)) throw new ImageFormatError(file, 'DimSize', `sizes must be positive integers, got '${f.DimSize}'`);
+  if (dim.some((d) => !Number.isInteger(d) || d < 1)) throw new ImageFormatError(file, 'DimSize', 'sizes must be positive integers');
   const et = f.ElementType;
   if (!et) throw new ImageFormatError(file, 'ElementType', 'required key is missing');
   const type = MET_TYPES[et];
-  if (!type) throw new ImageFormatError(file, 'ElementType', `unsupported '${et}' (supported: ${Object.keys(MET_TYPES).join(', ')})`);
+  if (!type) throw new ImageFormatError(file, 'ElementType', `unsupported element type (supported: ${Object.keys(MET_TYPES).join(', ')})`);
   const ch = f.ElementNumberOfChannels ? Number(f.ElementNumberOfChannels) : 1;
-  if (ch !== 1) throw new ImageFormatError(file, 'ElementNumberOfChannels', `only scalar images are supported, got ${f.ElementNumberOfChannels}`);
+  if (ch !== 1) throw new ImageFormatError(file, 'ElementNumberOfChannels', 'only scalar images are supported (1 channel)');
   if ('BinaryData' in f && !truthy(f.BinaryData)) throw new ImageFormatError(file, 'BinaryData', 'ASCII payloads are not supported');
   const msb = truthy(f.BinaryDataByteOrderMSB ?? f.ElementByteOrderMSB);
   const pad3 = (a: number[] | null, fillv: number) => (a ? (nd === 2 ? [...a, fillv] : a) : null);
@@ -108,15 +109,17 @@ export function decodeMetaImage(bytes: Uint8Array, file: string): Volume {
   const edf = f.ElementDataFile!;
   if (edf === 'LOCAL') payload = bytes.subarray(dataStart);
   else {
-    if (/^LIST|%/.test(edf)) throw new ImageFormatError(file, 'ElementDataFile', `multi-file payloads ('${edf}') are not supported`);
+    if (/^LIST|%/.test(edf)) throw new ImageFormatError(file, 'ElementDataFile', 'multi-file payloads (LIST, %d patterns) are not supported');
+    // The header names its data file: beside it or below it, never elsewhere (a header is data, not a licence to read any file).
+    if (path.isAbsolute(edf) || edf.split(/[\\/]/).includes('..')) throw new ImageFormatError(file, 'ElementDataFile', 'the data file must be named relative to the header, inside its folder');
     const raw = path.resolve(path.dirname(file), edf);
-    if (!fs.existsSync(raw)) throw new ImageFormatError(file, 'ElementDataFile', `data file '${raw}' does not exist`);
+    if (!fs.existsSync(raw)) throw new ImageFormatError(file, 'ElementDataFile', 'the data file it names does not exist beside the header');
     payload = new Uint8Array(fs.readFileSync(raw));
   }
   if (truthy(f.CompressedData)) {
     if ('CompressedDataSize' in f) {
       const cs = Number(f.CompressedDataSize);
-      if (!Number.isInteger(cs) || cs < 0) throw new ImageFormatError(file, 'CompressedDataSize', `not a byte count: '${f.CompressedDataSize}'`);
+      if (!Number.isInteger(cs) || cs < 0) throw new ImageFormatError(file, 'CompressedDataSize', 'not a byte count (a non-negative integer)');
       if (payload.length < cs) throw new ImageFormatError(file, 'CompressedDataSize', `header promises ${cs} compressed bytes but the file holds ${payload.length} (truncated file)`);
       payload = payload.subarray(0, cs);
     }

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { csvErrorDetail, parseJson } from '../../core/errors.ts';
 import { readMetaImage, writeMetaImage, ImageFormatError } from './metaimage.ts';
 import { readNifti, writeNifti } from './nifti.ts';
 import { Rng } from '../../core/rng.ts';
@@ -120,13 +121,18 @@ export const MARKSHEET_COLUMNS = ['patient_id', 'study_id', 'mri_date', 'patient
 /** Parses marksheet.csv by header name (tolerates missing columns and a leading unnamed index column). */
 export function readMarksheet(file: string): MarksheetRow[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: marksheet not found`);
-  const rows = parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  } catch (e) {
+    throw new Error(`${file}: not a valid marksheet CSV (${csvErrorDetail(e)})`);
+  }
   const num = (v: string | undefined) => (v === undefined || v === '' || /^n\/?a$/i.test(v) ? null : Number(v));
   const list = (v: string | undefined) => (v === undefined || v === '' ? [] : v.split(','));
   return rows.map((r, i) => {
     if (!r.patient_id || !r.study_id) throw new Error(`${file}: row ${i + 2} lacks patient_id or study_id`);
     const cs = r.case_csPCa;
-    if (cs !== undefined && cs !== '' && cs !== 'YES' && cs !== 'NO') throw new Error(`${file}: row ${i + 2}: case_csPCa must be YES or NO, got '${cs}'`);
+    if (cs !== undefined && cs !== '' && cs !== 'YES' && cs !== 'NO') throw new Error(`${file}: row ${i + 2}: case_csPCa must be YES or NO`);
     return {
       patient_id: r.patient_id, study_id: r.study_id, mri_date: r.mri_date, patient_age: num(r.patient_age), psa: num(r.psa),
       psad: num(r.psad), prostate_volume: num(r.prostate_volume), histopath_type: r.histopath_type,
@@ -170,7 +176,7 @@ export function makeFolds(keys: string[], k = 5, seed = 0, positive?: Set<string
 export function loadFolds(root: string, k = 5, seed = 0): string[][] {
   const f = path.join(root, LAYOUT.folds);
   if (fs.existsSync(f)) {
-    const folds = JSON.parse(fs.readFileSync(f, 'utf8')) as string[][];
+    const folds = parseJson<string[][]>(fs.readFileSync(f, 'utf8'), f);
     if (!Array.isArray(folds) || !folds.every(Array.isArray)) throw new Error(`${f}: expected an array of arrays of case keys`);
     return folds;
   }

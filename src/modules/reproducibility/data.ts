@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
+import { csvErrorDetail } from '../../core/errors.ts';
 
 export interface LabeledData {
   /** n × p features, row-major */
@@ -37,7 +38,7 @@ export function readLabeledCsv(file: string, o: CsvOptions = {}): LabeledData {
   try {
     rows = parse(buf.toString('utf8'), { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
   } catch (e) {
-    throw new Error(`${file}: CSV parse error: ${(e as Error).message}`);
+    throw new Error(`${file}: CSV parse error: ${csvErrorDetail(e)}`);
   }
   if (rows.length === 0) throw new Error(`${file}: no rows`);
   const header = o.header ?? 'auto';
@@ -56,7 +57,7 @@ export function readLabeledCsv(file: string, o: CsvOptions = {}): LabeledData {
     let k = 0;
     for (let c = 0; c < m; c++) {
       const v = Number(row[c]);
-      if (row[c] === '' || !Number.isFinite(v)) throw new Error(`${file}: row ${start + r + 1}, column ${c + 1}: '${row[c]}' is not a finite number`);
+      if (row[c] === '' || !Number.isFinite(v)) throw new Error(`${file}: row ${start + r + 1}, column ${c + 1}: not a finite number${row[c] === '' ? ' (empty)' : ''}`);
       if (c === li) y[r] = v; else X[r * p + k++] = v;
     }
   }

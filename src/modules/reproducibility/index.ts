@@ -97,7 +97,7 @@ const measureParams = z.object({
   problem: z.enum(PROBLEMS).default('quadratic').describe('problem: quadratic (flat direction, D = 1), ridge (strongly convex), followup (Zhang et al. E6), lad (non-smooth), logistic (one-vs-rest on --data, 3 vs rest, μ = 0.1)'),
   oracle: z.enum([...ORACLES, 'minibatch'] as const).default('stochastic').describe('error-prone oracle of size delta (minibatch: finite sums only, size --batch; delta is then estimated)'),
   batch: z.number().int().min(1).default(10).describe('minibatch size of the minibatch oracle'),
-  data: z.string().default('').describe('labelled numeric CSV (.csv/.csv.gz, label last) for the logistic problem; empty = bundled UCI digits'),
+  data: z.string().default('').describe('labelled numeric CSV (.csv/.csv.gz, label last) for the logistic problem; empty = bundled UCI digits').meta({ path: 'input' }),
   optimizer: z.enum(OPTIMIZERS).default('sgd-avg').describe('method (torch-* drop a torch.optim optimizer into the harness)'),
   budget: z.number().int().min(0).max(10_000_000).default(500).describe('oracle calls per run T'),
   delta: z.number().min(0).default(0.1).describe('oracle error size δ'),
@@ -113,7 +113,7 @@ const sweepParams = z.object({
   settings: z.array(z.enum(SETTINGS)).default([...SETTINGS]).describe(`settings to sweep: ${SETTINGS.join(', ')}`),
   scale: z.enum(SCALES).default('default').describe('tiny (seconds), default (a few minutes), paper (sweeps to T = 1e5; long)'),
   pairs: z.number().int().min(1).max(1_000_000).optional().describe('run pairs per measurement (default: per setting and scale)'),
-  data: z.string().default('').describe('labelled numeric CSV (.csv or .csv.gz, label in the last column) for the finite-sum setting; empty = the bundled UCI digits'),
+  data: z.string().default('').describe('labelled numeric CSV (.csv or .csv.gz, label in the last column) for the finite-sum setting; empty = the bundled UCI digits').meta({ path: 'input' }),
   positive: z.number().default(3).describe('positive class of the one-vs-rest logistic problem (finite-sum setting)'),
 });
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
+import { parseJson } from '../../core/errors.ts';
 import { lineChart } from '../../core/plots.ts';
 import { analyzeFile, runPipeline, truthSlices, flowsEqual } from './pipeline.ts';
 import { syntheticFlows, syntheticPoints, type Family } from './synthetic.ts';
@@ -37,7 +38,7 @@ export const analyzeCmd = defineCommand({
   description: 'Trajectory file (CSV, Parquet, SUMO FCD XML; .gz ok) → cells, flow graphs (flows.parquet/.csv), change-points, GeoJSON and plots. --storage disk (or auto for big files) keeps the points in DuckDB on disk so that files larger than memory work, with the same results',
   positional: ['file'],
   params: z.object({
-    file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz'),
+    file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz').meta({ path: 'input' }),
     format: z.enum(['auto', 'csv', 'parquet', 'fcd']).default('auto').describe('input format (auto: from the extension)'),
     id: z.string().default('').describe('column of the object id (auto-detected when empty)'),
     time: z.string().default('').describe('column of the timestamp (auto-detected when empty)'),
@@ -152,7 +153,7 @@ export const generateCmd = defineCommand({
     geo: z.boolean().default(true).describe('write lon/lat about Brisbane instead of metres'),
     epoch: z.number().default(0).describe('time of slice 0 (0 = seconds from midnight; e.g. 1700006400 for epoch)'),
     format: z.enum(['csv', 'parquet']).default('csv').describe('output format (Parquet is written with DuckDB)'),
-    name: z.string().default('points').describe('output file name (without extension) in the run folder'),
+    name: z.string().default('points').describe('output file name (without extension) in the run folder').meta({ path: 'output' }),
   }),
   async run(p, ctx) {
     const g = syntheticPoints({ family: p.family, seed: ctx.seed, volume: p.volume, gridSide: p.gridSide, T: p.T, geoOrigin: p.geo ? { lon0: 153.02, lat0: -27.47 } : null, t0: p.epoch });
@@ -190,7 +191,7 @@ export const evaluateCmd = defineCommand({
   name: 'evaluate',
   description: 'Score predicted change-points (changepoints.json or a list) against the truth',
   params: z.object({
-    pred: z.string().min(1).describe('changepoints.json of an analyze run, or comma-separated slice indices'),
+    pred: z.string().min(1).describe('changepoints.json of an analyze run, or comma-separated slice indices').meta({ path: 'input', notPath: '^[\\d\\s,]*$' }),
     truth: z.string().min(1).describe('comma-separated HH:MM times or slice indices'),
     T: z.number().int().min(0).default(0).describe('number of slices (read from changepoints.json when 0)'),
     sliceMin: z.number().positive().default(15).describe('slice length when pred is a list'),
@@ -199,7 +200,8 @@ export const evaluateCmd = defineCommand({
   run(p) {
     let pred: number[], T = p.T, t0 = 0, sliceS = p.sliceMin * 60;
     if (fs.existsSync(p.pred)) {
-      const j = JSON.parse(fs.readFileSync(p.pred, 'utf8')) as { changepoints: { slice: number }[]; n_slices: number; t0: number; slice_seconds: number };
+      const j = parseJson<{ changepoints: { slice: number }[]; n_slices: number; t0: number; slice_seconds: number }>(fs.readFileSync(p.pred, 'utf8'), p.pred);
+      if (!Array.isArray(j?.changepoints)) throw new Error(`${p.pred}: field 'changepoints' is missing (expected the changepoints.json of an analyze run)`);
       pred = j.changepoints.map((c) => c.slice); T ||= j.n_slices; t0 = j.t0; sliceS = j.slice_seconds;
     } else pred = list(p.pred).map(Number);
     if (!T) throw new Error('evaluate: give T (number of slices) when pred is a list');

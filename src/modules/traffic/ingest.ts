@@ -3,8 +3,10 @@
 // detection of common names; times as epoch s/ms, seconds-from-midnight or ISO-8601; lon/lat or
 // projected metres. Gzipped text files (.gz) are decompressed on the fly.
 //
-// Errors name the file, the line (CSV/XML) or row (Parquet) and the field. With `lenient`, bad
-// rows are skipped and counted by reason in the report instead; nothing is dropped silently.
+// Errors name the file, the line (CSV/XML) or row (Parquet) and the field, and say what was
+// expected; they never quote the file's text or values (messages are stored in run records and
+// served by the dashboard, and the file may be anything). With `lenient`, bad rows are skipped and
+// counted by reason in the report instead; nothing is dropped silently.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
@@ -13,6 +15,7 @@ import { parse as csvParse } from 'csv-parse';
 import sax from 'sax';
 import { parquetMetadataAsync, parquetRead, asyncBufferFromFile, parquetSchema } from 'hyparquet';
 import type { PointTable } from './types.ts';
+import { csvErrorDetail, isCsvError } from '../../core/errors.ts';
 import { GrowF64, GrowI32 } from './types.ts';
 
 export class TrafficInputError extends Error {
@@ -61,7 +64,10 @@ const CANDIDATES: Record<keyof ColumnMap, string[]> = {
   speed: ['speed', 'vehicle_speed', 'spd'],
 };
 
-/** Resolves the column mapping against a header; throws a clear error listing what exists. */
+/**
+ * Resolves the column mapping against a header. A missing column is reported with the names it
+ * looks for (ours or the user's mapping), never with the header's own text.
+ */
 export function resolveColumns(header: string[], map: ColumnMap, file: string, where: string): { idx: Record<string, number>; names: Record<string, string>; geo: boolean | null } {
   const lower = header.map((h) => h.trim().toLowerCase());
   const find = (k: keyof ColumnMap): number => {
@@ -69,7 +75,7 @@ export function resolveColumns(header: string[], map: ColumnMap, file: string, w
     if (want !== undefined) {
       const i = header.findIndex((h) => h.trim() === want);
       const j = i >= 0 ? i : lower.indexOf(want.toLowerCase());
-      if (j < 0) throw new TrafficInputError(file, where, k, `mapped column '${want}' is missing; columns are: ${header.join(', ')}`);
+      if (j < 0) throw new TrafficInputError(file, where, k, `mapped column '${want}' is missing (not among the ${header.length} header column(s))`);
       return j;
     }
     for (const c of CANDIDATES[k]) { const j = lower.indexOf(c); if (j >= 0) return j; }
@@ -85,7 +91,8 @@ export function resolveColumns(header: string[], map: ColumnMap, file: string, w
   for (const k of ['id', 'time', 'x', 'y'] as const) {
     if (idx[k]! < 0) {
       const need = k === 'x' ? 'x (or lon)' : k === 'y' ? 'y (or lat)' : k;
-      throw new TrafficInputError(file, where, k, `no column for '${need}' (map it with --${k === 'x' ? 'x/--lon' : k === 'y' ? 'y/--lat' : k}); columns are: ${header.join(', ')}`);
+      const looked = k === 'x' ? [...CANDIDATES.x, ...CANDIDATES.lon] : k === 'y' ? [...CANDIDATES.y, ...CANDIDATES.lat] : CANDIDATES[k];
+      throw new TrafficInputError(file, where, k, `no column for '${need}' among the ${header.length} header column(s) (looked for ${looked.join(', ')}; map it with --${k === 'x' ? 'x/--lon' : k === 'y' ? 'y/--lat' : k})`);
     }
   }
   const names: Record<string, string> = {};
@@ -166,15 +173,15 @@ function addRow(b: Builder, where: string, names: Record<string, string>, id: un
   const ids = id == null ? '' : String(id).trim();
   if (ids === '') { b.fail(where, names.id!, 'missingId', 'empty object id'); return; }
   const t = parseTime(tv, unit);
-  if (!Number.isFinite(t)) { b.fail(where, names.time!, 'badTime', `bad timestamp '${String(tv)}' (expected ${unit === 'iso' ? 'ISO-8601' : `epoch ${unit} number`})`); return; }
+  if (!Number.isFinite(t)) { b.fail(where, names.time!, 'badTime', `bad timestamp (expected ${unit === 'iso' ? 'an ISO-8601 time' : `an epoch ${unit} number`})`); return; }
   const x = num(xv), y = num(yv);
-  if (!Number.isFinite(x)) { b.fail(where, names.x!, 'badCoordinate', `not a finite number: '${String(xv)}'`); return; }
-  if (!Number.isFinite(y)) { b.fail(where, names.y!, 'badCoordinate', `not a finite number: '${String(yv)}'`); return; }
-  if (geo === true && (Math.abs(y) > 90 || Math.abs(x) > 180)) { b.fail(where, Math.abs(y) > 90 ? names.y! : names.x!, 'badCoordinate', `lon/lat out of range (${x}, ${y})`); return; }
+  if (!Number.isFinite(x)) { b.fail(where, names.x!, 'badCoordinate', 'not a finite number'); return; }
+  if (!Number.isFinite(y)) { b.fail(where, names.y!, 'badCoordinate', 'not a finite number'); return; }
+  if (geo === true && (Math.abs(y) > 90 || Math.abs(x) > 180)) { b.fail(where, Math.abs(y) > 90 ? names.y! : names.x!, 'badCoordinate', `out of range (expected ${Math.abs(y) > 90 ? 'a latitude in [-90, 90]' : 'a longitude in [-180, 180]'})`); return; }
   let s = NaN;
   if (names.speed !== undefined && sv !== undefined && sv !== null && String(sv).trim() !== '') {
     s = num(sv);
-    if (!Number.isFinite(s) || s < 0) { b.fail(where, names.speed, 'badSpeed', `bad speed '${String(sv)}'`); return; }
+    if (!Number.isFinite(s) || s < 0) { b.fail(where, names.speed, 'badSpeed', 'bad speed (expected a number ≥ 0)'); return; }
     b.hasSpeed = true;
   }
   b.add(ids, t, x, y, s);
@@ -214,7 +221,7 @@ export function decideGeo(file: string, fromColumns: boolean | null, coords: Ing
   let geo = fromColumns;
   if (coords === 'geo') geo = true; else if (coords === 'metres') geo = false;
   if (geo === null) geo = n > 0 && firstOut === null;
-  if (geo && firstOut) throw new TrafficInputError(file, `point ${firstOut.i + 1}`, 'lon/lat', `out of range (${firstOut.x}, ${firstOut.y}); use --coords metres for projected data`);
+  if (geo && firstOut) throw new TrafficInputError(file, `point ${firstOut.i + 1}`, 'lon/lat', 'out of range (expected longitude in [-180, 180], latitude in [-90, 90]); use --coords metres for projected data');
   return geo;
 }
 
@@ -289,7 +296,7 @@ async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?
     skip_records_with_error: Boolean(o.lenient),
     on_skip: (err: { lines?: number; message?: string } | undefined) => {
       b.rows++;
-      b.fail(`${err?.lines ?? '?'}`, null, 'malformed', err?.message ?? 'malformed CSV record');
+      b.fail(`${err?.lines ?? '?'}`, null, 'malformed', `malformed CSV record: ${csvErrorDetail(err)}`);
       return undefined;
     },
     // records are handled here, synchronously, with the parser's own line count; none go downstream
@@ -301,8 +308,9 @@ async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?
     for await (const _ of parser) { if (o.signal?.aborted) throw new Error('aborted'); }
   } catch (e) {
     if (e instanceof TrafficInputError) throw e;
-    const err = e as { lines?: number; message?: string };
-    throw new TrafficInputError(b.file, err.lines !== undefined ? String(err.lines) : '', null, `malformed CSV: ${err.message}`);
+    const err = e as { lines?: number; code?: string };
+    if (!isCsvError(e)) throw e; // a read or gunzip error: it names no content
+    throw new TrafficInputError(b.file, err.lines !== undefined ? String(err.lines) : '', null, `malformed CSV: ${csvErrorDetail(err)}`);
   }
   if (!cols) throw new TrafficInputError(b.file, '1', null, 'empty file (a header row is required)');
   return { names: (cols as { names: Record<string, string> }).names, unit: unit ?? 's', geo: (cols as { geo: boolean | null }).geo };
@@ -314,7 +322,7 @@ async function readParquet(file: string, b: Builder, o: IngestOptions) {
     buf = await asyncBufferFromFile(file);
     meta = await parquetMetadataAsync(buf);
   } catch (e) {
-    throw new TrafficInputError(b.file, '', null, `not a readable Parquet file: ${(e as Error).message}`);
+    throw new TrafficInputError(b.file, '', null, 'not a readable Parquet file (no valid Parquet footer and metadata)');
   }
   const header = parquetSchema(meta).children.map((c) => c.element.name);
   const cols = resolveColumns(header, o.columns ?? {}, b.file, 'schema');
@@ -341,6 +349,11 @@ async function readParquet(file: string, b: Builder, o: IngestOptions) {
 }
 
 const FCD_OBJECTS = new Set(['vehicle', 'person', 'container']);
+
+/** sax's reason without the names and characters it quotes ("Unmatched closing tag: <name>" → "unmatched closing tag"). */
+function xmlErrorKind(e: Error): string {
+  return (e.message.split('\n')[0] ?? '').replace(/[:.].*$/, '').trim().toLowerCase() || 'not well-formed';
+}
 
 async function readFcd(file: string, b: Builder, o: IngestOptions) {
   const total = fs.statSync(file).size;
@@ -369,8 +382,8 @@ async function readFcd(file: string, b: Builder, o: IngestOptions) {
   await new Promise<void>((resolve, reject) => {
     parser.on('error', (e) => {
       const line = parser._parser.line + 1;
-      if (o.lenient) { b.rows++; b.fail(String(line), null, 'malformedXml', e.message.split('\n')[0]!); return; }
-      failure ??= new TrafficInputError(b.file, String(line), null, `malformed XML: ${e.message.split('\n')[0]}`);
+      if (o.lenient) { b.rows++; b.fail(String(line), null, 'malformedXml', `malformed XML: ${xmlErrorKind(e)}`); return; }
+      failure ??= new TrafficInputError(b.file, String(line), null, `malformed XML: ${xmlErrorKind(e)}`);
       (input as unknown as fs.ReadStream).destroy?.();
       reject(failure);
     });

@@ -27,7 +27,7 @@ const etaList = z.union([z.array(z.number().positive()), z.string()]).transform(
 const dataParams = {
   dataset: z.enum(DATASETS).default('chebyshev-3-20').describe('training data: synthetic (chebyshev-k-20, linear-50-50, gmm) or real (digits bundled; cifar10/mnist need dataPath)'),
   nTrain: z.number().int().min(0).default(0).describe('keep the first N training examples (0: all; gmm: number of points, default 1000)'),
-  dataPath: z.string().default('').describe('cifar10: comma-separated binary batches; mnist: "images.idx3-ubyte,labels.idx1-ubyte" (.gz ok); digits: CSV (default: bundled copy)'),
+  dataPath: z.string().default('').describe('cifar10: comma-separated binary batches; mnist: "images.idx3-ubyte,labels.idx1-ubyte" (.gz ok); digits: CSV (default: bundled copy)').meta({ path: 'input', pathList: true }),
   gmmClasses: z.number().int().min(2).max(100).default(2).describe('Gaussian mixture: number of classes'),
   gmmDim: z.number().int().min(1).max(4096).default(32).describe('Gaussian mixture: input dimension'),
   arch: z.string().default('regression').describe('network: regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW]'),

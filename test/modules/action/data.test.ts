@@ -70,13 +70,13 @@ test('NTU reader: malformed files give the file and line number', () => {
   const bad = [...good]; bad[6] = bad[6]!.split(' ').slice(0, 11).join(' ');
   assert.throws(() => parseSkeleton(bad.join('\n'), 'bad.skeleton'), /bad\.skeleton:7: expected 12 values \(joint 3 of body 1, frame 1/);
   const nan = [...good]; nan[9] = nan[9]!.replace(/^\S+/, 'abc');
-  assert.throws(() => parseSkeleton(nan.join('\n'), 'nan.skeleton'), /nan\.skeleton:10: .*'abc' is not a finite number/);
+  assert.throws(() => parseSkeleton(nan.join('\n'), 'nan.skeleton'), /nan\.skeleton:10: .*value 1 is not a finite number$/);
   const truncated = good.slice(0, 40).join('\n');
   assert.throws(() => parseSkeleton(truncated, 'cut.skeleton'), /cut\.skeleton:40: file ends early: expected joint 8 of body 1, frame 3/);
   const badCount = [...good]; badCount[3] = '24';
   assert.throws(() => parseSkeleton(badCount.join('\n'), 'j.skeleton'), /j\.skeleton:4: joint count must be 25, got 24/);
   const badState = [...good]; badState[4] = badState[4]!.replace(/\S+$/, '7');
-  assert.throws(() => parseSkeleton(badState.join('\n'), 's.skeleton'), /s\.skeleton:5: .*trackingState must be 0, 1 or 2, got 7/);
+  assert.throws(() => parseSkeleton(badState.join('\n'), 's.skeleton'), /s\.skeleton:5: .*trackingState must be 0, 1 or 2$/);
   const dir = tmpDir();
   assert.throws(() => readSkeleton(path.join(dir, 'missing.skeleton')), /missing\.skeleton: no such/);
 });
@@ -169,7 +169,7 @@ test('Penn Action MAT level-5: column-major arrays, logical, char, compressed an
   // errors name the file and field
   const bad = formatMat({ ...vars, action: 'dancing' });
   fs.writeFileSync(path.join(dir, 'bad.mat'), bad);
-  assert.throws(() => readPennLabel(path.join(dir, 'bad.mat')), /bad\.mat: field 'action' is 'dancing'/);
+  assert.throws(() => readPennLabel(path.join(dir, 'bad.mat')), /bad\.mat: field 'action' is not one of /);
   fs.writeFileSync(path.join(dir, 'cut.mat'), bad.subarray(0, 200));
   assert.throws(() => readPennLabel(path.join(dir, 'cut.mat')), /cut\.mat: (truncated|corrupt)/);
   fs.writeFileSync(path.join(dir, 'short.json'), JSON.stringify({ action: 'squats', x: [[1, 2]], y: [[1, 2]], train: 1, nframes: 1 }));

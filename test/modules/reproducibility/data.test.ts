@@ -40,7 +40,7 @@ test('bad files give errors naming the file, row and column', () => {
   assert.throws(() => readLabeledCsv(rag), /ragged\.csv: row 2 has 2 columns, expected 3/);
   const nan = path.join(dir, 'nan.csv');
   fs.writeFileSync(nan, '1,2,3\n4,NaN,6\n');
-  assert.throws(() => readLabeledCsv(nan), /nan\.csv: row 2, column 2: 'NaN'/);
+  assert.throws(() => readLabeledCsv(nan), /nan\.csv: row 2, column 2: not a finite number$/);
   assert.throws(() => readLabeledCsv(path.join(dir, 'missing.csv')), /missing\.csv: file not found/);
   const one = path.join(dir, 'oneclass.csv');
   fs.writeFileSync(one, '1,2,0\n3,4,0\n');

@@ -36,18 +36,18 @@ test('explicit column mapping, projected metres, speed', async () => {
   assert.equal(r.geo, false);
   assert.deepEqual([...r.points.x], [1000.5, 1010]);
   assert.deepEqual([...r.points.speed!], [3.5, 4]);
-  await assert.rejects(ingest(f, { columns: { id: 'vehicle' } }), (e: Error) => e instanceof TrafficInputError && /field 'id'.*'vehicle' is missing; columns are: veh, when/.test(e.message));
+  await assert.rejects(ingest(f, { columns: { id: 'vehicle' } }), (e: Error) => e instanceof TrafficInputError && /field 'id'.*'vehicle' is missing \(not among the \d+ header column/.test(e.message) && !e.message.includes('when'));
 });
 
 test('Must show: malformed row, missing column, bad timestamp → error with line number; lenient skips and counts', async () => {
   const bad = write('bad.csv', 'object_id,t,lon,lat\na,1,153,-27\na,2,153.001\nb,xx,153,-27\nb,4,153,-27\n');
   await assert.rejects(ingest(bad), (e: Error) => /bad\.csv:3: expected 4 fields, got 3/.test(e.message));
   const badT = write('badt.csv', 'object_id,t,lon,lat\na,1,153,-27\nb,xx,153,-27\n');
-  await assert.rejects(ingest(badT), (e: Error) => /badt\.csv:3: field 't': bad timestamp 'xx'/.test(e.message));
+  await assert.rejects(ingest(badT), (e: Error) => /badt\.csv:3: field 't': bad timestamp \(expected/.test(e.message) && !e.message.includes("'xx'"));
   const noCol = write('nocol.csv', 'object_id,lon,lat\na,153,-27\n');
   await assert.rejects(ingest(noCol), (e: Error) => /nocol\.csv:1: field 'time': no column for 'time'/.test(e.message));
   const badXY = write('badxy.csv', 'object_id,t,lon,lat\na,1,153,-27\na,2,NaN,-27\na,3,153,-95\n');
-  await assert.rejects(ingest(badXY), (e: Error) => /badxy\.csv:3: field 'lon': not a finite number: 'NaN'/.test(e.message));
+  await assert.rejects(ingest(badXY), (e: Error) => /badxy\.csv:3: field 'lon': not a finite number$/.test(e.message));
   const quote = write('quote.csv', 'object_id,t,lon,lat\na,1,153,-27\n"a,2,153,-27\nb,3,153,-27\n');
   await assert.rejects(ingest(quote), (e: Error) => /quote\.csv:\d*: .*malformed CSV/.test(e.message));
   const r = await ingest(bad, { lenient: true });
@@ -62,7 +62,7 @@ test('Must show: malformed row, missing column, bad timestamp → error with lin
 
 test('quoted CSV (embedded delimiter and newline) falls back to csv-parse with the same line numbers', async () => {
   const f = write('q.csv', 'object_id,t,lon,lat\n"bus, 12",1,153,-27\n"bus, 12",2,153.001,-27\n"multi\nline",3,153,-27\nz,bad,153,-27\n');
-  await assert.rejects(ingest(f), (e: Error) => /q\.csv:6: field 't': bad timestamp 'bad'/.test(e.message));
+  await assert.rejects(ingest(f), (e: Error) => /q\.csv:6: field 't': bad timestamp/.test(e.message) && !e.message.includes("'bad'"));
   const r = await ingest(f, { lenient: true });
   assert.deepEqual(r.points.ids, ['bus, 12', 'multi\nline']);
   assert.equal(r.points.n, 3);
