@@ -13,8 +13,8 @@
 // paths resolve there) or into a folder given with `paperlab serve --allow-dir`; inputs come from
 // the allowed folders (by default the folder `serve` started in) or the run store. Symlinks are
 // resolved before the check. The server checks before it starts a run (a refusal is a 400 and
-// creates nothing); the worker applies the same policy (PAPERLAB_PATH_POLICY) when the run starts,
-// which is where a relative output path becomes a path inside the run folder.
+// creates nothing) and hands the policy to the run's worker, whose runner applies it again when the
+// run starts (RunOptions.pathPolicy): that is where a relative output becomes a path in the run folder.
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.ts';
@@ -29,18 +29,6 @@ export interface PathPolicy {
   inputs: string[];
   /** folders outputs may go to besides the run folder (real paths) */
   outputs: string[];
-}
-
-/** The environment variable through which the server hands its policy to a run's worker. */
-export const PATH_POLICY_ENV = 'PAPERLAB_PATH_POLICY';
-
-export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): PathPolicy | null {
-  const raw = env[PATH_POLICY_ENV];
-  if (!raw) return null;
-  let p: PathPolicy;
-  try { p = JSON.parse(raw) as PathPolicy; } catch { throw new Error(`${PATH_POLICY_ENV} is not valid JSON`); }
-  if (typeof p?.base !== 'string' || !Array.isArray(p.inputs) || !Array.isArray(p.outputs)) throw new Error(`${PATH_POLICY_ENV} must be {base, inputs, outputs}`);
-  return p;
 }
 
 /** A refused path: the message names the parameter and the path as the user gave it, nothing more. */

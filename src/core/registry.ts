@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import type { RunContext } from './context.ts';
 import { UsageError } from './errors.ts';
-import { confinePaths, policyFromEnv } from './paths.ts';
 
 export { UsageError };
 
@@ -65,23 +64,7 @@ export function registerModule(spec: ModuleSpec): void {
       if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
     }
   }
-  modules.set(spec.name, { ...spec, commands: spec.commands.map(withPathPolicy) });
-}
-
-/**
- * The registered form of a command: when the process runs under a path policy (a dashboard run's
- * worker, PAPERLAB_PATH_POLICY), its path parameters are checked and made absolute before `run`
- * sees them: relative outputs land in the run folder. Without a policy (the CLI) nothing changes.
- */
-function withPathPolicy(c: CommandSpec<any>): CommandSpec<any> {
-  const run = c.run;
-  return {
-    ...c,
-    run(params, ctx) {
-      const policy = policyFromEnv();
-      return run(policy ? confinePaths(params as Record<string, unknown>, describeParams(c), policy, ctx.dir) : params, ctx);
-    },
-  };
+  modules.set(spec.name, spec);
 }
 
 export function listModules(): ModuleSpec[] {

@@ -3,7 +3,8 @@
 // CLI, server and tests all come through here: one path, whatever the module.
 import fs from 'node:fs';
 import path from 'node:path';
-import { getCommand, validateParams, UsageError } from './registry.ts';
+import { getCommand, validateParams, describeParams, UsageError } from './registry.ts';
+import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
 import { Rng } from './rng.ts';
@@ -37,6 +38,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** print log lines to stderr */
   echoLog?: boolean;
+  /**
+   * Where path parameters may point (runs started by the dashboard): they are checked and made
+   * absolute before the command sees them, relative outputs landing in the run folder. The CLI
+   * sets none: a local user on their own shell may read and write anywhere.
+   */
+  pathPolicy?: PathPolicy;
 }
 
 export class RunInterrupted extends Error {
@@ -80,7 +87,8 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
     manualSeed(run.seed);
     ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
     emit({ type: 'start', run });
-    const out = await cmd.run(run.params as never, ctx);
+    const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
+    const out = await cmd.run(params as never, ctx);
     summary = out ?? null;
     ctx.flush();
     if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);

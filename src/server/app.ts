@@ -12,7 +12,7 @@ import { streamSSE } from 'hono/streaming';
 import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema, UsageError } from '../core/registry.ts';
 import { RunStore, type RunRecord } from '../core/runs.ts';
 import type { RunEvent } from '../core/runner.ts';
-import { confinePaths, realFolders, PATH_POLICY_ENV, type PathPolicy } from '../core/paths.ts';
+import { confinePaths, realFolders, type PathPolicy } from '../core/paths.ts';
 import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObject, readRegularFileInside, realFileInside } from './security.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -270,12 +270,12 @@ export function createApp(o: AppOptions): DashboardApp {
   function startWorker(job: { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string }): Promise<string> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts')], {
       cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1', [PATH_POLICY_ENV]: JSON.stringify(policy) },
+      env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1' },
     });
     const a: Active = { child, events: [], listeners: new Set(), done: false };
     let stderr = '';
     child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-    child.stdin!.write(JSON.stringify({ ...job, root: store.root }) + '\n');
+    child.stdin!.write(JSON.stringify({ ...job, root: store.root, policy }) + '\n');
     return new Promise((resolve, reject) => {
       let buf = '';
       child.stdout!.on('data', (d: Buffer) => {

@@ -4,8 +4,9 @@
 import readline from 'node:readline';
 import { loadModules } from '../modules/index.ts';
 import { runCommand, resumeRun, RunInterrupted, type RunEvent } from '../core/runner.ts';
+import type { PathPolicy } from '../core/paths.ts';
 
-interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string }
+interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy }
 
 const ac = new AbortController();
 const send = (e: RunEvent | { type: 'error'; message: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
@@ -25,7 +26,7 @@ rl.on('close', () => ac.abort());
 async function run(job: Job): Promise<void> {
   try {
     await loadModules([job.module]);
-    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send };
+    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send, pathPolicy: job.policy };
     if (job.resume) await resumeRun(job.resume, o);
     else await runCommand(job.module, job.command, job.params, o);
     process.exitCode = 0;
