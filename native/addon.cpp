@@ -877,8 +877,8 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
-  exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
+  exports.Set("version", Napi::Function::New(env, Version));
   return exports;
 }
 
