@@ -55,10 +55,20 @@ bool parseDtype(const std::string& s, c10::ScalarType* out) {
 // large tensors freed out of order fragment the heap (aligned allocations cannot reuse the freed
 // chunks) and RSS grows without bound; a fixed mmap threshold bounds RSS but then every large op
 // pays mmap + page faults (3.5x slower on a 400k-element add). Caching freed blocks by size class
-// gives both: bounded memory and no page faults on reuse. Blocks under 128 KiB go to malloc.
+// gives both: bounded memory and no page faults on reuse. Blocks under 4 KiB go to malloc.
+//
+// The floor was 128 KiB (the mmap threshold) until issue #26 item 5: blocks between 4 and 128 KiB
+// then came from glibc's heap through posix_memalign(64, n), which cannot reuse a freed hole of
+// exactly its size (it asks for n + 64 + 32 bytes), so one small block still alive next to each
+// freed tensor (a wrapper waiting for its finalizer, a tensor left to the GC) made the heap grow
+// by about a tensor per step. Measured on the 64,000-byte tensors of `reproducibility measure`
+// (10,000 scoped steps, one 8-byte tensor per step left to the GC): heap 315 MB, 261 MB of it free
+// holes, with the 128 KiB floor; 64 MB with this one (and 0.33 → 0.19 ms CPU a step). The same
+// loop with malloc'd 16-byte alignment (LD_PRELOAD shim) or with 160 KB tensors (cached) was flat.
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  static constexpr size_t kMin = size_t(1) << 17;
+  static constexpr size_t kMinDefault = size_t(1) << 12;
+  size_t kMin = kMinDefault;
   mutable std::mutex mu;
   mutable std::unordered_map<size_t, std::vector<void*>> pool;  // size class -> free blocks
   mutable std::unordered_map<void*, size_t> live;               // large block -> size class
@@ -68,7 +78,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   static CachingCpuAllocator* self;
 
   // Size classes: 8 per power of two (waste <= 12.5%).
-  static size_t classOf(size_t n) {
+  size_t classOf(size_t n) const {
     size_t p = kMin;
     while (p < n) p <<= 1;
     size_t step = p / 8;
@@ -108,9 +118,11 @@ class CachingCpuAllocator final : public c10::Allocator {
         p = it->second.back();
         it->second.pop_back();
         cached -= sz;
+        live[p] = sz;
+        return {p, p, &CachingCpuAllocator::deletePtr, c10::Device(c10::DeviceType::CPU)};
       }
     }
-    if (!p) p = c10::alloc_cpu(sz);
+    p = c10::alloc_cpu(sz);
     {
       std::lock_guard<std::mutex> g(mu);
       live[p] = sz;
@@ -151,6 +163,7 @@ const napi_type_tag kTensorTag = {0x70617065726c6162ULL, 0x746f726368746e73ULL};
 class TensorWrap;
 std::vector<std::vector<TensorWrap*>> g_scopes;
 int64_t g_live = 0;
+int64_t g_wrappers = 0;  // TensorWrap C++ objects alive: live + disposed but not yet finalized
 
 // ---------------------------------------------------------------- Tensor wrapper
 class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
@@ -169,15 +182,21 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
         InstanceAccessor<&TensorWrap::Numel>("numel"),
         InstanceAccessor<&TensorWrap::Device>("device"),
         InstanceAccessor<&TensorWrap::RequiresGrad, &TensorWrap::SetRequiresGrad>("requiresGrad"),
-        InstanceAccessor<&TensorWrap::IsDisposed>("isDisposed"),
         InstanceAccessor<&TensorWrap::IsLeaf>("isLeaf"),
         InstanceAccessor<&TensorWrap::Grad, &TensorWrap::SetGrad>("grad"),
-        InstanceMethod<&TensorWrap::Dispose>("dispose"),
         InstanceMethod<&TensorWrap::ToArray>("toTypedArray"),
         InstanceMethod<&TensorWrap::Item>("item"),
-        InstanceMethod<&TensorWrap::Keep>("keep"),
         InstanceMethod<&TensorWrap::SameAs>("isSameTensor"),
     });
+    // isDisposed, dispose and keep also work on a destroyed tensor (see destroy()), so they are
+    // plain callbacks that unwrap for themselves rather than ObjectWrap members.
+    const napi_property_descriptor husk[] = {
+        {"isDisposed", nullptr, nullptr, &TensorWrap::IsDisposedCb, nullptr, nullptr, napi_default, nullptr},
+        {"dispose", nullptr, &TensorWrap::DisposeCb, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+        {"keep", nullptr, &TensorWrap::KeepCb, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+    };
+    Napi::Object proto = f.Get("prototype").As<Napi::Object>();
+    NAPI_THROW_IF_FAILED(env, napi_define_properties(env, proto, 3, husk), Napi::Function());
     ctor = Napi::Persistent(f);
     ctor.SuppressDestruct();
     return f;
@@ -186,6 +205,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   explicit TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
     napi_type_tag_object(info.Env(), info.This(), &kTensorTag);
     ++g_live;
+    ++g_wrappers;
     if (!g_scopes.empty()) {
       scopeDepth = g_scopes.size() - 1;
       scopeIndex = g_scopes.back().size();
@@ -195,6 +215,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
 
   ~TensorWrap() override {
     unscope();
+    --g_wrappers;
     if (!disposed) --g_live;
     // Finalizers run with a valid env; give back what we told V8 about.
     if (extBytes) reportExternal(Env(), -extBytes);
@@ -225,8 +246,66 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   }
 
   const at::Tensor& get(Napi::Env env) const {
-    if (disposed) throw Napi::Error::New(env, "Tensor was disposed (use it before its scope ends, or keep() it)");
+    if (disposed) throw Napi::Error::New(env, kDisposed);
     return t;
+  }
+
+  // ---- eager destruction (issue #26 item 5)
+  // Node 20 runs N-API finalizers only when the event loop turns, never inside a synchronous loop.
+  // So a tensor that was disposed (or freed by its scope) used to keep its TensorWrap and its
+  // napi reference (~190 bytes of malloc) until the loop ended: 30,066 such wrappers after 5,000
+  // steps of `reproducibility measure` while liveTensors() said 3. Those small blocks sat between
+  // the freed tensor data blocks of glibc's heap and kept the holes from being reused (see the
+  // CPU allocator above), so RSS grew by ~300 KB a step: 1.6 GB at 5,000 steps, 1.33 GB of it free
+  // inside malloc's heap. Even with the holes gone (allocator floor at 4 KiB) the wrappers alone
+  // grew RSS linearly: +114 MB over 95,000 measure steps at ~6 wrappers a step. destroy() frees
+  // everything at dispose instead: the tensor, the wrap (napi_remove_wrap, then ~ObjectWrap deletes
+  // the reference) and this object: +1 MB over the same 95,000 steps. The JS object stays as a
+  // husk: its type tag says it is a Tensor, it has no wrap, and Unwrap (below) answers "disposed"
+  // for it. Wrappers whose JS object the GC already took keep waiting for their finalizer (a few
+  // dozen per 100,000 scoped steps). (NAPI_EXPERIMENTAL's GC-time finalizers would not do: the
+  // node-addon-api 8 ObjectWrap still defers the reference's deletion with node_api_post_finalizer.)
+  static constexpr const char* kDisposed = "Tensor was disposed (use it before its scope ends, or keep() it)";
+
+  static void destroy(Napi::Env env, TensorWrap* w, napi_value obj) {
+    w->unscope();
+    w->release(env);
+    void* p = nullptr;
+    if (napi_remove_wrap(env, obj, &p) != napi_ok || p != w) return;  // not ours to delete: its finalizer will
+    delete w;  // ~ObjectWrap: the JS object is alive and unwrapped, so it just deletes the napi reference
+  }
+
+  // Shadows ObjectWrap::Unwrap (node-addon-api's member callbacks call T::Unwrap): a husk throws.
+  static TensorWrap* Unwrap(Napi::Object o) {
+    void* p = nullptr;
+    if (napi_unwrap(o.Env(), o, &p) != napi_ok || !p) throw Napi::Error::New(o.Env(), kDisposed);
+    return static_cast<TensorWrap*>(p);
+  }
+  static TensorWrap* TryUnwrap(napi_env env, napi_value o) {
+    void* p = nullptr;
+    return napi_unwrap(env, o, &p) == napi_ok ? static_cast<TensorWrap*>(p) : nullptr;
+  }
+  static napi_value This(napi_env env, napi_callback_info info) {
+    napi_value self = nullptr;
+    napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr);
+    return self;
+  }
+  static napi_value IsDisposedCb(napi_env env, napi_callback_info info) {
+    TensorWrap* w = TryUnwrap(env, This(env, info));
+    napi_value r;
+    napi_get_boolean(env, w ? w->disposed : true, &r);
+    return r;
+  }
+  static napi_value DisposeCb(napi_env env, napi_callback_info info) {
+    napi_value self = This(env, info);
+    if (TensorWrap* w = TryUnwrap(env, self)) destroy(Napi::Env(env), w, self);
+    return nullptr;
+  }
+  // Removes the tensor from the enclosing scope(s) so it outlives them.
+  static napi_value KeepCb(napi_env env, napi_callback_info info) {
+    napi_value self = This(env, info);
+    if (TensorWrap* w = TryUnwrap(env, self)) w->unscope();
+    return self;
   }
 
   static Napi::Object Wrap(Napi::Env env, at::Tensor x) {
@@ -258,7 +337,6 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     try { get(info.Env()).set_requires_grad(v.ToBoolean()); }
     catch (const c10::Error& e) { throw Napi::Error::New(info.Env(), std::string("requiresGrad: ") + e.what_without_backtrace()); }
   }
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed); }
   Napi::Value IsLeaf(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env()).is_leaf()); }
   Napi::Value Grad(const Napi::CallbackInfo& info) {
     const auto& g = get(info.Env()).grad();
@@ -271,8 +349,6 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     if (!Is(v)) throw Napi::TypeError::New(info.Env(), "grad must be a Tensor or null");
     x.mutable_grad() = Unwrap(v.As<Napi::Object>())->get(info.Env());
   }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) { unscope(); release(info.Env()); return info.Env().Undefined(); }
-  Napi::Value Keep(const Napi::CallbackInfo& info) { unscope(); return info.This(); }
   Napi::Value SameAs(const Napi::CallbackInfo& info) {
     if (!Is(info[0])) return Napi::Boolean::New(info.Env(), false);
     return Napi::Boolean::New(info.Env(), get(info.Env()).is_same(Unwrap(info[0].As<Napi::Object>())->get(info.Env())));
@@ -690,7 +766,9 @@ Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].IsArray()) {
     auto a = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i)
-      if (TensorWrap::Is(a.Get(i))) keep.push_back(TensorWrap::Unwrap(a.Get(i).As<Napi::Object>()));
+      // TryUnwrap: a returned tensor that was already disposed (a husk) is simply not kept; throwing
+      // here would leave this scope on the stack.
+      if (TensorWrap* w = TensorWrap::Is(a.Get(i)) ? TensorWrap::TryUnwrap(env, a.Get(i)) : nullptr) keep.push_back(w);
   }
   std::vector<TensorWrap*> items = std::move(g_scopes.back());
   g_scopes.pop_back();
@@ -706,7 +784,14 @@ Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
       }
       continue;
     }
-    if (!w->disposed) { w->release(env); ++freed; }
+    if (w->disposed) continue;
+    ++freed;
+    // Destroy it now (TensorWrap::destroy) while its JS object lives; once the GC has taken the
+    // object (empty weak reference), its finalizer is already queued and will delete it.
+    Napi::HandleScope hs(env);
+    Napi::Object obj = w->Value();
+    if (obj.IsEmpty()) w->release(env);
+    else TensorWrap::destroy(env, w, obj);
   }
   return Napi::Number::New(env, static_cast<double>(freed));
 }
@@ -802,6 +887,27 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_live));
 }
+// memoryStats(): where native memory is, for leak hunts and the RSS tests.
+Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("liveTensors", static_cast<double>(g_live));
+  o.Set("wrappers", static_cast<double>(g_wrappers));
+  struct mallinfo2 mi = mallinfo2();
+  o.Set("mallocHeap", static_cast<double>(mi.arena));      // brk heap + arenas (bytes)
+  o.Set("mallocInUse", static_cast<double>(mi.uordblks));  // allocated from them
+  o.Set("mallocFree", static_cast<double>(mi.fordblks));   // free inside them (fragmentation)
+  o.Set("mallocMmap", static_cast<double>(mi.hblkhd));     // mmapped blocks
+  size_t cached = 0, liveBlocks = 0;
+  if (g_alloc) {
+    std::lock_guard<std::mutex> g(g_alloc->mu);
+    cached = g_alloc->cached;
+    liveBlocks = g_alloc->live.size();
+  }
+  o.Set("cacheBytes", static_cast<double>(cached));
+  o.Set("cacheLiveBlocks", static_cast<double>(liveBlocks));
+  return o;
+}
 Napi::Value Version(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("torch", TORCH_VERSION);
@@ -816,7 +922,8 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   // Large blocks: cached by our allocator (above); what it does get from malloc should go back to
   // the OS when freed, so a fixed mmap threshold keeps RSS bounded (engine.md, pitfalls).
-  // PAPERLAB_MMAP_THRESHOLD=<bytes>|off and PAPERLAB_CPU_CACHE_MB=<MiB>|0 override.
+  // PAPERLAB_MMAP_THRESHOLD=<bytes>|off, PAPERLAB_CPU_CACHE_MB=<MiB>|0 and
+  // PAPERLAB_CPU_CACHE_MIN=<bytes> (smallest cached block, 4096) override.
   const char* mm = std::getenv("PAPERLAB_MMAP_THRESHOLD");
   if (!mm) mallopt(M_MMAP_THRESHOLD, 131072);
   else if (std::strcmp(mm, "off") != 0 && std::atoi(mm) > 0) mallopt(M_MMAP_THRESHOLD, std::atoi(mm));
@@ -824,6 +931,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   const long mb = cacheMb ? std::atol(cacheMb) : 1024;
   if (mb > 0 && !g_alloc) {
     g_alloc = new CachingCpuAllocator(static_cast<size_t>(mb) << 20);
+    if (const char* mn = std::getenv("PAPERLAB_CPU_CACHE_MIN")) if (std::atol(mn) > 0) g_alloc->kMin = static_cast<size_t>(std::atol(mn));
     CachingCpuAllocator::self = g_alloc;
     c10::SetCPUAllocator(g_alloc, /*priority=*/10);
   }
@@ -845,6 +953,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
+  exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("watchInterrupts", Napi::Function::New(env, WatchInterrupts));
   exports.Set("unwatchInterrupts", Napi::Function::New(env, UnwatchInterrupts));

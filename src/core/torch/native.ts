@@ -23,6 +23,22 @@ export interface NativeTensor {
   isSameTensor(other: unknown): boolean;
 }
 
+/** Where native memory is (bytes, counts): see memoryStats() in native/addon.cpp. */
+export interface MemoryStats {
+  /** tensors not disposed */
+  liveTensors: number;
+  /** native tensor wrappers still allocated: live ones plus those the GC took and whose finalizer has not run yet */
+  wrappers: number;
+  /** glibc malloc (mallinfo2): heap and arenas, bytes in use there, bytes free there (fragmentation), mmapped blocks */
+  mallocHeap: number;
+  mallocInUse: number;
+  mallocFree: number;
+  mallocMmap: number;
+  /** freed tensor blocks the CPU caching allocator holds for reuse, and blocks it has handed out */
+  cacheBytes: number;
+  cacheLiveBlocks: number;
+}
+
 export interface Addon {
   Tensor: { prototype: NativeTensor };
   op(name: string, overload: string): number;
@@ -40,6 +56,8 @@ export interface Addon {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   liveTensors(): number;
+  memoryStats(): MemoryStats;
+  releaseCachedMemory(): number;
   version(): { torch: string; cuda: boolean; threads: number; config: string };
   watchInterrupts(): void;
   unwatchInterrupts(): void;

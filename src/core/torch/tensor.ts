@@ -3,7 +3,8 @@
 // Native tensors (made by the addon) get this class's prototype spliced into their prototype
 // chain, so every tensor the addon returns *is* a `Tensor`: one object per tensor, no wrapper.
 // Each method is a one-line call of a cached op handle; names and argument order follow PyTorch.
-import { native, type NativeTensor } from './native.ts';
+import { native, type NativeTensor, type MemoryStats } from './native.ts';
+export type { MemoryStats } from './native.ts';
 
 export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'float16' | 'bfloat16' | 'int16' | 'int8';
 export type Shape = readonly number[];
@@ -636,6 +637,10 @@ export const interrupts = (() => {
     pending(ack = false): number { return depth > 0 ? native.pendingInterrupt(ack) : 0; },
   };
 })();
+/** Native memory counters (malloc heap, caching allocator, tensor wrappers), for leak hunts and tests. */
+export function memoryStats(): MemoryStats { return native.memoryStats(); }
+/** Gives the caching allocator's freed blocks back to the system; returns the bytes released. */
+export function releaseCachedMemory(): number { return native.releaseCachedMemory(); }
 export function torchVersion(): { torch: string; cuda: boolean; threads: number; config: string } { return native.version(); }
 
 /** Throws a clear error when a loss (or any tensor) holds NaN or Inf. */
