@@ -115,7 +115,7 @@ export class QuadraticProblem implements Problem {
     const mu = values[0]!;
     this.setting = mu > 0 ? 'strongly-convex' : 'smooth-convex';
     this.constants = { L, mu, G: Number.NaN, D };
-    this.flatDirection = vecs.select(1, 0).contiguous();
+    this.flatDirection = torch.scope(() => vecs.select(1, 0).contiguous()); // the select view is freed
     this.negG = g.neg();
   }
   private readonly negG: Tensor;
