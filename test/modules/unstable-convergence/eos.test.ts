@@ -5,36 +5,71 @@ import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../../src/core/torch/index.ts';
 import * as D from '../../../src/core/dynamics/index.ts';
-import { eosWindow, probeStats, runQuadratic, momentumThresholds } from '../../../src/modules/unstable-convergence/index.ts';
+import { probeStats, runQuadratic, momentumThresholds } from '../../../src/modules/unstable-convergence/index.ts';
 import { runCommand } from '../../../src/core/runner.ts';
+import { eosStats, describeEos } from './helpers.ts';
 
-test('EoS on chebyshev-3-20: where the small-η sharpness exceeds 2/η, the large-η sharpness plateaus at 2/η while the loss still decreases', () => {
+// EoS-1 (spec §2.3) over four init seeds (0–3), asserted per seed with margins measured over seeds
+// 0–7 and 1e-12 init perturbations (PAPERLAB_JITTER), at 1 and 2 threads, with and without
+// OPENBLAS_CORETYPE=Haswell. GD at the edge of stability is chaotic: any of these changes every
+// sample of the trajectory after a few hundred steps, so only windowed statistics are asserted (the
+// EoS window: crossing of 2/η → end of the run; sharpness every 10 steps). Two step sizes, because
+// this problem shows the two faces of EoS in different places:
+// - η = 0.3 (2/η = 6.67): self-stabilisation in catapults. S climbs past 2/η to ≈ 1.2·2/η, a loss
+//   spike (×30–80 over ~20 steps) knocks it back to ≈ 0.9·2/η, and it climbs again; loss up on
+//   4–18 % of steps. Measured (8 seeds + perturbations): window median S/(2/η) 0.985–1.049, p10 ≥ 0.817,
+//   p90 ≤ 1.192, peak ≤ 1.246, crossing at ≤ 0.51 of the run; the loss goes down over the window
+//   (median of its last quarter / first quarter 0.78–0.95) and over the run (last tenth ≤ 0.074·L₀).
+// - η = 0.5 (2/η = 4; θ₀ starts at 0.68–0.92·2/η): sustained period-2 oscillation, cos(g_t, g_t+1) < 0
+//   on 37–78 % of the window's steps and the loss up on 18–36 %. Measured: median S/(2/η) 1.002–1.094,
+//   p10 ≥ 0.868, p90 ≤ 1.306, peak ≤ 1.86, crossing at ≤ 0.19 of the run, last tenth ≤ 0.32·L₀. The
+//   paper's "loss keeps decreasing over long timescales" does NOT hold here: the last quarter of the
+//   window sits above the first in 6 of 8 seeds (×0.82–1.66), and runs of time 1600 show the loss
+//   creeping up (e.g. 0.058 → 0.083) while S stays at 1.04–1.12·2/η. So at η = 0.5 the loss is
+//   asserted only over the run, and the window trend is printed. (The previous single-seed test ran
+//   η = 0.25, where GD spends ~90 % of the window below-the-edge between one or two catapults, and
+//   asserted the loss at the last step — which on one BLAS was the top of a catapult.)
+test('EoS on chebyshev-3-20 (seeds 0–3): where the small-η sharpness exceeds 2/η, the large-η sharpness hovers at 2/η (catapults at η = 0.3, sustained oscillation at η = 0.5) and the loss still decreases', () => {
   const data = D.chebyshev(3, 20);
   const obj = D.supervised(D.regressionNet(), data, 'mse');
-  torch.manualSeed(0);
-  const theta0 = obj.init();
-  const T = 400; // time η·steps for both runs
-  // small-η reference run (stays below its own 2/η = 20): its sharpness rises (progressive sharpening)
-  const small = D.runGD(obj, { eta: 0.1, maxSteps: T / 0.1, eigFreq: 200, neigs: 1, eigTol: 1e-6, theta0 });
-  const sSmall = small.trace.filter((r) => r.sharpness !== undefined).map((r) => r.sharpness!);
-  assert.ok(Math.max(...sSmall) < 20, 'the small-η run stays stable');
-  const etaBig = 0.25;
-  assert.ok(Math.max(...sSmall) > 2 / etaBig * 1.2, `precondition: small-η sharpness ${Math.max(...sSmall)} exceeds 2/η = ${2 / etaBig}`);
-  const big = D.runGD(obj, { eta: etaBig, maxSteps: T / etaBig, eigFreq: 10, neigs: 1, eigTol: 1e-6, theta0 });
-  const w = eosWindow(big.trace, 2 / etaBig);
-  assert.ok(w.crossStep !== null && w.crossStep < 0.6 * (T / etaBig), `sharpness reaches 2/η (at step ${w.crossStep})`);
-  // it does not keep rising like the small-η run: it plateaus in [0.9, 1.1]·2/η
-  assert.ok(w.medianRatio > 0.9 && w.medianRatio < 1.1, `median S/(2/η) = ${w.medianRatio}`);
-  assert.ok(w.inBand >= 0.75, `fraction of the EoS window in [0.9, 1.1]·2/η: ${w.inBand}`);
-  assert.ok(Math.max(...w.ratios) < 1.3, `no runaway sharpness (${Math.max(...w.ratios)})`);
-  const smallAtEnd = sSmall.at(-1)!;
-  assert.ok(smallAtEnd > 1.3 * (2 / etaBig), 'while the small-η run went on sharpening');
-  // the loss is non-monotone in the window but decreases over the run
-  const lw = w.rows.map((r) => r.loss);
-  assert.ok(lw.some((l, i) => i > 0 && l > lw[i - 1]!), 'non-monotone loss at the edge of stability');
-  assert.ok(big.trace.at(-1)!.loss < lw[0]!, `loss decreases over the EoS window (${lw[0]} → ${big.trace.at(-1)!.loss})`);
-  assert.ok(big.trace.at(-1)!.loss < 0.1 * big.trace[0]!.loss, 'and over the run');
-  torch.dispose(small.theta, big.theta, theta0, data.X, data.y); obj.dispose?.();
+  const T = 400; // time η·steps of every run
+  for (const seed of [0, 1, 2, 3]) {
+    torch.manualSeed(seed);
+    const theta0 = obj.init();
+    // small-η reference run (its 2/η = 20): stays stable while its sharpness rises (progressive
+    // sharpening) past both 2/η below; measured at its end 11.3–12.1 (seeds 0–7), from 2.7–3.7
+    const small = D.runGD(obj, { eta: 0.1, maxSteps: T / 0.1, eigFreq: 400, neigs: 1, eigTol: 1e-6, theta0 });
+    const sSmall = small.trace.filter((r) => r.sharpness !== undefined).map((r) => r.sharpness!);
+    assert.ok(Math.max(...sSmall) < 20, `seed ${seed}: the small-η run stays below its 2/η: ${sSmall.map((x) => x.toFixed(2))}`);
+    for (const eta of [0.3, 0.5]) {
+      const mss = 2 / eta;
+      assert.ok(sSmall.at(-1)! > 1.3 * mss, `seed ${seed}: precondition: small-η sharpness ${sSmall.at(-1)} ends above 1.3·2/η = ${1.3 * mss}`);
+      const big = D.runGD(obj, { eta, maxSteps: Math.round(T / eta), eigFreq: 10, neigs: 1, eigTol: 1e-6, theta0 });
+      assert.equal(big.stopReason, 'maxSteps');
+      const s = eosStats(big.trace, mss);
+      const msg = `seed ${seed}, η = ${eta}: ${describeEos(s)}`;
+      console.log(`EoS-1 ${msg}`);
+      assert.ok(s.crossStep !== null && s.crossStep <= (eta === 0.3 ? 0.65 : 0.3) * s.lastStep, `sharpness reaches 2/η; ${msg}`);
+      // it hovers at 2/η instead of following the small-η run up
+      assert.ok(s.median >= 0.95 && s.median <= 1.15, `median S/(2/η) in [0.95, 1.15]; ${msg}`);
+      assert.ok(s.p10 >= 0.75 && s.p90 <= 1.4, `S/(2/η) p10–p90 within [0.75, 1.4]; ${msg}`);
+      assert.ok(s.peak < 2, `no runaway sharpness; ${msg}`);
+      assert.ok(s.p90 * mss < 0.8 * sSmall.at(-1)!, `while the small-η run went on sharpening (${sSmall.at(-1)}); ${msg}`);
+      // the loss: non-monotone in the window, down over the run
+      assert.ok(s.upFrac >= 0.02, `non-monotone loss at the edge of stability; ${msg}`);
+      assert.ok(s.lossLastTenth < (eta === 0.3 ? 0.15 : 0.5) * s.loss0, `the loss decreases over the run; ${msg}`);
+      if (eta === 0.3) {
+        // and over the window (long timescale) in the catapult regime
+        assert.ok(s.lossLastQuarter < s.lossFirstQuarter, `loss decreases over the EoS window; ${msg}`);
+      } else {
+        // sustained EoS: the gradient flips sign along the sharp direction on a large share of steps
+        assert.ok(s.negCosFrac >= 0.25 && s.upFrac >= 0.1, `sustained oscillation; ${msg}`);
+      }
+      big.theta.dispose();
+    }
+    torch.dispose(small.theta, theta0);
+  }
+  torch.dispose(data.X, data.y); obj.dispose?.();
 });
 
 test('EoS-4 quadratic: with η = 2/90 exactly the components λ > 90 grow with alternating sign; with η = 2/110 all converge', () => {
