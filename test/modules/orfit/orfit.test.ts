@@ -151,8 +151,10 @@ test('EW-RLS recursion equals its batch objective; the Kalman (Joseph) form equa
     }
     return { w, P };
   });
-  assert.ok(relDist(mQ.getParams(), dense.w) <= 1e-12);
-  assert.ok(maxAbs(torch.scope(() => kq.P.sub(dense.P))) <= 1e-12);
+  // two steps of the same algebra in another order: a few ε relative (measured ≤ 2.7ε on w and ≤ 7ε
+  // of max|P| on P over 200 streams, both BLAS configs)
+  assert.ok(relDist(mQ.getParams(), dense.w) <= 64 * Number.EPSILON);
+  assert.ok(maxAbs(torch.scope(() => kq.P.sub(dense.P))) <= 64 * Number.EPSILON * maxAbs(dense.P));
   const mO = new LinearModel(p), mK0 = new LinearModel(p);
   const orfit = new ORFit(mO), k0 = new KalmanRLS(mK0, { p0: 1, R: 1e-9 });
   for (let k = 0; k < K; k++) { orfit.observe(xs[k]!, y[k]!); k0.observe(xs[k]!, y[k]!); }
