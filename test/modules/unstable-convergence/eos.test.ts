@@ -22,7 +22,8 @@ import { eosStats, describeEos } from './helpers.ts';
 //   (median of its last quarter / first quarter 0.78–0.95) and over the run (last tenth ≤ 0.074·L₀).
 // - η = 0.5 (2/η = 4; θ₀ starts at 0.68–0.92·2/η): sustained period-2 oscillation, cos(g_t, g_t+1) < 0
 //   on 37–78 % of the window's steps and the loss up on 18–36 %. Measured: median S/(2/η) 1.002–1.094,
-//   p10 ≥ 0.868, p90 ≤ 1.306, peak ≤ 1.86, crossing at ≤ 0.19 of the run, last tenth ≤ 0.32·L₀. The
+//   p10 ≥ 0.868, p90 ≤ 1.306, crossing at ≤ 0.19 of the run, last tenth ≤ 0.32·L₀ (the overshoot
+//   right after the crossing, 1.33–1.86, grows from rounding-level amplitude and is not bounded). The
 //   paper's "loss keeps decreasing over long timescales" does NOT hold here: the last quarter of the
 //   window sits above the first in 6 of 8 seeds (×0.82–1.66), and runs of time 1600 show the loss
 //   creeping up (e.g. 0.058 → 0.083) while S stays at 1.04–1.12·2/η. So at η = 0.5 the loss is
@@ -53,7 +54,6 @@ test('EoS on chebyshev-3-20 (seeds 0–3): where the small-η sharpness exceeds 
       // it hovers at 2/η instead of following the small-η run up
       assert.ok(s.median >= 0.95 && s.median <= 1.15, `median S/(2/η) in [0.95, 1.15]; ${msg}`);
       assert.ok(s.p10 >= 0.75 && s.p90 <= 1.4, `S/(2/η) p10–p90 within [0.75, 1.4]; ${msg}`);
-      assert.ok(s.peak < 2, `no runaway sharpness; ${msg}`);
       assert.ok(s.p90 * mss < 0.8 * sSmall.at(-1)!, `while the small-η run went on sharpening (${sSmall.at(-1)}); ${msg}`);
       // the loss: non-monotone in the window, down over the run
       assert.ok(s.upFrac >= 0.02, `non-monotone loss at the edge of stability; ${msg}`);
