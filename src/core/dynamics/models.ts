@@ -4,6 +4,7 @@
 import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
 import { ParamLayout, F64, type FlatModel } from './objective.ts';
+import { jitterInit } from '../jitter.ts';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'hardtanh' | 'softplus' | 'identity';
 
@@ -52,11 +53,11 @@ export function fcNet(widths: readonly number[], act: Activation, o: { bias?: bo
       return h;
     },
     init() {
-      return torch.scope(() => {
+      return jitterInit(torch.scope(() => {
         const parts: Tensor[] = [];
         for (let i = 0; i < L; i++) parts.push(...linearDefault(widths[i + 1]!, widths[i]!, bias));
         return torch.cat(parts.map((t) => t.reshape(-1)));
-      });
+      }));
     },
   };
 }
@@ -79,11 +80,11 @@ export function regressionNet(width = 100, o: { gain?: number } = {}): FlatModel
       return torch.F.linear(h, p.W1!);
     },
     init() {
-      return torch.scope(() => torch.cat([
+      return jitterInit(torch.scope(() => torch.cat([
         torch.randn([width], F64).mul(gain * Math.sqrt(2 / (1 + width))),
         torch.zeros([width], F64),
         torch.randn([width], F64).mul(Math.sqrt(2 / (width + 1))),
-      ]));
+      ])));
     },
   };
 }
@@ -100,7 +101,7 @@ export function deepLinearNet(depth = 20, width = 50): FlatModel {
       return h;
     },
     init() {
-      return torch.scope(() => torch.randn([depth * width * width], F64).mul(Math.sqrt(2 / (width + width))));
+      return jitterInit(torch.scope(() => torch.randn([depth * width * width], F64).mul(Math.sqrt(2 / (width + width)))));
     },
   };
 }

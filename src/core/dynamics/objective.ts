@@ -4,6 +4,7 @@
 // makes gradients, Hessian-vector products, momentum and RK4 gradient flow one-liners.
 import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
+import { jitterInit } from '../jitter.ts';
 
 export const F64 = { dtype: 'float64' as const };
 
@@ -155,7 +156,7 @@ export function quadratic(A: Tensor, o: { center?: Tensor; init?: Tensor; name?:
       const d = c ? theta.sub(c) : theta;
       return d.dot(A.mv(d)).mul(0.5);
     },
-    init: () => (o.init ? o.init.clone() : torch.ones([n], F64)),
+    init: () => jitterInit(o.init ? o.init.clone() : torch.ones([n], F64)),
   };
 }
 

@@ -3,6 +3,7 @@
 // the *current* parameters (spec A.1). A linear model gives a = x; any facade nn.Module gives it
 // through autograd (the per-sample Jacobian of its scalar output).
 import * as torch from '../../core/torch/index.ts';
+import { jitterInit } from '../../core/jitter.ts';
 
 type Tensor = torch.Tensor;
 
@@ -36,7 +37,8 @@ export class LinearModel implements StreamModel {
     if (!Number.isInteger(numParams) || numParams < 1) throw new Error(`LinearModel: dimension must be a positive integer, got ${numParams}`);
     this.inputShape = [numParams];
     if (w0 && (w0.numel !== numParams)) throw new Error(`LinearModel: w0 has ${w0.numel} entries but the dimension is ${numParams}`);
-    this.w = (w0 ? torch.noGrad(() => torch.scope(() => w0.reshape(-1).to('float64').clone())) : torch.zeros([numParams], { dtype: 'float64' })).keep();
+    // w0 is copied, then jittered when PAPERLAB_JITTER is set (a no-op on the default w0 = 0)
+    this.w = jitterInit((w0 ? torch.noGrad(() => torch.scope(() => w0.reshape(-1).to('float64').clone())) : torch.zeros([numParams], { dtype: 'float64' })).keep());
   }
   getParams(): Tensor { return this.w.clone(); }
   setParams(w: Tensor): void {
@@ -127,8 +129,8 @@ export class TanhMLP extends torch.nn.Module {
   W: Tensor; v: Tensor;
   constructor(readonly inDim: number, readonly hidden: number) {
     super();
-    this.W = this.param('W', torch.randn([hidden, inDim], { dtype: 'float64' }));
-    this.v = this.param('v', torch.randn([hidden], { dtype: 'float64' }));
+    this.W = this.param('W', jitterInit(torch.randn([hidden, inDim], { dtype: 'float64' })));
+    this.v = this.param('v', jitterInit(torch.randn([hidden], { dtype: 'float64' }), { stream: 1 }));
   }
   forward(X: Tensor): Tensor {
     return torch.scope(() => X.matmul(this.W.t()).mul(1 / Math.sqrt(this.inDim)).tanh().mv(this.v).mul(1 / Math.sqrt(this.hidden)));

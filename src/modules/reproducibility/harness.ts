@@ -10,6 +10,7 @@ import type { Tensor } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Problem } from './problems.ts';
 import type { Oracle } from './oracles.ts';
+import { jitterInit } from '../../core/jitter.ts';
 import type { Optimizer } from './optimizers.ts';
 
 /** An optimizer, or a factory that picks its step size from the problem and the budget. */
@@ -178,7 +179,9 @@ export function measureDeviation(optimizer: OptimizerSpec, problem: Problem, ora
   const interval = o.interval ?? 't';
   const t0 = performance.now();
   torch.manualSeed(seed);
-  const x0 = oracle.init(problem, 2 * R);
+  // PAPERLAB_JITTER (scripts/test-jitter.sh): the same relative jitter on every run's start, so the
+  // runs of a pair that share u0 still start at one point
+  const x0 = jitterInit(oracle.init(problem, 2 * R), { sameRows: true });
   let calls = 0;
   const trace: TracePoint[] = [];
   const gradFn = (x: Tensor) => {

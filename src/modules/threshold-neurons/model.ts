@@ -10,6 +10,7 @@
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { Objective } from '../../core/dynamics/index.ts';
+import { jitterInit } from '../../core/jitter.ts';
 import type { SparseCodingData } from './data.ts';
 
 export type NetVariant = 'output-layer' | 'first-layer';
@@ -60,7 +61,7 @@ export function thresholdObjective(train: SparseCodingData, test: SparseCodingDa
     loss: (th) => logistic(fwd(th, train.X), train.y, reduction),
     accuracy: (th) => acc(th, train.X, train.y),
     // a± ~ N(0, std²) entrywise, b = 0 [paper init for the full net]
-    init: () => torch.scope(() => torch.cat([torch.randn([dim - 1], { dtype: 'float64' }).mul(std), torch.zeros([1], { dtype: 'float64' })])),
+    init: () => jitterInit(torch.scope(() => torch.cat([torch.randn([dim - 1], { dtype: 'float64' }).mul(std), torch.zeros([1], { dtype: 'float64' })]))),
   };
   if (test) obj.test = { loss: (th) => logistic(fwd(th, test.X), test.y, 'mean'), accuracy: (th) => acc(th, test.X, test.y) };
   return obj;
@@ -96,6 +97,6 @@ export function xyObjective(name: XyLoss, x0: number, y0: number): Objective {
     name: `xy-${name}`,
     dim: 2,
     loss: (th) => xyLoss(name, th.narrow(0, 0, 1).mul(th.narrow(0, 1, 1))).sum(),
-    init: () => torch.tensor([x0, y0], { dtype: 'float64' }),
+    init: () => jitterInit(torch.tensor([x0, y0], { dtype: 'float64' })),
   };
 }

@@ -1,6 +1,7 @@
 // The single-neuron model F(x, y) = ℓ(x·y) (spec §3.5 [recon]): GD in closed form on two scalars.
 // ∇F = ℓ'(xy)·(y, x);  ∇²F = [[ℓ''y², ℓ''xy + ℓ'], [ℓ''xy + ℓ', ℓ''x²]].
 import type { XyLoss } from './model.ts';
+import { jitterInit } from '../../core/jitter.ts';
 
 export function xyDerivs(loss: XyLoss, s: number): { l: number; l1: number; l2: number } {
   if (loss === 'sqrt') { const r = Math.sqrt(1 + s * s); return { l: r, l1: s / r, l2: 1 / (r * r * r) }; }
@@ -20,7 +21,8 @@ export function xySharpness(loss: XyLoss, x: number, y: number): number {
 export interface XyRow { step: number; x: number; y: number; loss: number; sharpness: number }
 
 export function xyGD(loss: XyLoss, x0: number, y0: number, eta: number, steps: number, every = 0): { x: number; y: number; rows: XyRow[]; signFlips: number; diverged: boolean } {
-  let x = x0, y = y0, flips = 0;
+  const start = jitterInit(Float64Array.of(x0, y0));
+  let x = start[0]!, y = start[1]!, flips = 0;
   const rows: XyRow[] = [];
   for (let t = 0; t <= steps; t++) {
     const { l, l1 } = xyDerivs(loss, x * y);

@@ -151,8 +151,10 @@ test('EW-RLS recursion equals its batch objective; the Kalman (Joseph) form equa
     }
     return { w, P };
   });
-  assert.ok(relDist(mQ.getParams(), dense.w) <= 1e-12);
-  assert.ok(maxAbs(torch.scope(() => kq.P.sub(dense.P))) <= 1e-12);
+  // two steps of the same algebra in another order: a few ε relative (measured ≤ 2.7ε on w and ≤ 7ε
+  // of max|P| on P over 200 streams, both BLAS configs)
+  assert.ok(relDist(mQ.getParams(), dense.w) <= 64 * Number.EPSILON);
+  assert.ok(maxAbs(torch.scope(() => kq.P.sub(dense.P))) <= 64 * Number.EPSILON * maxAbs(dense.P));
   const mO = new LinearModel(p), mK0 = new LinearModel(p);
   const orfit = new ORFit(mO), k0 = new KalmanRLS(mK0, { p0: 1, R: 1e-9 });
   for (let k = 0; k < K; k++) { orfit.observe(xs[k]!, y[k]!); k0.observe(xs[k]!, y[k]!); }
@@ -194,6 +196,16 @@ test('nonlinear (tanh MLP, p = 544): ORFit equals NTK-RLS (λ = 0, Π = I) and t
   assert.ok(relDist(mO.getParams(), wMin) <= 1e-8, `Theorem 5 min-norm ${relDist(mO.getParams(), wMin)}`);
 });
 
+// The two IPCA forms agree in exact arithmetic; in floating point the SVD form rotates its basis at
+// every step, and when the m-th largest ‖ã‖ and the dropped one are close, the rotation that separates
+// them amplifies rounding by the subspace condition number κ_k = σ_max / (σ_m − σ_{m+1}) of that step
+// (Davis–Kahan), and the errors of successive steps add up. So every comparison is made to
+// tol = 16·ε·(m + Σ_k κ_k) (relative to σ_max for the norms; projector entries and relative parameter
+// distances are already O(1)). Measured over 110 streams (p, K, m) = (100, 40, 8), (60, 50, 5),
+// (200, 60, 20), at 1 and 2 threads, with and without OPENBLAS_CORETYPE: projector difference
+// ≤ 2.2·ε·(m + Σκ), parameters ≤ 0.56·ε·(m + Σκ), σ ≤ 0.87·ε·(m + Σκ)·σ_max. On this stream Σκ reaches
+// 6.4e3 at step 40 (a near tie at step 21 adds 3.1e3) and the projector difference 1.1e-12 on one BLAS:
+// the former absolute 1e-12 bound sat at the noise level of that one step.
 test('IPCA: small-SVD form equals the keep-largest-norms form, limit m is exact for the first m+1 points, dropped directions are the smallest ‖ã‖', () => {
   const p = 100, K = 40, m = 8;
   const { X, Y } = gaussian(p, K, 21);
@@ -202,19 +214,26 @@ test('IPCA: small-SVD form equals the keep-largest-norms form, limit m is exact 
   const mFull = new LinearModel(p), mSvd = new LinearModel(p), mSort = new LinearModel(p);
   const full = new ORFit(mFull), svd = new ORFit(mSvd, { memory: m, rule: 'ipca' }), sort = new ORFit(mSort, { memory: m, rule: 'ipca-sort' });
   let kept: number[] = [];
+  let sumKappa = 0;
   for (let k = 0; k < K; k++) {
     full.observe(xs[k]!, y[k]!);
     const info = svd.observe(xs[k]!, y[k]!);
     sort.observe(xs[k]!, y[k]!);
-    kept = [...kept, info.directionNorm!].sort((a, b) => b - a).slice(0, m);
+    const all = [...kept, info.directionNorm!].sort((a, b) => b - a);
+    if (all.length > m) sumKappa += all[0]! / (all[m - 1]! - all[m]!);
+    kept = all.slice(0, m);
+    const tol = 16 * Number.EPSILON * (m + sumKappa);
+    const where = `step ${k + 1} (Σκ = ${sumKappa.toFixed(0)}, tol ${tol.toExponential(2)})`;
     const sig = [...svd.sigma].sort((a, b) => b - a);
     assert.equal(sig.length, kept.length);
-    sig.forEach((s, i) => assert.ok(Math.abs(s - kept[i]!) <= 1e-12 * kept[0]!, `step ${k + 1}: kept norms ${sig} vs ${kept}`));
-    assert.deepEqual([...sort.sigma].sort((a, b) => b - a).map((v) => v.toPrecision(12)), sig.map((v) => v.toPrecision(12)));
+    sig.forEach((s, i) => assert.ok(Math.abs(s - kept[i]!) <= tol * kept[0]!, `${where}: kept norms ${sig} vs ${kept}`));
+    const sSort = [...sort.sigma].sort((a, b) => b - a);
+    sSort.forEach((s, i) => assert.ok(Math.abs(s - sig[i]!) <= tol * kept[0]!, `${where}: norms of the two forms ${sSort} vs ${sig}`));
     const projDiff = maxAbs(torch.scope(() => svd.U!.t().mm(svd.U!).sub(sort.U!.t().mm(sort.U!))));
-    assert.ok(projDiff <= 1e-12, `step ${k + 1}: projectors differ by ${projDiff}`);
-    assert.ok(relDist(mSvd.getParams(), mSort.getParams()) <= 1e-12);
-    if (k + 1 <= m + 1) assert.ok(relDist(mSvd.getParams(), mFull.getParams()) <= 1e-13, `step ${k + 1} should equal unlimited ORFit`);
+    assert.ok(projDiff <= tol, `${where}: projectors differ by ${projDiff}`);
+    const dw = relDist(mSvd.getParams(), mSort.getParams());
+    assert.ok(dw <= tol, `${where}: parameters differ by ${dw}`);
+    if (k + 1 <= m + 1) assert.ok(relDist(mSvd.getParams(), mFull.getParams()) <= tol, `${where} should equal unlimited ORFit`);
   }
   assert.ok(relDist(mSvd.getParams(), mFull.getParams()) > 1e-3, 'with m < K the limited run must differ eventually');
 });

@@ -50,7 +50,9 @@ test('bad files give errors naming the file, row and column', () => {
 test('logistic regression on digits: exact x*, F* (Newton), constants; minibatch oracle is unbiased with the stated variance', () => {
   const p = logisticFromData(readLabeledCsv(DEFAULT_DATA), { positive: 3, mu: 0.1, maxRows: 600 });
   const gs = torch.scope(() => p.grad(p.xStar.unsqueeze(0)).norm().item());
-  assert.ok(gs < 1e-12, `‖∇F(x*)‖ = ${gs}`);
+  // rounding floor of the gradient at the exact minimizer: ε·L·‖x*‖ (measured 0.045 of it, both BLAS configs)
+  const scale = p.constants.L * torch.scope(() => p.xStar.norm().item());
+  assert.ok(gs <= 64 * Number.EPSILON * scale, `‖∇F(x*)‖ = ${gs}, L‖x*‖ = ${scale}`);
   // F* really is the minimum: random nearby points are higher, by at least μ/2·r²
   const bumps = torch.scope(() => {
     const x = p.xStar.unsqueeze(0).add(torch.randn([50, p.d], { dtype: 'float64' }).mul(0.01));

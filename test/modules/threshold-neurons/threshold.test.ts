@@ -71,27 +71,42 @@ test('tied mean model: initial sharpness ≈ d²/(4π) (d=200, n=300, λ=3) alon
   torch.dispose(th, H, ev, U, tr.X, tr.y);
 });
 
-test('mean-model sweep: final bias is flat in η below η* = 8π/d² and drops clearly above it (a kink), test accuracy rises', async () => {
+// Over data seeds 0–3 (the mean model starts at (0, 0, 0), so the data is the only randomness; the
+// fast engine is plain JS). Measured on seeds 0–9: below 0.9·η* the final b varies by ≤ 8e-4 of its
+// value; at 0.95·η* it already moves on some seeds (by 1.6 % on seed 4: the empirical threshold
+// 2/λ_max(θ₀) of a finite sample sits a few % from 8π/d², the ±10 % the kink is allowed), so
+// flatness is asserted below 0.9·η*; the drop at 1.2·η* is 4.7–29 % of |b|; the kink is found at
+// 0.95 or 1.05·η*; test accuracy (2000 points, standard error ≈ 0.011) rises by 0.011–0.081 from
+// 0.5·η* to 3·η*, by ≥ 0.038 on seeds 0–3. (The single-seed test this replaces required flatness up
+// to 0.95·η*, a 5 % drop at 1.2·η* and a 0.02 accuracy gain: seeds 2, 4 and 6 miss one of them.)
+test('mean-model sweep (data seeds 0–3): final bias is flat in η below η* = 8π/d² and drops clearly above it (a kink), test accuracy rises', async () => {
   const d = 50;
   const etaStar = 8 * Math.PI / (d * d);
   const factors = [0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2, 3];
-  const rows: TN.SweepRow[] = [];
-  for (const f of factors) {
-    const s = await TN.runSweep({
-      model: 'mean', variant: 'output-layer', reduction: 'mean', d, n: 300, nTest: 2000, lambda: 3, time: 10,
-      etaGrid: `${f * etaStar}:${f * etaStar * 1.0000001}:2`, initStd: -1, kinkTol: 0.01, engine: 'fast',
-    }, quietCtx(0));
-    rows.push((s.rows as TN.SweepRow[])[0]!);
+  const gains: number[] = [];
+  for (const seed of [0, 1, 2, 3]) {
+    const rows: TN.SweepRow[] = [];
+    for (const f of factors) {
+      const s = await TN.runSweep({
+        model: 'mean', variant: 'output-layer', reduction: 'mean', d, n: 300, nTest: 2000, lambda: 3, time: 10,
+        etaGrid: `${f * etaStar}:${f * etaStar * 1.0000001}:2`, initStd: -1, kinkTol: 0.01, engine: 'fast',
+      }, quietCtx(seed));
+      rows.push((s.rows as TN.SweepRow[])[0]!);
+    }
+    const tag = `seed ${seed}: b ${rows.map((r) => r.finalB.toFixed(3)).join(' ')}, test acc ${rows.map((r) => r.testAcc.toFixed(3)).join(' ')}`;
+    const below = rows.filter((r) => r.eta < 0.9 * etaStar), above = rows.filter((r) => r.eta > etaStar);
+    const bFlat = below[0]!.finalB;
+    for (const r of below) assert.ok(Math.abs(r.finalB - bFlat) < 0.005 * Math.abs(bFlat), `flat below 0.9·η*; ${tag}`);
+    for (let i = 1; i < above.length; i++) assert.ok(above[i]!.finalB < above[i - 1]!.finalB, `b decreases monotonically above η*; ${tag}`);
+    assert.ok(above[1]!.finalB < bFlat - 0.03 * Math.abs(bFlat), `clear drop at 1.2η*; ${tag}`);
+    const kink = TN.findKink(rows.map((r) => r.eta), rows.map((r) => r.finalB), 0.01)!;
+    assert.ok(kink > 0.9 * etaStar && kink < 1.1 * etaStar, `kink at ${kink / etaStar}·η*; ${tag}`);
+    assert.ok(rows.every((r) => !r.diverged));
+    gains.push(above.at(-1)!.testAcc - below[0]!.testAcc);
+    assert.ok(gains.at(-1)! > 0, `test accuracy rises; ${tag}`);
   }
-  const below = rows.filter((r) => r.eta < etaStar), above = rows.filter((r) => r.eta > etaStar);
-  const bFlat = below[0]!.finalB;
-  for (const r of below) assert.ok(Math.abs(r.finalB - bFlat) < 0.005 * Math.abs(bFlat), `flat below η*: b(${r.eta}) = ${r.finalB} vs ${bFlat}`);
-  for (let i = 1; i < above.length; i++) assert.ok(above[i]!.finalB < above[i - 1]!.finalB, 'b decreases monotonically above η*');
-  assert.ok(above[1]!.finalB < bFlat - 0.05 * Math.abs(bFlat), `clear drop at 1.2η*: ${above[1]!.finalB} vs ${bFlat}`);
-  const kink = TN.findKink(rows.map((r) => r.eta), rows.map((r) => r.finalB), 0.01)!;
-  assert.ok(kink > 0.9 * etaStar && kink < 1.1 * etaStar, `kink at ${kink / etaStar}·η*`);
-  assert.ok(above.at(-1)!.testAcc > below[0]!.testAcc + 0.02, `test accuracy rises: ${below[0]!.testAcc} → ${above.at(-1)!.testAcc}`);
-  assert.ok(rows.every((r) => !r.diverged));
+  const meanGain = gains.reduce((a, b) => a + b, 0) / gains.length;
+  assert.ok(meanGain > 0.02, `test accuracy rises by ${meanGain} on average over the seeds (${gains.map((g) => g.toFixed(3))})`);
 });
 
 test('ℓ(xy) with ℓ = √(1+s²): EoS regime ends at sharpness in [0.9, 1]·2/η, gradient-flow regime within 5% of ℓ″(0)(y₀² − x₀²)', async () => {
@@ -111,7 +126,10 @@ test('ℓ(xy) with ℓ = √(1+s²): EoS regime ends at sharpness in [0.9, 1]·2
     const t = obj.init().requiresGrad_();
     const H = denseHessian(() => obj.loss(t), [t]);
     const top = torch.linalg.eigvalsh(H).toFloat64Array()[1]!;
-    assert.ok(Math.abs(top - TN.xySharpness(loss, 0.7, -1.3)) < 1e-10, loss);
+    // at t's own values (PAPERLAB_JITTER may have moved them); relative, O(1) scale here (the closed
+    // form's 1 − σ(s) cancels for large |s|: ~4e-8 relative at |s| ≈ 10, so this moderate point)
+    const [x, y] = t.detach().toFloat64Array();
+    assert.ok(Math.abs(top - TN.xySharpness(loss, x!, y!)) < 1e-10 * Math.max(1, Math.abs(top)), loss);
     assert.ok(Math.abs(TN.xyDerivs(loss, 0).l2 - TN.xyCurvatureAtZero(loss)) < 1e-12);
     torch.dispose(t, H);
   }
@@ -123,7 +141,7 @@ test('CLI path: full two-layer net sweep (autograd) and the mean-model trajector
   const r = await runCommand('threshold-neurons', 'sweep', { model: 'full', d: 20, n: 60, nTest: 200, time: 5, etaGrid: '' }, { root });
   assert.equal(r.run.status, 'done', String(r.run.error));
   const s = r.summary as Record<string, any>;
-  assert.ok(s.initialSharpness > 0 && Math.abs(s.etaStarEmpirical - 2 / s.initialSharpness) < 1e-12);
+  assert.ok(s.initialSharpness > 0 && Math.abs(s.etaStarEmpirical - 2 / s.initialSharpness) <= 4 * Number.EPSILON * s.etaStarEmpirical);
   assert.equal(s.etaStarPredicted, 8 * Math.PI / 400);
   assert.equal(s.rows.length, 13);
   for (const f of ['bias_vs_eta.png', 'accuracy_vs_eta.svg', 'sweep.json', 'sweep.csv']) assert.ok(fs.existsSync(path.join(r.run.dir, f)), f);
