@@ -235,6 +235,7 @@ export function runQuadratic(p: { dim: number; etaInverseHalf: number[]; steps: 
     for (const h of p.etaInverseHalf) {
       const eta = 2 / h;
       let theta: Tensor = obj.init();
+      const start = theta.toFloat64Array();
       const signs: number[][] = [];
       for (let t = 0; t < p.steps; t++) {
         const next = torch.scope(() => theta.sub(torch.tensor(spectrum, { dtype: 'float64' }).mul(theta).mul(eta)));
@@ -243,7 +244,9 @@ export function runQuadratic(p: { dim: number; etaInverseHalf: number[]; steps: 
       }
       const final = Array.from(theta.toFloat64Array());
       theta.dispose();
-      const growing = spectrum.filter((_, i) => Math.abs(final[i]!) > 1);
+      // growing: more than doubled over the run. The component at λ = 2/η exactly is neutral (factor
+      // |1 − ηλ| = 1, up to rounding of η·λ): a bare |x_T| > |x_0| would classify it by its last digits.
+      const growing = spectrum.filter((_, i) => Math.abs(final[i]!) > 2 * Math.abs(start[i]!));
       const alternating = growing.every((lam) => signs.every((s, t) => t === 0 || s[lam - 1] === -signs[t - 1]![lam - 1]));
       for (const lam of spectrum) ctx.metrics.log({ eta, lambda: lam, finalAbs: Math.abs(final[lam - 1]!) }, 'components');
       out.push({
