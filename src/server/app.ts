@@ -42,7 +42,9 @@ const PAGE_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src
 // A run's files: whatever a run wrote (an SVG could carry a script) opens sandboxed, without our origin.
 const FILE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
 
-interface Active { child: ChildProcess; events: RunEvent[]; listeners: Set<(e: RunEvent) => void>; done: boolean; id?: string }
+// `stopped`: the worker has been sent its one stop signal. A second signal makes a worker exit at
+// once without marking its run (the engine's "Ctrl-C twice"), so the server never sends two.
+interface Active { child: ChildProcess; events: RunEvent[]; listeners: Set<(e: RunEvent) => void>; done: boolean; id?: string; stopped?: boolean }
 
 export interface AppOptions {
   /** the run store folder */
@@ -194,7 +196,7 @@ export function createApp(o: AppOptions): DashboardApp {
     if (!a || a.done) return c.json({ error: `run ${r.id} is not running here` }, 409);
     // A signal, not a stdin line: a worker computing synchronously reads stdin only when its loop
     // ends, while the engine sees SIGINT at once and the run stops within a step.
-    a.child.kill('SIGINT');
+    if (!a.stopped) { a.stopped = true; a.child.kill('SIGINT'); }
     return c.json({ ok: true });
   });
 
@@ -309,7 +311,7 @@ export function createApp(o: AppOptions): DashboardApp {
   }
 
   const shutdown = () => {
-    for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); a.child.kill('SIGTERM'); }
+    for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); if (!a.stopped) { a.stopped = true; a.child.kill('SIGTERM'); } }
     store.close();
   };
   const setHosts = (h: Iterable<string>) => { hosts = new Set([...h].map((x) => x.toLowerCase())); };
