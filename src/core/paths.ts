@@ -31,11 +31,6 @@ export interface PathPolicy {
   outputs: string[];
 }
 
-/** A refused path: the message names the parameter and the path as the user gave it, nothing more. */
-export class PathRefused extends UsageError {
-  override name = 'UsageError';
-}
-
 interface Item { raw: string; prefix: string; path: string | null }
 
 /** The paths inside one parameter value, and how to put the value back together with new paths. */
@@ -94,7 +89,7 @@ export function realFolders(dirs: string[], what: string): string[] {
  * Applies the policy to a command's validated parameters. Returns the parameters with every path
  * absolute: inputs resolved against policy.base, relative outputs inside `runDir` (left relative
  * when the run folder does not exist yet: the server's check before a run starts). Throws
- * PathRefused (a UsageError) naming the parameter for anything outside the allowed folders.
+ * a UsageError naming the parameter for anything outside the allowed folders.
  */
 export function confinePaths(params: Record<string, unknown>, infos: ParamInfo[], policy: PathPolicy, runDir?: string): Record<string, unknown> {
   const out = { ...params };
@@ -107,7 +102,7 @@ export function confinePaths(params: Record<string, unknown>, infos: ParamInfo[]
     for (const it of items) {
       if (it.path === null) continue;
       const given = it.path;
-      if (given.includes('\0')) throw new PathRefused(`parameter '${info.name}': the path contains a NUL byte`);
+      if (given.includes('\0')) throw new UsageError(`parameter '${info.name}': the path contains a NUL byte`);
       if (info.path === 'output') {
         if (!path.isAbsolute(given)) {
           const norm = path.normalize(given);
@@ -129,9 +124,9 @@ export function confinePaths(params: Record<string, unknown>, infos: ParamInfo[]
   return out;
 }
 
-function refused(info: ParamInfo, given: string, kind: PathKind, policy: PathPolicy): PathRefused {
+function refused(info: ParamInfo, given: string, kind: PathKind, policy: PathPolicy): UsageError {
   const where = kind === 'output'
     ? `the dashboard writes only inside the run folder (give a relative path)${policy.outputs.length ? ` or inside ${policy.outputs.join(', ')}` : '; allow more folders with paperlab serve --allow-dir'}`
     : `the dashboard reads only inside ${policy.inputs.join(', ')} (allow more folders with paperlab serve --allow-dir)`;
-  return new PathRefused(`parameter '${info.name}': ${kind} path '${given}' is refused: ${where}`);
+  return new UsageError(`parameter '${info.name}': ${kind} path '${given}' is refused: ${where}`);
 }

@@ -81,18 +81,18 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
   const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not kill the run */ } };
   const stop = interruptibleSignal(o.signal);
   const ctx = makeContext(run, resuming, { ...o, signal: stop.signal }, emit);
-  let summary: Record<string, unknown> | null = null;
-  let final: RunRecord;
   try {
     manualSeed(run.seed);
     ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
     emit({ type: 'start', run });
     const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
     const out = await cmd.run(params as never, ctx);
-    summary = out ?? null;
+    const summary = out ?? null;
     ctx.flush();
     if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
-    final = store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() });
+    const final = store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() });
+    emit({ type: 'end', run: final });
+    return { run: final, summary };
   } catch (e) {
     // The way out must not fail too (a full disk fails the flush and the log line as well): each
     // step is tried on its own, and the status is written to the index whatever else failed.
@@ -100,19 +100,14 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
     const msg = interrupted ? 'interrupted' + (cmd.resumable ? ' (resume with: paperlab runs resume ' + run.id + ')' : '') : String((e as Error)?.message ?? e);
     try { ctx.flush(); } catch { /* the first error is the one to report */ }
     try { ctx.log(interrupted ? msg : `error: ${msg}`); } catch { /* idem */ }
-    final = markEnded(store, run, interrupted ? 'interrupted' : 'failed', msg);
-    emit({ type: 'end', run: final });
+    emit({ type: 'end', run: markEnded(store, run, interrupted ? 'interrupted' : 'failed', msg) });
+    if (interrupted) throw new RunInterrupted();
+    throw e;
+  } finally {
     ctx.close();
     stop.dispose();
     cleanup();
-    if (interrupted) throw new RunInterrupted();
-    throw e;
   }
-  emit({ type: 'end', run: final });
-  ctx.close();
-  stop.dispose();
-  cleanup();
-  return { run: final, summary };
 }
 
 /** Marks a run failed or interrupted; when even that cannot be written, says so on stderr. */

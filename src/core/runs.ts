@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
-import { writeJsonAtomic, writeFileAtomic, fileError } from './io/atomic.ts';
+import { writeJsonAtomic, writeFileAtomic } from './io/atomic.ts';
+import { fileError } from './errors.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -162,14 +163,6 @@ export class RunStore {
 
   private mirror(r: RunRecord): void {
     if (fs.existsSync(r.dir)) writeJsonAtomic(path.join(r.dir, 'run.json'), r);
-  }
-
-  /** Resolves a file inside a run folder; refuses anything that would leave it. */
-  fileOf(id: string, name: string): string {
-    const r = this.get(id);
-    const p = path.resolve(r.dir, name);
-    if (p !== r.dir && !p.startsWith(r.dir + path.sep)) throw new Error(`'${name}' is outside run ${id}`);
-    return p;
   }
 
   /** Files of a run (relative paths), for listings. */

@@ -3,39 +3,9 @@
 // read-only store) removes its temp file and throws one error naming the path.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileError, parseJson } from '../errors.ts';
 
 let counter = 0;
-
-/** A file-system failure: one line naming the path and the reason, never the data. */
-export class FileError extends Error {
-  override name = 'FileError';
-  readonly code: string | undefined;
-  readonly file: string;
-  constructor(file: string, doing: string, cause: unknown) {
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    super(`cannot ${doing} ${file}: ${reason(code, cause)}`);
-    this.code = code;
-    this.file = file;
-  }
-}
-
-const REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on device (ENOSPC)', EDQUOT: 'disk quota exceeded (EDQUOT)',
-  EROFS: 'read-only file system (EROFS)', EACCES: 'permission denied (EACCES)', EPERM: 'permission denied (EPERM)',
-  ENOENT: 'no such file or folder (ENOENT)', ENOTDIR: 'a part of the path is not a folder (ENOTDIR)',
-  EISDIR: 'it is a folder (EISDIR)', EIO: 'input/output error (EIO)',
-};
-function reason(code: string | undefined, cause: unknown): string {
-  if (code && REASONS[code]) return REASONS[code]!;
-  if (code) return code;
-  // Node's own messages name the operation and path; anything else is shown by its class only.
-  return cause instanceof Error ? cause.name : 'failed';
-}
-
-/** `e` as a FileError about `file` (kept as is when it already is one). */
-export function fileError(file: string, doing: string, e: unknown): Error {
-  return e instanceof FileError ? e : new FileError(file, doing, e);
-}
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${counter++}`;
@@ -95,11 +65,5 @@ export function readJson<T = unknown>(file: string): T {
   } catch (e) {
     throw fileError(file, 'read', e);
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    // V8's message quotes the text around the error: report only where it is.
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new Error(`${file}: not valid JSON${at ? ` (at character ${at})` : ''}`);
-  }
+  return parseJson<T>(text, file);
 }
