@@ -1,4 +1,5 @@
 // `paperlab`: the CLI, generated from the module registry. No module is named here.
+import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
@@ -211,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Load only what this invocation needs (all for list/help).
   if (first !== 'runs') await loadModules(first && mods.includes(first) ? [first] : undefined);
-  program.version('0.1.0');
+  program.version(JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   program.command('list').description('modules and their commands').option('--json', 'as JSON').action((o) => {
     const ms = listModules();
     if (o.json) {

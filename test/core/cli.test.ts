@@ -92,3 +92,10 @@ test('help is derived from the schemas at every level', () => {
   assert.match(h, /--checkpoint-every <integer>\s+steps between checkpoints \(default: 50\)/);
   assert.match(h, /--dtype <choice>[\s\S]*choices:\s+"float32",\s+"float64"/);
 });
+
+test('--version prints the package version, alone (launcher) and after other options (commander)', () => {
+  const version = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
+  assert.equal(cli(['--version']).stdout.trim(), version);
+  assert.equal(cli(['-V']).stdout.trim(), version);
+  assert.equal(cli(['--threads', '1', '--version']).stdout.trim(), version);
+});
