@@ -4,9 +4,18 @@ import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
 import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo, type ModuleSpec } from '../core/registry.ts';
-import { runCommand, resumeRun, RunInterrupted, type ProgressFactory, type RunEvent } from '../core/runner.ts';
-import { RunStore, defaultRoot, type RunStatus } from '../core/runs.ts';
+import { RunInterrupted } from '../core/errors.ts';
+import type { ProgressFactory, RunEvent } from '../core/runner.ts';
+import type { RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
+
+// Listing, --help and --version load no engine: the runner (libtorch) and the run store (SQLite)
+// are imported when a command runs or a run is looked up.
+const runner = () => import('../core/runner.ts');
+async function openStore(out?: string) {
+  const { RunStore, defaultRoot } = await import('../core/runs.ts');
+  return new RunStore(out ?? defaultRoot());
+}
 
 const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 
@@ -87,6 +96,7 @@ async function execute(mod: string, cmd: CommandSpec, raw: Record<string, unknow
     progress: g.events ? undefined : barFactory(Boolean(g.quiet)), echoLog: !g.quiet && !g.events,
   };
   try {
+    const { runCommand, resumeRun } = await runner();
     const r = resumeId ? await resumeRun(resumeId, opts) : await runCommand(mod, cmd.name, raw, opts);
     if (g.json) process.stdout.write(JSON.stringify({ id: r.run.id, dir: r.run.dir, summary: r.summary }, null, 2) + '\n');
     else if (!g.events) {
@@ -157,8 +167,8 @@ function addRunsCommands(program: Command): void {
   runs.command('list').description('list runs (newest first)')
     .option('--module <name>').option('--command <name>').option('--status <status>').option('--limit <n>', 'at most n runs', '50')
     .option('--out <dir>', 'run store folder').option('--json', 'as JSON')
-    .action((o) => {
-      const store = new RunStore(o.out ?? defaultRoot());
+    .action(async (o) => {
+      const store = await openStore(o.out);
       const rows = store.list({ module: o.module, command: o.command, status: o.status as RunStatus, limit: Number(o.limit) });
       store.close();
       if (o.json) { process.stdout.write(JSON.stringify(rows, null, 2) + '\n'); return; }
@@ -169,15 +179,15 @@ function addRunsCommands(program: Command): void {
     });
   runs.command('show <id>').description('a run\'s record, parameters, summary and files')
     .option('--out <dir>', 'run store folder')
-    .action((id, o) => {
-      const store = new RunStore(o.out ?? defaultRoot());
+    .action(async (id, o) => {
+      const store = await openStore(o.out);
       const r = store.get(id);
       process.stdout.write(JSON.stringify({ ...r, files: store.files(r.id) }, null, 2) + '\n');
       store.close();
     });
   addGlobal(runs.command('resume <id>').description('continue an interrupted run from its last checkpoint'))
     .action(async (id, o) => {
-      const store = new RunStore(o.out ?? defaultRoot());
+      const store = await openStore(o.out);
       const r = store.get(id);
       store.close();
       await loadModules([r.module]);
@@ -185,8 +195,8 @@ function addRunsCommands(program: Command): void {
     });
   runs.command('compare <ids...>').description('parameters that differ and summaries side by side')
     .option('--out <dir>', 'run store folder')
-    .action((ids: string[], o) => {
-      const store = new RunStore(o.out ?? defaultRoot());
+    .action(async (ids: string[], o) => {
+      const store = await openStore(o.out);
       const rs = ids.map((id) => store.get(id));
       store.close();
       const keys = [...new Set(rs.flatMap((r) => Object.keys(r.params)))];

@@ -8,6 +8,12 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The user (Ctrl-C, SIGTERM, the dashboard's stop) interrupted a run; its checkpoints are kept. */
+export class RunInterrupted extends Error {
+  override name = 'RunInterrupted';
+  constructor() { super('run interrupted'); }
+}
+
 /** Where a JSON.parse failure happened ("line 3, column 7"), without the text V8 quotes in its message. */
 export function jsonErrorWhere(e: unknown, text: string): string {
   const m = /at position (\d+)/.exec(String((e as Error)?.message ?? ''));

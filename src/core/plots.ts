@@ -1,8 +1,7 @@
 // Plots as SVG and PNG from Vega-Lite specs: vega-lite compiles, vega renders headless to SVG,
 // sharp rasterizes the SVG to PNG. No browser, no canvas.
-import * as vl from 'vega-lite';
-import * as vega from 'vega';
-import sharp from 'sharp';
+// vega, vega-lite and sharp load on the first render, not with this file: the spec builders below
+// are used by modules whose commands are listed (and --help'd) without drawing anything.
 import { writeFileAtomic } from './io/atomic.ts';
 
 export type VegaLiteSpec = Record<string, unknown>;
@@ -10,7 +9,8 @@ export type VegaLiteSpec = Record<string, unknown>;
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', ...spec };
-  const compiled = vl.compile(full as unknown as vl.TopLevelSpec).spec;
+  const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const compiled = vl.compile(full as unknown as import('vega-lite').TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -21,6 +21,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 /** Rasterizes an SVG string to PNG bytes (scale 2 for crisp figures). */
 export async function svgToPng(svg: string, density = 144): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
   return sharp(Buffer.from(svg), { density }).png().toBuffer();
 }
 

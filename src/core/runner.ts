@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getCommand, validateParams, describeParams, UsageError } from './registry.ts';
+import { RunInterrupted } from './errors.ts';
 import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
@@ -46,10 +47,7 @@ export interface RunOptions {
   pathPolicy?: PathPolicy;
 }
 
-export class RunInterrupted extends Error {
-  override name = 'RunInterrupted';
-  constructor() { super('run interrupted'); }
-}
+export { RunInterrupted };
 
 export interface RunResult { run: RunRecord; summary: Record<string, unknown> | null }
 

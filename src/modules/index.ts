@@ -1,16 +1,27 @@
-// Module discovery: every src/modules/<name>/index.ts registers itself when imported. Surfaces
-// call loadModules() and then ask the registry; no surface names a module.
+// Module discovery. Each src/modules/<name>/commands.ts registers the module's commands (zod
+// schemas, descriptions, and a `run` that imports the implementation only when the command runs),
+// so listing modules, --help and the dashboard's forms load no engine (libtorch, DuckDB, sharp,
+// vega). Surfaces call loadModules() and then ask the registry; no surface names a module.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+const self = fileURLToPath(import.meta.url);
+const here = path.dirname(self);
+/** '.ts' from source (tsx), '.js' from the compiled package. */
+const ext = path.extname(self);
 const loaded = new Set<string>();
+
+/** The file that registers module `name`: commands.<ext>. */
+function entry(name: string): string | null {
+  const f = path.join(here, name, `commands${ext}`);
+  return fs.existsSync(f) ? f : null;
+}
 
 /** Module folder names present (whether loaded or not). */
 export function moduleNames(): string[] {
   return fs.readdirSync(here, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(here, e.name, 'index.ts')))
+    .filter((e) => e.isDirectory() && entry(e.name) !== null)
     .map((e) => e.name)
     .sort();
 }
@@ -29,7 +40,7 @@ export async function loadModules(only?: string[], warn = true): Promise<void> {
     if (loaded.has(name)) continue;
     loaded.add(name);
     try {
-      await import(pathToFileURL(path.join(here, name, 'index.ts')).href);
+      await import(pathToFileURL(entry(name)!).href);
     } catch (e) {
       const msg = (e as Error)?.message ?? String(e);
       loadErrors.set(name, msg);
