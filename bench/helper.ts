@@ -19,6 +19,11 @@ export interface BenchRow {
   ratio: number;
   reference: string;
   note: string;
+  /** rows with a budget (the CLI's start-up): the most paperlabMs (or paperlabMiB) may be */
+  budget?: number;
+  /** peak resident memory, MiB (memory rows, whose budget is in MiB) */
+  paperlabMiB?: number;
+  referenceMiB?: number;
   machine: string;
   time: string;
 }
@@ -156,11 +161,15 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; }
   }
 
-  record(r: { name: string; paperlabMs: number; referenceMs: number; reference?: string; note?: string }): BenchRow {
+  record(r: { name: string; paperlabMs: number; referenceMs: number; reference?: string; note?: string; budget?: number; paperlabMiB?: number; referenceMiB?: number }): BenchRow {
     const row: BenchRow = {
       name: r.name, paperlabMs: round(r.paperlabMs), referenceMs: round(r.referenceMs),
       ratio: round(r.paperlabMs / r.referenceMs), reference: r.reference ?? 'PyTorch (python3-torch)',
-      note: r.note ?? '', machine: this.machine, time: new Date().toISOString(),
+      note: r.note ?? '',
+      ...(r.budget !== undefined ? { budget: r.budget } : {}),
+      ...(r.paperlabMiB !== undefined ? { paperlabMiB: round(r.paperlabMiB) } : {}),
+      ...(r.referenceMiB !== undefined ? { referenceMiB: round(r.referenceMiB) } : {}),
+      machine: this.machine, time: new Date().toISOString(),
     };
     this.rows.push(row);
     process.stdout.write(`${row.name.padEnd(48)} paperlab ${fmt(row.paperlabMs)}  ref ${fmt(row.referenceMs)}  ratio ${row.ratio.toFixed(2)}×  ${row.note}\n`);
