@@ -69,7 +69,10 @@ function paramInput(p) {
   let input;
   if (p.choices) input = h('select', common, p.choices.map((c) => h('option', { value: c, selected: c === p.default }, c)));
   else if (p.type === 'boolean') input = h('input', { ...common, type: 'checkbox', checked: p.default === true });
-  else if (p.type === 'number' || p.type === 'integer') {
+  else if ((p.type === 'number' || p.type === 'integer') && p.keywords) {
+    // A number or a word ('auto'): free text, validated by the server against the schema.
+    input = h('input', { ...common, type: 'text', value: p.default ?? '', placeholder: `a number or ${p.keywords.join(', ')}` });
+  } else if (p.type === 'number' || p.type === 'integer') {
     const num = h('input', { ...common, type: 'number', step: p.type === 'integer' ? 1 : 'any', value: p.default ?? '', min: p.minimum, max: p.maximum });
     // A bounded number gets a slider too (texture/colour strengths, thresholds, ...).
     if (p.minimum !== undefined && p.maximum !== undefined && p.maximum - p.minimum <= 1000) {
@@ -78,6 +81,9 @@ function paramInput(p) {
       num.addEventListener('input', () => { slider.value = num.value; });
       input = h('div', {}, num, slider);
     } else input = num;
+  } else if (p.type === 'array' && p.itemChoices) {
+    const chosen = Array.isArray(p.default) ? p.default : [];
+    input = h('select', { ...common, multiple: true, size: Math.min(p.itemChoices.length, 6) }, p.itemChoices.map((c) => h('option', { value: c, selected: chosen.includes(c) }, c)));
   } else if (p.type === 'array') input = h('input', { ...common, type: 'text', value: Array.isArray(p.default) ? p.default.join(',') : '', placeholder: 'comma,separated' });
   else {
     // Path parameters (registry: ParamInfo.path): where the dashboard lets them point.
@@ -93,9 +99,12 @@ function readForm(form, cmd) {
     const el = form.querySelector(`[data-param="${p.name}"]`);
     if (!el) continue;
     if (p.type === 'boolean') { out[p.name] = el.checked; continue; }
+    if (p.type === 'array' && p.itemChoices) { out[p.name] = [...el.selectedOptions].map((o) => o.value); continue; }
     const v = el.value;
     if (v === '' && p.default === undefined) continue;
-    if (p.type === 'number' || p.type === 'integer') out[p.name] = v === '' ? p.default : Number(v);
+    if (p.nullable && v === '') { out[p.name] = p.default ?? null; continue; }
+    if (p.keywords?.includes(v)) out[p.name] = v;
+    else if (p.type === 'number' || p.type === 'integer') out[p.name] = v === '' ? p.default : Number(v);
     else if (p.type === 'array') out[p.name] = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (p.itemType === 'number' || p.itemType === 'integer') ? Number(s) : s);
     else out[p.name] = v;
   }

@@ -8,6 +8,7 @@ import { RunInterrupted } from '../core/errors.ts';
 import type { ProgressFactory, RunEvent } from '../core/runner.ts';
 import type { RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
+import { parseValue, placeholder } from './params.ts';
 
 // Listing, --help and --version load no engine: the runner (libtorch) and the run store (SQLite)
 // are imported when a command runs or a run is looked up.
@@ -29,23 +30,6 @@ function addGlobal(c: Command): Command {
     .option('--json', 'print the run summary as JSON')
     .option('--events', 'stream run events as JSON lines on stdout (for the dashboard)')
     .option('--quiet', 'no progress bars or log lines');
-}
-
-function parseValue(p: ParamInfo, v: string): unknown {
-  const num = (s: string) => {
-    const n = Number(s);
-    if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`parameter '${p.name}': expected a number, got '${s}'`);
-    return n;
-  };
-  if (p.type === 'number' || p.type === 'integer') return num(v);
-  if (p.type === 'array') {
-    const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    return p.itemType === 'number' || p.itemType === 'integer' ? parts.map(num) : parts;
-  }
-  if (p.type === 'object') {
-    try { return JSON.parse(v); } catch { throw new UsageError(`parameter '${p.name}': expected JSON, got '${v}'`); }
-  }
-  return v;
 }
 
 function barFactory(quiet: boolean): ProgressFactory | undefined {
@@ -131,15 +115,15 @@ function addModule(program: Command, m: ModuleSpec): void {
       const attr = new Map<string, string>(); // commander attribute name → parameter name
       for (const p of params) {
         const flag = `--${kebab(p.name)}`;
-        const help = [p.description ?? '', p.default !== undefined ? `(default: ${JSON.stringify(p.default)})` : '', p.required ? '(required)' : ''].filter(Boolean).join(' ');
+        const help = [p.description ?? '', p.itemChoices ? `(any of: ${p.itemChoices.join(', ')})` : '', p.default !== undefined ? `(default: ${JSON.stringify(p.default)})` : '', p.required ? '(required)' : ''].filter(Boolean).join(' ');
         if (p.type === 'boolean') {
           const opt = new Option(flag, help);
           attr.set(opt.attributeName(), p.name);
           sc.addOption(opt);
           sc.addOption(new Option(`--no-${kebab(p.name)}`).hideHelp());
         } else {
-          const o = new Option(`${flag} <${p.type === 'array' ? 'a,b,…' : p.choices ? 'choice' : p.type}>`, help);
-          if (p.choices) o.choices(p.choices.map(String));
+          const o = new Option(`${flag} <${placeholder(p)}>`, help);
+          if (p.choices) o.choices([...p.choices.map(String), ...(p.nullable ? ['null'] : [])]);
           attr.set(o.attributeName(), p.name);
           sc.addOption(o);
         }

@@ -114,6 +114,12 @@ export interface ParamInfo {
   description?: string;
   default?: unknown;
   choices?: unknown[];
+  /** array parameters: the values each item may take */
+  itemChoices?: unknown[];
+  /** a number that may also be one of these words (e.g. 'auto') */
+  keywords?: string[];
+  /** null is a valid value (given as `null` on the command line) */
+  nullable?: boolean;
   minimum?: number;
   maximum?: number;
   required: boolean;
@@ -137,23 +143,61 @@ export function describeParams(cmd: CommandSpec): ParamInfo[] {
   const js = paramsJsonSchema(cmd) as { properties?: Record<string, any>; required?: string[] };
   const out: ParamInfo[] = [];
   for (const [name, p0] of Object.entries(js.properties ?? {})) {
-    let p = p0;
-    if (p.anyOf) p = p.anyOf.find((x: any) => x.type !== 'null') ?? p;
-    const type = (['number', 'integer', 'string', 'boolean', 'array', 'object'].includes(p.type) ? p.type : 'unknown') as ParamInfo['type'];
-    out.push({
+    const { branches, nullable } = flatten(p0);
+    const p = branches.find((b) => b.const === undefined) ?? branches[0] ?? {};
+    const consts = branches.filter((b) => b.const !== undefined).map((b) => b.const);
+    const info: ParamInfo = {
       name,
-      type,
-      itemType: p.items?.type,
+      type: typeOf(p),
       description: p0.description ?? p.description,
       default: p0.default ?? p.default,
-      choices: p.enum,
-      minimum: p.minimum ?? p.exclusiveMinimum,
-      maximum: p.maximum ?? p.exclusiveMaximum,
       required: (js.required ?? []).includes(name) && p0.default === undefined,
       ...pathMeta(p0, p),
-    });
+    };
+    if (nullable) info.nullable = true;
+    if (p.items) {
+      const items = flatten(p.items).branches[0] ?? {};
+      info.itemType = typeOf(items);
+      if (items.enum) info.itemChoices = items.enum;
+    }
+    if (p.enum) info.choices = p.enum;
+    else if (consts.length && branches.length === consts.length) info.choices = consts;
+    else if (consts.length) info.keywords = consts.map(String);
+    const min = p.minimum ?? p.exclusiveMinimum, max = p.maximum ?? p.exclusiveMaximum;
+    // zod's .int() says ±MAX_SAFE_INTEGER: not a bound a user set.
+    if (min !== undefined && min !== Number.MIN_SAFE_INTEGER) info.minimum = min;
+    if (max !== undefined && max !== Number.MAX_SAFE_INTEGER) info.maximum = max;
+    out.push(info);
   }
   return out;
+}
+
+/**
+ * The alternatives of a JSON-schema property with `null` taken out: zod writes a nullable as
+ * `type: [T, "null"]` or `anyOf: [{…}, {type: "null"}]`, a union as `anyOf`, a literal as `const`.
+ */
+function flatten(p: Record<string, any>): { branches: Record<string, any>[]; nullable: boolean } {
+  let nullable = false;
+  const branches: Record<string, any>[] = [];
+  const visit = (q: Record<string, any>) => {
+    if (Array.isArray(q.anyOf ?? q.oneOf)) { for (const b of q.anyOf ?? q.oneOf) visit(b); return; }
+    if (Array.isArray(q.type)) {
+      const types = (q.type as string[]).filter((t) => t !== 'null');
+      if (types.length < q.type.length) nullable = true;
+      for (const t of types) branches.push({ ...q, type: t });
+      return;
+    }
+    if (q.type === 'null') { nullable = true; return; }
+    branches.push(q);
+  };
+  visit(p);
+  // A number-or-keyword union ("auto") is a number for forms and the CLI; zod still validates.
+  branches.sort((a, b) => Number(a.const !== undefined) - Number(b.const !== undefined));
+  return { branches, nullable };
+}
+
+function typeOf(p: Record<string, any>): ParamInfo['type'] {
+  return (['number', 'integer', 'string', 'boolean', 'array', 'object'].includes(p.type) ? p.type : 'unknown') as ParamInfo['type'];
 }
 
 function pathMeta(...ps: Record<string, any>[]): Pick<ParamInfo, 'path' | 'pathList' | 'pathSchemes' | 'notPath'> {
