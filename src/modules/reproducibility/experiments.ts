@@ -28,9 +28,10 @@ export async function measure(p: MeasureParams, ctx: RunContext): Promise<Record
     if (problem.setting === 'nonsmooth-convex' && !NONSMOOTH_OK.includes(p.optimizer)) {
       ctx.log(`note: ${p.optimizer} assumes smoothness; ${problem.name} is non-smooth`);
     }
-    const lr = p.lr ?? defaultStep(problem, oracle.kind, p.budget, p.epsilon);
     const { L, mu } = problem.constants;
-    const opt = makeOptimizer(p.optimizer, p.optimizer.startsWith('reg') && p.lr === undefined ? 1 / (L + p.lambda) : lr, p.lambda, mu, L);
+    // the step the method runs with; the bound and the summary use the same one
+    const lr = p.lr ?? (p.optimizer.startsWith('reg') ? 1 / (L + p.lambda) : defaultStep(problem, oracle.kind, p.budget, p.epsilon));
+    const opt = makeOptimizer(p.optimizer, lr, p.lambda, mu, L);
     const bar = ctx.progress(p.budget, `${opt.name} × ${p.pairs} pairs`);
     const res = measureDeviation(opt, problem, oracle, p.budget, {
       pairs: p.pairs, seed: ctx.seed, epsilon: p.epsilon, interval: p.interval, signal: ctx.signal,

@@ -34,6 +34,11 @@ test('measure accepts every optimizer and oracle combination it lists', async ()
   assert.ok(Math.abs(s.max - s.bound) <= 1e-9 * s.bound);
   const t = await runCommand('reproducibility', 'measure', { problem: 'lad', oracle: 'stochastic', optimizer: 'subgradient-avg', budget: 100, pairs: 50, epsilon: 0.5 }, { root, seed: 1 });
   assert.ok((t.summary as any).mean <= (t.summary as any).bound);
+  // reg-gd with the automatic step 1/(L + λ): the bound is for that step, with equality on the flat direction
+  const v = await runCommand('reproducibility', 'measure', { optimizer: 'reg-gd', oracle: 'grad-adversarial', budget: 5, pairs: 2 }, { root, seed: 1 });
+  const sv = v.summary as any;
+  assert.equal(sv.lr, 1 / (sv.constants.L + 0.05));
+  assert.ok(Math.abs(sv.max - sv.bound) <= 1e-9 * sv.bound, `measured ${sv.max} vs bound ${sv.bound}`);
   const u = await runCommand('reproducibility', 'measure', { optimizer: 'torch-adam', budget: 20, pairs: 10, lr: 0.01 }, { root, seed: 1 });
   assert.equal(u.run.status, 'done');
 });
