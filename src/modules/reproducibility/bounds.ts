@@ -1,6 +1,10 @@
-// Deviation bounds with their constants and exact closed forms (spec §B.2, §B.3).
-// Labels: [paper] = stated by Ahn et al. 2022 / restated by Zhang et al. 2023; [derived] = a few
-// lines of algebra from the update rule (exact, tests assert them); [recon] = our reconstruction.
+// Deviation bounds with their constants and exact closed forms: the tight bounds of Ahn et al. 2022
+// (as restated by Zhang et al. 2023), and the per-pair inequalities (i)–(vi) behind them, numbered in
+// this file (test/modules/reproducibility/bounds.test.ts checks each).
+// Labels: [paper] = stated by Ahn et al. 2022 / restated by Zhang et al. 2023; [follow-up] = Zhang et
+// al. 2023; [derived] = a few lines of algebra from the update rule (exact, tests assert them);
+// [recon] = our reconstruction.
+import type { Problem } from './problems/index.ts';
 
 /** (i) [derived] GD with η ≤ 2/L on a convex L-smooth F is non-expansive: deviation ≤ initial ≤ δ². */
 export function gdInitBound(delta: number): number {
@@ -136,7 +140,7 @@ export interface TightBound {
   source: '[paper]' | '[follow-up]' | '[derived]' | '[recon]';
 }
 
-/** The bounds the experiments compare against (spec §B.2). */
+/** The tight bounds the experiments compare against (Ahn et al. 2022; the strongly convex gradient row from Zhang et al. 2023). */
 export const TIGHT_BOUNDS: TightBound[] = [
   { setting: 'smooth-convex', oracle: 'inexact init', bound: 'Θ(δ²)', method: 'GD, η ≤ 2/L', expT: 0, expEps: 0, expDelta2: 1, source: '[paper]' },
   { setting: 'smooth-convex', oracle: 'inexact gradient', bound: 'Θ(δ²/ε²) at T = Θ(LD²/ε); 4η²δ²T² for T steps', method: 'GD', expT: 2, expEps: -2, expDelta2: 1, source: '[paper]' },
@@ -146,3 +150,34 @@ export const TIGHT_BOUNDS: TightBound[] = [
   { setting: 'nonsmooth-convex', oracle: 'stochastic', bound: 'O(G²D⁴/(ε²T) + δ²D⁴/(ε²T))', method: 'subgradient method, averaged', expT: -1, expEps: -2, expDelta2: 1, source: '[recon]' },
   { setting: 'nonsmooth-convex', oracle: 'inexact init', bound: 'δ² + 2η²G²(T+1), η = D²/(εT)', method: 'subgradient method, averaged', expT: -1, expEps: -2, expDelta2: 0, source: '[recon]' },
 ];
+
+/**
+ * The bound (with its constant) that applies to a (problem, oracle, optimizer) triple run with step
+ * `lr` for T oracle calls, or NaN with formula 'none' where this file has none.
+ */
+export function boundFor(problem: Problem, oracleKind: string, optimizer: string, lr: number, delta: number, T: number, lambda: number): { value: number; formula: string } {
+  const { L, mu, G } = problem.constants;
+  const smooth = problem.setting !== 'nonsmooth-convex';
+  const stable = smooth && lr <= 2 / (L + mu) + 1e-15;
+  if (!smooth) {
+    if (optimizer === 'subgradient-avg') {
+      return oracleKind === 'init' ? { value: subgradientBound(lr, G, T, 'average', delta * delta), formula: 'δ² + 2η²G²(T+1)' }
+        : oracleKind === 'stochastic' ? { value: subgradientBound(lr, G, T, 'average', 0, delta), formula: 'η²(4G²+2δ²)(T+1)/2' }
+          : { value: Number.NaN, formula: 'none' };
+    }
+    return { value: Number.NaN, formula: 'none' };
+  }
+  if (!stable) return { value: Number.NaN, formula: 'none (step > 2/(L+μ))' };
+  const q = gdContraction(lr, mu, L);
+  if (optimizer === 'gd' || optimizer === 'torch-sgd' || optimizer === 'sgd-last' || optimizer === 'sgd-avg') {
+    if (oracleKind === 'init') return mu > 0 ? { value: scInitBound(q, delta, T), formula: 'q^{2T}δ²' } : { value: gdInitBound(delta), formula: 'δ²' };
+    if (oracleKind === 'gradient') return mu > 0 ? { value: scInexactBound(lr, delta, q, T), formula: '(2ηδ(1−q^T)/(1−q))²' } : { value: gdInexactBound(lr, delta, T), formula: '4η²δ²T²' };
+    if (oracleKind === 'stochastic') {
+      const output = optimizer === 'sgd-avg' ? 'average' : 'last';
+      if (problem.eigen) return { value: sgdQuadraticDeviation(problem.eigen.values, (delta * delta) / problem.d, lr, T, output), formula: 'exact closed form (quadratic)' };
+      return { value: sgdBound(lr, delta, T, output), formula: output === 'average' ? 'η²δ²(T+1)' : '2η²δ²T' };
+    }
+  }
+  if (optimizer === 'reg-gd' && oracleKind === 'gradient') return { value: regGdInexactBound(lr, delta, lambda, mu, L, T), formula: '(2ηδ(1−q_λ^T)/(1−q_λ))² ≤ (2δ/λ)²' };
+  return { value: Number.NaN, formula: 'none' };
+}

@@ -1,3 +1,67 @@
-// Transitional: this module still registers from index.ts, which loads its implementation eagerly.
-// TODO(#19/#20): schemas here, implementation imported by each command's run.
-import './index.ts';
+// reproducibility — the commands: how far two runs of an optimizer drift apart under error-prone
+// oracles. Schemas and descriptions live here (defaults from config.ts); each run imports its
+// implementation (experiments.ts) when it runs.
+import { z } from 'zod';
+import { registerModule, defineCommand } from '../../core/registry.ts';
+import { PROBLEMS, OPTIMIZERS, MEASURE_ORACLES, INTERVALS, SETTINGS, SCALES, MEASURE, SWEEP } from './config.ts';
+
+const impl = () => import('./experiments.ts');
+
+const dataParam = (usedBy: string) => z.string().optional()
+  .describe(`labelled numeric CSV (.csv or .csv.gz, label in the last column) for ${usedBy}; default: the bundled UCI digits`)
+  .meta({ path: 'input' });
+const positiveParam = (dflt: number) => z.number().default(dflt).describe('positive class of the one-vs-rest logistic problem (every other label is negative)');
+
+export const measureParams = z.object({
+  problem: z.enum(PROBLEMS).default(MEASURE.problem).describe('problem: quadratic (flat direction, D = 1), ridge (strongly convex), followup (the quadratic of Zhang et al. 2023, experiment E6), lad (non-smooth), logistic (one-vs-rest on --data, class --positive vs rest, μ = 0.1)'),
+  oracle: z.enum(MEASURE_ORACLES).default(MEASURE.oracle).describe('error-prone oracle of size delta (minibatch: finite sums only, size --batch; delta is then estimated)'),
+  batch: z.number().int().min(1).default(MEASURE.batch).describe('minibatch size of the minibatch oracle'),
+  data: dataParam('the logistic problem'),
+  positive: positiveParam(MEASURE.positive),
+  optimizer: z.enum(OPTIMIZERS).default(MEASURE.optimizer).describe('method (torch-* drop a torch.optim optimizer into the harness)'),
+  budget: z.number().int().min(0).max(10_000_000).default(MEASURE.budget).describe('oracle calls per run T'),
+  delta: z.number().min(0).default(MEASURE.delta).describe('oracle error size δ'),
+  epsilon: z.number().positive().default(MEASURE.epsilon).describe('accuracy target ε (outputs with F − F* > ε are flagged)'),
+  pairs: z.number().int().min(1).max(1_000_000).default(MEASURE.pairs).describe('independent run pairs (Monte Carlo size)'),
+  lr: z.number().positive().optional().describe('step size η; default: automatic — 1/L (smooth), D²/(εT) capped at 1/L (stochastic or non-smooth), 1/(L + λ) for reg-*'),
+  lambda: z.number().positive().default(MEASURE.lambda).describe('regularization λ of the reg-* methods'),
+  dim: z.number().int().min(2).max(2000).default(MEASURE.dim).describe('problem dimension d'),
+  interval: z.enum(INTERVALS).default(MEASURE.interval).describe('95% interval: Student t or percentile bootstrap'),
+});
+export type MeasureParams = z.infer<typeof measureParams>;
+
+export const settingSchema = z.enum(SETTINGS);
+
+export const sweepParams = z.object({
+  settings: z.array(settingSchema).default(SWEEP.settings).describe(`settings to sweep: ${SETTINGS.join(', ')}`),
+  scale: z.enum(SCALES).default(SWEEP.scale).describe('tiny (seconds), default (a few minutes), paper (sweeps to T = 1e5; long)'),
+  pairs: z.number().int().min(1).max(1_000_000).optional().describe('run pairs per measurement (default: per setting and scale)'),
+  data: dataParam('the finite-sum setting'),
+  positive: positiveParam(SWEEP.positive),
+});
+export type SweepParams = z.infer<typeof sweepParams>;
+
+export const measure = defineCommand({
+  name: 'measure',
+  description: 'Measure the deviation of one optimizer on one problem with one oracle (mean, 95% interval, bound)',
+  quick: true,
+  params: measureParams,
+  run: async (p, ctx) => (await impl()).measure(p, ctx),
+});
+
+export const sweep = defineCommand({
+  name: 'sweep',
+  description: 'Sweep budget, δ and ε per setting (E1–E7): log–log plots vs the bound, fitted slopes, summary table',
+  resumable: true,
+  params: sweepParams,
+  run: async (p, ctx) => (await impl()).sweep(p, ctx),
+});
+
+registerModule({
+  name: 'reproducibility',
+  title: 'Reproducibility in optimization',
+  description: 'The (ε, δ)-deviation of first-order methods under inexact initialization, inexact and stochastic gradients: measured over many seeds against the tight bounds, with the computation–reproducibility trade-off.',
+  papers: ['Ahn, Jain, Ji, Kale, Netrapalli, Shamir. Reproducibility in Optimization: Theoretical Framework and Limits. NeurIPS 2022 (arXiv 2202.04598)',
+    'Zhang, Yang, Karbasi, He. Optimal Guarantees for Algorithmic Reproducibility and Gradient Complexity in Convex Optimization. NeurIPS 2023 (arXiv 2310.17759)'],
+  commands: [measure, sweep],
+});

@@ -1,4 +1,4 @@
-// The (ε, δ)-deviation measure (Ahn et al. 2022, Def. of deviation; spec §B.1, §B.4).
+// The (ε, δ)-deviation measure (Ahn et al. 2022's definition of the (ε, δ)-deviation).
 //
 // measureDeviation(optimizer, problem, oracle, budget) runs R independent pairs of runs in one
 // batch ([2R, d] iterates), each run with its own oracle errors, and reports the mean squared
@@ -8,7 +8,7 @@
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
-import type { Problem } from './problems.ts';
+import type { Problem } from './problems/index.ts';
 import type { Oracle } from './oracles.ts';
 import { jitterInit } from '../../core/jitter.ts';
 import type { Optimizer } from './optimizers.ts';

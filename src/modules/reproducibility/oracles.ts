@@ -1,4 +1,4 @@
-// The three error-prone oracles of the paper (each of size δ), vectorized over runs.
+// The three error-prone oracles of Ahn et al. 2022 (each of size δ), vectorized over runs.
 //
 // A batch holds B = 2R runs: rows 0..R−1 are the first run of each pair, rows R..2R−1 the second
 // (pair i = rows i and R+i). Random oracles draw every row from libtorch's generator, seeded once
@@ -9,7 +9,10 @@
 //   3. δ-inexact stochastic gradient: unbiased, E‖g − ∇F(x)‖² ≤ δ², fresh independent noise per call.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import type { Problem } from './problems.ts';
+import type { Problem } from './problems/index.ts';
+import { ORACLES, type OracleName } from './config.ts';
+
+export { ORACLES, type OracleName };
 
 export type OracleKind = 'init' | 'gradient' | 'stochastic';
 
@@ -79,7 +82,7 @@ export type InitMode = 'sphere' | 'antipodal' | 'adversarial';
 
 /**
  * δ-inexact initialization with exact gradients.
- * - 'sphere' [spec B.4]: each run starts uniformly on the sphere of radius δ/2 around u0.
+ * - 'sphere': each run starts uniformly on the sphere of radius δ/2 around u0.
  * - 'antipodal': the pair starts at u0 ± (δ/2)v, v a random unit vector (distance exactly δ).
  * - 'adversarial': u0 ± (δ/2)e along the flattest direction (distance exactly δ, never contracted).
  */
@@ -108,10 +111,10 @@ export type GradientErrorMode = 'adversarial' | 'random' | 'ones';
 
 /**
  * δ-inexact deterministic gradients, exact start u0.
- * - 'adversarial' [spec B.4 (a)]: constant error +δe in the first run, −δe in the second, e the
- *   flattest Hessian direction (the construction that makes B.3 (ii) an equality).
- * - 'random' [(b)]: a fresh random direction of norm exactly δ per call and run.
- * - 'ones' [(c), follow-up E6]: the first run gets ∇F + δ·𝟙, the second the exact gradient (the
+ * - 'adversarial': constant error +δe in the first run, −δe in the second, e the flattest Hessian
+ *   direction (the construction that makes bound (ii) of bounds.ts an equality).
+ * - 'random': a fresh random direction of norm exactly δ per call and run.
+ * - 'ones' (Zhang et al. 2023's experiment, E6 here): the first run gets ∇F + δ·𝟙, the second the exact gradient (the
  *   deviation is then measured against the exact trajectory). Note ‖δ·𝟙‖ = δ√d.
  */
 export function inexactGradient(delta: number, mode: GradientErrorMode = 'adversarial'): Oracle {
@@ -136,7 +139,7 @@ export function inexactGradient(delta: number, mode: GradientErrorMode = 'advers
 // ------------------------------------------------------------------ 3. stochastic gradient
 /**
  * δ-inexact stochastic gradients: ∇F(x) + ξ with ξ ~ N(0, (δ²/d)·I) fresh per call and run, so
- * E‖ξ‖² = δ² exactly (per-coordinate variance s² = δ²/d, as in B.3 (vi)).
+ * E‖ξ‖² = δ² exactly (per-coordinate variance s² = δ²/d, as in sgdQuadraticDeviation of bounds.ts).
  */
 export function stochasticGradient(delta: number): Oracle {
   checkDelta('stochasticGradient', delta);
@@ -178,10 +181,7 @@ export function minibatchGradient(problem: Problem, batch: number): Oracle {
   };
 }
 
-/** Names accepted by the CLI. */
-export const ORACLES = ['init-sphere', 'init-antipodal', 'init-adversarial', 'grad-adversarial', 'grad-random', 'grad-ones', 'stochastic'] as const;
-export type OracleName = (typeof ORACLES)[number];
-
+/** The oracle of a name in ORACLES (config.ts) with error size δ. */
 export function makeOracle(name: OracleName, delta: number): Oracle {
   switch (name) {
     case 'init-sphere': return inexactInit(delta, 'sphere');

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../../src/core/torch/index.ts';
 import { runCommand } from '../../../src/core/runner.ts';
-import '../../../src/modules/reproducibility/index.ts';
+import { spawnSync } from 'node:child_process';
+import '../../../src/modules/reproducibility/commands.ts';
 
 torch.setNumThreads(1);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-cmd-'));
@@ -33,6 +34,11 @@ test('measure accepts every optimizer and oracle combination it lists', async ()
   assert.ok(Math.abs(s.max - s.bound) <= 1e-9 * s.bound);
   const t = await runCommand('reproducibility', 'measure', { problem: 'lad', oracle: 'stochastic', optimizer: 'subgradient-avg', budget: 100, pairs: 50, epsilon: 0.5 }, { root, seed: 1 });
   assert.ok((t.summary as any).mean <= (t.summary as any).bound);
+  // reg-gd with the automatic step 1/(L + λ): the bound is for that step, with equality on the flat direction
+  const v = await runCommand('reproducibility', 'measure', { optimizer: 'reg-gd', oracle: 'grad-adversarial', budget: 5, pairs: 2 }, { root, seed: 1 });
+  const sv = v.summary as any;
+  assert.equal(sv.lr, 1 / (sv.constants.L + 0.05));
+  assert.ok(Math.abs(sv.max - sv.bound) <= 1e-9 * sv.bound, `measured ${sv.max} vs bound ${sv.bound}`);
   const u = await runCommand('reproducibility', 'measure', { optimizer: 'torch-adam', budget: 20, pairs: 10, lr: 0.01 }, { root, seed: 1 });
   assert.equal(u.run.status, 'done');
 });
@@ -59,6 +65,18 @@ test('bad parameters are rejected naming the field', async () => {
   await assert.rejects(runCommand('reproducibility', 'measure', { oracle: 'nope' }, { root }), /oracle/);
   await assert.rejects(runCommand('reproducibility', 'sweep', { settings: ['e9'] }, { root }), /settings/);
   await assert.rejects(runCommand('reproducibility', 'measure', { budget: 2.5 }, { root }), /budget/);
+  // no 0 = automatic sentinel: leave --lr out for the automatic step
+  await assert.rejects(runCommand('reproducibility', 'measure', { lr: 0 }, { root }), /lr/);
+});
+
+test('CLI: a bad item of a list parameter is refused by the schema (exit 2, naming the parameter and the valid values) before any run is created', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-cli-'));
+  const r = spawnSync(process.execPath, ['bin/paperlab.js', 'reproducibility', 'sweep', '--settings', 'smooth-init,bogus', '--quiet'],
+    { env: { ...process.env, PAPERLAB_HOME: home }, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /settings/);
+  assert.match(r.stderr, /smooth-init.*smooth-gradient.*followup/);
+  assert.deepEqual(fs.readdirSync(home), [], 'no run folder or run store was created');
 });
 
 test('sweep honours the abort signal and resumes from its last checkpoint without redoing finished settings', async () => {
