@@ -1,7 +1,7 @@
 // Metrics of the paper's figures (error on test points, on all seen points, on one tracked
 // point, memory) and the plot specs (mean ± std bands over runs).
 import * as torch from '../../core/torch/index.ts';
-import type { StreamLearner } from './learners.ts';
+import type { StreamLearner } from './learners/index.ts';
 
 type Tensor = torch.Tensor;
 

@@ -6,46 +6,15 @@ import { defineCommand } from '../../core/registry.ts';
 import type { RunContext } from '../../core/context.ts';
 import { Rng } from '../../core/rng.ts';
 import * as torch from '../../core/torch/index.ts';
-import { LinearModel, ModuleModel, TanhMLP, type StreamModel } from './models.ts';
-import { ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, oneStepSGD, minNormInterpolant, multiPassSGD, type StreamLearner } from './learners.ts';
+import { LinearModel, ModuleModel, TanhMLP } from './models.ts';
+import { ORFit, createLearner, minNormInterpolant, multiPassSGD, type StreamLearner } from './learners/index.ts';
+import { METHODS, type Method } from './config.ts';
 import { syntheticStream, readDigitsCsv, readMnist, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS, type ImageSet } from './data.ts';
 import { rmse, seenErrors, aggregate, bandChart, constantPredictionRmse } from './evaluate.ts';
 
 type Tensor = torch.Tensor;
 
-export const METHODS = ['orfit', 'orfit-unlimited', 'orfit-random', 'orfit-latest', 'orfit-sort', 'one-step-sgd', 'greedy', 'ogd', 'rls', 'kalman', 'ewc', 'a-gem'] as const;
-export type Method = (typeof METHODS)[number];
-
-export interface LearnerConfig {
-  /** memory m for the memory-limited ORFit variants */
-  memory: number;
-  seed?: number;
-  /** OGD (and EWC / A-GEM inner steps) */
-  ogdLr?: number; ogdSteps?: number;
-  ewcLambda?: number;
-  /** RLS / Kalman */
-  lambda?: number; p0?: number; R?: number;
-}
-
-/** One factory for every streaming method, by its CLI name. */
-export function createLearner(method: Method, model: StreamModel, c: LearnerConfig): StreamLearner {
-  switch (method) {
-    case 'orfit': return new ORFit(model, { memory: c.memory, rule: 'ipca', name: `orfit (m=${c.memory})` });
-    case 'orfit-sort': return new ORFit(model, { memory: c.memory, rule: 'ipca-sort', name: `orfit-sort (m=${c.memory})` });
-    case 'orfit-unlimited': return new ORFit(model, { name: 'orfit (unlimited)' });
-    case 'orfit-random': return new ORFit(model, { memory: c.memory, rule: 'random', seed: c.seed ?? 0, name: `orfit-random (m=${c.memory})` });
-    case 'orfit-latest': return new ORFit(model, { memory: c.memory, rule: 'latest', name: `orfit-latest (m=${c.memory})` });
-    case 'one-step-sgd': return oneStepSGD(model);
-    case 'greedy': return new Greedy(model);
-    case 'ogd': return new OGD(model, { lr: c.ogdLr, innerSteps: c.ogdSteps });
-    case 'rls': return new EWRLS(model, { lambda: c.lambda ?? 1, p0: c.p0 ?? 1 });
-    case 'kalman': return new KalmanRLS(model, { p0: c.p0 ?? 1, R: c.R ?? 1 });
-    // [ours] comparators, not in the paper; lr scaled for 784 pixels in [0, 1]
-    case 'ewc': return new EWC(model, { lambda: c.ewcLambda ?? 1, lr: c.ogdLr ?? 1e-3, innerSteps: c.ogdSteps ?? 10 });
-    case 'a-gem': return new AGEM(model, { buffer: c.memory, lr: c.ogdLr ?? 1e-3, innerSteps: c.ogdSteps ?? 10 });
-    default: throw new Error(`unknown method '${method as string}'. Valid methods: ${METHODS.join(', ')}`);
-  }
-}
+export { METHODS, type Method, createLearner };
 
 /** Parses "a,b,c" against the method list (errors list the valid names). */
 export function parseMethods(s: string): Method[] {

@@ -6,12 +6,13 @@ import { syntheticCommand, rotatedDigitsCommand, nonlinearCommand, streamCsvComm
 
 export { LinearModel, ModuleModel, TanhMLP, type StreamModel } from './models.ts';
 export {
-  ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, RowBasis, oneStepSGD, minNormInterpolant, multiPassSGD, toSample,
+  ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, RowBasis, DirectionMemory, projectOut, oneStepSGD, minNormInterpolant, multiPassSGD, toSample,
   type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule, type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions, type SampleInput,
-} from './learners.ts';
+  type MultiPassOptions, type LearnerConfig,
+} from './learners/index.ts';
 export { syntheticStream, readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS, type ImageSet, type RotatedTask } from './data.ts';
 export { rmse, seenErrors, aggregate, bandChart, constantPredictionRmse } from './evaluate.ts';
-export { createLearner, parseMethods, METHODS, type Method, type LearnerConfig } from './experiments.ts';
+export { createLearner, parseMethods, METHODS, type Method } from './experiments.ts';
 
 registerModule({
   name: 'orfit',

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { LinearModel, ModuleModel, TanhMLP } from '../../../src/modules/orfit/models.ts';
-import { ORFit, EWRLS, KalmanRLS, OGD, Greedy, EWC, AGEM, oneStepSGD, minNormInterpolant, multiPassSGD, type StreamLearner } from '../../../src/modules/orfit/learners.ts';
+import { ORFit, EWRLS, KalmanRLS, OGD, Greedy, EWC, AGEM, oneStepSGD, minNormInterpolant, multiPassSGD, type StreamLearner } from '../../../src/modules/orfit/learners/index.ts';
 
 type Tensor = torch.Tensor;
 
