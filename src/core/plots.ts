@@ -134,6 +134,7 @@ export interface HeatmapSvgOptions {
  * `rect` mark per cell takes seconds from about 10⁵ cells.
  */
 export async function heatmapSvg(values: ArrayLike<number>, rows: number, cols: number, o: HeatmapSvgOptions): Promise<string> {
+  const t0 = performance.now();
   const W = o.width ?? 640, H = o.height ?? 320;
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < rows * cols; i++) { const v = values[i]!; if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
@@ -203,5 +204,6 @@ export async function heatmapSvg(values: ArrayLike<number>, rows: number, cols: 
   out.push(`<path d="${ticks.join('')}" stroke="#333" fill="none"/>`);
   if (o.missing) out.push(`<rect x="0" y="${bh + 12}" width="14" height="10" fill="white" stroke="#888" stroke-width="0.5"/><text x="21" y="${bh + 21}" font-size="10">${xmlEscape(o.missing)}</text>`);
   out.push('</g></svg>');
+  if (timing()) process.stderr.write(`[plot] heatmapSvg: ${rows}×${cols} cells built in ${sec(t0, performance.now())} s\n`);
   return out.join('\n');
 }
