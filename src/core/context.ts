@@ -49,8 +49,11 @@ export interface RunContext {
   writeText(name: string, text: string): string;
   writeJson(name: string, value: unknown): string;
   writeBytes(name: string, data: Uint8Array): string;
-  /** Renders a Vega-Lite spec to <name>.svg and <name>.png in the run folder. Returns the paths. */
-  plot(name: string, spec: Record<string, unknown>): Promise<{ svg: string; png: string }>;
+  /**
+   * Renders a Vega-Lite spec to <name>.svg and <name>.png in the run folder. Returns the paths.
+   * A string is taken as a finished SVG document (drawn directly, for pictures with many marks).
+   */
+  plot(name: string, spec: Record<string, unknown> | string): Promise<{ svg: string; png: string }>;
   /** Throws if the run was interrupted (call between steps). */
   throwIfAborted(): void;
 }

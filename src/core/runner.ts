@@ -279,7 +279,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
     writeText(name: string, text: string) { const p = inside(name); writeFileAtomic(p, text); return p; },
     writeJson(name: string, value: unknown) { const p = inside(name); writeJsonAtomic(p, value); return p; },
     writeBytes(name: string, data: Uint8Array) { const p = inside(name); writeFileAtomic(p, data); return p; },
-    async plot(name: string, spec: Record<string, unknown>) {
+    async plot(name: string, spec: Record<string, unknown> | string) {
       const base = inside(name.replace(/\.(png|svg)$/, ''));
       const out = await savePlot(base, spec);
       emit({ type: 'plot', name, png: path.relative(dir, out.png), svg: path.relative(dir, out.svg) });
