@@ -3,7 +3,8 @@
 // CLI, server and tests all come through here: one path, whatever the module.
 import fs from 'node:fs';
 import path from 'node:path';
-import { getCommand, validateParams, describeParams, UsageError } from './registry.ts';
+import { getCommand, validateParams, describeParams } from './registry.ts';
+import { UsageError, ConflictError, RunInterrupted } from './errors.ts';
 import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
@@ -46,10 +47,8 @@ export interface RunOptions {
   pathPolicy?: PathPolicy;
 }
 
-export class RunInterrupted extends Error {
-  override name = 'RunInterrupted';
-  constructor() { super('run interrupted'); }
-}
+/** Thrown when a run is interrupted (it lives in errors.ts with the other error classes). */
+export { RunInterrupted };
 
 export interface RunResult { run: RunRecord; summary: Record<string, unknown> | null }
 
@@ -69,9 +68,9 @@ export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResu
   const store = o.store ?? new RunStore(o.root);
   const run = store.get(id);
   const cmd = getCommand(run.module, run.command);
-  if (run.status === 'done') throw new UsageError(`run ${run.id} is already done`);
-  if (run.status === 'running') throw new UsageError(`run ${run.id} is still running (pid ${run.pid})`);
-  if (!cmd.resumable) throw new UsageError(`${run.module} ${run.command} cannot resume; start a new run`);
+  if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
+  if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
+  if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
   const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid });
   return execute(store, again, true, o, () => { if (!o.store) store.close(); });
 }
@@ -154,7 +153,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
   const dir = run.dir;
   const inside = (name: string) => {
     const p = path.resolve(dir, name);
-    if (p !== dir && !p.startsWith(dir + path.sep)) throw new Error(`'${name}' would be written outside the run folder`);
+    if (p !== dir && !p.startsWith(dir + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
     return p;
   };
   const logFile = path.join(dir, 'log.txt');
