@@ -149,7 +149,20 @@ function interruptibleSignal(outer?: AbortSignal): { signal: AbortSignal; dispos
   };
 }
 
-function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
+/**
+ * A RunContext over a folder outside the run store, with the real semantics of a run's context:
+ * checkpoints (safetensors + JSON, latest.json, metrics tables cut back on resume), metrics tables
+ * (<name>.jsonl / .csv), log.txt, atomic writes, plots. For tests and scripts; commands get theirs
+ * from runCommand/resumeRun. `flush()` writes the CSV tables; `close()` stops the progress display.
+ */
+export function openRunContext(dir: string, o: Omit<RunOptions, 'root' | 'store' | 'seed' | 'pathPolicy'> & { id?: string; seed?: number; resuming?: boolean } = {}): RunContext & { flush(): void; close(): void } {
+  const abs = path.resolve(dir);
+  fs.mkdirSync(abs, { recursive: true });
+  const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not break the context */ } };
+  return makeContext({ id: o.id ?? path.basename(abs), seed: o.seed ?? 0, dir: abs }, o.resuming ?? false, o, emit);
+}
+
+function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
   const dir = run.dir;
   const inside = (name: string) => {
     const p = path.resolve(dir, name);
