@@ -8,7 +8,7 @@ import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, releasedSmoothnessScaled, RELEASED_SUM_TERMS, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
 import { Rng } from '../../../src/core/rng.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 test('output shapes: SIANet-S y_early/y_final on the 8² block, logits at 48²; baseline-S maps 48² → 48²', () => {
   torch.manualSeed(0);
@@ -115,13 +115,11 @@ test('training: resuming from a safetensors checkpoint reproduces the uninterrup
   const data = tinyData(0);
   const full = train(opts(6, 0), data, data);
   const dir = tmpDir();
-  const ctx1 = testContext(dir, 4);
-  const ac = new AbortController();
+  const ctx1 = fakeContext({ dir, seed: 4 });
   let ticks = 0;
-  ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ac.abort(); }, update: () => {}, done: () => {} });
-  Object.defineProperty(ctx1, 'signal', { value: ac.signal });
+  ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ctx1.abort.abort(); }, update: () => {}, done: () => {} });
   assert.throws(() => train(opts(6, 2), data, data, ctx1), /interrupted/);
-  const ctx2 = testContext(dir, 4, { resuming: true });
+  const ctx2 = fakeContext({ dir, seed: 4, resuming: true });
   const resumed = train(opts(6, 2), data, data, ctx2);
   assert.equal(resumed.resumedFrom, 3);
   assert.ok(ctx2.logs.some((l) => /resumed model from step 3/.test(l)));
