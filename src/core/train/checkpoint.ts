@@ -21,7 +21,7 @@ import { Module } from '../torch/nn.ts';
 import { Optimizer, type HyperParams, type Stateful } from '../torch/optim.ts';
 import { tensor, hasRngState, getRngState, setRngState, type Tensor } from '../torch/tensor.ts';
 import { Rng, type RngState } from '../rng.ts';
-import { InputFileError } from '../errors.ts';
+import { InputFileError, NotFoundError } from '../errors.ts';
 
 export const CHECKPOINT_FORMAT = 'paperlab-train/1';
 
@@ -56,6 +56,17 @@ export interface TrainingCheckpoint extends TrainingParts {
   extra?: Record<string, unknown>;
   /** other tensors to keep, saved as extra.<name> and returned on restore */
   tensors?: Record<string, Tensor>;
+}
+
+export interface RestoreOptions {
+  /** restore this checkpoint instead of the latest; null when it does not exist (yet) */
+  tag?: string;
+  /**
+   * Looks at the checkpoint's step, config and extra before anything is loaded: return false to
+   * leave the parts alone and get null (e.g. the latest checkpoint belongs to another model
+   * trained earlier in the same run).
+   */
+  when?: (info: { tag: string; step: number; config: unknown; extra: Record<string, unknown> }) => boolean;
 }
 
 /** What restoreTrainingCheckpoint gives back once the parts are loaded. */
@@ -130,22 +141,31 @@ export function saveTrainingCheckpoint(checkpoints: Checkpoints, tag: string, c:
 
 /**
  * Loads the latest checkpoint (or `o.tag`) into the given parts and returns where the loop was,
- * or null when the run has no checkpoint yet. The keys are checked before anything is loaded: a
+ * or null when the run has no checkpoint yet (or none tagged `o.tag`, or `o.when` declines it). The keys are checked before anything is loaded: a
  * missing, unexpected or misshapen tensor, a part the checkpoint lacks or an optimizer of another
  * class is a CheckpointError naming the tag and the key, and leaves the parts untouched (a value
  * that fails its own check while loading, e.g. a corrupt Rng state, is one too, named the same way). Parts not given are not loaded (an
  * evaluation can restore the model alone). On a run's context, loading a checkpoint also cuts
  * the metrics tables back to that checkpoint (see runner.ts).
  */
-export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingParts, o: { tag?: string } = {}): RestoredCheckpoint | null {
-  const ck = o.tag !== undefined ? { tag: o.tag, ...checkpoints.load(o.tag) } : checkpoints.latest();
+export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingParts, o: RestoreOptions = {}): RestoredCheckpoint | null {
+  let ck: { tag: string; tensors: Record<string, Tensor>; state: Record<string, unknown> } | null;
+  if (o.tag === undefined) ck = checkpoints.latest();
+  else {
+    try { ck = { tag: o.tag, ...checkpoints.load(o.tag) }; } catch (e) { if (e instanceof NotFoundError) return null; throw e; }
+  }
   if (!ck) return null;
   const { tag, tensors: loaded, state } = ck;
   const fail = (problem: string, key?: string) => new CheckpointError(tag, problem, key);
   const extraTensors: Record<string, Tensor> = {};
+  let accepted = true;
   try {
     if (state.format !== CHECKPOINT_FORMAT) {
       throw fail(`not written by saveTrainingCheckpoint (its state has format ${JSON.stringify(state.format ?? null)}, expected '${CHECKPOINT_FORMAT}')`);
+    }
+    if (o.when && !o.when({ tag, step: Number(state.step), config: state.config ?? null, extra: objectOf(state.extra) })) {
+      accepted = false;
+      return null;
     }
     const used = new Set<string>();
     // ---- check everything first
@@ -225,7 +245,7 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
     for (const t of Object.values(extraTensors)) t.dispose();
     throw e;
   } finally {
-    for (const [k, t] of Object.entries(loaded)) if (!k.startsWith('extra.')) t.dispose();
+    for (const [k, t] of Object.entries(loaded)) if (!accepted || !k.startsWith('extra.')) t.dispose();
   }
 }
 
