@@ -34,7 +34,7 @@ export interface RunContext {
   readonly seed: number;
   /** the run's folder: write every output here (ctx.path(name) joins) */
   readonly dir: string;
-  /** true when this run continues an interrupted one: look at ctx.checkpoints.latest() */
+  /** true when this run continues an interrupted one: restoreTrainingCheckpoint(ctx.checkpoints, …) (core/train) or ctx.checkpoints.latest() */
   readonly resuming: boolean;
   /** aborted when the user interrupts (Ctrl-C, dashboard stop): loops check it and return */
   readonly signal: AbortSignal;
