@@ -76,7 +76,7 @@ test('bad input: unknown module, command or parameter and invalid values give cl
   assert.match(p.stderr, /unknown option '--lrr'.*Valid parameters for demo fit-line: .*--lr/);
   const v = cli(['demo', 'fit-line', '--lr', 'abc']);
   assert.match(v.stderr, /parameter 'lr': expected a number, got 'abc'/);
-  const z = cli(['demo', 'fit-line', '--epochs', '0']);
+  const z = cli(['demo', 'fit-line', '--epochs', '2.5']);
   assert.match(z.stderr, /parameter 'epochs'/);
   const e = cli(['demo', 'fit-line', '--dtype', 'float16']);
   assert.match(e.stderr, /float32, float64/);
