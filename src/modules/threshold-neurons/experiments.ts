@@ -47,7 +47,7 @@ export async function runSweep(input: SweepInput, ctx: SweepContext): Promise<Re
     const ok = rows.filter((r) => !r.diverged && Number.isFinite(r.finalB));
     const kink = findKink(ok.map((r) => r.eta), ok.map((r) => r.finalB), p.kinkTol);
     const summary = {
-      model: obj.name, d: p.d, n: p.nTrain, lambda: p.lambda, time: p.time,
+      model: obj.name, d: p.d, nTrain: p.nTrain, nTest: p.nTest, lambda: p.lambda, time: p.time,
       initialSharpness: S0, predictedSharpness: predS, sharpnessRelError: S0 / predS - 1,
       evenModeCos, etaStarPredicted: etaPred, etaStarEmpirical: etaEmp, kinkEta: kink,
       kinkOverPredicted: kink === null ? null : kink / etaPred, kinkOverEmpirical: kink === null ? null : kink / etaEmp,
