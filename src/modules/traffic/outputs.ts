@@ -1,4 +1,4 @@
-// S5 (§7): GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
+// The outputs of analyze: GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
 // Vega-Lite plot specs (time series with change-points, heat map, score curves) and the flow map
 // as a direct SVG (flowMapSvg).
 import fs from 'node:fs';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { FlowSeries } from './types.ts';
 import type { Partition } from './partition.ts';
 import { unproject } from './clean.ts';
-import type { SliceStats } from './detect.ts';
+import type { SliceStats } from './distances.ts';
 import { heatmapSvg, niceStep, xmlEscape } from '../../core/plots.ts';
 
 type Geo = { lon0: number; lat0: number } | null;
@@ -50,7 +50,7 @@ export function flowsCsv(f: FlowSeries): string {
 }
 
 /**
- * flows.parquet (spec §7): slice INTEGER, slice_start DOUBLE (s), src INTEGER, dst INTEGER,
+ * flows.parquet: slice INTEGER, slice_start DOUBLE (s), src INTEGER, dst INTEGER,
  * moves BIGINT, objects BIGINT, sorted by (slice, src, dst). Written by DuckDB's Parquet writer
  * (snappy, readable by hyparquet and every Parquet reader) into a temp file beside the target, fsynced, then renamed (atomic like core/io/atomic.ts).
  */
@@ -183,6 +183,8 @@ const FLOW_COLOURS = ['#fdd49e', '#fdbb84', '#fc8d59', '#ef6548', '#d7301f', '#b
  * slice in a few shared bins. Each bin is one <path> per panel (not one element per edge), so the
  * picture draws in well under a second whatever the number of edges; i→j is offset to the right
  * of its direction so that j→i stays visible. Local metres, north up, equal aspect, scale bar.
+ * Kept as one function on purpose (about 100 lines): it is one drawing read top to bottom (edges per
+ * panel, shared bins, frame, layout, panels, legend), just rewritten for speed and left as it is.
  */
 export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: number; end: number }[], o: FlowMapOptions = {}): string {
   const maxPanels = o.maxPanels ?? 8, topK = o.topEdges ?? 400, P = o.panel ?? 260;
