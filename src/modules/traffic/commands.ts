@@ -48,7 +48,7 @@ export const analyzeParams = z.object({
   compare: z.boolean().default(an.compare).describe('also run and report the other two detectors'),
   weight: z.enum(WEIGHTS).default(defaults.flows.weight).describe('edge weight'),
   features: z.enum(FEATURES).default(pe.features).describe('PELT features: one column per edge (flow graph), or the scalar [total weight, #edges] baseline'),
-  normalize: z.enum(NORMALIZE).default(pe.normalize).describe('PELT features: log(1+w), or shares w/Σw (structure only)'),
+  normalize: z.enum(NORMALIZE).default(pe.normalize).describe('PELT edge features: log(1+w), or volume-free shares log(1 + d·w/Σw) (structure only)'),
   penScale: z.number().positive().default(pe.penScale).describe('PELT penalty multiplier'),
   nBkps: z.number().int().min(1).optional().describe('PELT: known number of change-points (default: found with the penalty)'),
   penSweep: z.boolean().default(an.penSweep).describe('report #change-points over log-spaced penalties'),

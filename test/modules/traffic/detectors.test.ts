@@ -140,3 +140,31 @@ test('detectors share one fit/predict interface; predict takes per-call override
   assert.ok(gs.segments.length >= 1 && gs.segments[0]!.start === 0 && gs.segments.at(-1)!.end === flows.T);
 });
 
+/** Every move and object count times `k` (the same traffic at another absolute volume). */
+function scaled(f: FlowSeries, k: number): FlowSeries {
+  return { ...f, moves: f.moves.map((v) => v * k), objects: f.objects.map((v) => v * k) };
+}
+
+test('issue #24: shares-normalised PELT depends only on the shares — scaling every volume leaves the change points unchanged', () => {
+  // the reported case: family a, seed 1, volume 1500 gave 9,44,56,79 and thirteen once doubled
+  const { flows } = syntheticFlows({ family: 'a', seed: 1, volume: 1500 });
+  const shares = (f: FlowSeries) => detect(f, 'pelt', { pelt: { normalize: 'shares' } }).changepoints;
+  assert.deepEqual(shares(flows), [9, 44, 56, 79]);
+  assert.deepEqual(shares(scaled(flows, 2)), [9, 44, 56, 79]);
+  for (const family of ['a', 'b', 'null'] as const) {
+    for (const seed of [1, 2, 3]) {
+      for (const volume of [150, 1500]) {
+        const f = syntheticFlows({ family, seed, volume }).flows;
+        const ref = shares(f);
+        for (const k of [0.5, 2, 10]) assert.deepEqual(shares(scaled(f, k)), ref, `family ${family}, seed ${seed}, volume ${volume}: ×${k}`);
+      }
+    }
+  }
+  // and still a structure detector: the planted changes of family b at F1 1 over 10 seeds
+  let f1 = 0;
+  for (let seed = 0; seed < 10; seed++) {
+    const { flows: f, truth } = syntheticFlows({ family: 'b', seed: 100 + seed });
+    f1 += scoreChangepoints(shares(f), truth.changepoints, f.T, 1).f1 / 10;
+  }
+  assert.ok(f1 >= 0.99, `shares on family b: mean F1 ${f1}`);
+});

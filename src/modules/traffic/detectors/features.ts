@@ -2,7 +2,7 @@
 // segments the graph series with a graph-mining method it does not spell out; PELT on flow vectors
 // is the modern detector we add beside GraphScope.
 //   edges   x_t = log(1 + w_t) over the ordered cell pairs seen in ≥ minSlicesSeen slices;
-//   shares  structure only: x_t = log(1 + W̄·w_t/Σw_t), W̄ the mean slice total (see below);
+//   shares  structure only: x_t = log(1 + d·w_t/Σw_t), d = the number of those pairs (see below);
 //   scalar  the baseline [total weight, #edges].
 // Zero-variance columns are dropped. Also the noise scale σ̂ of the PELT penalty.
 import type { FlowSeries } from '../types.ts';
@@ -13,9 +13,11 @@ export interface FeatureOptions {
   /** edge weight (default moves) */
   weight?: Weight;
   /**
-   * 'none': log(1+w); 'shares': structure only — the shares w/Σw, rescaled to the mean slice volume
-   * and log1p'd, log(1 + w·W̄/Σw), so that the noise is as homoscedastic as in 'none' (raw shares
-   * are dominated by the few large edges and the median-MAD penalty over-segments)
+   * 'none': log(1+w); 'shares': structure only — log(1 + d·s) with the shares s = w/Σw and d the
+   * number of edge columns. A function of the shares alone, so scaling every weight by any factor
+   * leaves the features (and the change points) unchanged. d·s is an edge's weight in units of the
+   * slice's mean edge weight, so log1p tempers the few large edges as it does for counts; raw shares
+   * are dominated by them and the median-MAD penalty over-segments (README.md, "shares").
    */
   normalize?: Normalize;
   /** 'edges' (default) or 'scalar' = [total weight, #edges] baseline */
@@ -43,12 +45,11 @@ export function buildFeatures(f: FlowSeries, o: FeatureOptions = {}): FeatureMat
     for (let r = 0; r < rows; r++) if (w[r]! > 0) { const k = f.src[r]! * N + f.dst[r]!; seen.set(k, (seen.get(k) ?? 0) + 1); }
     keys = [...seen.entries()].filter(([, c]) => c >= minSeen).map(([k]) => k).sort((a, b) => a - b);
     const col = new Map<number, number>(keys.map((k, i) => [k, i]));
-    let meanTotal = 0; for (let t = 0; t < T; t++) meanTotal += total[t]! / T;
     d = keys.length; X = new Float64Array(T * d);
     for (let r = 0; r < rows; r++) {
       const s = f.slice[r]!; if (s < 0 || s >= T) continue;
       const c = col.get(f.src[r]! * N + f.dst[r]!); if (c === undefined) continue;
-      X[s * d + c] = norm === 'shares' ? (total[s]! > 0 ? Math.log1p((w[r]! * meanTotal) / total[s]!) : 0) : Math.log1p(w[r]!);
+      X[s * d + c] = norm === 'shares' ? (total[s]! > 0 ? Math.log1p((d * w[r]!) / total[s]!) : 0) : Math.log1p(w[r]!);
     }
   }
   return dropConstantColumns({ X, T, d, keys });
