@@ -12,16 +12,34 @@ import { heatmapSvg, niceStep, xmlEscape } from '../../core/plots.ts';
 type Geo = { lon0: number; lat0: number } | null;
 const coord = (geo: Geo, x: number, y: number): [number, number] => (geo ? unproject(geo, x, y) : [x, y]);
 
-/** Voronoi cells as a GeoJSON FeatureCollection (lon/lat when the input was geographic, else metres). */
+/**
+ * What the metres of a cells/flows file are: geographic input — `local_metres`, the equirectangular
+ * projection (metres east/north of lon0, lat0) of the *_m properties; projected input — a note that
+ * coordinates and *_m properties are the input's own x/y.
+ */
+function metresNote(geo: Geo): Record<string, unknown> {
+  return geo
+    ? { local_metres: { projection: 'equirectangular', lon0: geo.lon0, lat0: geo.lat0 } }
+    : { crs_note: "local metres (the input was projected): coordinates are the input's x/y" };
+}
+
+/**
+ * Voronoi cells as a GeoJSON FeatureCollection. Geographic input: lon/lat geometry (RFC 7946),
+ * properties seed_lon/seed_lat and the projected seed_x_m/seed_y_m (the seeds of flows.sql).
+ * Projected input: geometry in the input's metres and only seed_x_m/seed_y_m (no lon/lat names).
+ */
 export function cellsGeoJson(part: Partition, geo: Geo): Record<string, unknown> {
   return {
     type: 'FeatureCollection',
-    ...(geo ? {} : { crs_note: 'local metres (the input was projected)' }),
+    ...metresNote(geo),
     features: part.polygons.map((ring, i) => {
-      const [lon, lat] = coord(geo, part.sx[i]!, part.sy[i]!);
+      const lonLat = geo ? unproject(geo, part.sx[i]!, part.sy[i]!) : null;
       return {
         type: 'Feature',
-        properties: { cell_id: i, seed_lon: lon, seed_lat: lat, seed_x: part.sx[i], seed_y: part.sy[i], characteristic_points: part.count[i], boundary_seed: part.boundary[i] === 1 },
+        properties: {
+          cell_id: i, ...(lonLat ? { seed_lon: lonLat[0], seed_lat: lonLat[1] } : {}), seed_x_m: part.sx[i], seed_y_m: part.sy[i],
+          characteristic_points: part.count[i], boundary_seed: part.boundary[i] === 1,
+        },
         geometry: { type: 'Polygon', coordinates: [ring.map(([x, y]) => coord(geo, x, y))] },
       };
     }),
@@ -40,7 +58,7 @@ export function flowsGeoJson(f: FlowSeries, part: Partition, geo: Geo, segments:
         geometry: { type: 'LineString', coordinates: [coord(geo, part.sx[a]!, part.sy[a]!), coord(geo, part.sx[b]!, part.sy[b]!)] } });
     }
   });
-  return { type: 'FeatureCollection', features };
+  return { type: 'FeatureCollection', ...metresNote(geo), features };
 }
 
 export function flowsCsv(f: FlowSeries): string {

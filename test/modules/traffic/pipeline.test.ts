@@ -96,6 +96,11 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   assert.equal(cells.features.length, s.cells);
   const [lon, lat] = cells.features[0].geometry.coordinates[0][0];
   assert.ok(Math.abs(lon - 153.02) < 0.2 && Math.abs(lat + 27.47) < 0.2, 'cells are in lon/lat');
+  // lon/lat input: seed_lon/seed_lat in degrees beside the projected seed_x_m/seed_y_m, and the projection
+  const p0 = cells.features[0].properties;
+  assert.ok(Math.abs(p0.seed_lon - 153.02) < 0.2 && Math.abs(p0.seed_lat + 27.47) < 0.2, 'seed_lon/seed_lat in degrees');
+  assert.ok(Number.isFinite(p0.seed_x_m) && Math.abs(p0.seed_x_m) < 20_000, 'seed_x_m in local metres');
+  assert.equal(cells.local_metres.projection, 'equirectangular');
   const cp = JSON.parse(fs.readFileSync(path.join(dir, 'changepoints.json'), 'utf8'));
   assert.ok(Array.isArray(cp.segments) && cp.segments.length === cp.changepoints.length + 1);
   // a bad file is a failed run with a clear message
