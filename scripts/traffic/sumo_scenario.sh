@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the SUMO demo scenario of the traffic spec (§10): an 11×11 grid city (4 km × 4 km) near
+# Builds the SUMO demo scenario of the traffic module (README.md): an 11×11 grid city (4 km × 4 km) near
 # Brisbane with a geo-reference, five demand phases (night / AM peak eastbound / midday / PM peak
 # westbound / evening; ground truth 06:00, 10:00, 15:00, 19:00), simulates one day and writes
 # floating car data (lon/lat) as XML and CSV. Optionally runs `paperlab traffic analyze` on it.
@@ -7,7 +7,7 @@
 #   scripts/traffic/sumo_scenario.sh OUTDIR [PROBABILITY] [PERIOD_S] [--analyze]
 #
 # Needs Debian `sumo` and `sumo-tools` 1.15 (apt-get install -y sumo sumo-tools).
-# Defaults follow the spec: probe penetration 0.5, sampling period 15 s (≈ 300 k points, 46 MB).
+# Defaults: probe penetration 0.5, sampling period 15 s (≈ 300 k points, 46 MB).
 # The checked-in test fixture used PROBABILITY=0.12 PERIOD_S=30 and is gzipped.
 set -euo pipefail
 OUT=${1:?usage: sumo_scenario.sh OUTDIR [PROBABILITY] [PERIOD_S] [--analyze]}
