@@ -1,8 +1,9 @@
-// CARTOONER training (§A.5): no warm-up; stage 1 trains everything except the abstraction unit
-// with L_texture + L_color; stage 2 freezes everything else and trains the abstraction unit with
-// L_texture. Each step draws a texture level k ∈ 1..5; real cartoons are resized to the level's
-// target side (§A.3) and scored by discriminator head k. Colour pairs come from the HSV
-// augmentation with L-caching (§A.4). Checkpoints (safetensors) every `checkpointEvery` steps.
+// CARTOONER training, the paper's two-stage schedule (Ahn et al. 2023): no warm-up; stage 1 trains
+// everything except the abstraction unit with L_texture + L_color; stage 2 freezes everything else
+// and trains the abstraction unit with L_texture. Each step draws a texture level k ∈ 1..5; real
+// cartoons are resized to the level's target side (config.ts TARGET_SIDES_256) and scored by the
+// multi-texture discriminator's head k [recon]. Colour pairs come from the paper's HSV colour
+// augmentation with L-caching. Checkpoints (safetensors) every `checkpointEvery` steps.
 import fs from 'node:fs';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
@@ -10,11 +11,13 @@ import { optim } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import type { RunContext } from '../../core/context.ts';
 import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
-import { Cartooner, MultiTextureDiscriminator, resolveConfig, type CartoonerConfig } from './model.ts';
-import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
-import { LEVELS, type Batch, type CartoonSource } from './data.ts';
+import { Cartooner, MultiTextureDiscriminator, resolveConfig } from './model.ts';
+import { RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss } from './losses.ts';
+import { type Batch, type CartoonSource } from './data.ts';
+import { LEVELS, TRAIN, type CartoonerConfig, type LossWeights, type TrainPreset } from './config.ts';
 import { parseJson } from '../../core/errors.ts';
 
+/** The trainer's options (the typed API); `trainOptions` builds them from a preset of config.ts. */
 export interface TrainOptions {
   batch: number;
   stage1Steps: number;
@@ -32,10 +35,19 @@ export interface TrainOptions {
   stage2Lr?: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = {
-  batch: 10, stage1Steps: 300, stage2Steps: 150, lr: 5e-4, betas: [0.5, 0.99], weights: DEFAULT_WEIGHTS,
-  model: {}, discWidth: 32, spectralNorm: true, checkpointEvery: 50, groups: 5,
-};
+/** Trainer options from a preset of config.ts (default: TRAIN, what `cartoon train` runs), with overrides. */
+export function trainOptions(preset: Partial<TrainPreset> = {}): TrainOptions {
+  const p = { ...TRAIN, ...preset };
+  const o: TrainOptions = {
+    batch: p.batch, stage1Steps: p.stage1Steps, stage2Steps: p.stage2Steps, lr: p.lr, betas: p.betas, weights: p.weights,
+    model: { channels: p.channels }, discWidth: p.discWidth, spectralNorm: p.spectralNorm, checkpointEvery: p.checkpointEvery, groups: p.groups,
+  };
+  if (p.stage2Lr !== undefined) o.stage2Lr = p.stage2Lr;
+  return o;
+}
+
+/** The trainer's defaults: those of `cartoon train` (config.ts TRAIN). */
+export const DEFAULT_TRAIN: TrainOptions = trainOptions();
 
 export interface Levels { level: number; ks: number; ka: number }
 
@@ -57,7 +69,7 @@ function lOf(rgb: Tensor): Tensor {
   return torch.scope(() => rgbToLab(rgb).narrow(1, 0, 1));
 }
 
-/** The HSV augmentation of §A.4 per sample: augmented colour map (sRGB) and the target ab (L-cached Lab of Ī). */
+/** The HSV colour augmentation per sample: augmented colour map (sRGB) and the target ab (L-cached Lab of Ī). */
 export function colourPairs(rng: Rng, photo: Tensor, map: Tensor): { mapAug: Tensor; targetAb: Tensor } {
   return torch.noGrad(() => torch.scope(() => {
     const j = Array.from({ length: photo.shape[0]! }, () => randomJitter(rng));

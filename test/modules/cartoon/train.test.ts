@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../../src/core/torch/index.ts';
 import { runCommand, resumeRun, RunInterrupted } from '../../../src/core/runner.ts';
-import '../../../src/modules/cartoon/index.ts';
+import '../../../src/modules/cartoon/commands.ts';
 import { CartoonTrainer, DEFAULT_TRAIN, loadModel } from '../../../src/modules/cartoon/train.ts';
-import { SyntheticSource, planarToTensor, makeScene } from '../../../src/modules/cartoon/data.ts';
+import { SyntheticSource, planarToTensor } from '../../../src/modules/cartoon/data.ts';
+import { makeScene } from '../../../src/modules/cartoon/scenes.ts';
 import { Rng } from '../../../src/core/rng.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cartoon-train-'));
@@ -83,7 +84,7 @@ test('training steps do not leak native tensors; a bad model file gives a clear 
 
 test('trains from folders of user photos (real PNG/JPEG) and cartoons (PNG written here), unpaired', async () => {
   const { writeImage } = await import('../../../src/core/io/image.ts');
-  const { renderCartoon, lineWidth } = await import('../../../src/modules/cartoon/data.ts');
+  const { renderCartoon, lineWidth } = await import('../../../src/modules/cartoon/scenes.ts');
   const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/cartoon');
   const photos = path.join(root, 'photos'), cartoons = path.join(root, 'cartoons');
   fs.mkdirSync(photos); fs.mkdirSync(cartoons);
