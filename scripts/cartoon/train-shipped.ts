@@ -1,8 +1,12 @@
-// Trains the small CARTOONER that ships with the package (src/modules/cartoon/assets/) on the
-// procedural photo/cartoon generator, resumably.
+// Maintained tool: trains the small CARTOONER that ships with the package
+// (src/modules/cartoon/assets/cartooner-small.safetensors) on the procedural photo/cartoon generator,
+// resumably. The exact command line of the shipped model is in src/modules/cartoon/README.md.
 //
 //   node --import tsx scripts/cartoon/train-shipped.ts OUTDIR [--stage1 N] [--stage2 N] [--init MODEL]
 //        [--scenes N] [--seed S] [--augment] [--lr X] [--stage2-lr X] [--batch N] [--paired-grad W]
+//
+// Defaults: those of `paperlab cartoon train` (src/modules/cartoon/config.ts TRAIN: 500 + 250 steps,
+// 200 scenes, lr 5e-4, 32 channels), except batch 5 (one sample per level) and seed 7.
 //
 // --init warm-starts the generator from a saved model (e.g. the previously shipped one; the critic and
 // the optimisers start fresh). OUTDIR/checkpoint.safetensors holds the full trainer state (G, D, the
@@ -12,26 +16,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../src/core/torch/index.ts';
 import { SyntheticSource } from '../../src/modules/cartoon/data.ts';
-import { CartoonTrainer, DEFAULT_TRAIN, loadModel, saveModel } from '../../src/modules/cartoon/train.ts';
+import { CartoonTrainer, loadModel, saveModel, trainOptions } from '../../src/modules/cartoon/train.ts';
+import { TRAIN } from '../../src/modules/cartoon/config.ts';
 
 torch.setNumThreads(Number(process.env.PAPERLAB_THREADS ?? 1));
 const argv = process.argv.slice(2);
 const out = argv[0] && !argv[0].startsWith('--') ? argv[0] : '/tmp/cartoon-train';
 const opt = (name: string, dflt: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : dflt; };
 const flag = (name: string) => argv.includes(`--${name}`);
-const s1 = Number(opt('stage1', '500')), s2 = Number(opt('stage2', '250'));
+const s1 = Number(opt('stage1', String(TRAIN.stage1Steps))), s2 = Number(opt('stage2', String(TRAIN.stage2Steps)));
 const seed = Number(opt('seed', '7'));
-const scenes = Number(opt('scenes', '200'));
+const scenes = Number(opt('scenes', String(TRAIN.scenes)));
 const init = opt('init', '');
 const augment = flag('augment');
 fs.mkdirSync(out, { recursive: true });
 torch.manualSeed(seed);
 const src = new SyntheticSource(64, scenes, seed, { augment });
-const tr = new CartoonTrainer({
-  ...DEFAULT_TRAIN, batch: Number(opt('batch', '5')), stage1Steps: s1, stage2Steps: s2, model: { channels: 32 },
-  weights: { ...DEFAULT_TRAIN.weights, pairedGrad: Number(opt('paired-grad', '0')) },
-  lr: Number(opt('lr', String(DEFAULT_TRAIN.lr))), stage2Lr: Number(opt('stage2-lr', opt('lr', String(DEFAULT_TRAIN.lr)))),
-});
+const lr = Number(opt('lr', String(TRAIN.lr)));
+const tr = new CartoonTrainer(trainOptions({
+  batch: Number(opt('batch', '5')), stage1Steps: s1, stage2Steps: s2,
+  weights: { ...TRAIN.weights, pairedGrad: Number(opt('paired-grad', '0')) },
+  lr, stage2Lr: Number(opt('stage2-lr', String(lr))),
+}));
 const ckFile = path.join(out, 'checkpoint.safetensors');
 const desc = `procedural scenes (64 px, ${scenes} scenes, seed ${seed}${augment ? ', photo augmentation' : ''})`;
 let elapsed = 0;

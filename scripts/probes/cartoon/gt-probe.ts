@@ -1,8 +1,13 @@
-import * as torch from '../../src/core/torch/index.ts';
-import { Rng } from '../../src/core/rng.ts';
-import { makeScene, renderCartoon, lineWidth, planarToTensor } from '../../src/modules/cartoon/data.ts';
-import { strokeWidth, highFrequencyRatio, spearman } from '../../src/modules/cartoon/evaluate.ts';
-import { rgbToLabPlanar } from '../../src/modules/cartoon/raster.ts';
+// Probe (one-off): the metrics on the ground-truth procedural cartoons themselves: W over the stroke
+// levels and the HF ratio over the abstraction levels of 8 scenes (seed 99), per scene and pooled
+// Spearman. It is the ceiling the trained model is compared with in src/modules/cartoon/README.md.
+//
+//   node --import tsx scripts/probes/cartoon/gt-probe.ts
+import * as torch from '../../../src/core/torch/index.ts';
+import { Rng } from '../../../src/core/rng.ts';
+import { makeScene, renderCartoon, lineWidth } from '../../../src/modules/cartoon/scenes.ts';
+import { strokeWidth, highFrequencyRatio, spearman } from '../../../src/modules/cartoon/evaluate.ts';
+import { rgbToLabPlanar } from '../../../src/modules/cartoon/raster.ts';
 const rng = new Rng(99);
 const scenes = Array.from({ length: 8 }, () => makeScene(rng, 64));
 const xs: number[] = [], ws: number[] = [], hs: number[] = [];
