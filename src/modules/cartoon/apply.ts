@@ -13,6 +13,7 @@ import { planarToTensor, tensorToPlanar } from './data.ts';
 import { classicCartoon } from './classic.ts';
 import { loadModel, type ModelInfo } from './train.ts';
 import type { Cartooner } from './model.ts';
+import { APPLY } from './config.ts';
 
 /** The small model shipped with the package (trained on the procedural generator; see README). */
 export const SHIPPED_MODEL = fileURLToPath(new URL('./assets/cartooner-small.safetensors', import.meta.url));
@@ -74,12 +75,19 @@ export function openCartoonizer(o: { checkpoint?: string; classic?: boolean }): 
   };
 }
 
+/** Controls of one cartoonization; absent fields take the defaults of `cartoon apply` (config.ts APPLY). */
 export interface ApplyOptions {
-  stroke: number;
-  abstraction: number;
-  hueShift: number;
+  /** stroke thickness α_s ∈ [1, 5] */
+  stroke?: number;
+  /** abstraction α_a ∈ [1, 5] */
+  abstraction?: number;
+  /** rotate the colour map's hue by this many degrees */
+  hueShift?: number;
+  /** an edited colour map image (default: SLIC superpixels of the photo) */
   colourMap?: string;
+  /** SLIC segments of the colour map (default: raster.ts defaultSegments) */
   segments?: number;
+  /** shrink so the longer side is at most this (Infinity: keep the size) */
   maxSide?: number;
 }
 
@@ -88,7 +96,11 @@ function checkLevel(name: string, v: number): void {
 }
 
 /** Cartoonizes one image file into `output` (PNG or JPEG by extension). Returns the output sRGB. */
-export async function applyFile(cz: Cartoonizer, input: string, output: string, o: ApplyOptions): Promise<{ width: number; height: number }> {
+export async function applyFile(cz: Cartoonizer, input: string, output: string, options: ApplyOptions = {}): Promise<{ width: number; height: number }> {
+  const o = {
+    ...options, stroke: options.stroke ?? APPLY.stroke, abstraction: options.abstraction ?? APPLY.abstraction,
+    hueShift: options.hueShift ?? APPLY.hueShift, maxSide: options.maxSide ?? APPLY.maxSide,
+  };
   checkLevel('stroke', o.stroke);
   checkLevel('abstraction', o.abstraction);
   if (!Number.isFinite(o.hueShift)) throw new Error(`hue-shift must be a finite number of degrees, got ${o.hueShift}`);
