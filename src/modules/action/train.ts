@@ -1,31 +1,15 @@
 // Training from scratch [paper: no pre-training]: cross-entropy with label smoothing, AdamW, cosine
-// schedule with warm-up, pose augmentation (spec B.4 [recon]); checkpoints each epoch (model +
-// optimizer in safetensors), resume, progress, interruption.
+// schedule with warm-up, pose augmentation [recon] (defaults in config.ts); checkpoints each epoch
+// (model + optimizer in safetensors), resume, progress, interruption.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import type { RunContext } from '../../core/context.ts';
-import { CrossModalTransformer } from './model.ts';
+import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
+import { TRAIN_DEFAULTS, type TrainOptions } from './config.ts';
 
-export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  /** fraction of steps for linear warm-up */
-  warmup: number;
-  labelSmoothing: number;
-  /** pose augmentation (rotation, scale, jitter, temporal crop) */
-  augment: boolean;
-  /** feed RGB clips when the dataset has them */
-  useVideo: boolean;
-  /** seed for shuffling and augmentation */
-  seed: number;
-  /** gradient-norm clip (0 = off) */
-  clip: number;
-}
-export const TRAIN_DEFAULTS: TrainOptions = { epochs: 30, batchSize: 16, lr: 1e-3, weightDecay: 0.05, warmup: 0.05, labelSmoothing: 0.1, augment: true, useVideo: true, seed: 0, clip: 1 };
+export { TRAIN_DEFAULTS, type TrainOptions };
 
 /** The parts of RunContext the trainer uses (tests can pass a small stand-in). */
 export type TrainContext = Pick<RunContext, 'signal' | 'resuming' | 'log' | 'progress' | 'metrics' | 'checkpoints'>;
