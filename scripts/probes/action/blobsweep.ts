@@ -1,5 +1,7 @@
-// Offset ablation over seeds 1–5: learned vs frozen-at-zero offsets on the blob task. Usage: blobsweep.ts <epochs> <nTrain>
-import { offsetAblation } from '../../src/modules/action/index.ts';
+// Probe (one-off): the offsets diagnostic over seeds 1–5, learned vs frozen-at-zero offsets on the
+// blob task; prints epochs, nTrain, seed, learned, frozen, margin, mean |Δ|, milliseconds per seed.
+// Usage (from the repository root): node --import tsx scripts/probes/action/blobsweep.ts <epochs> <nTrain>
+import { offsetAblation } from '../../../src/modules/action/index.ts';
 const [ep, n] = [Number(process.argv[2]), Number(process.argv[3])];
 for (const seed of [1, 2, 3, 4, 5]) {
   const t0 = Date.now();
