@@ -53,7 +53,6 @@ const clipFrames = () => z.string().optional().describe('PNG/JPEG frames of the 
 
 export const trainParams = z.object({ ...dataParams, ...modelParams, ...trainingParams });
 export type TrainParams = z.infer<typeof trainParams>;
-export type DataParams = Pick<TrainParams, keyof typeof dataParams>;
 
 export const train = defineCommand({
   name: 'train',
