@@ -140,8 +140,8 @@ export interface TrainOptions {
   useVideo: boolean;
   /** seed for shuffling and augmentation */
   seed: number;
-  /** gradient-norm clip (0 = off) */
-  clip: number;
+  /** gradient-norm clip (torch's clip_grad_norm_ max norm); null: no clipping */
+  clip: number | null;
 }
 /** [recon] cross-entropy with label smoothing 0.1, AdamW (1e-3, weight decay 0.05), cosine schedule, 5% warm-up. */
 export const TRAIN_DEFAULTS: TrainOptions = { epochs: 30, batchSize: 16, lr: 1e-3, weightDecay: 0.05, warmup: 0.05, labelSmoothing: 0.1, augment: true, useVideo: true, seed: 0, clip: 1 };

@@ -95,10 +95,42 @@ test('checkpoints resume to exactly the weights of an uninterrupted run; interru
     const bad = toBatch(ds.train.slice(0, 2), ds, 'float32');
     const nanPose = bad.pose.mul(Number.NaN);
     const opt = new torch.optim.AdamW(a.parameters());
-    assert.throws(() => trainStep(a, opt, { ...bad, pose: nanPose }, 0, 0), /training loss is not finite/);
+    assert.throws(() => trainStep(a, opt, { ...bad, pose: nanPose }, 0, null), /training loss is not finite/);
     opt.dispose();
   });
   full.dispose(); a.dispose(); b.dispose();
+});
+
+test('resume through the core kit is bit-identical: 4 epochs straight = 2 epochs, checkpoint, then 2 more in a fresh model and optimizer', async () => {
+  // dropout draws from libtorch's generator and augmentation from the loop's Rng: both must resume exactly
+  const ds = makeSynthetic(20, 4, 3, { frames: 4, numClasses: 3, imgSize: 8 });
+  const cfg = makeConfig({ numClasses: 3, frames: 4, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4], backboneStrides: [[1, 2, 2]], grid: [2, 2, 2], dropout: 0.1 });
+  const opts = { epochs: 4, batchSize: 8, lr: 3e-3, seed: 11, augment: true };
+  torch.manualSeed(21);
+  const full = new CrossModalTransformer(cfg);
+  const fctx = fakeContext();
+  const rf = await trainModel(full, ds, opts, fctx);
+  const dir = tmpDir();
+  torch.manualSeed(21);
+  const half = new CrossModalTransformer(cfg);
+  const hctx = fakeContext({ dir });
+  const log = hctx.metrics.log;
+  hctx.metrics.log = (row, name) => { log(row, name); if (row.epoch === 1) hctx.abort.abort(); }; // stop after 2 of 4 epochs
+  const rh = await trainModel(half, ds, opts, hctx);
+  assert.deepEqual([rh.interrupted, rh.epochs], [true, 2]);
+  half.dispose();
+  torch.manualSeed(1234); // the fresh process: other initial weights, another generator state
+  const fresh = new CrossModalTransformer(cfg);
+  const rctx = fakeContext({ dir, resuming: true });
+  const rr = await trainModel(fresh, ds, opts, rctx);
+  assert.match(rctx.logs.join('\n'), /resumed from checkpoint epoch-0001 \(epoch 2 of 4\)/);
+  assert.equal(rr.steps, rf.steps);
+  assert.deepEqual(rr.history, rf.history, 'losses, train accuracy and lr per epoch');
+  assert.deepEqual(rctx.metrics.rows(), fctx.metrics.rows(), 'each epoch\'s metrics row once');
+  const sf = full.stateDict(), sr = fresh.stateDict();
+  assert.deepEqual(Object.keys(sr), Object.keys(sf));
+  for (const k of Object.keys(sf)) assert.ok(sf[k]!.equal(sr[k]!), `'${k}' differs after resume`);
+  full.dispose(); fresh.dispose();
 });
 
 test('commands: registered; quick trains and writes the dashboard files; predict and explain read a .skeleton', async () => {
