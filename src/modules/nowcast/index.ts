@@ -25,7 +25,6 @@ export * from './losses.ts';
 export * from './metrics.ts';
 export * from './recipe.ts';
 export * from './train.ts';
-export * from './optim.ts';
 export * from './evaluate.ts';
 export * from './io.ts';
 export * from './synth.ts';

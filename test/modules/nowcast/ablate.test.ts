@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import '../../../src/modules/nowcast/index.ts';
 import { getCommand, validateParams } from '../../../src/core/registry.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', async () => {
   const dir = tmpDir();
@@ -14,7 +14,7 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   // the rows the checks need ('random geometric aug' and 'inverse policy' are left out to fit the CI
   // budget; the inverse-policy comparison is reported from the 3-seed run in the closing note)
   const configs = ['baseline 3D U-Net', 'SIANet', '+ STL', '+ STL + AP', '+ STL + AP + GAE', '+ STL + AP + GAE (policy preset)'];
-  const r = (await c.run(validateParams(c, { mode: 'quick', configs }) as never, testContext(dir, 0))) as Record<string, any>;
+  const r = (await c.run(validateParams(c, { mode: 'quick', configs }) as never, fakeContext({ dir, seed: 0 }))) as Record<string, any>;
   const acc = r.acceptance as Record<string, { pass: boolean; detail: string }>;
   for (const [k, v] of Object.entries(acc)) console.log(`${v.pass ? 'PASS' : 'FAIL'} ${k}: ${v.detail}`);
   assert.equal(r.table.length, 6);
@@ -84,7 +84,7 @@ test('ablate --mode quick: the §5.3 table and the §8.3 acceptance checks', asy
   // its effect is smaller than the seed-to-seed spread at CPU scale. The released code's term
   // (1e-6 · Σ (ΔP)² at the competition's tensor size, ≈ 31.5 · mean (ΔP)², gradient 63·ΔP per
   // element against β_t = 0.1 here) was far stronger than eqs. 3–5 at β = 0.1.
-  const dose = (await c.run(validateParams(c, { mode: 'quick', configs: ['SIANet', '+ STL'], beta: 1, seeds: 4 }) as never, testContext(tmpDir(), 0))) as Record<string, any>;
+  const dose = (await c.run(validateParams(c, { mode: 'quick', configs: ['SIANet', '+ STL'], beta: 1, seeds: 4 }) as never, fakeContext())) as Record<string, any>;
   // the ablation's own item 7 check: the '+ STL' row's mean over the seeds against SIANet's
   const item7 = (dose.acceptance as typeof acc).smoothness!;
   console.log(`item 7 at β = 1, seeds 0–3: ${item7.detail}`);

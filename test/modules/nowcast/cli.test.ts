@@ -8,11 +8,11 @@ import { unzipSync } from 'fflate';
 import '../../../src/modules/nowcast/index.ts';
 import { getCommand, validateParams, listModules } from '../../../src/core/registry.ts';
 import { h5 } from '../../../src/modules/nowcast/data.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 async function run(cmd: string, raw: Record<string, unknown>, dir: string): Promise<Record<string, any>> {
   const c = getCommand('nowcast', cmd);
-  return (await c.run(validateParams(c, raw) as never, testContext(dir, 2))) as Record<string, any>;
+  return (await c.run(validateParams(c, raw) as never, fakeContext({ dir, seed: 2 }))) as Record<string, any>;
 }
 
 test('the module registers describe, synth, train (quick), eval, predict, ablate', () => {

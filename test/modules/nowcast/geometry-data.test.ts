@@ -11,7 +11,7 @@ import {
   validationWindows, writeSubmission, zipSubmission, type SplitRow, readSplits, openRegion, readSample, splitRows, hritPath, splitsCsvPath,
 } from '../../../src/modules/nowcast/data.ts';
 import { writeSynthetic, defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
-import { tmpDir } from './helpers.ts';
+import { tmpDir } from '../../helpers/context.ts';
 import { unzipSync } from 'fflate';
 
 test('crop indices: 105…146 at full size, 20…27 at S; output pixel → input pixel', () => {
