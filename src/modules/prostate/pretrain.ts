@@ -10,7 +10,7 @@ import type { MNet } from './model.ts';
 import { restorationLoss } from './losses.ts';
 import { makeSSLSample, sslCubes, type Cube, type SSLOptions, type Shape3 } from './ssl.ts';
 import type { Prepared } from './preprocess.ts';
-import { saveCheckpoint, restore, type LoopContext } from './train.ts';
+import { saveLoopCheckpoint, resumeLoop, type LoopContext } from './train.ts';
 
 export interface PretrainOptions {
   epochs: number;
@@ -58,7 +58,8 @@ export function restorationMSE(net: MNet, pairs: [Tensor, Tensor][]): number {
 /**
  * SSL pre-training: MNet (6 in, 3 out, no deep supervision), sigmoid output, MSE to the clean
  * images; SGD(lr 0.1, momentum 0.9), ×0.5 every 12 epochs; early stop after `patience` epochs without
- * validation improvement; the best-validation weights are checkpointed as 'best'.
+ * validation improvement; the best-validation weights are checkpointed as 'best'. Resumable per
+ * epoch ('last' every checkpointEvery epochs and when interrupted).
  */
 export async function pretrainSSL(net: MNet, train: Prepared[], val: Prepared[], o: Partial<PretrainOptions>, ctx: LoopContext): Promise<{ initialVal: number; bestVal: number; history: { epoch: number; train: number; val: number }[]; best: Record<string, Tensor> }> {
   const p = { ...DEFAULT_PRETRAIN, ...o, ssl: { ...DEFAULT_PRETRAIN.ssl, ...(o.ssl ?? {}) } };
@@ -75,17 +76,20 @@ export async function pretrainSSL(net: MNet, train: Prepared[], val: Prepared[],
   const opt = new torch.optim.SGD(net.parameters(), { lr: p.lr, momentum: p.momentum });
   const sched = torch.optim.stepLR(p.lr, p.stepEvery, 0.5);
   const perEpoch = p.batchesPerEpoch ?? Math.max(1, Math.floor(trainCubes.length / p.batch));
-  let startEpoch = 0, best = Infinity, bad = 0;
-  const history: { epoch: number; train: number; val: number }[] = [];
-  const st = restore(ctx, net, opt);
-  if (st) { startEpoch = Number(st.epoch); best = Number(st.best); bad = Number(st.bad); }
-  const initialVal = st ? Number(st.initialVal) : restorationMSE(net, valPairs);
-  let bestState: Record<string, Tensor> = Object.fromEntries(Object.entries(net.stateDict()).map(([k, v]) => [k, v.detach().clone().keep()]));
+  const st = resumeLoop(ctx, net, opt, 'epoch');
+  const startEpoch = st?.step ?? 0;
+  let best = st?.extra.best != null ? Number(st.extra.best) : Infinity, bad = Number(st?.extra.bad ?? 0);
+  const history = (st?.extra.history ?? []) as { epoch: number; train: number; val: number }[];
+  const initialVal = st ? Number(st.extra.initialVal) : restorationMSE(net, valPairs);
+  // the best weights so far: those of the 'best' checkpoint when resuming (saved in an epoch before 'last')
+  let bestState: Record<string, Tensor> = st && Number.isFinite(best) ? ctx!.checkpoints.load('best').tensors
+    : Object.fromEntries(Object.entries(net.stateDict()).map(([k, v]) => [k, v.detach().clone().keep()]));
+  const save = (e: number) => saveLoopCheckpoint(ctx, 'last', net, opt, e, { best: Number.isFinite(best) ? best : null, bad, initialVal, history }, p);
   const bar = ctx?.progress(p.epochs * perEpoch, 'SSL pre-training');
   bar?.update(startEpoch * perEpoch);
   net.train();
   for (let e = startEpoch; e < p.epochs; e++) {
-    ctx?.throwIfAborted();
+    if (ctx?.signal.aborted) { save(e); ctx.throwIfAborted(); }
     torch.optim.applySchedule(opt, sched, e);
     const erng = new Rng(p.seed * 7919 + e);
     let tl = 0;
@@ -112,7 +116,7 @@ export async function pretrainSSL(net: MNet, train: Prepared[], val: Prepared[],
       bestState = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, t.detach().clone().keep()]));
       ctx?.checkpoints.save('best', bestState, { epoch: e + 1, val: v });
     } else bad++;
-    if ((e + 1) % p.checkpointEvery === 0) saveCheckpoint(ctx, 'last', net, opt, { epoch: e + 1, iteration: (e + 1) * perEpoch, best, bad, initialVal });
+    if ((e + 1) % p.checkpointEvery === 0) save(e + 1);
     if (bad >= p.patience) { ctx?.log(`early stop at epoch ${e + 1}: no validation improvement for ${p.patience} epochs`); break; }
   }
   bar?.done();

@@ -1,12 +1,14 @@
 // The supervised training loop of the Z-nnMNet detector, as the paper trains it inside nnU-Net v1:
 // 0.5·focal + 0.5·CE with deep supervision (losses.ts), SGD with Nesterov momentum and poly decay,
-// gradient clipping, nnU-Net's online validation Dice; plus the resumable checkpoints both loops
-// write (pretrain.ts is the SSL loop) and the SSL → detector weight transfer. Patches and
+// gradient clipping (the core kit's clipGradNorm), nnU-Net's online validation Dice; plus the
+// resumable checkpoints both loops write through the core kit (core/train: one record, a resume bit
+// for bit; pretrain.ts is the SSL loop) and the SSL → detector weight transfer. Patches and
 // augmentation live in augment.ts, sliding-window inference in infer.ts.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import { Rng } from '../../core/rng.ts';
+import { saveTrainingCheckpoint, restoreTrainingCheckpoint, clipGradNorm } from '../../core/train/index.ts';
 import { PAPER } from './config.ts';
 import { MNet, heInit } from './model.ts';
 import { deepSupervisionLoss } from './losses.ts';
@@ -17,32 +19,23 @@ import type { Shape3 } from './ssl.ts';
 /** What a loop needs from the run context (tests may pass null). */
 export type LoopContext = Pick<RunContext, 'log' | 'progress' | 'metrics' | 'checkpoints' | 'signal' | 'resuming' | 'throwIfAborted'> | null;
 
-// ------------------------------------------------------------------ checkpoint helpers
-export function saveCheckpoint(ctx: LoopContext, tag: string, net: MNet, opt: torch.optim.Optimizer, state: Record<string, unknown>): void {
-  if (!ctx) return;
-  const sd = opt.stateDict();
-  const tensors: Record<string, Tensor> = { ...net.stateDict() };
-  for (const [k, v] of Object.entries(sd.tensors)) tensors[`optim.${k}`] = v;
-  ctx.checkpoints.save(tag, tensors, { ...state, optimScalars: sd.scalars });
+// ------------------------------------------------------------------ checkpoints (the core kit)
+/** Both loops resume from the checkpoint tagged 'last' ('best' holds weights only, 'final' the end state). */
+const RESUME_TAG = 'last';
+
+/** The kit's one checkpoint record: weights, SGD state (momentum buffers, hyper-parameters), libtorch's generator, step. */
+export function saveLoopCheckpoint(ctx: LoopContext, tag: string, net: MNet, opt: torch.optim.Optimizer, step: number, extra: Record<string, unknown>, config?: unknown): void {
+  if (ctx) saveTrainingCheckpoint(ctx.checkpoints, tag, { model: net, optimizer: opt, step, extra, config });
 }
 
-export function restore(ctx: LoopContext, net: MNet, opt: torch.optim.Optimizer): Record<string, unknown> | null {
+/** In a resumed run, loads the 'last' checkpoint into `net` and `opt`: its step and extra, or null (nothing saved yet). */
+export function resumeLoop(ctx: LoopContext, net: MNet, opt: torch.optim.Optimizer, unit: string): { step: number; extra: Record<string, unknown> } | null {
   if (!ctx?.resuming) return null;
-  // our resumable checkpoint is always tagged 'last' ('best'/'final' hold weights only)
-  let last: { tag: string; tensors: Record<string, Tensor>; state: Record<string, unknown> };
-  try {
-    last = { tag: 'last', ...ctx.checkpoints.load('last') };
-  } catch {
-    ctx.log('no resumable checkpoint yet: starting from the beginning');
-    return null;
-  }
-  const model: Record<string, Tensor> = {}, optim: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(last.tensors)) (k.startsWith('optim.') ? (optim[k.slice(6)] = v) : (model[k] = v));
-  net.loadStateDict(model);
-  opt.loadStateDict({ tensors: optim, scalars: (last.state.optimScalars ?? {}) as Record<string, number> });
-  torch.dispose(last.tensors);
-  ctx.log(`resuming from checkpoint '${last.tag}' (iteration ${last.state.iteration})`);
-  return last.state;
+  const r = restoreTrainingCheckpoint(ctx.checkpoints, { model: net, optimizer: opt }, { tag: RESUME_TAG });
+  if (!r) { ctx.log('no resumable checkpoint yet: starting from the beginning'); return null; }
+  torch.dispose(r.tensors);
+  ctx.log(`resuming from checkpoint '${r.tag}' (${unit} ${r.step})`);
+  return r;
 }
 
 /** Copies every tensor whose name and shape match (SSL → detector transfer). Returns the names copied. */
@@ -81,7 +74,7 @@ export const DEFAULT_TRAIN: TrainOptions = { ...PAPER.train, patch: [...PAPER.tr
 /**
  * Trains the detector with the paper's loss (0.5·focal + 0.5·CE, deep-supervised). Poly schedule
  * lr = lr0·(1 − epoch/epochs)^0.9 applied per epoch; checkpoints 'last' every checkpointEvery
- * iterations (resumable) and 'final'.
+ * iterations and when interrupted (resumable, bit for bit) and 'final'.
  */
 export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<TrainOptions>, ctx: LoopContext, val: NetCase[] = []): Promise<{ losses: number[]; iterations: number; valDiceMA: number | null }> {
   const p = { ...DEFAULT_TRAIN, ...o };
@@ -90,20 +83,20 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
   const opt = new torch.optim.SGD(net.parameters(), { lr: p.lr, momentum: p.momentum, nesterov: p.momentum > 0, weightDecay: p.weightDecay });
   const epochs = Math.max(1, Math.ceil(p.iterations / p.iterationsPerEpoch));
   const sched = torch.optim.polyLR(p.lr, epochs, 0.9);
-  let start = 0;
-  const st = restore(ctx, net, opt);
-  if (st) start = Number(st.iteration);
+  const st = resumeLoop(ctx, net, opt, 'iteration');
+  const start = st?.step ?? 0;
   // nnU-Net's online validation: global foreground Dice of argmax on validation patches per epoch,
   // smoothed MA ← 0.9·MA + 0.1·Dice; the best MA is checkpointed as 'best'.
-  let ma = st && st.valDiceMA != null ? Number(st.valDiceMA) : null;
-  let bestMA = st && st.bestMA != null ? Number(st.bestMA) : -Infinity;
+  let ma = st?.extra.valDiceMA != null ? Number(st.extra.valDiceMA) : null;
+  let bestMA = st?.extra.bestMA != null ? Number(st.extra.bestMA) : -Infinity;
+  const save = (tag: string, step: number) => saveLoopCheckpoint(ctx, tag, net, opt, step, { valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null }, p);
   // the data stream is re-seeded per iteration so a resumed run sees the same batches
   const losses: number[] = [];
   const bar = ctx?.progress(p.iterations, 'train detector');
   bar?.update(start);
   net.train();
   for (let it = start; it < p.iterations; it++) {
-    ctx?.throwIfAborted();
+    if (ctx?.signal.aborted) { save('last', it); ctx.throwIfAborted(); }
     const rng = new Rng(p.seed * 1_000_003 + it);
     torch.optim.applySchedule(opt, sched, Math.floor(it / p.iterationsPerEpoch));
     const loss = torch.scope(() => {
@@ -114,7 +107,7 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
       const l = deepSupervisionLoss(outs, y);
       torch.assertFinite(l, `training loss at iteration ${it}`);
       l.backward();
-      torch.optim.clipGradNorm(net.parameters(), p.clip);
+      clipGradNorm(net.parameters(), p.clip);
       opt.step();
       return l.item();
     });
@@ -131,15 +124,15 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
       // nnU-Net: still no foreground at epoch 100 → He re-initialisation and momentum 0.95
       if (epoch === 100 && ma === 0) {
         heInit(net);
-        (opt as unknown as { momentum: number }).momentum = 0.95;
+        opt.momentum = 0.95;
         ctx?.log('validation Dice still 0 at epoch 100: He re-initialisation, momentum 0.95');
       }
     }
-    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) saveCheckpoint(ctx, 'last', net, opt, { iteration: it + 1, valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null });
+    if ((it + 1) % p.checkpointEvery === 0 && it + 1 < p.iterations) save('last', it + 1);
     if (it % 5 === 0) await new Promise((r) => setImmediate(r));
   }
   bar?.done();
-  saveCheckpoint(ctx, 'final', net, opt, { iteration: p.iterations, valDiceMA: ma });
+  save('final', p.iterations);
   opt.dispose();
   return { losses, iterations: p.iterations, valDiceMA: ma };
 }

@@ -91,7 +91,7 @@ test('CLI path: train (resumable, exact resume) → detect (NIfTI/MHA + PNG) →
   for (const k of Object.keys(a)) assert.ok(a[k]!.equal(b[k]!), `resumed weights differ at ${k}`);
   torch.dispose([a, b]);
   const log = fs.readFileSync(path.join(resumed.run.dir, 'log.txt'), 'utf8');
-  assert.match(log, /resuming from checkpoint 'last' \(iteration 2\)/);
+  assert.match(log, /resuming from checkpoint 'last' \(iteration 3\)/);
 
   // detect on the phantoms written by the train run, then evaluate the maps it wrote
   const data = path.join(dir, 'phantoms');
