@@ -83,8 +83,8 @@ export interface SweepContext {
   positiveLabel?: number;
 }
 
-/** The bundled UCI digits (test fixture), the default data of the finite-sum setting. */
-export const DEFAULT_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/reproducibility/digits.csv.gz');
+/** The bundled UCI digits (data/digits.csv.gz), the default data of the finite-sum setting. */
+export const DEFAULT_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data/digits.csv.gz');
 
 /** Slope tolerance used by every exponent check (spec B.6.3). */
 export const SLOPE_TOLERANCE = 0.15;
