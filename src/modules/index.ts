@@ -5,12 +5,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// '.ts' from src/ (tsx), '.js' from the compiled dist/: module entry files have the same extension.
+const INDEX = 'index' + path.extname(fileURLToPath(import.meta.url));
 const loaded = new Set<string>();
 
 /** Module folder names present (whether loaded or not). */
 export function moduleNames(): string[] {
   return fs.readdirSync(here, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(here, e.name, 'index.ts')))
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(here, e.name, INDEX)))
     .map((e) => e.name)
     .sort();
 }
@@ -29,7 +31,7 @@ export async function loadModules(only?: string[], warn = true): Promise<void> {
     if (loaded.has(name)) continue;
     loaded.add(name);
     try {
-      await import(pathToFileURL(path.join(here, name, 'index.ts')).href);
+      await import(pathToFileURL(path.join(here, name, INDEX)).href);
     } catch (e) {
       const msg = (e as Error)?.message ?? String(e);
       loadErrors.set(name, msg);
