@@ -210,6 +210,9 @@ export const evaluateCmd = defineCommand({
   },
 });
 
+/** The spec's SUMO day (scripts/traffic/sumo_scenario.sh, shipped in the package: `files`). */
+export const SUMO_SCENARIO_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/traffic/sumo_scenario.sh');
+
 export const sumoDemoCmd = defineCommand({
   name: 'sumo-demo',
   description: 'Build the SUMO scenario of the spec (needs Debian sumo, sumo-tools) and analyze it',
@@ -218,7 +221,7 @@ export const sumoDemoCmd = defineCommand({
     periodS: z.number().positive().default(15).describe('FCD sampling period (s)'),
   }),
   async run(p, ctx) {
-    const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/traffic/sumo_scenario.sh');
+    const script = SUMO_SCENARIO_SCRIPT;
     if (spawnSync('sh', ['-c', 'command -v sumo'], { encoding: 'utf8' }).status !== 0) {
       ctx.log('sumo is not installed (apt-get install -y sumo sumo-tools): skipped');
       return { skipped: true };
