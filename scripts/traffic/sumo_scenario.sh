@@ -17,7 +17,9 @@ ANALYZE=${4:-}
 command -v sumo >/dev/null || { echo "sumo is not installed: apt-get install -y sumo sumo-tools" >&2; exit 2; }
 export SUMO_HOME=${SUMO_HOME:-/usr/share/sumo}
 [ -f "$SUMO_HOME/tools/randomTrips.py" ] || { echo "SUMO_HOME=$SUMO_HOME has no tools/randomTrips.py (install sumo-tools)" >&2; exit 2; }
-mkdir -p "$OUT"; cd "$OUT"
+# paperlab's folder (a checkout, or the installed package, which ships this script)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd); cd "$OUT"
 
 # 1. network: 11×11 junctions, 400 m blocks, 2 lanes, 50 km/h, guessed traffic lights
 netgenerate --grid --grid.number 11 --grid.length 400 --default.lanenumber 2 \
@@ -49,5 +51,5 @@ echo "truth: 21600,36000,54000,68400 s (06:00, 10:00, 15:00, 19:00)" > truth.txt
 ls -l fcd.xml fcd.csv
 
 if [ "$ANALYZE" = "--analyze" ]; then
-  node "${PAPERLAB_ROOT:-/work/main}/bin/paperlab.js" traffic analyze fcd.xml --format fcd --truth 06:00,10:00,15:00,19:00 --out "$OUT/run"
+  node "${PAPERLAB_ROOT:-$ROOT}/bin/paperlab.js" traffic analyze fcd.xml --format fcd --truth 06:00,10:00,15:00,19:00 --out "$OUT/run"
 fi

@@ -12,7 +12,7 @@ import { DIGITS_PATH, encodeIdx, parseDigitsCsv, readIdx, readMaybeGz, type IdxA
 
 type Tensor = torch.Tensor;
 
-/** The bundled digits CSV (the project's one copy, see test/fixtures/dynamics/README.md). */
+/** The bundled digits CSV (the project's one copy, see data/README.md). */
 export const BUNDLED_DIGITS = DIGITS_PATH;
 
 // ------------------------------------------------------------------ synthetic [ours]

@@ -90,8 +90,11 @@ export function evaluate(p: EvaluateParams) {
   return { pred, truth, ...scoreChangepoints(pred, truth, T, p.margin) };
 }
 
+/** The SUMO demo day (scripts/traffic/sumo_scenario.sh, shipped in the package: `files`). */
+export const SUMO_SCENARIO_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/traffic/sumo_scenario.sh');
+
 export async function sumoDemo(p: SumoDemoParams, ctx: RunContext) {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/traffic/sumo_scenario.sh');
+  const script = SUMO_SCENARIO_SCRIPT;
   if (spawnSync('sh', ['-c', 'command -v sumo'], { encoding: 'utf8' }).status !== 0) {
     ctx.log('sumo is not installed (apt-get install -y sumo sumo-tools): skipped');
     return { skipped: true };

@@ -32,4 +32,4 @@ export {
   analyzeParams, syntheticParams, generateParams, evaluateParams, sumoDemoParams,
   type AnalyzeParams, type SyntheticParams, type GenerateParams, type EvaluateParams, type SumoDemoParams,
 } from './commands.ts';
-export { analyze, synthetic, generate, evaluate, sumoDemo, analyzeOptions } from './experiments.ts';
+export { analyze, synthetic, generate, evaluate, sumoDemo, analyzeOptions, SUMO_SCENARIO_SCRIPT } from './experiments.ts';
