@@ -4,7 +4,7 @@
 // (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { APPLY, EVALUATE, LEVELS, SCENE_SIZE, STROKE_MASKS, TRAIN } from './config.ts';
+import { APPLY, EVALUATE, LEVELS, OUTPUT_DEPTHS, SCENE_SIZE, STROKE_MASKS, TRAIN } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
@@ -13,7 +13,8 @@ const modelParam = () => z.string().optional().describe('a model file from `cart
 
 export const applyParams = z.object({
   input: z.string().min(1).describe('photo file (PNG/JPEG/WebP/TIFF) or a folder of photos').meta({ path: 'input' }),
-  output: z.string().optional().describe('output PNG/JPEG file (a folder when input is a folder); default: cartoon.png (a folder: cartoons/) in the run folder').meta({ path: 'output' }),
+  output: z.string().optional().describe('output file — .png/.jpg (depth 8), .png (16), .npy (float) — or a folder when input is a folder; default: cartoon.png / cartoon.npy (a folder: cartoons/) in the run folder').meta({ path: 'output' }),
+  depth: z.enum(OUTPUT_DEPTHS).default(APPLY.depth).describe("output depth: '8' 8-bit PNG/JPEG, '16' 16-bit PNG (round(v·65535)), 'float' .npy float32 [H, W, 3] sRGB in [0, 1]"),
   stroke: level(APPLY.stroke, 'stroke thickness α_s ∈ [1, 5] (real-valued)'),
   abstraction: level(APPLY.abstraction, 'abstraction α_a ∈ [1, 5] (real-valued)'),
   hueShift: z.number().min(-360).max(360).default(APPLY.hueShift).describe('rotate the colour map hue by this many degrees'),

@@ -122,7 +122,14 @@ export const DEFAULT_CONFIG: CartoonerConfig = {
 export const SEGMENTS_AT_256 = 200;
 
 /** Defaults of `cartoon apply` and of applyFile. */
-export const APPLY = { stroke: 3, abstraction: 2, hueShift: 0, maxSide: 256 };
+export const APPLY = { stroke: 3, abstraction: 2, hueShift: 0, maxSide: 256, depth: '8' as OutputDepth };
+
+/**
+ * Output depth of `cartoon apply`: '8' 8-bit PNG/JPEG; '16' 16-bit PNG (round(v·65535)); 'float'
+ * .npy float32 [H, W, 3] sRGB in [0, 1] (the decoder's output before any quantization).
+ */
+export const OUTPUT_DEPTHS = ['8', '16', 'float'] as const;
+export type OutputDepth = (typeof OUTPUT_DEPTHS)[number];
 
 /** Defaults of `cartoon evaluate` and of controllability / strokeWidth. */
 export const EVALUATE = { images: 8, size: 64, strokeMask: 'ink' as StrokeMask };

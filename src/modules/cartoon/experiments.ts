@@ -10,7 +10,7 @@ import { Rng } from '../../core/rng.ts';
 import { labToRgb, rotateHue } from './color.ts';
 import { FolderSource, SyntheticSource, listImages, planarToTensor, type CartoonSource } from './data.ts';
 import { makeScene } from './scenes.ts';
-import { applyFile, openCartoonizer, photoColourMap, readPhoto, type ApplyOptions, type Cartoonizer } from './apply.ts';
+import { DEPTH_EXTENSIONS, applyFile, openCartoonizer, photoColourMap, readPhoto, type ApplyOptions, type Cartoonizer } from './apply.ts';
 import { saveModel, trainCartooner, trainOptions } from './train.ts';
 import { controllability, kid, type ControlReport } from './evaluate.ts';
 import type { ApplyParams, DemoParams, EvaluateParams, TrainParams } from './commands.ts';
@@ -20,18 +20,20 @@ const imageExt = /\.(png|jpe?g)$/i;
 export async function apply(p: ApplyParams, ctx: RunContext) {
   const cz = openCartoonizer({ checkpoint: p.checkpoint, classic: p.classic });
   try {
-    const opts: ApplyOptions = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments, maxSide: p.maxSide };
-    const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift };
+    const opts: ApplyOptions = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments, maxSide: p.maxSide, depth: p.depth };
+    const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
     const isDir = fs.existsSync(p.input) && fs.statSync(p.input).isDirectory();
     if (!isDir) {
-      const out = p.output || ctx.path('cartoon.png');
-      if (!imageExt.test(out)) throw new Error(`output '${out}' must end in .png, .jpg or .jpeg`);
+      const out = p.output || ctx.path(p.depth === 'float' ? 'cartoon.npy' : 'cartoon.png');
+      if (!DEPTH_EXTENSIONS[p.depth].test(out)) {
+        throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
+      }
       const size = await applyFile(cz, p.input, out, opts);
       ctx.log(`wrote ${out}`);
-      return { output: out, ...size, engine: cz.kind, model: cz.info?.trainedOn ?? null, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift };
+      return { output: out, ...size, engine: cz.kind, model: cz.info?.trainedOn ?? null, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
     }
     const outDir = p.output || ctx.path('cartoons');
-    if (imageExt.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
+    if (imageExt.test(outDir) || /\.npy$/i.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
     const outputs = await applyFolder(cz, p.input, outDir, opts, ctx);
     return { outputs, count: outputs.length, ...controls };
   } finally {
@@ -39,14 +41,14 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
   }
 }
 
-/** Cartoonizes every image of a folder into outDir (PNG, same base names). */
+/** Cartoonizes every image of a folder into outDir (PNG, or .npy for depth float; same base names). */
 async function applyFolder(cz: Cartoonizer, dir: string, outDir: string, opts: ApplyOptions, ctx: RunContext): Promise<string[]> {
   const files = listImages(dir);
   const bar = ctx.progress(files.length, 'cartoon apply');
   const outputs: string[] = [];
   for (const f of files) {
     ctx.throwIfAborted();
-    const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + '.png');
+    const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png'));
     await applyFile(cz, f, out, opts);
     outputs.push(out);
     bar.tick();
