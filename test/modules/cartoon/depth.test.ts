@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { runCommand } from '../../../src/core/runner.ts';
 import '../../../src/modules/cartoon/commands.ts';
@@ -27,6 +28,14 @@ test('apply --depth 16 writes a 16-bit PNG (depth ushort) equal to the float out
   const { data: f, shape } = readNpyFloat32(outF);
   assert.deepEqual(shape, [sf.height, sf.width, 3]);
   assert.ok(f.every((v) => v >= 0 && v <= 1));
+  // NumPy (Debian's python3-numpy, as a user would open it) reads the same array.
+  const np = spawnSync('/usr/bin/python3', ['-c', 'import sys, numpy as np; a = np.load(sys.argv[1]); print(a.dtype, *a.shape, repr(float(a.sum())))', outF], { encoding: 'utf8' });
+  if (np.status === 0) {
+    const [dtype, h, w, c, sum] = np.stdout.trim().split(' ');
+    assert.deepEqual([dtype, Number(h), Number(w), Number(c)], ['float32', sf.height, sf.width, 3]);
+    const ours = f.reduce((a, v) => a + v, 0);
+    assert.ok(Math.abs(Number(sum) - ours) <= 1e-4 * Math.max(1, ours), `numpy sum ${sum} vs ${ours}`);
+  }
   const m16 = await sharp(out16).metadata();
   assert.equal(m16.depth, 'ushort');
   assert.equal(m16.format, 'png');
@@ -34,7 +43,8 @@ test('apply --depth 16 writes a 16-bit PNG (depth ushort) equal to the float out
   const raw16 = await sharp(out16).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
   const u16 = new Uint16Array(raw16.buffer, raw16.byteOffset, raw16.byteLength / 2);
   assert.equal(u16.length, f.length);
-  let worst16 = 0, distinct = new Set<number>();
+  let worst16 = 0;
+  const distinct = new Set<number>();
   for (let i = 0; i < f.length; i++) { worst16 = Math.max(worst16, Math.abs(u16[i]! / 65535 - f[i]!)); distinct.add(u16[i]! & 255); }
   assert.ok(worst16 <= 1 / 65535, `16-bit vs float: ${worst16 * 65535} / 65535`);
   assert.ok(distinct.size > 64, 'the low byte carries information (not an 8-bit image scaled up)');
