@@ -3,7 +3,7 @@
 // implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { PROBLEMS, OPTIMIZERS, MEASURE_ORACLES, INTERVALS, SETTINGS, SCALES, MEASURE, SWEEP } from './config.ts';
+import { PROBLEMS, OPTIMIZERS, MEASURE_ORACLES, INTERVALS, SETTINGS, SCALES, MEASURE, SWEEP, START_PROBLEMS } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
@@ -14,7 +14,7 @@ const positiveParam = (dflt: number) => z.number().default(dflt).describe('posit
 
 export const measureParams = z.object({
   problem: z.enum(PROBLEMS).default(MEASURE.problem).describe('problem: quadratic (flat direction, D = 1), ridge (strongly convex), followup (the quadratic of Zhang et al. 2023, experiment E6), lad (non-smooth), logistic (one-vs-rest on --data, class --positive vs rest, μ = 0.1)'),
-  oracle: z.enum(MEASURE_ORACLES).default(MEASURE.oracle).describe('error-prone oracle of size delta (minibatch: finite sums only, size --batch; delta is then estimated)'),
+  oracle: z.enum(MEASURE_ORACLES).default(MEASURE.oracle).describe('error-prone oracle of size delta (init-direction: the pair starts at u0 ± (δ/2)·v, v = initDirection normalized; minibatch: finite sums only, size --batch; delta is then estimated)'),
   batch: z.number().int().min(1).default(MEASURE.batch).describe('minibatch size of the minibatch oracle'),
   data: dataParam('the logistic problem'),
   positive: positiveParam(MEASURE.positive),
@@ -27,6 +27,27 @@ export const measureParams = z.object({
   lambda: z.number().positive().default(MEASURE.lambda).describe('regularization λ of the reg-* methods'),
   dim: z.number().int().min(2).max(2000).default(MEASURE.dim).describe('problem dimension d'),
   interval: z.enum(INTERVALS).default(MEASURE.interval).describe('95% interval: Student t or percentile bootstrap'),
+  spectrum: z.array(z.number().min(0)).min(1).optional()
+    .describe('problem quadratic: the Hessian eigenvalues of a diagonal quadratic F(x) = ½Σλᵢxᵢ² (minimizer 0, F* = 0; the dimension is their count, dim is not used); omitted: dim values evenly spaced in [0, 1] in a random basis'),
+  start: z.array(z.number()).min(1).optional()
+    .describe(`the reference start u0 (comma-separated, one number per dimension; problems ${START_PROBLEMS.join(', ')}); omitted: the problem's own (with spectrum: all ones/√d)`),
+  initDirection: z.array(z.number()).min(1).optional()
+    .describe('oracle init-direction: the direction v of the initial gap (comma-separated, one number per dimension; normalized)'),
+}).superRefine((p, ctx) => {
+  const issue = (k: string, message: string) => ctx.addIssue({ code: 'custom', path: [k], message });
+  if (p.spectrum !== undefined && p.problem !== 'quadratic') issue('spectrum', `a spectrum sets the quadratic problem: give problem quadratic (got ${p.problem})`);
+  if (p.spectrum?.every((v) => v === 0)) issue('spectrum', 'at least one eigenvalue must be positive');
+  if (p.start !== undefined && !START_PROBLEMS.includes(p.problem)) issue('start', `problem ${p.problem} keeps its own start (start is for ${START_PROBLEMS.join(', ')})`);
+  if ((p.initDirection !== undefined) !== (p.oracle === 'init-direction')) {
+    issue('initDirection', p.initDirection === undefined ? 'oracle init-direction needs initDirection' : `initDirection is used by oracle init-direction only (got oracle ${p.oracle})`);
+  }
+  if (p.initDirection?.every((v) => v === 0)) issue('initDirection', 'the direction must be non-zero');
+  // the dimension is known here for every problem but logistic (the data's): check the lengths now
+  const d = p.problem === 'logistic' ? null : p.spectrum?.length ?? p.dim;
+  for (const k of ['start', 'initDirection'] as const) {
+    const v = p[k];
+    if (d !== null && v !== undefined && v.length !== d) issue(k, `expected ${d} numbers (the problem's dimension), got ${v.length}`);
+  }
 });
 export type MeasureParams = z.infer<typeof measureParams>;
 

@@ -15,8 +15,10 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** The error-prone oracles of size δ (makeOracle). */
 export const ORACLES = ['init-sphere', 'init-antipodal', 'init-adversarial', 'grad-adversarial', 'grad-random', 'grad-ones', 'stochastic'] as const;
 export type OracleName = (typeof ORACLES)[number];
-/** `measure --oracle`: the oracles of size δ, and minibatch sampling from a finite sum. */
-export const MEASURE_ORACLES = [...ORACLES, 'minibatch'] as const;
+/** `measure --oracle`: the oracles of size δ, the init oracle along a given direction, and minibatch sampling from a finite sum. */
+export const MEASURE_ORACLES = [...ORACLES, 'init-direction', 'minibatch'] as const;
+/** Problems whose start `measure --start` may set (the quadratics; lad and logistic keep theirs). */
+export const START_PROBLEMS: readonly ProblemName[] = ['quadratic', 'ridge', 'followup'];
 /** 95% intervals: Student t or percentile bootstrap. */
 export const INTERVALS = ['t', 'bootstrap'] as const;
 /** The settings of `sweep` (experiments E1–E7, see README.md). */

@@ -6,7 +6,7 @@ import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
 import type { MeasureParams, SweepParams } from './commands.ts';
 import { makeProblem } from './problems/index.ts';
-import { makeOracle, minibatchGradient, type Oracle } from './oracles.ts';
+import { makeOracle, minibatchGradient, inexactInitAlong, type Oracle } from './oracles.ts';
 import { defaultStep, makeOptimizer } from './optimizers.ts';
 import { measureDeviation, summarizeResult, type DeviationResult } from './harness.ts';
 import { boundFor, TIGHT_BOUNDS } from './bounds.ts';
@@ -22,9 +22,10 @@ function traceAt(budget: number): number[] {
 }
 
 export async function measure(p: MeasureParams, ctx: RunContext): Promise<Record<string, unknown>> {
-  const problem = makeProblem(p.problem, p.dim, ctx.seed, p.data, p.positive);
+  const problem = makeProblem(p.problem, p.dim, ctx.seed, p.data, p.positive, { spectrum: p.spectrum, start: p.start });
   try {
-    const oracle: Oracle = p.oracle === 'minibatch' ? minibatchGradient(problem, p.batch) : makeOracle(p.oracle, p.delta);
+    const oracle: Oracle = p.oracle === 'minibatch' ? minibatchGradient(problem, p.batch)
+      : p.oracle === 'init-direction' ? inexactInitAlong(p.delta, p.initDirection!) : makeOracle(p.oracle, p.delta);
     if (problem.setting === 'nonsmooth-convex' && !NONSMOOTH_OK.includes(p.optimizer)) {
       ctx.log(`note: ${p.optimizer} assumes smoothness; ${problem.name} is non-smooth`);
     }

@@ -106,6 +106,25 @@ export function inexactInit(delta: number, mode: InitMode = 'sphere'): Oracle {
   };
 }
 
+/**
+ * δ-inexact initialization along a given direction v: the pair starts at u0 ± (δ/2)v/‖v‖ (distance
+ * exactly δ), exact gradients. On a quadratic with v an eigenvector of eigenvalue λ, GD at step η keeps
+ * the gap on v: the deviation after T steps is (1 − ηλ)^{2T}δ².
+ */
+export function inexactInitAlong(delta: number, direction: readonly number[]): Oracle {
+  checkDelta('inexactInitAlong', delta);
+  const norm = Math.hypot(...direction);
+  if (!(norm > 0 && Number.isFinite(norm))) throw new Error('inexactInitAlong: the direction must be finite and non-zero');
+  return {
+    kind: 'init', name: `init-direction(δ=${delta})`, delta,
+    init(problem, B) {
+      if (direction.length !== problem.d) throw new Error(`init-direction: the direction has ${direction.length} numbers, the problem's dimension is ${problem.d}`);
+      return torch.scope(() => repeatStart(problem, B).add(opposite(torch.tensor(direction.map((v) => v / norm), F64), B).mul(delta / 2)));
+    },
+    grad(problem, x) { return problem.grad(x); },
+  };
+}
+
 // ------------------------------------------------------------------ 2. inexact deterministic gradient
 export type GradientErrorMode = 'adversarial' | 'random' | 'ones';
 

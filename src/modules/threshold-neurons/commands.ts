@@ -24,10 +24,17 @@ export const sweepParams = z.object({
   time: z.number().positive().default(S.time).describe('η × steps for every run'),
   etaGrid: z.string()
     .refine((s) => s === 'auto' || typeof gridValues(s) !== 'string', { message: 'expected "lo:hi:count" with 0 < lo < hi and count ≥ 2, or "auto"' })
-    .default(S.etaGrid).describe('log grid "lo:hi:count" of step sizes, or "auto": 13 values from 0.25× to 4× the measured threshold 2/λmax(θ₀)'),
+    .optional().describe(`log grid "lo:hi:count" of step sizes, or "auto": 13 values from 0.25× to 4× the measured threshold 2/λmax(θ₀) (omitted, and no etas or etaMultiples: ${S.etaGrid})`),
+  etas: z.array(z.number().positive()).min(1).optional().describe('explicit step sizes (comma-separated), instead of the grid'),
+  etaMultiples: z.array(z.number().positive()).min(1).optional().describe('step sizes as multiples m of the predicted threshold η* = 8π/d² (8π/(n·d²) with reduction sum): η = m·η* (comma-separated), instead of the grid'),
   initStd: z.number().min(0).optional().describe('init std of a± (omitted: 1/√(2d) for the full net, 0 for the mean model)'),
   kinkTol: z.number().positive().default(S.kinkTol).describe('relative change of b from its small-η value that marks the kink'),
   engine: z.enum(ENGINES).default(S.engine).describe('mean model: closed-form sorted-prefix evaluator (fast) or libtorch autograd'),
+}).superRefine((p, ctx) => {
+  const given = (['etaGrid', 'etas', 'etaMultiples'] as const).filter((k) => p[k] !== undefined);
+  if (given.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [given[1]!], message: `${given.join(' and ')} are mutually exclusive: give one way of choosing the step sizes` });
+  }
 });
 export type SweepParams = z.infer<typeof sweepParams>;
 

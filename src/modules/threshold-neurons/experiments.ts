@@ -9,7 +9,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import { curvesSpec, panelsSpec, type Objective } from '../../core/dynamics/index.ts';
 import { sweepParams, meanTrajectoryParams, xyParams, type SweepParams } from './commands.ts';
-import { gridValues } from './config.ts';
+import { defaults, gridValues } from './config.ts';
 import { sparseCoding, linearAccuracy, type SparseCodingData } from './data.ts';
 import { thresholdObjective, predictedThreshold, predictedMeanModelSharpness, xyCurvatureAtZero } from './model.ts';
 import { FastMeanModel, meanModelGD } from './mean-model.ts';
@@ -41,7 +41,10 @@ export async function runSweep(input: SweepInput, ctx: SweepContext): Promise<Re
     const etaPred = predictedThreshold(p.d, p.nTrain, p.reduction);
     const etaEmp = 2 / S0;
     const predS = predictedMeanModelSharpness(p.d, p.nTrain, p.reduction);
-    const etas = p.etaGrid === 'auto' ? parseGrid(`${etaEmp / 4}:${etaEmp * 4}:13`) : parseGrid(p.etaGrid);
+    const etaGrid = p.etaGrid ?? (p.etas || p.etaMultiples ? undefined : defaults.sweep.etaGrid);
+    const etas = p.etas ? [...p.etas]
+      : p.etaMultiples ? p.etaMultiples.map((m) => m * etaPred)
+      : etaGrid === 'auto' ? parseGrid(`${etaEmp / 4}:${etaEmp * 4}:13`) : parseGrid(etaGrid!);
     ctx.log(`initial sharpness ${S0.toFixed(2)} (d²/(4π) = ${predS.toFixed(2)}); η* = 8π/d² = ${etaPred.toExponential(3)}, 2/λ_max(θ₀) = ${etaEmp.toExponential(3)}`);
     const rows = await sweepRows(p, obj, theta0, train, test, etas, ctx);
     const ok = rows.filter((r) => !r.diverged && Number.isFinite(r.finalB));
@@ -49,7 +52,7 @@ export async function runSweep(input: SweepInput, ctx: SweepContext): Promise<Re
     const summary = {
       model: obj.name, d: p.d, nTrain: p.nTrain, nTest: p.nTest, lambda: p.lambda, time: p.time,
       initialSharpness: S0, predictedSharpness: predS, sharpnessRelError: S0 / predS - 1,
-      evenModeCos, etaStarPredicted: etaPred, etaStarEmpirical: etaEmp, kinkEta: kink,
+      evenModeCos, etaStarPredicted: etaPred, etaSource: p.etas ? 'etas' : p.etaMultiples ? 'etaMultiples' : 'etaGrid', etaMultiples: p.etaMultiples ?? null, etaStarEmpirical: etaEmp, kinkEta: kink,
       kinkOverPredicted: kink === null ? null : kink / etaPred, kinkOverEmpirical: kink === null ? null : kink / etaEmp,
       linearClassifierAccuracy: linearAccuracy(p.lambda, p.d), rows,
     };

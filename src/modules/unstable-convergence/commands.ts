@@ -4,7 +4,7 @@
 // implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { defaults, DATASETS, LOSSES, MOMENTA, ARCH_PATTERN } from './config.ts';
+import { defaults, DATASETS, LOSSES, MOMENTA, ARCH_PATTERN, OBJECTIVES } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
@@ -59,6 +59,9 @@ export const eos = defineCommand({
 
 const P = defaults.probes;
 export const probesParams = z.object({
+  objective: z.enum(OBJECTIVES).default(P.objective).describe('network: the data set, network and loss below; quadratic: ½θᵀdiag(spectrum)θ from start (the data parameters are not used)'),
+  spectrum: z.array(z.number().min(0)).min(1).optional().describe(`quadratic: the Hessian eigenvalues (comma-separated; omitted: ${P.quadraticDim} values 1, 2, …, ${P.quadraticDim})`),
+  start: z.array(z.number()).min(1).optional().describe('quadratic: θ₀, one number per eigenvalue (comma-separated; omitted: all ones)'),
   ...dataParams,
   ...runParams,
   eta: z.number().positive().default(P.eta).describe('step size of the edge-of-stability run (on chebyshev-3-20, 0.5 is in sustained EoS within time 400; at 0.25 the window is mostly latent)'),
@@ -66,6 +69,18 @@ export const probesParams = z.object({
   probeFreq: z.number().int().min(1).default(P.probeFreq).describe('probe every this many steps (odd: samples both phases of a period-2 oscillation)'),
   controlProbeFreq: z.number().int().min(1).optional().describe('probe stride of the control run (omitted: about 200 probes over the run, odd stride)'),
   k: z.number().int().min(1).max(20).default(P.k).describe('number of top Ritz vectors for the alignment A_k'),
+}).superRefine((p, ctx) => {
+  if (p.objective !== 'quadratic') {
+    for (const k of ['spectrum', 'start'] as const) {
+      if (p[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is a parameter of the quadratic objective: give objective quadratic` });
+    }
+    return;
+  }
+  const dim = p.spectrum?.length ?? P.quadraticDim;
+  if (p.start !== undefined && p.start.length !== dim) {
+    ctx.addIssue({ code: 'custom', path: ['start'], message: `expected ${dim} numbers (one per eigenvalue), got ${p.start.length}` });
+  }
+  if (p.batchSize !== undefined) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'the quadratic objective has no mini-batches (full-batch GD only)' });
 });
 export type ProbesParams = z.infer<typeof probesParams>;
 

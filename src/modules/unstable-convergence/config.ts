@@ -6,6 +6,8 @@
 
 export const DATASETS = ['chebyshev-3-20', 'chebyshev-4-20', 'chebyshev-5-20', 'linear-50-50', 'gmm', 'digits', 'cifar10', 'mnist'] as const;
 export const LOSSES = ['mse', 'ce', 'logistic'] as const;
+/** what `probes` trains: a network on a data set, or a diagonal quadratic ½θᵀdiag(spectrum)θ */
+export const OBJECTIVES = ['network', 'quadratic'] as const;
 export const MOMENTA = ['none', 'polyak', 'nesterov'] as const;
 /** the reference architectures of Cohen et al. (core/dynamics/models.ts modelByName) */
 export const ARCH_PATTERN = /^(regression|deeplinear|fc-(relu|elu|tanh|hardtanh|softplus)(-depth\d+)?(-w\d+)?)$/;
@@ -22,7 +24,7 @@ export const defaults = {
   data,
   run,
   eos: { ...data, ...run, etas: [0.1, 0.25], eigs: true, eigFreq: 10, neigs: 2, eigTol: 1e-6, flow: false, flowEvery: 50, checkpointEvery: 1000 },
-  probes: { ...data, ...run, eta: 0.5, controlEta: 0.05, probeFreq: 5, k: 5 },
+  probes: { ...data, ...run, objective: 'network' as const, quadraticDim: 20, eta: 0.5, controlEta: 0.05, probeFreq: 5, k: 5 },
   quadratic: { dim: 100, etaInverseHalf: [90, 110], steps: 200 },
   momentumThresholds: { eta: 0.1, beta: 0.9, margin: 0.01, steps: 3000 },
 };

@@ -12,11 +12,12 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import {
-  supervised, modelByName, runGDAsync, gradientFlow, maxStableSharpness, curvesSpec, panelsSpec,
+  supervised, modelByName, runGDAsync, gradientFlow, maxStableSharpness, curvesSpec, panelsSpec, quadraticWithSpectrum,
   type GDResult, type Objective,
 } from '../../core/dynamics/index.ts';
 import { eosParams, probesParams, quadraticParams, momentumThresholdsParams, type EosParams } from './commands.ts';
 import { loadDataset, outputDim, type DataSpec } from './data.ts';
+import { defaults } from './config.ts';
 import { eosWindow, probeStats } from './evaluate.ts';
 import { quadraticRuns, momentumThresholdRows } from './quadratic.ts';
 
@@ -146,10 +147,16 @@ async function plotEos(ctx: RunContext, name: string, p: EosParams, perEta: Reco
   }
 }
 
+/** The quadratic of `probes --objective quadratic`: ½θᵀdiag(spectrum)θ from `start` (defaults: 1, …, 20 and all ones). */
+function probesQuadratic(p: { spectrum?: number[] | undefined; start?: number[] | undefined }): Objective {
+  const spectrum = p.spectrum ?? Array.from({ length: defaults.probes.quadraticDim }, (_, i) => i + 1);
+  return quadraticWithSpectrum(spectrum, p.start ?? spectrum.map(() => 1));
+}
+
 /** The large-η run (edge of stability) and the small-η control with every probe on. */
 export async function runProbes(input: ProbesInput, ctx: RunContext): Promise<Record<string, unknown>> {
   const p = probesParams.parse(input);
-  const obj = buildObjective(p, ctx);
+  const obj = p.objective === 'quadratic' ? probesQuadratic(p) : buildObjective(p, ctx);
   const theta0 = obj.init().keep();
   const out: Record<string, unknown> = { objective: obj.name };
   const allRows: Record<string, number | string | null>[] = [];

@@ -155,3 +155,36 @@ test('CLI: a bad item in --etas exits 2 naming the parameter, and creates no run
   assert.deepEqual(fs.readdirSync(home), [], 'the run store stays empty');
   fs.rmSync(home, { recursive: true, force: true });
 });
+
+// issue #24: the sweep takes explicit step sizes or multiples of η* = 8π/d², not only a log grid in η
+test('sweep --eta-multiples: the rows run at η = m·8π/d² exactly; --etas as given; grid and list together are refused', async () => {
+  await import('../../../src/modules/threshold-neurons/commands.ts');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-mult-'));
+  const d = 6, ms = [0.5, 1, 2];
+  const small = { d, nTrain: 20, nTest: 20, time: 0.5 };
+  const r = await runCommand('threshold-neurons', 'sweep', { ...small, etaMultiples: ms }, { root });
+  assert.equal(r.run.status, 'done', String(r.run.error));
+  const s = r.summary as Record<string, any>;
+  const etaStar = 8 * Math.PI / (d * d);
+  assert.equal(s.etaSource, 'etaMultiples');
+  assert.deepEqual(s.rows.map((x: TN.SweepRow) => x.eta), ms.map((m) => m * s.etaStarPredicted));
+  s.rows.forEach((x: TN.SweepRow, i: number) => assert.ok(Math.abs(x.eta - ms[i]! * etaStar) <= 2 * Number.EPSILON * ms[i]! * etaStar, `row ${i}: η = ${x.eta} vs ${ms[i]}·8π/d² = ${ms[i]! * etaStar}`));
+  const e = await runCommand('threshold-neurons', 'sweep', { ...small, etas: [0.01, 0.02] }, { root });
+  assert.deepEqual((e.summary as any).rows.map((x: TN.SweepRow) => x.eta), [0.01, 0.02]);
+  const runs = fs.readdirSync(root).length;
+  await assert.rejects(runCommand('threshold-neurons', 'sweep', { etaGrid: '1e-3:1e-2:3', etaMultiples: [1] }, { root }), (err: Error) => err.name === 'UsageError' && /etaGrid and etaMultiples are mutually exclusive/.test(err.message));
+  await assert.rejects(runCommand('threshold-neurons', 'sweep', { etas: [0.1], etaMultiples: [1] }, { root }), /etas and etaMultiples are mutually exclusive/);
+  assert.equal(fs.readdirSync(root).length, runs, 'no run folder for a refused command');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('CLI: --eta-multiples 0.5,1,2 runs; --etas with --eta-grid exits 2 with the usage error', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-cli-'));
+  const cli = (args: string[]) => spawnSync(process.execPath, [fileURLToPath(new URL('../../../bin/paperlab.js', import.meta.url)), 'threshold-neurons', 'sweep', ...args, '--quiet', '--json'], { encoding: 'utf8', env: { ...process.env, PAPERLAB_HOME: home } });
+  const ok = cli(['--d', '6', '--n-train', '20', '--n-test', '20', '--time', '0.5', '--eta-multiples', '0.5,1,2']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const bad = cli(['--etas', '0.01,0.02', '--eta-grid', '1e-3:1e-2:3']);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /etaGrid and etas are mutually exclusive/);
+  fs.rmSync(home, { recursive: true, force: true });
+});

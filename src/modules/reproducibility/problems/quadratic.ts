@@ -168,3 +168,31 @@ export function followUpQuadratic(o: { d?: number; seed?: number } = {}): Quadra
   parts.c.dispose();
   return new QuadraticProblem(`followup-quadratic(d=${d})`, parts.H, parts.g, c, parts.u0);
 }
+
+/**
+ * The diagonal quadratic F(x) = ½ Σ λᵢ xᵢ² of a user's spectrum (minimizer 0 and the flat directions,
+ * F* = 0), from u0 = start (default all ones/√d).
+ */
+export function diagonalQuadratic(eigenvalues: readonly number[], start?: readonly number[]): QuadraticProblem {
+  const d = eigenvalues.length;
+  if (d < 1) throw new Error('diagonalQuadratic: eigenvalues must be non-empty');
+  for (const [i, v] of eigenvalues.entries()) {
+    if (!Number.isFinite(v) || v < 0) throw new Error(`diagonalQuadratic: eigenvalues[${i}] = ${v} must be finite and >= 0`);
+  }
+  if (start && start.length !== d) throw new Error(`diagonalQuadratic: start has ${start.length} numbers, the spectrum ${d}`);
+  const parts = torch.scope(() => ({
+    H: torch.tensor(Float64Array.from(eigenvalues), F64).diag(),
+    g: torch.zeros([d], F64),
+    u0: torch.tensor(start ? Float64Array.from(start) : new Float64Array(d).fill(1 / Math.sqrt(d)), F64),
+  }));
+  return new QuadraticProblem(`diagonal-quadratic(${eigenvalues.join(',')})`, parts.H, parts.g, 0, parts.u0);
+}
+
+/** The same quadratic from another reference start u0 (D recomputed); frees `q`. */
+export function withStart(q: QuadraticProblem, start: readonly number[]): QuadraticProblem {
+  if (start.length !== q.d) throw new Error(`${q.name}: start has ${start.length} numbers, the dimension is ${q.d}`);
+  const parts = torch.scope(() => ({ H: q.H.clone(), g: q.g.clone(), u0: torch.tensor(Float64Array.from(start), F64) }));
+  const c = q.c, name = `${q.name}, given start`;
+  q.dispose();
+  return new QuadraticProblem(name, parts.H, parts.g, c, parts.u0);
+}
