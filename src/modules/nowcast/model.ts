@@ -1,15 +1,18 @@
-// Models of spec §4: the organisers' 3D U-Net baseline (ELEKTRONN3 lineage) and SIANet
+// The models: the organisers' W4C22 3D U-Net baseline (ELEKTRONN3 lineage) and SIANet (paper B)
 // (factorised spatiotemporal blocks or LCAM, CenterCrop, Spatiotemporal Refinement), NCDHW layout.
 import * as torch from '../../core/torch/index.ts';
 import * as nn from '../../core/torch/nn.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { type Geometry, cropStart, upsample } from './geometry.ts';
+import { PAPER, DESCRIBE, FULL, type ModelName } from './config.ts';
+
+export type { ModelName } from './config.ts';
 
 const F = torch.F;
 const featureDropout = torch.lazy('feature_dropout');
 type Dt = 'float32' | 'float64';
 
-/** Xavier-normal weights, zero bias (spec §4.1 init), for convs and transposed convs. */
+/** Xavier-normal weights, zero bias (the organisers' baseline init), for convs and transposed convs. */
 function xavier<M extends nn.Conv3d | nn.ConvTranspose3d>(m: M): M {
   nn.init.xavierNormal_(m.weight);
   if (m.bias) nn.init.zeros_(m.bias);
@@ -63,10 +66,10 @@ class LcamSpatial extends nn.Module {
 
 /**
  * One U-Net convolution block.
- * - plain (baseline §4.1): conv3³ → BN → Dropout3d → ReLU → conv3³ → BN → Dropout3d → ReLU
+ * - plain (the organisers' baseline): conv3³ → BN → Dropout3d → ReLU → conv3³ → BN → Dropout3d → ReLU
  * - factorized (SIANet released code): conv1×3×3 → BN → Drop → ReLU → conv3×1×1 → conv3³ → BN → Drop → ReLU
  * - lcam (paper B): conv1×3×3 → BN → Drop → ReLU → g grouped dilated 1×k×k → concat → conv3×1×1 → conv3³ → BN → Drop → ReLU
- * Decoder blocks take dropout 0 (the spec's decoder blocks have no dropout).
+ * Decoder blocks take dropout 0 (the baseline's decoder has no dropout).
  */
 export class ConvBlock extends nn.Module {
   readonly convA: nn.Conv3d; readonly bnA: nn.BatchNorm3d; readonly dropA: Dropout3d;
@@ -194,7 +197,7 @@ export interface NowcastModel extends nn.Module {
 export interface BaselineOptions extends Omit<UNetOptions, 'blockType' | 'lcam'> { geometry: Geometry }
 
 /**
- * The organisers' 3D U-Net (§4.1): plain blocks; the head maps the whole input grid to the target
+ * The organisers' 3D U-Net: plain blocks; the head maps the whole input grid to the target
  * grid with no crop (at the competition ratios the output side equals the input side).
  */
 export class UNet3D extends nn.Module implements NowcastModel {
@@ -311,7 +314,7 @@ export class SIANet extends nn.Module implements NowcastModel {
     super();
     this.body = this.child('body', new UNetBody({ ...o, blockType: o.blockType ?? 'factorized' }));
     this.head = this.child('head', new TimeHead(o.startFilters, o.tIn, o.tOut, o.dtype));
-    if (o.str !== false) this.str = this.child('str', new SpatiotemporalRefinement(o.strHidden ?? 64, o.dtype));
+    if (o.str !== false) this.str = this.child('str', new SpatiotemporalRefinement(o.strHidden ?? PAPER.strHidden, o.dtype));
   }
   forward(x: Tensor): ModelOutput {
     const g = this.o.geometry;
@@ -331,7 +334,6 @@ export class SIANet extends nn.Module implements NowcastModel {
   }
 }
 
-export type ModelName = 'unet3d' | 'sianet';
 
 export interface BuildOptions {
   model: ModelName;
@@ -349,21 +351,21 @@ export interface BuildOptions {
 }
 
 export function buildModel(o: BuildOptions): NowcastModel {
-  const common = { inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? 5, dropout: o.dropout ?? 0.4, tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype };
+  const common = { inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? PAPER.depth, dropout: o.dropout ?? PAPER.dropout, tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype };
   if (!(o.startFilters >= 1 && Number.isInteger(o.startFilters))) throw new Error(`startFilters must be a positive integer, got ${o.startFilters}`);
   if (o.model === 'unet3d') return new UNet3D({ ...common, geometry: o.geometry });
   if (o.model === 'sianet') {
-    return new SIANet({ ...common, geometry: o.geometry, blockType: o.blockType ?? 'factorized', lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
+    return new SIANet({ ...common, geometry: o.geometry, blockType: o.blockType ?? PAPER.blockType, lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
   }
   throw new Error(`unknown model '${o.model as string}'; valid: unet3d, sianet`);
 }
 
 /** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry. */
-export function parameterCounts(widths: number[] = [8, 16, 32, 64], o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): { startFilters: number; unet3d: number; sianet: number; sianetLcam: number }[] {
+export function parameterCounts(widths: number[] = DESCRIBE.widths, o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): { startFilters: number; unet3d: number; sianet: number; sianetLcam: number }[] {
   return widths.map((f) => {
-    const g: Geometry = { inSize: 252, cropSize: 42, scale: 6, tIn: o.tIn ?? 4, tOut: o.tOut ?? 32 };
+    const g: Geometry = { ...FULL, tIn: o.tIn ?? DESCRIBE.tIn, tOut: o.tOut ?? DESCRIBE.tOut };
     const count = (m: NowcastModel) => torch.noGrad(() => { const n = m.numParameters(); m.dispose(); return n; });
-    const base = { geometry: g, inChannels: o.inChannels ?? 11, startFilters: f, strHidden: o.strHidden ?? 64 };
+    const base = { geometry: g, inChannels: o.inChannels ?? DESCRIBE.inChannels, startFilters: f, strHidden: o.strHidden ?? DESCRIBE.strHidden };
     return {
       startFilters: f,
       unet3d: count(buildModel({ ...base, model: 'unet3d' })),

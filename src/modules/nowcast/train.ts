@@ -1,4 +1,4 @@
-// Training (spec §4.4): AdamW, gradient clipping by value, LR ×0.9 on a validation-loss plateau,
+// Training as in papers A and B: AdamW, gradient clipping by value, LR ×0.9 on a validation-loss plateau,
 // the augmentation policy, deep supervision and the smoothness loss; resumable safetensors
 // checkpoints every N steps through ctx.checkpoints, progress, ctx.signal.
 import * as torch from '../../core/torch/index.ts';
@@ -9,7 +9,8 @@ import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
 import { augmentBatch, type AugmentMode } from './recipe.ts';
 import { ForeachAdamW } from './optim.ts';
-import type { SampleSet } from './synth.ts';
+import type { SampleSet } from './samples.ts';
+import { TRAIN } from './config.ts';
 
 export interface Batch { x: Tensor; y: Tensor; mask: Tensor }
 
@@ -60,15 +61,16 @@ export interface TrainOptions {
   /**
    * After training, re-estimate every BatchNorm's running statistics as the plain average over
    * this many training batches (dropout off, no augmentation; 0 = keep the EMA). The STR's
-   * momentum 0.01 (§4.2c) needs thousands of steps before its EMA forgets the (0, 1) init; at CPU
+   * momentum 0.01 (paper B) needs thousands of steps before its EMA forgets the (0, 1) init; at CPU
    * scale (a few hundred steps) eval-mode outputs would otherwise use half-initial statistics.
    */
   recalibrateBn: number;
 }
 
+/** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
-  steps: 200, batchSize: 4, lr: 1e-4, weightDecay: 0.1, clipValue: 2, augment: 'none', loss: DEFAULT_LOSS,
-  evalEvery: 50, lrDecay: 0.9, patience: 1, checkpointEvery: 100, seed: 0, recalibrateBn: 0,
+  steps: TRAIN.steps, batchSize: TRAIN.batchSize, lr: TRAIN.lr, weightDecay: TRAIN.weightDecay, clipValue: TRAIN.clipValue, augment: TRAIN.augment, loss: DEFAULT_LOSS,
+  evalEvery: TRAIN.evalEvery, lrDecay: TRAIN.lrDecay, patience: TRAIN.patience, checkpointEvery: TRAIN.checkpointEvery, seed: 0, recalibrateBn: TRAIN.recalibrateBn,
 };
 
 export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }

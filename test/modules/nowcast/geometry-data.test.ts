@@ -1,4 +1,4 @@
-// §8.3 item 1: geometry and I/O (crop indices, half-pixel ×6 upsampling, HDF5 round trips,
+// Geometry and I/O (crop indices, half-pixel ×6 upsampling, HDF5 round trips,
 // special-value preprocessing, contiguity check, clear errors on bad files).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import {
   writeDataset, openImages, preprocessHrit, preprocessOpera, HRIT_STATS, CHANNELS, NO_DATA, UNDETECTED, trainingWindows,
   validationWindows, writeSubmission, zipSubmission, type SplitRow, readSplits, openRegion, readSample, splitRows, hritPath, splitsCsvPath,
 } from '../../../src/modules/nowcast/data.ts';
-import { writeSynthetic, defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
+import { defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
+import { writeSynthetic } from '../../../src/modules/nowcast/samples.ts';
 import { tmpDir } from './helpers.ts';
 import { unzipSync } from 'fflate';
 
@@ -101,7 +102,7 @@ test('a truncated, wrong-shaped or wrong-key HDF5 file gives a clear error namin
   await assert.rejects(openImages(path.join(dir, 'missing.h5'), 'REFL-BT'), /missing\.h5: no such file/);
 });
 
-test('preprocessing of special values (§2.3): HRIT NaN/inf → 0, clip, standardise; OPERA mask and labels', () => {
+test('preprocessing of special values (the organisers\' reference loader): HRIT NaN/inf → 0, clip, standardise; OPERA mask and labels', () => {
   // channel IR_108: lo 0, hi 350, μ 270.1535, σ 18.49373
   const ch = ['IR_108', 'VIS006'] as const;
   const x = torch.tensor([[NaN, Infinity, 400, 270.1535], [-Infinity, 0.5, 2, -1]], { dtype: 'float64' }).reshape([1, 2, 4]);

@@ -1,17 +1,18 @@
-// Diagnostic for ablation configs at S scale: per seed builds the benchmark once, trains each
-// variant and prints core/transfer mIoU, mean |P_t − P_t+1|, the predicted vs true rain fraction
+// Probe (one-off, not maintained): diagnostic for ablation configs at S scale. Per seed, builds the
+// benchmark once, trains each variant and prints core/transfer mIoU, mean |P_t − P_t+1|, the predicted vs true rain fraction
 // on core test, the references, and timings.
-// Usage: node --import tsx scripts/nowcast/diag.ts '{"seeds":[0],"variants":[{"model":"unet3d","lr":5e-3}]}'
+// Usage: node --import tsx scripts/probes/nowcast/diag.ts '{"seeds":[0],"variants":[{"model":"unet3d","lr":5e-3}]}'
 // Variant keys: model, lr, steps, batchSize, depth, startFilters, dropout, weightDecay, clipValue,
 // augment, smooth, loss (partial LossOptions), tta, tau, recalibrateBn, evalEvery, name, and
 // directions: true, which also scores core test rotated/reflected by every transform (input, target
 // and mask alike): how much a model relies on the core regions' east-north-east motion.
-import * as torch from '../../src/core/torch/index.ts';
-import { buildBench, ablateDefaults } from '../../src/modules/nowcast/experiments.ts';
-import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../src/modules/nowcast/train.ts';
-import { evaluate, tuneClimatology, scoreConstant, predictProba } from '../../src/modules/nowcast/evaluate.ts';
-import { DEFAULT_LOSS } from '../../src/modules/nowcast/losses.ts';
-import { ttaTransforms, applyTransform, TRANSFORMS } from '../../src/modules/nowcast/recipe.ts';
+import * as torch from '../../../src/core/torch/index.ts';
+import { ablateDefaults } from '../../../src/modules/nowcast/ablation.ts';
+import { buildBench } from '../../../src/modules/nowcast/samples.ts';
+import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
+import { evaluate, tuneClimatology, scoreConstant, predictProba } from '../../../src/modules/nowcast/evaluate.ts';
+import { DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
+import { ttaTransforms, applyTransform, TRANSFORMS } from '../../../src/modules/nowcast/recipe.ts';
 
 const a = JSON.parse(process.argv[2] ?? '{}');
 const d = ablateDefaults(a.mode ?? 'full');
