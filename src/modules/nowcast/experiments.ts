@@ -7,7 +7,7 @@ import type { RunContext } from '../../core/context.ts';
 import type { DescribeParams, SynthParams, TrainParams, EvalParams, PredictParams, AblateParams } from './commands.ts';
 import { GEOMETRIES, type Geometry, type GeometryName, cropRange, outSize } from './geometry.ts';
 import { CHANNELS, CORE_REGIONS, TRANSFER_REGIONS, writeSubmission, zipSubmission, type ChannelName } from './data.ts';
-import { parameterCounts, type BuildOptions } from './model.ts';
+import { parameterCounts, type BuildOptions, type ParameterParts } from './model.ts';
 import { DEFAULT_LOSS } from './losses.ts';
 import { ttaTransforms } from './recipe.ts';
 import { train, MemoryDataset, DEFAULT_TRAIN, type Dataset } from './train.ts';
@@ -22,13 +22,25 @@ import { FOUR_CHANNELS, TRAIN_BENCH } from './config.ts';
 /** Paper B Table 4 parameter counts, which our counts match with "init filter size" = 2 × start width. */
 const PAPER_PARAMS = [{ model: 'U-Net3D', init: 32, params: '5.7M' }, { model: 'SIANet', init: 32, params: '4.6M' }, { model: 'U-Net3D', init: 64, params: '22.6M' }, { model: 'SIANet', init: 64, params: '17.9M' }];
 
+const fmt = (n: number) => n.toLocaleString('en');
+/** "encoder …, decoder …, head …[, STR … (attention …, refiner …)]" */
+function partsLine(p: ParameterParts): string {
+  const str = p.strAttention !== undefined && p.strRefiner !== undefined ? `, STR ${fmt(p.strAttention + p.strRefiner)} (attention ${fmt(p.strAttention)}, refiner ${fmt(p.strRefiner)})` : '';
+  return `encoder ${fmt(p.encoder)}, decoder ${fmt(p.decoder)}, head ${fmt(p.head)}${str}`;
+}
+
 export async function runDescribe(p: DescribeParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const counts = parameterCounts(p.widths, { inChannels: p.inChannels, tOut: p.tOut });
-  for (const c of counts) ctx.log(`f=${c.startFilters}: U-Net3D ${c.unet3d.toLocaleString('en')}  SIANet ${c.sianet.toLocaleString('en')}  SIANet-LCAM ${c.sianetLcam.toLocaleString('en')}`);
+  for (const c of counts) {
+    ctx.log(`f=${c.startFilters}: U-Net3D ${fmt(c.unet3d)}  SIANet ${fmt(c.sianet)}  SIANet-LCAM ${fmt(c.sianetLcam)}`);
+    ctx.log(`  U-Net3D      ${partsLine(c.parts.unet3d)}`);
+    ctx.log(`  SIANet       ${partsLine(c.parts.sianet)}`);
+    ctx.log(`  SIANet-LCAM  ${partsLine(c.parts.sianetLcam)}`);
+  }
   const summary = {
     geometries: Object.fromEntries(Object.entries(GEOMETRIES).map(([k, g]) => [k, { ...g, cropRows: cropRange(g), outSize: outSize(g) }])),
     channels: CHANNELS, coreRegions: CORE_REGIONS, transferRegions: TRANSFER_REGIONS, parameterCounts: counts, paperTable4: PAPER_PARAMS,
-    note: 'Counts include conv biases and BatchNorm affine parameters. Paper B\'s "init filter size" 32/64 matches start width 16/32 here.',
+    note: 'Counts include conv biases and BatchNorm affine parameters; parts: U-Net encoder and decoder, time head, SIANet\'s STR (attention and refiner). Paper B\'s "init filter size" 32/64 matches start width 16/32 here.',
   };
   ctx.writeJson('describe.json', summary);
   return summary;

@@ -263,7 +263,7 @@ class Bottleneck3d extends nn.Module {
 
 /**
  * Spatiotemporal Refinement (STR, paper B): LKA residual, then the refiner
- * conv3³(1→h, no bias) → BN → ReLU → conv3³(h→h) → BN → ReLU → 2 bottlenecks (width h/2, ×4) → conv1³(→1, no bias).
+ * conv3³(1→h, no bias) → BN → ReLU → conv3³(h→h, no bias) → BN → ReLU → 2 bottlenecks (width h/2, ×4) → conv1³(→1, no bias).
  * BatchNorm momentum 0.01. h = 64 in the paper, 16 at S scale.
  */
 export class SpatiotemporalRefinement extends nn.Module {
@@ -276,8 +276,9 @@ export class SpatiotemporalRefinement extends nn.Module {
     if (!Number.isInteger(w)) throw new Error(`STR hidden width must be even, got ${hidden}`);
     this.lka = this.child('lka', new LargeKernelAttention3d(hidden, dtype));
     this.c1 = this.child('conv1', conv(1, hidden, [3, 3, 3], { bias: false, dtype })); this.b1 = this.child('bn1', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
-    // [recon] the spec leaves this conv's bias unstated: kept (PyTorch default), it is followed by BN
-    this.c2 = this.child('conv2', conv(hidden, hidden, [3, 3, 3], { dtype })); this.b2 = this.child('bn2', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
+    // no bias, as the released code's Learnable_Filter.conv2 (bias=False): at h = 64 and start width 32
+    // SIANet has 17,857,825 parameters (a bias here would add h, and a BatchNorm follows it anyway)
+    this.c2 = this.child('conv2', conv(hidden, hidden, [3, 3, 3], { bias: false, dtype })); this.b2 = this.child('bn2', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
     this.r1 = this.child('layer1', new Bottleneck3d(hidden, w, 4, m, dtype));
     this.r2 = this.child('layer2', new Bottleneck3d(4 * w, w, 4, m, dtype));
     this.out = this.child('conv_out', conv(4 * w, 1, [1, 1, 1], { bias: false, dtype }));
@@ -360,17 +361,34 @@ export function buildModel(o: BuildOptions): NowcastModel {
   throw new Error(`unknown model '${o.model as string}'; valid: unet3d, sianet`);
 }
 
-/** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry. */
-export function parameterCounts(widths: number[] = DESCRIBE.widths, o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): { startFilters: number; unet3d: number; sianet: number; sianetLcam: number }[] {
+/** Parameters per part: the U-Net encoder and decoder, the time head and (SIANet) the STR's attention and refiner. */
+export interface ParameterParts { encoder: number; decoder: number; head: number; strAttention?: number; strRefiner?: number }
+
+/** Parameter counts of a model's parts (they sum to numParameters()). */
+export function parameterParts(m: UNet3D | SIANet): ParameterParts {
+  const sum = (ms: nn.Module[]) => ms.reduce((s, x) => s + x.numParameters(), 0);
+  const parts: ParameterParts = { encoder: sum(m.body.down), decoder: sum(m.body.ups), head: m.head.numParameters() };
+  if (m instanceof SIANet && m.str) {
+    parts.strAttention = m.str.lka.numParameters();
+    parts.strRefiner = m.str.numParameters() - parts.strAttention;
+  }
+  return parts;
+}
+
+export interface ParameterCount { startFilters: number; unet3d: number; sianet: number; sianetLcam: number; parts: { unet3d: ParameterParts; sianet: ParameterParts; sianetLcam: ParameterParts } }
+
+/** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry, in total and per part. */
+export function parameterCounts(widths: number[] = DESCRIBE.widths, o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): ParameterCount[] {
   return widths.map((f) => {
     const g: Geometry = { ...FULL, tIn: o.tIn ?? DESCRIBE.tIn, tOut: o.tOut ?? DESCRIBE.tOut };
-    const count = (m: NowcastModel) => torch.noGrad(() => { const n = m.numParameters(); m.dispose(); return n; });
+    const count = (b: BuildOptions) => torch.noGrad(() => {
+      const m = buildModel(b) as UNet3D | SIANet;
+      const r = { total: m.numParameters(), parts: parameterParts(m) };
+      m.dispose();
+      return r;
+    });
     const base = { geometry: g, inChannels: o.inChannels ?? DESCRIBE.inChannels, startFilters: f, strHidden: o.strHidden ?? DESCRIBE.strHidden };
-    return {
-      startFilters: f,
-      unet3d: count(buildModel({ ...base, model: 'unet3d' })),
-      sianet: count(buildModel({ ...base, model: 'sianet' })),
-      sianetLcam: count(buildModel({ ...base, model: 'sianet', blockType: 'lcam' })),
-    };
+    const u = count({ ...base, model: 'unet3d' }), s = count({ ...base, model: 'sianet' }), l = count({ ...base, model: 'sianet', blockType: 'lcam' });
+    return { startFilters: f, unet3d: u.total, sianet: s.total, sianetLcam: l.total, parts: { unet3d: u.parts, sianet: s.parts, sianetLcam: l.parts } };
   });
 }

@@ -40,7 +40,8 @@ test('describe prints exact parameter counts', async () => {
   const r = await run('describe', { widths: [8] }, dir);
   assert.equal(r.parameterCounts[0].startFilters, 8);
   assert.equal(r.parameterCounts[0].unet3d, 1416688);
-  assert.equal(r.parameterCounts[0].sianet, 1331633);
+  assert.equal(r.parameterCounts[0].sianet, 1331569);
+  assert.equal(r.parameterCounts[0].parts.sianet.head, 8 * 4 * 32 + 32);
   assert.deepEqual(r.geometries.full.cropRows, [105, 146]);
   assert.ok(fs.existsSync(path.join(dir, 'describe.json')));
 });

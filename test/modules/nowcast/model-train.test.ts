@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
-import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet } from '../../../src/modules/nowcast/model.ts';
+import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet, SpatiotemporalRefinement } from '../../../src/modules/nowcast/model.ts';
 import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, releasedSmoothnessScaled, RELEASED_SUM_TERMS, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
@@ -28,13 +28,58 @@ test('output shapes: SIANet-S y_early/y_final on the 8² block, logits at 48²; 
   s.dispose(); u.dispose();
 });
 
-test('parameter counts match paper B Table 4 (5.7M/4.6M and 22.6M/17.9M) at start widths 16 and 32', () => {
+/**
+ * Closed-form parameter counts of the parts at the full geometry (C input channels, 4 → T slots,
+ * start width f, 5 levels, STR width h), counted by hand from the layers: conv weights and biases,
+ * BatchNorm weight and bias.
+ */
+function expectedParts(kind: 'unet3d' | 'sianet', f: number, C = 11, T = 32, h = 64) {
+  const outs = [0, 1, 2, 3, 4].map((i) => f * 2 ** i), ins = [C, ...outs.slice(0, 4)];
+  // plain block: conv3³ (27·in·out + out) → BN (2·out) → conv3³ (27·out² + out) → BN (2·out)
+  // factorised block: conv1×3×3 (9·in·out + out) → BN → conv3×1×1 (3·out² + out) → conv3³ (27·out² + out) → BN
+  const block = (i: number, o: number) => (kind === 'unet3d' ? 27 * i * o + 27 * o * o + 6 * o : 9 * i * o + 30 * o * o + 7 * o);
+  const encoder = outs.reduce((s, o, k) => s + block(ins[k]!, o), 0);
+  // decoder level to width o: ConvTranspose3d 2³ (2o → o: 16·o² + o) → BN (2·o) → block (2o → o)
+  const decoder = outs.slice(0, 4).reduce((s, o) => s + 16 * o * o + 3 * o + block(2 * o, o), 0);
+  const head = f * 4 * T + T; // 1×1×1 conv from f·tIn channels to T
+  if (kind === 'unet3d') return { encoder, decoder, head };
+  // STR attention: proj_in 1→h, depthwise 5³ and 7³ (dilation 3), pointwise h→h, proj_out h→1, all with bias
+  const strAttention = 2 * h + (125 * h + h) + (343 * h + h) + (h * h + h) + (h + 1);
+  // STR refiner: conv3³ 1→h and conv3³ h→h, both WITHOUT bias (the released code's Learnable_Filter), each → BN;
+  // two bottlenecks of width w = h/2 (1³, 3³, 1³ convs without bias, BN after each; a projected shortcut from h);
+  // conv1³ 4w → 1 without bias
+  const w = h / 2;
+  const bottleneck = (i: number) => i * w + 2 * w + 27 * w * w + 2 * w + w * 4 * w + 2 * 4 * w + (i !== 4 * w ? i * 4 * w + 2 * 4 * w : 0);
+  const strRefiner = 27 * h + 2 * h + 27 * h * h + 2 * h + bottleneck(h) + bottleneck(4 * w) + 4 * w;
+  return { encoder, decoder, head, strAttention, strRefiner };
+}
+
+test('parameter counts match paper B Table 4 (5.7M/4.6M and 22.6M/17.9M) at start widths 16 and 32, and the released code per part', () => {
   const c = parameterCounts([16, 32]);
   const M = (n: number) => (n / 1e6).toFixed(1);
   assert.equal(M(c[0]!.unet3d), '5.7'); assert.equal(M(c[0]!.sianet), '4.6');
   assert.equal(M(c[1]!.unet3d), '22.6'); assert.equal(M(c[1]!.sianet), '17.9');
-  // exact values (conv biases and BatchNorm affine included), for the record
-  assert.equal(c[0]!.unet3d, 5654720); assert.equal(c[0]!.sianet, 4638785);
+  // exact values (conv biases and BatchNorm affine included)
+  assert.equal(c[0]!.unet3d, 5654720); assert.equal(c[0]!.sianet, 4638721);
+  // SIANet at start width 32: the released code's 17,857,825 (its STR refiner's second conv has no bias)
+  const s = c[1]!;
+  assert.equal(s.sianet, 17_857_825);
+  assert.deepEqual(s.parts.sianet, { encoder: 12_052_352, decoder: 5_575_360, head: 4_128, strAttention: 34_433, strRefiner: 191_552 });
+  assert.deepEqual(s.parts.sianet, expectedParts('sianet', 32));
+  assert.equal(Object.values(s.parts.sianet).reduce((a, b) => a + b, 0), s.sianet);
+  assert.deepEqual(s.parts.unet3d, { encoder: 14_143_584, decoder: 8_447_200, head: 4_128 });
+  assert.deepEqual(s.parts.unet3d, expectedParts('unet3d', 32));
+  assert.equal(Object.values(s.parts.unet3d).reduce((a, b) => a + b, 0), s.unet3d);
+  assert.deepEqual(c[0]!.parts.sianet, expectedParts('sianet', 16));
+  // LCAM changes the blocks only: the same head and STR
+  assert.deepEqual([s.parts.sianetLcam.head, s.parts.sianetLcam.strAttention, s.parts.sianetLcam.strRefiner], [4_128, 34_433, 191_552]);
+});
+
+test('the STR refiner\'s convolutions carry no bias (the released code), its attention\'s do', () => {
+  const str = new SpatiotemporalRefinement(8);
+  assert.equal(str.c1.bias, null); assert.equal(str.c2.bias, null); assert.equal(str.out.bias, null);
+  assert.ok(str.lka.projIn.bias && str.lka.dw5.bias && str.lka.dw7.bias && str.lka.pw.bias && str.lka.projOut.bias);
+  str.dispose();
 });
 
 test('full-size smoke test: SIANet (252², 32 slots, f = 32) runs one forward pass', () => {
