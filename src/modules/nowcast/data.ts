@@ -224,18 +224,19 @@ export interface RadarOptions {
 }
 
 /**
- * Radar labels and mask from raw OPERA rates (the reference loader's rules). Mask on raw values: exactly −9 999 000,
- * NaN, ±inf or > 128. −8 888 000 ("undetected") is not masked and becomes 0. NaN becomes label 0.
+ * Radar labels and mask from raw OPERA rates (the reference loader's rules).
+ * - Mask, on raw values: exactly −9 999 000 (no data), NaN, ±∞, or > 128.
+ * - Label: the rain rule on the raw value, rate ≥ τ (τ = 0.2 mm/h; `strict`: rate > τ). So +∞ is rain
+ *   (1), −∞ is not (0), and NaN is 0 (it satisfies no comparison; the reference maps NaN to 0).
+ *   −8 888 000 ("undetected") is not masked and is 0. The non-finite values are masked as well, so
+ *   under the reference convention their label never reaches a score or a loss.
  */
 export function preprocessOpera(raw: Tensor, o: RadarOptions = {}): { label: Tensor; mask: Tensor } {
   const thr = o.threshold ?? 0.2;
   return torch.scope(() => {
-    const finite = raw.isfinite();
-    const mask = raw.eq(NO_DATA).logicalOr(finite.logicalNot()).logicalOr(raw.gt(128));
-    const clean = torch.where(finite, raw, 0);
-    const rain = o.strict ? clean.gt(thr) : clean.ge(thr);
-    const label = rain.logicalAnd(finite).to(raw.dtype === 'float64' ? 'float64' : 'float32');
-    return { label, mask };
+    const mask = raw.eq(NO_DATA).logicalOr(raw.isfinite().logicalNot()).logicalOr(raw.gt(128));
+    const rain = o.strict ? raw.gt(thr) : raw.ge(thr);
+    return { label: rain.to(raw.dtype === 'float64' ? 'float64' : 'float32'), mask };
   });
 }
 

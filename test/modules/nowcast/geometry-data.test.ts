@@ -114,10 +114,25 @@ test('preprocessing of special values (the organisers\' reference loader): HRIT 
   const raw = torch.tensor([NO_DATA, UNDETECTED, NaN, Infinity, 129, 128, 0.2, 0.19, 0, 5], { dtype: 'float64' });
   const { label, mask } = preprocessOpera(raw);
   assert.deepEqual(mask.toArray(), [1, 0, 1, 1, 1, 0, 0, 0, 0, 0]);
-  assert.deepEqual(label.toArray(), [0, 0, 0, 0, 1, 1, 1, 0, 0, 1]);
+  assert.deepEqual(label.toArray(), [0, 0, 0, 1, 1, 1, 1, 0, 0, 1]);
   const st1 = preprocessOpera(raw, { threshold: 0, strict: true });
-  assert.deepEqual(st1.label.toArray(), [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]);
+  assert.deepEqual(st1.label.toArray(), [0, 0, 0, 1, 1, 1, 1, 1, 0, 1]);
   torch.dispose(x, raw, label, mask, st1);
+});
+
+test('OPERA labels of non-finite rates: +∞ is rain (≥ 0.2 holds), −∞ and NaN are not; all three are masked', () => {
+  // NaN satisfies no comparison, so the rule gives 0 (the reference maps NaN to 0); −∞ < 0.2 gives 0
+  for (const dtype of ['float32', 'float64'] as const) {
+    const raw = torch.tensor([Infinity, NaN, -Infinity, 0.19, 0.2, 0.21, 0, 5, NO_DATA, UNDETECTED], { dtype });
+    const { label, mask } = preprocessOpera(raw);
+    assert.deepEqual(label.toArray(), [1, 0, 0, 0, 1, 1, 0, 1, 0, 0], dtype);
+    assert.deepEqual(mask.toArray(), [1, 1, 1, 0, 0, 0, 0, 0, 1, 0], dtype);
+    assert.equal(label.dtype, dtype);
+    // Stage 1's rule (rate > 0): +∞ is rain, −∞, NaN, 0 and the codes are not
+    const st1 = preprocessOpera(raw, { threshold: 0, strict: true });
+    assert.deepEqual(st1.label.toArray(), [1, 0, 0, 1, 1, 1, 0, 1, 0, 0], dtype);
+    torch.dispose(raw, label, mask, st1.label, st1.mask);
+  }
 });
 
 const row = (d: string, t: string, split = 'training', type = '-', ok = 1): SplitRow =>
