@@ -5,7 +5,7 @@
 // process through bench/serve.ts) alternate with blocks of reference steps in a long-lived Python
 // process, with the same thread settings.
 import * as torch from '../src/core/torch/index.ts';
-import { buildModel, weightedBce, upsample, SMALL, clipGradValue, ForeachAdamW } from '../src/modules/nowcast/index.ts';
+import { buildModel, weightedBce, upsample, SMALL, clipGradValue } from '../src/modules/nowcast/index.ts';
 import { median, type BenchHelper } from './helper.ts';
 import type { Served } from './serve.ts';
 
@@ -18,7 +18,7 @@ export function serve(cfg: typeof CFG): Served {
     torch.manualSeed(0);
     const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });
     model.train();
-    const opt = new ForeachAdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 }); // same update as torch.optim.AdamW
+    const opt = new torch.optim.AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1, foreach: true }); // the multi-tensor AdamW, as nowcast trains
     const ho = SMALL.cropSize * SMALL.scale;
     const x = torch.randn([cfg.batch, cfg.channels, SMALL.tIn, SMALL.inSize, SMALL.inSize]).keep();
     const y = torch.rand([cfg.batch, 1, SMALL.tOut, ho, ho]).lt(0.2).to('float32').keep();

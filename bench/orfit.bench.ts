@@ -4,7 +4,7 @@ import * as torch from '../src/core/torch/index.ts';
 import type { BenchHelper } from './helper.ts';
 import { Rng } from '../src/core/rng.ts';
 import { LinearModel, ModuleModel, TanhMLP } from '../src/modules/orfit/models.ts';
-import { ORFit, EWRLS, type StreamLearner } from '../src/modules/orfit/learners.ts';
+import { ORFit, EWRLS, type StreamLearner } from '../src/modules/orfit/learners/index.ts';
 
 const P = 784, K = 100, M = 10;
 const D = 64, H = 256, KN = 60, KR = 30;

@@ -6,11 +6,12 @@
 //     dispatcher (so autograd records it), with JS arguments converted by the operator's schema
 //   - autograd: backward, grad (with create_graph for double backward), grad mode
 //   - scopes: every wrapper made inside scopeEnter()/scopeExit() is disposed at exit unless kept
-//   - runtime: threads, seed, version, live tensor count
+//   - runtime: threads, seed and generator state, version, live tensor count
 // Every C++ exception is caught at the boundary and becomes a JS Error naming the op.
 
 #include <napi.h>
 #include <torch/torch.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <dlfcn.h>
@@ -884,6 +885,36 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   torch::manual_seed(static_cast<uint64_t>(d));
   return info.Env().Undefined();
 }
+// getRngState() / setRngState(bytes): the CPU default generator's whole state (the Mersenne
+// Twister words and the cached normal sample), as torch.get_rng_state / set_rng_state, for
+// checkpoints that resume bit-identically.
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  at::Tensor s;
+  try {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    s = gen.get_state();
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string("getRngState: ") + e.what_without_backtrace());
+  }
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), s.data_ptr<uint8_t>(), static_cast<size_t>(s.numel()));
+}
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "setRngState: state must be a Uint8Array");
+  auto a = info[0].As<Napi::Uint8Array>();
+  at::Tensor t = at::empty({static_cast<int64_t>(a.ElementLength())}, at::kByte);
+  std::memcpy(t.data_ptr<uint8_t>(), a.Data(), a.ElementLength());
+  auto gen = at::detail::getDefaultCPUGenerator();
+  try {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(t);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("setRngState: ") + e.what_without_backtrace());
+  }
+  return env.Undefined();
+}
 Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_live));
 }
@@ -952,6 +983,8 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
   exports.Set("version", Napi::Function::New(env, Version));

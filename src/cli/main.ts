@@ -4,7 +4,6 @@ import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
 import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo, type ModuleSpec } from '../core/registry.ts';
-import { RunInterrupted } from '../core/errors.ts';
 import type { ProgressFactory, RunEvent } from '../core/runner.ts';
 import type { RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
@@ -17,6 +16,7 @@ async function openStore(out?: string) {
   const { RunStore, defaultRoot } = await import('../core/runs.ts');
   return new RunStore(out ?? defaultRoot());
 }
+import { PaperlabError, NotFoundError, RunInterrupted, exitCodeOf } from '../core/errors.ts';
 
 const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 
@@ -202,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
   const mods = moduleNames();
   const builtins = ['list', 'runs', 'serve', 'help', 'version', '--help', '-h', '--version', '-V'];
   if (first && !first.startsWith('-') && !builtins.includes(first) && !mods.includes(first)) {
-    throw new UsageError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve`);
+    throw new NotFoundError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve`);
   }
   // Load only what this invocation needs (all for list/help).
   if (first !== 'runs') await loadModules(first && mods.includes(first) ? [first] : undefined);
@@ -258,14 +258,13 @@ try {
           process.stderr.write(`paperlab: unknown command '${process.argv[3]}' for module '${m.name}'. Valid commands: ${m.commands.map((c) => c.name).join(', ')}\n`);
         } catch { /* commander already printed */ }
       }
-      process.exitCode = 2;
+      // an unknown command is not found (3), like an unknown module; other commander errors are usage (2)
+      process.exitCode = e.code === 'commander.unknownCommand' ? 3 : 2;
     }
-  } else if (e instanceof UsageError) {
-    process.stderr.write(`paperlab: ${e.message}\n`);
-    process.exitCode = 2;
-  } else if (e instanceof RunInterrupted) {
-    process.stderr.write('paperlab: run interrupted; its checkpoints are kept (paperlab runs list)\n');
-    process.exitCode = 130;
+  } else if (e instanceof PaperlabError) {
+    // usage 2, not found 3, input file 4, conflict 5, interrupted 130 (errors.ts): no stack
+    process.stderr.write(e instanceof RunInterrupted ? 'paperlab: run interrupted; its checkpoints are kept (paperlab runs list)\n' : `paperlab: ${e.message}\n`);
+    process.exitCode = exitCodeOf(e);
   } else {
     process.stderr.write(`paperlab: ${(e as Error)?.message ?? e}\n`);
     if (process.env.PAPERLAB_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);

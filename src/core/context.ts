@@ -34,7 +34,7 @@ export interface RunContext {
   readonly seed: number;
   /** the run's folder: write every output here (ctx.path(name) joins) */
   readonly dir: string;
-  /** true when this run continues an interrupted one: look at ctx.checkpoints.latest() */
+  /** true when this run continues an interrupted one: restoreTrainingCheckpoint(ctx.checkpoints, …) (core/train) or ctx.checkpoints.latest() */
   readonly resuming: boolean;
   /** aborted when the user interrupts (Ctrl-C, dashboard stop): loops check it and return */
   readonly signal: AbortSignal;
@@ -49,8 +49,11 @@ export interface RunContext {
   writeText(name: string, text: string): string;
   writeJson(name: string, value: unknown): string;
   writeBytes(name: string, data: Uint8Array): string;
-  /** Renders a Vega-Lite spec to <name>.svg and <name>.png in the run folder. Returns the paths. */
-  plot(name: string, spec: Record<string, unknown>): Promise<{ svg: string; png: string }>;
+  /**
+   * Renders a Vega-Lite spec to <name>.svg and <name>.png in the run folder. Returns the paths.
+   * A string is taken as a finished SVG document (drawn directly, for pictures with many marks).
+   */
+  plot(name: string, spec: Record<string, unknown> | string): Promise<{ svg: string; png: string }>;
   /** Throws if the run was interrupted (call between steps). */
   throwIfAborted(): void;
 }

@@ -17,7 +17,7 @@
 // run starts (RunOptions.pathPolicy): that is where a relative output becomes a path in the run folder.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './errors.ts';
+import { UsageError, NotFoundError } from './errors.ts';
 import type { ParamInfo } from './registry.ts';
 
 export type PathKind = 'input' | 'output';
@@ -79,7 +79,7 @@ export function realPathOf(abs: string): string | null {
 export function realFolders(dirs: string[], what: string): string[] {
   return dirs.map((d) => {
     let r: string;
-    try { r = fs.realpathSync(path.resolve(d)); } catch { throw new UsageError(`${what} '${d}' does not exist`); }
+    try { r = fs.realpathSync(path.resolve(d)); } catch { throw new NotFoundError(`${what} '${d}' does not exist`); }
     if (!fs.statSync(r).isDirectory()) throw new UsageError(`${what} '${d}' is not a folder`);
     return r;
   });

@@ -2,9 +2,9 @@
 // The CLI, the server API and the dashboard are generated from it; no surface imports a module.
 import { z } from 'zod';
 import type { RunContext } from './context.ts';
-import { UsageError } from './errors.ts';
+import { UsageError, NotFoundError } from './errors.ts';
 
-export { UsageError };
+export { UsageError, NotFoundError };
 
 export type ParamSchema = z.ZodObject<z.ZodRawShape>;
 
@@ -74,7 +74,7 @@ export function listModules(): ModuleSpec[] {
 export function getModule(name: string): ModuleSpec {
   const m = modules.get(name);
   if (!m) {
-    throw new UsageError(`unknown module '${name}'. Valid modules: ${[...modules.keys()].join(', ') || '(none)'}`);
+    throw new NotFoundError(`unknown module '${name}'. Valid modules: ${[...modules.keys()].join(', ') || '(none)'}`);
   }
   return m;
 }
@@ -83,7 +83,7 @@ export function getCommand(module: string, command: string): CommandSpec {
   const m = getModule(module);
   const c = m.commands.find((x) => x.name === command);
   if (!c) {
-    throw new UsageError(`unknown command '${command}' for module '${module}'. Valid commands: ${m.commands.map((x) => x.name).join(', ')}`);
+    throw new NotFoundError(`unknown command '${command}' for module '${module}'. Valid commands: ${m.commands.map((x) => x.name).join(', ')}`);
   }
   return c;
 }

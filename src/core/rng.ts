@@ -1,9 +1,23 @@
 // Seeded random numbers for data generation (xoshiro128**, seeded through splitmix32).
 // Tensor-side randomness (init, dropout, randn) uses libtorch's generator, seeded by manualSeed.
+// A generator's whole state (state()/setState(), Rng.fromState) is a small JSON object, so a
+// checkpoint carries it and a resumed run draws exactly the numbers it would have drawn.
+
+/** The whole state of an Rng: JSON as is (the spare normal is a double; JSON keeps doubles exactly). */
+export interface RngState {
+  readonly kind: 'xoshiro128**';
+  /** the seed the stream started from (a label: the stream continues from `s`) */
+  readonly seed: number;
+  /** the four 32-bit state words, as unsigned integers */
+  readonly s: readonly [number, number, number, number];
+  /** the second normal of the last Box–Muller pair, not yet returned (null: none) */
+  readonly spare: number | null;
+}
 
 export class Rng {
   private s0: number; private s1: number; private s2: number; private s3: number;
   private spare: number | null = null;
+  /** the seed this stream started from (setState sets it from the state) */
   readonly seed: number;
 
   constructor(seed = 0) {
@@ -32,6 +46,36 @@ export class Rng {
     this.s0 >>>= 0; this.s1 >>>= 0;
     return r;
   }
+
+  /** The generator's whole state, to store (JSON) and give back to setState / Rng.fromState. */
+  state(): RngState {
+    return { kind: 'xoshiro128**', seed: this.seed, s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Continues from a state() taken earlier (of this or any Rng): the same numbers follow. */
+  setState(st: RngState): this {
+    const bad = (why: string) => new Error(`Rng.setState: ${why}`);
+    if (!st || typeof st !== 'object') throw bad('expected the object state() returned');
+    if (st.kind !== 'xoshiro128**') throw bad(`kind '${String(st.kind)}' is not 'xoshiro128**'`);
+    const w = st.s;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) throw bad('s must be four unsigned 32-bit integers');
+    if ((w[0] | w[1] | w[2] | w[3]) === 0) throw bad('s is all zero (not a xoshiro state)');
+    if (st.spare !== null && !Number.isFinite(st.spare)) throw bad('spare must be a finite number or null');
+    if (!Number.isFinite(st.seed)) throw bad('seed must be a finite number');
+    [this.s0, this.s1, this.s2, this.s3] = w;
+    this.spare = st.spare;
+    (this as { seed: number }).seed = st.seed;
+    return this;
+  }
+
+  /** A generator that continues from `st` (a state() taken earlier). */
+  static fromState(st: RngState): Rng { return new Rng(st.seed).setState(st); }
+
+  /**
+   * uniform in [0, 1) from one 32-bit draw (u32 / 2³², 2³² distinct values): the kind of float a
+   * mulberry32 / xorshift32 generator gives, at half the cost of random().
+   */
+  random32(): number { return this.nextU32() / 4294967296; }
 
   /** uniform in [0, 1) with 53 random bits */
   random(): number {

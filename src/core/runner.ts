@@ -3,8 +3,8 @@
 // CLI, server and tests all come through here: one path, whatever the module.
 import fs from 'node:fs';
 import path from 'node:path';
-import { getCommand, validateParams, describeParams, UsageError } from './registry.ts';
-import { RunInterrupted } from './errors.ts';
+import { getCommand, validateParams, describeParams } from './registry.ts';
+import { UsageError, ConflictError, RunInterrupted } from './errors.ts';
 import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
@@ -47,6 +47,7 @@ export interface RunOptions {
   pathPolicy?: PathPolicy;
 }
 
+/** Thrown when a run is interrupted (it lives in errors.ts with the other error classes). */
 export { RunInterrupted };
 
 export interface RunResult { run: RunRecord; summary: Record<string, unknown> | null }
@@ -67,9 +68,9 @@ export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResu
   const store = o.store ?? new RunStore(o.root);
   const run = store.get(id);
   const cmd = getCommand(run.module, run.command);
-  if (run.status === 'done') throw new UsageError(`run ${run.id} is already done`);
-  if (run.status === 'running') throw new UsageError(`run ${run.id} is still running (pid ${run.pid})`);
-  if (!cmd.resumable) throw new UsageError(`${run.module} ${run.command} cannot resume; start a new run`);
+  if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
+  if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
+  if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
   const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid });
   return execute(store, again, true, o, () => { if (!o.store) store.close(); });
 }
@@ -148,11 +149,24 @@ function interruptibleSignal(outer?: AbortSignal): { signal: AbortSignal; dispos
   };
 }
 
-function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
+/**
+ * A RunContext over a folder outside the run store, with the real semantics of a run's context:
+ * checkpoints (safetensors + JSON, latest.json, metrics tables cut back on resume), metrics tables
+ * (<name>.jsonl / .csv), log.txt, atomic writes, plots. For tests and scripts; commands get theirs
+ * from runCommand/resumeRun. `flush()` writes the CSV tables; `close()` stops the progress display.
+ */
+export function openRunContext(dir: string, o: Omit<RunOptions, 'root' | 'store' | 'seed' | 'pathPolicy'> & { id?: string; seed?: number; resuming?: boolean } = {}): RunContext & { flush(): void; close(): void } {
+  const abs = path.resolve(dir);
+  fs.mkdirSync(abs, { recursive: true });
+  const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not break the context */ } };
+  return makeContext({ id: o.id ?? path.basename(abs), seed: o.seed ?? 0, dir: abs }, o.resuming ?? false, o, emit);
+}
+
+function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
   const dir = run.dir;
   const inside = (name: string) => {
     const p = path.resolve(dir, name);
-    if (p !== dir && !p.startsWith(dir + path.sep)) throw new Error(`'${name}' would be written outside the run folder`);
+    if (p !== dir && !p.startsWith(dir + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
     return p;
   };
   const logFile = path.join(dir, 'log.txt');
@@ -279,7 +293,7 @@ function makeContext(run: RunRecord, resuming: boolean, o: RunOptions, emit: (e:
     writeText(name: string, text: string) { const p = inside(name); writeFileAtomic(p, text); return p; },
     writeJson(name: string, value: unknown) { const p = inside(name); writeJsonAtomic(p, value); return p; },
     writeBytes(name: string, data: Uint8Array) { const p = inside(name); writeFileAtomic(p, data); return p; },
-    async plot(name: string, spec: Record<string, unknown>) {
+    async plot(name: string, spec: Record<string, unknown> | string) {
       const base = inside(name.replace(/\.(png|svg)$/, ''));
       const out = await savePlot(base, spec);
       emit({ type: 'plot', name, png: path.relative(dir, out.png), svg: path.relative(dir, out.svg) });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { writeJsonAtomic, writeFileAtomic } from './io/atomic.ts';
-import { fileError } from './errors.ts';
+import { fileError, UsageError, NotFoundError, ConflictError } from './errors.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -103,7 +103,7 @@ export class RunStore {
   /** Updates a run's status (and error/summary), in the index and in <run>/run.json. */
   update(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid'>>): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
-    if (!row) throw new Error(`no run '${id}' in ${this.root}`);
+    if (!row) throw new NotFoundError(`no run '${id}' in ${this.root}`);
     const next: RunRecord = { ...fromRow(row), ...patch };
     this.write(() => this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
       next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id));
@@ -112,12 +112,13 @@ export class RunStore {
   }
 
   get(id: string): RunRecord {
-    if (!ID_RE.test(id)) throw new Error(`bad run id '${id}'`);
+    if (!ID_RE.test(id)) throw new UsageError(`bad run id '${id}'`);
     let row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     if (!row) {
       const matches = this.db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY created DESC LIMIT 2').all(`%${id}%`) as Row[];
       if (matches.length === 1) row = matches[0];
-      else throw new Error(matches.length ? `run id '${id}' is ambiguous` : `no run '${id}' in ${this.root}`);
+      else if (matches.length) throw new ConflictError(`run id '${id}' is ambiguous (it matches ${matches.map((m) => m.id as string).join(', ')}, maybe more): give more of it`);
+      else throw new NotFoundError(`no run '${id}' in ${this.root}`);
     }
     return this.reconcile(fromRow(row!));
   }

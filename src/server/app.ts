@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema, UsageError } from '../core/registry.ts';
+import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema } from '../core/registry.ts';
 import { RunStore, type RunRecord } from '../core/runs.ts';
 import type { RunEvent } from '../core/runner.ts';
+import { httpStatusOf, reviveError } from '../core/errors.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { confinePaths, realFolders, type PathPolicy } from '../core/paths.ts';
 import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObject, readRegularFileInside, realFileInside } from './security.ts';
 
@@ -90,10 +92,8 @@ export function createApp(o: AppOptions): DashboardApp {
   const indexHtml = () => fs.readFileSync(path.join(WEB, 'index.html'), 'utf8')
     .replace(/<head>/i, `<head>\n  <meta name="${TOKEN_META}" content="${token}">`);
 
-  app.onError((err, c) => {
-    const status = err instanceof UsageError || /^bad run id|outside run|no run '/.test(err.message) ? (/no run '/.test(err.message) ? 404 : 400) : 500;
-    return c.json({ error: err.message }, status);
-  });
+  // By class (core/errors.ts): usage 400, not found 404, input file 422, conflict 409, else 500.
+  app.onError((err, c) => c.json({ error: err.message }, httpStatusOf(err) as ContentfulStatusCode));
 
   // ---- who may ask: the bound Host on every route; for changes, our own origin, the token and JSON
   app.use('*', async (c, next) => {
@@ -285,9 +285,9 @@ export function createApp(o: AppOptions): DashboardApp {
         let nl;
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
-          let e: RunEvent | { type: 'error'; message: string };
+          let e: RunEvent | { type: 'error'; message: string; name?: string };
           try { e = JSON.parse(line); } catch { continue; }
-          if (e.type === 'error') { if (!a.id) reject(new UsageError(e.message)); continue; }
+          if (e.type === 'error') { if (!a.id) reject(reviveError(e.name, e.message)); continue; }
           if (e.type === 'start') { a.id = e.run.id; active.set(e.run.id, a); resolve(e.run.id); }
           if (e.type === 'progress' || e.type === 'metric' || e.type === 'log') {
             // keep a bounded history for late subscribers

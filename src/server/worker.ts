@@ -9,7 +9,7 @@ import type { PathPolicy } from '../core/paths.ts';
 interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy }
 
 const ac = new AbortController();
-const send = (e: RunEvent | { type: 'error'; message: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
+const send = (e: RunEvent | { type: 'error'; message: string; name?: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
 process.stdout.on('error', () => ac.abort());
 process.on('SIGINT', () => ac.abort());
 process.on('SIGTERM', () => ac.abort());
@@ -31,7 +31,8 @@ async function run(job: Job): Promise<void> {
     else await runCommand(job.module, job.command, job.params, o);
     process.exitCode = 0;
   } catch (e) {
-    if (!(e instanceof RunInterrupted)) send({ type: 'error', message: (e as Error)?.message ?? String(e) });
+    // the class's name travels too, so the server answers with its status (core/errors.ts)
+    if (!(e instanceof RunInterrupted)) send({ type: 'error', message: (e as Error)?.message ?? String(e), name: (e as Error)?.name });
     process.exitCode = e instanceof RunInterrupted ? 130 : 1;
   } finally {
     rl.close();

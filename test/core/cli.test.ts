@@ -66,16 +66,17 @@ test('a run killed mid-way is marked interrupted and resumes from its last check
 
 test('bad input: unknown module, command or parameter and invalid values give clear errors with the valid choices', () => {
   const m = cli(['nosuch']);
-  assert.equal(m.status, 2);
+  assert.equal(m.status, 3);
   assert.match(m.stderr, /unknown module or command 'nosuch'. Modules: .*demo/);
   const c = cli(['demo', 'nosuch']);
   assert.match(c.stderr, /unknown command 'nosuch' for module 'demo'. Valid commands: fit-line/);
+  assert.equal(c.status, 3);
   const p = cli(['demo', 'fit-line', '--lrr', '1']);
   assert.equal(p.status, 2);
   assert.match(p.stderr, /unknown option '--lrr'.*Valid parameters for demo fit-line: .*--lr/);
   const v = cli(['demo', 'fit-line', '--lr', 'abc']);
   assert.match(v.stderr, /parameter 'lr': expected a number, got 'abc'/);
-  const z = cli(['demo', 'fit-line', '--epochs', '0']);
+  const z = cli(['demo', 'fit-line', '--epochs', '2.5']);
   assert.match(z.stderr, /parameter 'epochs'/);
   const e = cli(['demo', 'fit-line', '--dtype', 'float16']);
   assert.match(e.stderr, /float32, float64/);
@@ -98,4 +99,33 @@ test('--version prints the package version, alone (launcher) and after other opt
   assert.equal(cli(['--version']).stdout.trim(), version);
   assert.equal(cli(['-V']).stdout.trim(), version);
   assert.equal(cli(['--threads', '1', '--version']).stdout.trim(), version);
+});
+
+test('exit codes by error class: usage 2, not found 3, input file 4, conflict 5 (README, core/errors.ts)', async () => {
+  // a store of its own, filled without running anything: two fit-line runs, one done
+  const { RunStore } = await import('../../src/core/runs.ts');
+  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-cli-codes-'));
+  const store = new RunStore(own);
+  const a = store.create('demo', 'fit-line', {}, 0, true);
+  store.create('demo', 'fit-line', {}, 1, true);
+  store.update(a.id, { status: 'done', finished: new Date().toISOString() });
+  store.close();
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, PAPERLAB_HOME: own } });
+  const usage = run(['demo', 'fit-line', '--epochs', 'abc']);
+  assert.equal(usage.status, 2, usage.stderr);
+  const missing = run(['runs', 'show', 'no-such-run']);
+  assert.equal(missing.status, 3, missing.stderr);
+  assert.match(missing.stderr, /^paperlab: no run 'no-such-run' in /);
+  const ambiguous = run(['runs', 'show', 'fit-line']);
+  assert.equal(ambiguous.status, 5, ambiguous.stderr);
+  assert.match(ambiguous.stderr, /run id 'fit-line' is ambiguous/);
+  const done = run(['runs', 'resume', a.id]);
+  assert.equal(done.status, 5, done.stderr);
+  assert.match(done.stderr, /is already done/);
+  const bad = path.join(own, 'changepoints.json');
+  fs.writeFileSync(bad, '{"changepoints": [');
+  const input = run(['traffic', 'evaluate', '--pred', bad, '--truth', '1']);
+  assert.equal(input.status, 4, input.stderr);
+  assert.match(input.stderr, /changepoints\.json: not valid JSON \(ends too early\)/);
+  assert.doesNotMatch(input.stderr, /\n\s+at /, 'no stack for an error the user can fix');
 });

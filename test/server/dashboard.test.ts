@@ -72,7 +72,7 @@ test('API: path traversal, oversized bodies and invalid parameters are rejected 
   const unknown = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'demo', command: 'fit-line', params: { nope: 1 } }) });
   assert.equal(unknown.status, 400);
   const mod = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'nosuch', command: 'x' }) });
-  assert.equal(mod.status, 400);
+  assert.equal(mod.status, 404);
   const notJson = await fetch(u + '/api/runs', { method: 'POST', headers, body: '{' });
   assert.equal(notJson.status, 400);
   assert.deepEqual(fs.readdirSync(home).filter((f) => !f.startsWith('index.sqlite')).sort(), before.filter((f) => !f.startsWith('index.sqlite')));

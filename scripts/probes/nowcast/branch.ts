@@ -14,7 +14,7 @@ import { buildBench } from '../../../src/modules/nowcast/samples.ts';
 import { MemoryDataset, train } from '../../../src/modules/nowcast/train.ts';
 import { evaluate } from '../../../src/modules/nowcast/evaluate.ts';
 import type { SmoothMode } from '../../../src/modules/nowcast/losses.ts';
-import { testContext } from '../../../test/modules/nowcast/helpers.ts';
+import { openRunContext } from '../../../src/core/runner.ts';
 
 const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: Exclude<SmoothMode, 'none'>; lr?: number; beta?: number };
 const o = ablateDefaults(over.mode ?? 'quick');
@@ -28,12 +28,12 @@ for (const seed of over.seeds ?? [0, 1, 2]) {
   const bench = buildBench({ ...o.bench, seed });
   const trainSet = new MemoryDataset(bench.train), valSet = new MemoryDataset(bench.val);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'branch-'));
-  train({ ...ablationTrainOptions(o, bench, plain, seed), steps: warm }, trainSet, valSet, testContext(path.join(root, 'warm'), 0)).model.dispose();
+  train({ ...ablationTrainOptions(o, bench, plain, seed), steps: warm }, trainSet, valSet, openRunContext(path.join(root, 'warm'), { seed: 0 })).model.dispose();
   // continue the warm-started run as config c (same model, optimiser state, batches, dropout)
   const branch = (c: AblationConfig) => {
     const d = path.join(root, c.name);
     fs.cpSync(path.join(root, 'warm'), d, { recursive: true });
-    const m = train({ ...ablationTrainOptions(o, bench, c, seed), steps: warm + more }, trainSet, valSet, testContext(d, 0, { resuming: true })).model;
+    const m = train({ ...ablationTrainOptions(o, bench, c, seed), steps: warm + more }, trainSet, valSet, openRunContext(d, { seed: 0, resuming: true })).model;
     const core = evaluate(m, bench.coreTest), tr = evaluate(m, bench.transferTest);
     m.dispose();
     return { core: core.scores.mIoU(), transfer: tr.scores.mIoU(), dP: core.temporalChange };

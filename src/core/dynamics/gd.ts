@@ -1,7 +1,9 @@
 // Full-batch gradient descent with the reference's optimizers (Cohen et al. 2021,
 // locuslab/edge-of-stability gd.py): plain GD, heavy-ball (Polyak) and Nesterov momentum in
 // PyTorch's SGD form, stop rules, a per-step trace, top-k Hessian eigenvalues every eigFreq steps
-// on the abridged subset, random projections of the iterate, and optional Paper-B probes.
+// on the abridged subset, random projections of the iterate, and optional unstable-convergence
+// probes (probes.ts: Ahn, Zhang & Sra 2022). runGD is split into its steps below: settings,
+// initial state, the measurements at θ_t, the stop rules and the update.
 import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
 import { hvpOperator, eigenOfOperator } from '../hessian.ts';
@@ -57,7 +59,7 @@ export interface GDOptions {
   beta?: number;
   maxSteps: number;
   /**
-   * SGD variant (Paper B, B-3): the update uses the mean loss of a random mini-batch of this size
+   * SGD variant: the update uses the mean loss of a random mini-batch of this size
    * (reshuffled each epoch, seeded by batchSeed); the trace, stop rules and probes still use the
    * full training loss. 0 or ≥ n: full batch.
    */
@@ -74,7 +76,7 @@ export interface GDOptions {
   neigs?: number;
   eigMethod?: 'lanczos' | 'dense' | 'power';
   eigTol?: number;
-  /** Paper-B probes every probeFreq steps (0: never) */
+  /** unstable-convergence probes (probes.ts) every probeFreq steps (0: never) */
   probeFreq?: number;
   probeOptions?: MonitorOptions;
   /** also probe at steps where this returns true (sees loss, gradNorm and gradCos of the step) */
@@ -141,104 +143,158 @@ export function hessianEigs(obj: Objective, theta: Tensor, k: number, o: { metho
   });
 }
 
-export function runGD(obj: Objective, o: GDOptions): GDResult {
-  const eta = o.eta;
+/** The loop's mutable state: θ (a leaf requiring grad), the momentum buffer, the last full gradient. */
+interface LoopState {
+  theta: Tensor;
+  velocity: Tensor | null;
+  prevGrad: Tensor | null;
+  /** random projection matrix [nproj, dim] (iterateFreq > 0) */
+  proj: Tensor | null;
+  monitor: UnstableConvergenceMonitor | null;
+  /** next mini-batch of example indices (SGD variant), or null for full-batch updates */
+  nextBatch: (() => Tensor) | null;
+  keepAt: Set<number>;
+  kept: Map<number, Tensor>;
+}
+
+/** What runGD resolved from GDOptions once: the optimizer and the measurement schedule. */
+interface LoopSettings {
+  eta: number;
+  momentum: Momentum;
+  beta: number;
+  mss: number;
+  eigFreq: number;
+  neigs: number;
+  probeFreq: number;
+  testFreq: number;
+  divergeLoss: number;
+}
+
+function settingsOf(o: GDOptions): LoopSettings {
   const momentum = o.momentum ?? 'none';
   const beta = momentum === 'none' ? 0 : (o.beta ?? 0.9);
-  const mss = maxStableSharpness(eta, momentum, beta);
-  if (!(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new Error(`maxSteps must be a non-negative integer, got ${o.maxSteps}`);
   const eigFreq = o.eigFreq ?? 0;
-  const neigs = o.neigs ?? 2;
-  const probeFreq = o.probeFreq ?? 0;
-  const testFreq = o.testFreq ?? (eigFreq || 1);
-  const divergeLoss = o.divergeLoss ?? 1e12;
-  const keepAt = new Set(o.keepAt ?? []);
-  const kept = new Map<number, Tensor>();
+  return {
+    eta: o.eta, momentum, beta, mss: maxStableSharpness(o.eta, momentum, beta), eigFreq, neigs: o.neigs ?? 2,
+    probeFreq: o.probeFreq ?? 0, testFreq: o.testFreq ?? (eigFreq || 1), divergeLoss: o.divergeLoss ?? 1e12,
+  };
+}
 
+/**
+ * The SGD variant's sampler: batches of `batchSize` indices from epoch-wise permutations (seeded by
+ * batchSeed, a fresh stream per resumed chunk), or null for full-batch updates.
+ */
+function batchSampler(obj: Objective, o: GDOptions): (() => Tensor) | null {
+  const nData = obj.size ?? 0;
+  const batch = o.batchSize && o.batchSize > 0 && nData > 0 && o.batchSize < nData && obj.batchLoss ? o.batchSize : 0;
+  if (o.batchSize && o.batchSize > 0 && o.batchSize < nData && !obj.batchLoss) throw new Error(`${obj.name}: mini-batches need an objective with batchLoss`);
+  if (!batch) return null;
+  const batchRng = new Rng((o.batchSeed ?? 7) + 7919 * (o.resume?.step ?? 0));
+  let order: number[] = [];
+  return () => {
+    if (order.length < batch) order = order.concat(batchRng.permutation(nData));
+    return torch.tensor(BigInt64Array.from(order.splice(0, batch), (i) => BigInt(i)));
+  };
+}
+
+function initialState(obj: Objective, o: GDOptions, s: LoopSettings): LoopState {
   const theta = torch.noGrad(() => torch.scope(() => (o.resume?.theta ?? o.theta0 ?? obj.init()).detach().to('float64').clone())).keep();
   if (theta.numel !== obj.dim) throw new Error(`${obj.name}: initial θ has ${theta.numel} entries, the objective needs ${obj.dim}`);
   theta.requiresGrad = true;
-  let velocity: Tensor | null = momentum === 'none' ? null
+  const velocity = s.momentum === 'none' ? null
     : (o.resume?.velocity ? o.resume.velocity.clone() : torch.zeros([obj.dim], { dtype: 'float64' })).keep();
-  let prevGrad: Tensor | null = null;
   let proj: Tensor | null = null;
   if ((o.iterateFreq ?? 0) > 0) {
     const rng = new Rng(o.projSeed ?? 1);
     const np = o.nproj ?? 8;
     proj = torch.tensor(rng.normals(np * obj.dim, 0, 1 / Math.sqrt(obj.dim)), { shape: [np, obj.dim] }).keep();
   }
-  const monitor = probeFreq > 0 || o.probeWhen ? new UnstableConvergenceMonitor(o.probeOptions) : null;
+  const monitor = s.probeFreq > 0 || o.probeWhen ? new UnstableConvergenceMonitor(o.probeOptions) : null;
+  return { theta, velocity, prevGrad: null, proj, monitor, nextBatch: batchSampler(obj, o), keepAt: new Set(o.keepAt ?? []), kept: new Map() };
+}
+
+/** Everything measured at θ_t before the update (call inside torch.scope); keeps the full gradient in st.prevGrad. */
+function measureStep(obj: Objective, o: GDOptions, s: LoopSettings, st: LoopState, step: number): GDRow {
+  const theta = st.theta;
+  const loss = obj.loss(theta);
+  const [g0] = torch.grad(loss, [theta], { allowUnused: true });
+  const g = (g0 ?? torch.zerosLike(theta)).detach();
+  const lv = loss.item();
+  const r: GDRow = { step, loss: lv, gradNorm: g.norm().item(), mss: s.mss };
+  if (obj.accuracy && (o.accGoal !== undefined || step % (o.accFreq ?? 1) === 0)) r.acc = obj.accuracy(theta);
+  if (st.prevGrad) {
+    const d = st.prevGrad.norm().item() * r.gradNorm;
+    if (d > 0) r.gradCos = st.prevGrad.dot(g).item() / d;
+    st.prevGrad.dispose();
+  }
+  st.prevGrad = g.clone().keep();
+  if (obj.test && step % s.testFreq === 0) {
+    r.testLoss = torch.noGrad(() => obj.test!.loss(theta).item());
+    if (obj.test.accuracy) r.testAcc = obj.test.accuracy(theta);
+  }
+  if (s.eigFreq > 0 && step % s.eigFreq === 0 && Number.isFinite(lv)) {
+    r.eigs = hessianEigs(obj, theta, s.neigs, { method: o.eigMethod, tol: o.eigTol }).values;
+    r.sharpness = r.eigs[0];
+  }
+  if (st.monitor && ((s.probeFreq > 0 && step % s.probeFreq === 0) || o.probeWhen?.(r)) && Number.isFinite(lv)) {
+    r.probe = st.monitor.observe({ params: [theta], loss: () => obj.loss(theta) }, step, s.eta, s.mss);
+    if (r.sharpness === undefined && Number.isFinite(r.probe.sharpness)) r.sharpness = r.probe.sharpness;
+  }
+  if (st.proj && step % o.iterateFreq! === 0) r.projection = torch.noGrad(() => Array.from(st.proj!.mv(theta).toFloat64Array()));
+  if (st.keepAt.has(step)) st.kept.set(step, theta.detach().clone().keep());
+  return r;
+}
+
+/** The stop rule a trace row triggers, if any. */
+function stopOf(row: GDRow, o: GDOptions, s: LoopSettings): GDResult['stopReason'] | null {
+  if (!Number.isFinite(row.loss) || row.loss > s.divergeLoss) return 'diverged';
+  if (o.lossGoal !== undefined && row.loss < o.lossGoal) return 'lossGoal';
+  if (o.accGoal !== undefined && row.acc !== undefined && row.acc > o.accGoal) return 'accGoal';
+  return null;
+}
+
+/** θ_{t+1} from θ_t with the gradient at θ_t (full batch, or a mini-batch in the SGD variant). */
+function update(obj: Objective, s: LoopSettings, st: LoopState): void {
+  torch.scope(() => {
+    const theta = st.theta;
+    const g = st.nextBatch ? (torch.grad(obj.batchLoss!(theta, st.nextBatch()), [theta], { allowUnused: true })[0] ?? torch.zerosLike(theta)).detach() : st.prevGrad!;
+    torch.noGrad(() => {
+      if (s.momentum === 'none') theta.sub_(g, s.eta);
+      else {
+        st.velocity!.mul_(s.beta).add_(g);
+        if (s.momentum === 'polyak') theta.sub_(st.velocity!, s.eta);
+        else theta.sub_(g.add(st.velocity!.mul(s.beta)), s.eta);
+      }
+    });
+  });
+}
+
+export function runGD(obj: Objective, o: GDOptions): GDResult {
+  const s = settingsOf(o);
+  if (!(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new Error(`maxSteps must be a non-negative integer, got ${o.maxSteps}`);
+  const st = initialState(obj, o, s);
   const trace: GDRow[] = [];
-  const nData = obj.size ?? 0;
-  const batch = o.batchSize && o.batchSize > 0 && nData > 0 && o.batchSize < nData && obj.batchLoss ? o.batchSize : 0;
-  if (o.batchSize && o.batchSize > 0 && o.batchSize < nData && !obj.batchLoss) throw new Error(`${obj.name}: mini-batches need an objective with batchLoss`);
-  const batchRng = new Rng((o.batchSeed ?? 7) + 7919 * (o.resume?.step ?? 0)); // a fresh stream per resumed chunk
-  let order: number[] = [];
-  const nextBatch = (): Tensor => {
-    if (order.length < batch) order = order.concat(batchRng.permutation(nData));
-    return torch.tensor(BigInt64Array.from(order.splice(0, batch), (i) => BigInt(i)));
-  };
   let stopReason: GDResult['stopReason'] = 'maxSteps';
   let step = o.resume?.step ?? 0;
   try {
     for (; ; step++) {
       if (o.signal?.aborted) { stopReason = 'aborted'; break; }
-      const row = torch.scope((): GDRow => {
-        const loss = obj.loss(theta);
-        const [g0] = torch.grad(loss, [theta], { allowUnused: true });
-        const g = (g0 ?? torch.zerosLike(theta)).detach();
-        const lv = loss.item();
-        const r: GDRow = { step, loss: lv, gradNorm: g.norm().item(), mss };
-        if (obj.accuracy && (o.accGoal !== undefined || step % (o.accFreq ?? 1) === 0)) r.acc = obj.accuracy(theta);
-        if (prevGrad) {
-          const d = prevGrad.norm().item() * r.gradNorm;
-          if (d > 0) r.gradCos = prevGrad.dot(g).item() / d;
-          prevGrad.dispose();
-        }
-        prevGrad = g.clone().keep();
-        if (obj.test && step % testFreq === 0) {
-          r.testLoss = torch.noGrad(() => obj.test!.loss(theta).item());
-          if (obj.test.accuracy) r.testAcc = obj.test.accuracy(theta);
-        }
-        if (eigFreq > 0 && step % eigFreq === 0 && Number.isFinite(lv)) {
-          r.eigs = hessianEigs(obj, theta, neigs, { method: o.eigMethod, tol: o.eigTol }).values;
-          r.sharpness = r.eigs[0];
-        }
-        if (monitor && ((probeFreq > 0 && step % probeFreq === 0) || o.probeWhen?.(r)) && Number.isFinite(lv)) {
-          r.probe = monitor.observe({ params: [theta], loss: () => obj.loss(theta) }, step, eta, mss);
-          if (r.sharpness === undefined && Number.isFinite(r.probe.sharpness)) r.sharpness = r.probe.sharpness;
-        }
-        if (proj && step % o.iterateFreq! === 0) r.projection = torch.noGrad(() => Array.from(proj!.mv(theta).toFloat64Array()));
-        if (keepAt.has(step)) kept.set(step, theta.detach().clone().keep());
-        return r;
-      });
+      const row = torch.scope(() => measureStep(obj, o, s, st, step));
       trace.push(row);
       o.onStep?.(row);
-      if (!Number.isFinite(row.loss) || row.loss > divergeLoss) { stopReason = 'diverged'; break; }
-      if (o.lossGoal !== undefined && row.loss < o.lossGoal) { stopReason = 'lossGoal'; break; }
-      if (o.accGoal !== undefined && row.acc !== undefined && row.acc > o.accGoal) { stopReason = 'accGoal'; break; }
+      const stop = stopOf(row, o, s);
+      if (stop) { stopReason = stop; break; }
       if (step >= o.maxSteps) break;
-      // the update, with the gradient at θ_t (full batch, or a mini-batch in the SGD variant)
-      torch.scope(() => {
-        const g = batch ? (torch.grad(obj.batchLoss!(theta, nextBatch()), [theta], { allowUnused: true })[0] ?? torch.zerosLike(theta)).detach() : prevGrad!;
-        torch.noGrad(() => {
-        if (momentum === 'none') theta.sub_(g, eta);
-        else {
-          velocity!.mul_(beta).add_(g);
-          if (momentum === 'polyak') theta.sub_(velocity!, eta);
-          else theta.sub_(g.add(velocity!.mul(beta)), eta);
-        }
-        });
-      });
-      if (o.onCheckpoint && o.checkpointFreq && (step + 1) % o.checkpointFreq === 0) o.onCheckpoint(step + 1, theta, velocity);
+      update(obj, s, st);
+      if (o.onCheckpoint && o.checkpointFreq && (step + 1) % o.checkpointFreq === 0) o.onCheckpoint(step + 1, st.theta, st.velocity);
     }
   } finally {
-    (prevGrad as Tensor | null)?.dispose();
-    proj?.dispose();
-    monitor?.dispose();
+    st.prevGrad?.dispose();
+    st.proj?.dispose();
+    st.monitor?.dispose();
   }
-  theta.requiresGrad = false;
-  return { theta, velocity, trace, steps: step, stopReason, mss, kept };
+  st.theta.requiresGrad = false;
+  return { theta: st.theta, velocity: st.velocity, trace, steps: step, stopReason, mss: s.mss, kept: st.kept };
 }
 
 /**

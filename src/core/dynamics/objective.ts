@@ -82,7 +82,7 @@ export interface Objective {
   dim: number;
   /** mean training loss at θ (a scalar tensor with graph w.r.t. θ) */
   loss(theta: Tensor): Tensor;
-  /** mean loss over the examples `idx` (int64) — for the SGD variant (B-3) */
+  /** mean loss over the examples `idx` (int64) — for the SGD variant of runGD (batchSize) */
   batchLoss?(theta: Tensor, idx: Tensor): Tensor;
   /** number of training examples (for mini-batching) */
   size?: number;
@@ -144,7 +144,7 @@ export function supervised(model: FlatModel, data: Dataset, loss: LossName, o: {
   return obj;
 }
 
-/** ½ (θ − θ*)ᵀ A (θ − θ*): the quadratic sanity objective (EoS-4 and the momentum threshold test). */
+/** ½ (θ − θ*)ᵀ A (θ − θ*): the quadratic sanity objective (unstable-convergence `quadratic` and `momentum-thresholds`). */
 export function quadratic(A: Tensor, o: { center?: Tensor; init?: Tensor; name?: string } = {}): Objective {
   const n = A.shape[0]!;
   if (A.ndim !== 2 || A.shape[1] !== n) throw new Error(`quadratic: A must be square, got [${A.shape}]`);

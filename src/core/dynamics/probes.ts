@@ -7,7 +7,7 @@
 //   A1 = |⟨ĝ, u₁⟩|, Ak = ‖P_k ĝ‖ (top-k Ritz vectors), cos(g_{t−1}, g_t), S/MSS.
 import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
-import { hvpOperator, lanczos } from '../hessian.ts';
+import { hvpOperator, lanczos, type HvpOperator } from '../hessian.ts';
 
 /** What a monitor probes: the parameters (leaves requiring grad) and the full-batch loss. */
 export interface ProbeTarget {
@@ -83,6 +83,33 @@ export function setFlat(params: readonly Tensor[], v: Tensor): void {
 }
 
 /**
+ * DSint = 2 ∫₀¹ (1 − s) q(s) ds by composite Gauss–Legendre with `rule`, doubling the panels until
+ * η/2·|ΔDSint| ≤ tol·max(1, η/2·|DSint|) or maxPanels is reached. Returns the integral and the panels.
+ */
+function integrateDsInt(q: (s: number) => number, eta: number, rule: { x: number[]; w: number[] }, tol: number, maxPanels: number): { value: number; panels: number } {
+  const integrate = (P: number) => {
+    let acc = 0;
+    for (let p = 0; p < P; p++) {
+      for (let i = 0; i < rule.x.length; i++) {
+        const s = (p + (rule.x[i]! + 1) / 2) / P;
+        acc += (rule.w[i]! / (2 * P)) * 2 * (1 - s) * q(s);
+      }
+    }
+    return acc;
+  };
+  let P = 1;
+  let I = integrate(1);
+  while (P < maxPanels) {
+    const I2 = integrate(2 * P);
+    P *= 2;
+    const done = (eta / 2) * Math.abs(I2 - I) <= tol * Math.max(1, Math.abs((eta / 2) * I2));
+    I = I2;
+    if (done) break;
+  }
+  return { value: I, panels: P };
+}
+
+/**
  * The unstable-convergence monitor. Call observe() at a step (before the update) with the step
  * size η and the optimizer's maximum stable sharpness; it restores the parameters exactly.
  */
@@ -99,71 +126,7 @@ export class UnstableConvergenceMonitor {
       const op = hvpOperator(target.loss, params);
       let row: ProbeRow;
       try {
-        row = torch.scope(() => {
-          const g = op.grad;
-          const gn2 = g.dot(g).item();
-          const gn = Math.sqrt(gn2);
-          const gh = gn > 0 ? g.div(gn) : g.clone();
-          const ds = op.matvec(gh).dot(gh).item();
-          // eigen-solve at θ_t
-          let sharp = NaN, a1 = NaN, ak = NaN;
-          let eigs: number[] = [];
-          if (!this.o.noEigen) {
-            const k = Math.min(this.o.k ?? 5, op.n);
-            const r = lanczos(op.matvec, op.n, k, { tol: this.o.eigTol ?? 1e-8 });
-            sharp = r.values[0]!;
-            eigs = r.values;
-            const proj = r.vectors!.mv(gh);
-            a1 = proj.select(0, 0).abs().item();
-            ak = proj.norm().item();
-            r.vectors!.dispose();
-          }
-          // L(θ − ηg)
-          setFlat(params, theta0.sub(g.mul(eta)));
-          const l1 = torch.noGrad(() => target.loss().item());
-          const rp = gn2 > 0 ? (l1 - op.loss) / (eta * gn2) : 0;
-          // DSint by composite Gauss–Legendre, refined until converged
-          const q = (s: number) => {
-            setFlat(params, theta0.sub(g.mul(s * eta)));
-            const o2 = hvpOperator(target.loss, params);
-            try { return o2.matvec(gh).dot(gh).item(); } finally { o2.dispose(); }
-          };
-          const rule = GL[this.o.points ?? 5]!;
-          const integrate = (P: number) => {
-            let acc = 0;
-            for (let p = 0; p < P; p++) {
-              for (let i = 0; i < rule.x.length; i++) {
-                const s = (p + (rule.x[i]! + 1) / 2) / P;
-                acc += (rule.w[i]! / (2 * P)) * 2 * (1 - s) * q(s);
-              }
-            }
-            return acc;
-          };
-          const tol = this.o.quadTol ?? 1e-11;
-          let P = 1;
-          let I = integrate(1);
-          while (P < (this.o.maxPanels ?? 64)) {
-            const I2 = integrate(2 * P);
-            P *= 2;
-            const done = (eta / 2) * Math.abs(I2 - I) <= tol * Math.max(1, Math.abs((eta / 2) * I2));
-            I = I2;
-            if (done) break;
-          }
-          let gradCos: number | null = null;
-          if (this.prev && this.prev.step === step - 1) {
-            const pg = this.prev.g;
-            const d = pg.norm().item() * gn;
-            gradCos = d > 0 ? pg.dot(g).item() / d : null;
-          }
-          this.prev?.g.dispose();
-          this.prev = { step, g: g.clone().keep() };
-          return {
-            step, loss: op.loss, gradNorm: gn, rp, ds, dsInt: I,
-            identityGap: Math.abs(rp - (-1 + (eta / 2) * I)),
-            dsEta: (eta / 2) * ds, dsIntEta: (eta / 2) * I,
-            sharpness: sharp, eigs, sharpRatio: sharp / mss, a1, ak, gradCos, panels: P,
-          };
-        });
+        row = torch.scope(() => this.probe(target, op, theta0, step, eta, mss));
       } finally {
         op.dispose();
       }
@@ -173,6 +136,52 @@ export class UnstableConvergenceMonitor {
       setFlat(params, theta0);
       theta0.dispose();
     }
+  }
+
+  /** The probes at θ_t = theta0 (op: the HVP operator there); moves the parameters, observe() restores them. */
+  private probe(target: ProbeTarget, op: HvpOperator, theta0: Tensor, step: number, eta: number, mss: number): ProbeRow {
+    const params = target.params;
+    const g = op.grad;
+    const gn2 = g.dot(g).item();
+    const gn = Math.sqrt(gn2);
+    const gh = gn > 0 ? g.div(gn) : g.clone();
+    const ds = op.matvec(gh).dot(gh).item();
+    const eig = this.o.noEigen ? { sharp: NaN, eigs: [] as number[], a1: NaN, ak: NaN } : this.alignment(op, gh);
+    // L(θ − ηg)
+    setFlat(params, theta0.sub(g.mul(eta)));
+    const l1 = torch.noGrad(() => target.loss().item());
+    const rp = gn2 > 0 ? (l1 - op.loss) / (eta * gn2) : 0;
+    // DSint: the directional smoothness along the segment θ → θ − ηg
+    const q = (s: number) => {
+      setFlat(params, theta0.sub(g.mul(s * eta)));
+      const o2 = hvpOperator(target.loss, params);
+      try { return o2.matvec(gh).dot(gh).item(); } finally { o2.dispose(); }
+    };
+    const { value: I, panels } = integrateDsInt(q, eta, GL[this.o.points ?? 5]!, this.o.quadTol ?? 1e-11, this.o.maxPanels ?? 64);
+    let gradCos: number | null = null;
+    if (this.prev && this.prev.step === step - 1) {
+      const pg = this.prev.g;
+      const d = pg.norm().item() * gn;
+      gradCos = d > 0 ? pg.dot(g).item() / d : null;
+    }
+    this.prev?.g.dispose();
+    this.prev = { step, g: g.clone().keep() };
+    return {
+      step, loss: op.loss, gradNorm: gn, rp, ds, dsInt: I,
+      identityGap: Math.abs(rp - (-1 + (eta / 2) * I)),
+      dsEta: (eta / 2) * ds, dsIntEta: (eta / 2) * I,
+      sharpness: eig.sharp, eigs: eig.eigs, sharpRatio: eig.sharp / mss, a1: eig.a1, ak: eig.ak, gradCos, panels,
+    };
+  }
+
+  /** Top-k Ritz pairs at θ_t: the sharpness, the Ritz values, A1 = |⟨ĝ, u₁⟩| and Ak = ‖P_k ĝ‖. */
+  private alignment(op: HvpOperator, gh: Tensor): { sharp: number; eigs: number[]; a1: number; ak: number } {
+    const k = Math.min(this.o.k ?? 5, op.n);
+    const r = lanczos(op.matvec, op.n, k, { tol: this.o.eigTol ?? 1e-8 });
+    const proj = r.vectors!.mv(gh);
+    const out = { sharp: r.values[0]!, eigs: r.values, a1: proj.select(0, 0).abs().item(), ak: proj.norm().item() };
+    r.vectors!.dispose();
+    return out;
   }
 
   dispose(): void {

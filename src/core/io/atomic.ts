@@ -3,7 +3,7 @@
 // read-only store) removes its temp file and throws one error naming the path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileError, parseJson } from '../errors.ts';
+import { fileError, readFileError, parseJson } from '../errors.ts';
 
 let counter = 0;
 
@@ -57,13 +57,13 @@ export function appendAtomic(file: string, text: string): void {
   }
 }
 
-/** Reads and parses a JSON file; errors name the file. */
+/** Reads and parses a JSON file; errors name the file (NotFoundError when missing, InputFileError when unreadable or not JSON). */
 export function readJson<T = unknown>(file: string): T {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw fileError(file, 'read', e);
+    throw readFileError(file, e);
   }
   return parseJson<T>(text, file);
 }

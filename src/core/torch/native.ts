@@ -55,6 +55,9 @@ export interface Addon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
+  /** absent in addons built before it was added (rebuild: npm run build:native) */
+  getRngState?(): Uint8Array;
+  setRngState?(state: Uint8Array): void;
   liveTensors(): number;
   memoryStats(): MemoryStats;
   releaseCachedMemory(): number;

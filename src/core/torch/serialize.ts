@@ -3,7 +3,7 @@
 // Readable by Python's `safetensors` and `safetensors.torch.load_file`. Written atomically.
 import fs from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { parseJson } from '../errors.ts';
+import { parseJson, InputFileError, NotFoundError } from '../errors.ts';
 import { tensor, type Dtype, type Tensor } from './tensor.ts';
 
 const TO_ST: Partial<Record<Dtype, string>> = {
@@ -54,15 +54,15 @@ export function saveSafetensors(file: string, tensors: Record<string, Tensor>, m
 
 export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> }
 
-/** Parses safetensors bytes; every error names `source` and the field at fault. */
+/** Parses safetensors bytes; every error (an InputFileError) names `source` and the field at fault. */
 export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
-  if (buf.byteLength < 8) throw new Error(`${source}: not a safetensors file (only ${buf.byteLength} bytes)`);
+  if (buf.byteLength < 8) throw new InputFileError(`${source}: not a safetensors file (only ${buf.byteLength} bytes)`, { file: source });
   const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
   // (the header length is not quoted: in a file that is not safetensors those 8 bytes are its text)
-  if (n <= 0 || 8 + n > buf.byteLength) throw new Error(`${source}: truncated or not safetensors (the header length field points past the end of the ${buf.byteLength}-byte file)`);
+  if (n <= 0 || 8 + n > buf.byteLength) throw new InputFileError(`${source}: truncated or not safetensors (the header length field points past the end of the ${buf.byteLength}-byte file)`, { file: source });
   let header: Record<string, any>;
   header = parseJson<Record<string, any>>(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'), `${source}: header`);
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${source}: header is not a JSON object (not safetensors)`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InputFileError(`${source}: header is not a JSON object (not safetensors)`, { file: source });
   const dataStart = 8 + n;
   const tensors: Record<string, Tensor> = {};
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
@@ -70,13 +70,13 @@ export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): Safetenso
     for (const [name, info] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const d = FROM_ST[info?.dtype];
-      if (!d) throw new Error(`${source}: tensor '${name}' has an unsupported dtype (supported: ${Object.keys(FROM_ST).join(', ')})`);
+      if (!d) throw new InputFileError(`${source}: tensor '${name}' has an unsupported dtype (supported: ${Object.keys(FROM_ST).join(', ')})`, { file: source });
       const [b, e] = info.data_offsets ?? [];
       const shape: number[] = info.shape;
-      if (!Array.isArray(shape) || typeof b !== 'number' || typeof e !== 'number') throw new Error(`${source}: tensor '${name}' has a bad header entry`);
+      if (!Array.isArray(shape) || typeof b !== 'number' || typeof e !== 'number') throw new InputFileError(`${source}: tensor '${name}' has a bad header entry`, { file: source });
       const numel = shape.reduce((x, y) => x * y, 1);
-      if (e - b !== numel * d.bytes) throw new Error(`${source}: tensor '${name}' data_offsets [${b}, ${e}] do not match shape [${shape}] × ${d.bytes} bytes`);
-      if (dataStart + e > buf.byteLength) throw new Error(`${source}: truncated: tensor '${name}' ends at byte ${dataStart + e}, file has ${buf.byteLength}`);
+      if (e - b !== numel * d.bytes) throw new InputFileError(`${source}: tensor '${name}' data_offsets [${b}, ${e}] do not match shape [${shape}] × ${d.bytes} bytes`, { file: source });
+      if (dataStart + e > buf.byteLength) throw new InputFileError(`${source}: truncated: tensor '${name}' ends at byte ${dataStart + e}, file has ${buf.byteLength}`, { file: source });
       const bytes = Uint8Array.prototype.slice.call(buf, dataStart + b, dataStart + e); // aligned copy (Buffer.slice would be a view)
       const view = d.bytes === 8 ? (d.dtype === 'int64' ? new BigInt64Array(bytes.buffer) : new Float64Array(bytes.buffer))
         : d.dtype === 'float32' ? new Float32Array(bytes.buffer) : d.dtype === 'int32' ? new Int32Array(bytes.buffer)
@@ -95,7 +95,9 @@ export function loadSafetensors(file: string): SafetensorsFile {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const C = code === 'ENOENT' || code === 'ENOTDIR' ? NotFoundError : InputFileError;
+    throw new C(`${file}: cannot read (${code ?? (e as Error).message})`, { file, code });
   }
   return fromSafetensors(buf, file);
 }

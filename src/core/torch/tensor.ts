@@ -616,6 +616,21 @@ export function setNumThreads(n: number): void { native.setNumThreads(n); }
 export function getNumThreads(): number { return native.getNumThreads(); }
 /** Seeds libtorch's default generator (randn, rand, dropout, init). */
 export function manualSeed(seed: number): void { native.manualSeed(seed); }
+/** Whether this build of the addon can read and restore the generator state (older builds cannot: npm run build:native). */
+export const hasRngState: boolean = typeof native.getRngState === 'function' && typeof native.setRngState === 'function';
+/**
+ * The whole state of libtorch's CPU default generator (torch.get_rng_state): bytes that
+ * setRngState() takes back, so randn/rand/dropout continue exactly where they were.
+ */
+export function getRngState(): Uint8Array {
+  if (!native.getRngState) throw new Error('getRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
+  return new Uint8Array(native.getRngState());
+}
+/** Restores a state from getRngState() (torch.set_rng_state). */
+export function setRngState(state: Uint8Array): void {
+  if (!native.setRngState) throw new Error('setRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
+  native.setRngState(state);
+}
 /** Number of tensor wrappers alive (not disposed or collected); tests use it to catch leaks. */
 export function liveTensors(): number { return native.liveTensors(); }
 /**

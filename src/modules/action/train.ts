@@ -40,22 +40,11 @@ export function trainStep(model: CrossModalTransformer, opt: torch.optim.Optimiz
     const loss = torch.F.crossEntropy(logits, batch.labels, { labelSmoothing });
     torch.assertFinite(loss, 'training loss');
     loss.backward();
-    if (clip > 0) clipGradNorm(opt.params, clip);
+    if (clip > 0) torch.optim.clipGradNorm(opt.params, clip);
     opt.step();
     const correct = torch.noGrad(() => logits.argmax(1).eq(batch.labels).sum().item());
     return { loss: loss.item(), correct };
   });
-}
-
-/** torch.nn.utils.clip_grad_norm_ (not in the facade yet: local helper). */
-export function clipGradNorm(params: Tensor[], maxNorm: number): number {
-  return torch.noGrad(() => torch.scope(() => {
-    const gs = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
-    if (gs.length === 0) return 0;
-    const total = torch.stack(gs.map((g) => g.norm()), 0).norm().item();
-    if (total > maxNorm) for (const g of gs) g.mul_(maxNorm / (total + 1e-6));
-    return total;
-  }));
 }
 
 function batches(samples: ActionSample[], size: number, rng: Rng): ActionSample[][] {

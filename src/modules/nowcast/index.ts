@@ -8,7 +8,7 @@
 //   model.ts       the organisers' 3D U-Net and SIANet (factorised/LCAM blocks, CenterCrop, STR)
 //   losses.ts      weighted BCE, deep supervision, paper A's smoothness loss
 //   recipe.ts      augmentation policy (AP), its inverse, random augmentation, ensemble (GAE)
-//   train.ts       the training loop;  optim.ts  the multi-tensor AdamW
+//   train.ts       the training loop (core multi-tensor AdamW)
 //   evaluate.ts    ensemble predictions, scores, tuned threshold, reference predictors;  metrics.ts  IoU & co.
 //   synth.ts       the synthetic advecting-rain generator;  samples.ts  its files, sample sets, benchmark
 //   io.ts          file-backed datasets and model files;  plots.ts  the figures
@@ -27,7 +27,6 @@ export * from './losses.ts';
 export * from './metrics.ts';
 export * from './recipe.ts';
 export * from './train.ts';
-export * from './optim.ts';
 export * from './evaluate.ts';
 export * from './io.ts';
 export * from './synth.ts';

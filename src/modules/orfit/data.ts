@@ -1,6 +1,7 @@
-// Data for the ORFit experiments: the synthetic teacher stream (spec A.8.3), the bundled UCI digits
-// CSV and MNIST IDX files (the formats users have), and the rotated-digit regression task of the
-// paper (A.8.1/A.8.2): inputs are images of one digit, the label is the rotation angle in degrees.
+// Data for the ORFit experiments: the synthetic teacher stream [ours], the bundled UCI digits CSV and
+// MNIST IDX files (the formats users have), and the paper's rotated-digit regression task (on MNIST
+// in the paper; on the bundled digits too, ours): inputs are images of one digit, the label is the
+// rotation angle in degrees.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -14,7 +15,7 @@ type Tensor = torch.Tensor;
 /** The bundled digits CSV (the project's one copy, see test/fixtures/dynamics/README.md). */
 export const BUNDLED_DIGITS = DIGITS_PATH;
 
-// ------------------------------------------------------------------ synthetic (A.8.3)
+// ------------------------------------------------------------------ synthetic [ours]
 export interface SyntheticStream {
   X: Tensor; Y: Tensor; Xtest: Tensor; Ytest: Tensor; teacher: Tensor;
 }

@@ -1,7 +1,8 @@
 // Metrics of the paper's figures (error on test points, on all seen points, on one tracked
-// point, memory) and the plot specs (mean ± std bands over runs).
+// point, memory), the plot specs (mean ± std bands over runs) and each command's set of figures.
 import * as torch from '../../core/torch/index.ts';
-import type { StreamLearner } from './learners.ts';
+import type { RunContext } from '../../core/context.ts';
+import type { StreamLearner } from './learners/index.ts';
 
 type Tensor = torch.Tensor;
 
@@ -68,4 +69,69 @@ export function bandChart(rows: Band[], o: {
 /** RMSE of a constant prediction c against angles uniform on [0°, 180°): √((c − 90)² + 180²/12). */
 export function constantPredictionRmse(c: number): number {
   return Math.sqrt((c - 90) ** 2 + (180 * 180) / 12);
+}
+
+/** A band of one value per row (no spread): for single-run curves. */
+function single(rows: Record<string, unknown>[], x: string, series: string, field: string, seriesOf: (r: Record<string, unknown>) => string = (r) => r[series] as string): Band[] {
+  return rows.map((r) => ({ [x]: r[x] as number, [series]: seriesOf(r), mean: r[field] as number, std: 0, lo: r[field] as number, hi: r[field] as number, n: 1 }));
+}
+
+/** synthetic: SGD's distance to the ORFit solution (when it ran), residuals on seen points, test RMSE, memory, time. */
+export async function syntheticFigures(ctx: RunContext, o: { p: number; K: number; sgd: boolean }): Promise<void> {
+  if (o.sgd) {
+    const sgd = ctx.metrics.rows('sgd').map((r) => ({ epoch: r.epoch as number, series: 'cyclic SGD from 0', mean: Math.max(r.relDistToOrfit as number, 1e-17), std: 0, lo: r.relDistToOrfit as number, hi: r.relDistToOrfit as number, n: 1 }));
+    await ctx.plot('sgd-distance', bandChart(sgd, { x: 'epoch', series: 'series', title: 'Multi-pass SGD → the one-pass ORFit solution', yTitle: '‖w_SGD − w_ORFit‖ / ‖w_ORFit‖', logY: true }));
+  }
+  const all = ctx.metrics.rows();
+  const band = (field: string) => single(all, 'step', 'method', field);
+  await ctx.plot('residual-seen', bandChart(band('maxResidualSeen'), { x: 'step', series: 'method', title: `Max |residual| on seen points (p=${o.p}, K=${o.K})`, yTitle: 'max |f(x_k) − y_k|, k ≤ step', logY: true }));
+  await ctx.plot('test-rmse', bandChart(band('testRmse'), { x: 'step', series: 'method', title: 'Test RMSE', yTitle: 'RMSE' }));
+  await ctx.plot('memory', bandChart(band('memoryFloats'), { x: 'step', series: 'method', title: 'Memory held besides w', yTitle: 'floats' }));
+  await ctx.plot('time', bandChart(band('msPerStep'), { x: 'step', series: 'method', title: 'Time per update', yTitle: 'ms', logY: true }));
+}
+
+/** Memory-limited methods (the paper's memory-limited figure); the others go to the unlimited one. */
+const isLimited = (m: string) => !m.includes('unlimited') && m !== 'vanilla-sgd' && m !== 'ew-rls' && m !== 'kalman';
+
+/**
+ * rotated-digits: the paper's two figure sets (memory-limited: test RMSE, error on seen points,
+ * tracked sample; unlimited vs multi-pass SGD, log step axis) plus memory use, as mean ± std over
+ * runs. Returns the aggregated bands of test, seen and tracked errors.
+ */
+export async function rotatedDigitsFigures(ctx: RunContext, rows: Record<string, unknown>[], o: { memory: number; runs: number; pDim: number; source: string; trackMemoryLimited: number; trackUnlimited: number }): Promise<{ test: Band[]; seen: Band[]; tracked: Band[] }> {
+  const test = aggregate(rows, ['method', 'step'], 'testRmse');
+  const seen = aggregate(rows, ['method', 'step'], 'seenRmse');
+  const tracked = aggregate(rows, ['method', 'step'], 'trackedError');
+  const mem = aggregate(rows, ['method', 'step'], 'memoryFloats');
+  const ref = [{ y: constantPredictionRmse(90), label: 'constant 90°' }, { y: constantPredictionRmse(0), label: 'constant 0°' }];
+  const lim = (r: Band) => isLimited(String(r.method));
+  await ctx.plot('memory-limited-test-rmse', bandChart(test.filter(lim), { x: 'step', series: 'method', title: `Test RMSE, memory m=${o.memory} (${o.source}, ${o.runs} runs, mean ± std)`, yTitle: 'test RMSE (degrees)', rules: ref }));
+  await ctx.plot('memory-limited-seen-rmse', bandChart(seen.filter(lim), { x: 'step', series: 'method', title: `Error on all past stream points, memory m=${o.memory}`, yTitle: 'RMSE on seen points (degrees)' }));
+  await ctx.plot('memory-limited-tracked', bandChart(tracked.filter(lim), { x: 'step', series: 'method', title: `Error on stream sample ${o.trackMemoryLimited} (learned at step ${o.trackMemoryLimited})`, yTitle: '|error| (degrees)', xRules: [{ x: o.trackMemoryLimited, label: 'learned' }] }));
+  const unl = (r: Band) => (!lim(r) || r.method === 'one-step-sgd') && Number(r.step) > 0;
+  await ctx.plot('unlimited-test-rmse', bandChart(test.filter(unl), { x: 'step', series: 'method', title: 'Test RMSE, unlimited memory vs multi-pass SGD', yTitle: 'test RMSE (degrees)', logX: true }));
+  await ctx.plot('unlimited-train-rmse', bandChart(seen.filter(unl), { x: 'step', series: 'method', title: 'RMSE on all seen stream points', yTitle: 'RMSE (degrees)', logX: true }));
+  await ctx.plot('unlimited-tracked', bandChart(tracked.filter(unl), { x: 'step', series: 'method', title: `Error on stream sample ${o.trackUnlimited}`, yTitle: '|error| (degrees)', logX: true, xRules: [{ x: o.trackUnlimited, label: 'learned' }] }));
+  await ctx.plot('memory-use', bandChart(mem.filter((r) => r.method !== 'vanilla-sgd'), { x: 'step', series: 'method', title: `Memory held besides w (p = ${o.pDim})`, yTitle: 'floats' }));
+  return { test, seen, tracked };
+}
+
+/** Per method, the band at its last step (mean and std over runs). */
+export function finalOf(bands: Band[]): Record<string, { step: number; mean: number; std: number }> {
+  return Object.fromEntries([...new Set(bands.map((b) => String(b.method)))].map((m) => {
+    const last = bands.filter((b) => b.method === m).sort((a, b) => Number(b.step) - Number(a.step))[0]!;
+    return [m, { step: Number(last.step), mean: last.mean, std: last.std }];
+  }));
+}
+
+/** nonlinear: true RMSE on the seen points per hidden width. */
+export async function nonlinearFigures(ctx: RunContext, angleScale: number): Promise<void> {
+  const rows = single(ctx.metrics.rows(), 'step', 'width', 'trueRmseSeen', (r) => `H=${r.H}`);
+  await ctx.plot('true-residual', bandChart(rows, { x: 'step', series: 'width', title: `Nonlinear ORFit: true RMSE on seen points (labels = angle/${angleScale})`, yTitle: 'RMSE', logY: true }));
+}
+
+/** stream-csv: RMSE on all past rows. */
+export async function streamCsvFigures(ctx: RunContext, name: string, file: string): Promise<void> {
+  const rows = single(ctx.metrics.rows(), 'step', 'series', 'rmseSeen', () => name);
+  await ctx.plot('error-on-past', bandChart(rows, { x: 'step', series: 'series', title: `${name}: RMSE on all past rows of ${file}`, yTitle: 'RMSE on seen rows' }));
 }

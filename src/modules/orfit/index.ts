@@ -1,22 +1,22 @@
-// orfit — one-pass learning with Orthogonal Recursive Fitting (Min, Ahn, Azizan, CDC 2022).
-// Registers the CLI commands and exports the typed streaming API:
+// orfit — one-pass learning with Orthogonal Recursive Fitting (Min, Ahn, Azizan, CDC 2022): the typed
+// streaming API and the commands (registered in commands.ts).
 //   const l = new ORFit(new LinearModel(p), { memory: 10 }); l.observe(x, y); l.predict(x);
-import { registerModule } from '../../core/registry.ts';
-import { syntheticCommand, rotatedDigitsCommand, nonlinearCommand, streamCsvCommand } from './experiments.ts';
-
+// Not a deep-learning module, so its files differ from the usual model/train split (see README.md):
+// models.ts (f(x; w) seen as a flat w), learners/ (the paper's algorithms, one file each),
+// stream.ts (the streaming loops, in place of train.ts), data.ts, evaluate.ts, experiments.ts,
+// config.ts (presets and defaults), commands.ts (schemas).
 export { LinearModel, ModuleModel, TanhMLP, type StreamModel } from './models.ts';
 export {
-  ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, RowBasis, oneStepSGD, minNormInterpolant, multiPassSGD, toSample,
-  type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule, type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions, type SampleInput,
-} from './learners.ts';
+  ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, RowBasis, DirectionMemory, projectOut, oneStepSGD, minNormInterpolant, multiPassSGD, toSample, createLearner,
+  type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule, type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions,
+  type SampleInput, type MultiPassOptions, type LearnerConfig,
+} from './learners/index.ts';
 export { syntheticStream, readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS, type ImageSet, type RotatedTask } from './data.ts';
 export { rmse, seenErrors, aggregate, bandChart, constantPredictionRmse } from './evaluate.ts';
-export { createLearner, parseMethods, METHODS, type Method, type LearnerConfig } from './experiments.ts';
-
-registerModule({
-  name: 'orfit',
-  title: 'ORFit: one-pass learning',
-  description: 'Orthogonal Recursive Fitting: fit each streamed point exactly while leaving earlier predictions unchanged; memory-bounded with incremental PCA; RLS/OGD/SGD baselines.',
-  papers: ['Y. Min, K. Ahn, N. Azizan. One-Pass Learning via Bridging Orthogonal Gradient Descent and Recursive Least-Squares. IEEE CDC 2022 (arXiv 2207.13853)'],
-  commands: [syntheticCommand, rotatedDigitsCommand, nonlinearCommand, streamCsvCommand],
-});
+export { METHODS, MEMORY_RULES, presets, defaults, learnerDefaults, type Method, type Preset } from './config.ts';
+export {
+  synthetic as syntheticCommand, rotatedDigits as rotatedDigitsCommand, nonlinear as nonlinearCommand, streamCsv as streamCsvCommand,
+  syntheticParams, rotatedDigitsParams, nonlinearParams, streamCsvParams,
+  type SyntheticParams, type RotatedDigitsParams, type NonlinearParams, type StreamCsvParams,
+} from './commands.ts';
+export { synthetic, rotatedDigits, nonlinear, streamCsv } from './experiments.ts';

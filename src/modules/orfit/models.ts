@@ -1,6 +1,6 @@
 // Models seen by the streaming learners as one flat parameter vector w ∈ R^p.
 // ORFit needs, per arriving sample, the scalar output f(x; w) and its gradient a = ∇_w f(x; w) at
-// the *current* parameters (spec A.1). A linear model gives a = x; any facade nn.Module gives it
+// the *current* parameters (the paper's one-pass setting: a_k is taken at w_{k−1}). A linear model gives a = x; any facade nn.Module gives it
 // through autograd (the per-sample Jacobian of its scalar output).
 import * as torch from '../../core/torch/index.ts';
 import { jitterInit } from '../../core/jitter.ts';
@@ -103,7 +103,7 @@ export class ModuleModel implements StreamModel {
     return torch.noGrad(() => torch.scope(() => (this.module.forward(X.to('float64')) as Tensor).reshape(-1)));
   }
   /**
-   * For models with C outputs per sample (spec A.6 [recon]): the outputs f [C] and the Jacobian
+   * For models with C outputs per sample [ours: the paper treats scalar outputs only]: the outputs f [C] and the Jacobian
    * J [C, p] at the current parameters (one backward pass per output).
    */
   outputsAndJacobian(x: Tensor): { f: number[]; J: Tensor } {
@@ -122,7 +122,7 @@ export class ModuleModel implements StreamModel {
 }
 
 /**
- * Two-layer tanh network in NTK scaling (spec A.8.4): f(x) = vᵀ tanh(W x / √d) / √H with
+ * Two-layer tanh network in NTK scaling [ours: the nonlinear run]: f(x) = vᵀ tanh(W x / √d) / √H with
  * W, v ~ N(0, 1). As H grows the network stays closer to its linearization.
  */
 export class TanhMLP extends torch.nn.Module {

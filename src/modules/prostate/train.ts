@@ -172,19 +172,6 @@ export function makeBatch(cases: NetCase[], batch: number, size: Shape3, rng: Rn
   return [x, y];
 }
 
-/** Total-norm gradient clipping (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping. */
-export function clipGradNorm(params: Tensor[], maxNorm: number): number {
-  return torch.noGrad(() => torch.scope(() => {
-    const gs = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
-    if (!gs.length) return 0;
-    // one reduction and one sync, like torch.nn.utils.clip_grad_norm_
-    const total = torch.stack(gs.map((g) => torch.linalg.vectorNorm(g, 2))).square().sum().sqrt().item();
-    const coef = maxNorm / (total + 1e-6);
-    if (coef < 1) for (const g of gs) g.mul_(coef);
-    return total;
-  }));
-}
-
 // ------------------------------------------------------------------ checkpoint helpers
 function saveCheckpoint(ctx: LoopContext, tag: string, net: MNet, opt: torch.optim.Optimizer, state: Record<string, unknown>): void {
   if (!ctx) return;
@@ -283,7 +270,7 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
       const l = deepSupervisionLoss(outs, y);
       torch.assertFinite(l, `training loss at iteration ${it}`);
       l.backward();
-      clipGradNorm(net.parameters(), p.clip);
+      torch.optim.clipGradNorm(net.parameters(), p.clip);
       opt.step();
       return l.item();
     });

@@ -1,4 +1,4 @@
-// Sparse-coding classification data of Ahn et al. (2023), §3.1 of the spec [paper]:
+// Sparse-coding classification data of Ahn et al. (2023), eq. (1) [paper]:
 //   x = λ·y·e_j + ξ,  y ~ U{−1, +1},  j ~ U{1..d},  ξ ~ N(0, I_d).
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';

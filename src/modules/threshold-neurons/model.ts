@@ -7,17 +7,20 @@
 //  - the weight-tied mean model [recon]: f(x) = a⁺ Σᵢ relu(xᵢ + b) − a⁻ Σᵢ relu(−xᵢ + b)
 //  - the single-neuron model F(x, y) = ℓ(x·y).
 // Loss: logistic ℓ_log(y f(x)) = log(1 + e^{−y f}), mean or sum over samples (flag [recon]).
+// Tags: [paper] as the paper states it; [recon] our reconstruction where the paper leaves a choice
+// open (the module README lists them). Defaults of the options are those of config.ts.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { Objective } from '../../core/dynamics/index.ts';
 import { jitterInit } from '../../core/jitter.ts';
 import type { SparseCodingData } from './data.ts';
+import { defaults, type VARIANTS, type REDUCTIONS, type XY_LOSSES } from './config.ts';
 
-export type NetVariant = 'output-layer' | 'first-layer';
-export type Reduction = 'mean' | 'sum';
+export type NetVariant = (typeof VARIANTS)[number];
+export type Reduction = (typeof REDUCTIONS)[number];
 
 /** Per-example outputs of the full two-layer net. θ = [a⁺ (d), a⁻ (d), b]. */
-export function fullNetForward(theta: Tensor, X: Tensor, variant: NetVariant = 'output-layer'): Tensor {
+export function fullNetForward(theta: Tensor, X: Tensor, variant: NetVariant = defaults.sweep.variant): Tensor {
   const d = X.shape[1]!;
   if (theta.numel !== 2 * d + 1) throw new Error(`threshold net: θ has ${theta.numel} entries, need 2d + 1 = ${2 * d + 1}`);
   const ap = theta.narrow(0, 0, d), am = theta.narrow(0, d, d), b = theta.narrow(0, 2 * d, 1);
@@ -49,8 +52,8 @@ export interface ThresholdModelOptions {
 /** The training objective (and test accuracy) of a threshold-neuron model on sparse-coding data. */
 export function thresholdObjective(train: SparseCodingData, test: SparseCodingData | null, o: ThresholdModelOptions): Objective {
   const d = train.X.shape[1]!;
-  const variant = o.variant ?? 'output-layer';
-  const reduction = o.reduction ?? 'mean';
+  const variant = o.variant ?? defaults.sweep.variant;
+  const reduction = o.reduction ?? defaults.data.reduction;
   const fwd = o.model === 'mean' ? meanModelForward : (th: Tensor, X: Tensor) => fullNetForward(th, X, variant);
   const dim = o.model === 'mean' ? 3 : 2 * d + 1;
   const std = o.initStd ?? (o.model === 'mean' ? 0 : 1 / Math.sqrt(2 * d));
@@ -68,17 +71,17 @@ export function thresholdObjective(train: SparseCodingData, test: SparseCodingDa
 }
 
 /** Predicted sharpness of the tied model at (0, 0, 0): ℓ''(0)·d²/(2π)·‖(1, −1)‖²/... = d²/(4π) (mean reduction). */
-export function predictedMeanModelSharpness(d: number, n = 1, reduction: Reduction = 'mean'): number {
+export function predictedMeanModelSharpness(d: number, n = 1, reduction: Reduction = defaults.data.reduction): number {
   return (d * d) / (4 * Math.PI) * (reduction === 'sum' ? n : 1);
 }
 
 /** η* = 2 / (d²/(4π)) = 8π/d² (mean reduction). */
-export function predictedThreshold(d: number, n = 1, reduction: Reduction = 'mean'): number {
+export function predictedThreshold(d: number, n = 1, reduction: Reduction = defaults.data.reduction): number {
   return 2 / predictedMeanModelSharpness(d, n, reduction);
 }
 
 // ---------------------------------------------------------------- ℓ(xy)
-export type XyLoss = 'sqrt' | 'symlogistic' | 'halfsymlogistic';
+export type XyLoss = (typeof XY_LOSSES)[number];
 
 /** ℓ(s) options: √(1+s²) (ℓ''(0)=1), log(1+e^s)+log(1+e^{−s}) (ℓ''(0)=1/2), and half of the latter (1/4). */
 export function xyLoss(name: XyLoss, s: Tensor): Tensor {

@@ -1,4 +1,5 @@
-// The single-neuron model F(x, y) = ℓ(x·y) (spec §3.5 [recon]): GD in closed form on two scalars.
+// The single-neuron model F(x, y) = ℓ(x·y) of Ahn et al. (2023), as we reconstruct it [recon; tags
+// explained in model.ts]: GD in closed form on two scalars.
 // ∇F = ℓ'(xy)·(y, x);  ∇²F = [[ℓ''y², ℓ''xy + ℓ'], [ℓ''xy + ℓ', ℓ''x²]].
 import type { XyLoss } from './model.ts';
 import { jitterInit } from '../../core/jitter.ts';

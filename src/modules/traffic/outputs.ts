@@ -1,11 +1,13 @@
 // S5 (§7): GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
-// and Vega-Lite plot specs (time series with change-points, heat map, flow map, score curves).
+// Vega-Lite plot specs (time series with change-points, heat map, score curves) and the flow map
+// as a direct SVG (flowMapSvg).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FlowSeries } from './types.ts';
 import type { Partition } from './partition.ts';
 import { unproject } from './clean.ts';
 import type { SliceStats } from './detect.ts';
+import { heatmapSvg, niceStep, xmlEscape } from '../../core/plots.ts';
 
 type Geo = { lon0: number; lat0: number } | null;
 const coord = (geo: Geo, x: number, y: number): [number, number] => (geo ? unproject(geo, x, y) : [x, y]);
@@ -116,7 +118,7 @@ export function timeSeriesPlot(stats: SliceStats, f: FlowSeries, cps: number[], 
   return {
     title, width: 640, height: 300,
     layer: [
-      { data: { values: shades }, mark: { type: 'rect', opacity: 0.12 }, encoding: { x: { field: 'a', type: 'quantitative' }, x2: { field: 'b' }, color: { field: 'seg', type: 'nominal', legend: null, scale: { range: ['#888', '#fff'] } } } },
+      { data: { values: shades }, mark: { type: 'rect', fillOpacity: 0.12 }, encoding: { x: { field: 'a', type: 'quantitative' }, x2: { field: 'b' }, color: { field: 'seg', type: 'nominal', legend: null, scale: { range: ['#888', '#fff'] } } } },
       { data: { values: rows }, mark: { type: 'line' }, encoding: { x: { field: 'hour', type: 'quantitative', title: 'hour' }, y: { field: 'value', type: 'quantitative', title: 'per slice' }, strokeDash: { field: 'series', type: 'nominal' } } },
       { data: { values: cps.map((c) => ({ h: (f.t0 + c * f.sliceS) / 3600 })) }, mark: { type: 'rule', color: 'red', strokeWidth: 2 }, encoding: { x: { field: 'h', type: 'quantitative' } } },
       ...(truth.length ? [{ data: { values: truth.map((c) => ({ h: (f.t0 + c * f.sliceS) / 3600 })) }, mark: { type: 'rule', color: 'black', strokeDash: [4, 4] }, encoding: { x: { field: 'h', type: 'quantitative' } } }] : []),
@@ -140,41 +142,144 @@ export function scoresPlot(f: FlowSeries, scores: Record<string, Float64Array>, 
   };
 }
 
-/** Heat map slices × top-K edges of log(1 + moves). */
-export function heatmapPlot(f: FlowSeries, topK = 200): Record<string, unknown> {
+/**
+ * Heat map slices × top-K edges (by total moves) of log(1 + moves), as a finished SVG: the cells
+ * are one embedded image (core heatmapSvg), not one mark per (slice, edge), so a week of slices
+ * draws as fast as a day.
+ */
+export function heatmapPlot(f: FlowSeries, topK = 200): Promise<string> {
   const tot = new Map<number, number>();
   for (let r = 0; r < f.slice.length; r++) { const k = f.src[r]! * f.N + f.dst[r]!; tot.set(k, (tot.get(k) ?? 0) + f.moves[r]!); }
   const top = [...tot.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, topK);
   const rank = new Map(top.map(([k], i) => [k, i]));
-  const rows: Record<string, unknown>[] = [];
-  for (let r = 0; r < f.slice.length; r++) { const i = rank.get(f.src[r]! * f.N + f.dst[r]!); if (i !== undefined) rows.push({ slice: f.slice[r], edge: i, logw: Math.log1p(f.moves[r]!) }); }
-  return {
-    title: `slices × top-${top.length} edges, log(1 + moves)`, width: 640, height: 320, data: { values: rows },
-    mark: 'rect', encoding: { x: { field: 'slice', type: 'ordinal', axis: { labelOverlap: true } }, y: { field: 'edge', type: 'ordinal', axis: null }, color: { field: 'logw', type: 'quantitative', scale: { scheme: 'viridis' } } },
-  };
+  const K = top.length, values = new Float64Array(K * f.T).fill(NaN);
+  for (let r = 0; r < f.slice.length; r++) {
+    const i = rank.get(f.src[r]! * f.N + f.dst[r]!);
+    if (i !== undefined && f.moves[r]! > 0) values[i * f.T + f.slice[r]!] = Math.log1p(f.moves[r]!);
+  }
+  return heatmapSvg(values, K, f.T, {
+    title: `slices × top-${K} edges, log(1 + moves)`,
+    subtitle: [`${K === tot.size ? `all ${K}` : `${K} of ${tot.size}`} directed edges with flow, ranked by total moves (rank 0 at the top); ${f.T} slices of ${f.sliceS / 60} min`],
+    xTitle: 'slice', yTitle: 'edge rank', colorTitle: 'log(1 + moves)', missing: 'no moves',
+  });
 }
 
-/** Per-segment flow maps: seeds plus edges whose width is the segment's mean flow per slice. */
-export function flowMapPlot(f: FlowSeries, part: Partition, segments: { start: number; end: number }[]): Record<string, unknown> {
-  const seedRows = Array.from(part.sx, (x, i) => ({ x, y: part.sy[i], boundary: part.boundary[i] === 1 }));
-  const panels = segments.slice(0, 8).map((seg, si) => {
-    const agg = new Map<number, number>();
-    for (let r = 0; r < f.slice.length; r++) if (f.slice[r]! >= seg.start && f.slice[r]! < seg.end) { const k = f.src[r]! * f.N + f.dst[r]!; agg.set(k, (agg.get(k) ?? 0) + f.moves[r]!); }
-    const edges = [...agg.entries()].map(([k, v]) => {
-      const a = Math.floor(k / f.N), b = k % f.N;
-      // offset each direction slightly to the right so that i→j and j→i do not overlap
-      const dx = part.sx[b]! - part.sx[a]!, dy = part.sy[b]! - part.sy[a]!, L = Math.hypot(dx, dy) || 1, o = 0.04 * L;
-      return { x: part.sx[a]! + (dy / L) * o, y: part.sy[a]! - (dx / L) * o, x2: part.sx[b]! + (dy / L) * o, y2: part.sy[b]! - (dx / L) * o, w: v / (seg.end - seg.start) };
-    }).sort((p, q) => q.w - p.w).slice(0, 400);
-    return {
-      title: `segment ${si}: slices ${seg.start}–${seg.end - 1} (${timeOfDay(f.t0 + seg.start * f.sliceS)})`, width: 260, height: 260,
-      layer: [
-        { data: { values: edges }, mark: { type: 'rule', opacity: 0.6, color: '#c0392b' }, encoding: { x: { field: 'x', type: 'quantitative', axis: null, scale: { zero: false } }, y: { field: 'y', type: 'quantitative', axis: null, scale: { zero: false } }, x2: { field: 'x2' }, y2: { field: 'y2' }, strokeWidth: { field: 'w', type: 'quantitative', scale: { range: [0.2, 6] }, legend: null } } },
-        { data: { values: seedRows }, mark: { type: 'circle', size: 12, color: '#333' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
-      ],
-    };
+/** Options of flowMapSvg. */
+export interface FlowMapOptions {
+  /** panels drawn (the first segments); default 8 */
+  maxPanels?: number;
+  /** strongest edges drawn per panel; default 400 */
+  topEdges?: number;
+  /** drawing area of one panel in px (square); default 260 */
+  panel?: number;
+}
+
+// light → dark, OrRd-like; a bin's colour and width both grow with its flow
+const FLOW_COLOURS = ['#fdd49e', '#fdbb84', '#fc8d59', '#ef6548', '#d7301f', '#b30000', '#7f0000'];
+
+/**
+ * Per-segment flow maps as a finished SVG document: cell seeds (filled; boundary seeds hollow)
+ * and the strongest edges of each segment, width and colour by the segment's mean moves per
+ * slice in a few shared bins. Each bin is one <path> per panel (not one element per edge), so the
+ * picture draws in well under a second whatever the number of edges; i→j is offset to the right
+ * of its direction so that j→i stays visible. Local metres, north up, equal aspect, scale bar.
+ */
+export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: number; end: number }[], o: FlowMapOptions = {}): string {
+  const maxPanels = o.maxPanels ?? 8, topK = o.topEdges ?? 400, P = o.panel ?? 260;
+  const N = part.sx.length;
+  const shown = segments.slice(0, maxPanels);
+  // mean moves per slice per directed edge, per shown segment: one pass over the flow table
+  const aggs = shown.map(() => new Map<number, number>());
+  for (let r = 0; r < f.slice.length; r++) {
+    const t = f.slice[r]!;
+    for (let si = 0; si < shown.length; si++) {
+      const seg = shown[si]!;
+      if (t >= seg.start && t < seg.end) { const k = f.src[r]! * f.N + f.dst[r]!; aggs[si]!.set(k, (aggs[si]!.get(k) ?? 0) + f.moves[r]!); break; }
+    }
+  }
+  let dropped = 0, wmax = 0;
+  const panels = aggs.map((agg, si) => {
+    const len = Math.max(1, shown[si]!.end - shown[si]!.start);
+    const all = [...agg.entries()].map(([k, v]) => ({ a: Math.floor(k / f.N), b: k % f.N, w: v / len })).filter((e) => e.w > 0);
+    all.sort((p, q) => q.w - p.w || p.a - q.a || p.b - q.b);
+    dropped += Math.max(0, all.length - topK);
+    const edges = all.slice(0, topK);
+    if (edges.length) wmax = Math.max(wmax, edges[0]!.w);
+    return { edges, total: all.length };
   });
-  return { title: 'mean flow per slice, by segment', columns: 4, concat: panels, resolve: { scale: { strokeWidth: 'shared', x: 'shared', y: 'shared' } } };
+  // shared bins of width 'step' over [0, wmax]
+  const step = niceStep(wmax, 6), nb = Math.max(1, Math.ceil(wmax / step - 1e-9));
+  const binOf = (w: number) => Math.min(nb - 1, Math.floor(w / step));
+  const colour = (b: number) => FLOW_COLOURS[nb === 1 ? 4 : Math.round(1 + (5 * b) / (nb - 1))]!;
+  const width = (b: number) => 0.5 + (5.5 * (b + 1)) / nb;
+  // one map frame for all panels: seed extent, equal aspect, north up
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < N; i++) { x0 = Math.min(x0, part.sx[i]!); x1 = Math.max(x1, part.sx[i]!); y0 = Math.min(y0, part.sy[i]!); y1 = Math.max(y1, part.sy[i]!); }
+  if (!(x1 >= x0)) { x0 = y0 = 0; x1 = y1 = 1; }
+  const span = Math.max(x1 - x0, y1 - y0, 1), pad = 10, k = (P - 2 * pad) / span;
+  const ox = pad + (P - 2 * pad - (x1 - x0) * k) / 2, oy = pad + (P - 2 * pad - (y1 - y0) * k) / 2;
+  const X = (x: number) => (ox + (x - x0) * k).toFixed(1), Y = (y: number) => (P - oy - (y - y0) * k).toFixed(1);
+  // layout
+  const cols = Math.max(1, Math.min(4, panels.length)), rows = Math.max(1, Math.ceil(panels.length / cols));
+  const gap = 16, headH = 18, top = 52, left = 10, legendW = 170;
+  const W = left + cols * P + (cols - 1) * gap + 24 + legendW, H = top + rows * (P + headH) + (rows - 1) * gap + 12;
+  const notes = [`mean moves per slice on each directed edge (i→j drawn right of its direction); ${N} cells, local metres, north up`];
+  if (dropped) notes.push(`strongest ${topK} edges per segment drawn (${dropped} weaker edges left out)`);
+  if (segments.length > shown.length) notes.push(`first ${shown.length} of ${segments.length} segments shown`);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text class="title" x="${left}" y="18" font-size="14" font-weight="bold">mean flow per slice, by segment</text>`);
+  notes.forEach((n, i) => out.push(`<text class="subtitle" x="${left}" y="${34 + i * 13}" font-size="10.5" fill="#555">${xmlEscape(n)}</text>`));
+  // seeds: one path for interior seeds (filled), one for boundary seeds (hollow)
+  const circles = (boundary: boolean, r: number) => {
+    const d: string[] = [];
+    for (let i = 0; i < N; i++) if ((part.boundary[i] === 1) === boundary) d.push(`M${X(part.sx[i]!)} ${Y(part.sy[i]!)}m-${r} 0a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 -${2 * r} 0`);
+    return d.join('');
+  };
+  const seedsIn = circles(false, 1.8), seedsOut = circles(true, 1.8);
+  panels.forEach((p, si) => {
+    const seg = shown[si]!, c = si % cols, r = Math.floor(si / cols);
+    const px = left + c * (P + gap), py = top + r * (P + headH + gap);
+    const label = `segment ${si}: slices ${seg.start}–${seg.end - 1} (${timeOfDay(f.t0 + seg.start * f.sliceS)}–${timeOfDay(f.t0 + seg.end * f.sliceS)})`;
+    out.push(`<g class="panel" data-segment="${si}" transform="translate(${px},${py})">`);
+    out.push(`<text x="${P / 2}" y="12" font-size="11" font-weight="bold" text-anchor="middle">${xmlEscape(label)}</text>`);
+    out.push(`<g transform="translate(0,${headH})">`);
+    out.push(`<rect x="0.5" y="0.5" width="${P - 1}" height="${P - 1}" fill="none" stroke="#ddd"/>`);
+    const byBin: string[][] = Array.from({ length: nb }, () => []);
+    for (const e of p.edges) {
+      const dx = part.sx[e.b]! - part.sx[e.a]!, dy = part.sy[e.b]! - part.sy[e.a]!, L = Math.hypot(dx, dy) || 1, off = 0.04 * L;
+      const ux = (dy / L) * off, uy = -(dx / L) * off;
+      byBin[binOf(e.w)]!.push(`M${X(part.sx[e.a]! + ux)} ${Y(part.sy[e.a]! + uy)}L${X(part.sx[e.b]! + ux)} ${Y(part.sy[e.b]! + uy)}`);
+    }
+    byBin.forEach((d, b) => { if (d.length) out.push(`<path class="flow-bin" data-bin="${b}" data-edges="${d.length}" d="${d.join('')}" fill="none" stroke="${colour(b)}" stroke-width="${width(b).toFixed(2)}" stroke-opacity="0.8" stroke-linecap="round"/>`); });
+    if (seedsIn) out.push(`<path class="seeds" d="${seedsIn}" fill="#333"/>`);
+    if (seedsOut) out.push(`<path class="seeds boundary" d="${seedsOut}" fill="white" stroke="#333" stroke-width="0.8"/>`);
+    out.push('</g></g>');
+  });
+  // legend: one row per bin, the seed symbols and a scale bar (all panels share one scale)
+  const lx = left + cols * P + (cols - 1) * gap + 24;
+  let ly = top + headH + 4;
+  out.push(`<g class="legend" transform="translate(${lx},0)">`);
+  out.push(`<text x="0" y="${ly}" font-size="11" font-weight="bold">mean moves / slice</text>`);
+  const fmt = (v: number) => (step >= 1 ? String(Math.round(v)) : v.toFixed(Math.min(6, Math.ceil(-Math.log10(step)))));
+  for (let b = 0; b < nb; b++) {
+    ly += 18;
+    out.push(`<path class="legend-bin" d="M0 ${ly - 4}h30" stroke="${colour(b)}" stroke-width="${width(b).toFixed(2)}" stroke-opacity="0.8" stroke-linecap="round"/>`);
+    out.push(`<text x="38" y="${ly}" font-size="10.5">${fmt(b * step)}${b === nb - 1 ? ` – ${fmt(Math.max(wmax, b * step))}` : ` – ${fmt((b + 1) * step)}`}</text>`);
+  }
+  ly += 24;
+  out.push(`<circle cx="15" cy="${ly - 4}" r="2.5" fill="#333"/><text x="38" y="${ly}" font-size="10.5">cell seed</text>`);
+  if (seedsOut) {
+    ly += 16;
+    out.push(`<circle cx="15" cy="${ly - 4}" r="2.5" fill="white" stroke="#333"/><text x="38" y="${ly}" font-size="10.5">boundary seed</text>`);
+  }
+  const bar = niceStep(span / 3, 1), barPx = bar * k;
+  ly += 26;
+  out.push(`<path class="scale-bar" d="M0 ${ly}h${barPx.toFixed(1)}M0 ${ly - 4}v8M${barPx.toFixed(1)} ${ly - 4}v8" stroke="#333" stroke-width="1.2" fill="none"/>`);
+  out.push(`<text x="0" y="${ly + 14}" font-size="10.5">${bar >= 1000 ? `${bar / 1000} km` : `${bar} m`}</text>`);
+  out.push('</g></svg>');
+  return out.join('\n');
 }
 
 export function scoresCsv(f: FlowSeries, stats: SliceStats, scores: Record<string, Float64Array>): string {

@@ -195,10 +195,21 @@ export async function analyzeFile(file: string, o: AnalyzeOptions, ctx: RunConte
     ingest: report, cleaning: { points: cleaning.n, trips: cleaning.nTrips, dropped: cleaning.dropped }, storage: diskInfo ?? { storage: 'memory' },
   });
   ctx.writeText('scores.csv', out.scoresCsv(flows, stats, scores));
-  await ctx.plot('timeseries', out.timeSeriesPlot(stats, flows, primary.changepoints, `${report.file}: flow per ${flows.sliceS / 60} min, change-points (${primary.detector}, red)${res.truth ? ', truth dashed' : ''}`, res.truth));
-  await ctx.plot('scores', out.scoresPlot(flows, scores, primary.changepoints));
-  await ctx.plot('heatmap', out.heatmapPlot(flows));
-  await ctx.plot('flowmap', out.flowMapPlot(flows, part, segs.map((s) => ({ start: s.start_slice, end: s.end_slice }))));
+  // plots (each well under 2 s, whatever the size: the heat map and flow map are direct SVG)
+  const segRanges = segs.map((s) => ({ start: s.start_slice, end: s.end_slice }));
+  const plots: [string, () => Record<string, unknown> | string | Promise<string>][] = [
+    ['timeseries', () => out.timeSeriesPlot(stats, flows, primary.changepoints, `${report.file}: flow per ${flows.sliceS / 60} min, change-points (${primary.detector}, red)${res.truth ? ', truth dashed' : ''}`, res.truth)],
+    ['scores', () => out.scoresPlot(flows, scores, primary.changepoints)],
+    ['heatmap', () => out.heatmapPlot(flows)],
+    ['flowmap', () => out.flowMapSvg(flows, part, segRanges)],
+  ];
+  const pb = ctx.progress(plots.length, 'plots');
+  for (const [name, make] of plots) {
+    ctx.throwIfAborted();
+    await ctx.plot(name, await make());
+    pb.tick(1, { plot: name });
+  }
+  pb.done();
   bar.tick(1, { stage: 'outputs' });
   bar.done();
   return {

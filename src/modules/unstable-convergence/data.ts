@@ -7,27 +7,28 @@ import {
   chebyshev, linearTask, gaussianMixture, standardize, readCifar10Binary, readMnist, readDigits, DIGITS_PATH,
   type Dataset, type ImageSet,
 } from '../../core/dynamics/index.ts';
+import { DATASETS, GMM_POINTS, IMAGE_TEST_POINTS } from './config.ts';
 
-export const DATASETS = ['chebyshev-3-20', 'chebyshev-4-20', 'chebyshev-5-20', 'linear-50-50', 'gmm', 'digits', 'cifar10', 'mnist'] as const;
+export { DATASETS };
 export type DatasetName = (typeof DATASETS)[number];
 
 export interface DataSpec {
   dataset: DatasetName;
-  /** keep the first N training examples (0: all) */
-  nTrain: number;
-  /** files for cifar10 (comma-separated .bin batches) or mnist (images,labels); digits defaults to the bundled copy */
-  dataPath: string;
+  /** keep the first N training examples (omitted: all; gmm: the number of points, omitted: GMM_POINTS) */
+  nTrain?: number;
+  /** files for cifar10 (comma-separated .bin batches) or mnist (images,labels); digits: omitted means the bundled copy */
+  dataPath?: string;
   /** Gaussian-mixture options */
   gmmClasses: number;
   gmmDim: number;
 }
 
-function fromImages(set: ImageSet, nTrain: number, name: string): Dataset {
+function fromImages(set: ImageSet, nTrain: number | undefined, name: string): Dataset {
   return torch.scope(() => {
     const n = set.images.shape[0]!;
-    const keep = nTrain > 0 ? Math.min(nTrain, n) : n;
-    // hold out the rest (up to 1000) as the test split
-    const nTest = Math.min(1000, n - keep);
+    const keep = nTrain !== undefined ? Math.min(nTrain, n) : n;
+    // hold out the rest (up to IMAGE_TEST_POINTS) as the test split
+    const nTest = Math.min(IMAGE_TEST_POINTS, n - keep);
     const tr = set.images.narrow(0, 0, keep);
     const te = nTest > 0 ? set.images.narrow(0, keep, nTest) : undefined;
     // scale to [0, 1] (digits: /16), then standardize per feature with the train statistics
@@ -45,20 +46,20 @@ export function loadDataset(spec: DataSpec, rng: Rng): Dataset {
   if (m) return chebyshev(Number(m[1]), Number(m[2]));
   switch (spec.dataset) {
     case 'linear-50-50': return linearTask(rng, 50, 50);
-    case 'gmm': return gaussianMixture(rng, { n: spec.nTrain || 1000, d: spec.gmmDim, classes: spec.gmmClasses });
+    case 'gmm': return gaussianMixture(rng, { n: spec.nTrain ?? GMM_POINTS, d: spec.gmmDim, classes: spec.gmmClasses });
     case 'digits': {
-      const set = readDigits(spec.dataPath || DIGITS_PATH);
+      const set = readDigits(spec.dataPath ?? DIGITS_PATH);
       try { return fromImages(set, spec.nTrain, 'digits'); } finally { torch.dispose(set.images, set.labels); }
     }
     case 'cifar10': {
       if (!spec.dataPath) throw new Error('dataset cifar10 needs dataPath: comma-separated CIFAR-10 binary batches (data_batch_1.bin,...)');
-      const set = readCifar10Binary(spec.dataPath.split(',').map((s) => s.trim()), { limit: spec.nTrain ? spec.nTrain + 1000 : undefined });
+      const set = readCifar10Binary(spec.dataPath.split(',').map((s) => s.trim()), { limit: spec.nTrain !== undefined ? spec.nTrain + IMAGE_TEST_POINTS : undefined });
       try { return fromImages(set, spec.nTrain, 'cifar10'); } finally { torch.dispose(set.images, set.labels); }
     }
     case 'mnist': {
-      const parts = spec.dataPath.split(',').map((s) => s.trim());
+      const parts = (spec.dataPath ?? '').split(',').map((s) => s.trim());
       if (parts.length !== 2) throw new Error('dataset mnist needs dataPath "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"');
-      const set = readMnist(parts[0]!, parts[1]!, { limit: spec.nTrain ? spec.nTrain + 1000 : undefined });
+      const set = readMnist(parts[0]!, parts[1]!, { limit: spec.nTrain !== undefined ? spec.nTrain + IMAGE_TEST_POINTS : undefined });
       try { return fromImages(set, spec.nTrain, 'mnist'); } finally { torch.dispose(set.images, set.labels); }
     }
     default: throw new Error(`unknown dataset '${spec.dataset as string}' (${DATASETS.join(', ')})`);

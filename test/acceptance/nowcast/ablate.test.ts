@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import '../../../src/modules/nowcast/index.ts';
 import { getCommand, validateParams } from '../../../src/core/registry.ts';
-import { testContext, tmpDir } from '../../modules/nowcast/helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 type Acc = Record<string, { pass: boolean; detail: string }>;
 
@@ -27,7 +27,7 @@ test('ablate --mode quick: paper A\'s table and the ablation\'s checks (seed 0; 
   const dir = tmpDir();
   const c = getCommand('nowcast', 'ablate');
   const configs = ['baseline 3D U-Net', 'SIANet', '+ STL', '+ STL + AP', '+ STL + AP + GAE', '+ STL + AP + GAE (policy preset)'];
-  const r = (await c.run(validateParams(c, { mode: 'quick', configs }) as never, testContext(dir, 0))) as Record<string, any>;
+  const r = (await c.run(validateParams(c, { mode: 'quick', configs }) as never, fakeContext({ dir, seed: 0 }))) as Record<string, any>;
   const acc = r.acceptance as Acc;
   for (const [k, v] of Object.entries(acc)) console.log(`${v.pass ? 'PASS' : 'FAIL'} ${k}: ${v.detail}`);
   assert.equal(r.table.length, 6);
@@ -46,7 +46,7 @@ test('ablate --mode quick: paper A\'s table and the ablation\'s checks (seed 0; 
 
   // the smoothness terms at β_s = β_t = 1 (10× paper A's weight) against plain SIANet on the same
   // seeds, data, init and batches: the ablation's own smoothness check on the mean over seeds 0–3
-  const dose = (await c.run(validateParams(c, { mode: 'quick', configs: ['SIANet', '+ STL'], beta: 1, seeds: 4 }) as never, testContext(tmpDir(), 0))) as Record<string, any>;
+  const dose = (await c.run(validateParams(c, { mode: 'quick', configs: ['SIANet', '+ STL'], beta: 1, seeds: 4 }) as never, fakeContext())) as Record<string, any>;
   const smooth = (dose.acceptance as Acc).smoothness!;
   console.log(`smoothness at β = 1, seeds 0–3: ${smooth.detail}`);
   assert.equal(dose.rows.length, 8);

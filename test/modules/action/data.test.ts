@@ -13,7 +13,7 @@ import {
 } from '../../../src/modules/action/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import * as torch from '../../../src/core/torch/index.ts';
-import { tmpDir } from './helpers.ts';
+import { tmpDir } from '../../helpers/context.ts';
 
 const ID1 = '72057594037931101'; // > 2^53: a float would change it
 const ID2 = '72057594037931102';

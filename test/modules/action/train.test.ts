@@ -13,7 +13,7 @@ import {
 import { runQuick, runPredict, runExplain, runCost } from '../../../src/modules/action/experiments.ts';
 import { getCommand, listModules } from '../../../src/core/registry.ts';
 import { Rng } from '../../../src/core/rng.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 test('metrics: top-1 / top-5 / confusion matrix / mean class accuracy, worked by hand', () => {
   // 4 samples, 6 classes
@@ -63,11 +63,11 @@ test('checkpoints resume to exactly the weights of an uninterrupted run; interru
   const opts = { epochs: 3, batchSize: 8, lr: 3e-3, seed: 7 };
   torch.manualSeed(5);
   const full = new CrossModalTransformer(cfg);
-  await trainModel(full, ds, opts, testContext(tmpDir()));
+  await trainModel(full, ds, opts, fakeContext());
   const dir = tmpDir();
   torch.manualSeed(5);
   const a = new CrossModalTransformer(cfg);
-  const actx = testContext(dir);
+  const actx = fakeContext({ dir });
   const log = actx.metrics.log;
   actx.metrics.log = (row, name) => { log(row, name); if (row.epoch === 1) actx.abort.abort(); }; // interrupted after epoch 2 of 3
   const ra = await trainModel(a, ds, opts, actx);
@@ -76,14 +76,14 @@ test('checkpoints resume to exactly the weights of an uninterrupted run; interru
   assert.ok(fs.existsSync(path.join(dir, 'checkpoints', 'epoch-0001.safetensors')));
   torch.manualSeed(99); // a fresh process would start from other weights
   const b = new CrossModalTransformer(cfg);
-  const ctx = testContext(dir, { resuming: true });
+  const ctx = fakeContext({ dir, resuming: true });
   const r = await trainModel(b, ds, opts, ctx);
   assert.match(ctx.logs.join('\n'), /resumed from checkpoint epoch-0001/);
   assert.equal(r.epochs, 3);
   const sf = full.stateDict(), sb = b.stateDict();
   for (const k of Object.keys(sf)) assert.ok(sf[k]!.equal(sb[k]!), `'${k}' differs after resume`);
   // interruption: abort before training → stops after the first step, marked interrupted
-  const ictx = testContext(tmpDir());
+  const ictx = fakeContext();
   ictx.abort.abort();
   const ri = await trainModel(new CrossModalTransformer(cfg), ds, opts, ictx);
   assert.equal(ri.interrupted, true);
@@ -106,7 +106,7 @@ test('commands: registered; quick trains and writes the dashboard files; predict
   assert.equal(getCommand('action', 'quick').quick, true);
   assert.equal(getCommand('action', 'train').resumable, true);
   const dir = tmpDir();
-  const ctx = testContext(dir, { seed: 1 });
+  const ctx = fakeContext({ dir, seed: 1 });
   const q = await runQuick({ numClasses: 3, nTrain: 12, nTest: 6, epochs: 2 }, ctx);
   for (const f of ['model.safetensors', 'eval.json', 'confusion.png', 'explain.png', 'explain.json', 'explain-skeleton.svg', 'skeleton-wave.svg']) {
     assert.ok(fs.existsSync(path.join(dir, f)), `quick wrote ${f}`);
@@ -119,17 +119,17 @@ test('commands: registered; quick trains and writes the dashboard files; predict
   const text = formatSkeleton({ frames: T, bodies: [bodyFromJoints('72057594037931101', synthSkeleton(1, rng, { ...SYNTH_DEFAULTS, frames: T }), T)] });
   const file = path.join(dir, 'S001C001P001R001A002.skeleton');
   fs.writeFileSync(file, text);
-  const pctx = testContext(tmpDir());
+  const pctx = fakeContext();
   const pr = await runPredict({ model: dir, input: file, top: 3 }, pctx);
   assert.equal((pr.top as unknown[]).length, 3);
   assert.ok(fs.existsSync(path.join(pctx.dir, 'prediction.json')));
-  const ectx = testContext(tmpDir());
+  const ectx = fakeContext();
   const ex = await runExplain({ model: path.join(dir, 'model.safetensors'), input: file }, ectx);
   assert.equal((ex.topJoints as number[]).length, 3);
   const png = fs.readFileSync(path.join(ectx.dir, 'explain.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
   await assert.rejects(runPredict({ model: path.join(dir, 'nope'), input: file, top: 1 }, pctx), /nope: no such model file/);
-  const cctx = testContext(tmpDir());
+  const cctx = fakeContext();
   const cost = await runCost({ frames: 8, temporalStrides: [1, 2], jointStrides: [1, 5], repeats: 1 }, cctx);
   const rows = cost.rows as { axis: string; stride: number; ratio: number }[];
   assert.ok(rows.find((r) => r.axis === 'temporal' && r.stride === 2)!.ratio > 1.3);

@@ -19,11 +19,11 @@ import { DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { DEFAULT_EVAL } from '../../../src/modules/nowcast/evaluate.ts';
 import { ABLATE, ABLATION, ABLATION_NAMES, PAPER, TRAIN } from '../../../src/modules/nowcast/config.ts';
 import { TINY } from '../../../src/modules/nowcast/geometry.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 async function run(cmd: string, raw: Record<string, unknown>, dir: string): Promise<Record<string, any>> {
   const c = getCommand('nowcast', cmd);
-  return (await c.run(validateParams(c, raw) as never, testContext(dir, 2))) as Record<string, any>;
+  return (await c.run(validateParams(c, raw) as never, fakeContext({ dir, seed: 2 }))) as Record<string, any>;
 }
 
 test('the module registers describe, synth, train (quick), eval, predict, ablate', () => {

@@ -12,7 +12,7 @@ import {
 } from '../../../src/modules/nowcast/data.ts';
 import { defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
 import { writeSynthetic } from '../../../src/modules/nowcast/samples.ts';
-import { tmpDir } from './helpers.ts';
+import { tmpDir } from '../../helpers/context.ts';
 import { unzipSync } from 'fflate';
 
 test('crop indices: 105…146 at full size, 20…27 at S; output pixel → input pixel', () => {

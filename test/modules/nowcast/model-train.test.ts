@@ -8,8 +8,7 @@ import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, releasedSmoothnessScaled, RELEASED_SUM_TERMS, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
 import { Rng } from '../../../src/core/rng.ts';
-import { ForeachAdamW } from '../../../src/modules/nowcast/optim.ts';
-import { testContext, tmpDir } from './helpers.ts';
+import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
 test('output shapes: SIANet-S y_early/y_final on the 8² block, logits at 48²; baseline-S maps 48² → 48²', () => {
   torch.manualSeed(0);
@@ -161,13 +160,11 @@ test('training: resuming from a safetensors checkpoint reproduces the uninterrup
   const data = tinyData(0);
   const full = train(opts(6, 0), data, data);
   const dir = tmpDir();
-  const ctx1 = testContext(dir, 4);
-  const ac = new AbortController();
+  const ctx1 = fakeContext({ dir, seed: 4 });
   let ticks = 0;
-  ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ac.abort(); }, update: () => {}, done: () => {} });
-  Object.defineProperty(ctx1, 'signal', { value: ac.signal });
+  ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ctx1.abort.abort(); }, update: () => {}, done: () => {} });
   assert.throws(() => train(opts(6, 2), data, data, ctx1), /interrupted/);
-  const ctx2 = testContext(dir, 4, { resuming: true });
+  const ctx2 = fakeContext({ dir, seed: 4, resuming: true });
   const resumed = train(opts(6, 2), data, data, ctx2);
   assert.equal(resumed.resumedFrom, 3);
   assert.ok(ctx2.logs.some((l) => /resumed model from step 3/.test(l)));
@@ -193,20 +190,6 @@ test('bad parameters give clear errors', () => {
   assert.throws(() => train({ ...opts(2, 0), lr: 0 }, data, null), /lr must be > 0/);
   assert.throws(() => train(opts(2, 0), new MemoryDataset([]), null), /training set is empty/);
   for (const s of data.sets) torch.dispose(s.x, s.y, s.mask);
-});
-
-test('the multi-tensor AdamW gives the same updates as the core AdamW', () => {
-  const mk = () => { torch.manualSeed(0); return [torch.randn([3, 4], { dtype: 'float64' }).requiresGrad_().keep(), torch.randn([5], { dtype: 'float64' }).requiresGrad_().keep()]; };
-  const a = mk(), b = mk();
-  const oa = new torch.optim.AdamW(a, { lr: 0.1, weightDecay: 0.1 }), ob = new ForeachAdamW(b, { lr: 0.1, weightDecay: 0.1 });
-  for (let k = 0; k < 5; k++) {
-    for (const [ps, o] of [[a, oa], [b, ob]] as const) { o.zeroGrad(); torch.scope(() => { ps[0]!.square().sum().add(ps[1]!.sin().sum()).backward(); }); o.step(); }
-  }
-  a.forEach((t, i) => assert.ok(t.sub(b[i]!).abs().max().item() < 1e-12, `parameter ${i}`));
-  const sa = oa.stateDict(), sb = ob.stateDict();
-  assert.deepEqual(Object.keys(sb.tensors).sort(), Object.keys(sa.tensors).sort());
-  assert.equal(sb.scalars['0.step'], 5);
-  oa.dispose(); ob.dispose(); torch.dispose(a, b);
 });
 
 test('recalibrateBatchNorm: running stats become the plain average of batch statistics, dropout off, parameters untouched', () => {

@@ -6,13 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import '../../../src/modules/orfit/index.ts';
 import { runCommand, resumeRun } from '../../../src/core/runner.ts';
 import {
   readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS,
-  LinearModel, ORFit, Greedy, rmse, constantPredictionRmse, createLearner, parseMethods,
+  LinearModel, ORFit, Greedy, rmse, constantPredictionRmse, createLearner, presets, rotatedDigitsParams,
 } from '../../../src/modules/orfit/index.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orfit-test-'));
@@ -118,14 +120,15 @@ test('numeric CSV stream reader: header, target column, errors with line and col
   assert.throws(() => readCsvStream(f, 'z'), /no column 'z' among the 3 header column\(s\)/);
   fs.writeFileSync(f, 'a,b,y\n1,2,3\n4,NaN,6\n');
   assert.throws(() => readCsvStream(f, 'y'), (e: Error) => e.message.includes(f) && /line 3, column 2: not a finite number$/.test(e.message));
-  assert.throws(() => parseMethods('orfit,nope'), /unknown method 'nope'. Valid methods: orfit/);
+  const bad = rotatedDigitsParams.safeParse({ methods: ['orfit', 'nope'] });
+  assert.ok(!bad.success && /expected one of "orfit"\|"orfit-unlimited"/.test(bad.error.issues[0]!.message) && bad.error.issues[0]!.path.join('.') === 'methods.1');
   assert.equal(createLearner('orfit-latest', new LinearModel(3), { memory: 2 }).name, 'orfit-latest (m=2)');
 });
 
 const root = path.join(tmp, 'runs');
 
 test('CLI synthetic (quick) end to end: interpolation, min-norm, SGD limit, plots', async () => {
-  const r = await runCommand('orfit', 'synthetic', { p: 60, points: 20, memories: '5', sgdEpochs: 150 }, { root, seed: 3 });
+  const r = await runCommand('orfit', 'synthetic', presets.quick.synthetic, { root, seed: 3 });
   assert.equal(r.run.status, 'done');
   const s = r.summary as { final: { method: string; maxResidualSeen: number; relDistMinNorm: number }[]; sgdRelDistAfterEpochs: number };
   const o = s.final.find((x) => x.method === 'orfit (unlimited)')!;
@@ -186,7 +189,7 @@ test('CLI stream-csv: a CSV streamed once through ORFit fits every row (rows ≤
 });
 
 test('CLI rotated-digits: an interrupted run resumes from its checkpoint and gives the same numbers as an uninterrupted one', async () => {
-  const params = { stream: 20, size: 8, runs: 2, memory: 3, sgdEpochs: 5, methods: 'orfit,orfit-unlimited,greedy', testRotations: 2, trackMemoryLimited: 5, trackUnlimited: 3 };
+  const params = presets.quick.rotatedDigits;
   const full = await runCommand('orfit', 'rotated-digits', params, { root, seed: 2 });
   const ac = new AbortController();
   let id = '';
@@ -200,4 +203,31 @@ test('CLI rotated-digits: an interrupted run resumes from its checkpoint and giv
   const resumed = await resumeRun(id, { root });
   assert.equal(resumed.run.status, 'done');
   assert.deepEqual(resumed.summary, full.summary);
+});
+
+test('CLI nonlinear (quick sizes): the linearized residual is zero after every step, the true one is reported per width', async () => {
+  const r = await runCommand('orfit', 'nonlinear', presets.quick.nonlinear, { root, seed: 1 });
+  assert.equal(r.run.status, 'done');
+  const s = r.summary as { final: { H: number; params: number; maxLinearizedResidual: number; trueRmseSeen: number; skipped: number }[] };
+  assert.deepEqual(s.final.map((f) => f.H), presets.quick.nonlinear.hidden);
+  for (const f of s.final) {
+    assert.equal(f.params, f.H * 64 + f.H);
+    assert.ok(f.maxLinearizedResidual <= 1e-10, `H=${f.H}: linearized residual ${f.maxLinearizedResidual}`);
+    assert.ok(Number.isFinite(f.trueRmseSeen) && f.skipped === 0);
+  }
+  assert.ok(fs.existsSync(path.join(r.run.dir, 'true-residual.png')));
+});
+
+test('CLI: a bad item in a list parameter is refused by the schema (exit 2, the parameter and the valid values named) and no run is created', () => {
+  const home = path.join(tmp, 'refused');
+  const bin = fileURLToPath(new URL('../../../bin/paperlab.js', import.meta.url));
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin, 'orfit', ...args, '--quiet'], { encoding: 'utf8', env: { ...process.env, PAPERLAB_HOME: home } });
+  const m = cli(['synthetic', '--methods', 'orfit,nope']);
+  assert.equal(m.status, 2, m.stderr);
+  assert.match(m.stderr, /parameter 'methods\.1'.*expected one of "orfit"\|"orfit-unlimited"\|.*"a-gem"/);
+  const n = cli(['synthetic', '--memories', '3,abc']);
+  assert.equal(n.status, 2, n.stderr);
+  assert.match(n.stderr, /parameter 'memories': expected a number, got 'abc'/);
+  const runs = fs.existsSync(home) ? fs.readdirSync(home).filter((d) => d.includes('synthetic')) : [];
+  assert.deepEqual(runs, [], 'no run folder');
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { denseHessian } from '../../../src/core/hessian.ts';
@@ -71,46 +73,31 @@ test('tied mean model: initial sharpness ≈ d²/(4π) (d=200, n=300, λ=3) alon
   torch.dispose(th, H, ev, U, tr.X, tr.y);
 });
 
-// Over data seeds 0–3 (the mean model starts at (0, 0, 0), so the data is the only randomness; the
-// fast engine is plain JS). Measured on seeds 0–9: below 0.9·η* the final b varies by ≤ 8e-4 of its
-// value; at 0.95·η* it already moves on some seeds (by 1.6 % on seed 4: the empirical threshold
-// 2/λ_max(θ₀) of a finite sample sits a few % from 8π/d², the ±10 % the kink is allowed), so
-// flatness is asserted below 0.9·η*; the drop at 1.2·η* is 4.7–29 % of |b|; the kink is found at
-// 0.95 or 1.05·η*; test accuracy (2000 points, standard error ≈ 0.011) rises by 0.011–0.081 from
-// 0.5·η* to 3·η*, by ≥ 0.038 on seeds 0–3. (The single-seed test this replaces required flatness up
-// to 0.95·η*, a 5 % drop at 1.2·η* and a 0.02 accuracy gain: seeds 2, 4 and 6 miss one of them.)
-test('mean-model sweep (data seeds 0–3): final bias is flat in η below η* = 8π/d² and drops clearly above it (a kink), test accuracy rises', async () => {
+// One data seed, five step sizes, a wide margin (the multi-seed version with the measured intervals
+// is test/acceptance/threshold-neurons/mean-model-sweep.test.ts). Measured here on seed 0 (seeds 1–3
+// alike): b = −0.9222 at 0.5·η* and −0.9223 at 0.85·η* (flat to 1e-4), −1.010 at 1.2·η* (a 9.6 %
+// drop), −1.186 at 2·η*, −1.305 at 3·η*; test accuracy 0.752 → 0.796.
+test('mean-model sweep (data seed 0): final bias is flat in η below η* = 8π/d², drops above it (the kink lies in (0.85, 1.2]·η*), test accuracy rises', async () => {
   const d = 50;
   const etaStar = 8 * Math.PI / (d * d);
-  const factors = [0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2, 3];
-  const gains: number[] = [];
-  for (const seed of [0, 1, 2, 3]) {
-    const rows: TN.SweepRow[] = [];
-    for (const f of factors) {
-      const s = await TN.runSweep({
-        model: 'mean', variant: 'output-layer', reduction: 'mean', d, n: 300, nTest: 2000, lambda: 3, time: 10,
-        etaGrid: `${f * etaStar}:${f * etaStar * 1.0000001}:2`, initStd: -1, kinkTol: 0.01, engine: 'fast',
-      }, quietCtx(seed));
-      rows.push((s.rows as TN.SweepRow[])[0]!);
-    }
-    const tag = `seed ${seed}: b ${rows.map((r) => r.finalB.toFixed(3)).join(' ')}, test acc ${rows.map((r) => r.testAcc.toFixed(3)).join(' ')}`;
-    const below = rows.filter((r) => r.eta < 0.9 * etaStar), above = rows.filter((r) => r.eta > etaStar);
-    const bFlat = below[0]!.finalB;
-    for (const r of below) assert.ok(Math.abs(r.finalB - bFlat) < 0.005 * Math.abs(bFlat), `flat below 0.9·η*; ${tag}`);
-    for (let i = 1; i < above.length; i++) assert.ok(above[i]!.finalB < above[i - 1]!.finalB, `b decreases monotonically above η*; ${tag}`);
-    assert.ok(above[1]!.finalB < bFlat - 0.03 * Math.abs(bFlat), `clear drop at 1.2η*; ${tag}`);
-    const kink = TN.findKink(rows.map((r) => r.eta), rows.map((r) => r.finalB), 0.01)!;
-    assert.ok(kink > 0.9 * etaStar && kink < 1.1 * etaStar, `kink at ${kink / etaStar}·η*; ${tag}`);
-    assert.ok(rows.every((r) => !r.diverged));
-    gains.push(above.at(-1)!.testAcc - below[0]!.testAcc);
-    assert.ok(gains.at(-1)! > 0, `test accuracy rises; ${tag}`);
+  const rows: TN.SweepRow[] = [];
+  for (const f of [0.5, 0.85, 1.2, 2, 3]) {
+    // a one-value grid is not a grid: two values 1e-7 apart, the first one kept
+    const s = await TN.runSweep({ d, etaGrid: `${f * etaStar}:${f * etaStar * 1.0000001}:2` }, quietCtx(0));
+    rows.push((s.rows as TN.SweepRow[])[0]!);
   }
-  const meanGain = gains.reduce((a, b) => a + b, 0) / gains.length;
-  assert.ok(meanGain > 0.02, `test accuracy rises by ${meanGain} on average over the seeds (${gains.map((g) => g.toFixed(3))})`);
+  const tag = `b ${rows.map((r) => r.finalB.toFixed(4)).join(' ')}, test acc ${rows.map((r) => r.testAcc.toFixed(3)).join(' ')}`;
+  const [r05, r085, r12, r2, r3] = rows as [TN.SweepRow, TN.SweepRow, TN.SweepRow, TN.SweepRow, TN.SweepRow];
+  assert.ok(rows.every((r) => !r.diverged && r.finalB < 0), `negative bias, no divergence; ${tag}`);
+  assert.ok(Math.abs(r085.finalB - r05.finalB) < 0.005 * Math.abs(r05.finalB), `flat below η*; ${tag}`);
+  assert.ok(r12.finalB < r05.finalB - 0.03 * Math.abs(r05.finalB) && r2.finalB < r12.finalB && r3.finalB < r2.finalB, `drops above η*; ${tag}`);
+  const kink = TN.findKink(rows.map((r) => r.eta), rows.map((r) => r.finalB), 0.01)!;
+  assert.ok(kink > 0.85 * etaStar && kink <= 1.2 * etaStar * (1 + 1e-9), `kink at ${kink / etaStar}·η*; ${tag}`);
+  assert.ok(r3.testAcc > r05.testAcc + 0.01, `test accuracy rises; ${tag}`);
 });
 
 test('ℓ(xy) with ℓ = √(1+s²): EoS regime ends at sharpness in [0.9, 1]·2/η, gradient-flow regime within 5% of ℓ″(0)(y₀² − x₀²)', async () => {
-  const r = await TN.runXy({ loss: 'sqrt', x0: 0.1, y0: 3, etas: [0.1, 0.2, 0.2857, 0.3], steps: 100000 }, quietCtx(0));
+  const r = await TN.runXy({ loss: 'sqrt', x0: 0.1, y0: 3, ...TN.quick.xy }, quietCtx(0));
   for (const run of r.runs) {
     if (run.regime === 'eos') {
       assert.ok(run.ratioToTwoOverEta >= 0.9 && run.ratioToTwoOverEta <= 1.0, `η=${run.eta}: S·η/2 = ${run.ratioToTwoOverEta}`);
@@ -136,21 +123,35 @@ test('ℓ(xy) with ℓ = √(1+s²): EoS regime ends at sharpness in [0.9, 1]·2
 });
 
 test('CLI path: full two-layer net sweep (autograd) and the mean-model trajectory write plots and report both thresholds', async () => {
-  await import('../../../src/modules/threshold-neurons/index.ts');
+  await import('../../../src/modules/threshold-neurons/commands.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-'));
-  const r = await runCommand('threshold-neurons', 'sweep', { model: 'full', d: 20, n: 60, nTest: 200, time: 5, etaGrid: '' }, { root });
+  const r = await runCommand('threshold-neurons', 'sweep', { ...TN.quick.sweep }, { root });
   assert.equal(r.run.status, 'done', String(r.run.error));
   const s = r.summary as Record<string, any>;
   assert.ok(s.initialSharpness > 0 && Math.abs(s.etaStarEmpirical - 2 / s.initialSharpness) <= 4 * Number.EPSILON * s.etaStarEmpirical);
   assert.equal(s.etaStarPredicted, 8 * Math.PI / 400);
   assert.equal(s.rows.length, 13);
   for (const f of ['bias_vs_eta.png', 'accuracy_vs_eta.svg', 'sweep.json', 'sweep.csv']) assert.ok(fs.existsSync(path.join(r.run.dir, f)), f);
-  const v = await runCommand('threshold-neurons', 'sweep', { model: 'full', variant: 'first-layer', reduction: 'sum', d: 10, n: 30, nTest: 50, time: 1, etaGrid: '1e-3:1e-2:2' }, { root });
+  const v = await runCommand('threshold-neurons', 'sweep', { model: 'full', variant: 'first-layer', reduction: 'sum', d: 10, nTrain: 30, nTest: 50, time: 1, etaGrid: '1e-3:1e-2:2' }, { root });
   assert.equal(v.run.status, 'done', String(v.run.error));
-  const t = await runCommand('threshold-neurons', 'mean-trajectory', { d: 30, n: 100, nTest: 200, eta: 0.04, time: 5 }, { root });
+  const t = await runCommand('threshold-neurons', 'mean-trajectory', { ...TN.quick.meanTrajectory }, { root });
   assert.equal(t.run.status, 'done', String(t.run.error));
   assert.ok(fs.existsSync(path.join(t.run.dir, 'trajectory.png')));
-  const bad = await runCommand('threshold-neurons', 'sweep', { etaGrid: '3:1:5' }, { root }).catch((e) => e);
-  assert.match(String((bad as any).run?.error ?? bad), /etaGrid/);
+  // a bad grid or a bad step size is refused by the schema, before any run is created
+  const runs = fs.readdirSync(root).length;
+  await assert.rejects(runCommand('threshold-neurons', 'sweep', { etaGrid: '3:1:5' }, { root }), /parameter 'etaGrid'.*lo:hi:count/);
+  await assert.rejects(runCommand('threshold-neurons', 'xy', { etas: [0.1, -0.2] }, { root }), /parameter 'etas\.1'/);
+  assert.equal(fs.readdirSync(root).length, runs, 'no run folder for a refused command');
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('CLI: a bad item in --etas exits 2 naming the parameter, and creates no run', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-cli-'));
+  for (const bad of ['0.1,-0.2', '0.1,x']) {
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../../bin/paperlab.js', import.meta.url)), 'threshold-neurons', 'xy', '--etas', bad, '--quiet'], { encoding: 'utf8', env: { ...process.env, PAPERLAB_HOME: home } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /parameter 'etas/);
+  }
+  assert.deepEqual(fs.readdirSync(home), [], 'the run store stays empty');
+  fs.rmSync(home, { recursive: true, force: true });
 });
