@@ -58,7 +58,7 @@ test('synth → train → eval → predict on W4C-layout HDF5 files', async () =
   const t = await run('train', { data: root, steps: 4, batchSize: 2, checkpointEvery: 2, evalEvery: 2 }, tdir);
   assert.equal(t.steps, 4);
   assert.ok(fs.existsSync(t.model));
-  assert.ok(fs.readdirSync(path.join(tdir, 'checkpoints')).some((d) => d.startsWith('model-step000002')));
+  assert.ok(fs.readdirSync(path.join(tdir, 'checkpoints')).some((d) => d.startsWith('model-step-000002')));
   assert.ok(fs.statSync(path.join(tdir, 'frames.png')).size > 500);
   const e = await run('eval', { model: t.model, data: root, split: 'test', years: [2019, 2021], tta: 'paper' }, path.join(dir, 'eval'));
   assert.equal(e.cells, 4); // boxi_0015 and roxi_0008 (transfer) in 2019 and in the shifted 2021
