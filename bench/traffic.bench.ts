@@ -11,10 +11,10 @@ import { ingest } from '../src/modules/traffic/ingest.ts';
 import { cleanAndSplit } from '../src/modules/traffic/clean.ts';
 import { partition, assignCells } from '../src/modules/traffic/partition.ts';
 import { buildFlows, buildFlowsDuckDB } from '../src/modules/traffic/flows.ts';
-import { buildFeatures, L2Cost, pelt, penaltyFor } from '../src/modules/traffic/pelt.ts';
+import { buildFeatures, L2Cost, pelt, penaltyFor } from '../src/modules/traffic/detectors/index.ts';
 import { flowsEqual } from '../src/modules/traffic/pipeline.ts';
 import { flowsOutOfCore } from '../src/modules/traffic/disk.ts';
-import { writePointsCsv } from '../src/modules/traffic/index.ts';
+import { writePointsCsv } from '../src/modules/traffic/synthetic.ts';
 import type { BenchHelper } from './helper.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the SUMO FCD test fixture test/fixtures/traffic/sumo_fcd.xml.gz with the spec's scenario
+# Rebuilds the SUMO FCD test fixture test/fixtures/traffic/sumo_fcd.xml.gz with the demo scenario
 # (scripts/traffic/sumo_scenario.sh) at a low probe penetration (12 %) and a 30 s sampling period,
 # so that the gzipped XML stays around 1 MB. Takes a few minutes on one core.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the SUMO demo scenario of the traffic spec (§10): an 11×11 grid city (4 km × 4 km) near
+# Builds the SUMO demo scenario of the traffic module (README.md): an 11×11 grid city (4 km × 4 km) near
 # Brisbane with a geo-reference, five demand phases (night / AM peak eastbound / midday / PM peak
 # westbound / evening; ground truth 06:00, 10:00, 15:00, 19:00), simulates one day and writes
 # floating car data (lon/lat) as XML and CSV. Optionally runs `paperlab traffic analyze` on it.
@@ -7,7 +7,7 @@
 #   scripts/traffic/sumo_scenario.sh OUTDIR [PROBABILITY] [PERIOD_S] [--analyze]
 #
 # Needs Debian `sumo` and `sumo-tools` 1.15 (apt-get install -y sumo sumo-tools).
-# Defaults follow the spec: probe penetration 0.5, sampling period 15 s (≈ 300 k points, 46 MB).
+# Defaults: probe penetration 0.5, sampling period 15 s (≈ 300 k points, 46 MB).
 # The checked-in test fixture used PROBABILITY=0.12 PERIOD_S=30 and is gzipped.
 set -euo pipefail
 OUT=${1:?usage: sumo_scenario.sh OUTDIR [PROBABILITY] [PERIOD_S] [--analyze]}
@@ -17,7 +17,9 @@ ANALYZE=${4:-}
 command -v sumo >/dev/null || { echo "sumo is not installed: apt-get install -y sumo sumo-tools" >&2; exit 2; }
 export SUMO_HOME=${SUMO_HOME:-/usr/share/sumo}
 [ -f "$SUMO_HOME/tools/randomTrips.py" ] || { echo "SUMO_HOME=$SUMO_HOME has no tools/randomTrips.py (install sumo-tools)" >&2; exit 2; }
-mkdir -p "$OUT"; cd "$OUT"
+# paperlab's folder (a checkout, or the installed package, which ships this script)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd); cd "$OUT"
 
 # 1. network: 11×11 junctions, 400 m blocks, 2 lanes, 50 km/h, guessed traffic lights
 netgenerate --grid --grid.number 11 --grid.length 400 --default.lanenumber 2 \
@@ -49,5 +51,5 @@ echo "truth: 21600,36000,54000,68400 s (06:00, 10:00, 15:00, 19:00)" > truth.txt
 ls -l fcd.xml fcd.csv
 
 if [ "$ANALYZE" = "--analyze" ]; then
-  node "${PAPERLAB_ROOT:-/work/main}/bin/paperlab.js" traffic analyze fcd.xml --format fcd --truth 06:00,10:00,15:00,19:00 --out "$OUT/run"
+  node "${PAPERLAB_ROOT:-$ROOT}/bin/paperlab.js" traffic analyze fcd.xml --format fcd --truth 06:00,10:00,15:00,19:00 --out "$OUT/run"
 fi

@@ -20,11 +20,23 @@ import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObj
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
 const WEB = path.join(ROOT, 'web');
+// The worker beside this file: worker.ts through tsx when the server runs from src/, the compiled
+// worker.js (plain node, no tsx) when it runs from dist/.
+const OWN_EXT = path.extname(fileURLToPath(import.meta.url));
+const WORKER_ARGS = OWN_EXT === '.ts' ? ['--import', 'tsx', path.join(here, 'worker.ts')] : [path.join(here, 'worker' + OWN_EXT)];
+/** A dependency's folder as node finds it from here: ROOT/node_modules in a checkout, a parent node_modules when paperlab is itself installed (hoisted). */
+function packageDir(name: string): string {
+  for (let d = here; ; d = path.dirname(d)) {
+    const p = path.join(d, 'node_modules', name);
+    if (fs.existsSync(path.join(p, 'package.json'))) return p;
+    if (path.dirname(d) === d) return path.join(ROOT, 'node_modules', name);
+  }
+}
 // vendor file -> [its package folder, the file]: served only while its real path stays in the package
-const VENDOR: Record<string, [string, string]> = {
-  'vega.min.js': [path.join(ROOT, 'node_modules/vega'), path.join(ROOT, 'node_modules/vega/build/vega.min.js')],
-  'vega-lite.min.js': [path.join(ROOT, 'node_modules/vega-lite'), path.join(ROOT, 'node_modules/vega-lite/build/vega-lite.min.js')],
-};
+const VENDOR: Record<string, [string, string]> = Object.fromEntries([['vega', 'vega.min.js'], ['vega-lite', 'vega-lite.min.js']].map(([pkg, file]) => {
+  const dir = packageDir(pkg!);
+  return [file!, [dir, path.join(dir, 'build', file!)]];
+}));
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.json': 'application/json', '.jsonl': 'text/plain; charset=utf-8', '.csv': 'text/csv; charset=utf-8',
@@ -270,7 +282,7 @@ export function createApp(o: AppOptions): DashboardApp {
   });
 
   function startWorker(job: { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string }): Promise<string> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts')], {
+    const child = spawn(process.execPath, WORKER_ARGS, {
       cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1' },
     });

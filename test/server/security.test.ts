@@ -300,7 +300,7 @@ test('errors name the file and the field, never its content: traffic analyze on 
     messages.push(err.message);
     assert.equal(leaks(err.message, files[name]!), null, `${name}: the message quotes the file: ${err.message}`);
   }
-  const pred = await runCommand('traffic', 'evaluate', { pred: path.join(work, 'secret.json'), truth: '1' }, { root }).then(() => null, (e: Error) => e);
+  const pred = await runCommand('traffic', 'evaluate', { pred: path.join(work, 'secret.json'), truth: ['1'] }, { root }).then(() => null, (e: Error) => e);
   assert.ok(pred && /secret\.json: not valid JSON/.test(pred.message), String(pred?.message));
   messages.push(pred.message);
   // /etc/passwd itself (the finding) through the CLI path

@@ -165,8 +165,8 @@ export function readMnist(imagesPath: string, labelsPath: string, o: { limit?: n
   };
 }
 
-/** The bundled copy of the UCI 8×8 digits (1,797 images; see test/fixtures/dynamics/README.md). */
-export const DIGITS_PATH = fileURLToPath(new URL('../../../test/fixtures/dynamics/digits.csv.gz', import.meta.url));
+/** The bundled copy of the UCI 8×8 digits (1,797 images; see data/README.md). */
+export const DIGITS_PATH = fileURLToPath(new URL('../../../data/digits.csv.gz', import.meta.url));
 
 /**
  * The UCI optical digits CSV (scikit-learn's digits.csv.gz): rows of 64 pixel values 0–16 (8×8,

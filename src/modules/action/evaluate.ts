@@ -1,12 +1,17 @@
-// Metrics (top-k accuracy, confusion matrix, mean class accuracy), batched prediction, and the
-// explainability read-outs: per-joint and per-frame attention of the last block, and the
-// statistics of the learned 3D offsets.
+// Metrics (top-k accuracy, confusion matrix, mean class accuracy), batched prediction, the
+// explainability read-outs (per-joint and per-frame attention of the last block — the paper's
+// explanation of which joints and frames matter), the statistics of the learned 3D offsets, and the
+// figures and files the commands write from them.
 import * as torch from '../../core/torch/index.ts';
-import type { CrossModalTransformer } from './model.ts';
+import type { RunContext } from '../../core/context.ts';
+import type { CrossModalTransformer } from './model/index.ts';
 import { toBatch, type ActionDataset, type ActionSample } from './data.ts';
+import { attentionFigureSvg, skeletonSvg, svgPng } from './render.ts';
+
+type DsShape = Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>;
 
 /** Logits [N·K] (row-major) for samples, in batches, eval mode, no grad. */
-export function predictLogits(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, batchSize = 32, useVideo = true): Float32Array {
+export function predictLogits(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, batchSize = 32, useVideo = true): Float32Array {
   const K = model.config.numClasses;
   const out = new Float32Array(samples.length * K);
   const was = model.training;
@@ -64,7 +69,7 @@ export function meanClassAccuracy(cm: number[][]): number {
 
 export interface Evaluation { n: number; top1: number; top5: number; meanClassAccuracy: number; confusion: number[][]; predicted: number[] }
 
-export function evaluateModel(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, useVideo = true): Evaluation {
+export function evaluateModel(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, useVideo = true): Evaluation {
   const K = model.config.numClasses;
   const logits = predictLogits(model, samples, ds, 32, useVideo);
   const labels = samples.map((s) => s.label);
@@ -88,7 +93,7 @@ export interface Explanation {
 }
 
 /** Explainability read-out for one sample (the paper's joint and frame importance). */
-export function explainSample(model: CrossModalTransformer, sample: ActionSample, ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, useVideo = true): Explanation {
+export function explainSample(model: CrossModalTransformer, sample: ActionSample, ds: DsShape, useVideo = true): Explanation {
   model.setRecord(true);
   try {
     const logits = Array.from(predictLogits(model, [sample], ds, 1, useVideo));
@@ -113,7 +118,7 @@ export interface OffsetStats {
 }
 
 /** Offsets the 3D token search predicts on a set of samples (RGB models). */
-export function offsetStats(model: CrossModalTransformer, samples: ActionSample[], ds: Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>): OffsetStats {
+export function offsetStats(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape): OffsetStats {
   if (!model.config.rgb) throw new Error('offsetStats: the model is pose-only (no 3D deformable attention)');
   model.setRecord(true);
   try {
@@ -145,4 +150,30 @@ export function offsetStats(model: CrossModalTransformer, samples: ActionSample[
     res.stdAcrossPoints.push(sPts / (B * 3));
   }
   return res;
+}
+
+// ------------------------------------------------------------------ files and figures of a run
+
+/** The confusion matrix as a heat-map plot (vega-lite) in the run folder. */
+export async function confusionPlot(ctx: Pick<RunContext, 'plot'>, name: string, ev: Evaluation, classNames: string[]): Promise<void> {
+  const rows = ev.confusion.flatMap((r, i) => r.map((n, j) => ({ true: classNames[i] ?? String(i), predicted: classNames[j] ?? String(j), count: n })));
+  await ctx.plot(name, {
+    title: `confusion matrix (top-1 ${(100 * ev.top1).toFixed(1)}%, n=${ev.n})`, data: { values: rows },
+    mark: 'rect', width: 24 * classNames.length, height: 24 * classNames.length,
+    encoding: { x: { field: 'predicted', type: 'nominal', sort: classNames }, y: { field: 'true', type: 'nominal', sort: classNames }, color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' } } },
+  });
+}
+
+/** Writes the explainability outputs for one sample: JSON, figure SVG+PNG, animated skeleton SVG. */
+export async function writeExplanation(ctx: Pick<RunContext, 'writeJson' | 'writeText' | 'writeBytes'>, model: CrossModalTransformer, s: ActionSample, ds: DsShape, classNames: string[], prefix = 'explain'): Promise<Record<string, unknown>> {
+  const ex = explainSample(model, s, ds);
+  const c = model.config;
+  const title = `${s.name}: predicted ${classNames[ex.predicted]}${s.label >= 0 ? `, true ${classNames[s.label]}` : ''}`;
+  ctx.writeJson(`${prefix}.json`, { sample: s.name, predicted: classNames[ex.predicted], label: s.label >= 0 ? classNames[s.label] : null, jointImportance: ex.joints, frameImportance: ex.frames, jointsByFrame: ex.jointsByFrame, logits: ex.logits });
+  const fig = attentionFigureSvg(s.pose, c.frames, c.joints, c.bodies, { jointsByFrame: ex.jointsByFrame, frameWeights: ex.frames, title, panels: Math.min(8, c.frames) });
+  ctx.writeText(`${prefix}.svg`, fig);
+  ctx.writeBytes(`${prefix}.png`, await svgPng(fig));
+  ctx.writeText(`${prefix}-skeleton.svg`, skeletonSvg(s.pose, c.frames, c.joints, c.bodies, { jointWeights: ex.joints, title }));
+  const top = ex.joints.map((w, j) => [w, j] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, j]) => j);
+  return { sample: s.name, predicted: classNames[ex.predicted], topJoints: top, topFrame: ex.frames.indexOf(Math.max(...ex.frames)) };
 }

@@ -2,13 +2,14 @@
 // sample-name parsing, the four official split protocols, main-actor selection, normalisation.
 import fs from 'node:fs';
 import path from 'node:path';
+import { NTU_PROTOCOLS, type NtuProtocol } from './config.ts';
 
 export const NTU_JOINTS = 25;
 /** Per-frame body fields in file order, after bodyID. */
 export const NTU_BODY_FIELDS = ['clippedEdges', 'handLeftConfidence', 'handLeftState', 'handRightConfidence', 'handRightState', 'isRestricted', 'leanX', 'leanY', 'trackingState'] as const;
 /** 1-based joint names, in order. */
 export const NTU_JOINT_NAMES = ['spine base', 'spine mid', 'neck', 'head', 'L shoulder', 'L elbow', 'L wrist', 'L hand', 'R shoulder', 'R elbow', 'R wrist', 'R hand', 'L hip', 'L knee', 'L ankle', 'L foot', 'R hip', 'R knee', 'R ankle', 'R foot', 'spine shoulder', 'L hand tip', 'L thumb', 'R hand tip', 'R thumb'];
-/** Bones as 0-based joint pairs (spec B.6). */
+/** Bones of the Kinect v2 skeleton as 0-based joint pairs (the NTU RGB+D joint order). */
 export const NTU_BONES: [number, number][] = [[20, 1], [1, 0], [20, 2], [2, 3], [20, 4], [4, 5], [5, 6], [6, 7], [7, 21], [7, 22], [20, 8], [8, 9], [9, 10], [10, 11], [11, 23], [11, 24], [0, 12], [12, 13], [13, 14], [14, 15], [0, 16], [16, 17], [17, 18], [18, 19]];
 
 export interface NtuBody {
@@ -51,8 +52,7 @@ export function parseNtuName(name: string): NtuMeta {
   return { setup, camera, performer, replication, action, label: action - 1, name: m[0] };
 }
 
-export type NtuProtocol = 'ntu60-xsub' | 'ntu60-xview' | 'ntu120-xsub' | 'ntu120-xset';
-export const NTU_PROTOCOLS: NtuProtocol[] = ['ntu60-xsub', 'ntu60-xview', 'ntu120-xsub', 'ntu120-xset'];
+export { NTU_PROTOCOLS, type NtuProtocol };
 
 const XSUB60 = new Set([1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38]);
 const XSUB120 = new Set([...XSUB60, 45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91, 92, 93, 94, 95, 97, 98, 100, 103]);
@@ -73,6 +73,35 @@ export function ntuSplit(meta: NtuMeta, protocol: NtuProtocol): 'train' | 'test'
     default:
       throw new Error(`unknown NTU protocol '${protocol as string}'. Valid: ${NTU_PROTOCOLS.join(', ')}`);
   }
+}
+
+/** One body's lines as parsed: per frame it appears in, its 9 body fields and 25 joint rows of 12 values. */
+type BodyRecord = { id: string; frames: Map<number, { info: number[]; joints: number[][] }> };
+
+/** Packs parsed body records into NtuBody arrays over all T frames (NaN and present = 0 where a body is absent). */
+function packBodies(records: BodyRecord[], T: number): NtuBody[] {
+  const J = NTU_JOINTS;
+  return records.map((r) => {
+    const b: NtuBody = {
+      id: r.id,
+      joints: new Float32Array(T * J * 3).fill(NaN), depth2d: new Float32Array(T * J * 2).fill(NaN),
+      color2d: new Float32Array(T * J * 2).fill(NaN), orientation: new Float32Array(T * J * 4).fill(NaN),
+      tracking: new Uint8Array(T * J), info: new Float32Array(T * 9).fill(NaN), present: new Uint8Array(T),
+    };
+    for (const [f, fr] of r.frames) {
+      b.present[f] = 1;
+      b.info.set(fr.info, f * 9);
+      fr.joints.forEach((v, j) => {
+        const k = f * J + j;
+        b.joints.set(v.slice(0, 3), k * 3);
+        b.depth2d.set(v.slice(3, 5), k * 2);
+        b.color2d.set(v.slice(5, 7), k * 2);
+        b.orientation.set(v.slice(7, 11), k * 4);
+        b.tracking[k] = v[11]!;
+      });
+    }
+    return b;
+  });
 }
 
 /** Parses the text of a `.skeleton` file (LF or CRLF). Errors name the source, the 1-based line and the field, never the text. */
@@ -97,8 +126,7 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
     return v;
   };
   const T = nextInt('frame count', 1e6);
-  type Rec = { id: string; frames: Map<number, { info: number[]; joints: number[][] }> };
-  const byId = new Map<string, Rec>();
+  const byId = new Map<string, BodyRecord>();
   for (let f = 0; f < T; f++) {
     const nb = nextInt(`body count of frame ${f + 1}`, 16);
     for (let b = 0; b < nb; b++) {
@@ -131,28 +159,7 @@ export function parseSkeleton(text: string, source = '<skeleton>'): NtuClip {
   }
   while (ln < lines.length && lines[ln]!.trim() === '') ln++;
   if (ln < lines.length) fail(`unexpected content after the last frame (the frame count says ${T})`, ln + 1);
-  const J = NTU_JOINTS;
-  const bodies: NtuBody[] = [...byId.values()].map((r) => {
-    const b: NtuBody = {
-      id: r.id,
-      joints: new Float32Array(T * J * 3).fill(NaN), depth2d: new Float32Array(T * J * 2).fill(NaN),
-      color2d: new Float32Array(T * J * 2).fill(NaN), orientation: new Float32Array(T * J * 4).fill(NaN),
-      tracking: new Uint8Array(T * J), info: new Float32Array(T * 9).fill(NaN), present: new Uint8Array(T),
-    };
-    for (const [f, fr] of r.frames) {
-      b.present[f] = 1;
-      b.info.set(fr.info, f * 9);
-      fr.joints.forEach((v, j) => {
-        const k = f * J + j;
-        b.joints.set(v.slice(0, 3), k * 3);
-        b.depth2d.set(v.slice(3, 5), k * 2);
-        b.color2d.set(v.slice(5, 7), k * 2);
-        b.orientation.set(v.slice(7, 11), k * 4);
-        b.tracking[k] = v[11]!;
-      });
-    }
-    return b;
-  });
+  const bodies = packBodies([...byId.values()], T);
   let meta: NtuMeta | null = null;
   try { meta = parseNtuName(source); } catch { meta = null; }
   return { frames: T, bodies, meta, source };

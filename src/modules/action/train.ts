@@ -1,46 +1,33 @@
 // Training from scratch [paper: no pre-training]: cross-entropy with label smoothing, AdamW, cosine
-// schedule with warm-up, pose augmentation (spec B.4 [recon]); checkpoints each epoch (model +
-// optimizer in safetensors), resume, progress, interruption.
+// schedule with warm-up, pose augmentation [recon] (defaults in config.ts); a checkpoint each epoch
+// through the core training kit (model, optimizer, libtorch's generator, the step count and the
+// history), exact resume, progress, interruption.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import { Rng } from '../../core/rng.ts';
 import type { RunContext } from '../../core/context.ts';
-import { CrossModalTransformer } from './model.ts';
+import {
+  AdamW, Rng, applySchedule, clipGradNorm, cosineLR, restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, type Optimizer,
+} from '../../core/train/index.ts';
+import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
+import { TRAIN_DEFAULTS, type TrainOptions } from './config.ts';
 
-export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  /** fraction of steps for linear warm-up */
-  warmup: number;
-  labelSmoothing: number;
-  /** pose augmentation (rotation, scale, jitter, temporal crop) */
-  augment: boolean;
-  /** feed RGB clips when the dataset has them */
-  useVideo: boolean;
-  /** seed for shuffling and augmentation */
-  seed: number;
-  /** gradient-norm clip (0 = off) */
-  clip: number;
-}
-export const TRAIN_DEFAULTS: TrainOptions = { epochs: 30, batchSize: 16, lr: 1e-3, weightDecay: 0.05, warmup: 0.05, labelSmoothing: 0.1, augment: true, useVideo: true, seed: 0, clip: 1 };
+export { TRAIN_DEFAULTS, type TrainOptions };
 
-/** The parts of RunContext the trainer uses (tests can pass a small stand-in). */
+/** The parts of RunContext the trainer uses (tests pass test/helpers/context.ts's fakeContext). */
 export type TrainContext = Pick<RunContext, 'signal' | 'resuming' | 'log' | 'progress' | 'metrics' | 'checkpoints'>;
 
 export interface TrainResult { epochs: number; steps: number; interrupted: boolean; lastLoss: number; history: { epoch: number; loss: number; trainAcc: number; lr: number }[] }
 
 /** One optimisation step on a batch: forward, loss, backward, clip, AdamW. Returns the loss and #correct. */
-export function trainStep(model: CrossModalTransformer, opt: torch.optim.Optimizer, batch: { pose: Tensor; video: Tensor | null; labels: Tensor }, labelSmoothing: number, clip: number): { loss: number; correct: number } {
+export function trainStep(model: CrossModalTransformer, opt: Optimizer, batch: { pose: Tensor; video: Tensor | null; labels: Tensor }, labelSmoothing: number, clip: number | null): { loss: number; correct: number } {
   return torch.scope(() => {
     opt.zeroGrad();
     const logits = model.forward({ pose: batch.pose, video: batch.video });
     const loss = torch.F.crossEntropy(logits, batch.labels, { labelSmoothing });
     torch.assertFinite(loss, 'training loss');
     loss.backward();
-    if (clip > 0) torch.optim.clipGradNorm(opt.params, clip);
+    if (clip !== null) clipGradNorm(opt.params, clip);
     opt.step();
     const correct = torch.noGrad(() => logits.argmax(1).eq(batch.labels).sum().item());
     return { loss: loss.item(), correct };
@@ -60,25 +47,21 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   for (const k of ['epochs', 'batchSize'] as const) if (!Number.isInteger(opt[k]) || opt[k] < 1) throw new Error(`train: '${k}' must be a positive integer, got ${opt[k]}`);
   if (!(opt.lr > 0)) throw new Error(`train: 'lr' must be > 0, got ${opt.lr}`);
   if (ds.train.length === 0) throw new Error(`train: dataset '${ds.name}' has no training samples`);
-  const params = model.parameters();
-  const optim = new torch.optim.AdamW(params, { lr: opt.lr, weightDecay: opt.weightDecay });
+  const optim = new AdamW(model.parameters(), { lr: opt.lr, weightDecay: opt.weightDecay });
   const stepsPerEpoch = Math.ceil(ds.train.length / opt.batchSize);
   const total = opt.epochs * stepsPerEpoch;
-  const sched = torch.optim.cosineLR(opt.lr, total, 0, Math.round(opt.warmup * total));
+  const sched = cosineLR(opt.lr, total, 0, Math.round(opt.warmup * total));
+  // the batch order and augmentation draw from Rng(seed).fork(epoch) and the lr from the step count,
+  // so the model, the optimizer, libtorch's generator, the epoch and the step count make a resume exact
   let startEpoch = 0, step = 0;
   const history: TrainResult['history'] = [];
   if (ctx?.resuming) {
-    const ck = ctx.checkpoints.latest();
-    if (ck) {
-      const modelT: Record<string, Tensor> = {}, optT: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(ck.tensors)) (k.startsWith('optim.') ? optT : modelT)[k.replace(/^(optim|model)\./, '')] = t;
-      model.loadStateDict(modelT);
-      optim.loadStateDict({ tensors: optT, scalars: (ck.state.optimScalars ?? {}) as Record<string, number> });
-      torch.dispose(ck.tensors);
-      startEpoch = Number(ck.state.epoch) + 1;
-      step = Number(ck.state.step);
-      history.push(...((ck.state.history ?? []) as TrainResult['history']));
-      ctx.log(`resumed from checkpoint ${ck.tag} (epoch ${startEpoch} of ${opt.epochs})`);
+    const r = restoreTrainingCheckpoint(ctx.checkpoints, { model, optimizer: optim });
+    if (r) {
+      startEpoch = r.step;
+      step = Number(r.extra.step);
+      history.push(...(r.extra.history as TrainResult['history']));
+      ctx.log(`resumed from checkpoint ${r.tag} (epoch ${startEpoch} of ${opt.epochs})`);
     }
   }
   const bar = ctx?.progress(total, 'train');
@@ -92,7 +75,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
     for (const b of batches(ds.train, opt.batchSize, rng)) {
       const samples = opt.augment ? b.map((s) => ({ ...s, pose: ds.coordDim === 3 ? augmentPose(s.pose, ds.frames, rng) : s.pose })) : b;
       const batch = toBatch(samples, ds, model.config.dtype, opt.useVideo && model.config.rgb);
-      torch.optim.applySchedule(optim, sched, step);
+      applySchedule(optim, sched, step);
       const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip);
       torch.dispose(batch);
       lossSum += r.loss * b.length; correct += r.correct; seen += b.length; step++;
@@ -105,13 +88,8 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
     const row = { epoch, loss: lossSum / seen, trainAcc: correct / seen, lr: optim.lr };
     history.push(row);
     ctx?.metrics.log(row);
-    if (ctx) {
-      const sd = optim.stateDict();
-      const tensors: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
-      for (const [k, t] of Object.entries(sd.tensors)) tensors[`optim.${k}`] = t;
-      ctx.checkpoints.save(`epoch-${String(epoch).padStart(4, '0')}`, tensors, { epoch, step, optimScalars: sd.scalars, history, config: model.config });
-    }
+    // tagged by the finished epoch's index; its step is the number of epochs done (the next to run)
+    if (ctx) saveTrainingCheckpoint(ctx.checkpoints, stepTag(epoch, 'epoch', 4), { model, optimizer: optim, step: epoch + 1, config: model.config, extra: { step, history } });
     await new Promise((r) => setImmediate(r)); // let interrupts and progress through
     if (ctx?.signal.aborted) { interrupted = true; break; }
   }

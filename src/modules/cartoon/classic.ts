@@ -1,4 +1,4 @@
-// The non-learned "classic" cartoonizer (spec §A.7 [ours]): edge-preserving smoothing (self-guided
+// The non-learned "classic" cartoonizer [ours]: edge-preserving smoothing (self-guided
 // filter, He et al. 2013), superpixel flattening (SLIC region means) and XDoG lines (Winnemöller
 // et al. 2012), with the same three controls as the model: smoothing radius and flattening ↔ α_a,
 // line width ↔ α_s, colour map (e.g. hue-shifted) ↔ c. Like CARTOONER it composes L (texture) with
@@ -8,7 +8,9 @@ import type { Tensor } from '../../core/torch/index.ts';
 import { F } from '../../core/torch/index.ts';
 import { rgbToLab } from './color.ts';
 import { defaultSegments, distanceTransform, regionMeans, slic, type Planar } from './raster.ts';
-import { LEVELS, lineWidth, tensorToPlanar } from './data.ts';
+import { tensorToPlanar } from './data.ts';
+import { lineWidth } from './scenes.ts';
+import { LEVELS } from './config.ts';
 import { selectBranches } from './model.ts';
 
 function boxFilter(x: Tensor, r: number): Tensor {

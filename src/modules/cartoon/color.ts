@@ -1,5 +1,5 @@
-// Colour spaces as differentiable tensor ops (CARTOONER works in CIE Lab; §A.1) and the HSV
-// colour augmentation with the L-caching trick (§A.4). Tensors are [N, 3, H, W] or [3, H, W],
+// Colour spaces as differentiable tensor ops (CARTOONER composes a texture map L and colour ab in
+// CIE Lab) and the paper's HSV colour augmentation with the L-caching trick. Tensors are [N, 3, H, W] or [3, H, W],
 // channel dim = -3. sRGB in [0, 1], D65 white, L in [0, 100], a/b roughly in [-110, 110].
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
@@ -135,7 +135,7 @@ export function hsvPerturb(rgb: Tensor, j: HsvJitter | HsvJitter[]): Tensor {
 }
 
 /**
- * HSV colour augmentation with the L-caching trick (§A.4 step 3): perturb in HSV, convert to Lab,
+ * The paper's HSV colour augmentation with the L-caching trick: perturb in HSV, convert to Lab,
  * and put the un-augmented lightness back, so only chroma changes. Returns the augmented Lab.
  */
 export function augmentLab(rgb: Tensor, j: HsvJitter | HsvJitter[]): Tensor {
@@ -146,7 +146,7 @@ export function augmentLab(rgb: Tensor, j: HsvJitter | HsvJitter[]): Tensor {
   });
 }
 
-/** Draws a jitter with the spec's ranges [recon]: hue U(−180°, 180°) w.p. 0.8, sat U(0.5, 1.5), val U(0.8, 1.2). */
+/** Draws a jitter with our ranges [recon: the paper's were not recovered]: hue U(−180°, 180°) w.p. 0.8, sat U(0.5, 1.5), val U(0.8, 1.2). */
 export function randomJitter(rng: { random(): number }, o: { hueProb?: number; sat?: [number, number]; val?: [number, number] } = {}): HsvJitter {
   const p = o.hueProb ?? 0.8, sat = o.sat ?? [0.5, 1.5], val = o.val ?? [0.8, 1.2];
   const hue = rng.random() < p ? (rng.random() * 2 - 1) * 180 : 0;
@@ -169,7 +169,7 @@ export function labHueChroma(lab: Tensor): { hue: Tensor; chroma: Tensor } {
   });
 }
 
-/** Rotates the hue of an sRGB image by `deg` degrees in HSV (the colour-map edit of §A.8). */
+/** Rotates the hue of an sRGB image by `deg` degrees in HSV (the colour-map edit of `apply --hue-shift` and the hue-following metric). */
 export function rotateHue(rgb: Tensor, deg: number): Tensor {
   return hsvPerturb(rgb, { hue: deg, sat: 1, val: 1 });
 }

@@ -1,10 +1,12 @@
-// Controllability metrics of spec §A.8 and the checks of §A.9: stroke width W(α_s), abstraction
+// [ours] Controllability metrics (README.md, "Measured"): stroke width W(α_s), abstraction
 // (high-frequency ratio), colour following (circular hue error), disentanglement and continuity,
-// with Spearman's rank correlation for monotonicity. Plus KID on fixed random CNN features.
+// with Spearman's rank correlation for monotonicity. Plus KID on fixed random CNN features (the paper
+// reports FID and a user study; its numbers are not reproduced here).
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { distanceTransform } from './raster.ts';
 import { RandomFeatureNet } from './losses.ts';
+import { EVALUATE, LEVELS, type StrokeMask } from './config.ts';
 
 /** A cartoonizer as the metrics see it: sRGB photo and colour map [N, 3, H, W] → Lab [N, 3, H, W]. */
 export type CartoonFn = (photo: Tensor, map: Tensor, alphaS: number, alphaA: number) => Tensor;
@@ -71,11 +73,11 @@ export function inkCoverage(L: Float32Array, h: number, w: number, o: { tau?: nu
 export interface StrokeOptions {
   /**
    * How the stroke map is binarised [ours, see the README]. 'ink' (default): near-black ink, L < τ.
-   * 'tophat': closing(L) − L > τ (dark against the local background, window `radius`). 'sobel': the
-   * spec's Sobel magnitude > τ; Sobel marks the two *sides* of a line, each about two pixels wide
+   * 'tophat': closing(L) − L > τ (dark against the local background, window `radius`). 'sobel': a
+   * Sobel magnitude > τ; Sobel marks the two *sides* of a line, each about two pixels wide
    * whatever the line's width, so it under-reads thick strokes.
    */
-  edge?: 'ink' | 'tophat' | 'sobel';
+  edge?: StrokeMask;
   /** threshold in L units (ink: L below τ, default 20; tophat: darker than the local background by τ, 20; sobel: gradient per px, 8) */
   tau?: number;
   /** top-hat window radius in px ('tophat' only) */
@@ -83,13 +85,13 @@ export interface StrokeOptions {
 }
 
 /**
- * Stroke width W (§A.8): binarise the stroke map, take the distance transform inside it, and average
+ * Stroke width W [ours]: binarise the stroke map, take the distance transform inside it, and average
  * 2·DT − ½ over the skeleton (pixels where DT is a local maximum). A w-px line reads w ± ½
  * (odd widths have one centre pixel with DT = (w+1)/2, even widths two with DT = w/2).
  * Returns 0 when there are no strokes.
  */
 export function strokeWidth(L: Float32Array, h: number, w: number, o: StrokeOptions = {}): number {
-  const edge = o.edge ?? 'ink';
+  const edge = o.edge ?? EVALUATE.strokeMask;
   let mask: Uint8Array;
   if (edge === 'sobel') {
     const g = sobel(L, h, w);
@@ -118,7 +120,7 @@ export function strokeWidth(L: Float32Array, h: number, w: number, o: StrokeOpti
   return n ? sum / n : 0;
 }
 
-/** Abstraction A (§A.8 ii): variance of the Laplacian over the variance of L (lower = more abstract). */
+/** Abstraction A [ours]: variance of the Laplacian over the variance of L (lower = more abstract). */
 export function highFrequencyRatio(L: Float32Array, h: number, w: number): number {
   let m = 0;
   for (const v of L) m += v;
@@ -227,12 +229,12 @@ function pooledSpearman(levels: number[], vals: number[][]): { all: number; perI
 }
 
 /**
- * Measures the §A.9 controls of a cartoonizer on photos (sRGB [N, 3, H, W]) and their colour maps.
+ * Measures the controls of a cartoonizer on photos (sRGB [N, 3, H, W]) and their colour maps.
  * rotate(map, θ) gives the hue-edited colour map.
  */
 export function controllability(fn: CartoonFn, photos: Tensor, maps: Tensor, rotate: (map: Tensor, deg: number) => Tensor,
   o: { levels?: number[]; fixed?: number; thetas?: number[]; stroke?: StrokeOptions } = {}): ControlReport {
-  const levels = o.levels ?? [1, 2, 3, 4, 5];
+  const levels = o.levels ?? Array.from({ length: LEVELS }, (_, i) => i + 1);
   const fixed = o.fixed ?? 1;
   const thetas = o.thetas ?? [60, 120, 180];
   const N = photos.shape[0]!, H = photos.shape[2]!, W = photos.shape[3]!;

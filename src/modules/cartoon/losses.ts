@@ -1,6 +1,7 @@
-// The losses of spec §A.5 [recon: the paper's exact terms and weights were not recovered]:
+// The losses of CARTOONER's two training stages, L_texture and L_color (Ahn et al. 2023) [recon: the
+// paper's exact terms and weights were not recovered]:
 // L_texture = L_adv + λ_c·L_content + λ_tv·L_tv (+ [ours] λ_p·L_paired on synthetic pairs),
-// L_color = L1(ab_pred, ab of the augmented image).
+// L_color = L1(ab_pred, ab of the HSV-augmented image). The weights live in config.ts.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { nn, F } from '../../core/torch/index.ts';
@@ -16,8 +17,8 @@ export function lsganG(fake: Tensor): Tensor {
 }
 
 /**
- * The content network of L_content. No pretrained VGG weights may be downloaded, so (spec §A.5
- * [ours]) it is a fixed random-feature CNN on L: conv3×3(1→16)·ReLU, conv3×3 s2(16→32)·ReLU,
+ * The content network of L_content. No pretrained VGG weights may be downloaded, so [ours] it is a
+ * fixed random-feature CNN on L: conv3×3(1→16)·ReLU, conv3×3 s2(16→32)·ReLU,
  * conv3×3(32→32)·ReLU, He-normal weights drawn from its own seed (identical in every run).
  */
 export class RandomFeatureNet extends nn.Module {
@@ -84,16 +85,3 @@ export function pairedGradLoss(L: Tensor, target: Tensor): Tensor {
     return dy.abs().mean().add(dx.abs().mean());
   });
 }
-
-export interface LossWeights {
-  adv: number;
-  content: number;
-  tv: number;
-  color: number;
-  paired: number;
-  /** [ours] weight of pairedGradLoss (0: off) */
-  pairedGrad?: number;
-}
-/** Spec table: adv 1, content 10 (tune), tv 1e-4 relative (tune), color 1. Tuned here: content 2, and the
- * [ours] paired term 20 (synthetic data only), so controls are learned within minutes on CPU. */
-export const DEFAULT_WEIGHTS: LossWeights = { adv: 1, content: 2, tv: 1e-4, color: 1, paired: 20 };

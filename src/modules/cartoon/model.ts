@@ -1,30 +1,14 @@
-// CARTOONER (Ahn et al., CVPR 2023) at CPU scale, layer by layer as spec §A.6 gives it:
-// shared encoder E, texture decoder S_tex (predicts Lab L) with the texture controller (stroke unit
-// and abstraction unit, five branches each, nearest-two interpolation), colour decoder S_col
-// (predicts ab from the photo and a superpixel colour map), and the multi-texture discriminator.
+// CARTOONER (Ahn et al., CVPR 2023) at CPU scale, block by block as the paper's model overview
+// (its Fig. 3) draws it: shared encoder E, texture decoder S_tex (predicts Lab L) with the texture
+// controller (stroke unit and abstraction unit, five branches each, nearest-two interpolation),
+// colour decoder S_col (predicts ab from the photo and a superpixel colour map), and the
+// multi-texture discriminator. Layer sizes are [recon] (the paper's were not recovered); the
+// defaults live in config.ts.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { nn, F } from '../../core/torch/index.ts';
 import { labToRgb, normLab, rgbToLab } from './color.ts';
-
-export interface CartoonerConfig {
-  /** feature channels of E and the controller (spec: 64) */
-  channels: number;
-  /** branches per controller unit (paper: N = 5) */
-  branches: number;
-  /** abstraction-unit kernel sizes (paper: {3, 7, 11, 15, 19}) */
-  kernels: number[];
-  /** LeakyReLU slope */
-  slope: number;
-  /** [recon] residual f + u around the controller */
-  controllerResidual: boolean;
-  /** [recon] feed the full-resolution colour-map ab to S_col's last conv as well */
-  mapSkip: boolean;
-}
-
-export const DEFAULT_CONFIG: CartoonerConfig = {
-  channels: 64, branches: 5, kernels: [3, 7, 11, 15, 19], slope: 0.2, controllerResidual: true, mapSkip: true,
-};
+import { DEFAULT_CONFIG, LEVELS, TRAIN, type CartoonerConfig } from './config.ts';
 
 export function resolveConfig(c: Partial<CartoonerConfig> = {}): CartoonerConfig {
   const cfg = { ...DEFAULT_CONFIG, ...c };
@@ -69,7 +53,7 @@ export class Encoder extends nn.Module {
   }
 }
 
-/** Stroke-unit branch: conv3×3 → LReLU → conv3×3 (64 ch). */
+/** Stroke-unit branch: conv3×3 → LReLU → conv3×3 (C ch). */
 export class StrokeBranch extends nn.Module {
   readonly c1: nn.Conv2d; readonly c2: nn.Conv2d;
   constructor(ch: number, readonly slope: number) {
@@ -80,7 +64,7 @@ export class StrokeBranch extends nn.Module {
   forward(f: Tensor): Tensor { return torch.scope(() => this.c2.forward(this.c1.forward(f).leakyRelu(this.slope))); }
 }
 
-/** Abstraction-unit branch: depthwise conv K×K → conv1×1 (depthwise-separable, spec §A.6). */
+/** Abstraction-unit branch: depthwise conv K×K → conv1×1 ([ours] depthwise-separable, so K = 19 stays cheap on a CPU). */
 export class AbstractionBranch extends nn.Module {
   readonly dw: nn.Conv2d; readonly pw: nn.Conv2d;
   constructor(ch: number, readonly kernel: number) {
@@ -96,8 +80,9 @@ export class AbstractionBranch extends nn.Module {
 }
 
 /**
- * Nearest-two selection (§A.3): i = floor(α), j = min(i+1, N), w = α − i;
- * u = (1 − w)·g_i + w·g_j. α is clamped to [1, N]. Only the selected branches run.
+ * Nearest-two selection, our reading of the paper's gating of the controller branches [recon]:
+ * i = floor(α), j = min(i+1, N), w = α − i; u = (1 − w)·g_i + w·g_j. α is clamped to [1, N] [ours].
+ * Only the selected branches run.
  */
 export function selectBranches(n: number, alpha: number): { i: number; j: number; w: number } {
   if (!Number.isFinite(alpha)) throw new Error(`texture level must be a finite number, got ${alpha}`);
@@ -299,7 +284,7 @@ export class SNConv2d extends nn.Module {
  */
 export class MultiTextureDiscriminator extends nn.Module {
   readonly c1: SNConv2d; readonly c2: SNConv2d; readonly c3: SNConv2d; readonly heads: SNConv2d[];
-  constructor(readonly levels = 5, readonly width = 32, spectral = true, readonly slope = 0.2) {
+  constructor(readonly levels = LEVELS, readonly width = TRAIN.discWidth, spectral = true, readonly slope = 0.2) {
     super();
     this.c1 = this.child('c1', new SNConv2d(1, width, 4, 2, 1, spectral));
     this.c2 = this.child('c2', new SNConv2d(width, 2 * width, 4, 2, 1, spectral));

@@ -1,6 +1,7 @@
 // Small raster tools on planar Float32Arrays ([C][H][W], values in [0, 1]): the exact Euclidean
-// distance transform, SLIC superpixels (the colour map of §A.4), box blur and resizing. Used by the
-// data generator, the classic cartoonizer and the controllability metrics.
+// distance transform, SLIC superpixels (the colour map the colour decoder reads), box blur and
+// resizing. Used by the data generator, the classic cartoonizer and the controllability metrics.
+import { SEGMENTS_AT_256 } from './config.ts';
 
 export interface Planar {
   data: Float32Array;
@@ -163,15 +164,15 @@ export function regionMeans(img: Planar, labels: Int32Array, count: number): Pla
   return out;
 }
 
-/** The colour map C of §A.4: SLIC superpixels filled with their mean colour. */
+/** The colour map C (the paper's colour-decoder input): SLIC superpixels filled with their mean colour [recon]. */
 export function colourMap(img: Planar, segments: number): Planar {
   const { labels, count } = slic(img, segments);
   return regionMeans(img, labels, count);
 }
 
-/** Number of SLIC segments for an image, scaled from the spec's 200 at 256 px (60 at 64 px [recon]). */
+/** Number of SLIC segments for an image, scaled from 200 at 256 px (config.ts SEGMENTS_AT_256; 60 at 64 px) [recon]. */
 export function defaultSegments(h: number, w: number): number {
-  return Math.max(20, Math.round(200 * Math.sqrt((h * w) / (256 * 256)) * (h * w < 100 * 100 ? 1.2 : 1)));
+  return Math.max(20, Math.round(SEGMENTS_AT_256 * Math.sqrt((h * w) / (256 * 256)) * (h * w < 100 * 100 ? 1.2 : 1)));
 }
 
 /** Bilinear resize of a planar image (align corners false, as F.interpolate). */
@@ -200,6 +201,30 @@ export function crop(img: Planar, y: number, x: number, h: number, w: number): P
   for (let c = 0; c < img.c; c++) for (let r = 0; r < h; r++) {
     const src = c * img.h * img.w + (y + r) * img.w + x;
     out.data.set(img.data.subarray(src, src + w), c * h * w + r * w);
+  }
+  return out;
+}
+
+/** Separable Gaussian blur of a planar image (edge-clamped). */
+export function blurPlanar(img: Planar, sigma: number): Planar {
+  if (sigma <= 0) return img;
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((a, b) => a + b, 0);
+  const { c, h, w } = img;
+  const tmp = new Float32Array(c * h * w), out = planar(c, h, w);
+  for (let ch = 0; ch < c; ch++) {
+    const o = ch * h * w;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let d = -r; d <= r; d++) s += k[d + r]! * img.data[o + y * w + Math.min(w - 1, Math.max(0, x + d))]!;
+      tmp[o + y * w + x] = s / ks;
+    }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let d = -r; d <= r; d++) s += k[d + r]! * tmp[o + Math.min(h - 1, Math.max(0, y + d)) * w + x]!;
+      out.data[o + y * w + x] = s / ks;
+    }
   }
   return out;
 }

@@ -1,20 +1,27 @@
-// CARTOONER training (§A.5): no warm-up; stage 1 trains everything except the abstraction unit
-// with L_texture + L_color; stage 2 freezes everything else and trains the abstraction unit with
-// L_texture. Each step draws a texture level k ∈ 1..5; real cartoons are resized to the level's
-// target side (§A.3) and scored by discriminator head k. Colour pairs come from the HSV
-// augmentation with L-caching (§A.4). Checkpoints (safetensors) every `checkpointEvery` steps.
+// CARTOONER training, the paper's two-stage schedule (Ahn et al. 2023): no warm-up; stage 1 trains
+// everything except the abstraction unit with L_texture + L_color; stage 2 freezes everything else
+// and trains the abstraction unit with L_texture. Each step draws a texture level k ∈ 1..5; real
+// cartoons are resized to the level's target side (config.ts TARGET_SIDES_256) and scored by the
+// multi-texture discriminator's head k [recon]. Colour pairs come from the paper's HSV colour
+// augmentation with L-caching. Checkpoints every `checkpointEvery` steps through the core training
+// kit (core/train: one record for G, D, the three Adam states, libtorch's generator and the step).
 import fs from 'node:fs';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { optim } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
-import type { RunContext } from '../../core/context.ts';
+import type { Checkpoints, RunContext } from '../../core/context.ts';
+import {
+  restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, type RestoreOptions, type RestoredCheckpoint, type TrainingParts,
+} from '../../core/train/index.ts';
 import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
-import { Cartooner, MultiTextureDiscriminator, resolveConfig, type CartoonerConfig } from './model.ts';
-import { DEFAULT_WEIGHTS, RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss, type LossWeights } from './losses.ts';
-import { LEVELS, type Batch, type CartoonSource } from './data.ts';
+import { Cartooner, MultiTextureDiscriminator, resolveConfig } from './model.ts';
+import { RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLoss, pairedLoss, tvLoss } from './losses.ts';
+import { type Batch, type CartoonSource } from './data.ts';
+import { LEVELS, TRAIN, type CartoonerConfig, type LossWeights, type TrainPreset } from './config.ts';
 import { parseJson } from '../../core/errors.ts';
 
+/** The trainer's options (the typed API); `trainOptions` builds them from a preset of config.ts. */
 export interface TrainOptions {
   batch: number;
   stage1Steps: number;
@@ -32,10 +39,19 @@ export interface TrainOptions {
   stage2Lr?: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = {
-  batch: 10, stage1Steps: 300, stage2Steps: 150, lr: 5e-4, betas: [0.5, 0.99], weights: DEFAULT_WEIGHTS,
-  model: {}, discWidth: 32, spectralNorm: true, checkpointEvery: 50, groups: 5,
-};
+/** Trainer options from a preset of config.ts (default: TRAIN, what `cartoon train` runs), with overrides. */
+export function trainOptions(preset: Partial<TrainPreset> = {}): TrainOptions {
+  const p = { ...TRAIN, ...preset };
+  const o: TrainOptions = {
+    batch: p.batch, stage1Steps: p.stage1Steps, stage2Steps: p.stage2Steps, lr: p.lr, betas: p.betas, weights: p.weights,
+    model: { channels: p.channels }, discWidth: p.discWidth, spectralNorm: p.spectralNorm, checkpointEvery: p.checkpointEvery, groups: p.groups,
+  };
+  if (p.stage2Lr !== undefined) o.stage2Lr = p.stage2Lr;
+  return o;
+}
+
+/** The trainer's defaults: those of `cartoon train` (config.ts TRAIN). */
+export const DEFAULT_TRAIN: TrainOptions = trainOptions();
 
 export interface Levels { level: number; ks: number; ka: number }
 
@@ -57,7 +73,7 @@ function lOf(rgb: Tensor): Tensor {
   return torch.scope(() => rgbToLab(rgb).narrow(1, 0, 1));
 }
 
-/** The HSV augmentation of §A.4 per sample: augmented colour map (sRGB) and the target ab (L-cached Lab of Ī). */
+/** The HSV colour augmentation per sample: augmented colour map (sRGB) and the target ab (L-cached Lab of Ī). */
 export function colourPairs(rng: Rng, photo: Tensor, map: Tensor): { mapAug: Tensor; targetAb: Tensor } {
   return torch.noGrad(() => torch.scope(() => {
     const j = Array.from({ length: photo.shape[0]! }, () => randomJitter(rng));
@@ -166,37 +182,50 @@ export class CartoonTrainer {
     return new Rng(seed * 1000003 + step * 7919 + 17);
   }
 
-  stateTensors(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(this.G.stateDict())) out[`G.${k}`] = v;
-    for (const [k, v] of Object.entries(this.D.stateDict())) out[`D.${k}`] = v;
-    const scalars: Record<string, number> = {};
-    for (const [name, opt] of [['optG', this.optG], ['optD', this.optD], ['optA', this.optA]] as const) {
-      const sd = opt.stateDict();
-      for (const [k, v] of Object.entries(sd.tensors)) out[`${name}.${k}`] = v;
-      for (const [k, v] of Object.entries(sd.scalars)) scalars[`${name}.${k}`] = v;
+  /**
+   * Runs step `this.step` of the schedule (its levels and batch drawn from stepRng(seed, step), so a
+   * resumed run draws what the uninterrupted one would) and advances the step count.
+   */
+  advance(source: CartoonSource, seed: number): StepLosses {
+    const stage = this.stageOf(this.step);
+    const rng = CartoonTrainer.stepRng(seed, this.step);
+    const lvs = this.levelsFor(rng, stage);
+    const batch = this.drawBatch(source, rng, lvs);
+    let l: StepLosses;
+    try {
+      l = this.trainStep(batch, rng, lvs, stage);
+    } finally {
+      torch.dispose(batch);
     }
-    this.scalars = scalars;
-    return out;
-  }
-  private scalars: Record<string, number> = {};
-
-  checkpointState(): { tensors: Record<string, Tensor>; state: Record<string, unknown> } {
-    const tensors = this.stateTensors();
-    return { tensors, state: { step: this.step, abstractionOn: this.G.controller.abstractionOn, optimScalars: this.scalars, config: this.G.cfg } };
+    this.step++;
+    return l;
   }
 
-  restore(tensors: Record<string, Tensor>, state: Record<string, unknown>): void {
-    const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    this.G.loadStateDict(pick('G.'));
-    this.D.loadStateDict(pick('D.'));
-    const sc = (state.optimScalars ?? {}) as Record<string, number>;
-    for (const [name, opt] of [['optG', this.optG], ['optD', this.optD], ['optA', this.optA]] as const) {
-      const scalars = Object.fromEntries(Object.entries(sc).filter(([k]) => k.startsWith(name + '.')).map(([k, v]) => [k.slice(name.length + 1), v]));
-      opt.loadStateDict({ tensors: pick(name + '.'), scalars: { lr: name === 'optA' ? this.o.stage2Lr ?? this.o.lr : this.o.lr, ...scalars } });
+  /** The trainer's state as the core training kit sees it: G and D, their three Adam optimizers. */
+  parts(): TrainingParts {
+    return { model: { G: this.G, D: this.D }, optimizer: { G: this.optG, D: this.optD, A: this.optA } };
+  }
+
+  /**
+   * Saves the whole trainer (core/train's checkpoint record: G, D, the three Adam states with their
+   * learning rates, libtorch's generator, step) under `tag` (default step-<step>). The per-step
+   * Rng is derived from the step, so nothing else is needed to continue bit for bit.
+   */
+  save(checkpoints: Checkpoints, o: { tag?: string; extra?: Record<string, unknown> } = {}): void {
+    saveTrainingCheckpoint(checkpoints, o.tag ?? stepTag(this.step), {
+      ...this.parts(), step: this.step, config: { model: this.G.cfg, train: this.o },
+      extra: { ...o.extra, abstractionOn: this.G.controller.abstractionOn },
+    });
+  }
+
+  /** Loads the latest checkpoint (or `o.tag`) saved by `save`; null when there is none. */
+  restore(checkpoints: Checkpoints, o: RestoreOptions = {}): RestoredCheckpoint | null {
+    const r = restoreTrainingCheckpoint(checkpoints, this.parts(), o);
+    if (r) {
+      this.step = r.step;
+      this.G.controller.abstractionOn = Boolean(r.extra.abstractionOn);
     }
-    this.step = Number(state.step ?? 0);
-    this.G.controller.abstractionOn = Boolean(state.abstractionOn);
+    return r;
   }
 
   dispose(): void {
@@ -210,33 +239,19 @@ export async function trainCartooner(o: TrainOptions, source: CartoonSource, ctx
   const tr = new CartoonTrainer(o);
   const history: StepLosses[] = [];
   if (ctx.resuming) {
-    const ck = ctx.checkpoints.latest();
-    if (ck) {
-      tr.restore(ck.tensors, ck.state);
-      torch.dispose(ck.tensors);
-      ctx.log(`resumed from checkpoint ${ck.tag} at step ${tr.step}`);
-    }
+    const r = tr.restore(ctx.checkpoints);
+    if (r) ctx.log(`resumed from checkpoint ${r.tag} at step ${tr.step}`);
   }
   const bar = ctx.progress(tr.totalSteps, 'cartoon train');
   bar.update(tr.step);
-  const save = () => { const c = tr.checkpointState(); ctx.checkpoints.save(`step-${String(tr.step).padStart(6, '0')}`, c.tensors, c.state); };
   while (tr.step < tr.totalSteps) {
-    if (ctx.signal.aborted) { save(); ctx.throwIfAborted(); }
+    if (ctx.signal.aborted) { tr.save(ctx.checkpoints); ctx.throwIfAborted(); }
     const stage = tr.stageOf(tr.step);
-    const rng = CartoonTrainer.stepRng(ctx.seed, tr.step);
-    const lvs = tr.levelsFor(rng, stage);
-    const batch = tr.drawBatch(source, rng, lvs);
-    let l: StepLosses;
-    try {
-      l = tr.trainStep(batch, rng, lvs, stage);
-    } finally {
-      torch.dispose(batch);
-    }
-    tr.step++;
+    const l = tr.advance(source, ctx.seed);
     history.push(l);
     ctx.metrics.log({ step: tr.step, ...l });
     bar.tick(1, { stage, d: +l.d.toFixed(3), color: +l.color.toFixed(3) });
-    if (tr.step % o.checkpointEvery === 0 || tr.step === o.stage1Steps || tr.step === tr.totalSteps) save();
+    if (tr.step % o.checkpointEvery === 0 || tr.step === o.stage1Steps || tr.step === tr.totalSteps) tr.save(ctx.checkpoints);
     if (tr.step % 10 === 0) await new Promise((r) => setImmediate(r)); // let signals and events through
   }
   tr.G.controller.abstractionOn = o.stage2Steps > 0 || tr.G.controller.abstractionOn;
@@ -260,7 +275,10 @@ export function saveModel(file: string, G: Cartooner, info: { trainedOn: string;
   });
 }
 
-/** Loads a generator saved by saveModel, or a training checkpoint (keys prefixed 'G.'). */
+/** The generator's tensors in a training checkpoint (core/train's key convention for the part G). */
+const CHECKPOINT_G = 'model.G.';
+
+/** Loads a generator saved by saveModel, or a training checkpoint of CartoonTrainer.save. */
 export function loadModel(file: string): { model: Cartooner; info: ModelInfo } {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such model file`);
   const { tensors, metadata } = torch.loadSafetensors(file);
@@ -270,16 +288,17 @@ export function loadModel(file: string): { model: Cartooner; info: ModelInfo } {
     let abstractionOn = metadata.abstractionOn === 'true';
     if (metadata.config) {
       try { config = JSON.parse(metadata.config); } catch { throw new Error(`${file}: metadata field 'config' is not valid JSON`); }
-    } else if (Object.keys(tensors).some((k) => k.startsWith('G.'))) {
-      sd = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('G.')).map(([k, v]) => [k.slice(2), v]));
+    } else if (Object.keys(tensors).some((k) => k.startsWith(CHECKPOINT_G))) {
+      // a training checkpoint (CartoonTrainer.save): the generator's tensors, config and switch from its JSON
+      sd = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(CHECKPOINT_G)).map(([k, v]) => [k.slice(CHECKPOINT_G.length), v]));
       const jf = file.replace(/\.safetensors$/, '.json');
       if (fs.existsSync(jf)) {
         const st = parseJson<{ state?: Record<string, any> }>(fs.readFileSync(jf, 'utf8'), jf)?.state ?? {};
-        config = st.config ?? {};
-        abstractionOn = Boolean(st.abstractionOn);
+        config = st.config?.model ?? {};
+        abstractionOn = Boolean(st.extra?.abstractionOn);
       }
     } else {
-      throw new Error(`${file}: not a cartoon model (no 'config' metadata and no 'G.' tensors)`);
+      throw new Error(`${file}: not a cartoon model (no 'config' metadata and no '${CHECKPOINT_G}' tensors)`);
     }
     const w = sd['encoder.c1.weight'];
     if (!w) throw new Error(`${file}: tensor 'encoder.c1.weight' missing`);

@@ -6,6 +6,11 @@ import { METHODS, defaults } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
+/** --w0: a number (every weight set to it) or a file (CSV row / .safetensors); numbers are not paths. */
+const w0Param = (what: string) => z.string().optional()
+  .describe(`initial weights w0 of ${what}: a number (scalar fill) or a file — CSV with one row of p numbers (optional header), or .safetensors holding a tensor 'w' (e.g. a learner.safetensors); default 0`)
+  .meta({ path: 'input', notPath: '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$' });
+
 const methodList = (what: string) => z.array(z.enum(METHODS)).min(1).describe(`${what}, comma-separated (${METHODS.join(', ')})`);
 
 const s = defaults.synthetic;
@@ -16,7 +21,8 @@ export const syntheticParams = z.object({
   memories: z.array(z.number().int().min(0)).min(1).default(() => [...s.memories]).describe('memory limits m for ORFit with IPCA, comma-separated'),
   methods: methodList('extra methods').default(() => [...s.methods]),
   p0: z.number().positive().default(s.p0).describe('RLS / Kalman prior P0 = p0·I (large p0 approaches ORFit)'),
-  sgdEpochs: z.number().int().min(0).max(100000).default(s.sgdEpochs).describe('epochs of cyclic multi-pass SGD from 0 (step 1/max‖x‖²) compared to the ORFit solution (0 runs none)'),
+  sgdEpochs: z.number().int().min(0).max(100000).default(s.sgdEpochs).describe('epochs of cyclic multi-pass SGD from w0 (step 1/max‖x‖²) compared to the ORFit solution (0 runs none)'),
+  w0: w0Param('every learner (the min-norm reference becomes w0 + X⁺(Y − X w0))'),
 });
 export type SyntheticParams = z.infer<typeof syntheticParams>;
 
@@ -85,6 +91,8 @@ export const streamCsvParams = z.object({
   memory: z.number().int().min(1).default(c.memory).describe('memory m for the memory-limited methods'),
   lambda: z.number().min(0).max(1).default(c.lambda).describe('RLS forgetting factor'),
   p0: z.number().positive().default(c.p0).describe('RLS / Kalman prior P0 = p0·I'),
+  w0: w0Param('the linear model (CSV columns are matched to the features by name when it has a header)'),
+  predict: z.string().optional().describe('CSV of held-out rows (same feature columns by name; the target column optional): predictions of the final learner go to heldout-predictions.csv').meta({ path: 'input' }),
 });
 export type StreamCsvParams = z.infer<typeof streamCsvParams>;
 

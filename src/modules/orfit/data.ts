@@ -12,7 +12,7 @@ import { DIGITS_PATH, encodeIdx, parseDigitsCsv, readIdx, readMaybeGz, type IdxA
 
 type Tensor = torch.Tensor;
 
-/** The bundled digits CSV (the project's one copy, see test/fixtures/dynamics/README.md). */
+/** The bundled digits CSV (the project's one copy, see data/README.md). */
 export const BUNDLED_DIGITS = DIGITS_PATH;
 
 // ------------------------------------------------------------------ synthetic [ours]
@@ -216,4 +216,74 @@ export function readCsvStream(file: string, target: string): { X: Tensor; Y: Ten
     }
   }
   return { X: torch.tensor(X, { shape: [n, d], dtype: 'float64' }), Y: torch.tensor(Y, { dtype: 'float64' }), features };
+}
+
+/**
+ * Initial weights w0 for a p-parameter linear model, from a CLI value:
+ * - a number: every weight set to it (scalar fill);
+ * - a `.safetensors` file: the tensor `w` (what stream-csv writes in learner.safetensors), or the file's only tensor;
+ * - any other file: CSV, one row of p numbers, with an optional header row; when `features` are given
+ *   and the header names them, the columns are matched by name (extra columns are ignored).
+ */
+export function readWeights(value: string, p: number, features?: readonly string[]): Tensor {
+  const v = value.trim();
+  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return torch.full([p], Number(v), { dtype: 'float64' });
+  let w: Float64Array;
+  if (v.toLowerCase().endsWith('.safetensors')) {
+    const { tensors } = torch.loadSafetensors(v);
+    const names = Object.keys(tensors);
+    const name = 'w' in tensors ? 'w' : names.length === 1 ? names[0]! : null;
+    try {
+      if (!name) throw new Error(`${v}: no tensor 'w' and more than one tensor (${names.join(', ')}): cannot tell which holds w0`);
+      w = tensors[name]!.to('float64').reshape(-1).toFloat64Array();
+    } finally { torch.dispose(Object.values(tensors)); }
+  } else {
+    const text = new TextDecoder().decode(readMaybeGz(v));
+    let rows: string[][];
+    try { rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][]; } catch (e) { throw new Error(`${v}: not a valid CSV (${csvErrorDetail(e)})`); }
+    const numeric = (r: string[]) => r.every((c) => c !== '' && Number.isFinite(Number(c)));
+    const header = rows.length > 0 && !numeric(rows[0]!) ? rows[0]! : null;
+    const data = header ? rows.slice(1) : rows;
+    if (data.length !== 1) throw new Error(`${v}: w0 CSV needs exactly one row of numbers${header ? ' after its header' : ''}, found ${data.length}`);
+    const row = data[0]!;
+    const bad = row.findIndex((c) => c === '' || !Number.isFinite(Number(c)));
+    if (bad >= 0) throw new Error(`${v}: line ${header ? 2 : 1}, column ${bad + 1}: not a finite number`);
+    if (header && features && features.every((f) => header.includes(f))) {
+      w = Float64Array.from(features, (f) => Number(row[header.indexOf(f)]));
+    } else {
+      w = Float64Array.from(row, Number);
+    }
+  }
+  if (w.length !== p) throw new Error(`${v}: w0 has ${w.length} values, the model has ${p} parameters`);
+  if (!w.every(Number.isFinite)) throw new Error(`${v}: w0 contains NaN or Inf`);
+  return torch.tensor(w, { dtype: 'float64' });
+}
+
+/**
+ * The feature columns of a CSV, by name (e.g. held-out rows for stream-csv --predict), and the target
+ * column when present. Errors name the file, line and column.
+ */
+export function readCsvFeatures(file: string, features: readonly string[], target: string): { X: Tensor; Y: Float64Array | null } {
+  const text = new TextDecoder().decode(readMaybeGz(file));
+  let rows: string[][];
+  try { rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][]; } catch (e) { throw new Error(`${file}: not a valid CSV (${csvErrorDetail(e)})`); }
+  if (rows.length < 2) throw new Error(`${file}: needs a header row and at least one data row`);
+  const header = rows[0]!;
+  const missing = features.filter((f) => !header.includes(f));
+  if (missing.length) throw new Error(`${file}: missing feature column(s) ${missing.map((m) => `'${m}'`).join(', ')} (the training CSV's features are needed by name)`);
+  const cols = features.map((f) => header.indexOf(f));
+  const ti = header.indexOf(target);
+  const n = rows.length - 1, d = features.length;
+  const X = new Float64Array(n * d), Y = ti >= 0 ? new Float64Array(n) : null;
+  const num = (i: number, j: number): number => {
+    const c = rows[i + 1]![j];
+    const x = Number(c);
+    if (c === undefined || c === '' || !Number.isFinite(x)) throw new Error(`${file}: line ${i + 2}, column ${j + 1} ('${header[j]}'): not a finite number${c === '' || c === undefined ? ' (empty)' : ''}`);
+    return x;
+  };
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < d; k++) X[i * d + k] = num(i, cols[k]!);
+    if (Y) Y[i] = num(i, ti);
+  }
+  return { X: torch.tensor(X, { shape: [n, d], dtype: 'float64' }), Y };
 }

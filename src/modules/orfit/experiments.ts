@@ -7,30 +7,32 @@ import { Rng } from '../../core/rng.ts';
 import * as torch from '../../core/torch/index.ts';
 import { LinearModel, ModuleModel, TanhMLP } from './models.ts';
 import { ORFit, createLearner, minNormInterpolant, type StreamLearner } from './learners/index.ts';
-import { syntheticStream, readDigitsCsv, readMnist, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS, type ImageSet } from './data.ts';
+import { syntheticStream, readDigitsCsv, readMnist, rotatedDigitTask, readCsvStream, readCsvFeatures, readWeights, BUNDLED_DIGITS, type ImageSet } from './data.ts';
 import { seenErrors, syntheticFigures, rotatedDigitsFigures, finalOf, nonlinearFigures, streamCsvFigures } from './evaluate.ts';
 import { syntheticPass, sgdTowardMinNorm, digitStreamPass, vanillaSGDPass, nonlinearPass, prequentialPass, breathe, type RunRow } from './stream.ts';
 import type { SyntheticParams, RotatedDigitsParams, NonlinearParams, StreamCsvParams } from './commands.ts';
 
 /** Over-parameterized linear regression: interpolation, min-norm solution, SGD's many-pass limit. */
 export async function synthetic(p: SyntheticParams, ctx: RunContext): Promise<Record<string, unknown>> {
+  const w0 = p.w0 ? readWeights(p.w0, p.p) : undefined;
   const data = syntheticStream({ p: p.p, K: p.stream, noise: p.noise, seed: ctx.seed });
   const learners: StreamLearner[] = [
-    ...p.methods.map((m) => createLearner(m, new LinearModel(p.p), { memory: 0, p0: p.p0, seed: ctx.seed })),
-    ...p.memories.map((m) => createLearner('orfit', new LinearModel(p.p), { memory: m })),
+    ...p.methods.map((m) => createLearner(m, new LinearModel(p.p, w0), { memory: 0, p0: p.p0, seed: ctx.seed })),
+    ...p.memories.map((m) => createLearner('orfit', new LinearModel(p.p, w0), { memory: m })),
   ];
   try {
-    const final = await syntheticPass(ctx, learners, data);
+    const final = await syntheticPass(ctx, learners, data, w0);
     let sgdFinal = NaN;
     if (p.sgdEpochs > 0) {
-      const wMinAll = minNormInterpolant(data.X, data.Y);
-      try { sgdFinal = sgdTowardMinNorm(ctx, data.X, data.Y, wMinAll, p.sgdEpochs); } finally { wMinAll.dispose(); }
+      const wMinAll = minNormInterpolant(data.X, data.Y, w0);
+      try { sgdFinal = sgdTowardMinNorm(ctx, data.X, data.Y, wMinAll, p.sgdEpochs, w0); } finally { wMinAll.dispose(); }
     }
     await syntheticFigures(ctx, { p: p.p, K: p.stream, sgd: p.sgdEpochs > 0 });
     return { final, sgdRelDistAfterEpochs: sgdFinal };
   } finally {
     for (const l of learners) { l.dispose(); l.model.dispose(); }
     torch.dispose(data.X, data.Y, data.Xtest, data.Ytest, data.teacher);
+    w0?.dispose();
   }
 }
 
@@ -127,7 +129,11 @@ export async function nonlinear(p: NonlinearParams, ctx: RunContext): Promise<Re
 /** Any numeric CSV, one pass through one learner: prequential error, error on past rows, the learner's state. */
 export async function streamCsv(p: StreamCsvParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const { X, Y, features } = readCsvStream(p.file, p.target);
-  const model = new LinearModel(features.length);
+  let model: LinearModel;
+  try {
+    const w0 = p.w0 ? readWeights(p.w0, features.length, features) : undefined;
+    try { model = new LinearModel(features.length, w0); } finally { w0?.dispose(); }
+  } catch (e) { torch.dispose(X, Y); throw e; }
   const l = createLearner(p.method, model, { memory: p.memory, lambda: p.lambda, p0: p.p0, seed: ctx.seed });
   try {
     const { se, lines } = await prequentialPass(ctx, l, X, Y);
@@ -136,11 +142,44 @@ export async function streamCsv(p: StreamCsvParams, ctx: RunContext): Promise<Re
     const st = l.state();
     torch.saveSafetensors(ctx.path('learner.safetensors'), st.tensors, Object.fromEntries(Object.entries(st.meta).map(([k, v]) => [k, String(v)])));
     torch.dispose(st.tensors);
+    const stored = writeMemory(ctx, l);
+    const heldOut = p.predict ? predictHeldOut(ctx, l, p.predict, features, p.target) : undefined;
     await streamCsvFigures(ctx, l.name, p.file);
     const seen = seenErrors(l, X, Y, n);
-    return { rows: n, features: features.length, method: l.name, prequentialRmse: Math.sqrt(se / n), finalRmseSeen: seen.rmse, finalMaxResidualSeen: seen.max, skipped: l instanceof ORFit ? l.skipped : 0 };
+    return { rows: n, ...(stored !== undefined ? { storedDirections: stored } : {}), ...(heldOut ? { heldOut } : {}), features: features.length, method: l.name, prequentialRmse: Math.sqrt(se / n), finalRmseSeen: seen.rmse, finalMaxResidualSeen: seen.max, skipped: l instanceof ORFit ? l.skipped : 0 };
   } finally {
     l.dispose(); model.dispose();
     torch.dispose(X, Y);
   }
+}
+
+/**
+ * ORFit's stored directions at the end of a run, in memory.safetensors: U [k, p] (orthonormal rows),
+ * sigma [k] (their norms ‖ã‖ = the singular values of the stored matrix), origin [k] (1-based arrival
+ * step, -1 once IPCA has rotated the basis). Written only for learners with a memory (ORFit variants
+ * with m > 0); returns k, or undefined when nothing was written.
+ */
+function writeMemory(ctx: RunContext, l: StreamLearner): number | undefined {
+  if (!(l instanceof ORFit) || l.memory === 0) return undefined;
+  const U = l.U ? l.U.clone() : torch.zeros([0, l.model.numParams], { dtype: 'float64' });
+  const sigma = torch.tensor(Float64Array.from(l.sigma), { dtype: 'float64' });
+  const origin = torch.tensor(Float64Array.from(l.origin), { dtype: 'float64' });
+  try {
+    torch.saveSafetensors(ctx.path('memory.safetensors'), { U, sigma, origin },
+      { method: l.name, memory: String(Number.isFinite(l.memory) ? l.memory : -1), rule: l.rule, stored: String(l.stored), steps: String(l.steps) });
+  } finally { torch.dispose(U, sigma, origin); }
+  return l.stored;
+}
+
+/** Predictions of the final learner on held-out rows → heldout-predictions.csv (index, prediction[, target]). */
+function predictHeldOut(ctx: RunContext, l: StreamLearner, file: string, features: readonly string[], target: string): { rows: number; rmse?: number } {
+  const { X, Y } = readCsvFeatures(file, features, target);
+  try {
+    const pred = torch.scope(() => l.predictBatch(X).to('float64').reshape(-1).toFloat64Array());
+    const lines = [Y ? 'index,prediction,target' : 'index,prediction'];
+    let se = 0;
+    pred.forEach((v, i) => { lines.push(Y ? `${i},${v},${Y[i]}` : `${i},${v}`); if (Y) se += (v - Y[i]!) ** 2; });
+    ctx.writeText('heldout-predictions.csv', lines.join('\n') + '\n');
+    return Y ? { rows: pred.length, rmse: Math.sqrt(se / pred.length) } : { rows: pred.length };
+  } finally { X.dispose(); }
 }

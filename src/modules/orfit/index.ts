@@ -11,7 +11,7 @@ export {
   type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule, type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions,
   type SampleInput, type MultiPassOptions, type LearnerConfig,
 } from './learners/index.ts';
-export { syntheticStream, readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, BUNDLED_DIGITS, type ImageSet, type RotatedTask } from './data.ts';
+export { syntheticStream, readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, readCsvFeatures, readWeights, BUNDLED_DIGITS, type ImageSet, type RotatedTask } from './data.ts';
 export { rmse, seenErrors, aggregate, bandChart, constantPredictionRmse } from './evaluate.ts';
 export { METHODS, MEMORY_RULES, presets, defaults, learnerDefaults, type Method, type Preset } from './config.ts';
 export {

@@ -21,7 +21,7 @@ export const breathe = () => new Promise((r) => setImmediate(r));
  * distance to the min-norm interpolant of those points, its test RMSE, time and memory are logged.
  * Returns the rows of the last step.
  */
-export async function syntheticPass(ctx: RunContext, learners: StreamLearner[], data: SyntheticStream): Promise<Record<string, unknown>[]> {
+export async function syntheticPass(ctx: RunContext, learners: StreamLearner[], data: SyntheticStream, w0?: Tensor): Promise<Record<string, unknown>[]> {
   const K = data.X.shape[0]!;
   const y = data.Y.toFloat64Array();
   const xs = data.X.unbind(0);
@@ -30,7 +30,7 @@ export async function syntheticPass(ctx: RunContext, learners: StreamLearner[], 
   try {
     for (let k = 0; k < K; k++) {
       ctx.throwIfAborted();
-      const wMin = minNormInterpolant(data.X.narrow(0, 0, k + 1), data.Y.narrow(0, 0, k + 1));
+      const wMin = torch.scope(() => minNormInterpolant(data.X.narrow(0, 0, k + 1), data.Y.narrow(0, 0, k + 1), w0));
       for (const l of learners) {
         const t0 = performance.now();
         l.observe(xs[k]!, y[k]!);
@@ -56,12 +56,12 @@ export async function syntheticPass(ctx: RunContext, learners: StreamLearner[], 
 }
 
 /**
- * Cyclic multi-pass SGD from 0 with step 1/max‖x‖², logging (table 'sgd') its relative distance to
+ * Cyclic multi-pass SGD from w0 (default 0) with step 1/max‖x‖², logging (table 'sgd') its relative distance to
  * the min-norm interpolant `wTarget` after each epoch. Returns the last distance.
  */
-export function sgdTowardMinNorm(ctx: RunContext, X: Tensor, Y: Tensor, wTarget: Tensor, epochs: number): number {
+export function sgdTowardMinNorm(ctx: RunContext, X: Tensor, Y: Tensor, wTarget: Tensor, epochs: number, w0?: Tensor): number {
   const lr = 1 / torch.scope(() => X.square().sum(1).max().item());
-  const zero = torch.zeros([X.shape[1]!], { dtype: 'float64' });
+  const zero = w0 ? w0.clone() : torch.zeros([X.shape[1]!], { dtype: 'float64' });
   const bar = ctx.progress(epochs, 'multi-pass SGD');
   let last = NaN;
   const w = multiPassSGD(X, Y, zero, {

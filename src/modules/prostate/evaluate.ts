@@ -1,4 +1,5 @@
-// PI-CAI evaluation (spec §9): lesion matching by IoU >= 0.1 (Hungarian, one-to-one), AP with
+// PI-CAI evaluation (the challenge protocol of Saha et al., Lancet Oncol. 2024, as picai_eval
+// implements it): lesion matching by IoU >= 0.1 (Hungarian, one-to-one), AP with
 // missed lesions counted, AUROC on the case maximum, ranking score (AUROC + AP)/2, plus PR, ROC and
 // FROC curves, sensitivity at given FP/case, and case-bootstrap CIs.
 import { label26, type Shape3 } from './postprocess.ts';
@@ -54,7 +55,7 @@ export interface EvalOptions {
   minOverlap?: number;
 }
 
-/** Evaluates one case (spec §9 steps 1–4). det: detection map, label: binary (any value >= 1 is lesion). */
+/** Evaluates one case (picai_eval's per-case matching: candidates, GT lesions, IoU, assignment). det: detection map, label: binary (any value >= 1 is lesion). */
 export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, shape: Shape3, o: EvalOptions = {}, name = 'case'): CaseEvaluation {
   const n = shape[0] * shape[1] * shape[2];
   if (det.length !== n || label.length !== n) throw new Error(`${name}: detection map (${det.length}) and label (${label.length}) must both have ${n} voxels`);
@@ -142,7 +143,7 @@ export interface LesionCurves {
   numLesions: number;
 }
 
-/** AP over pooled lesion tuples (spec §9) and the PR and FROC curves. */
+/** AP over pooled lesion tuples (picai_eval: missed lesions raise the denominator) and the PR and FROC curves. */
 export function lesionCurves(tuples: readonly LesionTuple[], numCases: number, weights?: readonly number[]): LesionCurves {
   const w = (i: number) => weights?.[i] ?? 1;
   let N = 0;

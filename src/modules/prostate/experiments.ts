@@ -1,143 +1,253 @@
-// The runs behind the commands: data set-up (a PI-CAI folder, or phantoms generated into the run),
-// fold split, optional SSL pre-training, supervised training, detection on the held-out fold,
-// PI-CAI evaluation, and the baselines reported beside it (frozen random weights, threshold).
+// The runs behind the commands (schemas in commands.ts, defaults in config.ts): each sets up its
+// data (data.ts), calls the loops (train.ts, pretrain.ts) and the pipeline pieces (pipeline.ts),
+// and writes its files, plots and summary.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
-import type { Tensor } from '../../core/torch/index.ts';
-import { saveSafetensors, loadSafetensors } from '../../core/torch/index.ts';
-import { parseJson } from '../../core/errors.ts';
-import { MNet, mnetConfig, scaledWidths, type MNetConfig } from './model.ts';
-import { listCases, loadFolds } from './picai.ts';
-import { writePhantomDataset, type PhantomDatasetOptions } from './phantoms.ts';
-import { adcStats, type AdcStats, type Prepared } from './preprocess.ts';
-import { toNetCases, trainDetector, pretrainSSL, transferWeights, type LoopContext, type TrainOptions, type PretrainOptions } from './train.ts';
-import { detect, evaluateDetections, thresholdBaseline, originalLabel, loadPrepared, type Detection } from './pipeline.ts';
-import { jsonSafe, type PicaiMetrics } from './evaluate.ts';
+import { lineChart } from '../../core/plots.ts';
+import { CPU, QUICK, type AblationVariant } from './config.ts';
+import { MNet, scaledWidths, FULL_WIDTHS, type MNetConfig } from './model.ts';
+import { listCases, loadCase, loadLabel, readImage, LAYOUT } from './picai.ts';
+import { writePhantomDataset } from './phantoms.ts';
+import { adcStats } from './preprocess.ts';
+import { ensureData, split, loadPrepared, originalLabel, toNetCases } from './data.ts';
+import { trainDetector, transferWeights } from './train.ts';
+import { pretrainSSL } from './pretrain.ts';
+import { detect as detectCases, evaluateDetections, writeDetection, overlayPng, saveModel, loadModel, runPipeline, summarize } from './pipeline.ts';
+import { evaluateCase, aggregate, bootstrapCI, jsonSafe, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
 import type { Shape3 } from './ssl.ts';
+import type {
+  DataParams, DescribeParams, PhantomsParams, PretrainParams, TrainParams, DetectParams, EvaluateParams, AblationParams, DemoParams,
+} from './commands.ts';
 
-export interface DataSpec {
-  /** a PI-CAI folder; '' → generate phantoms into `phantomDir` */
-  data: string;
-  phantomDir: string;
-  phantom: PhantomDatasetOptions;
+const parseShape = (s: string): Shape3 => s.split('x').map(Number) as Shape3;
+
+/** The data folder of a run: the one given, or phantoms generated into the run folder. */
+function dataRoot(p: DataParams, ctx: RunContext): string {
+  const [Z, Y, X] = parseShape(p.phantomShape);
+  const [sz, sy, sx] = p.phantomSpacing.split('x').map(Number) as [number, number, number];
+  return ensureData({ data: p.data, phantomDir: ctx.path('phantoms'), phantom: { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, lesionVoxels: CPU.data.lesionVoxels } }, ctx.log);
 }
 
-/** Resolves the data folder, generating phantoms when none is given. */
-export function ensureData(d: DataSpec, log?: (m: string) => void): string {
-  if (d.data) {
-    const root = path.resolve(d.data);
-    if (!fs.existsSync(root)) throw new Error(`data folder '${root}' does not exist`);
-    return root;
-  }
-  if (!fs.existsSync(path.join(d.phantomDir, 'images'))) {
-    const r = writePhantomDataset(d.phantomDir, d.phantom);
-    log?.(`wrote ${r.keys.length} phantom cases (${r.positives} positive) to ${d.phantomDir}`);
-  }
-  return d.phantomDir;
+async function curvePlots(ctx: RunContext, m: PicaiMetrics, prefix = ''): Promise<void> {
+  const roc = m.curves.roc.filter((r) => Number.isFinite(r.fpr) && Number.isFinite(r.tpr)).map((r) => ({ fpr: r.fpr, tpr: r.tpr }));
+  const pr = m.curves.pr.map((r) => ({ recall: r.recall, precision: r.precision }));
+  const froc = m.curves.froc.map((r) => ({ fp_per_case: r.fpPerCase, sensitivity: r.sensitivity }));
+  ctx.writeJson(`${prefix}curves.json`, jsonSafe({ roc: m.curves.roc, pr: m.curves.pr, froc: m.curves.froc }));
+  if (roc.length > 1) await ctx.plot(`${prefix}roc`, lineChart(roc, { x: 'fpr', y: 'tpr', title: `ROC (AUROC ${m.auroc.toFixed(3)})` }));
+  if (pr.length) await ctx.plot(`${prefix}pr`, lineChart(pr, { x: 'recall', y: 'precision', title: `PR (AP ${m.AP.toFixed(3)})` }));
+  if (froc.length) await ctx.plot(`${prefix}froc`, lineChart(froc, { x: 'fp_per_case', y: 'sensitivity', title: 'FROC' }));
 }
 
-export interface SplitResult { train: string[]; test: string[]; folds: string[][] }
-
-/** Held-out fold(s) `fold` form the test set; the others train. */
-export function split(root: string, fold: number | number[], k = 5, seed = 0): SplitResult {
-  const folds = loadFolds(root, k, seed);
-  const held = typeof fold === 'number' ? [fold] : fold;
-  for (const f of held) if (f < 0 || f >= folds.length) throw new Error(`fold ${f} does not exist (the data has ${folds.length} folds)`);
-  const all = new Set(listCases(root));
-  const test = held.flatMap((f) => folds[f]!).filter((c) => all.has(c));
-  const train = folds.filter((_, i) => !held.includes(i)).flat().filter((c) => all.has(c));
-  return { train, test, folds };
+export function describe(p: DescribeParams, ctx: RunContext) {
+  const widths = p.widthMult === 1 ? FULL_WIDTHS : scaledWidths(p.widthMult);
+  const net = new MNet({ widths, inChannels: p.inChannels, numClasses: p.numClasses, fmu: p.fmu });
+  const d = net.describe();
+  for (const b of d.blocks) ctx.log(`${b.name.padEnd(12)} ${String(b.params).padStart(10)}`);
+  ctx.log(`total ${d.total} parameters (analytic from the block tables: ${d.analytic})`);
+  net.dispose();
+  return { widths, total: d.total, analytic: d.analytic, matches: d.total === d.analytic, blocks: d.blocks };
 }
 
-export interface SavedModel { config: MNetConfig; adc: AdcStats; zonal: boolean; patch: Shape3 }
-
-export function saveModel(file: string, net: MNet, meta: SavedModel): void {
-  saveSafetensors(file, net.stateDict(), { paperlab: JSON.stringify(meta) });
-  fs.writeFileSync(file.replace(/\.safetensors$/, '.json'), JSON.stringify(meta, null, 1));
+export function phantoms(p: PhantomsParams, ctx: RunContext) {
+  const out = p.dir ? path.resolve(p.dir) : ctx.path('phantoms');
+  const [Z, Y, X] = parseShape(p.phantomShape);
+  const [sz, sy, sx] = p.phantomSpacing.split('x').map(Number) as [number, number, number];
+  const bar = ctx.progress(p.cases, 'phantoms');
+  const r = writePhantomDataset(out, { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, positiveRate: p.positiveRate }, () => bar.tick());
+  bar.done();
+  ctx.log(`wrote ${r.keys.length} cases (${r.positives} positive) to ${out}`);
+  return { out, cases: r.keys.length, positives: r.positives, folds: r.folds.map((f) => f.length) };
 }
 
-/** Loads a model saved by `train` (a .safetensors file or a run folder holding model.safetensors). */
-export function loadModel(where: string): { net: MNet; meta: SavedModel } {
-  let file = path.resolve(where);
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'model.safetensors');
-  if (!fs.existsSync(file)) throw new Error(`model '${file}' does not exist (pass the train run's folder or its model.safetensors)`);
-  const metaFile = file.replace(/\.safetensors$/, '.json');
-  if (!fs.existsSync(metaFile)) throw new Error(`${metaFile}: the model's configuration file is missing`);
-  const meta = parseJson<SavedModel>(fs.readFileSync(metaFile, 'utf8'), metaFile);
-  const net = new MNet(meta.config);
-  const { tensors } = loadSafetensors(file);
-  net.loadStateDict(tensors);
+export async function pretrain(p: PretrainParams, ctx: RunContext) {
+  const root = dataRoot(p, ctx);
+  const { train } = split(root, p.fold);
+  const cases = loadPrepared(root, train);
+  const nVal = Math.max(1, Math.round(cases.length * CPU.pretrain.valFraction));
+  const net = new MNet({ widths: scaledWidths(p.widthMult), numClasses: 3, deepSupervision: false });
+  const r = await pretrainSSL(net, cases.slice(nVal), cases.slice(0, nVal), {
+    epochs: p.epochs, batchesPerEpoch: p.batchesPerEpoch, batch: p.batch, cube: parseShape(p.cube), cubesPerCase: p.cubesPerCase,
+    lr: p.lr, patience: p.patience, seed: ctx.seed, ssl: { shuffleBoxes: p.shuffleBoxes, referenceQuirk: p.referenceQuirk },
+  }, ctx);
+  const file = ctx.path('pretrained.safetensors');
+  torch.saveSafetensors(file, r.best, { widths: JSON.stringify(net.cfg.widths) });
+  torch.dispose(r.best);
+  await ctx.plot('pretrain_loss', lineChart(ctx.metrics.rows('pretrain').flatMap((row) => [{ epoch: row.epoch, mse: row.train_mse, set: 'train' }, { epoch: row.epoch, mse: row.val_mse, set: 'validation' }]), { x: 'epoch', y: 'mse', color: 'set', title: 'SSL restoration MSE' }));
+  net.dispose();
+  const drop = 1 - r.bestVal / r.initialVal;
+  ctx.log(`validation restoration MSE ${r.initialVal.toFixed(5)} → ${r.bestVal.toFixed(5)} (${(100 * drop).toFixed(1)}% lower)`);
+  return { pretrained: file, initialValMSE: r.initialVal, bestValMSE: r.bestVal, relativeDrop: drop, epochs: r.history.length };
+}
+
+/** Copies the SSL weights of a pretrain run (folder or .safetensors) into the detector. */
+function loadPretrained(net: MNet, where: string, ctx: RunContext): void {
+  let f = path.resolve(where);
+  if (fs.existsSync(f) && fs.statSync(f).isDirectory()) f = path.join(f, 'pretrained.safetensors');
+  const { tensors } = torch.loadSafetensors(f);
+  const copied = transferWeights(net, tensors);
   torch.dispose(tensors);
-  return { net, meta };
+  ctx.log(`transferred ${copied.length} pre-trained tensors from ${f} (heads re-initialised)`);
 }
 
-export interface PipelineOptions {
-  widths: MNetConfig['widths'];
-  variant: MNetConfig['variant'];
-  zonal: boolean;
-  fmu: MNetConfig['fmu'];
-  train: Partial<TrainOptions>;
-  /** SSL pre-training before supervised training (null = random init) */
-  pretrain: Partial<PretrainOptions> | null;
-  inferPatch: Shape3;
-  mirrorTTA: boolean;
-  baselines: boolean;
-}
-
-export interface PipelineResult {
-  metrics: PicaiMetrics;
-  randomMetrics?: PicaiMetrics;
-  thresholdMetrics?: PicaiMetrics;
-  finalLoss: number;
-  net: MNet;
-  detections: Detection[];
-  adc: AdcStats;
-  ssl?: { initialVal: number; bestVal: number };
-}
-
-function summarize(m: PicaiMetrics) {
-  return { auroc: m.auroc, AP: m.AP, score: m.score };
-}
-
-/** Train on `train` cases, evaluate on `test` cases; the frozen-random and threshold baselines beside. */
-export async function runPipeline(root: string, trainKeys: string[], testKeys: string[], o: PipelineOptions, ctx: LoopContext): Promise<PipelineResult> {
-  const trainCases = loadPrepared(root, trainKeys);
-  const testCases = loadPrepared(root, testKeys);
+export async function train(p: TrainParams, ctx: RunContext) {
+  const root = dataRoot(p, ctx);
+  const { train: trainKeys, test } = split(root, p.fold);
+  const bar = ctx.progress(trainKeys.length + test.length, 'load and resample');
+  const trainCases = loadPrepared(root, trainKeys, () => bar.tick());
+  const testCases = loadPrepared(root, test, () => bar.tick());
+  bar.done();
   const stats = adcStats(trainCases);
-  const cfg = { inChannels: o.zonal ? 6 : 3, numClasses: 2, widths: o.widths, variant: o.variant, fmu: o.fmu, deepSupervision: true };
-  const net = new MNet(cfg);
-  let ssl: PipelineResult['ssl'];
-  if (o.pretrain) {
-    if (!o.zonal) throw new Error('SSL pre-training uses the 6-channel (zonal) input; turn zonal on');
-    const sslNet = new MNet({ ...cfg, numClasses: 3, deepSupervision: false });
-    const nVal = Math.max(1, Math.round(trainCases.length * 0.2));
-    const r = await pretrainSSL(sslNet, trainCases.slice(nVal), trainCases.slice(0, nVal), o.pretrain, null);
-    const copied = transferWeights(net, r.best);
-    ctx?.log(`SSL: restoration MSE ${r.initialVal.toFixed(4)} → ${r.bestVal.toFixed(4)}; transferred ${copied.length} tensors`);
-    ssl = { initialVal: r.initialVal, bestVal: r.bestVal };
-    torch.dispose(r.best);
-    sslNet.dispose();
+  const config: Partial<MNetConfig> = { widths: scaledWidths(p.widthMult), variant: p.variant, fmu: p.fmu, inChannels: p.zonal ? 6 : 3 };
+  const net = new MNet(config);
+  if (p.pretrained && !ctx.resuming) loadPretrained(net, p.pretrained, ctx);
+  const patch = parseShape(p.patch);
+  const testNet = toNetCases(testCases, stats, { zonal: p.zonal });
+  const r = await trainDetector(net, toNetCases(trainCases, stats, { zonal: p.zonal }), {
+    iterations: p.iterations, iterationsPerEpoch: p.iterationsPerEpoch, batch: p.batch, patch, lr: p.lr, momentum: p.momentum,
+    augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
+  }, ctx, testNet);
+  if (ctx.metrics.rows('validation').length > 1) {
+    await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), { x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)' }));
   }
-  const trainNet = toNetCases(trainCases, stats, { zonal: o.zonal });
-  const testNet = toNetCases(testCases, stats, { zonal: o.zonal });
-  const randomNet = o.baselines ? new MNet(cfg) : null;
-  const { losses } = await trainDetector(net, trainNet, o.train, ctx);
-  const labels: Record<string, Uint8Array | null> = Object.fromEntries(testCases.map((c) => [c.key, originalLabel(c, root)]));
-  const infer = { patch: o.inferPatch, mirrorAxes: o.mirrorTTA ? [1, 2] : [] };
-  const dets = detect([net], testNet, infer);
-  const metrics = evaluateDetections(dets, labels).metrics;
-  const out: PipelineResult = { metrics, finalLoss: mean(losses.slice(-10)), net, detections: dets, adc: stats, ssl };
-  if (randomNet) {
-    out.randomMetrics = evaluateDetections(detect([randomNet], testNet, infer), labels).metrics;
-    randomNet.dispose();
-    out.thresholdMetrics = evaluateDetections(testCases.map((c) => ({ key: c.key, detection: thresholdBaseline(c), shape: [c.original.dims[2], c.original.dims[1], c.original.dims[0]] as [number, number, number] })), labels).metrics;
-  }
-  ctx?.log(`held-out: ${JSON.stringify(jsonSafe(summarize(metrics)))}` + (out.randomMetrics ? `; frozen random ${JSON.stringify(jsonSafe(summarize(out.randomMetrics)))}; threshold ${JSON.stringify(jsonSafe(summarize(out.thresholdMetrics!)))}` : ''));
-  return out;
+  saveModel(ctx.path('model.safetensors'), net, { config: net.cfg, adc: stats, zonal: p.zonal, patch });
+  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss (0.5·focal + 0.5·CE, deep-supervised)' }));
+  // held-out evaluation
+  const labels = Object.fromEntries(testCases.map((c) => [c.key, originalLabel(c, root)]));
+  const { metrics } = evaluateDetections(detectCases([net], testNet, { patch }), labels);
+  ctx.writeJson('metrics.json', jsonSafe(metrics));
+  await curvePlots(ctx, metrics);
+  net.dispose();
+  return { model: ctx.path('model.safetensors'), trainCases: trainKeys.length, testCases: test.length, finalLoss: r.losses.at(-1) ?? null, valDiceMA: r.valDiceMA, ...jsonSafe(summarize(metrics)) };
 }
 
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / Math.max(1, a.length);
+export async function detect(p: DetectParams, ctx: RunContext) {
+  const root = path.resolve(p.data);
+  const keys = p.fold === undefined ? listCases(root) : split(root, p.fold).test;
+  const loaded = p.model.split(',').map((m) => loadModel(m.trim()));
+  const meta = loaded[0]!.meta;
+  for (const l of loaded) if (l.meta.zonal !== meta.zonal || l.meta.patch.join() !== meta.patch.join()) throw new Error('ensemble members must share the input channels and patch size');
+  const nets = loaded.map((l) => l.net);
+  const bar = ctx.progress(keys.length, 'detect');
+  const written: string[] = [];
+  const preds: Record<string, number> = {};
+  for (const k of keys) {
+    ctx.throwIfAborted();
+    const c = loadPrepared(root, [k])[0]!;
+    // [recon] the ADC normalisation of the first member is used for the whole ensemble
+    const [d] = detectCases(nets, toNetCases([c], meta.adc, { zonal: meta.zonal }), { patch: meta.patch, mirrorAxes: p.mirrorTTA ? [1, 2] : [] }, { mode: p.extraction });
+    written.push(...writeDetection(ctx.path('detections'), d!, p.format));
+    preds[k] = d!.detection.reduce((m, v) => Math.max(m, v), 0);
+    if (p.png) {
+      const lc = loadCase(root, k);
+      const { png } = await overlayPng(Float32Array.from(lc.t2w.data as ArrayLike<number>), d!.detection, d!.shape, lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null);
+      written.push(ctx.writeBytes(`png/${k}.png`, png));
+    }
+    bar.tick();
+  }
+  bar.done();
+  for (const n of nets) n.dispose();
+  ctx.writeJson('case_predictions.json', preds);
+  return { cases: keys.length, files: written.length, detections: ctx.path('detections') };
+}
 
-export { scaledWidths, mnetConfig, summarize };
-export type { Prepared, Tensor };
+/**
+ * PI-CAI evaluation of a folder of detection maps: reads only the maps and the lesion labels of
+ * `data` (no images), a case without a label file counting as negative.
+ */
+export async function evaluate(p: EvaluateParams, ctx: RunContext) {
+  const root = path.resolve(p.data), dir = path.resolve(p.detections);
+  if (!fs.existsSync(dir)) throw new Error(`detections folder '${dir}' does not exist`);
+  if (!fs.existsSync(path.join(root, 'labels'))) throw new Error(`${root}: no 'labels' folder (not a PI-CAI layout; lesion labels are read from ${LAYOUT.lesionsExpert} and the other lesion label folders)`);
+  const files = fs.readdirSync(dir).filter((f) => /_detection_map\.(nii\.gz|nii|mha)$/.test(f)).sort();
+  if (!files.length) throw new Error(`${dir}: no *_detection_map.nii.gz / .mha files`);
+  const cases: Record<string, CaseEvaluation> = {};
+  const unlabelled: string[] = [];
+  const bar = ctx.progress(files.length, 'evaluate');
+  for (const f of files) {
+    const key = f.replace(/_detection_map\..*$/, '');
+    const det = readImage(path.join(dir, f));
+    const label = loadLabel(root, key);
+    if (label && det.dims.join() !== label.dims.join()) throw new Error(`${f}: dims ${det.dims.join('x')} differ from the case's label ${label.dims.join('x')}`);
+    if (!label) unlabelled.push(key);
+    const lab = label ? label.data : new Uint8Array(det.data.length);
+    cases[key] = evaluateCase(Float32Array.from(det.data as ArrayLike<number>), lab as ArrayLike<number>, [det.dims[2], det.dims[1], det.dims[0]], {}, f);
+    bar.tick();
+  }
+  bar.done();
+  if (unlabelled.length) ctx.log(`${unlabelled.length} case(s) have no lesion label file and count as negative: ${unlabelled.slice(0, 5).join(', ')}${unlabelled.length > 5 ? ', …' : ''}`);
+  const m = aggregate(cases);
+  const ci = p.bootstrap ? bootstrapCI(cases, p.bootstrap, ctx.seed) : null;
+  ctx.writeJson('metrics.json', jsonSafe({ ...m, ci }));
+  await curvePlots(ctx, m);
+  ctx.log(`AUROC ${m.auroc.toFixed(3)}  AP ${m.AP.toFixed(3)}  score ${m.score.toFixed(3)} over ${m.num_cases} cases, ${m.num_lesions} lesions`);
+  return jsonSafe({ ...summarize(m), num_cases: m.num_cases, num_lesions: m.num_lesions, ci, sensitivity_at_fp: m.sensitivity_at_fp });
+}
+
+/** The rows of the ablation table, in the order `ablation --variants` names them. */
+const ABLATION_ROWS: Record<AblationVariant, { name: string; variant: MNetConfig['variant']; zonal: boolean; ssl: boolean }> = {
+  mesh: { name: 'mesh + zonal (Z-nnMNet)', variant: 'mesh', zonal: true, ssl: false },
+  '2d-only': { name: '2D-only', variant: '2d', zonal: true, ssl: false },
+  '3d-only': { name: '3D-only', variant: '3d', zonal: true, ssl: false },
+  'no-zonal': { name: 'mesh − zonal', variant: 'mesh', zonal: false, ssl: false },
+  ssl: { name: 'mesh + zonal + SSL (Z-SSMNet)', variant: 'mesh', zonal: true, ssl: true },
+};
+const fmt = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : 'n/a');
+
+export async function ablation(p: AblationParams, ctx: RunContext) {
+  const root = dataRoot(p, ctx);
+  const { train: trainKeys, test } = split(root, p.fold);
+  const patch = parseShape(p.patch);
+  const A = CPU.ablation;
+  const variants = [...new Set(p.variants)].map((v) => ABLATION_ROWS[v]);
+  const bar = ctx.progress(variants.length, 'ablation');
+  const rows: Record<string, string | number | null>[] = [];
+  for (const v of variants) {
+    ctx.throwIfAborted();
+    torch.manualSeed(ctx.seed);
+    const r = await runPipeline(root, trainKeys, test, {
+      widths: scaledWidths(p.widthMult), variant: v.variant, zonal: v.zonal, fmu: 'sub',
+      train: { iterations: p.iterations, iterationsPerEpoch: Math.max(1, Math.floor(p.iterations / A.epochsPerRun)), batch: A.batch, patch, lr: p.lr, seed: ctx.seed },
+      pretrain: v.ssl ? { epochs: p.sslEpochs, batch: A.sslBatch, cube: patch, cubesPerCase: A.sslCubesPerCase, ssl: { shuffleBoxes: A.sslShuffleBoxes }, seed: ctx.seed } : null,
+      inferPatch: patch, mirrorTTA: false, baselines: rows.length === 0,
+    }, null);
+    const row = { variant: v.name, ...jsonSafe(summarize(r.metrics)), final_loss: r.finalLoss };
+    rows.push(row);
+    ctx.metrics.log(row, 'ablation');
+    if (r.randomMetrics) {
+      rows.push({ variant: 'baseline: frozen random weights', ...jsonSafe(summarize(r.randomMetrics)), final_loss: null });
+      rows.push({ variant: 'baseline: intensity threshold', ...jsonSafe(summarize(r.thresholdMetrics!)), final_loss: null });
+    }
+    r.net.dispose();
+    bar.tick();
+  }
+  bar.done();
+  const table = ['| variant | AUROC | AP | score |', '|---|---|---|---|', ...rows.map((r) => `| ${r.variant} | ${fmt(r.auroc)} | ${fmt(r.AP)} | ${fmt(r.score)} |`)].join('\n');
+  ctx.writeText('ablation.md', `${table}\n\nPhantom results: they check that the pipeline learns a planted signal and say nothing about real-data performance.\n`);
+  ctx.log('\n' + table);
+  return { rows };
+}
+
+export async function demo(p: DemoParams, ctx: RunContext) {
+  const Q = QUICK;
+  const root = ensureData({ phantomDir: ctx.path('phantoms'), phantom: { ...Q.phantom, dims: [...Q.phantom.dims], cases: p.cases, seed: ctx.seed } }, ctx.log);
+  const { train: trainKeys, test } = split(root, Q.heldOut);
+  const patch: Shape3 = [...Q.patch];
+  const r = await runPipeline(root, trainKeys, test, {
+    widths: scaledWidths(p.widthMult), variant: 'mesh', zonal: true, fmu: 'sub',
+    train: { iterations: p.iterations, iterationsPerEpoch: Q.iterationsPerEpoch, batch: Q.batch, patch, lr: Q.lr, seed: ctx.seed, checkpointEvery: Q.checkpointEvery },
+    pretrain: null, inferPatch: patch, mirrorTTA: false, baselines: false,
+  }, ctx);
+  for (const d of r.detections) {
+    writeDetection(ctx.path('detections'), d, 'nii.gz');
+    const lc = loadCase(root, d.key);
+    const { png } = await overlayPng(Float32Array.from(lc.t2w.data as ArrayLike<number>), d.detection, d.shape, lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null);
+    ctx.writeBytes(`png/${d.key}.png`, png);
+  }
+  ctx.writeJson('metrics.json', jsonSafe(r.metrics));
+  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss' }));
+  await curvePlots(ctx, r.metrics);
+  r.net.dispose();
+  return { ...jsonSafe(summarize(r.metrics)), testCases: test.length, finalLoss: r.finalLoss, note: 'tiny phantom run; numbers are a smoke check, not a result' };
+}

@@ -1,5 +1,6 @@
-// The Z-nnMNet training loss (spec §7): 0.5·Focal + 0.5·CE per output, deep-supervised with
-// weights [1, .5, .5, .25, .25, .125, .125] normalised to sum 1; and the SSL restoration MSE (§6).
+// The Z-nnMNet training loss of the paper: 0.5·Focal + 0.5·CE per output, deep-supervised with
+// nnU-Net v1's weights [1, .5, .5, .25, .25, .125, .125] normalised to sum 1; and the restoration MSE
+// of the paper's self-supervised pre-training.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { DS_WEIGHTS } from './model.ts';

@@ -1,5 +1,5 @@
 // MetaImage (.mha single file, .mhd header + .raw/.zraw payload) reader and writer, as the PI-CAI
-// images are stored (spec §2.2). No well-kept npm reader for MetaImage exists outside itk-wasm
+// images are stored. No well-kept npm reader for MetaImage exists outside itk-wasm
 // (a large WebAssembly bundle), so this is our own; zlib comes from fflate.
 import fs from 'node:fs';
 import path from 'node:path';

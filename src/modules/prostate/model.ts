@@ -1,4 +1,4 @@
-// MNet (Dong et al., IJCAI 2022), the mesh backbone of Z-SSMNet, block by block as spec §5.
+// MNet (Dong et al., IJCAI 2022), the mesh backbone of Z-SSMNet, block by block as MNet's reference code.
 // Tensors are N×C×Z×Y×X. Column 1 is 2-D (kernel 1×3×3), deeper columns start with extra 3-D
 // pooling steps; Down/Up blocks fuse the 2-D and 3-D branches with a feature merging unit (FMU).
 import * as torch from '../../core/torch/index.ts';
@@ -17,7 +17,7 @@ export interface MNetConfig {
   deepSupervision: boolean;
   /** Pool3d uses (2,2,2) only while the input's Z >= minZ, else (1,2,2) */
   minZ: number;
-  /** ablations (spec §10): 'mesh' (full), '2d' (column 1 only), '3d' (3-D blocks only) */
+  /** the paper's ablations: 'mesh' (full), '2d' (column 1 only), '3d' (3-D blocks only) */
   variant: 'mesh' | '2d' | '3d';
   dtype: 'float32' | 'float64';
 }
@@ -131,7 +131,7 @@ export class Up extends torch.nn.Module {
 type DownSpec = [name: string, cinLevel: number, coutLevel: number, pool: 'none' | Branch, out: Branch];
 type UpSpec = [name: string, cinFromWidths: (w: number[]) => number, coutLevel: number, out: Branch];
 
-/** Spec §5 encoder table: cin/cout as indices into kn (−1 = input channels). */
+/** Encoder table (MNet's blocks): cin/cout as indices into kn (−1 = input channels). */
 export const DOWN_TABLE: DownSpec[] = [
   ['down11', -1, 0, 'none', 'both'], ['down12', 0, 1, '2d', 'both'], ['down13', 1, 2, '2d', 'both'],
   ['down14', 2, 3, '2d', 'both'], ['bottleneck1', 3, 4, '2d', '2d'],
@@ -141,7 +141,7 @@ export const DOWN_TABLE: DownSpec[] = [
   ['down41', 2, 3, '3d', 'both'], ['bottleneck4', 3, 4, 'both', 'both'],
   ['bottleneck5', 3, 4, '3d', '3d'],
 ];
-/** Spec §5 decoder table: cin = skip width + incoming width (FMU sub/sum). */
+/** Decoder table (MNet's blocks): cin = skip width + incoming width (FMU sub/sum). */
 export const UP_TABLE: UpSpec[] = [
   ['up41', (k) => k[3]! + k[4]!, 3, '3d'], ['up31', (k) => k[3]! + k[4]!, 3, 'both'], ['up32', (k) => k[2]! + k[3]!, 2, '3d'],
   ['up21', (k) => k[3]! + k[4]!, 3, 'both'], ['up22', (k) => k[2]! + k[3]!, 2, 'both'], ['up23', (k) => k[1]! + k[2]!, 1, '3d'],
@@ -152,7 +152,7 @@ export const UP_TABLE: UpSpec[] = [
 export const HEAD_LEVELS = [0, 1, 1, 2, 2, 3, 3];
 
 /**
- * The parameter count computed from the spec's tables alone (not from the built module):
+ * The parameter count computed from the block tables above alone (not from the built module):
  * per CB: 2 convs (weights + biases) + 2 InstanceNorms (γ, β); heads without bias.
  */
 export function analyticParamCount(cfg: Pick<MNetConfig, 'inChannels' | 'numClasses' | 'widths' | 'fmu'>): number {
@@ -243,7 +243,7 @@ export class MNet extends torch.nn.Module {
     });
   }
 
-  /** Parameter counts per block, plus the total and the analytic count from the spec's tables. */
+  /** Parameter counts per block, plus the total and the analytic count from the block tables. */
   describe(): { blocks: { name: string; params: number }[]; total: number; analytic: number } {
     const blocks = this.children().map(([name, m]) => ({ name, params: m.numParameters() }));
     return { blocks, total: this.numParameters(), analytic: analyticParamCount(this.cfg) };
@@ -251,7 +251,7 @@ export class MNet extends torch.nn.Module {
 }
 
 /**
- * The deep-supervision z-scales of spec §7 for a patch depth Z, per head:
+ * The deep-supervision z-scales of nnU-Net v1 (as the paper's detector trains) for a patch depth Z, per head:
  * [1,1,1], [z1,.5,.5], [1,.5,.5], [z2,.25,.25], [1,.25,.25], [z3,.125,.125], [1,.125,.125].
  */
 export function deepSupervisionScales(patchZ: number): number[][] {

@@ -1,4 +1,4 @@
-// NIfTI-1 (.nii / .nii.gz) reader and writer (spec §2.3): PI-CAI labels and zonal masks.
+// NIfTI-1 (.nii / .nii.gz) reader and writer: PI-CAI labels and zonal masks.
 // Reading parses the header with nifti-reader-js (gunzip with fflate) and adds the checks it does
 // not make (truncation, dims, datatypes); writing is our own (nifti-reader-js only reads).
 // Geometry is converted to ITK's LPS convention the way ITK's NiftiImageIO does: sform if

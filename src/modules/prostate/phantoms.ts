@@ -1,4 +1,4 @@
-// Seeded synthetic bpMRI phantoms with known zones and lesions (spec §11.1), written as a real
+// Seeded synthetic bpMRI phantoms with known zones and lesions, written as a real
 // PI-CAI layout. The anatomy is defined analytically in world millimetres, so every sequence can be
 // sampled on its own grid (ADC/HBV coarser than T2W, as in the real data).
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// PI-CAI data conventions (spec §2): folder layout, image/label readers by extension, marksheet,
+// PI-CAI data conventions (the public PI-CAI training set as the challenge distributes it): folder layout, image/label readers by extension, marksheet,
 // patient-grouped folds.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,6 +76,27 @@ export interface PicaiCase {
   gland: Volume | null;
 }
 
+/** The lesion label file of a case: expert (resampled), else the 2025 expert labels, else AI-derived; null if none. */
+function lesionFile(root: string, key: string): string | null {
+  return [LAYOUT.lesionsExpert, LAYOUT.lesionsPooch, LAYOUT.lesionsAI].map((d) => findImage(path.join(root, d, key))).find(Boolean) ?? null;
+}
+
+/** lesion = (value >= 1): ISUP-valued expert labels and binary AI labels alike. */
+function binarise(raw: Volume): Volume {
+  const b = new Uint8Array(raw.data.length);
+  for (let i = 0; i < b.length; i++) b[i] = raw.data[i]! >= 1 ? 1 : 0;
+  return { ...raw, data: b, elementType: 'uint8' };
+}
+
+/**
+ * The binarised lesion label of one case (null when it has no label file), read without the
+ * images: what the evaluation needs. Its grid is checked against a detection map by the caller.
+ */
+export function loadLabel(root: string, key: string): Volume | null {
+  const f = lesionFile(root, key);
+  return f ? binarise(readImage(f)) : null;
+}
+
 /** Loads one case: the three axial sequences, the lesion label (expert, else AI) and the zonal mask. */
 export function loadCase(root: string, key: string): PicaiCase {
   const { patientId } = parseCaseKey(key);
@@ -94,16 +115,9 @@ export function loadCase(root: string, key: string): PicaiCase {
     }
     return v;
   };
-  const lesionFile = [LAYOUT.lesionsExpert, LAYOUT.lesionsPooch, LAYOUT.lesionsAI].map((d) => findImage(path.join(root, d, key))).find(Boolean) ?? null;
-  const labelRaw = onT2(lesionFile);
-  let label: Volume | null = null;
-  if (labelRaw) {
-    const b = new Uint8Array(labelRaw.data.length);
-    for (let i = 0; i < b.length; i++) b[i] = labelRaw.data[i]! >= 1 ? 1 : 0;
-    label = { ...labelRaw, data: b, elementType: 'uint8' };
-  }
+  const labelRaw = onT2(lesionFile(root, key));
   return {
-    key, t2w: t2, adc: seqs.adc, hbv: seqs.hbv, label, labelRaw,
+    key, t2w: t2, adc: seqs.adc, hbv: seqs.hbv, label: labelRaw && binarise(labelRaw), labelRaw,
     zones: onT2(findImage(path.join(root, LAYOUT.zones, key))),
     gland: onT2(findImage(path.join(root, LAYOUT.gland, key))),
   };

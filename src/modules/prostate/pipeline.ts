@@ -1,20 +1,24 @@
-// The end-to-end pieces the commands share: load a PI-CAI folder, detect (softmax → detection map →
-// zonal filter), evaluate, write detection maps (.nii.gz / .mha) and PNG overlays, and the trivial
-// intensity-threshold baseline.
+// The end-to-end pieces the commands share: detect (softmax → detection map → zonal filter),
+// evaluate, write detection maps (.nii.gz / .mha) and PNG overlays, the trivial intensity-threshold
+// baseline, saving and loading a trained detector, and runPipeline — optional SSL pre-training,
+// supervised training, detection on held-out cases and PI-CAI evaluation, with the baselines
+// (frozen random weights, threshold) beside it.
+import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import { encodePng } from '../../core/io/image.ts';
-import { loadCase, writeImage } from './picai.ts';
-import { prepareCase, toOriginalGrid, type Prepared } from './preprocess.ts';
+import { parseJson } from '../../core/errors.ts';
+import { writeImage } from './picai.ts';
+import { toOriginalGrid, adcStats, type AdcStats, type Prepared } from './preprocess.ts';
 import { extractLesionCandidates, removeOutsideGland, type ExtractionOptions } from './postprocess.ts';
-import { evaluateCase, aggregate, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
-import { predictCase, type NetCase, type InferOptions } from './train.ts';
+import { evaluateCase, aggregate, jsonSafe, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
+import { predictCase, type InferOptions } from './infer.ts';
+import { loadPrepared, originalLabel, toNetCases, type NetCase } from './data.ts';
+import { trainDetector, transferWeights, type LoopContext, type TrainOptions } from './train.ts';
+import { pretrainSSL, type PretrainOptions } from './pretrain.ts';
 import { makeVolume, resample, toFloat32, type Grid } from './volume.ts';
-import type { MNet } from './model.ts';
-
-export function loadPrepared(root: string, keys: string[], onCase?: () => void): Prepared[] {
-  return keys.map((k) => { const p = prepareCase(loadCase(root, k)); onCase?.(); return p; });
-}
+import { MNet, type MNetConfig } from './model.ts';
+import type { Shape3 } from './ssl.ts';
 
 export interface Detection {
   key: string;
@@ -31,10 +35,6 @@ function originalZones(c: Prepared): Uint8Array {
   if (c.grid.dims.join() === c.original.dims.join()) return c.zones;
   const v = makeVolume(c.grid.dims, { data: c.zones, spacing: c.grid.spacing, origin: c.grid.origin, direction: c.grid.direction });
   return Uint8Array.from(resample(v, c.original, 'nearest').data as ArrayLike<number>);
-}
-export function originalLabel(c: Prepared, root: string): Uint8Array | null {
-  const lc = loadCase(root, c.key);
-  return lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null;
 }
 
 /** Softmax → lesion candidates → zonal constraint, on the original T2W grid. */
@@ -56,7 +56,7 @@ export function detect(nets: MNet[], cases: NetCase[], infer: InferOptions, extr
 }
 
 /**
- * Trivial baseline reported beside the network (spec §11.5): a voxel's score is how far it is
+ * Trivial baseline reported beside the network: a voxel's score is how far it is
  * into the "csPCa direction" of the raw intensities — high HBV and low ADC, z-scored inside the
  * gland and squashed by a logistic — followed by the same extraction and zonal filter.
  */
@@ -132,5 +132,96 @@ export async function overlayPng(t2w: Float32Array, det: Float32Array, shape: [n
     t.dispose();
   }
 }
+
+// ------------------------------------------------------------------ trained models and the whole pipeline
+export interface SavedModel { config: MNetConfig; adc: AdcStats; zonal: boolean; patch: Shape3 }
+
+export function saveModel(file: string, net: MNet, meta: SavedModel): void {
+  torch.saveSafetensors(file, net.stateDict(), { paperlab: JSON.stringify(meta) });
+  fs.writeFileSync(file.replace(/\.safetensors$/, '.json'), JSON.stringify(meta, null, 1));
+}
+
+/** Loads a model saved by `train` (a .safetensors file or a run folder holding model.safetensors). */
+export function loadModel(where: string): { net: MNet; meta: SavedModel } {
+  let file = path.resolve(where);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'model.safetensors');
+  if (!fs.existsSync(file)) throw new Error(`model '${file}' does not exist (pass the train run's folder or its model.safetensors)`);
+  const metaFile = file.replace(/\.safetensors$/, '.json');
+  if (!fs.existsSync(metaFile)) throw new Error(`${metaFile}: the model's configuration file is missing`);
+  const meta = parseJson<SavedModel>(fs.readFileSync(metaFile, 'utf8'), metaFile);
+  const net = new MNet(meta.config);
+  const { tensors } = torch.loadSafetensors(file);
+  net.loadStateDict(tensors);
+  torch.dispose(tensors);
+  return { net, meta };
+}
+
+export interface PipelineOptions {
+  widths: MNetConfig['widths'];
+  variant: MNetConfig['variant'];
+  zonal: boolean;
+  fmu: MNetConfig['fmu'];
+  train: Partial<TrainOptions>;
+  /** SSL pre-training before supervised training (null = random init) */
+  pretrain: Partial<PretrainOptions> | null;
+  inferPatch: Shape3;
+  mirrorTTA: boolean;
+  baselines: boolean;
+}
+
+export interface PipelineResult {
+  metrics: PicaiMetrics;
+  randomMetrics?: PicaiMetrics;
+  thresholdMetrics?: PicaiMetrics;
+  finalLoss: number;
+  net: MNet;
+  detections: Detection[];
+  adc: AdcStats;
+  ssl?: { initialVal: number; bestVal: number };
+}
+
+/** The three headline numbers of a PI-CAI evaluation. */
+export function summarize(m: PicaiMetrics) {
+  return { auroc: m.auroc, AP: m.AP, score: m.score };
+}
+
+/** Train on `train` cases, evaluate on `test` cases; the frozen-random and threshold baselines beside. */
+export async function runPipeline(root: string, trainKeys: string[], testKeys: string[], o: PipelineOptions, ctx: LoopContext): Promise<PipelineResult> {
+  const trainCases = loadPrepared(root, trainKeys);
+  const testCases = loadPrepared(root, testKeys);
+  const stats = adcStats(trainCases);
+  const cfg = { inChannels: o.zonal ? 6 : 3, numClasses: 2, widths: o.widths, variant: o.variant, fmu: o.fmu, deepSupervision: true };
+  const net = new MNet(cfg);
+  let ssl: PipelineResult['ssl'];
+  if (o.pretrain) {
+    if (!o.zonal) throw new Error('SSL pre-training uses the 6-channel (zonal) input; turn zonal on');
+    const sslNet = new MNet({ ...cfg, numClasses: 3, deepSupervision: false });
+    const nVal = Math.max(1, Math.round(trainCases.length * 0.2));
+    const r = await pretrainSSL(sslNet, trainCases.slice(nVal), trainCases.slice(0, nVal), o.pretrain, null);
+    const copied = transferWeights(net, r.best);
+    ctx?.log(`SSL: restoration MSE ${r.initialVal.toFixed(4)} → ${r.bestVal.toFixed(4)}; transferred ${copied.length} tensors`);
+    ssl = { initialVal: r.initialVal, bestVal: r.bestVal };
+    torch.dispose(r.best);
+    sslNet.dispose();
+  }
+  const trainNet = toNetCases(trainCases, stats, { zonal: o.zonal });
+  const testNet = toNetCases(testCases, stats, { zonal: o.zonal });
+  const randomNet = o.baselines ? new MNet(cfg) : null;
+  const { losses } = await trainDetector(net, trainNet, o.train, ctx);
+  const labels: Record<string, Uint8Array | null> = Object.fromEntries(testCases.map((c) => [c.key, originalLabel(c, root)]));
+  const infer = { patch: o.inferPatch, mirrorAxes: o.mirrorTTA ? [1, 2] : [] };
+  const dets = detect([net], testNet, infer);
+  const metrics = evaluateDetections(dets, labels).metrics;
+  const out: PipelineResult = { metrics, finalLoss: mean(losses.slice(-10)), net, detections: dets, adc: stats, ssl };
+  if (randomNet) {
+    out.randomMetrics = evaluateDetections(detect([randomNet], testNet, infer), labels).metrics;
+    randomNet.dispose();
+    out.thresholdMetrics = evaluateDetections(testCases.map((c) => ({ key: c.key, detection: thresholdBaseline(c), shape: [c.original.dims[2], c.original.dims[1], c.original.dims[0]] as [number, number, number] })), labels).metrics;
+  }
+  ctx?.log(`held-out: ${JSON.stringify(jsonSafe(summarize(metrics)))}` + (out.randomMetrics ? `; frozen random ${JSON.stringify(jsonSafe(summarize(out.randomMetrics)))}; threshold ${JSON.stringify(jsonSafe(summarize(out.thresholdMetrics!)))}` : ''));
+  return out;
+}
+
+const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / Math.max(1, a.length);
 
 export { toFloat32 };

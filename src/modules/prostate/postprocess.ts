@@ -1,6 +1,7 @@
-// Softmax → detection map (spec §8): lesion-candidate extraction (static, dynamic, dynamic-v2,
-// dynamic-fast) and the zonal output constraint (§4). Volumes are flat arrays, x fastest, with
-// shape [Z, Y, X]; connectivity is 26 throughout.
+// Softmax → detection map (PI-CAI's report_guided_annotation.extract_lesion_candidates, which
+// Z-SSMNet uses): lesion-candidate extraction (static, dynamic, dynamic-v2, dynamic-fast) and the
+// paper's zonal output constraint. Volumes are flat arrays, x fastest, with shape [Z, Y, X];
+// connectivity is 26 throughout.
 
 export type Shape3 = readonly [number, number, number];
 
@@ -82,7 +83,7 @@ export interface ExtractionOptions {
   threshold?: number;
 }
 
-/** Lesion-candidate extraction (spec §8 pseudo-code). Returns the detection map (values in [0, 1]). */
+/** Lesion-candidate extraction (extract_lesion_candidates, written out). Returns the detection map (values in [0, 1]). */
 export function extractLesionCandidates(P0: ArrayLike<number>, shape: Shape3, o: ExtractionOptions = {}): Float32Array {
   const mode = o.mode ?? 'dynamic';
   const factor = o.dynamicFactor ?? 2.5, maxL = o.maxLesions ?? 5, minV = o.minVoxels ?? 10, minC = o.minConfidence ?? 0.01;
@@ -131,7 +132,7 @@ export function extractLesionCandidates(P0: ArrayLike<number>, shape: Shape3, o:
   return out;
 }
 
-/** Zonal constraint (§4): delete every candidate component with no voxel in the gland (zone > 0). */
+/** The paper's zonal constraint: delete every candidate component with no voxel in the gland (zone > 0). */
 export function removeOutsideGland(det: Float32Array, zones: ArrayLike<number>, shape: Shape3): Float32Array {
   const { labels, count } = label26(det, shape);
   const inside = new Uint8Array(count + 1);
@@ -142,7 +143,7 @@ export function removeOutsideGland(det: Float32Array, zones: ArrayLike<number>, 
 }
 
 /**
- * Post-processing of an AI zonal mask (spec §4): keep one 26-connected gland component.
+ * Post-processing of an AI zonal mask (as the reference code's zonal segmentation): keep one 26-connected gland component.
  * Components made only of label 2 (TZ) are dropped first; of the rest the largest is kept.
  * [recon] the reference also prefers a component crossing the central sagittal column; that
  * preference is applied as a tie-breaker here (largest first, then one that crosses x = X/2).

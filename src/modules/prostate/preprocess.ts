@@ -1,4 +1,5 @@
-// Preprocessing (spec §3): resample ADC/HBV onto the T2W grid, resample to the network spacing,
+// Preprocessing of the paper's two paths (nnU-Net v1 for the detector; the SSL data preparation of
+// the reference code): resample ADC/HBV onto the T2W grid, resample to the network spacing,
 // normalise (nnU-Net style for supervised training; min–max/ADC/3000 for SSL), crop ROIs, and
 // map network outputs back to the original T2W grid.
 import { resample, respacedGrid, gridOf, sameGrid, toFloat32, makeVolume, type Grid, type Volume } from './volume.ts';

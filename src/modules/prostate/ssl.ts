@@ -1,8 +1,11 @@
-// Models-Genesis-style restoration pretext task of Z-SSMNet (spec §6). A cube has 4 channels
-// [T2W, ADC, HBV, zonal label], each a flat [Z, Y, X] Float32Array (x fastest). Transformations:
-// flip (x and y together), local pixel shuffling, Bézier non-linear intensity map, in/out-painting;
-// then the zonal channel is one-hot encoded (noise voxels become all-zero).
+// The restoration pretext task of Z-SSMNet's self-supervised pre-training (the Models Genesis
+// transformations, Zhou et al., MedIA 2021, as the paper's reference code applies them). A cube
+// has 4 channels [T2W, ADC, HBV, zonal label], each a flat [Z, Y, X] Float32Array (x fastest).
+// Transformations: flip (x and y together), local pixel shuffling, Bézier non-linear intensity map,
+// in/out-painting; then the zonal channel is one-hot encoded (noise voxels become all-zero).
+// Defaults: PAPER.ssl in config.ts.
 import { Rng } from '../../core/rng.ts';
+import { PAPER } from './config.ts';
 import type { Prepared } from './preprocess.ts';
 import { normalizeSSL, glandBox } from './preprocess.ts';
 
@@ -40,7 +43,7 @@ export function flipCube(c: Cube, axis: number): void {
 }
 
 /** Flip: while rand < p (at most 3 times) flip along a random axis. Returns the axes flipped. */
-export function randomFlips(c: Cube, rng: Rng, p = 0.4): number[] {
+export function randomFlips(c: Cube, rng: Rng, p = PAPER.ssl.flipRate): number[] {
   const axes: number[] = [];
   let cnt = 3;
   while (cnt > 0 && rng.random() < p) { const a = rng.int(0, 3); flipCube(c, a); axes.push(a); cnt--; }
@@ -52,7 +55,7 @@ export function randomFlips(c: Cube, rng: Rng, p = 0.4): number[] {
  * voxels inside each box are permuted. `source` is where box contents come from (the clean channel;
  * channel 0 of the clean cube in the reference quirk).
  */
-export function localPixelShuffle(ch: Float32Array, source: Float32Array, shape: Shape3, rng: Rng, boxes = 10000): Float32Array {
+export function localPixelShuffle(ch: Float32Array, source: Float32Array, shape: Shape3, rng: Rng, boxes = PAPER.ssl.shuffleBoxes): Float32Array {
   const [Z, Y, X] = shape;
   const out = ch.slice();
   const buf: number[] = [];
@@ -99,7 +102,7 @@ export function interp(x: number, xp: Float64Array, fp: Float64Array): number {
 export interface BezierMap { xs: Float64Array; ys: Float64Array; inverted: boolean }
 
 /** Draws a random Bézier intensity map: with p=0.5 sort only x (inverted mapping), else sort both. */
-export function randomBezierMap(rng: Rng, samples = 100000, invert?: boolean): BezierMap {
+export function randomBezierMap(rng: Rng, samples = PAPER.ssl.bezierSamples, invert?: boolean): BezierMap {
   const pts: [number, number][] = [[0, 0], [rng.random(), rng.random()], [rng.random(), rng.random()], [1, 1]];
   const { xs, ys } = bezierCurve(pts, samples);
   const inverted = invert ?? rng.random() < 0.5;
@@ -178,26 +181,27 @@ export interface SSLSample {
   applied: { flips: number[]; shuffled: boolean[]; nonlinear: boolean[]; painted: ('in' | 'out' | null)[] };
 }
 
-/** Builds one (corrupted, clean) pair from a 4-channel cube (spec §6, steps 1–4). */
+/** Builds one (corrupted, clean) pair from a 4-channel cube: flip, local shuffle, non-linear map, painting, in that order. */
 export function makeSSLSample(cube0: Cube, rng: Rng, o: SSLOptions = {}): SSLSample {
+  const D = PAPER.ssl;
   const cube = cloneCube(cube0);
-  const flips = randomFlips(cube, rng, o.flipRate ?? 0.4);
+  const flips = randomFlips(cube, rng, o.flipRate ?? D.flipRate);
   const clean = cube.channels;
   let x: Float32Array[] = clean.map((a) => a.slice() as Float32Array);
   const shuffled: boolean[] = [], nonlinear: boolean[] = [], painted: ('in' | 'out' | null)[] = [];
   x = x.map((ch, c) => {
-    const on = rng.random() < (o.localRate ?? 0.5);
+    const on = rng.random() < (o.localRate ?? D.localRate);
     shuffled.push(on);
-    return on ? localPixelShuffle(ch, o.referenceQuirk ? clean[0]! : clean[c]!, cube.shape, rng, o.shuffleBoxes ?? 10000) : ch;
+    return on ? localPixelShuffle(ch, (o.referenceQuirk ?? D.referenceQuirk) ? clean[0]! : clean[c]!, cube.shape, rng, o.shuffleBoxes ?? D.shuffleBoxes) : ch;
   });
   x = x.map((ch, c) => {
-    const on = c < 3 && rng.random() < (o.nonlinearRate ?? 0.9);
+    const on = c < 3 && rng.random() < (o.nonlinearRate ?? D.nonlinearRate);
     nonlinear.push(on);
-    return on ? applyBezier(ch, randomBezierMap(rng, o.bezierSamples ?? 100000)) : ch;
+    return on ? applyBezier(ch, randomBezierMap(rng, o.bezierSamples ?? D.bezierSamples)) : ch;
   });
   x = x.map((ch) => {
-    if (!(rng.random() < (o.paintRate ?? 0.9))) { painted.push(null); return ch; }
-    const inp = rng.random() < (o.inpaintRate ?? 0.2);
+    if (!(rng.random() < (o.paintRate ?? D.paintRate))) { painted.push(null); return ch; }
+    const inp = rng.random() < (o.inpaintRate ?? D.inpaintRate);
     painted.push(inp ? 'in' : 'out');
     return inp ? inPaint(ch, cube.shape, rng) : outPaint(ch, cube.shape, rng);
   });

@@ -26,8 +26,8 @@ export type SettingName = (typeof SETTINGS)[number];
 export const SCALES = ['tiny', 'default', 'paper'] as const;
 export type Scale = (typeof SCALES)[number];
 
-/** The bundled UCI digits (test fixture), the default data of the logistic problem and the finite-sum setting. */
-export const DEFAULT_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/reproducibility/digits.csv.gz');
+/** The bundled UCI digits (data/digits.csv.gz), the default data of the logistic problem and the finite-sum setting. */
+export const DEFAULT_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data/digits.csv.gz');
 
 /** One-vs-rest L2-regularized logistic regression on labelled data: positive class and μ. */
 export const LOGISTIC = { positive: 3, mu: 0.1 } as const;

@@ -1,7 +1,11 @@
-// S1 (§4.1): projection to local metres, sort by (object, t), exact-duplicate removal, speed
-// filter, trip splitting by gap. Every removed point is counted.
+// Cleaning (before the paper's network partitioning): projection to local metres, sort by
+// (object, t), exact-duplicate removal, speed filter, trip splitting by gap [recon: the paper does
+// not describe its cleaning]. Every removed point is counted; no transition crosses a trip boundary.
 import type { PointTable, TripTable } from './types.ts';
-import { R_EARTH } from './synthetic.ts';
+import { defaults } from './config.ts';
+
+/** Mean Earth radius (m) of the equirectangular projection. */
+export const R_EARTH = 6_371_008.8;
 
 /**
  * Equirectangular projection about the centre of the data's bounding box (x = R·Δλ·cos φ0,
@@ -36,7 +40,7 @@ export interface CleanOptions { maxGapS?: number; maxSpeedMps?: number }
  * and starts a new trip when the gap to the previous kept point exceeds maxGapS.
  */
 export function cleanAndSplit(p: PointTable, o: CleanOptions = {}): TripTable {
-  const maxGap = o.maxGapS ?? 120, maxSpeed = o.maxSpeedMps ?? 60;
+  const maxGap = o.maxGapS ?? defaults.clean.maxGapS, maxSpeed = o.maxSpeedMps ?? defaults.clean.maxSpeedMps;
   if (!(maxGap > 0)) throw new Error(`maxGapS must be > 0, got ${maxGap}`);
   if (!(maxSpeed > 0)) throw new Error(`maxSpeedMps must be > 0, got ${maxSpeed}`);
   // objects ranked by id string so that the result does not depend on first appearance

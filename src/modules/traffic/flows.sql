@@ -1,4 +1,5 @@
--- Trajectory flow graphs from points (traffic spec §8): nearest-seed cell assignment through a
+-- Trajectory flow graphs from points at scale (ours; the in-memory path of flows.ts gives the same
+-- rows, see src/modules/traffic/README.md): nearest-seed cell assignment through a
 -- 3×3 bucket neighbourhood, transitions between consecutive points of the same object within
 -- :maxGap seconds, aggregated per time slice into (slice, src, dst, moves, objects).
 --

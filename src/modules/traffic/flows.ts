@@ -1,10 +1,14 @@
-// S3 (§5): per-slice directed flow graphs. Two paths that must agree row for row:
-// in-memory (typed arrays + a hash aggregate) and the portable SQL of flows.sql on embedded DuckDB.
+// The paper's second stage, graph generation: the day is cut into time slices, and each slice gives
+// one directed weighted trajectory flow graph over the fixed set of cells, its edge weights the
+// flows between cells (moves: transitions i→j credited to the arriving point's slice [recon];
+// objects: distinct objects making them). Two paths that must agree row for row: in-memory (typed
+// arrays + a hash aggregate) and the portable SQL of flows.sql on embedded DuckDB.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FlowSeries, TripTable } from './types.ts';
 import { GrowF64, GrowI32 } from './types.ts';
 import type { Partition } from './partition.ts';
+import { defaults, type FlowMode } from './config.ts';
 
 export interface FlowOptions {
   sliceS?: number;
@@ -14,7 +18,7 @@ export interface FlowOptions {
   until?: number | null;
   maxGapS?: number;
   /** 'transitions' (default): cell changes of consecutive points; 'od': first→last cell per trip */
-  mode?: 'transitions' | 'od';
+  mode?: FlowMode;
 }
 
 export function sliceOrigin(t: Float64Array, sliceS: number, t0?: number | null): number {
@@ -86,11 +90,11 @@ export class FlowAggregator {
 
 /** In-memory flows: transitions credited to the slice of the arriving point (or OD edges per trip). */
 export function buildFlows(p: TripTable, cell: Int32Array, N: number, o: FlowOptions = {}): FlowSeries {
-  const sliceS = o.sliceS ?? 900;
+  const sliceS = o.sliceS ?? defaults.flows.sliceMin * 60;
   if (!(sliceS > 0)) throw new Error(`sliceS must be > 0, got ${sliceS}`);
   const t0 = sliceOrigin(p.t, sliceS, o.t0);
   const T = sliceCount(p.t, t0, sliceS, o.until);
-  const agg = new FlowAggregator(N, t0, sliceS, o.until ?? Infinity, o.mode ?? 'transitions');
+  const agg = new FlowAggregator(N, t0, sliceS, o.until ?? Infinity, o.mode ?? defaults.flows.mode);
   for (let i = 0; i < p.n; i++) agg.point(p.trip[i]!, p.obj[i]!, p.t[i]!, cell[i]!);
   return agg.finish(T);
 }
@@ -113,10 +117,10 @@ export function flowsSql(params: { B: number; t0: number; slice: number; maxGap:
  * data chunks; the result is sorted by (slice, src, dst) to compare row for row.
  */
 export async function buildFlowsDuckDB(p: TripTable, part: Partition, o: FlowOptions & { threads?: number } = {}): Promise<FlowSeries> {
-  if ((o.mode ?? 'transitions') !== 'transitions') throw new Error('the SQL path implements transitions mode only');
+  if ((o.mode ?? defaults.flows.mode) !== 'transitions') throw new Error('the SQL path implements transitions mode only');
   const duck = await import('@duckdb/node-api');
   const { DuckDBInstance, DuckDBDataChunk, INTEGER, DOUBLE } = duck;
-  const sliceS = o.sliceS ?? 900, maxGap = o.maxGapS ?? 120;
+  const sliceS = o.sliceS ?? defaults.flows.sliceMin * 60, maxGap = o.maxGapS ?? defaults.clean.maxGapS;
   const t0 = sliceOrigin(p.t, sliceS, o.t0);
   const T = sliceCount(p.t, t0, sliceS, o.until);
   const B = bucketSize(part);

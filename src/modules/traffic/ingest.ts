@@ -1,4 +1,4 @@
-// S0 ingest (§3): CSV (streaming csv-parse), Parquet (hyparquet, row group by row group) and SUMO
+// Reading trajectory files [ours: the paper starts from its bus trajectories]: CSV (streaming csv-parse), Parquet (hyparquet, row group by row group) and SUMO
 // FCD XML (streaming sax) into the canonical columnar point table. Column mapping with automatic
 // detection of common names; times as epoch s/ms, seconds-from-midnight or ISO-8601; lon/lat or
 // projected metres. Gzipped text files (.gz) are decompressed on the fly.
@@ -17,6 +17,7 @@ import { parquetMetadataAsync, parquetRead, asyncBufferFromFile, parquetSchema }
 import type { PointTable } from './types.ts';
 import { csvErrorDetail, isCsvError } from '../../core/errors.ts';
 import { GrowF64, GrowI32 } from './types.ts';
+import { defaults, type Coords, type Format, type TimeUnit } from './config.ts';
 
 export class TrafficInputError extends Error {
   override name = 'TrafficInputError';
@@ -28,12 +29,12 @@ export class TrafficInputError extends Error {
 export interface ColumnMap { id?: string; time?: string; lon?: string; lat?: string; x?: string; y?: string; speed?: string }
 
 export interface IngestOptions {
-  format?: 'auto' | 'csv' | 'parquet' | 'fcd';
+  format?: Format;
   columns?: ColumnMap;
   /** how to read the time column: auto (numbers ≥ 1e11 are ms, else s; text is ISO-8601) */
-  timeUnit?: 'auto' | 's' | 'ms' | 'iso';
-  /** x/y columns: geo (lon/lat degrees), metres, or auto (degrees when all values fit, spec §3.2) */
-  coords?: 'auto' | 'geo' | 'metres';
+  timeUnit?: TimeUnit;
+  /** x/y columns: geo (lon/lat degrees), metres, or auto (degrees when all values fit) */
+  coords?: Coords;
   /** skip and count bad rows instead of failing */
   lenient?: boolean;
   delimiter?: string;
@@ -215,7 +216,7 @@ export async function ingest(file: string, o: IngestOptions = {}): Promise<{ poi
 
 /**
  * Geographic or metres: forced by --coords, decided by the column names (lon/lat), or detected from
- * the value ranges (spec §3.2); `firstOut` is the first point outside the lon/lat ranges (0-based).
+ * the value ranges (all within lon/lat ranges: degrees); `firstOut` is the first point outside the lon/lat ranges (0-based).
  */
 export function decideGeo(file: string, fromColumns: boolean | null, coords: IngestOptions['coords'], n: number, firstOut: { i: number; x: number; y: number } | null): boolean {
   let geo = fromColumns;
@@ -245,7 +246,7 @@ class QuoteFound extends Error {}
  */
 async function readCsv(file: string, b: Builder, o: IngestOptions & { csvEngine?: 'auto' | 'csv-parse' }) {
   const total = fs.statSync(file).size;
-  const delim = o.delimiter ?? ',';
+  const delim = o.delimiter ?? defaults.ingest.delimiter;
   let cols: ReturnType<typeof resolveColumns> | null = null;
   let unit: 's' | 'ms' | 'iso' | null = null;
   let width = 0;

@@ -1,4 +1,4 @@
-// Change-point evaluation metrics (§9.1): precision/recall/F1 at a margin, Hausdorff distance,
+// Change-point evaluation metrics [ours, the usual ones of change-point benchmarks]: precision/recall/F1 at a margin, Hausdorff distance,
 // annotation error, Rand index. Change-points are slice indices b (slices b.. start a new regime);
 // the sequence ends 0 and T are implicit and never count as change-points.
 
@@ -77,7 +77,7 @@ export function randIndex(pred: readonly number[], truth: readonly number[], T: 
   return (total - sa - sb + 2 * sab) / total;
 }
 
-/** All metrics of §9.1 at once. */
+/** All the metrics at once. */
 export function scoreChangepoints(pred0: readonly number[], truth0: readonly number[], T: number, margin = 1): CpScores {
   const pred = clean(pred0, T, 'predicted'), truth = clean(truth0, T, 'true');
   const { precision, recall, f1, tp } = prf(pred, truth, margin);

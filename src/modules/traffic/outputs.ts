@@ -1,4 +1,4 @@
-// S5 (§7): GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
+// The outputs of analyze: GeoJSON of cells and flows, flow table CSV, change-points JSON, per-slice scores CSV,
 // Vega-Lite plot specs (time series with change-points, heat map, score curves) and the flow map
 // as a direct SVG (flowMapSvg).
 import fs from 'node:fs';
@@ -6,22 +6,40 @@ import path from 'node:path';
 import type { FlowSeries } from './types.ts';
 import type { Partition } from './partition.ts';
 import { unproject } from './clean.ts';
-import type { SliceStats } from './detect.ts';
+import type { SliceStats } from './distances.ts';
 import { heatmapSvg, niceStep, xmlEscape } from '../../core/plots.ts';
 
 type Geo = { lon0: number; lat0: number } | null;
 const coord = (geo: Geo, x: number, y: number): [number, number] => (geo ? unproject(geo, x, y) : [x, y]);
 
-/** Voronoi cells as a GeoJSON FeatureCollection (lon/lat when the input was geographic, else metres). */
+/**
+ * What the metres of a cells/flows file are: geographic input — `local_metres`, the equirectangular
+ * projection (metres east/north of lon0, lat0) of the *_m properties; projected input — a note that
+ * coordinates and *_m properties are the input's own x/y.
+ */
+function metresNote(geo: Geo): Record<string, unknown> {
+  return geo
+    ? { local_metres: { projection: 'equirectangular', lon0: geo.lon0, lat0: geo.lat0 } }
+    : { crs_note: "local metres (the input was projected): coordinates are the input's x/y" };
+}
+
+/**
+ * Voronoi cells as a GeoJSON FeatureCollection. Geographic input: lon/lat geometry (RFC 7946),
+ * properties seed_lon/seed_lat and the projected seed_x_m/seed_y_m (the seeds of flows.sql).
+ * Projected input: geometry in the input's metres and only seed_x_m/seed_y_m (no lon/lat names).
+ */
 export function cellsGeoJson(part: Partition, geo: Geo): Record<string, unknown> {
   return {
     type: 'FeatureCollection',
-    ...(geo ? {} : { crs_note: 'local metres (the input was projected)' }),
+    ...metresNote(geo),
     features: part.polygons.map((ring, i) => {
-      const [lon, lat] = coord(geo, part.sx[i]!, part.sy[i]!);
+      const lonLat = geo ? unproject(geo, part.sx[i]!, part.sy[i]!) : null;
       return {
         type: 'Feature',
-        properties: { cell_id: i, seed_lon: lon, seed_lat: lat, seed_x: part.sx[i], seed_y: part.sy[i], characteristic_points: part.count[i], boundary_seed: part.boundary[i] === 1 },
+        properties: {
+          cell_id: i, ...(lonLat ? { seed_lon: lonLat[0], seed_lat: lonLat[1] } : {}), seed_x_m: part.sx[i], seed_y_m: part.sy[i],
+          characteristic_points: part.count[i], boundary_seed: part.boundary[i] === 1,
+        },
         geometry: { type: 'Polygon', coordinates: [ring.map(([x, y]) => coord(geo, x, y))] },
       };
     }),
@@ -40,7 +58,7 @@ export function flowsGeoJson(f: FlowSeries, part: Partition, geo: Geo, segments:
         geometry: { type: 'LineString', coordinates: [coord(geo, part.sx[a]!, part.sy[a]!), coord(geo, part.sx[b]!, part.sy[b]!)] } });
     }
   });
-  return { type: 'FeatureCollection', features };
+  return { type: 'FeatureCollection', ...metresNote(geo), features };
 }
 
 export function flowsCsv(f: FlowSeries): string {
@@ -50,7 +68,7 @@ export function flowsCsv(f: FlowSeries): string {
 }
 
 /**
- * flows.parquet (spec §7): slice INTEGER, slice_start DOUBLE (s), src INTEGER, dst INTEGER,
+ * flows.parquet: slice INTEGER, slice_start DOUBLE (s), src INTEGER, dst INTEGER,
  * moves BIGINT, objects BIGINT, sorted by (slice, src, dst). Written by DuckDB's Parquet writer
  * (snappy, readable by hyparquet and every Parquet reader) into a temp file beside the target, fsynced, then renamed (atomic like core/io/atomic.ts).
  */
@@ -183,6 +201,8 @@ const FLOW_COLOURS = ['#fdd49e', '#fdbb84', '#fc8d59', '#ef6548', '#d7301f', '#b
  * slice in a few shared bins. Each bin is one <path> per panel (not one element per edge), so the
  * picture draws in well under a second whatever the number of edges; i→j is offset to the right
  * of its direction so that j→i stays visible. Local metres, north up, equal aspect, scale bar.
+ * Kept as one function on purpose (about 100 lines): it is one drawing read top to bottom (edges per
+ * panel, shared bins, frame, layout, panels, legend), just rewritten for speed and left as it is.
  */
 export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: number; end: number }[], o: FlowMapOptions = {}): string {
   const maxPanels = o.maxPanels ?? 8, topK = o.topEdges ?? 400, P = o.panel ?? 260;

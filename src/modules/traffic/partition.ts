@@ -1,18 +1,22 @@
-// S2 (§4.2–4.4): Andrienko & Andrienko (2011) spatial generalisation — characteristic points of
-// each trip, grouping with a maximum radius R on a grid index, one redistribution pass, small
+// The paper's first stage, network partitioning: seed points from the trajectories are grouped
+// into cells of a desired radius and the cells are the Voronoi tessellation of the group centres —
+// the spatial generalisation of Andrienko & Andrienko (IEEE TVCG 17(2), 2011): characteristic points
+// of each trip, grouping with a maximum radius R on a grid index, one redistribution pass, small
 // groups dropped, boundary seeds on a 2R lattice, Voronoi cells (d3-delaunay) clipped to the
-// bounding box enlarged by R, and nearest-seed assignment with a KD-tree (kdbush).
+// bounding box enlarged by R, and nearest-seed assignment with a KD-tree (kdbush). The thresholds
+// are ours [recon] (config.ts).
 import { Delaunay } from 'd3-delaunay';
 import KDBush from 'kdbush';
 import { Rng } from '../../core/rng.ts';
 import type { TripTable } from './types.ts';
+import { defaults } from './config.ts';
 
 export interface PartitionOptions {
   radiusM?: number;
   minAngleDeg?: number;
   minStopS?: number;
   minDistM?: number;
-  /** default 2R [reconstructed] */
+  /** default maxDistPerRadius·R = 2R [recon] */
   maxDistM?: number;
   minGroupSize?: number;
   /** sample at most this many trips for characteristic points (default 200 000) */
@@ -34,7 +38,10 @@ export interface Partition {
   nCharacteristic: number;
 }
 
-/** Characteristic points of one trip (indices into the table), §4.2. */
+/**
+ * Characteristic points of one trip (indices into the table), after Andrienko & Andrienko: the first
+ * and last point, a point every maxDistM, stops (≥ minStopS within minDistM) and turns (≥ minAngleDeg).
+ */
 export function characteristicPoints(p: TripTable, a: number, b: number, o: Required<Pick<PartitionOptions, 'minAngleDeg' | 'minStopS' | 'minDistM' | 'maxDistM'>>, out: number[]): void {
   const { x, y, t } = p;
   const d = (i: number, j: number) => Math.hypot(x[i]! - x[j]!, y[i]! - y[j]!);
@@ -65,11 +72,11 @@ export function tripRanges(p: TripTable): Int32Array {
   return r;
 }
 
-/** Characteristic-point options with the defaults of §4.2 (maxDistM = 2R [reconstructed]). */
+/** Characteristic-point options with their defaults (config.ts; maxDistM = 2R [recon]). */
 export function cpOptions(opts: PartitionOptions = {}) {
-  const R = opts.radiusM ?? 500;
+  const d = defaults.partition, R = opts.radiusM ?? d.radiusM;
   if (!(R > 0)) throw new Error(`radiusM must be > 0, got ${R}`);
-  return { R, minAngleDeg: opts.minAngleDeg ?? 30, minStopS: opts.minStopS ?? 60, minDistM: opts.minDistM ?? 50, maxDistM: opts.maxDistM ?? 2 * R };
+  return { R, minAngleDeg: opts.minAngleDeg ?? d.minAngleDeg, minStopS: opts.minStopS ?? d.minStopS, minDistM: opts.minDistM ?? d.minDistM, maxDistM: opts.maxDistM ?? d.maxDistPerRadius * R };
 }
 
 /**
@@ -87,10 +94,10 @@ export function tripOrder(nTrips: number, key: (k: number) => [number, number, n
   return sampleTrips(order, opts);
 }
 
-/** At most opts.maxTrips (default 200 000) trips of a sorted order, by a seeded shuffle (§4.2). */
+/** At most opts.maxTrips (default 200 000) trips of a sorted order, by a seeded shuffle: the partition only needs the spatial distribution. */
 export function sampleTrips(order: number[], opts: PartitionOptions = {}): number[] {
-  const maxTrips = opts.maxTrips ?? 200_000;
-  if (order.length > maxTrips) { const rng = new Rng(opts.seed ?? 0); return rng.shuffle(order).slice(0, maxTrips); }
+  const maxTrips = opts.maxTrips ?? defaults.partition.maxTrips;
+  if (order.length > maxTrips) { const rng = new Rng(opts.seed ?? defaults.partition.seed); return rng.shuffle(order).slice(0, maxTrips); }
   return order;
 }
 
@@ -110,13 +117,13 @@ export function partition(p: TripTable, opts: PartitionOptions = {}): Partition 
 }
 
 /**
- * §4.3–4.4 from the characteristic points (in processing order) and the bounding box of all points
+ * Grouping and Voronoi cells from the characteristic points (in processing order) and the bounding box of all points
  * [x0, y0, x1, y1]: grouping, redistribution, small groups dropped, boundary seeds, Voronoi cells.
  */
 export function partitionFromCharacteristic(cx: Float64Array, cy: Float64Array, box: [number, number, number, number], opts: PartitionOptions = {}): Partition {
   const { R } = cpOptions(opts);
   const cpLength = cx.length;
-  // ---- grouping with maximum radius R on a grid of side R (§4.3)
+  // ---- grouping with maximum radius R on a grid of side R
   const gx: number[] = [], gy: number[] = [], gn: number[] = [];
   const grid = new Map<string, number[]>();
   const cellKey = (x: number, y: number) => `${Math.floor(x / R)},${Math.floor(y / R)}`;
@@ -154,7 +161,7 @@ export function partitionFromCharacteristic(cx: Float64Array, cy: Float64Array, 
   const gxa = Float64Array.from(gx), gya = Float64Array.from(gy);
   const nn = new Nearest(idx0, gxa, gya);
   for (let q = 0; q < cpLength; q++) { const g = nn.find(cx[q]!, cy[q]!); sumX[g] += cx[q]!; sumY[g] += cy[q]!; cnt[g]!++; }
-  const minGroup = opts.minGroupSize ?? 3;
+  const minGroup = opts.minGroupSize ?? defaults.partition.minGroupSize;
   const seeds: { x: number; y: number; n: number; boundary: boolean }[] = [];
   for (let g = 0; g < G; g++) if (cnt[g]! >= minGroup) seeds.push({ x: sumX[g]! / cnt[g]!, y: sumY[g]! / cnt[g]!, n: cnt[g]!, boundary: false });
   const [x0, y0, x1, y1] = box;

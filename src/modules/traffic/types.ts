@@ -1,5 +1,6 @@
 // Shared data shapes of the traffic module: a columnar point table (typed arrays, ~36 B/point)
-// and a sparse flow series (COO per slice), as in §3.1 and §5 of the spec.
+// and a sparse flow series (COO per slice): the time-evolving flow graph of the paper, one directed
+// weighted graph per slice over a fixed vertex set (the cells).
 
 /** Canonical point table, columnar. Geometry is always local metres (see ingest.project). */
 export interface PointTable {

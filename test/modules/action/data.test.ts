@@ -122,7 +122,7 @@ test('NTU folder: split membership, ignore list, main actor, normalisation', asy
   assert.deepEqual([pose.data[0], pose.data[1], pose.data[2]], [0, 0, 0]);
   const torso = Math.hypot(pose.data[20 * 3]!, pose.data[20 * 3 + 1]!, pose.data[20 * 3 + 2]!);
   assert.ok(torso > 0.8 && torso < 1.2, `torso length ≈ 1 after scaling, got ${torso}`);
-  const ds = await loadDataset(`ntu:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', ignoreList: path.join(dir, 'ignore.txt'), rgb: false, imgSize: 16, limit: 0 });
+  const ds = await loadDataset(`ntu:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', ignoreList: path.join(dir, 'ignore.txt'), rgb: false, imgSize: 16 });
   assert.equal(ds.train.length, 1);
   assert.equal(ds.test.length, 1);
   assert.equal(ds.test[0]!.label, 1);
@@ -227,7 +227,7 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
       await sharp(Buffer.alloc(12 * 10 * 3, 30 * i), { raw: { width: 12, height: 10, channels: 3 } }).jpeg().toFile(path.join(dir, 'frames', id, `${String(i).padStart(6, '0')}.jpg`));
     }
   }
-  const ds = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: true, imgSize: 8, limit: 0 });
+  const ds = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: true, imgSize: 8 });
   assert.equal(ds.train.length, 1);
   assert.equal(ds.test[0]!.label, PENN_CLASSES.indexOf('bowling'));
   assert.equal(ds.imgSize, 8);
@@ -243,7 +243,7 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
   });
   m.dispose();
   // pose-only loading leaves the frames alone
-  const dp = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 });
+  const dp = await loadDataset(`penn:${dir}`, { frames: 4, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8 });
   assert.equal(dp.imgSize, null);
   assert.equal(dp.train[0]!.video, undefined);
   // generic records {keypoint: [M][T][V][C], label}
@@ -253,10 +253,10 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
   fs.writeFileSync(path.join(jd, 'train', 'a.json'), rec(0, 0));
   fs.writeFileSync(path.join(jd, 'train', 'b.json'), rec(3, 10));
   fs.writeFileSync(path.join(jd, 'test', 'c.json'), rec(2, 20));
-  const dj = await loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 });
+  const dj = await loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8 });
   assert.deepEqual([dj.joints, dj.bodies, dj.coordDim, dj.classNames.length], [17, 1, 3, 4]);
   // frame t of 3 reads source frame floor((t + 0.5)·6/3) = 1, 3, 5: x = v0 + that frame
   assert.deepEqual([dj.train[1]!.pose[0], dj.train[1]!.pose[17 * 3], dj.train[1]!.pose[2 * 17 * 3 + 3 * 5 + 1]], [11, 13, 5]);
   fs.writeFileSync(path.join(jd, 'test', 'd.json'), JSON.stringify({ label: 1, keypoint: [[[[1, 2]]]] }));
-  await assert.rejects(loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8, limit: 0 }), /d\.json: field 'keypoint' has M=1, V=1, C=2/);
+  await assert.rejects(loadDataset(`json:${jd}`, { frames: 3, bodies: 1, protocol: 'ntu60-xsub', rgb: false, imgSize: 8 }), /d\.json: field 'keypoint' has M=1, V=1, C=2/);
 });

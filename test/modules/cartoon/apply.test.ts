@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../../src/core/torch/index.ts';
 import { runCommand } from '../../../src/core/runner.ts';
-import '../../../src/modules/cartoon/index.ts';
+import '../../../src/modules/cartoon/commands.ts';
 import { readImage } from '../../../src/core/io/image.ts';
 import { rgbToLab } from '../../../src/modules/cartoon/color.ts';
 import { meanHueShift } from '../../../src/modules/cartoon/evaluate.ts';

@@ -1,13 +1,14 @@
-// §A.9 items 1–4 on the shipped model (procedural scenes it never saw, and real photographs), and
-// on the classic cartoonizer: monotone and continuous controls, hue following, local recolouring,
-// exact disentanglement.
+// The controllability checks (src/modules/cartoon/README.md, "Measured") on the shipped model
+// (procedural scenes it never saw, and real photographs) and on the classic cartoonizer: monotone
+// and continuous controls, hue following, local recolouring, exact disentanglement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
-import { makeScene, planarToTensor, tensorToPlanar } from '../../../src/modules/cartoon/data.ts';
+import { planarToTensor, tensorToPlanar } from '../../../src/modules/cartoon/data.ts';
+import { makeScene } from '../../../src/modules/cartoon/scenes.ts';
 import { openCartoonizer, photoColourMap, readPhoto } from '../../../src/modules/cartoon/apply.ts';
 import { controllability, type ControlReport } from '../../../src/modules/cartoon/evaluate.ts';
 import { rgbToLab, rotateHue } from '../../../src/modules/cartoon/color.ts';
@@ -25,7 +26,7 @@ const scenes = Array.from({ length: 8 }, () => makeScene(rng, 64));
 const photos = planarToTensor(scenes.map((s) => s.photo)).keep();
 const maps = planarToTensor(scenes.map((s) => s.map)).keep();
 
-// Monotonicity (§A.9.1): Spearman(level, W) over the α_s sweep must be ≥ 0.8 (and Spearman(level,
+// Monotonicity: Spearman(level, W) over the α_s sweep must be ≥ 0.8 (and Spearman(level,
 // HF ratio) over the α_a sweep ≤ −0.8) over at least 8 images. We take the strict reading: the
 // Spearman pooled over all (image, level) pairs of the 8 scenes, so image-to-image offsets of W and
 // HF count against the control. The mean per-image value and the image-averaged curve are asserted

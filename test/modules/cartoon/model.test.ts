@@ -5,7 +5,8 @@ import { Rng } from '../../../src/core/rng.ts';
 import { Cartooner, MultiTextureDiscriminator, SNConv2d, selectBranches } from '../../../src/modules/cartoon/model.ts';
 import { distanceTransform, slic } from '../../../src/modules/cartoon/raster.ts';
 import { highFrequencyRatio, spearman, strokeWidth, wrapDeg } from '../../../src/modules/cartoon/evaluate.ts';
-import { LEVELS, lineWidth, makeScene, renderCartoon, targetSide } from '../../../src/modules/cartoon/data.ts';
+import { lineWidth, makeScene, renderCartoon, targetSide } from '../../../src/modules/cartoon/scenes.ts';
+import { LEVELS } from '../../../src/modules/cartoon/config.ts';
 import { rgbToLabPlanar } from '../../../src/modules/cartoon/raster.ts';
 import { rotateHue } from '../../../src/modules/cartoon/color.ts';
 

@@ -5,9 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../../src/core/torch/index.ts';
 import { runCommand, resumeRun, RunInterrupted } from '../../../src/core/runner.ts';
-import '../../../src/modules/cartoon/index.ts';
-import { CartoonTrainer, DEFAULT_TRAIN, loadModel } from '../../../src/modules/cartoon/train.ts';
-import { SyntheticSource, planarToTensor, makeScene } from '../../../src/modules/cartoon/data.ts';
+import '../../../src/modules/cartoon/commands.ts';
+import { CartoonTrainer, DEFAULT_TRAIN, loadModel, trainOptions } from '../../../src/modules/cartoon/train.ts';
+import { PRESETS } from '../../../src/modules/cartoon/config.ts';
+import { fakeContext } from '../../helpers/context.ts';
+import { SyntheticSource, planarToTensor } from '../../../src/modules/cartoon/data.ts';
+import { makeScene } from '../../../src/modules/cartoon/scenes.ts';
 import { Rng } from '../../../src/core/rng.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cartoon-train-'));
@@ -32,14 +35,14 @@ test('two-stage training: losses logged, critic and colour losses decrease, stag
   assert.equal(info.abstractionOn, true);
   assert.equal(info.steps, 16);
   for (const [k, v] of Object.entries(model.stateDict())) {
-    const same = s1[`G.${k}`]!.equal(v);
+    const same = s1[`model.G.${k}`]!.equal(v);
     assert.equal(same, !k.startsWith('controller.abstraction.'), `${k} ${same ? 'unchanged' : 'changed'}`);
   }
   torch.dispose(s1);
   model.dispose();
 });
 
-test('an interrupted training run resumes from its checkpoint and ends like an uninterrupted one', async () => {
+test('an interrupted training run resumes from its checkpoint and ends bit for bit like an uninterrupted one', async () => {
   const ac = new AbortController();
   let id = '';
   let metrics = 0;
@@ -55,8 +58,42 @@ test('an interrupted training run resumes from its checkpoint and ends like an u
   const sa = a.stateDict(), sb = b.stateDict();
   let maxDiff = 0;
   torch.scope(() => { for (const k of Object.keys(sa)) maxDiff = Math.max(maxDiff, sa[k]!.sub(sb[k]!).abs().max().item()); });
-  assert.ok(maxDiff < 1e-4, `resumed vs uninterrupted weights differ by ${maxDiff}`);
+  assert.equal(maxDiff, 0, `resumed vs uninterrupted weights differ by ${maxDiff}`);
   a.dispose(); b.dispose();
+});
+
+test('resume is bit-identical: 6 steps straight = 3 steps + checkpoint + restore into a fresh trainer + 3 steps', () => {
+  const o = trainOptions({ ...PRESETS.quick, stage1Steps: 4, stage2Steps: 2, channels: 4, discWidth: 4 });
+  const src = new SyntheticSource(32, 3, 1);
+  const seed = 9;
+  torch.manualSeed(11);
+  const straight = new CartoonTrainer(o);
+  while (straight.step < 6) straight.advance(src, seed);
+  const ctx = fakeContext({ seed });
+  torch.manualSeed(11);
+  const first = new CartoonTrainer(o);
+  while (first.step < 3) first.advance(src, seed);
+  first.save(ctx.checkpoints);
+  first.dispose();
+  torch.manualSeed(12); // other initial weights: everything must come from the checkpoint
+  const resumed = new CartoonTrainer(o);
+  const r = resumed.restore(ctx.checkpoints);
+  assert.equal(r?.tag, 'step-000003');
+  assert.equal(resumed.step, 3);
+  while (resumed.step < 6) resumed.advance(src, seed); // crosses into stage 2
+  torch.noGrad(() => torch.scope(() => {
+    for (const [name, a, b] of [['G', straight.G, resumed.G], ['D', straight.D, resumed.D]] as const) {
+      const sa = a.stateDict(), sb = b.stateDict();
+      for (const k of Object.keys(sa)) assert.ok(sa[k]!.equal(sb[k]!), `${name}.${k} differs after resume`);
+    }
+    for (const [name, a, b] of [['G', straight.optG, resumed.optG], ['D', straight.optD, resumed.optD], ['A', straight.optA, resumed.optA]] as const) {
+      const sa = a.stateDict(), sb = b.stateDict();
+      assert.deepEqual(sb.scalars, sa.scalars, `optimizer ${name} step counts`);
+      for (const k of Object.keys(sa.tensors)) assert.ok(sa.tensors[k]!.equal(sb.tensors[k]!), `optimizer ${name} ${k} differs after resume`);
+    }
+  }));
+  assert.equal(resumed.G.controller.abstractionOn, straight.G.controller.abstractionOn);
+  straight.dispose(); resumed.dispose();
 });
 
 test('training steps do not leak native tensors; a bad model file gives a clear error', () => {
@@ -83,7 +120,7 @@ test('training steps do not leak native tensors; a bad model file gives a clear 
 
 test('trains from folders of user photos (real PNG/JPEG) and cartoons (PNG written here), unpaired', async () => {
   const { writeImage } = await import('../../../src/core/io/image.ts');
-  const { renderCartoon, lineWidth } = await import('../../../src/modules/cartoon/data.ts');
+  const { renderCartoon, lineWidth } = await import('../../../src/modules/cartoon/scenes.ts');
   const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/cartoon');
   const photos = path.join(root, 'photos'), cartoons = path.join(root, 'cartoons');
   fs.mkdirSync(photos); fs.mkdirSync(cartoons);

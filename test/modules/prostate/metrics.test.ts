@@ -46,7 +46,7 @@ function softmaxFixture(): { P: Float32Array; s: S } {
   return { P, s };
 }
 
-test('dynamic extraction, worked through the spec pseudo-code', () => {
+test('dynamic extraction, worked through the extraction loop by hand', () => {
   const { P, s } = softmaxFixture();
   // iteration 1: max 0.95 → t 0.38 → blob1 core (0.9, 27 vox) and blob2 (0.5) survive; the
   // highest, blob1, is placed. iteration 2: max still the spike → blob2 placed. iteration 3: only

@@ -1,5 +1,5 @@
 // MNet: head shapes, parameter count vs the analytic formula, pooling rule, FMU variants, a
-// finite-difference gradient check, the §7 losses on hand-worked values, and memory.
+// finite-difference gradient check, the focal + CE losses on hand-worked values, and memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
@@ -8,7 +8,7 @@ import { focalLoss, focalCE, deepSupervisionLoss } from '../../../src/modules/pr
 
 torch.manualSeed(0);
 
-test('full-width MNet (6 in, 2 out): parameter count equals the analytic count from the spec tables', () => {
+test('full-width MNet (6 in, 2 out): parameter count equals the analytic count from the block tables', () => {
   const net = new MNet({});
   const d = net.describe();
   assert.equal(d.total, analyticParamCount({ inChannels: 6, numClasses: 2, widths: FULL_WIDTHS, fmu: 'sub' }));
@@ -29,7 +29,7 @@ test('full-width MNet (6 in, 2 out): parameter count equals the analytic count f
   cat.dispose();
 });
 
-test('forward shapes of the seven heads for a 16×64×64 patch match the spec trace and the deep-supervision scales', () => {
+test('forward shapes of the seven heads for a 16×64×64 patch match the worked shape trace and the deep-supervision scales', () => {
   const net = new MNet({ widths: [2, 2, 2, 2, 2] });
   const outs = torch.noGrad(() => net.forward(torch.scope(() => torch.randn([1, 6, 16, 64, 64]))));
   const shapes = outs.map((o) => o.shape.slice(2).join('x'));

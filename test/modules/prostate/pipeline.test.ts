@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../../src/core/torch/index.ts';
 import { runCommand, resumeRun } from '../../../src/core/runner.ts';
-import '../../../src/modules/prostate/index.ts';
+import '../../../src/modules/prostate/commands.ts';
 import { MNet } from '../../../src/modules/prostate/model.ts';
 import { writePhantomDataset } from '../../../src/modules/prostate/phantoms.ts';
-import { loadPrepared } from '../../../src/modules/prostate/pipeline.ts';
-import { pretrainSSL } from '../../../src/modules/prostate/train.ts';
-import { runPipeline } from '../../../src/modules/prostate/experiments.ts';
+import { loadPrepared } from '../../../src/modules/prostate/data.ts';
+import { pretrainSSL } from '../../../src/modules/prostate/pretrain.ts';
+import { runPipeline } from '../../../src/modules/prostate/pipeline.ts';
 import { readNifti } from '../../../src/modules/prostate/nifti.ts';
 import { loadCase } from '../../../src/modules/prostate/picai.ts';
 
@@ -91,11 +91,11 @@ test('CLI path: train (resumable, exact resume) → detect (NIfTI/MHA + PNG) →
   for (const k of Object.keys(a)) assert.ok(a[k]!.equal(b[k]!), `resumed weights differ at ${k}`);
   torch.dispose([a, b]);
   const log = fs.readFileSync(path.join(resumed.run.dir, 'log.txt'), 'utf8');
-  assert.match(log, /resuming from checkpoint 'last' \(iteration 2\)/);
+  assert.match(log, /resuming from checkpoint 'last' \(iteration 3\)/);
 
   // detect on the phantoms written by the train run, then evaluate the maps it wrote
   const data = path.join(dir, 'phantoms');
-  const det = await runCommand('prostate', 'detect', { data, model: dir, fold: -1, format: 'mha' }, { root });
+  const det = await runCommand('prostate', 'detect', { data, model: dir, format: 'mha' }, { root });
   const detDir = path.join(det.run.dir, 'detections');
   const maps = fs.readdirSync(detDir).filter((f) => f.endsWith('_detection_map.mha'));
   assert.equal(maps.length, 6);

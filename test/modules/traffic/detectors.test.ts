@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticFlows } from '../../../src/modules/traffic/synthetic.ts';
-import { detect } from '../../../src/modules/traffic/detect.ts';
-import { buildFeatures, L2Cost, pelt, optimalK, penaltySweep } from '../../../src/modules/traffic/pelt.ts';
-import { logStar, segmentCost, detectGraphScope } from '../../../src/modules/traffic/graphscope.ts';
-import { detectLad } from '../../../src/modules/traffic/lad.ts';
+import { detect, createDetector, buildFeatures, L2Cost, pelt, optimalK, Pelt, GraphScope, Lad, logStar, segmentCost } from '../../../src/modules/traffic/detectors/index.ts';
 import { scoreChangepoints } from '../../../src/modules/traffic/metrics.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import type { FlowSeries } from '../../../src/modules/traffic/types.ts';
@@ -73,7 +70,7 @@ test('known number of change-points (DP) and penalty sweep', () => {
   const { flows, truth } = syntheticFlows({ family: 'a', seed: 11 });
   const fm = buildFeatures(flows);
   assert.deepEqual(optimalK(new L2Cost(fm), 4, 2), truth.changepoints);
-  const sweep = penaltySweep(flows, {}, [0.01, 1, 100]);
+  const sweep = new Pelt().fit(flows).sweep([0.01, 1, 100]);
   assert.ok(sweep[0]!.nChangepoints >= sweep[1]!.nChangepoints && sweep[1]!.nChangepoints >= sweep[2]!.nChangepoints);
   assert.equal(sweep[1]!.nChangepoints, 4);
 });
@@ -95,25 +92,79 @@ test('GraphScope: log* code, cost prefers the true block structure, finds a plan
     if ((t < 12 ? within : !within) ? rng.random() < 0.9 : rng.random() < 0.05) rows.push([t, i, j]);
   }
   const f: FlowSeries = { slice: Int32Array.from(rows, (r) => r[0]!), src: Int32Array.from(rows, (r) => r[1]!), dst: Int32Array.from(rows, (r) => r[2]!), moves: new Float64Array(rows.length).fill(1), objects: new Float64Array(rows.length).fill(1), T: 24, N: 12, t0: 0, sliceS: 900 };
-  assert.deepEqual(detectGraphScope(f, { mode: 'stream' }).changepoints, [12]);
-  assert.deepEqual(detectGraphScope(f, { mode: 'batch' }).changepoints, [12]);
+  assert.deepEqual(new GraphScope({ mode: 'stream' }).fit(f).predict().changepoints, [12]);
+  assert.deepEqual(new GraphScope({ mode: 'batch' }).fit(f).predict().changepoints, [12]);
   // LAD flags the same switch as its top score
-  const lad = detectLad(f, { shortWindow: 3, longWindow: 6, initialWindow: 6, p: 1 / 24 });
+  const lad = new Lad({ shortWindow: 3, longWindow: 6, initialWindow: 6, p: 1 / 24 }).fit(f).predict();
   assert.deepEqual(lad.changepoints, [12]);
 });
 
 test('detectors reject bad parameters clearly', () => {
   const { flows } = syntheticFlows({ family: 'null', seed: 1, T: 16, minSpacing: 4 });
   assert.throws(() => detect(flows, 'nope' as never), /unknown detector/);
-  assert.throws(() => detectLad(flows, { k: 0 }), /k must be a positive integer/);
+  assert.throws(() => new Lad({ k: 0 }).fit(flows), /k must be a positive integer/);
+  assert.throws(() => new Pelt().predict(), /pelt: call fit\(flows\) before predict\(\)/);
   assert.throws(() => optimalK(new L2Cost(buildFeatures(flows)), 20, 2), /does not fit/);
 });
 
 test('LAD frees its libtorch tensors (liveTensors does not grow across calls)', async () => {
   const torch = await import('../../../src/core/torch/index.ts');
   const { flows } = syntheticFlows({ family: 'b', seed: 2, T: 30, nChanges: 2, minSpacing: 8 });
-  detectLad(flows);
+  new Lad().fit(flows).predict();
   const before = torch.liveTensors();
-  for (let i = 0; i < 3; i++) detectLad(flows);
+  for (let i = 0; i < 3; i++) new Lad().fit(flows).predict();
   assert.equal(torch.liveTensors(), before);
+});
+
+test('detectors share one fit/predict interface; predict takes per-call overrides; detect() is fit + predict', () => {
+  const { flows, truth } = syntheticFlows({ family: 'a', seed: 11 });
+  for (const name of ['pelt', 'graphscope', 'lad'] as const) {
+    const d = createDetector(name, { graphscope: { mode: 'stream' } });
+    assert.equal(d.name, name);
+    assert.equal(d.fit(flows), d, `${name}: fit returns the detector`);
+    const r = d.predict();
+    assert.equal(r.detector, name);
+    assert.equal(r.scores.length, flows.T);
+    assert.deepEqual(r.changepoints, [...r.changepoints].sort((a, b) => a - b));
+    assert.deepEqual(detect(flows, name).changepoints, r.changepoints, `${name}: detect() = fit + predict`);
+  }
+  const p = new Pelt().fit(flows);
+  assert.deepEqual(p.predict().changepoints, truth.changepoints);
+  assert.deepEqual(p.predict({ penScale: 1e6 }).changepoints, [], 'a huge penalty: no change point');
+  assert.deepEqual(p.predict({ nBkps: 2 }).changepoints.length, 2, 'a known count');
+  assert.deepEqual(new Pelt({ nBkps: 4 }).fit(flows).predict().changepoints, truth.changepoints);
+  const lad = new Lad().fit(flows);
+  assert.equal(lad.predict({ p: 3 / flows.T }).changepoints.length, 3);
+  const gs = new GraphScope({ mode: 'stream' });
+  gs.fit(flows).predict();
+  assert.ok(gs.segments.length >= 1 && gs.segments[0]!.start === 0 && gs.segments.at(-1)!.end === flows.T);
+});
+
+/** Every move and object count times `k` (the same traffic at another absolute volume). */
+function scaled(f: FlowSeries, k: number): FlowSeries {
+  return { ...f, moves: f.moves.map((v) => v * k), objects: f.objects.map((v) => v * k) };
+}
+
+test('issue #24: shares-normalised PELT depends only on the shares — scaling every volume leaves the change points unchanged', () => {
+  // the reported case: family a, seed 1, volume 1500 gave 9,44,56,79 and thirteen once doubled
+  const { flows } = syntheticFlows({ family: 'a', seed: 1, volume: 1500 });
+  const shares = (f: FlowSeries) => detect(f, 'pelt', { pelt: { normalize: 'shares' } }).changepoints;
+  assert.deepEqual(shares(flows), [9, 44, 56, 79]);
+  assert.deepEqual(shares(scaled(flows, 2)), [9, 44, 56, 79]);
+  for (const family of ['a', 'b', 'null'] as const) {
+    for (const seed of [1, 2, 3]) {
+      for (const volume of [150, 1500]) {
+        const f = syntheticFlows({ family, seed, volume }).flows;
+        const ref = shares(f);
+        for (const k of [0.5, 2, 10]) assert.deepEqual(shares(scaled(f, k)), ref, `family ${family}, seed ${seed}, volume ${volume}: ×${k}`);
+      }
+    }
+  }
+  // and still a structure detector: the planted changes of family b at F1 1 over 10 seeds
+  let f1 = 0;
+  for (let seed = 0; seed < 10; seed++) {
+    const { flows: f, truth } = syntheticFlows({ family: 'b', seed: 100 + seed });
+    f1 += scoreChangepoints(shares(f), truth.changepoints, f.T, 1).f1 / 10;
+  }
+  assert.ok(f1 >= 0.99, `shares on family b: mean F1 ${f1}`);
 });

@@ -11,9 +11,9 @@ import { scoreChangepoints } from '../../../src/modules/traffic/metrics.ts';
 import { truthSlices } from '../../../src/modules/traffic/pipeline.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import type { PointTable } from '../../../src/modules/traffic/types.ts';
-import '../../../src/modules/traffic/index.ts';
+import '../../../src/modules/traffic/commands.ts';
 import { runCommand } from '../../../src/core/runner.ts';
-import { writePointsCsv } from '../../../src/modules/traffic/index.ts';
+import { writePointsCsv } from '../../../src/modules/traffic/synthetic.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.resolve(here, '../../fixtures/traffic/sumo_fcd.xml.gz');
@@ -25,7 +25,7 @@ function copy(p: PointTable): PointTable {
   return { ...p, obj: p.obj.slice(), t: p.t.slice(), x: p.x.slice(), y: p.y.slice(), ids: [...p.ids] };
 }
 async function result(p: PointTable) {
-  const r = await runPipeline(p, false, { detector: 'pelt' });
+  const r = await runPipeline(p, false, { detector: 'pelt', compare: false });
   return { flows: r.flows, cps: r.primary.changepoints, cells: r.part.sx.length };
 }
 function sameFlows(a: Awaited<ReturnType<typeof result>>, b: Awaited<ReturnType<typeof result>>, what: string) {
@@ -64,7 +64,7 @@ test('Must show: results do not depend on row order, id naming, or a shift of ti
 test('Must show: SUMO fixture — every phase boundary found within ±1 slice by the default detector', { skip: !fs.existsSync(FIXTURE) && 'fixture missing' }, async () => {
   const { points, geo, report } = await ingest(FIXTURE);
   assert.equal(report.format, 'fcd'); assert.equal(geo, true);
-  const r = await runPipeline(points, geo, {});
+  const r = await runPipeline(points, geo, { compare: false });
   const truth = truthSlices(['06:00', '10:00', '15:00', '19:00'], r.flows);
   assert.deepEqual(truth, [24, 40, 60, 76]);
   const sc = scoreChangepoints(r.primary.changepoints, truth, r.flows.T, 1);
@@ -76,7 +76,7 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   const g = syntheticPoints({ family: 'b', seed: 5, volume: 30, T: 40, nChanges: 2, minSpacing: 10, geoOrigin: { lon0: 153.02, lat0: -27.47 } });
   const file = path.join(root, 'pts.csv');
   writePointsCsv(file, g.points, true);
-  const res = await runCommand('traffic', 'analyze', { file, engine: 'both', compare: false, truth: g.truth.changepoints.join(',') }, { root, seed: 1 });
+  const res = await runCommand('traffic', 'analyze', { file, engine: 'both', compare: false, truth: g.truth.changepoints.map(String) }, { root, seed: 1 });
   assert.equal(res.run.status, 'done', String(res.run.error));
   const s = res.summary as { sqlAgrees: boolean; f1: { pelt: number }; cells: number };
   assert.equal(s.sqlAgrees, true);
@@ -96,6 +96,11 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   assert.equal(cells.features.length, s.cells);
   const [lon, lat] = cells.features[0].geometry.coordinates[0][0];
   assert.ok(Math.abs(lon - 153.02) < 0.2 && Math.abs(lat + 27.47) < 0.2, 'cells are in lon/lat');
+  // lon/lat input: seed_lon/seed_lat in degrees beside the projected seed_x_m/seed_y_m, and the projection
+  const p0 = cells.features[0].properties;
+  assert.ok(Math.abs(p0.seed_lon - 153.02) < 0.2 && Math.abs(p0.seed_lat + 27.47) < 0.2, 'seed_lon/seed_lat in degrees');
+  assert.ok(Number.isFinite(p0.seed_x_m) && Math.abs(p0.seed_x_m) < 20_000, 'seed_x_m in local metres');
+  assert.equal(cells.local_metres.projection, 'equirectangular');
   const cp = JSON.parse(fs.readFileSync(path.join(dir, 'changepoints.json'), 'utf8'));
   assert.ok(Array.isArray(cp.segments) && cp.segments.length === cp.changepoints.length + 1);
   // a bad file is a failed run with a clear message
@@ -105,11 +110,16 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
 
 test('registered commands: synthetic (quick) and evaluate', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-cmd-'));
-  const r = await runCommand('traffic', 'synthetic', { families: 'b', detectors: 'pelt', seeds: 2 }, { root, seed: 4 });
+  const r = await runCommand('traffic', 'synthetic', { families: ['b'], detectors: ['pelt'], seeds: 2 }, { root, seed: 4 });
   assert.equal((r.summary as Record<string, { meanF1: number }>)['b/pelt']!.meanF1, 1);
-  const e = await runCommand('traffic', 'evaluate', { pred: '24,41,70', truth: '06:00,10:00,15:00,19:00', T: 96 }, { root });
+  const e = await runCommand('traffic', 'evaluate', { pred: '24,41,70', truth: ['06:00', '10:00', '15:00', '19:00'], T: 96 }, { root });
   const s = e.summary as { truth: number[]; truePositives: number; f1: number };
   assert.deepEqual(s.truth, [24, 40, 60, 76]);
   assert.equal(s.truePositives, 2);
-  await assert.rejects(runCommand('traffic', 'synthetic', { families: 'q' }, { root }), /unknown family 'q'/);
+  await assert.rejects(runCommand('traffic', 'synthetic', { families: ['q'] }, { root }), /parameter 'families\.0'.*expected one of "a"\|"b"\|"null"/);
+  // evaluate reads T (and t0, the slice length) from an analyze run's changepoints.json when not given
+  const cp = path.join(root, 'cp.json');
+  fs.writeFileSync(cp, JSON.stringify({ changepoints: [{ slice: 24 }, { slice: 41 }], n_slices: 96, t0: 0, slice_seconds: 900 }));
+  const e2 = await runCommand('traffic', 'evaluate', { pred: cp, truth: ['06:00', '10:00'] }, { root });
+  assert.equal((e2.summary as { f1: number }).f1, 1);
 });

@@ -1,17 +1,21 @@
-// §A.9 item 1 on a model file: Spearman(level, W) over an α_s sweep and Spearman(level, HF ratio)
-// over an α_a sweep, pooled over all (image, level) pairs, per image (mean) and on the image-averaged
-// curve — on the 8 unseen procedural scenes of controls.test.ts (seed 2024) and on the three real
-// photographs of the fixtures (64-px crops, as in the test).
-//   node --import tsx scripts/cartoon/eval-probe.ts MODEL|classic [SHEET.png]
+// Probe (one-off): the monotonicity of the controls on a model file: Spearman(level, W) over an α_s
+// sweep and Spearman(level, HF ratio) over an α_a sweep, pooled over all (image, level) pairs, per
+// image (mean) and on the image-averaged curve, on the 8 unseen procedural scenes of
+// controls.test.ts (seed 2024) and on the three real photographs of the fixtures (64-px crops, as in
+// the test). Gave the shipped model's table in src/modules/cartoon/README.md.
+//
+//   node --import tsx scripts/probes/cartoon/eval-probe.ts MODEL|classic [SHEET.png]
+//   env: SEED (default 2024), IMAGES (default 8), PAPERLAB_THREADS (default 1)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as torch from '../../src/core/torch/index.ts';
-import { Rng } from '../../src/core/rng.ts';
-import { makeScene, planarToTensor } from '../../src/modules/cartoon/data.ts';
-import { openCartoonizer, photoColourMap, readPhoto } from '../../src/modules/cartoon/apply.ts';
-import { controllability } from '../../src/modules/cartoon/evaluate.ts';
-import { rotateHue, labToRgb } from '../../src/modules/cartoon/color.ts';
-import { writeImage } from '../../src/core/io/image.ts';
+import * as torch from '../../../src/core/torch/index.ts';
+import { Rng } from '../../../src/core/rng.ts';
+import { planarToTensor } from '../../../src/modules/cartoon/data.ts';
+import { makeScene } from '../../../src/modules/cartoon/scenes.ts';
+import { openCartoonizer, photoColourMap, readPhoto } from '../../../src/modules/cartoon/apply.ts';
+import { controllability } from '../../../src/modules/cartoon/evaluate.ts';
+import { rotateHue, labToRgb } from '../../../src/modules/cartoon/color.ts';
+import { writeImage } from '../../../src/core/io/image.ts';
 torch.setNumThreads(Number(process.env.PAPERLAB_THREADS ?? 1));
 const file = process.argv[2]!;
 const cz = openCartoonizer(file === 'classic' ? { classic: true } : { checkpoint: file });
@@ -27,7 +31,7 @@ console.log(`synthetic (seed ${seed}, ${scenes.length} scenes): stroke pooled ${
   `continuity ${rep.continuity.stroke.toFixed(3)}/${rep.continuity.abstraction.toFixed(3)}; hue errors ${rep.hue.map((h) => h.error.toFixed(1)).join('/')}`);
 console.log('  W  ', fmt(rep.strokeWidth, 2));
 console.log('  HF ', fmt(rep.hfRatio, 3));
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/cartoon');
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/cartoon');
 const list: torch.Tensor[] = [];
 for (const f of ['astronaut.png', 'chelsea.png', 'coffee.png']) {
   const t = await readPhoto(path.join(fixtures, f), 96);

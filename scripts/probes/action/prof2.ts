@@ -1,6 +1,8 @@
-// Backbone ops (conv3d, batch norm), ours vs PyTorch: shows the cost of fresh allocations in the engine.
-import * as torch from '../../src/core/torch/index.ts';
-import { BenchHelper } from '../../bench/helper.ts';
+// Probe (one-off): the backbone's ops (conv3d, batch norm), ours vs PyTorch: shows the cost of fresh
+// allocations in the engine. Needs python3 with torch.
+// Usage (from the repository root): node --import tsx scripts/probes/action/prof2.ts
+import * as torch from '../../../src/core/torch/index.ts';
+import { BenchHelper } from '../../../bench/helper.ts';
 const h = new BenchHelper();
 const F = torch.F;
 torch.manualSeed(0);

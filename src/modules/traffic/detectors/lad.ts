@@ -1,27 +1,31 @@
-// LAD, Laplacian Anomaly Detection (Huang, Hitti, Rabbany, Rabusseau, KDD 2020), spec §6.3.
+// LAD, Laplacian Anomaly Detection (Huang, Hitti, Rabbany, Rabusseau, KDD 2020), an optional
+// detector beside the paper's: it scores isolated events as well as regime shifts.
 // Per slice: L_t = D_out − A_t (weighted, fixed N), σ_t = top-k singular values, L2-normalised.
 // Context window w: u = first left singular vector of [σ_{t−w}..σ_{t−1}] (k×w);
 // Z_t = 1 − |σ_tᵀu| / (‖σ_t‖‖u‖). Two windows, first-differenced scores, max of the two;
 // the first `initialWindow` slices score 0. Change-points = top ⌈p·T⌉ scores or those ≥ threshold.
 // The singular values come from libtorch (batched linalg_svdvals, float64).
-import * as torch from '../../core/torch/index.ts';
-import type { FlowSeries } from './types.ts';
+import * as torch from '../../../core/torch/index.ts';
+import type { FlowSeries } from '../types.ts';
+import { defaults, type Weight } from '../config.ts';
+import { fitted, weights, type Detector, type DetectResult } from './base.ts';
 
 export interface LadOptions {
   k?: number;
   shortWindow?: number;
   longWindow?: number;
+  /** first slices scored 0 (default: longWindow) */
   initialWindow?: number;
   /** fraction of slices reported as change-points (default 0.05) */
   p?: number;
   /** if set, report scores ≥ threshold instead of the top ⌈p·T⌉ */
   threshold?: number | null;
-  weight?: 'moves' | 'objects';
+  weight?: Weight;
 }
 
 /** Top-k normalised singular values of each slice's out-degree Laplacian: T×k row-major. */
-export function laplacianSpectra(f: FlowSeries, k: number, weight: 'moves' | 'objects' = 'moves'): Float64Array {
-  const { T, N } = f, w = weight === 'moves' ? f.moves : f.objects;
+export function laplacianSpectra(f: FlowSeries, k: number, weight: Weight = defaults.flows.weight): Float64Array {
+  const { T, N } = f, w = weights(f, weight);
   const kk = Math.min(k, N);
   const out = new Float64Array(T * k);
   const batch = Math.max(1, Math.floor(2_000_000 / Math.max(1, N * N)));
@@ -61,14 +65,14 @@ function leftSingular(M: Float64Array, k: number, w: number): Float64Array {
   return u;
 }
 
-export function ladScores(spec: Float64Array, T: number, k: number, w: number, initial: number): Float64Array {
+export function ladScores(sv: Float64Array, T: number, k: number, w: number, initial: number): Float64Array {
   const Z = new Float64Array(T);
   for (let t = Math.max(w, 1); t < T; t++) {
     const M = new Float64Array(k * w);
-    for (let c = 0; c < w; c++) for (let a = 0; a < k; a++) M[a * w + c] = spec[(t - w + c) * k + a]!;
+    for (let c = 0; c < w; c++) for (let a = 0; a < k; a++) M[a * w + c] = sv[(t - w + c) * k + a]!;
     const u = leftSingular(M, k, w);
     let dot = 0, ns = 0, nu = 0;
-    for (let a = 0; a < k; a++) { dot += spec[t * k + a]! * u[a]!; ns += spec[t * k + a]! ** 2; nu += u[a]! ** 2; }
+    for (let a = 0; a < k; a++) { dot += sv[t * k + a]! * u[a]!; ns += sv[t * k + a]! ** 2; nu += u[a]! ** 2; }
     Z[t] = ns > 0 && nu > 0 ? 1 - Math.abs(dot) / Math.sqrt(ns * nu) : 0;
   }
   const D = new Float64Array(T);
@@ -76,23 +80,43 @@ export function ladScores(spec: Float64Array, T: number, k: number, w: number, i
   return D;
 }
 
-export interface LadResult { changepoints: number[]; scores: Float64Array }
+/** The change points of a prediction: the top ⌈p·T⌉ positive scores, or those ≥ threshold. */
+export interface LadPrediction { p?: number; threshold?: number | null }
 
-export function detectLad(f: FlowSeries, o: LadOptions = {}): LadResult {
-  const k = o.k ?? 6, ws = o.shortWindow ?? 4, wl = o.longWindow ?? 12, init = o.initialWindow ?? wl, p = o.p ?? 0.05;
-  const T = f.T;
-  for (const [n, v] of [['k', k], ['shortWindow', ws], ['longWindow', wl]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`LAD: ${n} must be a positive integer, got ${v}`);
+/** LAD behind the detector interface: fit computes the Laplacian spectra, predict scores and picks. */
+export class Lad implements Detector {
+  readonly name = 'lad' as const;
+  private state: { spectra: Float64Array; T: number; k: number } | null = null;
+  constructor(readonly options: LadOptions = {}) {}
+
+  private windows() {
+    const d = defaults.lad, o = this.options;
+    const k = o.k ?? d.k, ws = o.shortWindow ?? d.shortWindow, wl = o.longWindow ?? d.longWindow;
+    for (const [n, v] of [['k', k], ['shortWindow', ws], ['longWindow', wl]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`LAD: ${n} must be a positive integer, got ${v}`);
+    }
+    return { k, ws, wl, init: o.initialWindow ?? wl };
   }
-  const spec = laplacianSpectra(f, k, o.weight ?? 'moves');
-  const a = ladScores(spec, T, k, ws, init), b = ladScores(spec, T, k, wl, init);
-  const scores = new Float64Array(T);
-  for (let t = 0; t < T; t++) scores[t] = Math.max(a[t]!, b[t]!);
-  let cps: number[];
-  if (o.threshold != null) cps = [...scores.keys()].filter((t) => t > 0 && scores[t]! >= o.threshold!);
-  else {
-    const n = Math.ceil(p * T);
-    cps = [...scores.keys()].filter((t) => t > 0 && scores[t]! > 0).sort((x, y) => scores[y]! - scores[x]! || x - y).slice(0, n);
+
+  fit(flows: FlowSeries): this {
+    const { k } = this.windows();
+    this.state = { spectra: laplacianSpectra(flows, k, this.options.weight ?? defaults.flows.weight), T: flows.T, k };
+    return this;
   }
-  return { changepoints: cps.sort((x, y) => x - y), scores };
+
+  predict(o: LadPrediction = {}): DetectResult {
+    const { spectra, T, k } = fitted(this.state, 'lad');
+    const { ws, wl, init } = this.windows();
+    const a = ladScores(spectra, T, k, ws, init), b = ladScores(spectra, T, k, wl, init);
+    const scores = new Float64Array(T);
+    for (let t = 0; t < T; t++) scores[t] = Math.max(a[t]!, b[t]!);
+    const threshold = 'threshold' in o ? o.threshold : this.options.threshold;
+    let cps: number[];
+    if (threshold != null) cps = [...scores.keys()].filter((t) => t > 0 && scores[t]! >= threshold);
+    else {
+      const n = Math.ceil((o.p ?? this.options.p ?? defaults.lad.topFraction) * T);
+      cps = [...scores.keys()].filter((t) => t > 0 && scores[t]! > 0).sort((x, y) => scores[y]! - scores[x]! || x - y).slice(0, n);
+    }
+    return { detector: 'lad', changepoints: cps.sort((x, y) => x - y), scores, info: { k } };
+  }
 }

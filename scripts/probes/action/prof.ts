@@ -1,7 +1,10 @@
-// Engine profiling of the action workload, ours vs PyTorch, per sub-module (used to find the engine allocation cost).
-import * as torch from '../../src/core/torch/index.ts';
-import { CrossModalTransformer, makeConfig } from '../../src/modules/action/index.ts';
-import { BenchHelper } from '../../bench/helper.ts';
+// Probe (one-off): engine profiling of the action workload per sub-module (backbone, 3D deformable
+// attention, joint stride, temporal stride, full forward), ours vs PyTorch on bench/action_ref.py; it
+// was used to find the engine's allocation cost. Needs python3 with torch.
+// Usage (from the repository root): node --import tsx scripts/probes/action/prof.ts
+import * as torch from '../../../src/core/torch/index.ts';
+import { CrossModalTransformer, makeConfig } from '../../../src/modules/action/index.ts';
+import { BenchHelper } from '../../../bench/helper.ts';
 const h = new BenchHelper();
 const cfg = makeConfig({ numClasses: 6, joints: 25, frames: 16, imgSize: 32, dim: 32, heads: 4, depth: 2, mlpRatio: 2, backboneChannels: [16, 32], backboneStrides: [[1, 2, 2], [2, 2, 2]] });
 torch.manualSeed(0);

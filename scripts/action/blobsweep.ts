@@ -1,8 +1,0 @@
-// Offset ablation over seeds 1–5: learned vs frozen-at-zero offsets on the blob task. Usage: blobsweep.ts <epochs> <nTrain>
-import { offsetAblation } from '../../src/modules/action/index.ts';
-const [ep, n] = [Number(process.argv[2]), Number(process.argv[3])];
-for (const seed of [1, 2, 3, 4, 5]) {
-  const t0 = Date.now();
-  const r = await offsetAblation(n, 64, ep, seed);
-  console.log(ep, n, seed, r.learned.toFixed(3), r.frozen.toFixed(3), r.margin.toFixed(3), r.offsets.meanAbs[0]!.toFixed(3), Date.now() - t0);
-}

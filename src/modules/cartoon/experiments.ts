@@ -1,0 +1,185 @@
+// cartoon — the run bodies of the commands (schemas in commands.ts): apply a cartoonizer to a photo
+// or a folder, train CARTOONER, measure its controls, and the quick demo sheet.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RunContext } from '../../core/context.ts';
+import * as torch from '../../core/torch/index.ts';
+import { lineChart } from '../../core/plots.ts';
+import { writeImage } from '../../core/io/image.ts';
+import { Rng } from '../../core/rng.ts';
+import { labToRgb, rotateHue } from './color.ts';
+import { FolderSource, SyntheticSource, listImages, planarToTensor, type CartoonSource } from './data.ts';
+import { makeScene } from './scenes.ts';
+import { DEPTH_EXTENSIONS, applyFile, openCartoonizer, photoColourMap, readPhoto, type ApplyOptions, type Cartoonizer } from './apply.ts';
+import { saveModel, trainCartooner, trainOptions } from './train.ts';
+import { controllability, kid, type ControlReport } from './evaluate.ts';
+import type { ApplyParams, DemoParams, EvaluateParams, TrainParams } from './commands.ts';
+
+const imageExt = /\.(png|jpe?g)$/i;
+
+export async function apply(p: ApplyParams, ctx: RunContext) {
+  const cz = openCartoonizer({ checkpoint: p.checkpoint, classic: p.classic });
+  try {
+    const opts: ApplyOptions = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments, maxSide: p.maxSide, depth: p.depth };
+    const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
+    const isDir = fs.existsSync(p.input) && fs.statSync(p.input).isDirectory();
+    if (!isDir) {
+      const out = p.output || ctx.path(p.depth === 'float' ? 'cartoon.npy' : 'cartoon.png');
+      if (!DEPTH_EXTENSIONS[p.depth].test(out)) {
+        throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
+      }
+      const size = await applyFile(cz, p.input, out, opts);
+      ctx.log(`wrote ${out}`);
+      return { output: out, ...size, engine: cz.kind, model: cz.info?.trainedOn ?? null, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
+    }
+    const outDir = p.output || ctx.path('cartoons');
+    if (imageExt.test(outDir) || /\.npy$/i.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
+    const outputs = await applyFolder(cz, p.input, outDir, opts, ctx);
+    return { outputs, count: outputs.length, ...controls };
+  } finally {
+    cz.dispose();
+  }
+}
+
+/** Cartoonizes every image of a folder into outDir (PNG, or .npy for depth float; same base names). */
+async function applyFolder(cz: Cartoonizer, dir: string, outDir: string, opts: ApplyOptions, ctx: RunContext): Promise<string[]> {
+  const files = listImages(dir);
+  const bar = ctx.progress(files.length, 'cartoon apply');
+  const outputs: string[] = [];
+  for (const f of files) {
+    ctx.throwIfAborted();
+    const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png'));
+    await applyFile(cz, f, out, opts);
+    outputs.push(out);
+    bar.tick();
+  }
+  bar.done();
+  return outputs;
+}
+
+export async function train(p: TrainParams, ctx: RunContext) {
+  if (p.size % 4) throw new Error(`size must be a multiple of 4, got ${p.size}`);
+  if (p.channels % 2) throw new Error(`channels must be even, got ${p.channels}`);
+  if (Boolean(p.photos) !== Boolean(p.cartoons)) throw new Error('give both --photos and --cartoons folders, or neither (procedural data)');
+  const source: CartoonSource = p.photos ? await FolderSource.open(p.photos, p.cartoons!, p.size) : new SyntheticSource(p.size, p.scenes, ctx.seed, { augment: p.augment });
+  const data = p.photos ? `photos ${p.photos}, cartoons ${p.cartoons}` : `procedural scenes (${p.scenes} at ${p.size} px, seed ${ctx.seed}${p.augment ? ', photo augmentation' : ''})`;
+  ctx.log(`training on ${data}`);
+  const o = trainOptions({
+    ...p, weights: { adv: p.advWeight, content: p.contentWeight, tv: p.tvWeight, color: p.colorWeight, paired: p.pairedWeight, pairedGrad: p.pairedGradWeight },
+  });
+  const { trainer } = await trainCartooner(o, source, ctx);
+  try {
+    const modelFile = ctx.path('model.safetensors');
+    saveModel(modelFile, trainer.G, { trainedOn: data, steps: trainer.step });
+    const rows = ctx.metrics.rows();
+    const long = ['d', 'adv', 'color', 'paired', 'content'].flatMap((k) => rows.map((r) => ({ step: r.step, loss: r[k], term: k })));
+    if (rows.length > 1) await ctx.plot('losses', lineChart(long, { x: 'step', y: 'loss', color: 'term', title: 'CARTOONER training losses' }));
+    return { model: modelFile, steps: trainer.step, data, stage1: stage1Summary(rows, p.stage1Steps) };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Mean stage-1 losses over its first and last quarter (from the logged metrics rows). */
+function stage1Summary(rows: Record<string, unknown>[], stage1Steps: number) {
+  const mean = (k: string, from: number, to: number) => {
+    const xs = rows.slice(from, to).map((r) => Number(r[k]));
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+  };
+  const s1 = Math.min(rows.length, stage1Steps), q = Math.max(1, Math.floor(s1 / 4));
+  const quarter = (from: number, to: number) => ({ d: mean('d', from, to), adv: mean('adv', from, to), color: mean('color', from, to), paired: mean('paired', from, to) });
+  return { firstQuarter: quarter(0, q), lastQuarter: quarter(s1 - q, s1) };
+}
+
+/** The evaluation images: a folder of photos (cropped to a common square) or procedural scenes. */
+async function evaluationImages(p: EvaluateParams, seed: number): Promise<{ photos: torch.Tensor; maps: torch.Tensor }> {
+  if (!p.photos) {
+    const rng = new Rng(seed + 4242);
+    const scenes = Array.from({ length: p.images }, () => makeScene(rng, p.size));
+    return { photos: planarToTensor(scenes.map((s) => s.photo)), maps: planarToTensor(scenes.map((s) => s.map)) };
+  }
+  const list: torch.Tensor[] = [], ms: torch.Tensor[] = [];
+  for (const f of listImages(p.photos)) {
+    const ph = await readPhoto(f, p.size);
+    // metrics batch: crop to a common square
+    const s = Math.min(ph.shape[2]!, ph.shape[3]!) & ~1;
+    const c = ph.narrow(2, 0, s).narrow(3, 0, s).contiguous();
+    ph.dispose();
+    list.push(c);
+    ms.push(photoColourMap(c));
+  }
+  const s = Math.min(...list.map((t) => t.shape[2]!));
+  const photos = torch.cat(list.map((t) => t.narrow(2, 0, s).narrow(3, 0, s)), 0);
+  const maps = torch.cat(ms.map((t) => t.narrow(2, 0, s).narrow(3, 0, s)), 0);
+  torch.dispose(list, ms);
+  return { photos, maps };
+}
+
+/** A contact sheet of the first image: α_s sweep (top row) and α_a sweep (bottom row). */
+function sweepSheet(cz: Cartoonizer, photos: torch.Tensor, maps: torch.Tensor, levels: number[]): torch.Tensor {
+  return torch.noGrad(() => torch.scope(() => {
+    const ph = photos.narrow(0, 0, 1), mp = maps.narrow(0, 0, 1);
+    const top = torch.cat(levels.map((l) => labToRgb(cz.lab(ph, mp, l, 1))), 3);
+    const bot = torch.cat(levels.map((l) => labToRgb(cz.lab(ph, mp, 1, l))), 3);
+    return torch.cat([top, bot], 2);
+  }));
+}
+
+export async function evaluate(p: EvaluateParams, ctx: RunContext) {
+  const cz = openCartoonizer({ checkpoint: p.checkpoint, classic: p.classic });
+  let images: { photos: torch.Tensor; maps: torch.Tensor } | null = null;
+  try {
+    images = await evaluationImages(p, ctx.seed);
+    const { photos, maps } = images;
+    const bar = ctx.progress(1, 'cartoon evaluate');
+    const rep = controllability((a, b, s, t) => cz.lab(a, b, s, t), photos, maps, rotateHue, { stroke: { edge: p.strokeMask } });
+    const kidScore = torch.scope(() => kid(cz.lab(photos, maps, 3, 3), torch.noGrad(() => cz.lab(photos, maps, 1, 1))));
+    bar.done();
+    await reportControls(rep, ctx);
+    const sheet = sweepSheet(cz, photos, maps, rep.levels);
+    await writeImage(ctx.path('sweep.png'), sheet);
+    sheet.dispose();
+    return {
+      engine: cz.kind,
+      strokeSpearman: { pooled: rep.strokeSpearman, meanPerImage: rep.strokeSpearmanPerImage, meanCurve: rep.strokeSpearmanMeanCurve },
+      abstractionSpearman: { pooled: rep.abstractionSpearman, meanPerImage: rep.abstractionSpearmanPerImage, meanCurve: rep.abstractionSpearmanMeanCurve },
+      continuity: rep.continuity, hue: rep.hue, disentangle: rep.disentangle,
+      kidLevel3VsLevel1: kidScore, note: 'KID on a fixed random CNN: not comparable with published FID/KID',
+    };
+  } finally {
+    if (images) torch.dispose(images.photos, images.maps);
+    cz.dispose();
+  }
+}
+
+/** Logs the per-level metrics, plots W and the HF ratio against the level, writes report.json. */
+async function reportControls(rep: ControlReport, ctx: RunContext): Promise<void> {
+  const rows = rep.levels.flatMap((l, k) => rep.strokeWidth.map((r, i) => ({ level: l, image: i, strokeWidth: r[k]!, hfRatio: rep.hfRatio[i]![k]! })));
+  rows.forEach((r) => ctx.metrics.log(r, 'controls'));
+  await ctx.plot('stroke-width', lineChart(rows, { x: 'level', y: 'strokeWidth', color: 'image', title: 'stroke width W vs α_s' }));
+  await ctx.plot('abstraction', lineChart(rows, { x: 'level', y: 'hfRatio', color: 'image', title: 'high-frequency ratio vs α_a (lower = more abstract)' }));
+  ctx.writeJson('report.json', rep);
+}
+
+export async function demo(p: DemoParams, ctx: RunContext) {
+  if (p.size % 2) throw new Error(`size must be even, got ${p.size}`);
+  const cz = openCartoonizer({ classic: p.classic });
+  try {
+    const scene = makeScene(ctx.rng, p.size);
+    const sheet = torch.noGrad(() => torch.scope(() => {
+      const ph = planarToTensor([scene.photo]), mp = planarToTensor([scene.map]);
+      const row = (f: (l: number) => torch.Tensor) => torch.cat([ph, ...[1, 2, 3, 4, 5].map(f)], 3);
+      return torch.cat([
+        row((l) => labToRgb(cz.lab(ph, mp, l, 1))),
+        row((l) => labToRgb(cz.lab(ph, mp, 3, l))),
+        row((l) => labToRgb(cz.lab(ph, rotateHue(mp, (l - 1) * 72), 3, 2))),
+      ], 2);
+    }));
+    const file = ctx.path('demo.png');
+    await writeImage(file, sheet);
+    sheet.dispose();
+    return { image: file, rows: ['α_s = 1..5', 'α_a = 1..5', 'hue shift 0, 72, 144, 216, 288°'], engine: cz.kind, model: cz.info?.trainedOn ?? null };
+  } finally {
+    cz.dispose();
+  }
+}
