@@ -28,7 +28,9 @@ for (const seed of seeds) {
   const clim = tuneClimatology(bench.train);
   const climCore = scoreConstant(bench.coreTest, clim.mask).mIoU();
   const trueFrac = bench.coreTest.reduce((s, x) => s + x.y.mean().item(), 0) / bench.coreTest.length;
-  console.log(JSON.stringify({ seed, allRain: +allRain.toFixed(4), clim: +climCore.toFixed(4), climFrac: clim.frac, trueFrac: +trueFrac.toFixed(3), benchS: tb }));
+  console.log(JSON.stringify({
+    seed, allRain: +allRain.toFixed(4), clim: +climCore.toFixed(4), climFrac: clim.frac, trueFrac: +trueFrac.toFixed(3), benchS: tb,
+  }));
   const trainSet = new MemoryDataset(bench.train), valSet = new MemoryDataset(bench.val);
   for (const v of variants) {
     const steps = v.steps ?? d.steps;
@@ -68,7 +70,8 @@ for (const seed of seeds) {
     const l = r.losses, q = Math.max(1, Math.floor(l.length / 10));
     const avg = (xs: number[]) => +(xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)).toFixed(3);
     console.log(JSON.stringify({
-      seed, name: v.name ?? JSON.stringify(v), core: +core.scores.mIoU().toFixed(4), transfer: +tr.scores.mIoU().toFixed(4), dP: +core.temporalChange.toFixed(4), ...extra, predFrac: +(pf / n).toFixed(3),
+      seed, name: v.name ?? JSON.stringify(v), core: +core.scores.mIoU().toFixed(4), transfer: +tr.scores.mIoU().toFixed(4),
+      dP: +core.temporalChange.toFixed(4), ...extra, predFrac: +(pf / n).toFixed(3),
       lossFirst: avg(l.slice(0, q)), lossLast: avg(l.slice(-q)), val: r.valLosses.map((x) => +x.toFixed(3)), lrEnd: r.lr,
       lead: core.scores.leadTimeIoU().map((x) => +x.toFixed(3)), trainS: tt, evalS: te, sPerStep: +(tt / steps).toFixed(3),
     }));

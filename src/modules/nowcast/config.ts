@@ -61,7 +61,10 @@ export type SianetBlock = (typeof BLOCK_TYPES)[number];
 /** Training augmentation: none, paper A's direction-aware policy, its inverse, random geometric ("existing strategy"). */
 export const AUGMENT_MODES = ['none', 'policy', 'inverse', 'random'] as const;
 export type AugmentMode = (typeof AUGMENT_MODES)[number];
-/** 'paper': β_s·L_spatial + β_t·L_temporal (paper A eqs. 3–5); 'released': 1e-6·Σ(ΔP)² literally; 'released-scaled': the same at its competition per-element weight. */
+/**
+ * Smoothness loss: 'paper' β_s·L_spatial + β_t·L_temporal (paper A eqs. 3–5); 'released' 1e-6·Σ(ΔP)² literally;
+ * 'released-scaled' the same at its competition per-element weight.
+ */
 export const SMOOTH_MODES = ['none', 'paper', 'released', 'released-scaled'] as const;
 export type SmoothMode = (typeof SMOOTH_MODES)[number];
 /** Test-time ensembles: none; paper = {id, vflip} (paper A's run); released = {id, rot180} (the team's predictor); policy = {id} ∪ the 5 policy transforms. */
@@ -161,7 +164,8 @@ export const TRAIN: TrainPreset = {
   startFilters: 4, depth: 3, strHidden: 8, dropout: 0.1,
   steps: 40, batchSize: 4, lr: 1e-2, weightDecay: PAPER.weightDecay, clipValue: PAPER.clipValue, lrDecay: PAPER.lrDecay, patience: PAPER.patience,
   evalEvery: 20, checkpointEvery: 20, recalibrateBn: 0,
-  augment: PAPER.augment, smooth: PAPER.smooth, betaSpatial: PAPER.beta, betaTemporal: PAPER.beta, posWeight: PAPER.posWeight, alpha: PAPER.alpha, maskMode: PAPER.maskMode,
+  augment: PAPER.augment, smooth: PAPER.smooth, betaSpatial: PAPER.beta, betaTemporal: PAPER.beta,
+  posWeight: PAPER.posWeight, alpha: PAPER.alpha, maskMode: PAPER.maskMode,
   tau: PAPER.tau, years: TRAIN_YEAR_NUMBERS,
 };
 
@@ -272,7 +276,8 @@ export const ABLATE: Record<AblateMode, Omit<AblateOptions, 'configs'>> = {
   full: {
     mode: 'full', seeds: [0, 1, 2],
     bench: { geometry: 's', coreRegions: 7, transferRegions: 3, trainDays: 2, slotsPerDay: 96, testSeqs: 12, trainStride: 2 },
-    steps: 400, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 4, strHidden: 16, dropout: 0.2, tau: PAPER.tau, baselineLrFactor: 0.4, baselineSteps: 800, recalibrateBn: 0,
+    steps: 400, batchSize: 8, lr: 5e-3, startFilters: 8, depth: 4, strHidden: 16, dropout: 0.2, tau: PAPER.tau,
+    baselineLrFactor: 0.4, baselineSteps: 800, recalibrateBn: 0,
     baselineWeightDecay: PAPER.baselineWeightDecay, weightDecay: PAPER.weightDecay, smooth: 'paper', beta: PAPER.beta,
   },
 };

@@ -251,8 +251,9 @@ export const SPLIT_COLUMNS = ['time', 'date_str', 'date', 'RATE', 'ACRR', 'DBZH'
 /** Minutes since the epoch of a (YYYYMMDD, HHMMSS) row (UTC). */
 export function rowMinutes(r: Pick<SplitRow, 'date_str' | 'time'>): number {
   const d = r.date_str, t = r.time.padStart(6, '0');
-  const ms = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)), Number(t.slice(0, 2)), Number(t.slice(2, 4)), Number(t.slice(4, 6)));
-  if (!Number.isFinite(ms)) throw new Error(`bad timestamp: columns 'date_str' (YYYYMMDD) and 'time' (HHMMSS) do not form a date`);
+  const n = (s: string, a: number) => Number(s.slice(a, a + 2));
+  const ms = Date.UTC(Number(d.slice(0, 4)), n(d, 4) - 1, n(d, 6), n(t, 0), n(t, 2), n(t, 4));
+  if (!Number.isFinite(ms)) throw new Error('bad timestamp: columns \'date_str\' (YYYYMMDD) and \'time\' (HHMMSS) do not form a date');
   return ms / 60000;
 }
 
@@ -356,7 +357,9 @@ export async function openRegion(root: string, year: number | string, region: st
  * preprocessed, laid out (C, T, H, W)) and, when radar is present, target images
  * start+tIn…start+tIn+tOut−1 as label and mask (1, tOut, h, w).
  */
-export function readSample(r: RegionReader, start: number, tIn: number, tOut: number, o: { channels?: readonly ChannelName[]; stats?: Record<string, ChannelStat>; radar?: RadarOptions } = {}): Sample {
+export interface SampleOptions { channels?: readonly ChannelName[]; stats?: Record<string, ChannelStat>; radar?: RadarOptions }
+
+export function readSample(r: RegionReader, start: number, tIn: number, tOut: number, o: SampleOptions = {}): Sample {
   const channels = o.channels ?? CHANNELS;
   const idx = channels.map((c) => { const k = CHANNELS.indexOf(c); if (k < 0) throw new Error(`unknown channel '${c}'; valid: ${CHANNELS.join(', ')}`); return k; });
   return torch.scope(() => {

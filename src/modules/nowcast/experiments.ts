@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import type { DescribeParams, SynthParams, TrainParams, EvalParams, PredictParams, AblateParams } from './commands.ts';
-import { GEOMETRIES, type Geometry, type GeometryName, cropRange, outSize } from './geometry.ts';
+import { GEOMETRIES, type GeometryName, cropRange, outSize } from './geometry.ts';
 import { CHANNELS, CORE_REGIONS, TRANSFER_REGIONS, writeSubmission, zipSubmission, type ChannelName } from './data.ts';
 import { parameterCounts, type BuildOptions, type ParameterParts } from './model.ts';
 import { DEFAULT_LOSS } from './losses.ts';
@@ -57,7 +57,8 @@ export async function runSynth(p: SynthParams, ctx: RunContext): Promise<Record<
   // channel statistics on the core training split (the synthetic replacement of the organisers' table)
   const core = plan.cells.filter((c) => c.set === 'core').slice(0, 4).map((c) => generateTimeline(cfg, c.region, c.year, cellSeed(ctx.seed, c.region.name, c.year.year)));
   fs.writeFileSync(path.join(root, 'synth_stats.json'), JSON.stringify(estimateStats(core, g), null, 1));
-  const summary = { root, geometry: p.geometry, files: res.files.length, cells: plan.cells.map((c) => ({ region: c.region.name, year: c.year.year, set: c.set, dirDeg: c.region.dirDeg + c.year.rotDeg })) };
+  const cells = plan.cells.map((c) => ({ region: c.region.name, year: c.year.year, set: c.set, dirDeg: c.region.dirDeg + c.year.rotDeg }));
+  const summary = { root, geometry: p.geometry, files: res.files.length, cells };
   ctx.writeJson('synth.json', summary);
   ctx.log(`wrote ${res.files.length} files under ${root}`);
   return summary;
@@ -76,10 +77,13 @@ async function trainingData(p: TrainParams, ctx: RunContext, geometry: GeometryN
     const tr = await FileDataset.open(src, 'train');
     const va = await FileDataset.open(src, 'val');
     const evalSets = await loadEvalSets(src, 'val', 4);
-    return { train: tr, val: va.length ? va : null, evalSets, regions, close: () => { tr.close(); va.close(); for (const s of evalSets) torch.dispose(s.x, s.y, s.mask); } };
+    const close = () => { tr.close(); va.close(); for (const s of evalSets) torch.dispose(s.x, s.y, s.mask); };
+    return { train: tr, val: va.length ? va : null, evalSets, regions, close };
   }
   const bench = buildBench({ geometry, ...TRAIN_BENCH, seed: ctx.seed });
-  return { train: new MemoryDataset(bench.train), val: new MemoryDataset(bench.val), evalSets: bench.coreTest, regions: bench.coreCells, close: () => bench.dispose() };
+  return {
+    train: new MemoryDataset(bench.train), val: new MemoryDataset(bench.val), evalSets: bench.coreTest, regions: bench.coreCells, close: () => bench.dispose(),
+  };
 }
 
 export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<string, unknown>> {
@@ -87,7 +91,10 @@ export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<
   if (p.model === 'unet3d' && outSize(g) !== g.inSize) throw new Error(`the 3D U-Net baseline maps the input grid onto the target grid, which needs cropSize·scale = inSize (geometry ${p.geometry})`);
   const data = await trainingData(p, ctx, p.geometry);
   try {
-    const build: BuildOptions = { model: p.model, geometry: g, inChannels: p.channels.length, startFilters: p.startFilters, depth: p.depth, dropout: p.dropout, blockType: p.blockType, strHidden: p.strHidden };
+    const build: BuildOptions = {
+      model: p.model, geometry: g, inChannels: p.channels.length, startFilters: p.startFilters, depth: p.depth, dropout: p.dropout,
+      blockType: p.blockType, strHidden: p.strHidden,
+    };
     const res = train({
       ...DEFAULT_TRAIN, model: build, steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
       augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed,

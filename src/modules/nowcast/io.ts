@@ -51,7 +51,8 @@ export class FileDataset implements Dataset {
   batch(indices: number[]): Batch {
     const g = this.src.geometry;
     return torch.scope(() => {
-      const ss = indices.map((i) => { const e = this.index[i]!; return readSample(e.reader, e.start, g.tIn, g.tOut, { channels: this.src.channels, stats: this.stats, radar: this.src.radar }); });
+      const so = { channels: this.src.channels, stats: this.stats, radar: this.src.radar };
+      const ss = indices.map((i) => { const e = this.index[i]!; return readSample(e.reader, e.start, g.tIn, g.tOut, so); });
       return { x: torch.stack(ss.map((s) => s.x)), y: torch.stack(ss.map((s) => s.y!)), mask: torch.stack(ss.map((s) => s.mask!)) };
     });
   }

@@ -83,7 +83,10 @@ export interface LossOptions {
   betaTemporal: number;
 }
 /** The `train` command's loss (config.ts TRAIN): paper B's α and positive weight, paper A's smoothness terms. */
-export const DEFAULT_LOSS: LossOptions = { posWeight: TRAIN.posWeight, maskMode: TRAIN.maskMode, alpha: TRAIN.alpha, smooth: TRAIN.smooth, betaSpatial: TRAIN.betaSpatial, betaTemporal: TRAIN.betaTemporal };
+export const DEFAULT_LOSS: LossOptions = {
+  posWeight: TRAIN.posWeight, maskMode: TRAIN.maskMode, alpha: TRAIN.alpha, smooth: TRAIN.smooth,
+  betaSpatial: TRAIN.betaSpatial, betaTemporal: TRAIN.betaTemporal,
+};
 
 export interface LossParts { total: Tensor; bce: number; early: number; spatial: number; temporal: number }
 

@@ -19,7 +19,9 @@ function xavier<M extends nn.Conv3d | nn.ConvTranspose3d>(m: M): M {
   return m;
 }
 
-function conv(inC: number, outC: number, k: [number, number, number], o: { bias?: boolean; dilation?: [number, number, number]; groups?: number; dtype?: Dt } = {}): nn.Conv3d {
+type K3 = [number, number, number];
+
+function conv(inC: number, outC: number, k: K3, o: { bias?: boolean; dilation?: K3; groups?: number; dtype?: Dt } = {}): nn.Conv3d {
   const d = o.dilation ?? [1, 1, 1];
   const pad = k.map((kk, i) => (d[i]! * (kk - 1)) / 2) as [number, number, number];
   return xavier(new nn.Conv3d(inC, outC, k, { padding: pad, dilation: d, groups: o.groups, bias: o.bias ?? true, dtype: o.dtype }));
@@ -352,11 +354,15 @@ export interface BuildOptions {
 }
 
 export function buildModel(o: BuildOptions): NowcastModel {
-  const common = { inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? PAPER.depth, dropout: o.dropout ?? PAPER.dropout, tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype };
+  const common = {
+    inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? PAPER.depth, dropout: o.dropout ?? PAPER.dropout,
+    tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype,
+  };
   if (!(o.startFilters >= 1 && Number.isInteger(o.startFilters))) throw new Error(`startFilters must be a positive integer, got ${o.startFilters}`);
   if (o.model === 'unet3d') return new UNet3D({ ...common, geometry: o.geometry });
   if (o.model === 'sianet') {
-    return new SIANet({ ...common, geometry: o.geometry, blockType: o.blockType ?? PAPER.blockType, lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
+    const blockType = o.blockType ?? PAPER.blockType;
+    return new SIANet({ ...common, geometry: o.geometry, blockType, lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
   }
   throw new Error(`unknown model '${o.model as string}'; valid: unet3d, sianet`);
 }
@@ -375,10 +381,16 @@ export function parameterParts(m: UNet3D | SIANet): ParameterParts {
   return parts;
 }
 
-export interface ParameterCount { startFilters: number; unet3d: number; sianet: number; sianetLcam: number; parts: { unet3d: ParameterParts; sianet: ParameterParts; sianetLcam: ParameterParts } }
+export interface ParameterCount {
+  startFilters: number; unet3d: number; sianet: number; sianetLcam: number;
+  parts: { unet3d: ParameterParts; sianet: ParameterParts; sianetLcam: ParameterParts };
+}
+
+/** The full geometry's input channels and slots, and the STR width, for parameterCounts (default: config.ts DESCRIBE). */
+export interface CountOptions { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number }
 
 /** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry, in total and per part. */
-export function parameterCounts(widths: number[] = DESCRIBE.widths, o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): ParameterCount[] {
+export function parameterCounts(widths: number[] = DESCRIBE.widths, o: CountOptions = {}): ParameterCount[] {
   return widths.map((f) => {
     const g: Geometry = { ...FULL, tIn: o.tIn ?? DESCRIBE.tIn, tOut: o.tOut ?? DESCRIBE.tOut };
     const count = (b: BuildOptions) => torch.noGrad(() => {

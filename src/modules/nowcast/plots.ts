@@ -69,7 +69,9 @@ function enlarge(img: Tensor, side: number): Tensor {
  * probability (tOut, h, w); `irChannel`
  * indexes IR_108 among the loaded channels.
  */
-export async function writeFrames(file: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[]): Promise<void> {
+export async function writeFrames(
+  file: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[],
+): Promise<void> {
   const side = 120, T = truth.shape[0]!;
   const ls = leads ?? [...new Set([0, Math.floor((T - 1) / 2), T - 1])];
   const img = torch.noGrad(() => torch.scope(() => {

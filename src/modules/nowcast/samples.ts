@@ -48,7 +48,9 @@ export async function writeTimeline(root: string, tl: Timeline, g: Geometry): Pr
 }
 
 /** Writes the whole synthetic data set (every planned cell) and each year's splits CSV. */
-export async function writeSynthetic(root: string, cfg: SynthConfig, seed: number, plan = synthPlan(), onCell?: (i: number, n: number) => void): Promise<{ files: string[]; cells: number }> {
+export async function writeSynthetic(
+  root: string, cfg: SynthConfig, seed: number, plan = synthPlan(), onCell?: (i: number, n: number) => void,
+): Promise<{ files: string[]; cells: number }> {
   const files: string[] = [];
   const rowsByYear = new Map<number, SplitRow[]>();
   let i = 0;

@@ -69,8 +69,9 @@ export interface TrainOptions {
 
 /** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
-  steps: TRAIN.steps, batchSize: TRAIN.batchSize, lr: TRAIN.lr, weightDecay: TRAIN.weightDecay, clipValue: TRAIN.clipValue, augment: TRAIN.augment, loss: DEFAULT_LOSS,
-  evalEvery: TRAIN.evalEvery, lrDecay: TRAIN.lrDecay, patience: TRAIN.patience, checkpointEvery: TRAIN.checkpointEvery, seed: 0, recalibrateBn: TRAIN.recalibrateBn,
+  steps: TRAIN.steps, batchSize: TRAIN.batchSize, lr: TRAIN.lr, weightDecay: TRAIN.weightDecay, clipValue: TRAIN.clipValue, augment: TRAIN.augment,
+  loss: DEFAULT_LOSS, evalEvery: TRAIN.evalEvery, lrDecay: TRAIN.lrDecay, patience: TRAIN.patience, checkpointEvery: TRAIN.checkpointEvery,
+  seed: 0, recalibrateBn: TRAIN.recalibrateBn,
 };
 
 export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }
@@ -134,7 +135,9 @@ export function clipGradValue(params: Tensor[], v: number): void {
 }
 
 /** One optimiser step on a batch drawn (and augmented) by the step's own Rng: the loss and its parts. */
-function trainStep(model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string): { loss: number; bce: number; temporal: number } {
+function trainStep(
+  model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string,
+): { loss: number; bce: number; temporal: number } {
   // everything random in a step but dropout comes from Rng(seed, step), so a resumed run needs no Rng state
   const rng = new Rng(o.seed * 100003 + step);
   const idx = Array.from({ length: o.batchSize }, () => rng.int(0, trainSet.length));

@@ -108,7 +108,8 @@ test('preprocessing of special values (the organisers\' reference loader): HRIT 
   const x = torch.tensor([[NaN, Infinity, 400, 270.1535], [-Infinity, 0.5, 2, -1]], { dtype: 'float64' }).reshape([1, 2, 4]);
   const p = preprocessHrit(x, ch, 1).toFloat64Array();
   const s = HRIT_STATS.IR_108, v = HRIT_STATS.VIS006;
-  const want = [(0 - s.mu) / s.sigma, (0 - s.mu) / s.sigma, (350 - s.mu) / s.sigma, 0, (0 - v.mu) / v.sigma, (0.5 - v.mu) / v.sigma, (1.02 - v.mu) / v.sigma, (0 - v.mu) / v.sigma];
+  const z = (c: typeof s, x: number) => (x - c.mu) / c.sigma;
+  const want = [z(s, 0), z(s, 0), z(s, 350), 0, z(v, 0), z(v, 0.5), z(v, 1.02), z(v, 0)];
   want.forEach((w, i) => assert.ok(Math.abs(p[i]! - w) < 1e-9, `value ${i}: ${p[i]} vs ${w}`));
   assert.equal(CHANNELS.length, 11);
   const raw = torch.tensor([NO_DATA, UNDETECTED, NaN, Infinity, 129, 128, 0.2, 0.19, 0, 5], { dtype: 'float64' });

@@ -128,7 +128,7 @@ test('losses: masked weighted BCE conventions, smoothness terms on hand-worked f
   assert.ok(spatialSmoothness(c).item() < 1e-15 && temporalSmoothness(c).item() < 1e-15);
   const cb = torch.tensor(Array.from({ length: 36 }, (_, k) => ((Math.floor(k / 6) + (k % 6)) % 2)), { dtype: 'float64', shape: [1, 1, 1, 6, 6] });
   const inner = torch.F.avgPool2d(cb.reshape([1, 1, 6, 6]), 3, { stride: 1 }).sub(cb.reshape([1, 1, 6, 6]).narrow(2, 1, 4).narrow(3, 1, 4)).abs();
-  assert.ok(inner.sub(4 / 9).abs().max().item() < 1e-12, "every interior pixel differs from its 3×3 mean by 4/9");
+  assert.ok(inner.sub(4 / 9).abs().max().item() < 1e-12, 'every interior pixel differs from its 3×3 mean by 4/9');
   assert.ok(spatialSmoothness(cb).item() > 0.3);
   const t = torch.tensor([0, 0.5, 0.25], { dtype: 'float64', shape: [1, 1, 3, 1, 1] });
   assert.ok(Math.abs(temporalSmoothness(t).item() - (0.5 + 0.25) / 2) < 1e-12);
