@@ -16,7 +16,9 @@ export function serve(cfg: typeof CFG): Served {
   const fns: Record<string, () => void> = {}, hello: Record<string, number> = {};
   for (const kind of ['unet3d', 'sianet'] as const) {
     torch.manualSeed(0);
-    const model = buildModel({ model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden });
+    const model = buildModel({
+      model: kind, geometry: SMALL, inChannels: cfg.channels, startFilters: cfg.f, depth: cfg.depth, dropout: cfg.dropout, strHidden: cfg.strHidden,
+    });
     model.train();
     const opt = new torch.optim.AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1, foreach: true }); // the multi-tensor AdamW, as nowcast trains
     const ho = SMALL.cropSize * SMALL.scale;

@@ -69,7 +69,7 @@ class STR(nn.Module):
         self.pin = conv(1, h, (1, 1, 1)); self.dw5 = conv(h, h, (5, 5, 5), groups=h)
         self.dw7 = conv(h, h, (7, 7, 7), dil=(3, 3, 3), groups=h); self.pw = conv(h, h, (1, 1, 1)); self.pout = conv(h, 1, (1, 1, 1))
         self.c1 = conv(1, h, (3, 3, 3), bias=False); self.b1 = nn.BatchNorm3d(h, momentum=0.01)
-        self.c2 = conv(h, h, (3, 3, 3)); self.b2 = nn.BatchNorm3d(h, momentum=0.01)
+        self.c2 = conv(h, h, (3, 3, 3), bias=False); self.b2 = nn.BatchNorm3d(h, momentum=0.01)
         self.r1 = Bottleneck(h, h // 2, 0.01); self.r2 = Bottleneck(2 * h, h // 2, 0.01)
         self.out = conv(2 * h, 1, (1, 1, 1), bias=False)
     def forward(self, y):

@@ -1,6 +1,7 @@
-// The W4C22 data layer (spec §2): HDF5 files of the real layout read and written with h5wasm,
-// the timestamps/splits table, sample windows with the contiguity check, the reference
-// preprocessing of special values, and the submission writer.
+// The W4C22 data layer (the competition's data format and the organisers' reference loader):
+// HDF5 files of the real layout read and written with h5wasm, the timestamps/splits table, sample
+// windows with the contiguity check, the reference preprocessing of special values, and the
+// submission writer.
 import fs from 'node:fs';
 import path from 'node:path';
 import h5wasm from 'h5wasm/node';
@@ -10,13 +11,13 @@ import { zipSync } from 'fflate';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { writeFileAtomic } from '../../core/io/atomic.ts';
+import { CHANNELS, type ChannelName } from './config.ts';
 
-// ------------------------------------------------------------------ constants (§2.1, §2.3)
-export const CHANNELS = ['IR_016', 'IR_039', 'IR_087', 'IR_097', 'IR_108', 'IR_120', 'IR_134', 'VIS006', 'VIS008', 'WV_062', 'WV_073'] as const;
-export type ChannelName = (typeof CHANNELS)[number];
+// ------------------------------------------------------------------ constants (W4C22 files and reference loader)
+export { CHANNELS, CORE_REGIONS, TRANSFER_REGIONS, type ChannelName } from './config.ts';
 
 export interface ChannelStat { lo: number; hi: number; mu: number; sigma: number }
-/** Reference clip ranges and standardisation constants of the organisers' loader (§2.3). */
+/** Reference clip ranges and standardisation constants of the organisers' loader. */
 export const HRIT_STATS: Record<ChannelName, ChannelStat> = {
   IR_016: { lo: 0, hi: 1.02, mu: 0.06605569, sigma: 0.09920627 },
   IR_039: { lo: 0, hi: 350, mu: 273.2187, sigma: 15.98847 },
@@ -37,8 +38,6 @@ export const OPERA_KEY = 'rates.crop';
 export const SUBMISSION_KEY = 'submission';
 export type Split = 'train' | 'val' | 'test' | 'heldout';
 
-export const CORE_REGIONS = ['boxi_0015', 'boxi_0034', 'boxi_0076', 'roxi_0004', 'roxi_0005', 'roxi_0006', 'roxi_0007'] as const;
-export const TRANSFER_REGIONS = ['roxi_0008', 'roxi_0009', 'roxi_0010'] as const;
 /** Paper table names: boxi_0015 → R15, roxi_0004 → R04. */
 export function regionLabel(region: string): string {
   const m = /_(\d{4})$/.exec(region);
@@ -199,7 +198,7 @@ export async function writeDataset(file: string, key: string, data: Float32Array
   fs.renameSync(tmp, file);
 }
 
-// ------------------------------------------------------------------ preprocessing (§2.3)
+// ------------------------------------------------------------------ preprocessing (the organisers' reference loader)
 /**
  * Reference satellite preprocessing on a (…, C, …) tensor whose channel axis is `channelDim`:
  * NaN/±inf → 0, clip to [lo, hi], standardise (x − μ)/σ, per channel in that order.
@@ -225,22 +224,23 @@ export interface RadarOptions {
 }
 
 /**
- * Radar labels and mask from raw OPERA rates (§2.3). Mask on raw values: exactly −9 999 000,
- * NaN, ±inf or > 128. −8 888 000 ("undetected") is not masked and becomes 0. NaN becomes label 0.
+ * Radar labels and mask from raw OPERA rates (the reference loader's rules).
+ * - Mask, on raw values: exactly −9 999 000 (no data), NaN, ±∞, or > 128.
+ * - Label: the rain rule on the raw value, rate ≥ τ (τ = 0.2 mm/h; `strict`: rate > τ). So +∞ is rain
+ *   (1), −∞ is not (0), and NaN is 0 (it satisfies no comparison; the reference maps NaN to 0).
+ *   −8 888 000 ("undetected") is not masked and is 0. The non-finite values are masked as well, so
+ *   under the reference convention their label never reaches a score or a loss.
  */
 export function preprocessOpera(raw: Tensor, o: RadarOptions = {}): { label: Tensor; mask: Tensor } {
   const thr = o.threshold ?? 0.2;
   return torch.scope(() => {
-    const finite = raw.isfinite();
-    const mask = raw.eq(NO_DATA).logicalOr(finite.logicalNot()).logicalOr(raw.gt(128));
-    const clean = torch.where(finite, raw, 0);
-    const rain = o.strict ? clean.gt(thr) : clean.ge(thr);
-    const label = rain.logicalAnd(finite).to(raw.dtype === 'float64' ? 'float64' : 'float32');
-    return { label, mask };
+    const mask = raw.eq(NO_DATA).logicalOr(raw.isfinite().logicalNot()).logicalOr(raw.gt(128));
+    const rain = o.strict ? raw.gt(thr) : raw.ge(thr);
+    return { label: rain.to(raw.dtype === 'float64' ? 'float64' : 'float32'), mask };
   });
 }
 
-// ------------------------------------------------------------------ splits table (§2.2)
+// ------------------------------------------------------------------ splits table (timestamps_and_splits_<year>.csv)
 export interface SplitRow {
   time: string; date_str: string; date: string;
   RATE: number; ACRR: number; DBZH: number; 'REFL-BT': number; all_vars: number;
@@ -251,8 +251,9 @@ export const SPLIT_COLUMNS = ['time', 'date_str', 'date', 'RATE', 'ACRR', 'DBZH'
 /** Minutes since the epoch of a (YYYYMMDD, HHMMSS) row (UTC). */
 export function rowMinutes(r: Pick<SplitRow, 'date_str' | 'time'>): number {
   const d = r.date_str, t = r.time.padStart(6, '0');
-  const ms = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)), Number(t.slice(0, 2)), Number(t.slice(2, 4)), Number(t.slice(4, 6)));
-  if (!Number.isFinite(ms)) throw new Error(`bad timestamp: columns 'date_str' (YYYYMMDD) and 'time' (HHMMSS) do not form a date`);
+  const n = (s: string, a: number) => Number(s.slice(a, a + 2));
+  const ms = Date.UTC(Number(d.slice(0, 4)), n(d, 4) - 1, n(d, 6), n(t, 0), n(t, 2), n(t, 4));
+  if (!Number.isFinite(ms)) throw new Error('bad timestamp: columns \'date_str\' (YYYYMMDD) and \'time\' (HHMMSS) do not form a date');
   return ms / 60000;
 }
 
@@ -290,14 +291,14 @@ export function writeSplits(file: string, rows: SplitRow[]): void {
 
 const SPLIT_NAME: Record<Split, string> = { train: 'training', val: 'validation', test: 'test', heldout: 'heldout' };
 
-/** Rows of one split in file order: sorted by (date_str, time), all_vars == 1 (§2.2 row order). */
+/** Rows of one split in file order: sorted by (date_str, time), all_vars == 1 (the order of the images in the split's files). */
 export function splitRows(rows: readonly SplitRow[], split: Split): SplitRow[] {
   return rows.filter((r) => r.split === SPLIT_NAME[split] && r.all_vars === 1)
     .sort((a, b) => (a.date_str + a.time < b.date_str + b.time ? -1 : a.date_str + a.time > b.date_str + b.time ? 1 : 0));
 }
 
 /**
- * Training windows (§2.2): start i is valid only when row i+L−1 is exactly (L−1)·15 min after
+ * Training windows: start i is valid only when row i+L−1 is exactly (L−1)·15 min after
  * row i (no gap), L = tIn + tOut. Returns valid start indices into the split's file.
  */
 export function trainingWindows(rows: readonly SplitRow[], tIn: number, tOut: number, slotMinutes = 15): number[] {
@@ -341,7 +342,7 @@ export interface RegionReader {
   close(): void;
 }
 
-/** Opens one region-year-split pair of files with the layout checks of §2.1. */
+/** Opens one region-year-split pair of files with the layout checks (11 HRIT channels, 1 OPERA channel, matching image counts). */
 export async function openRegion(root: string, year: number | string, region: string, split: Split, o: { size?: number } = {}): Promise<RegionReader> {
   const hrit = await openImages(hritPath(root, year, region, split), HRIT_KEY, { channels: 11, size: o.size });
   let opera: H5Images | undefined;
@@ -356,7 +357,9 @@ export async function openRegion(root: string, year: number | string, region: st
  * preprocessed, laid out (C, T, H, W)) and, when radar is present, target images
  * start+tIn…start+tIn+tOut−1 as label and mask (1, tOut, h, w).
  */
-export function readSample(r: RegionReader, start: number, tIn: number, tOut: number, o: { channels?: readonly ChannelName[]; stats?: Record<string, ChannelStat>; radar?: RadarOptions } = {}): Sample {
+export interface SampleOptions { channels?: readonly ChannelName[]; stats?: Record<string, ChannelStat>; radar?: RadarOptions }
+
+export function readSample(r: RegionReader, start: number, tIn: number, tOut: number, o: SampleOptions = {}): Sample {
   const channels = o.channels ?? CHANNELS;
   const idx = channels.map((c) => { const k = CHANNELS.indexOf(c); if (k < 0) throw new Error(`unknown channel '${c}'; valid: ${CHANNELS.join(', ')}`); return k; });
   return torch.scope(() => {
@@ -370,7 +373,7 @@ export function readSample(r: RegionReader, start: number, tIn: number, tOut: nu
   });
 }
 
-// ------------------------------------------------------------------ submission (§2.4)
+// ------------------------------------------------------------------ submission (the W4C22 submission format)
 /** Writes `<dir>/<year>/<region>.pred.h5` with dataset 'submission' float32 (N, 1, T, H, W) of 0/1. */
 export async function writeSubmission(dir: string, year: number | string, region: string, pred: Tensor): Promise<string> {
   if (pred.ndim !== 5 || pred.shape[1] !== 1) throw new Error(`submission for ${region} ${year}: expected (N, 1, T, H, W) 0/1 values, got shape [${pred.shape}]`);

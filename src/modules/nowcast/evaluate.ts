@@ -6,16 +6,18 @@ import type { NowcastModel } from './model.ts';
 import { CellScores, type MetricMask } from './metrics.ts';
 import { ensemble, binarize, type Transform } from './recipe.ts';
 import { temporalSmoothness } from './losses.ts';
-import type { SampleSet } from './synth.ts';
+import type { SampleSet } from './samples.ts';
+import { EVAL, type Average } from './config.ts';
 
 export interface EvalOptions {
   transforms: Transform[];
-  average: 'prob' | 'logit';
+  average: Average;
   tau: number;
   batchSize: number;
   maskMode: MetricMask;
 }
-export const DEFAULT_EVAL: EvalOptions = { transforms: ['id'], average: 'prob', tau: 0.5, batchSize: 8, maskMode: 'zero' };
+/** The `eval` command's defaults (config.ts EVAL): no ensemble, probabilities, τ 0.5, the reference masking. */
+export const DEFAULT_EVAL: EvalOptions = { transforms: ['id'], average: EVAL.average, tau: EVAL.tau, batchSize: EVAL.batchSize, maskMode: EVAL.maskMode };
 
 export interface EvalResult { scores: CellScores; temporalChange: number }
 
@@ -55,7 +57,7 @@ export function evaluateAtThresholds(model: NowcastModel, sets: SampleSet[], o: 
 export const TAU_GRID = Array.from({ length: 17 }, (_, i) => Math.round((0.1 + 0.05 * i) * 100) / 100);
 
 /**
- * Paper B's "+ tuned threshold" (§6; §3: one global τ, per-region thresholds rejected as overfitting):
+ * Paper B's "+ tuned threshold" (its component ablation; one global τ, per-region thresholds rejected as overfitting):
  * the τ on `grid` that maximises validation mIoU of the model under the same ensemble. Ties go to the
  * τ closest to 0.5. Paper B searched [0.5, 0.6] for its model; our grid is wider because a weak or
  * strongly pos-weighted model at CPU scale can be calibrated far from 0.5 [recon].
@@ -70,7 +72,7 @@ export function tuneTau(model: NowcastModel, val: SampleSet[], o: Partial<Omit<E
   return best;
 }
 
-/** Reference predictors of §8.3 item 3: all-rain, and a per-pixel climatology mask thresholded on training data. */
+/** Reference predictors of the ablation's learning check: all-rain, and a per-pixel climatology mask thresholded on training data. */
 export function climatologyMask(train: SampleSet[], frac: number): Tensor {
   return torch.scope(() => {
     const rates = torch.cat(train.map((s) => s.y.mean([0, 2]).unsqueeze(0)), 0).mean(0); // (1, h, w)

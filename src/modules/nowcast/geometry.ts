@@ -1,30 +1,12 @@
-// W4C22 geometry: the 252-px satellite input, its central 42-px target block, the ×6 upsampling
-// to the 252-px radar grid, and the scaled "S" geometry of the CPU benchmark (spec §1, §8.1).
+// W4C22 geometry: the 252-px satellite input, its central 42-px target block (the radar target
+// covers only the central 42² input pixels), the ×6 upsampling to the 252-px radar grid, and the
+// scaled geometries of the CPU benchmark (README.md).
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
+import type { Geometry } from './config.ts';
 
-export interface Geometry {
-  /** input grid side (coarse satellite pixels) */
-  inSize: number;
-  /** side of the central input block the radar target covers */
-  cropSize: number;
-  /** one input pixel = scale × scale output pixels */
-  scale: number;
-  /** input slots */
-  tIn: number;
-  /** output slots */
-  tOut: number;
-}
-
-/** The competition geometry: 252² input, central 42² block (rows 105…146), ×6 → 252² target, 4 → 32 slots. */
-export const FULL: Geometry = { inSize: 252, cropSize: 42, scale: 6, tIn: 4, tOut: 32 };
-/** The "S" CPU geometry of §8.1: 48² input, central 8² block (rows 20…27), ×6 → 48² target, 4 → 8 slots. */
-export const SMALL: Geometry = { inSize: 48, cropSize: 8, scale: 6, tIn: 4, tOut: 8 };
-/** A CI-sized geometry for tests: 24² input, central 4² block (rows 10…13), ×6 → 24² target, 4 → 4 slots. */
-export const TINY: Geometry = { inSize: 24, cropSize: 4, scale: 6, tIn: 4, tOut: 4 };
-
-export const GEOMETRIES = { full: FULL, s: SMALL, tiny: TINY } as const;
-export type GeometryName = keyof typeof GEOMETRIES;
+// The geometries themselves are plain data in config.ts (the schemas name them).
+export { FULL, SMALL, TINY, GEOMETRIES, GEOMETRY_NAMES, type Geometry, type GeometryName } from './config.ts';
 
 /** Zero-based first row/column of the central block; the block is rows start…start+cropSize−1. */
 export function cropStart(g: Pick<Geometry, 'inSize' | 'cropSize'>): number {
@@ -64,7 +46,8 @@ export function cropCenter(x: Tensor, g: Pick<Geometry, 'inSize' | 'cropSize'>):
 
 /**
  * Trilinear resize of a (B, C, T, h, w) volume to (B, C, T, h·s, w·s). T is unchanged, so this is
- * per-frame bilinear ×s with half-pixel centres (align_corners = false), spec §4.2(c).
+ * per-frame bilinear ×s with half-pixel centres (align_corners = false), as SIANet upsamples its
+ * 42² output to the 252² radar grid (paper B).
  */
 export function upsample(x: Tensor, scale: number): Tensor {
   if (x.ndim !== 5) throw new Error(`upsample: expected a (B, C, T, H, W) tensor, got shape [${x.shape}]`);

@@ -12,9 +12,9 @@ import {
 } from './data.ts';
 import type { Geometry } from './geometry.ts';
 import type { Batch, Dataset } from './train.ts';
-import type { SampleSet } from './synth.ts';
+import type { SampleSet } from './samples.ts';
 
-/** Statistics for standardisation: `<root>/synth_stats.json` for synthetic data, else the reference table of §2.3. */
+/** Statistics for standardisation: `<root>/synth_stats.json` for synthetic data, else the organisers' reference table (HRIT_STATS). */
 export function statsFor(root: string): Record<string, ChannelStat> {
   const f = path.join(root, 'synth_stats.json');
   if (!fs.existsSync(f)) return HRIT_STATS;
@@ -51,7 +51,8 @@ export class FileDataset implements Dataset {
   batch(indices: number[]): Batch {
     const g = this.src.geometry;
     return torch.scope(() => {
-      const ss = indices.map((i) => { const e = this.index[i]!; return readSample(e.reader, e.start, g.tIn, g.tOut, { channels: this.src.channels, stats: this.stats, radar: this.src.radar }); });
+      const so = { channels: this.src.channels, stats: this.stats, radar: this.src.radar };
+      const ss = indices.map((i) => { const e = this.index[i]!; return readSample(e.reader, e.start, g.tIn, g.tOut, so); });
       return { x: torch.stack(ss.map((s) => s.x)), y: torch.stack(ss.map((s) => s.y!)), mask: torch.stack(ss.map((s) => s.mask!)) };
     });
   }
@@ -108,6 +109,16 @@ export async function loadEvalSets(src: FileSource, split: 'val' | 'test' | 'hel
   return out;
 }
 
+/** Regions with a `<region>.<split>.reflbt0.ns.h5` file under `<root>/<year>/HRIT` for any of the years, sorted. */
+export function regionsIn(root: string, years: number[], split: string): string[] {
+  const set = new Set<string>();
+  for (const y of years) {
+    const d = path.join(root, String(y), 'HRIT');
+    if (!fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d)) { const m = new RegExp(`^(.+)\\.${split}\\.reflbt0\\.ns\\.h5$`).exec(f); if (m) set.add(m[1]!); }
+  }
+  return [...set].sort();
+}
 
 /** Saves a model with its build options (JSON in the safetensors metadata). */
 export function saveModel(file: string, model: NowcastModel, build: BuildOptions, extra: Record<string, unknown> = {}): void {

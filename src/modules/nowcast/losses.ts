@@ -1,11 +1,12 @@
-// Losses of both papers (spec §4.3): masked weighted BCE with logits, SIANet deep supervision,
-// the spatial-temporal smoothness loss of paper A and the released-code variant.
+// Losses of both papers: masked weighted BCE with logits, SIANet's deep supervision (paper B eq. 4),
+// the spatial-temporal smoothness loss of paper A (eqs. 3–5) and the released code's variant.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { upsample } from './geometry.ts';
 import type { ModelOutput } from './model.ts';
+import { PAPER, TRAIN, type MaskMode, type SmoothMode } from './config.ts';
 
-export type MaskMode = 'zero' | 'exclude';
+export type { MaskMode, SmoothMode } from './config.ts';
 
 /**
  * Weighted BCE with logits, mean reduction, positive weight `posWeight` (paper B: 4; reference
@@ -13,7 +14,7 @@ export type MaskMode = 'zero' | 'exclude';
  * Masking: 'zero' is the reference convention (logit and label set to 0 at masked pixels before
  * the loss: they add a constant and no gradient); 'exclude' averages over unmasked pixels only.
  */
-export function weightedBce(logits: Tensor, target: Tensor, mask: Tensor | null, posWeight = 4, mode: MaskMode = 'zero'): Tensor {
+export function weightedBce(logits: Tensor, target: Tensor, mask: Tensor | null, posWeight = PAPER.posWeight, mode: MaskMode = PAPER.maskMode): Tensor {
   if (logits.shape.join() !== target.shape.join()) throw new Error(`weightedBce: logits [${logits.shape}] and target [${target.shape}] differ in shape`);
   return torch.scope(() => {
     const pw = torch.scalar(posWeight, { dtype: logits.dtype });
@@ -71,9 +72,6 @@ export function releasedSmoothnessScaled(p: Tensor): Tensor {
   return torch.scope(() => slotDiff(p).square().mean().mul(1e-6 * RELEASED_SUM_TERMS));
 }
 
-/** 'paper': β_s·L_spatial + β_t·L_temporal (eqs. 3–5, [recon] means); 'released': 1e-6·Σ(ΔP)² literally; 'released-scaled': the same at its competition per-element weight. */
-export type SmoothMode = 'none' | 'paper' | 'released' | 'released-scaled';
-
 export interface LossOptions {
   posWeight: number;
   maskMode: MaskMode;
@@ -84,7 +82,11 @@ export interface LossOptions {
   betaSpatial: number;
   betaTemporal: number;
 }
-export const DEFAULT_LOSS: LossOptions = { posWeight: 4, maskMode: 'zero', alpha: 0.2, smooth: 'none', betaSpatial: 0.1, betaTemporal: 0.1 };
+/** The `train` command's loss (config.ts TRAIN): paper B's α and positive weight, paper A's smoothness terms. */
+export const DEFAULT_LOSS: LossOptions = {
+  posWeight: TRAIN.posWeight, maskMode: TRAIN.maskMode, alpha: TRAIN.alpha, smooth: TRAIN.smooth,
+  betaSpatial: TRAIN.betaSpatial, betaTemporal: TRAIN.betaTemporal,
+};
 
 export interface LossParts { total: Tensor; bce: number; early: number; spatial: number; temporal: number }
 

@@ -1,7 +1,8 @@
-// Metrics of spec §3: confusion counts under the masking convention, precision / recall / F1 /
+// W4C22 metrics: confusion counts under the masking convention, precision / recall / F1 /
 // accuracy / CSI = IoU per region-year cell, mIoU as the unweighted mean over cells, lead-time curves.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
+import type { MaskMode } from './config.ts';
 
 export interface Confusion { tp: number; fp: number; fn: number; tn: number }
 export interface Scores { precision: number; recall: number; f1: number; accuracy: number; csi: number; iou: number }
@@ -15,7 +16,8 @@ export function scores(c: Confusion): Scores {
   return { precision, recall, f1: div(2 * precision * recall, precision + recall), accuracy: div(c.tp + c.tn, c.tp + c.fp + c.fn + c.tn), csi, iou: csi };
 }
 
-export type MetricMask = 'zero' | 'exclude';
+/** Masked pixels: the reference convention (zero) or strict exclusion (config.ts MASK_MODES). */
+export type MetricMask = MaskMode;
 
 /**
  * Confusion counts of binary prediction P and truth Y (any equal shapes), optionally per index of

@@ -1,22 +1,27 @@
-// Models of spec §4: the organisers' 3D U-Net baseline (ELEKTRONN3 lineage) and SIANet
+// The models: the organisers' W4C22 3D U-Net baseline (ELEKTRONN3 lineage) and SIANet (paper B)
 // (factorised spatiotemporal blocks or LCAM, CenterCrop, Spatiotemporal Refinement), NCDHW layout.
 import * as torch from '../../core/torch/index.ts';
 import * as nn from '../../core/torch/nn.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { type Geometry, cropStart, upsample } from './geometry.ts';
+import { PAPER, DESCRIBE, FULL, type ModelName } from './config.ts';
+
+export type { ModelName } from './config.ts';
 
 const F = torch.F;
 const featureDropout = torch.lazy('feature_dropout');
 type Dt = 'float32' | 'float64';
 
-/** Xavier-normal weights, zero bias (spec §4.1 init), for convs and transposed convs. */
+/** Xavier-normal weights, zero bias (the organisers' baseline init), for convs and transposed convs. */
 function xavier<M extends nn.Conv3d | nn.ConvTranspose3d>(m: M): M {
   nn.init.xavierNormal_(m.weight);
   if (m.bias) nn.init.zeros_(m.bias);
   return m;
 }
 
-function conv(inC: number, outC: number, k: [number, number, number], o: { bias?: boolean; dilation?: [number, number, number]; groups?: number; dtype?: Dt } = {}): nn.Conv3d {
+type K3 = [number, number, number];
+
+function conv(inC: number, outC: number, k: K3, o: { bias?: boolean; dilation?: K3; groups?: number; dtype?: Dt } = {}): nn.Conv3d {
   const d = o.dilation ?? [1, 1, 1];
   const pad = k.map((kk, i) => (d[i]! * (kk - 1)) / 2) as [number, number, number];
   return xavier(new nn.Conv3d(inC, outC, k, { padding: pad, dilation: d, groups: o.groups, bias: o.bias ?? true, dtype: o.dtype }));
@@ -63,10 +68,10 @@ class LcamSpatial extends nn.Module {
 
 /**
  * One U-Net convolution block.
- * - plain (baseline §4.1): conv3³ → BN → Dropout3d → ReLU → conv3³ → BN → Dropout3d → ReLU
+ * - plain (the organisers' baseline): conv3³ → BN → Dropout3d → ReLU → conv3³ → BN → Dropout3d → ReLU
  * - factorized (SIANet released code): conv1×3×3 → BN → Drop → ReLU → conv3×1×1 → conv3³ → BN → Drop → ReLU
  * - lcam (paper B): conv1×3×3 → BN → Drop → ReLU → g grouped dilated 1×k×k → concat → conv3×1×1 → conv3³ → BN → Drop → ReLU
- * Decoder blocks take dropout 0 (the spec's decoder blocks have no dropout).
+ * Decoder blocks take dropout 0 (the baseline's decoder has no dropout).
  */
 export class ConvBlock extends nn.Module {
   readonly convA: nn.Conv3d; readonly bnA: nn.BatchNorm3d; readonly dropA: Dropout3d;
@@ -194,7 +199,7 @@ export interface NowcastModel extends nn.Module {
 export interface BaselineOptions extends Omit<UNetOptions, 'blockType' | 'lcam'> { geometry: Geometry }
 
 /**
- * The organisers' 3D U-Net (§4.1): plain blocks; the head maps the whole input grid to the target
+ * The organisers' 3D U-Net: plain blocks; the head maps the whole input grid to the target
  * grid with no crop (at the competition ratios the output side equals the input side).
  */
 export class UNet3D extends nn.Module implements NowcastModel {
@@ -260,7 +265,7 @@ class Bottleneck3d extends nn.Module {
 
 /**
  * Spatiotemporal Refinement (STR, paper B): LKA residual, then the refiner
- * conv3³(1→h, no bias) → BN → ReLU → conv3³(h→h) → BN → ReLU → 2 bottlenecks (width h/2, ×4) → conv1³(→1, no bias).
+ * conv3³(1→h, no bias) → BN → ReLU → conv3³(h→h, no bias) → BN → ReLU → 2 bottlenecks (width h/2, ×4) → conv1³(→1, no bias).
  * BatchNorm momentum 0.01. h = 64 in the paper, 16 at S scale.
  */
 export class SpatiotemporalRefinement extends nn.Module {
@@ -273,8 +278,9 @@ export class SpatiotemporalRefinement extends nn.Module {
     if (!Number.isInteger(w)) throw new Error(`STR hidden width must be even, got ${hidden}`);
     this.lka = this.child('lka', new LargeKernelAttention3d(hidden, dtype));
     this.c1 = this.child('conv1', conv(1, hidden, [3, 3, 3], { bias: false, dtype })); this.b1 = this.child('bn1', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
-    // [recon] the spec leaves this conv's bias unstated: kept (PyTorch default), it is followed by BN
-    this.c2 = this.child('conv2', conv(hidden, hidden, [3, 3, 3], { dtype })); this.b2 = this.child('bn2', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
+    // no bias, as the released code's Learnable_Filter.conv2 (bias=False): at h = 64 and start width 32
+    // SIANet has 17,857,825 parameters (a bias here would add h, and a BatchNorm follows it anyway)
+    this.c2 = this.child('conv2', conv(hidden, hidden, [3, 3, 3], { bias: false, dtype })); this.b2 = this.child('bn2', new nn.BatchNorm3d(hidden, { momentum: m, dtype }));
     this.r1 = this.child('layer1', new Bottleneck3d(hidden, w, 4, m, dtype));
     this.r2 = this.child('layer2', new Bottleneck3d(4 * w, w, 4, m, dtype));
     this.out = this.child('conv_out', conv(4 * w, 1, [1, 1, 1], { bias: false, dtype }));
@@ -311,7 +317,7 @@ export class SIANet extends nn.Module implements NowcastModel {
     super();
     this.body = this.child('body', new UNetBody({ ...o, blockType: o.blockType ?? 'factorized' }));
     this.head = this.child('head', new TimeHead(o.startFilters, o.tIn, o.tOut, o.dtype));
-    if (o.str !== false) this.str = this.child('str', new SpatiotemporalRefinement(o.strHidden ?? 64, o.dtype));
+    if (o.str !== false) this.str = this.child('str', new SpatiotemporalRefinement(o.strHidden ?? PAPER.strHidden, o.dtype));
   }
   forward(x: Tensor): ModelOutput {
     const g = this.o.geometry;
@@ -331,7 +337,6 @@ export class SIANet extends nn.Module implements NowcastModel {
   }
 }
 
-export type ModelName = 'unet3d' | 'sianet';
 
 export interface BuildOptions {
   model: ModelName;
@@ -349,26 +354,53 @@ export interface BuildOptions {
 }
 
 export function buildModel(o: BuildOptions): NowcastModel {
-  const common = { inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? 5, dropout: o.dropout ?? 0.4, tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype };
+  const common = {
+    inChannels: o.inChannels, startFilters: o.startFilters, depth: o.depth ?? PAPER.depth, dropout: o.dropout ?? PAPER.dropout,
+    tIn: o.geometry.tIn, tOut: o.geometry.tOut, dtype: o.dtype,
+  };
   if (!(o.startFilters >= 1 && Number.isInteger(o.startFilters))) throw new Error(`startFilters must be a positive integer, got ${o.startFilters}`);
   if (o.model === 'unet3d') return new UNet3D({ ...common, geometry: o.geometry });
   if (o.model === 'sianet') {
-    return new SIANet({ ...common, geometry: o.geometry, blockType: o.blockType ?? 'factorized', lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
+    const blockType = o.blockType ?? PAPER.blockType;
+    return new SIANet({ ...common, geometry: o.geometry, blockType, lcam: o.lcam, centerCrop: o.centerCrop, str: o.str, strHidden: o.strHidden });
   }
   throw new Error(`unknown model '${o.model as string}'; valid: unet3d, sianet`);
 }
 
-/** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry. */
-export function parameterCounts(widths: number[] = [8, 16, 32, 64], o: { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number } = {}): { startFilters: number; unet3d: number; sianet: number; sianetLcam: number }[] {
+/** Parameters per part: the U-Net encoder and decoder, the time head and (SIANet) the STR's attention and refiner. */
+export interface ParameterParts { encoder: number; decoder: number; head: number; strAttention?: number; strRefiner?: number }
+
+/** Parameter counts of a model's parts (they sum to numParameters()). */
+export function parameterParts(m: UNet3D | SIANet): ParameterParts {
+  const sum = (ms: nn.Module[]) => ms.reduce((s, x) => s + x.numParameters(), 0);
+  const parts: ParameterParts = { encoder: sum(m.body.down), decoder: sum(m.body.ups), head: m.head.numParameters() };
+  if (m instanceof SIANet && m.str) {
+    parts.strAttention = m.str.lka.numParameters();
+    parts.strRefiner = m.str.numParameters() - parts.strAttention;
+  }
+  return parts;
+}
+
+export interface ParameterCount {
+  startFilters: number; unet3d: number; sianet: number; sianetLcam: number;
+  parts: { unet3d: ParameterParts; sianet: ParameterParts; sianetLcam: ParameterParts };
+}
+
+/** The full geometry's input channels and slots, and the STR width, for parameterCounts (default: config.ts DESCRIBE). */
+export interface CountOptions { inChannels?: number; tIn?: number; tOut?: number; strHidden?: number }
+
+/** Exact parameter counts (conv weights and biases, BatchNorm affine) per start width, both models, full geometry, in total and per part. */
+export function parameterCounts(widths: number[] = DESCRIBE.widths, o: CountOptions = {}): ParameterCount[] {
   return widths.map((f) => {
-    const g: Geometry = { inSize: 252, cropSize: 42, scale: 6, tIn: o.tIn ?? 4, tOut: o.tOut ?? 32 };
-    const count = (m: NowcastModel) => torch.noGrad(() => { const n = m.numParameters(); m.dispose(); return n; });
-    const base = { geometry: g, inChannels: o.inChannels ?? 11, startFilters: f, strHidden: o.strHidden ?? 64 };
-    return {
-      startFilters: f,
-      unet3d: count(buildModel({ ...base, model: 'unet3d' })),
-      sianet: count(buildModel({ ...base, model: 'sianet' })),
-      sianetLcam: count(buildModel({ ...base, model: 'sianet', blockType: 'lcam' })),
-    };
+    const g: Geometry = { ...FULL, tIn: o.tIn ?? DESCRIBE.tIn, tOut: o.tOut ?? DESCRIBE.tOut };
+    const count = (b: BuildOptions) => torch.noGrad(() => {
+      const m = buildModel(b) as UNet3D | SIANet;
+      const r = { total: m.numParameters(), parts: parameterParts(m) };
+      m.dispose();
+      return r;
+    });
+    const base = { geometry: g, inChannels: o.inChannels ?? DESCRIBE.inChannels, startFilters: f, strHidden: o.strHidden ?? DESCRIBE.strHidden };
+    const u = count({ ...base, model: 'unet3d' }), s = count({ ...base, model: 'sianet' }), l = count({ ...base, model: 'sianet', blockType: 'lcam' });
+    return { startFilters: f, unet3d: u.total, sianet: s.total, sianetLcam: l.total, parts: { unet3d: u.parts, sianet: s.parts, sianetLcam: l.parts } };
   });
 }

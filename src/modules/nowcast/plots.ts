@@ -1,4 +1,4 @@
-// Figures: region × year IoU table (§7 layout), lead-time curves, input/truth/probability/prediction
+// Figures: region × year IoU table (the layout of paper A Table 1 and paper B Tables 2–3), lead-time curves, input/truth/probability/prediction
 // frames with the target box drawn (PNG), and the augmentation policy applied to an arrow field.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
@@ -22,6 +22,11 @@ export function regionYearTable(perCell: Record<string, { iou: number }>, title 
       { mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'iou', type: 'quantitative', format: '.3f' } } },
     ],
   };
+}
+
+/** Training loss against step (the `train` table of the metrics). */
+export function lossChart(rows: Record<string, unknown>[]): Record<string, unknown> {
+  return { title: 'training loss', width: 480, height: 260, data: { values: rows }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } } } };
 }
 
 /** Lead-time IoU curves, one series per configuration. Slot k is k·15 min ahead. */
@@ -64,7 +69,9 @@ function enlarge(img: Tensor, side: number): Tensor {
  * probability (tOut, h, w); `irChannel`
  * indexes IR_108 among the loaded channels.
  */
-export async function writeFrames(file: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[]): Promise<void> {
+export async function writeFrames(
+  file: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[],
+): Promise<void> {
   const side = 120, T = truth.shape[0]!;
   const ls = leads ?? [...new Set([0, Math.floor((T - 1) / 2), T - 1])];
   const img = torch.noGrad(() => torch.scope(() => {

@@ -1,9 +1,12 @@
-// Paper A's robust-training recipe (spec §5): the direction-aware geometric augmentation policy
+// Paper A's robust-training recipe: the direction-aware geometric augmentation policy
 // (AP), its inverse for the ablation, the "existing strategy" random augmentation, and the
 // geometric augmentation ensemble (GAE) at test time: y = (1/n) Σ_i A_i⁻¹(F(A_i(x))).
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { Rng } from '../../core/rng.ts';
+import { TTA_PRESETS, type AugmentMode, type TtaPreset, type Average } from './config.ts';
+
+export type { AugmentMode, TtaPreset } from './config.ts';
 
 /** Geometric transforms of the two spatial axes (H = north→south rows, W = west→east columns). */
 export type Transform = 'id' | 'rot90' | 'rot180' | 'rot270' | 'rot180_vflip' | 'rot270_vflip' | 'vflip' | 'hflip' | 'transpose';
@@ -60,8 +63,6 @@ export function transformMotion(east: number, north: number, t: Transform): [num
   return [east * e[0] + north * n[0], east * e[1] + north * n[1]];
 }
 
-export type AugmentMode = 'none' | 'policy' | 'inverse' | 'random';
-
 /** Picks one transform per sample: policy with p = 0.8 (uniform over the five), else identity. */
 export function sampleTransform(mode: 'policy' | 'inverse', rng: Rng, p = 0.8): Transform {
   if (rng.random() >= p) return 'id';
@@ -72,7 +73,7 @@ export interface Augmented { x: Tensor; y: Tensor; mask: Tensor; transform: stri
 
 /**
  * Augments one batch (the same transform for input, target and mask, per sample).
- * - policy / inverse: §5.1 with p = 0.8
+ * - policy / inverse: paper A's policy (or its inverse) with p = 0.8
  * - random ("existing strategy"), each with p = 0.5: rot90·k, vflip, time reversal of input and
  *   target, channel shuffle, cut-out of up to 30×30 input px (scaled to the input size)
  */
@@ -113,7 +114,6 @@ export function augmentBatch(x: Tensor, y: Tensor, mask: Tensor, mode: AugmentMo
   return { ...out, transform: names.join(',') };
 }
 
-export type TtaPreset = 'none' | 'paper' | 'released' | 'policy';
 /** paper = {id, vflip} (paper A's run); released = {id, rot180} (the team's predictor); policy = {id} ∪ the 5 policy transforms. */
 export function ttaTransforms(preset: TtaPreset): Transform[] {
   switch (preset) {
@@ -121,14 +121,14 @@ export function ttaTransforms(preset: TtaPreset): Transform[] {
     case 'paper': return ['id', 'vflip'];
     case 'released': return ['id', 'rot180'];
     case 'policy': return ['id', ...POLICY];
-    default: throw new Error(`unknown TTA preset '${preset as string}'; valid: none, paper, released, policy`);
+    default: throw new Error(`unknown TTA preset '${preset as string}'; valid: ${TTA_PRESETS.join(', ')}`);
   }
 }
 
 export interface TtaOptions {
   transforms: Transform[];
   /** average probabilities (default) or logits (the released predictor) */
-  average: 'prob' | 'logit';
+  average: Average;
 }
 
 /**

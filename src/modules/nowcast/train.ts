@@ -1,14 +1,15 @@
-// Training (spec §4.4): AdamW, gradient clipping by value, LR ×0.9 on a validation-loss plateau,
-// the augmentation policy, deep supervision and the smoothness loss; resumable safetensors
-// checkpoints every N steps through ctx.checkpoints, progress, ctx.signal.
+// Training as in papers A and B: AdamW, gradient clipping by value, LR ×0.9 on a validation-loss plateau,
+// the augmentation policy, deep supervision and the smoothness loss; checkpoints and resume through
+// the core training kit (src/core/train), progress, ctx.signal.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import { Rng } from '../../core/rng.ts';
 import type { RunContext } from '../../core/context.ts';
+import { Rng, ReduceLROnPlateau, saveTrainingCheckpoint, restoreTrainingCheckpoint, stepTag, type TrainingParts } from '../../core/train/index.ts';
 import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
 import { augmentBatch, type AugmentMode } from './recipe.ts';
-import type { SampleSet } from './synth.ts';
+import type { SampleSet } from './samples.ts';
+import { TRAIN } from './config.ts';
 
 export interface Batch { x: Tensor; y: Tensor; mask: Tensor }
 
@@ -49,8 +50,9 @@ export interface TrainOptions {
   clipValue: number;
   augment: AugmentMode;
   loss: LossOptions;
-  /** evaluate validation loss every this many steps (plateau schedule ×0.9, patience 1) */
+  /** evaluate validation loss every this many steps (plateau schedule ×0.9, patience 1); 0: never */
   evalEvery: number;
+  /** LR factor on a plateau, in [0, 1) (0.9 in the papers) */
   lrDecay: number;
   /** plateau patience in evaluations (1 in the reference configs) */
   patience: number;
@@ -59,15 +61,17 @@ export interface TrainOptions {
   /**
    * After training, re-estimate every BatchNorm's running statistics as the plain average over
    * this many training batches (dropout off, no augmentation; 0 = keep the EMA). The STR's
-   * momentum 0.01 (§4.2c) needs thousands of steps before its EMA forgets the (0, 1) init; at CPU
+   * momentum 0.01 (paper B) needs thousands of steps before its EMA forgets the (0, 1) init; at CPU
    * scale (a few hundred steps) eval-mode outputs would otherwise use half-initial statistics.
    */
   recalibrateBn: number;
 }
 
+/** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
-  steps: 200, batchSize: 4, lr: 1e-4, weightDecay: 0.1, clipValue: 2, augment: 'none', loss: DEFAULT_LOSS,
-  evalEvery: 50, lrDecay: 0.9, patience: 1, checkpointEvery: 100, seed: 0, recalibrateBn: 0,
+  steps: TRAIN.steps, batchSize: TRAIN.batchSize, lr: TRAIN.lr, weightDecay: TRAIN.weightDecay, clipValue: TRAIN.clipValue, augment: TRAIN.augment,
+  loss: DEFAULT_LOSS, evalEvery: TRAIN.evalEvery, lrDecay: TRAIN.lrDecay, patience: TRAIN.patience, checkpointEvery: TRAIN.checkpointEvery,
+  seed: 0, recalibrateBn: TRAIN.recalibrateBn,
 };
 
 export interface TrainResult { model: NowcastModel; steps: number; losses: number[]; valLosses: number[]; lr: number; resumedFrom: number | null }
@@ -130,10 +134,41 @@ export function clipGradValue(params: Tensor[], v: number): void {
   torch.noGrad(() => { for (const p of params) if (p.grad) p.grad.clamp_(-v, v); });
 }
 
+/** One optimiser step on a batch drawn (and augmented) by the step's own Rng: the loss and its parts. */
+function trainStep(
+  model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string,
+): { loss: number; bce: number; temporal: number } {
+  // everything random in a step but dropout comes from Rng(seed, step), so a resumed run needs no Rng state
+  const rng = new Rng(o.seed * 100003 + step);
+  const idx = Array.from({ length: o.batchSize }, () => rng.int(0, trainSet.length));
+  return torch.scope(() => {
+    const b0 = trainSet.batch(idx);
+    const b = augmentBatch(b0.x, b0.y, b0.mask, o.augment, rng);
+    opt.zeroGrad();
+    const out = model.forward(b.x);
+    const L = nowcastLoss(out, b.y, b.mask, o.loss, o.model.geometry.scale);
+    torch.assertFinite(L.total, `${tag} loss at step ${step}`);
+    L.total.backward();
+    clipGradValue(params, o.clipValue);
+    opt.step();
+    return { loss: L.total.item(), bce: L.bce, temporal: L.temporal };
+  });
+}
+
+/** Continues from the run's latest checkpoint of the model `tag` (core training kit): the step to start at, or null. */
+function resumeFrom(ctx: RunContext, parts: TrainingParts, tag: string): number | null {
+  const r = restoreTrainingCheckpoint(ctx.checkpoints, parts, { when: (c) => c.extra.tag === tag });
+  if (!r) return null;
+  torch.dispose(r.tensors);
+  ctx.log(`resumed ${tag} from step ${r.step}`);
+  return r.step;
+}
+
 /**
- * Trains a model. With a ctx: progress, metrics rows (table "train"), checkpoints every
- * `checkpointEvery` steps (model + optimiser state as safetensors, step/lr/plateau state as JSON),
- * resume from ctx.checkpoints.latest() when ctx.resuming, and a clean stop on ctx.signal.
+ * Trains a model. With a ctx: progress, metrics rows (tables "train" and "validation"), a
+ * checkpoint of the core training kit every `checkpointEvery` steps and at the end (model,
+ * optimiser, plateau schedule, libtorch's generator), resume from the latest one of this `tag`
+ * when ctx.resuming (bit-identical to an uninterrupted run), and a clean stop on ctx.signal.
  */
 export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null, ctx?: RunContext, tag = 'model'): TrainResult {
   if (trainSet.length === 0) throw new Error('train: the training set is empty');
@@ -144,59 +179,29 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
   model.train();
   // the multi-tensor AdamW: ~10 native calls a step instead of ~10 per parameter (core optim.ts)
   const opt = new torch.optim.AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay, foreach: true });
-  let start = 0, best = Infinity, bad = 0, resumedFrom: number | null = null;
+  // the papers' schedule: LR × lrDecay once more than `patience` evaluations in a row fail to improve (by 1e-6)
+  const plateau = new ReduceLROnPlateau(opt, { factor: o.lrDecay, patience: o.patience, threshold: 1e-6, thresholdMode: 'abs' });
+  const parts = { model, optimizer: opt, scheduler: plateau };
+  const resumedFrom = ctx?.resuming ? resumeFrom(ctx, parts, tag) : null;
+  const start = resumedFrom ?? 0;
   const losses: number[] = [], valLosses: number[] = [];
-  if (ctx?.resuming) {
-    const ck = ctx.checkpoints.latest();
-    if (ck && String(ck.state.tag ?? tag) === tag) {
-      const modelSd: Record<string, Tensor> = {}, optT: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(ck.tensors)) {
-        if (k.startsWith('model.')) modelSd[k.slice(6)] = t; else if (k.startsWith('opt.')) optT[k.slice(4)] = t;
-      }
-      model.loadStateDict(modelSd);
-      opt.loadStateDict({ tensors: optT, scalars: (ck.state.optScalars ?? {}) as Record<string, number> });
-      torch.dispose(ck.tensors);
-      start = Number(ck.state.step); best = Number(ck.state.best ?? Infinity); bad = Number(ck.state.bad ?? 0);
-      resumedFrom = start;
-      ctx.log(`resumed ${tag} from step ${start}`);
-    }
-  }
   const save = (step: number) => {
-    if (!ctx) return;
-    const sd = opt.stateDict();
-    const tensors: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
-    for (const [k, t] of Object.entries(sd.tensors)) tensors[`opt.${k}`] = t;
-    ctx.checkpoints.save(`${tag}-step${String(step).padStart(6, '0')}`, tensors, { tag, step, best, bad, optScalars: sd.scalars, lr: opt.lr });
+    if (ctx) saveTrainingCheckpoint(ctx.checkpoints, stepTag(step, `${tag}-step`), { ...parts, step, config: o, extra: { tag } });
   };
   const bar = ctx && o.steps - start > 0 ? ctx.progress(o.steps - start, `train ${tag}`) : null;
   const params = model.parameters();
   for (let step = start; step < o.steps; step++) {
     if (ctx?.signal.aborted) { save(step); ctx.throwIfAborted(); }
-    const rng = new Rng(o.seed * 100003 + step);
-    const idx = Array.from({ length: o.batchSize }, () => rng.int(0, trainSet.length));
-    const parts = torch.scope(() => {
-      const b0 = trainSet.batch(idx);
-      const b = augmentBatch(b0.x, b0.y, b0.mask, o.augment, rng);
-      opt.zeroGrad();
-      const out = model.forward(b.x);
-      const L = nowcastLoss(out, b.y, b.mask, o.loss, o.model.geometry.scale);
-      torch.assertFinite(L.total, `${tag} loss at step ${step}`);
-      L.total.backward();
-      clipGradValue(params, o.clipValue);
-      opt.step();
-      return { loss: L.total.item(), bce: L.bce, temporal: L.temporal };
-    });
-    losses.push(parts.loss);
+    const r = trainStep(model, params, opt, o, trainSet, step, tag);
+    losses.push(r.loss);
     if (valSet && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) {
       const vl = validationLoss(model, valSet, o);
       valLosses.push(vl);
-      // ReduceLROnPlateau(factor 0.9, patience 1): decay once more than `patience` evaluations in a row fail to improve
-      if (vl < best - 1e-6) { best = vl; bad = 0; } else if (++bad > o.patience) { opt.lr *= o.lrDecay; bad = 0; }
+      plateau.step(vl);
       ctx?.metrics.log({ model: tag, step: step + 1, valLoss: vl, lr: opt.lr }, 'validation');
     }
-    ctx?.metrics.log({ model: tag, step: step + 1, loss: parts.loss, bce: parts.bce, lr: opt.lr }, 'train');
-    bar?.tick(1, { loss: Number(parts.loss.toFixed(4)) });
+    ctx?.metrics.log({ model: tag, step: step + 1, loss: r.loss, bce: r.bce, lr: opt.lr }, 'train');
+    bar?.tick(1, { loss: Number(r.loss.toFixed(4)) });
     if (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps) save(step + 1);
   }
   bar?.done();

@@ -1,4 +1,4 @@
-// §8.3 item 1: geometry and I/O (crop indices, half-pixel ×6 upsampling, HDF5 round trips,
+// Geometry and I/O (crop indices, half-pixel ×6 upsampling, HDF5 round trips,
 // special-value preprocessing, contiguity check, clear errors on bad files).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import {
   writeDataset, openImages, preprocessHrit, preprocessOpera, HRIT_STATS, CHANNELS, NO_DATA, UNDETECTED, trainingWindows,
   validationWindows, writeSubmission, zipSubmission, type SplitRow, readSplits, openRegion, readSample, splitRows, hritPath, splitsCsvPath,
 } from '../../../src/modules/nowcast/data.ts';
-import { writeSynthetic, defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
+import { defaultSynthConfig, synthPlan } from '../../../src/modules/nowcast/synth.ts';
+import { writeSynthetic } from '../../../src/modules/nowcast/samples.ts';
 import { tmpDir } from '../../helpers/context.ts';
 import { unzipSync } from 'fflate';
 
@@ -101,22 +102,38 @@ test('a truncated, wrong-shaped or wrong-key HDF5 file gives a clear error namin
   await assert.rejects(openImages(path.join(dir, 'missing.h5'), 'REFL-BT'), /missing\.h5: no such file/);
 });
 
-test('preprocessing of special values (§2.3): HRIT NaN/inf → 0, clip, standardise; OPERA mask and labels', () => {
+test('preprocessing of special values (the organisers\' reference loader): HRIT NaN/inf → 0, clip, standardise; OPERA mask and labels', () => {
   // channel IR_108: lo 0, hi 350, μ 270.1535, σ 18.49373
   const ch = ['IR_108', 'VIS006'] as const;
   const x = torch.tensor([[NaN, Infinity, 400, 270.1535], [-Infinity, 0.5, 2, -1]], { dtype: 'float64' }).reshape([1, 2, 4]);
   const p = preprocessHrit(x, ch, 1).toFloat64Array();
   const s = HRIT_STATS.IR_108, v = HRIT_STATS.VIS006;
-  const want = [(0 - s.mu) / s.sigma, (0 - s.mu) / s.sigma, (350 - s.mu) / s.sigma, 0, (0 - v.mu) / v.sigma, (0.5 - v.mu) / v.sigma, (1.02 - v.mu) / v.sigma, (0 - v.mu) / v.sigma];
+  const z = (c: typeof s, x: number) => (x - c.mu) / c.sigma;
+  const want = [z(s, 0), z(s, 0), z(s, 350), 0, z(v, 0), z(v, 0.5), z(v, 1.02), z(v, 0)];
   want.forEach((w, i) => assert.ok(Math.abs(p[i]! - w) < 1e-9, `value ${i}: ${p[i]} vs ${w}`));
   assert.equal(CHANNELS.length, 11);
   const raw = torch.tensor([NO_DATA, UNDETECTED, NaN, Infinity, 129, 128, 0.2, 0.19, 0, 5], { dtype: 'float64' });
   const { label, mask } = preprocessOpera(raw);
   assert.deepEqual(mask.toArray(), [1, 0, 1, 1, 1, 0, 0, 0, 0, 0]);
-  assert.deepEqual(label.toArray(), [0, 0, 0, 0, 1, 1, 1, 0, 0, 1]);
+  assert.deepEqual(label.toArray(), [0, 0, 0, 1, 1, 1, 1, 0, 0, 1]);
   const st1 = preprocessOpera(raw, { threshold: 0, strict: true });
-  assert.deepEqual(st1.label.toArray(), [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]);
+  assert.deepEqual(st1.label.toArray(), [0, 0, 0, 1, 1, 1, 1, 1, 0, 1]);
   torch.dispose(x, raw, label, mask, st1);
+});
+
+test('OPERA labels of non-finite rates: +∞ is rain (≥ 0.2 holds), −∞ and NaN are not; all three are masked', () => {
+  // NaN satisfies no comparison, so the rule gives 0 (the reference maps NaN to 0); −∞ < 0.2 gives 0
+  for (const dtype of ['float32', 'float64'] as const) {
+    const raw = torch.tensor([Infinity, NaN, -Infinity, 0.19, 0.2, 0.21, 0, 5, NO_DATA, UNDETECTED], { dtype });
+    const { label, mask } = preprocessOpera(raw);
+    assert.deepEqual(label.toArray(), [1, 0, 0, 0, 1, 1, 0, 1, 0, 0], dtype);
+    assert.deepEqual(mask.toArray(), [1, 1, 1, 0, 0, 0, 0, 0, 1, 0], dtype);
+    assert.equal(label.dtype, dtype);
+    // Stage 1's rule (rate > 0): +∞ is rain, −∞, NaN, 0 and the codes are not
+    const st1 = preprocessOpera(raw, { threshold: 0, strict: true });
+    assert.deepEqual(st1.label.toArray(), [1, 0, 0, 1, 1, 1, 0, 1, 0, 0], dtype);
+    torch.dispose(raw, label, mask, st1.label, st1.mask);
+  }
 });
 
 const row = (d: string, t: string, split = 'training', type = '-', ok = 1): SplitRow =>

@@ -1,4 +1,5 @@
-// §8.3 items 2 and 6: metric tests on hand-worked examples and TTA correctness.
+// Metric tests on hand-worked examples (the W4C22 metrics) and the correctness of paper A's
+// transforms and geometric ensemble (eq. 1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
@@ -12,7 +13,7 @@ import type { NowcastModel } from '../../../src/modules/nowcast/model.ts';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
-test('worked example of §3: TP=2, FP=1, FN=1, TN=4; precision = recall = F1 = 2/3, CSI = IoU = 0.5, accuracy = 0.75', () => {
+test('worked example: TP=2, FP=1, FN=1, TN=4; precision = recall = F1 = 2/3, CSI = IoU = 0.5, accuracy = 0.75', () => {
   const Y = torch.tensor([1, 1, 0, 0, 1, 0, 0, 0]), P = torch.tensor([1, 0, 1, 0, 1, 0, 0, 1]), M = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1]);
   const c = confusion(P, Y, M);
   assert.deepEqual(c, { tp: 2, fp: 1, fn: 1, tn: 4 });
@@ -40,7 +41,7 @@ test('mIoU is the unweighted mean over cells, not pooled counts; lead-time curve
   const A = { tp: 1, fp: 0, fn: 0, tn: 10 }, B = { tp: 1, fp: 99, fn: 0, tn: 0 };
   close(meanIoU([A, B]), (1 + 0.01) / 2);
   assert.notEqual(meanIoU([A, B]), scores({ tp: 2, fp: 99, fn: 0, tn: 10 }).iou);
-  // the 16 transfer cells of SIANet in §7.3 average to 27.1
+  // the 16 transfer cells of SIANet + recipe in paper A Table 1 average to 27.1
   const paper = [21.0, 31.6, 29.7, 27.7, 20.1, 22.1, 27.8, 24.5, 29.1, 23.0, 30.2, 42.8, 24.3, 24.6, 27.0, 28.0];
   close(meanIoU(paper.map((v) => ({ tp: v, fp: 100 - v, fn: 0, tn: 0 }))) * 100, 27.1, 0.05);
   // per-lead-time: slot 0 perfect, slot 1 all wrong

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../../src/core/torch/index.ts';
-import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet } from '../../../src/modules/nowcast/model.ts';
+import { buildModel, parameterCounts, LargeKernelAttention3d, ConvBlock, Dropout3d, SIANet, SpatiotemporalRefinement } from '../../../src/modules/nowcast/model.ts';
 import { FULL, SMALL, TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { weightedBce, spatialSmoothness, temporalSmoothness, releasedSmoothness, releasedSmoothnessScaled, RELEASED_SUM_TERMS, nowcastLoss, DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
 import { train, DEFAULT_TRAIN, MemoryDataset, recalibrateBatchNorm, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
@@ -27,13 +27,58 @@ test('output shapes: SIANet-S y_early/y_final on the 8² block, logits at 48²; 
   s.dispose(); u.dispose();
 });
 
-test('parameter counts match paper B Table 4 (5.7M/4.6M and 22.6M/17.9M) at start widths 16 and 32', () => {
+/**
+ * Closed-form parameter counts of the parts at the full geometry (C input channels, 4 → T slots,
+ * start width f, 5 levels, STR width h), counted by hand from the layers: conv weights and biases,
+ * BatchNorm weight and bias.
+ */
+function expectedParts(kind: 'unet3d' | 'sianet', f: number, C = 11, T = 32, h = 64) {
+  const outs = [0, 1, 2, 3, 4].map((i) => f * 2 ** i), ins = [C, ...outs.slice(0, 4)];
+  // plain block: conv3³ (27·in·out + out) → BN (2·out) → conv3³ (27·out² + out) → BN (2·out)
+  // factorised block: conv1×3×3 (9·in·out + out) → BN → conv3×1×1 (3·out² + out) → conv3³ (27·out² + out) → BN
+  const block = (i: number, o: number) => (kind === 'unet3d' ? 27 * i * o + 27 * o * o + 6 * o : 9 * i * o + 30 * o * o + 7 * o);
+  const encoder = outs.reduce((s, o, k) => s + block(ins[k]!, o), 0);
+  // decoder level to width o: ConvTranspose3d 2³ (2o → o: 16·o² + o) → BN (2·o) → block (2o → o)
+  const decoder = outs.slice(0, 4).reduce((s, o) => s + 16 * o * o + 3 * o + block(2 * o, o), 0);
+  const head = f * 4 * T + T; // 1×1×1 conv from f·tIn channels to T
+  if (kind === 'unet3d') return { encoder, decoder, head };
+  // STR attention: proj_in 1→h, depthwise 5³ and 7³ (dilation 3), pointwise h→h, proj_out h→1, all with bias
+  const strAttention = 2 * h + (125 * h + h) + (343 * h + h) + (h * h + h) + (h + 1);
+  // STR refiner: conv3³ 1→h and conv3³ h→h, both WITHOUT bias (the released code's Learnable_Filter), each → BN;
+  // two bottlenecks of width w = h/2 (1³, 3³, 1³ convs without bias, BN after each; a projected shortcut from h);
+  // conv1³ 4w → 1 without bias
+  const w = h / 2;
+  const bottleneck = (i: number) => i * w + 2 * w + 27 * w * w + 2 * w + w * 4 * w + 2 * 4 * w + (i !== 4 * w ? i * 4 * w + 2 * 4 * w : 0);
+  const strRefiner = 27 * h + 2 * h + 27 * h * h + 2 * h + bottleneck(h) + bottleneck(4 * w) + 4 * w;
+  return { encoder, decoder, head, strAttention, strRefiner };
+}
+
+test('parameter counts match paper B Table 4 (5.7M/4.6M and 22.6M/17.9M) at start widths 16 and 32, and the released code per part', () => {
   const c = parameterCounts([16, 32]);
   const M = (n: number) => (n / 1e6).toFixed(1);
   assert.equal(M(c[0]!.unet3d), '5.7'); assert.equal(M(c[0]!.sianet), '4.6');
   assert.equal(M(c[1]!.unet3d), '22.6'); assert.equal(M(c[1]!.sianet), '17.9');
-  // exact values (conv biases and BatchNorm affine included), for the record
-  assert.equal(c[0]!.unet3d, 5654720); assert.equal(c[0]!.sianet, 4638785);
+  // exact values (conv biases and BatchNorm affine included)
+  assert.equal(c[0]!.unet3d, 5654720); assert.equal(c[0]!.sianet, 4638721);
+  // SIANet at start width 32: the released code's 17,857,825 (its STR refiner's second conv has no bias)
+  const s = c[1]!;
+  assert.equal(s.sianet, 17_857_825);
+  assert.deepEqual(s.parts.sianet, { encoder: 12_052_352, decoder: 5_575_360, head: 4_128, strAttention: 34_433, strRefiner: 191_552 });
+  assert.deepEqual(s.parts.sianet, expectedParts('sianet', 32));
+  assert.equal(Object.values(s.parts.sianet).reduce((a, b) => a + b, 0), s.sianet);
+  assert.deepEqual(s.parts.unet3d, { encoder: 14_143_584, decoder: 8_447_200, head: 4_128 });
+  assert.deepEqual(s.parts.unet3d, expectedParts('unet3d', 32));
+  assert.equal(Object.values(s.parts.unet3d).reduce((a, b) => a + b, 0), s.unet3d);
+  assert.deepEqual(c[0]!.parts.sianet, expectedParts('sianet', 16));
+  // LCAM changes the blocks only: the same head and STR
+  assert.deepEqual([s.parts.sianetLcam.head, s.parts.sianetLcam.strAttention, s.parts.sianetLcam.strRefiner], [4_128, 34_433, 191_552]);
+});
+
+test('the STR refiner\'s convolutions carry no bias (the released code), its attention\'s do', () => {
+  const str = new SpatiotemporalRefinement(8);
+  assert.equal(str.c1.bias, null); assert.equal(str.c2.bias, null); assert.equal(str.out.bias, null);
+  assert.ok(str.lka.projIn.bias && str.lka.dw5.bias && str.lka.dw7.bias && str.lka.pw.bias && str.lka.projOut.bias);
+  str.dispose();
 });
 
 test('full-size smoke test: SIANet (252², 32 slots, f = 32) runs one forward pass', () => {
@@ -83,7 +128,7 @@ test('losses: masked weighted BCE conventions, smoothness terms on hand-worked f
   assert.ok(spatialSmoothness(c).item() < 1e-15 && temporalSmoothness(c).item() < 1e-15);
   const cb = torch.tensor(Array.from({ length: 36 }, (_, k) => ((Math.floor(k / 6) + (k % 6)) % 2)), { dtype: 'float64', shape: [1, 1, 1, 6, 6] });
   const inner = torch.F.avgPool2d(cb.reshape([1, 1, 6, 6]), 3, { stride: 1 }).sub(cb.reshape([1, 1, 6, 6]).narrow(2, 1, 4).narrow(3, 1, 4)).abs();
-  assert.ok(inner.sub(4 / 9).abs().max().item() < 1e-12, "every interior pixel differs from its 3×3 mean by 4/9");
+  assert.ok(inner.sub(4 / 9).abs().max().item() < 1e-12, 'every interior pixel differs from its 3×3 mean by 4/9');
   assert.ok(spatialSmoothness(cb).item() > 0.3);
   const t = torch.tensor([0, 0.5, 0.25], { dtype: 'float64', shape: [1, 1, 3, 1, 1] });
   assert.ok(Math.abs(temporalSmoothness(t).item() - (0.5 + 0.25) / 2) < 1e-12);
@@ -106,35 +151,62 @@ function tinyData(seed: number): MemoryDataset {
   return new MemoryDataset([{ x, y, mask, cell: 'r/2019', region: 'r', year: 2019 }]);
 }
 
-const opts = (steps: number, checkpointEvery: number): TrainOptions => ({
-  ...DEFAULT_TRAIN, model: { model: 'sianet', geometry: TINY, inChannels: 2, startFilters: 2, depth: 2, dropout: 0, strHidden: 4 },
+const opts = (steps: number, checkpointEvery: number, dropout = 0): TrainOptions => ({
+  ...DEFAULT_TRAIN, model: { model: 'sianet', geometry: TINY, inChannels: 2, startFilters: 2, depth: 2, dropout, strHidden: 4 },
   steps, batchSize: 2, lr: 1e-2, augment: 'policy', evalEvery: 2, checkpointEvery, seed: 4, loss: { ...DEFAULT_LOSS, smooth: 'paper' },
 });
 
-test('training: resuming from a safetensors checkpoint reproduces the uninterrupted run; no tensor leaks', () => {
+/** Every tensor of the two state dicts (parameters and BatchNorm buffers) is exactly equal. */
+function assertSameState(a: torch.nn.Module, b: torch.nn.Module, what: string): void {
+  const sa = a.stateDict(), sb = b.stateDict();
+  assert.deepEqual(Object.keys(sb).sort(), Object.keys(sa).sort());
+  for (const k of Object.keys(sa)) assert.ok(sa[k]!.equal(sb[k]!), `${what}: ${k} differs`);
+}
+
+test('training: interrupted and resumed from its checkpoint (core training kit) equals the uninterrupted run bit for bit; no tensor leaks', () => {
   const data = tinyData(0);
-  const full = train(opts(6, 0), data, data);
+  // dropout on, so libtorch's generator (saved in the checkpoint) matters as well as the model,
+  // the optimiser and the plateau schedule
+  const full = train(opts(6, 0, 0.2), data, data);
   const dir = tmpDir();
   const ctx1 = fakeContext({ dir, seed: 4 });
   let ticks = 0;
   ctx1.progress = () => ({ tick: () => { if (++ticks === 3) ctx1.abort.abort(); }, update: () => {}, done: () => {} });
-  assert.throws(() => train(opts(6, 2), data, data, ctx1), /interrupted/);
+  assert.throws(() => train(opts(6, 2, 0.2), data, data, ctx1), /interrupted/);
   const ctx2 = fakeContext({ dir, seed: 4, resuming: true });
-  const resumed = train(opts(6, 2), data, data, ctx2);
+  const resumed = train(opts(6, 2, 0.2), data, data, ctx2);
   assert.equal(resumed.resumedFrom, 3);
   assert.ok(ctx2.logs.some((l) => /resumed model from step 3/.test(l)));
-  const a = full.model.stateDict(), b = resumed.model.stateDict();
-  for (const k of Object.keys(a)) assert.ok(a[k]!.allclose(b[k]!, 1e-5, 1e-6), `parameter ${k} differs after resume`);
-  // to the parameters' tolerance (a comparison of 5-decimal roundings can split two losses 1e-9 apart)
-  const tail = full.losses.slice(3);
-  assert.equal(resumed.losses.length, tail.length);
-  resumed.losses.forEach((v, i) => assert.ok(Math.abs(v - tail[i]!) <= 1e-5 * Math.max(1, Math.abs(tail[i]!)), `loss ${i}: ${v} vs ${tail[i]}`));
+  assertSameState(full.model, resumed.model, 'after resume');
+  assert.deepEqual(resumed.losses, full.losses.slice(3));
+  assert.equal(resumed.lr, full.lr);
+  // the resumed run logged each step once
+  assert.deepEqual(ctx2.metrics.rows('train').map((r) => r.step), [1, 2, 3, 4, 5, 6]);
   // live tensors do not grow across training steps
   const before = torch.liveTensors();
   const again = train(opts(3, 0), data, data);
   again.model.dispose();
   assert.ok(torch.liveTensors() - before <= 0, `leaked ${torch.liveTensors() - before} tensors`);
   full.model.dispose(); resumed.model.dispose();
+  for (const s of data.sets) torch.dispose(s.x, s.y, s.mask);
+});
+
+test('training: N/2 steps, the final checkpoint, then N/2 more in a fresh model and optimiser equals N straight (exactly)', () => {
+  const data = tinyData(1);
+  const straight = train(opts(8, 0, 0.2), data, data);
+  const dir = tmpDir();
+  const first = train(opts(4, 0, 0.2), data, data, fakeContext({ dir, seed: 4 }));
+  first.model.dispose();
+  const second = train(opts(8, 0, 0.2), data, data, fakeContext({ dir, seed: 4, resuming: true }));
+  assert.equal(second.resumedFrom, 4);
+  assertSameState(straight.model, second.model, 'N/2 + N/2');
+  assert.deepEqual(second.losses, straight.losses.slice(4));
+  assert.deepEqual(second.valLosses, straight.valLosses.slice(2));
+  assert.equal(second.lr, straight.lr);
+  // a checkpoint of another model in the same run is not resumed from
+  const other = train(opts(8, 0, 0.2), data, data, fakeContext({ dir, seed: 4, resuming: true }), 'baseline');
+  assert.equal(other.resumedFrom, null);
+  straight.model.dispose(); second.model.dispose(); other.model.dispose();
   for (const s of data.sets) torch.dispose(s.x, s.y, s.mask);
 });
 

@@ -1,19 +1,20 @@
-// Controlled probe of §8.3 item 7 (does the smoothness loss lower mean |P_t − P_t+1|?): per seed,
-// train SIANet without STL for `warm` steps, then continue the same model, optimiser state, batches
-// and dropout masks for `more` steps twice, with and without the smoothness term, and score both
-// on core test. Holding everything else fixed removes the from-scratch training's chaos, which at
+// Probe (one-off, not maintained) of the ablation's smoothness check: does the smoothness loss
+// lower mean |P_t − P_t+1|? Per seed, train SIANet without STL for `warm` steps, then continue the
+// same model, optimiser state, batches and dropout masks for `more` steps twice, with and without
+// the smoothness term, and score both on core test. Holding everything else fixed removes the from-scratch training's chaos, which at
 // CPU scale is larger than the term's effect.
 // Quick size, warm 120 + 40 steps, seeds 0–5, 2 threads: the change in mean |P_t − P_t+1| with the
 // terms was +0.0004 on average at β = 0.1 (lower in 3 of 6) and −0.0087 at β = 1 (lower in 6 of 6).
-// Usage: node --import tsx scripts/nowcast/branch.ts '{"seeds":[0,1,2],"warm":120,"more":40,"beta":0.1}'
+// Usage: node --import tsx scripts/probes/nowcast/branch.ts '{"seeds":[0,1,2],"warm":120,"more":40,"beta":0.1}'
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { ablateDefaults, ablationTrainOptions, buildBench, ABLATION, type AblationConfig } from '../../src/modules/nowcast/experiments.ts';
-import { MemoryDataset, train } from '../../src/modules/nowcast/train.ts';
-import { evaluate } from '../../src/modules/nowcast/evaluate.ts';
-import type { SmoothMode } from '../../src/modules/nowcast/losses.ts';
-import { openRunContext } from '../../src/core/runner.ts';
+import { ablateDefaults, ablationTrainOptions, ABLATION, type AblationConfig } from '../../../src/modules/nowcast/ablation.ts';
+import { buildBench } from '../../../src/modules/nowcast/samples.ts';
+import { MemoryDataset, train } from '../../../src/modules/nowcast/train.ts';
+import { evaluate } from '../../../src/modules/nowcast/evaluate.ts';
+import type { SmoothMode } from '../../../src/modules/nowcast/losses.ts';
+import { openRunContext } from '../../../src/core/runner.ts';
 
 const over = JSON.parse(process.argv[2] ?? '{}') as { mode?: 'quick' | 'full'; seeds?: number[]; warm?: number; more?: number; smooth?: Exclude<SmoothMode, 'none'>; lr?: number; beta?: number };
 const o = ablateDefaults(over.mode ?? 'quick');

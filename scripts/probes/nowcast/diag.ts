@@ -1,17 +1,18 @@
-// Diagnostic for ablation configs at S scale: per seed builds the benchmark once, trains each
-// variant and prints core/transfer mIoU, mean |P_t − P_t+1|, the predicted vs true rain fraction
+// Probe (one-off, not maintained): diagnostic for ablation configs at S scale. Per seed, builds the
+// benchmark once, trains each variant and prints core/transfer mIoU, mean |P_t − P_t+1|, the predicted vs true rain fraction
 // on core test, the references, and timings.
-// Usage: node --import tsx scripts/nowcast/diag.ts '{"seeds":[0],"variants":[{"model":"unet3d","lr":5e-3}]}'
+// Usage: node --import tsx scripts/probes/nowcast/diag.ts '{"seeds":[0],"variants":[{"model":"unet3d","lr":5e-3}]}'
 // Variant keys: model, lr, steps, batchSize, depth, startFilters, dropout, weightDecay, clipValue,
 // augment, smooth, loss (partial LossOptions), tta, tau, recalibrateBn, evalEvery, name, and
 // directions: true, which also scores core test rotated/reflected by every transform (input, target
 // and mask alike): how much a model relies on the core regions' east-north-east motion.
-import * as torch from '../../src/core/torch/index.ts';
-import { buildBench, ablateDefaults } from '../../src/modules/nowcast/experiments.ts';
-import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../src/modules/nowcast/train.ts';
-import { evaluate, tuneClimatology, scoreConstant, predictProba } from '../../src/modules/nowcast/evaluate.ts';
-import { DEFAULT_LOSS } from '../../src/modules/nowcast/losses.ts';
-import { ttaTransforms, applyTransform, TRANSFORMS } from '../../src/modules/nowcast/recipe.ts';
+import * as torch from '../../../src/core/torch/index.ts';
+import { ablateDefaults } from '../../../src/modules/nowcast/ablation.ts';
+import { buildBench } from '../../../src/modules/nowcast/samples.ts';
+import { MemoryDataset, train, DEFAULT_TRAIN, type TrainOptions } from '../../../src/modules/nowcast/train.ts';
+import { evaluate, tuneClimatology, scoreConstant, predictProba } from '../../../src/modules/nowcast/evaluate.ts';
+import { DEFAULT_LOSS } from '../../../src/modules/nowcast/losses.ts';
+import { ttaTransforms, applyTransform, TRANSFORMS } from '../../../src/modules/nowcast/recipe.ts';
 
 const a = JSON.parse(process.argv[2] ?? '{}');
 const d = ablateDefaults(a.mode ?? 'full');
@@ -27,7 +28,9 @@ for (const seed of seeds) {
   const clim = tuneClimatology(bench.train);
   const climCore = scoreConstant(bench.coreTest, clim.mask).mIoU();
   const trueFrac = bench.coreTest.reduce((s, x) => s + x.y.mean().item(), 0) / bench.coreTest.length;
-  console.log(JSON.stringify({ seed, allRain: +allRain.toFixed(4), clim: +climCore.toFixed(4), climFrac: clim.frac, trueFrac: +trueFrac.toFixed(3), benchS: tb }));
+  console.log(JSON.stringify({
+    seed, allRain: +allRain.toFixed(4), clim: +climCore.toFixed(4), climFrac: clim.frac, trueFrac: +trueFrac.toFixed(3), benchS: tb,
+  }));
   const trainSet = new MemoryDataset(bench.train), valSet = new MemoryDataset(bench.val);
   for (const v of variants) {
     const steps = v.steps ?? d.steps;
@@ -67,7 +70,8 @@ for (const seed of seeds) {
     const l = r.losses, q = Math.max(1, Math.floor(l.length / 10));
     const avg = (xs: number[]) => +(xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)).toFixed(3);
     console.log(JSON.stringify({
-      seed, name: v.name ?? JSON.stringify(v), core: +core.scores.mIoU().toFixed(4), transfer: +tr.scores.mIoU().toFixed(4), dP: +core.temporalChange.toFixed(4), ...extra, predFrac: +(pf / n).toFixed(3),
+      seed, name: v.name ?? JSON.stringify(v), core: +core.scores.mIoU().toFixed(4), transfer: +tr.scores.mIoU().toFixed(4),
+      dP: +core.temporalChange.toFixed(4), ...extra, predFrac: +(pf / n).toFixed(3),
       lossFirst: avg(l.slice(0, q)), lossLast: avg(l.slice(-q)), val: r.valLosses.map((x) => +x.toFixed(3)), lrEnd: r.lr,
       lead: core.scores.leadTimeIoU().map((x) => +x.toFixed(3)), trainS: tt, evalS: te, sPerStep: +(tt / steps).toFixed(3),
     }));

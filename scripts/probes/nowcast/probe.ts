@@ -1,6 +1,8 @@
-// Seed-robustness probe for the §8.3 ablation: runs runAblation with JSON overrides and prints
-// per-seed rows and paired differences. Usage: node --import tsx scripts/nowcast/probe.ts '{"seeds":[0,1,2]}'
-import { runAblation, ablateDefaults, acceptance, type AblateOptions } from '../../src/modules/nowcast/experiments.ts';
+// Probe (one-off, not maintained): seed robustness of the ablation (src/modules/nowcast/ablation.ts).
+// Runs runAblation with JSON overrides of a mode's preset and prints per-seed rows, the 3-seed
+// means, the checks and per-group transfer IoU.
+// Usage: node --import tsx scripts/probes/nowcast/probe.ts '{"mode":"quick","seeds":[0,1,2]}'
+import { runAblation, ablateDefaults, acceptance, type AblateOptions } from '../../../src/modules/nowcast/ablation.ts';
 
 const over = JSON.parse(process.argv[2] ?? '{}') as Partial<AblateOptions> & { mode?: 'quick' | 'full'; benchOver?: Partial<AblateOptions['bench']> };
 const o = { ...ablateDefaults(over.mode ?? 'quick'), ...over } as AblateOptions;
