@@ -94,10 +94,16 @@ async function execute(mod: string, cmd: CommandSpec, raw: Record<string, unknow
   }
 }
 
-function addModuleCommands(program: Command): void {
+/**
+ * Every module as a command; the parameters (options) only of the module this invocation names:
+ * describing a command's parameters compiles its zod schema to JSON Schema, which `list` and the
+ * top-level --help do not need.
+ */
+function addModuleCommands(program: Command, invoked: string | undefined): void {
   for (const m of listModules()) {
     try {
-      addModule(program, m);
+      if (m.name === invoked) addModule(program, m);
+      else program.command(m.name).description(m.title + ' — ' + m.description);
     } catch (e) {
       process.stderr.write(`paperlab: module '${m.name}' has a command the CLI cannot express, skipped: ${(e as Error).message}\n`);
     }
@@ -227,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
       await startServer({ port: Number(o.port), host: o.host, root: o.out, allowDirs: o.allowDir });
     });
   addRunsCommands(program);
-  addModuleCommands(program);
+  addModuleCommands(program, first);
   // Our own messages (with the valid choices) replace commander's terse ones for unknown names.
   const quietUnknown = { writeErr: (t: string) => { if (!/unknown (option|command)/.test(t)) process.stderr.write(t); } };
   const walk = (c: Command) => { c.exitOverride(); c.configureOutput(quietUnknown); c.commands.forEach(walk); };
