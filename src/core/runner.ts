@@ -232,7 +232,7 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
   const checkpoints: Checkpoints = {
     save(tag, tensors: Record<string, Tensor>, state = {}) {
       if (!/^[A-Za-z0-9_.-]+$/.test(tag)) throw new Error(`checkpoint tag '${tag}' must be a plain name`);
-      if (tag === 'latest') throw new Error(`checkpoint tag 'latest' is reserved (checkpoints/latest.json points at the newest); use e.g. 'last'`);
+      if (tag === 'latest') throw new Error("checkpoint tag 'latest' is reserved (checkpoints/latest.json points at the newest); use e.g. 'last'");
       fs.mkdirSync(ckDir, { recursive: true });
       saveSafetensors(path.join(ckDir, `${tag}.safetensors`), tensors, { format: 'pt' });
       // The state file is written last: a checkpoint counts only once both exist.

@@ -343,20 +343,25 @@ export class Tensor {
    * advanced indexing on that axis.
    */
   at(...spec: IndexSpec[]): Tensor {
-    let out: Tensor = this;
+    let out: Tensor | null = null; // null while nothing has been indexed yet (still `this`)
     let axis = 0;
     const made: Tensor[] = [];
     for (const s of spec) {
       let next: Tensor;
       if (s === null) { axis++; continue; }
-      if (typeof s === 'number') next = out.select(axis, s);
-      else if (isT(s)) { next = out.indexSelect(axis, s.ndim === 0 ? s.reshape(1) : s); axis++; }
-      else { next = out.slice(axis, s[0] ?? null, s[1] ?? null, s[2] ?? 1); axis++; }
-      if (out !== this) made.push(out);
+      const cur = out ?? this;
+      if (typeof s === 'number') {
+        next = cur.select(axis, s);
+      } else if (isT(s)) {
+        next = cur.indexSelect(axis, s.ndim === 0 ? s.reshape(1) : s); axis++;
+      } else {
+        next = cur.slice(axis, s[0] ?? null, s[1] ?? null, s[2] ?? 1); axis++;
+      }
+      if (out) made.push(out);
       out = next;
     }
     for (const m of made) m.dispose();
-    return out === this ? this.view(this.shape) : out;
+    return out ?? this.view(this.shape);
   }
   split(size: number | readonly number[], dim = 0): Tensor[] {
     return typeof size === 'number' ? A.split(this, size, dim) : A.split_sizes(this, [...size], dim);

@@ -223,7 +223,7 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
     let torchBytes: Uint8Array | null = null;
     if ((p.torchRng ?? true) && rngState.torch === true) {
       const t = loaded['rng.torch'];
-      if (!t || t.dtype !== 'uint8') throw fail(`has no uint8 tensor 'rng.torch' though its state says it saved libtorch's generator`, 'rng.torch');
+      if (!t || t.dtype !== 'uint8') throw fail("has no uint8 tensor 'rng.torch' though its state says it saved libtorch's generator", 'rng.torch');
       if (!hasRngState) throw fail('holds libtorch\'s generator state, but this build of the addon cannot restore it (npm run build:native)', 'rng.torch');
       torchBytes = t.toTypedArray() as Uint8Array;
       used.add('rng.torch');

@@ -211,8 +211,7 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
  * stacked along the joint axis. Values are used as given (normalise when converting).
  */
 export function readKeypointRecord(file: string, frames: number): { pose: Float32Array; label: number; bodies: number; joints: number; coordDim: number } {
-  let j: { keypoint?: unknown; label?: unknown };
-  j = parseJson<{ keypoint?: unknown; label?: unknown }>(fs.readFileSync(file, 'utf8'), file);
+  const j = parseJson<{ keypoint?: unknown; label?: unknown }>(fs.readFileSync(file, 'utf8'), file);
   if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object {keypoint, label}`);
   const kp = j.keypoint as number[][][][] | undefined;
   if (!Array.isArray(kp) || !Array.isArray(kp[0]) || !Array.isArray(kp[0][0]) || !Array.isArray(kp[0][0][0])) throw new Error(`${file}: field 'keypoint' must be a [M][T][V][C] array`);

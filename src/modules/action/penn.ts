@@ -178,8 +178,7 @@ export function readPennLabel(file: string): PennEntry {
   const id = path.basename(file).replace(/\.(mat|json)$/, '');
   let get: (k: string) => unknown;
   if (file.endsWith('.json')) {
-    let j: Record<string, unknown>;
-    j = parseJson<Record<string, unknown>>(fs.readFileSync(file, 'utf8'), file);
+    const j = parseJson<Record<string, unknown>>(fs.readFileSync(file, 'utf8'), file);
     if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object with fields action, x, y, train`);
     get = (k) => j[k];
   } else {

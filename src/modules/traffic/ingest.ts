@@ -86,8 +86,11 @@ export function resolveColumns(header: string[], map: ColumnMap, file: string, w
   for (const k of ['id', 'time', 'speed'] as const) idx[k] = find(k);
   const lon = find('lon'), lat = find('lat');
   let geo: boolean | null = null;
-  if (map.x || map.y || lon < 0 || lat < 0) { idx.x = find('x'); idx.y = find('y'); }
-  else { idx.x = lon; idx.y = lat; geo = true; }
+  if (map.x || map.y || lon < 0 || lat < 0) {
+    idx.x = find('x'); idx.y = find('y');
+  } else {
+    idx.x = lon; idx.y = lat; geo = true;
+  }
   if (!(map.x || map.y) && (lon >= 0 && lat >= 0)) geo = true;
   for (const k of ['id', 'time', 'x', 'y'] as const) {
     if (idx[k]! < 0) {
