@@ -201,9 +201,8 @@ const FLOW_COLOURS = ['#fdd49e', '#fdbb84', '#fc8d59', '#ef6548', '#d7301f', '#b
  * slice in a few shared bins. Each bin is one <path> per panel (not one element per edge), so the
  * picture draws in well under a second whatever the number of edges; i→j is offset to the right
  * of its direction so that j→i stays visible. Local metres, north up, equal aspect, scale bar.
- * Kept as one function on purpose (about 100 lines): it is one drawing read top to bottom (edges per
- * panel, shared bins, frame, layout, panels, legend), just rewritten for speed and left as it is.
  */
+// eslint-disable-next-line max-lines-per-function -- one drawing read top to bottom (edges, bins, frame, layout, panels, legend), kept whole
 export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: number; end: number }[], o: FlowMapOptions = {}): string {
   const maxPanels = o.maxPanels ?? 8, topK = o.topEdges ?? 400, P = o.panel ?? 260;
   const N = part.sx.length;
