@@ -260,7 +260,13 @@ function stopOf(row: GDRow, o: GDOptions, s: LoopSettings): GDResult['stopReason
 function update(obj: Objective, s: LoopSettings, st: LoopState): void {
   torch.scope(() => {
     const theta = st.theta;
-    const g = st.nextBatch ? (torch.grad(obj.batchLoss!(theta, st.nextBatch()), [theta], { allowUnused: true })[0] ?? torch.zerosLike(theta)).detach() : st.prevGrad!;
+    let g: Tensor;
+    if (st.nextBatch) {
+      const [gb] = torch.grad(obj.batchLoss!(theta, st.nextBatch()), [theta], { allowUnused: true });
+      g = (gb ?? torch.zerosLike(theta)).detach();
+    } else {
+      g = st.prevGrad!;
+    }
     torch.noGrad(() => {
       if (s.momentum === 'none') theta.sub_(g, s.eta);
       else {

@@ -412,7 +412,10 @@ export class ReduceLROnPlateau implements Stateful {
   }
   // JSON has no Infinity: the initial best is stored as null
   stateDict(): Record<string, unknown> {
-    return { best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastStep: this.lastStep };
+    return {
+      best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter, lastStep: this.lastStep,
+    };
   }
   loadStateDict(s: Record<string, unknown>): void {
     const int = (k: string) => {

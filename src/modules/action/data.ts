@@ -99,7 +99,10 @@ export interface DataOptions {
 export async function buildDataset(p: DataOptions, seed: number): Promise<ActionDataset> {
   const rgb = p.modality === 'rgb+pose';
   if (p.data === 'synthetic') return makeSynthetic(p.nTrain, p.nTest, seed, { frames: p.frames, numClasses: p.numClasses, imgSize: rgb ? p.imgSize : null });
-  return loadDataset(p.data, { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, rgb, framesDir: p.framesDir, imgSize: p.imgSize, limit: p.limit });
+  return loadDataset(
+    p.data,
+    { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, rgb, framesDir: p.framesDir, imgSize: p.imgSize, limit: p.limit },
+  );
 }
 
 /** Reads one clip for predict/explain, shaped for a model's config: .skeleton, Penn .mat/.json, or synthetic:<class>. */
@@ -117,7 +120,10 @@ export async function readClip(input: string, c: ActionConfig, framesDir: string
   }
   if (input.endsWith('.skeleton')) {
     const clip = readSkeleton(input);
-    s = { name: path.basename(input), label: clip.meta && clip.meta.label < c.numClasses ? clip.meta.label : -1, pose: clipToPose(clip, c.frames, c.bodies).data };
+    s = {
+      name: path.basename(input), label: clip.meta && clip.meta.label < c.numClasses ? clip.meta.label : -1,
+      pose: clipToPose(clip, c.frames, c.bodies).data,
+    };
   } else if (input.endsWith('.mat') || input.endsWith('.json')) {
     const e = readPennLabel(input);
     s = { name: e.id, label: e.label < c.numClasses ? e.label : -1, pose: pennToPose(e, c.frames) };

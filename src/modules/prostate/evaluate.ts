@@ -55,7 +55,10 @@ export interface EvalOptions {
   minOverlap?: number;
 }
 
-/** Evaluates one case (picai_eval's per-case matching: candidates, GT lesions, IoU, assignment). det: detection map, label: binary (any value >= 1 is lesion). */
+/**
+ * Evaluates one case (picai_eval's per-case matching: candidates, GT lesions, IoU, assignment).
+ * det: detection map, label: binary (any value >= 1 is lesion).
+ */
 export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, shape: Shape3, o: EvalOptions = {}, name = 'case'): CaseEvaluation {
   const n = shape[0] * shape[1] * shape[2];
   if (det.length !== n || label.length !== n) throw new Error(`${name}: detection map (${det.length}) and label (${label.length}) must both have ${n} voxels`);

@@ -87,7 +87,9 @@ function qformAffine(h: nifti.NIFTI1, pix: number[]): number[][] {
 /** Quaternion (b, c, d) and qfac of a rotation(-reflection) matrix R (rows), as nifti_mat44_to_quatern. */
 function toQuatern(R0: number[][]): { b: number; c: number; d: number; qfac: number } {
   const R = R0.map((r) => [...r]);
-  const det = R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!) - R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!) + R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
+  const det = R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!)
+    - R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!)
+    + R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
   let qfac = 1;
   if (det < 0) { qfac = -1; for (let r = 0; r < 3; r++) R[r]![2] = -R[r]![2]!; }
   const [r11, r12, r13] = R[0]!, [r21, r22, r23] = R[1]!, [r31, r32, r33] = R[2]!;
