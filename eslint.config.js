@@ -32,6 +32,19 @@ export default tseslint.config(
       '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
     },
   },
+  // The dashboard page runs in the browser (vega and vega-lite come from /vendor scripts).
+  {
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', Node: 'readonly', EventSource: 'readonly', vega: 'readonly', vegaLite: 'readonly' },
+    },
+  },
+  // CommonJS scripts (native/find-libtorch.cjs, run by node-gyp from binding.gyp).
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['src/**/*.ts'],
     rules: {

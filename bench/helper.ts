@@ -161,7 +161,18 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; }
   }
 
-  record(r: { name: string; paperlabMs: number; referenceMs: number; reference?: string; note?: string; budget?: number; paperlabMiB?: number; referenceMiB?: number }): BenchRow {
+  record(
+    r: {
+      name: string;
+      paperlabMs: number;
+      referenceMs: number;
+      reference?: string;
+      note?: string;
+      budget?: number;
+      paperlabMiB?: number;
+      referenceMiB?: number;
+    },
+  ): BenchRow {
     const row: BenchRow = {
       name: r.name, paperlabMs: round(r.paperlabMs), referenceMs: round(r.referenceMs),
       ratio: round(r.paperlabMs / r.referenceMs), reference: r.reference ?? 'PyTorch (python3-torch)',

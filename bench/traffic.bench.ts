@@ -33,7 +33,12 @@ export default async function (h: BenchHelper): Promise<void> {
   const sample = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
 
   const stages: Record<string, number> = {};
-  const clock = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => { const s = performance.now(); const r = await f(); stages[name] = (stages[name] ?? 0) + performance.now() - s; return r; };
+  const clock = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await f();
+    stages[name] = (stages[name] ?? 0) + performance.now() - s;
+    return r;
+  };
   const t0 = performance.now();
   const { points } = await clock('ingest', () => ingest(csv));
   const trips = await clock('clean', () => cleanAndSplit(points));

@@ -13,7 +13,9 @@ const h = (tag, attrs = {}, ...kids) => {
     else if (k === 'html') el.innerHTML = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  for (const kid of kids.flat()) {
+    if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
   return el;
 };
 // The server's per-start token (index.html carries it; only this origin can read it): every request
@@ -146,7 +148,7 @@ function runsTable(runs, selectable) {
   const table = h('table', { 'data-testid': 'runs' },
     h('tr', {}, selectable ? h('th', {}, '') : null, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'command'), h('th', {}, 'parameters'), h('th', {}, 'summary')),
     runs.map((r) => h('tr', {},
-      selectable ? h('td', {}, h('input', { type: 'checkbox', 'data-run': r.id, onchange: (e) => { e.target.checked ? chosen.add(r.id) : chosen.delete(r.id); btn.disabled = chosen.size < 2; } })) : null,
+      selectable ? h('td', {}, h('input', { type: 'checkbox', 'data-run': r.id, onchange: (e) => { if (e.target.checked) chosen.add(r.id); else chosen.delete(r.id); btn.disabled = chosen.size < 2; } })) : null,
       h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)),
       h('td', {}, statusEl(r.status)),
       h('td', {}, `${r.module} ${r.command}`),
@@ -258,8 +260,10 @@ async function runPage(id) {
       const rows = tables.get(e.table);
       if (run.status === 'running' || !rows.some((r) => JSON.stringify(r) === JSON.stringify(e.row))) rows.push(e.row);
       scheduleCharts();
-    } else if (e.type === 'log') { $log.textContent += e.message + '\n'; $log.scrollTop = $log.scrollHeight; }
-    else if (e.type === 'plot') await refreshFiles();
+    } else if (e.type === 'log') {
+      $log.textContent += e.message + '\n';
+      $log.scrollTop = $log.scrollHeight;
+    } else if (e.type === 'plot') await refreshFiles();
     else if (e.type === 'end') {
       src.close();
       if (e.run.status === 'done') for (const [label, p] of progress) { p.fill.style.width = '100%'; p.text.setAttribute('data-pct', '100'); p.text.textContent = `${label}: done (100 %)`; }

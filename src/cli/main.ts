@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
-import { listModules, getModule, describeParams, UsageError, type CommandSpec, type ParamInfo, type ModuleSpec } from '../core/registry.ts';
+import { listModules, getModule, describeParams, type CommandSpec, type ModuleSpec } from '../core/registry.ts';
 import type { ProgressFactory, RunEvent } from '../core/runner.ts';
 import type { RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
@@ -25,7 +25,7 @@ interface GlobalOpts { seed: string; out?: string; threads?: string; json?: bool
 function addGlobal(c: Command): Command {
   return c
     .option('--seed <n>', 'random seed (data, init, dropout)', '0')
-    .option('--out <dir>', `run store folder (default $PAPERLAB_HOME or ./runs)`)
+    .option('--out <dir>', 'run store folder (default $PAPERLAB_HOME or ./runs)')
     .option('--threads <n>', 'CPU threads for libtorch and OpenBLAS')
     .option('--json', 'print the run summary as JSON')
     .option('--events', 'stream run events as JSON lines on stdout (for the dashboard)')

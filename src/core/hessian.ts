@@ -329,7 +329,12 @@ export interface TopEigenOptions extends LanczosOptions {
 }
 
 /** Top-k Hessian eigenvalues (and eigenvectors as k×n rows) of lossFn at the current params. */
-export function topHessianEigen(lossFn: () => Tensor, params: readonly Tensor[], k: number, o: TopEigenOptions = {}): { values: number[]; vectors: Tensor | null } {
+export function topHessianEigen(
+  lossFn: () => Tensor,
+  params: readonly Tensor[],
+  k: number,
+  o: TopEigenOptions = {},
+): { values: number[]; vectors: Tensor | null } {
   const op = hvpOperator(lossFn, params);
   try {
     return eigenOfOperator(op.matvec, op.n, k, o);

@@ -182,11 +182,17 @@ export async function heatmapSvg(values: ArrayLike<number>, rows: number, cols: 
   const axis: string[] = [];
   if (o.xLabel !== null && cols > 0) {
     const st = Math.max(1, niceStep(cols, 8)), cw = W / cols;
-    for (let c = 0; c < cols; c += st) axis.push(`M${f1((c + 0.5) * cw)} ${H}v5`), out.push(`<text x="${f1((c + 0.5) * cw)}" y="${H + 16}" font-size="10" text-anchor="middle">${xmlEscape((o.xLabel ?? String)(c))}</text>`);
+    for (let c = 0; c < cols; c += st) {
+      axis.push(`M${f1((c + 0.5) * cw)} ${H}v5`);
+      out.push(`<text x="${f1((c + 0.5) * cw)}" y="${H + 16}" font-size="10" text-anchor="middle">${xmlEscape((o.xLabel ?? String)(c))}</text>`);
+    }
   }
   if (o.yLabel !== null && rows > 0) {
     const st = Math.max(1, niceStep(rows, 6)), rh = H / rows;
-    for (let r = 0; r < rows; r += st) axis.push(`M0 ${f1((r + 0.5) * rh)}h-5`), out.push(`<text x="-8" y="${f1((r + 0.5) * rh + 3.5)}" font-size="10" text-anchor="end">${xmlEscape((o.yLabel ?? String)(r))}</text>`);
+    for (let r = 0; r < rows; r += st) {
+      axis.push(`M0 ${f1((r + 0.5) * rh)}h-5`);
+      out.push(`<text x="-8" y="${f1((r + 0.5) * rh + 3.5)}" font-size="10" text-anchor="end">${xmlEscape((o.yLabel ?? String)(r))}</text>`);
+    }
   }
   if (axis.length) out.push(`<path class="ticks" d="${axis.join('')}" stroke="#888" fill="none"/>`);
   if (o.xTitle) out.push(`<text x="${W / 2}" y="${H + 34}" font-size="11" font-weight="bold" text-anchor="middle">${xmlEscape(o.xTitle)}</text>`);

@@ -162,21 +162,11 @@ export function openRunContext(dir: string, o: Omit<RunOptions, 'root' | 'store'
   return makeContext({ id: o.id ?? path.basename(abs), seed: o.seed ?? 0, dir: abs }, o.resuming ?? false, o, emit);
 }
 
-function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: boolean, o: RunOptions, emit: (e: RunEvent) => void): RunContext & { flush(): void; close(): void } {
-  const dir = run.dir;
-  const inside = (name: string) => {
-    const p = path.resolve(dir, name);
-    if (p !== dir && !p.startsWith(dir + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
-    return p;
-  };
-  const logFile = path.join(dir, 'log.txt');
-  const log = (message: string) => {
-    appendAtomic(logFile, `${new Date().toISOString()} ${message}\n`);
-    if (o.echoLog) process.stderr.write(message + '\n');
-    emit({ type: 'log', message });
-  };
-
-  // Metrics: JSONL appended as rows come (survives a kill); CSV rewritten at checkpoints and the end.
+/**
+ * A run's metrics tables: JSONL appended as rows come (survives a kill); CSV rewritten at
+ * checkpoints and the end (`flush`).
+ */
+function makeRunTables(dir: string, resuming: boolean, emit: (e: RunEvent) => void) {
   const tables = new Map<string, Record<string, number | string | boolean | null>[]>();
   const dirty = new Set<string>();
   const readTable = (name: string) => {
@@ -191,7 +181,9 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
     }
     return rows;
   };
-  const tableNames = () => fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.includes('.tmp-')).map((f) => f.slice(0, -'.jsonl'.length));
+  const tableNames = () => fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl') && !f.includes('.tmp-'))
+    .map((f) => f.slice(0, -'.jsonl'.length));
 
   // Resume: a run continues from a checkpoint, and redoes what came after it. Each checkpoint
   // records how many rows every table had; the first checkpoint loaded on resume cuts the tables
@@ -209,6 +201,8 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
       dirty.add(name);
     }
   };
+  /** Resume from a checkpoint that recorded no row counts: every row is kept. */
+  const keepTables = () => { cut = true; };
   const rowCounts = () => Object.fromEntries(tableNames().map((n) => [n, readTable(n).length]));
 
   const flush = () => {
@@ -227,18 +221,22 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
     },
     rows(name = 'metrics') { return readTable(name); },
   };
+  return { metrics, flush, cutTables, keepTables, rowCounts };
+}
 
+/** A run's checkpoints: checkpoints/<tag>.safetensors + <tag>.json, and latest.json naming the newest. */
+function makeCheckpoints(dir: string, tables: ReturnType<typeof makeRunTables>): Checkpoints {
   const ckDir = path.join(dir, 'checkpoints');
   const checkpoints: Checkpoints = {
     save(tag, tensors: Record<string, Tensor>, state = {}) {
       if (!/^[A-Za-z0-9_.-]+$/.test(tag)) throw new Error(`checkpoint tag '${tag}' must be a plain name`);
-      if (tag === 'latest') throw new Error(`checkpoint tag 'latest' is reserved (checkpoints/latest.json points at the newest); use e.g. 'last'`);
+      if (tag === 'latest') throw new Error("checkpoint tag 'latest' is reserved (checkpoints/latest.json points at the newest); use e.g. 'last'");
       fs.mkdirSync(ckDir, { recursive: true });
       saveSafetensors(path.join(ckDir, `${tag}.safetensors`), tensors, { format: 'pt' });
       // The state file is written last: a checkpoint counts only once both exist.
-      writeJsonAtomic(path.join(ckDir, `${tag}.json`), { tag, time: new Date().toISOString(), state, metricsRows: rowCounts() });
+      writeJsonAtomic(path.join(ckDir, `${tag}.json`), { tag, time: new Date().toISOString(), state, metricsRows: tables.rowCounts() });
       writeJsonAtomic(path.join(ckDir, 'latest.json'), { tag });
-      flush();
+      tables.flush();
     },
     latest() {
       const f = path.join(ckDir, 'latest.json');
@@ -250,11 +248,60 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
       const meta = readJson<{ state: Record<string, unknown>; metricsRows?: Record<string, number> }>(path.join(ckDir, `${tag}.json`));
       const loaded = { tensors: loadSafetensors(path.join(ckDir, `${tag}.safetensors`)).tensors, state: meta.state };
       // Checkpoints written before row counts were recorded keep every row.
-      if (meta.metricsRows) cutTables(meta.metricsRows); else cut = true;
+      if (meta.metricsRows) tables.cutTables(meta.metricsRows); else tables.keepTables();
       return loaded;
     },
   };
+  return checkpoints;
+}
 
+/** `ctx.progress`: a progress display (o.progress) plus throttled 'progress' events. */
+function makeProgressFactory(o: RunOptions, emit: (e: RunEvent) => void, bars: Progress[]) {
+  return (total: number, label: string): Progress => {
+    const bar = o.progress?.create(total, label);
+    let value = 0;
+    let lastEmit = 0;
+    let lastValue = -Infinity;
+    // Throttled for long loops (every 1 % or 100 ms), but no step of a short loop is dropped.
+    const send = (info?: Record<string, number | string>, force = false) => {
+      const now = Date.now();
+      if (force || now - lastEmit > 100 || value - lastValue >= total / 100 || value >= total) {
+        lastEmit = now; lastValue = value;
+        emit({ type: 'progress', label, value, total, info });
+      }
+    };
+    const p: Progress = {
+      tick(n = 1, info) { value += n; bar?.tick(n, info); send(info); },
+      update(v, info) { value = v; bar?.update(v, info); send(info); },
+      done() { value = total; bar?.done(); send(undefined, true); },
+    };
+    bars.push(p);
+    send(undefined, true);
+    return p;
+  };
+}
+
+function makeContext(
+  run: Pick<RunRecord, 'id' | 'seed' | 'dir'>,
+  resuming: boolean,
+  o: RunOptions,
+  emit: (e: RunEvent) => void,
+): RunContext & { flush(): void; close(): void } {
+  const dir = run.dir;
+  const inside = (name: string) => {
+    const p = path.resolve(dir, name);
+    if (p !== dir && !p.startsWith(dir + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
+    return p;
+  };
+  const logFile = path.join(dir, 'log.txt');
+  const log = (message: string) => {
+    appendAtomic(logFile, `${new Date().toISOString()} ${message}\n`);
+    if (o.echoLog) process.stderr.write(message + '\n');
+    emit({ type: 'log', message });
+  };
+
+  const tables = makeRunTables(dir, resuming, emit);
+  const checkpoints = makeCheckpoints(dir, tables);
   const signal = o.signal ?? new AbortController().signal;
   const bars: Progress[] = [];
   const ctx = {
@@ -266,29 +313,8 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
     rng: new Rng(run.seed),
     path: inside,
     log,
-    progress(total: number, label: string): Progress {
-      const bar = o.progress?.create(total, label);
-      let value = 0;
-      let lastEmit = 0;
-      let lastValue = -Infinity;
-      // Throttled for long loops (every 1 % or 100 ms), but no step of a short loop is dropped.
-      const send = (info?: Record<string, number | string>, force = false) => {
-        const now = Date.now();
-        if (force || now - lastEmit > 100 || value - lastValue >= total / 100 || value >= total) {
-          lastEmit = now; lastValue = value;
-          emit({ type: 'progress', label, value, total, info });
-        }
-      };
-      const p: Progress = {
-        tick(n = 1, info) { value += n; bar?.tick(n, info); send(info); },
-        update(v, info) { value = v; bar?.update(v, info); send(info); },
-        done() { value = total; bar?.done(); send(undefined, true); },
-      };
-      bars.push(p);
-      send(undefined, true);
-      return p;
-    },
-    metrics,
+    progress: makeProgressFactory(o, emit, bars),
+    metrics: tables.metrics,
     checkpoints,
     writeText(name: string, text: string) { const p = inside(name); writeFileAtomic(p, text); return p; },
     writeJson(name: string, value: unknown) { const p = inside(name); writeJsonAtomic(p, value); return p; },
@@ -300,7 +326,7 @@ function makeContext(run: Pick<RunRecord, 'id' | 'seed' | 'dir'>, resuming: bool
       return out;
     },
     throwIfAborted() { if (signal.aborted) throw new RunInterrupted(); },
-    flush,
+    flush: tables.flush,
     close() { o.progress?.stop?.(); },
   };
   return ctx;

@@ -104,13 +104,41 @@ export function createApp(o: AppOptions): DashboardApp {
   const indexHtml = () => fs.readFileSync(path.join(WEB, 'index.html'), 'utf8')
     .replace(/<head>/i, `<head>\n  <meta name="${TOKEN_META}" content="${token}">`);
 
+  const startJob = (job: WorkerJob) => startWorker({ store, active, policy }, job);
+  const deps: RouteDeps = { store, active, policy, startWorker: startJob };
+  registerGuards(app, { isHost: (h) => hosts.has(h), tokenOk });
+  registerRegistryRoutes(app);
+  registerRunRoutes(app, deps);
+  registerFileRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerFrontEndRoutes(app, indexHtml);
+
+  const shutdown = () => {
+    for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); if (!a.stopped) { a.stopped = true; a.child.kill('SIGTERM'); } }
+    store.close();
+  };
+  const setHosts = (h: Iterable<string>) => { hosts = new Set([...h].map((x) => x.toLowerCase())); };
+  return { app, store, shutdown, token, policy, setHosts };
+}
+
+type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string };
+
+/** What the route groups share with createApp. */
+interface RouteDeps {
+  store: RunStore;
+  active: Map<string, Active>;
+  policy: PathPolicy;
+  startWorker: (job: WorkerJob) => Promise<string>;
+}
+
+/** Who may ask: the bound Host on every route; for changes, our own origin, the token and JSON. */
+function registerGuards(app: Hono<Env>, { isHost, tokenOk }: { isHost: (host: string) => boolean; tokenOk: (t: string | undefined) => boolean }): void {
   // By class (core/errors.ts): usage 400, not found 404, input file 422, conflict 409, else 500.
   app.onError((err, c) => c.json({ error: err.message }, httpStatusOf(err) as ContentfulStatusCode));
 
-  // ---- who may ask: the bound Host on every route; for changes, our own origin, the token and JSON
   app.use('*', async (c, next) => {
     const host = (c.req.header('host') ?? '').toLowerCase();
-    if (!hosts.has(host)) return c.json({ error: 'forbidden: this server answers only under the address it was started on' }, 403, COMMON_HEADERS);
+    if (!isHost(host)) return c.json({ error: 'forbidden: this server answers only under the address it was started on' }, 403, COMMON_HEADERS);
     await next();
     for (const [k, v] of Object.entries(COMMON_HEADERS)) c.res.headers.set(k, v);
   });
@@ -140,8 +168,9 @@ export function createApp(o: AppOptions): DashboardApp {
     c.set('body', body as Record<string, unknown> | undefined);
     await next();
   });
+}
 
-  // ---- registry
+function registerRegistryRoutes(app: Hono<Env>): void {
   app.get('/api/modules', (c) => c.json(listModules().map((m) => ({
     name: m.name, title: m.title, description: m.description, papers: m.papers ?? [],
     commands: m.commands.map((cmd) => ({
@@ -149,8 +178,10 @@ export function createApp(o: AppOptions): DashboardApp {
       positional: cmd.positional ?? [], params: describeParams(cmd), schema: paramsJsonSchema(cmd),
     })),
   }))));
+}
 
-  // ---- runs
+/** The runs: list, start, one run, its metrics, stop, resume, and a comparison of runs. */
+function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker }: RouteDeps): void {
   app.get('/api/runs', (c) => {
     const q = c.req.query();
     const limit = q.limit && /^\d+$/.test(q.limit) ? Math.min(1000, Number(q.limit)) : 200;
@@ -189,19 +220,6 @@ export function createApp(o: AppOptions): DashboardApp {
     return c.json(rows);
   });
 
-  // A run's files: regular files inside its folder only (no symlinks, even pointing inside).
-  app.get('/api/runs/:id/files/*', (c) => {
-    const id = c.req.param('id');
-    const r = store.get(id);
-    const raw = new URL(c.req.url).pathname;
-    const at = raw.indexOf('/files/');
-    let rel: string;
-    try { rel = decodeURIComponent(raw.slice(at + '/files/'.length)); } catch { return c.json({ error: 'bad file path' }, 400); }
-    const f = readRegularFileInside(r.dir, rel);
-    if (!f.ok) return c.json({ error: f.status === 400 ? 'bad file path' : `no file '${rel}' in run ${r.id}` }, f.status);
-    return new Response(f.data, { headers: { 'content-type': TYPES[path.extname(f.file).toLowerCase()] ?? 'application/octet-stream', 'content-security-policy': FILE_CSP } });
-  });
-
   app.post('/api/runs/:id/stop', (c) => {
     const r = store.get(c.req.param('id'));
     const a = active.get(r.id);
@@ -222,6 +240,33 @@ export function createApp(o: AppOptions): DashboardApp {
     return c.json({ id }, 202);
   });
 
+  app.get('/api/compare', (c) => {
+    const ids = (c.req.query('ids') ?? '').split(',').filter(Boolean);
+    if (ids.length < 2) return c.json({ error: 'give two or more run ids: ?ids=a,b' }, 400);
+    const rs = ids.map((id) => store.get(id));
+    const keys = [...new Set(rs.flatMap((r) => Object.keys(r.params)))];
+    const differing = keys.filter((k) => new Set(rs.map((r) => JSON.stringify(r.params[k]))).size > 1);
+    return c.json({ runs: rs.map(publicRun), differing });
+  });
+}
+
+function registerFileRoutes(app: Hono<Env>, { store }: RouteDeps): void {
+  // A run's files: regular files inside its folder only (no symlinks, even pointing inside).
+  app.get('/api/runs/:id/files/*', (c) => {
+    const id = c.req.param('id');
+    const r = store.get(id);
+    const raw = new URL(c.req.url).pathname;
+    const at = raw.indexOf('/files/');
+    let rel: string;
+    try { rel = decodeURIComponent(raw.slice(at + '/files/'.length)); } catch { return c.json({ error: 'bad file path' }, 400); }
+    const f = readRegularFileInside(r.dir, rel);
+    if (!f.ok) return c.json({ error: f.status === 400 ? 'bad file path' : `no file '${rel}' in run ${r.id}` }, f.status);
+    return new Response(f.data, { headers: { 'content-type': TYPES[path.extname(f.file).toLowerCase()] ?? 'application/octet-stream', 'content-security-policy': FILE_CSP } });
+  });
+}
+
+/** A run's events by SSE: the history so far, then live events until its end. */
+function registerEventRoutes(app: Hono<Env>, { store, active }: RouteDeps): void {
   app.get('/api/runs/:id/events', (c) => {
     const r = store.get(c.req.param('id'));
     return streamSSE(c, async (s) => {
@@ -252,17 +297,10 @@ export function createApp(o: AppOptions): DashboardApp {
       }
     });
   });
+}
 
-  app.get('/api/compare', (c) => {
-    const ids = (c.req.query('ids') ?? '').split(',').filter(Boolean);
-    if (ids.length < 2) return c.json({ error: 'give two or more run ids: ?ids=a,b' }, 400);
-    const rs = ids.map((id) => store.get(id));
-    const keys = [...new Set(rs.flatMap((r) => Object.keys(r.params)))];
-    const differing = keys.filter((k) => new Set(rs.map((r) => JSON.stringify(r.params[k]))).size > 1);
-    return c.json({ runs: rs.map(publicRun), differing });
-  });
-
-  // ---- front end: web/ and two vendor files, nothing else
+/** The front end: web/ and two vendor files, nothing else; unknown API routes are 404. */
+function registerFrontEndRoutes(app: Hono<Env>, indexHtml: () => string): void {
   app.get('/vendor/:file', (c) => {
     const v = VENDOR[c.req.param('file')];
     const f = v ? realFileInside(v[0], v[1]) : null;
@@ -280,54 +318,48 @@ export function createApp(o: AppOptions): DashboardApp {
     if (!f) return page();
     return new Response(fs.readFileSync(f), { headers: { 'content-type': TYPES[path.extname(f)] ?? 'application/octet-stream' } });
   });
+}
 
-  function startWorker(job: { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string }): Promise<string> {
-    const child = spawn(process.execPath, WORKER_ARGS, {
-      cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1' },
-    });
-    const a: Active = { child, events: [], listeners: new Set(), done: false };
-    let stderr = '';
-    child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-    child.stdin!.write(JSON.stringify({ ...job, root: store.root, policy }) + '\n');
-    return new Promise((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
-          let e: RunEvent | { type: 'error'; message: string; name?: string };
-          try { e = JSON.parse(line); } catch { continue; }
-          if (e.type === 'error') { if (!a.id) reject(reviveError(e.name, e.message)); continue; }
-          if (e.type === 'start') { a.id = e.run.id; active.set(e.run.id, a); resolve(e.run.id); }
-          if (e.type === 'progress' || e.type === 'metric' || e.type === 'log') {
-            // keep a bounded history for late subscribers
-            if (a.events.length > 5000) a.events.splice(1, 1000);
-          }
-          a.events.push(e);
-          if (e.type === 'end') a.done = true;
-          for (const l of a.listeners) l(e);
+/** Starts a run in a worker process; resolves with its id once the worker reports the start. */
+function startWorker({ store, active, policy }: Pick<RouteDeps, 'store' | 'active' | 'policy'>, job: WorkerJob): Promise<string> {
+  const child = spawn(process.execPath, WORKER_ARGS, {
+    cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PAPERLAB_THREADS: process.env.PAPERLAB_THREADS ?? '1' },
+  });
+  const a: Active = { child, events: [], listeners: new Set(), done: false };
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stdin!.write(JSON.stringify({ ...job, root: store.root, policy }) + '\n');
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        let e: RunEvent | { type: 'error'; message: string; name?: string };
+        try { e = JSON.parse(line); } catch { continue; }
+        if (e.type === 'error') { if (!a.id) reject(reviveError(e.name, e.message)); continue; }
+        if (e.type === 'start') { a.id = e.run.id; active.set(e.run.id, a); resolve(e.run.id); }
+        if (e.type === 'progress' || e.type === 'metric' || e.type === 'log') {
+          // keep a bounded history for late subscribers
+          if (a.events.length > 5000) a.events.splice(1, 1000);
         }
-      });
-      child.on('exit', (code) => {
-        if (!a.id) reject(new Error(`run worker exited (${code}) before starting: ${stderr.trim().split('\n').pop() ?? ''}`));
-        if (!a.done && a.id) {
-          a.done = true;
-          const end: RunEvent = { type: 'end', run: store.get(a.id) };
-          a.events.push(end);
-          for (const l of a.listeners) l(end);
-        }
-      });
+        a.events.push(e);
+        if (e.type === 'end') a.done = true;
+        for (const l of a.listeners) l(e);
+      }
     });
-  }
-
-  const shutdown = () => {
-    for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); if (!a.stopped) { a.stopped = true; a.child.kill('SIGTERM'); } }
-    store.close();
-  };
-  const setHosts = (h: Iterable<string>) => { hosts = new Set([...h].map((x) => x.toLowerCase())); };
-  return { app, store, shutdown, token, policy, setHosts };
+    child.on('exit', (code) => {
+      if (!a.id) reject(new Error(`run worker exited (${code}) before starting: ${stderr.trim().split('\n').pop() ?? ''}`));
+      if (!a.done && a.id) {
+        a.done = true;
+        const end: RunEvent = { type: 'end', run: store.get(a.id) };
+        a.events.push(end);
+        for (const l of a.listeners) l(end);
+      }
+    });
+  });
 }
 
 function publicRun(r: RunRecord): Omit<RunRecord, 'dir' | 'pid'> {

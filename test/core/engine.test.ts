@@ -129,7 +129,10 @@ test('missing libtorch: loading the addon fails with one message saying how to g
 
 test('seeds: manualSeed makes randn, dropout and init repeat exactly', () => {
   torch.scope(() => {
-    const draw = () => { torch.manualSeed(42); return [torch.randn([4]).toArray(), torch.F.dropout(torch.ones([8]), 0.5, true).toArray(), new torch.nn.Linear(2, 2).weight.toArray()]; };
+    const draw = () => {
+      torch.manualSeed(42);
+      return [torch.randn([4]).toArray(), torch.F.dropout(torch.ones([8]), 0.5, true).toArray(), new torch.nn.Linear(2, 2).weight.toArray()];
+    };
     assert.deepEqual(draw(), draw());
   });
 });

@@ -168,7 +168,7 @@ test('gradcheck float64: every differentiable facade op matches central differen
     const err = gradcheck(f, shapes, o);
     if (!(err < 1e-6)) failures.push(`${name}: ${err.toExponential(2)}`);
   }
-  assert.deepEqual(failures, [], `ops whose gradient disagrees with finite differences`);
+  assert.deepEqual(failures, [], 'ops whose gradient disagrees with finite differences');
   assert.ok(cases.length >= 140, `covered ${cases.length} ops`);
 });
 

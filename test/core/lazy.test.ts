@@ -22,7 +22,11 @@ function recordImports(args: string[]): { stdout: string; loaded: string[] } {
 
 test('the registry lists every module and command with its schema without loading the engine or any implementation', () => {
   const { stdout, loaded } = recordImports(['test/helpers/list-registry.ts']);
-  const out = JSON.parse(stdout) as { names: string[]; errors: Record<string, string>; modules: { name: string; commands: { name: string; params: unknown[]; schema: { type?: string } }[] }[] };
+  const out = JSON.parse(stdout) as {
+    names: string[];
+    errors: Record<string, string>;
+    modules: { name: string; commands: { name: string; params: unknown[]; schema: { type?: string } }[] }[];
+  };
   assert.deepEqual(out.errors, {});
   assert.deepEqual(out.modules.map((m) => m.name).sort(), out.names);
   assert.ok(out.names.length >= 10, `modules: ${out.names.join(', ')}`);

@@ -14,7 +14,8 @@ const modules = fs.readdirSync('src/modules', { withFileTypes: true }).filter((e
 
 test('dist/ is built, fresh, and mirrors src/ (every .ts has its .js and .d.ts, every other file is copied)', () => {
   assert.equal(distState(), 'fresh');
-  const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+  const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })
+    .flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
   for (const f of walk('src')) {
     const rel = path.relative('src', f);
     const outs = rel.endsWith('.ts') ? [rel.replace(/\.ts$/, '.js'), rel.replace(/\.ts$/, '.d.ts')] : [rel];

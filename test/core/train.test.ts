@@ -38,7 +38,11 @@ function fresh(seed: number): Loop {
   torch.manualSeed(seed);
   const net = new Net();
   const opt = new AdamW(net.parameters(), { lr: 0.05, weightDecay: 0.01 });
-  return { net, opt, sched: new ScheduledLR(opt, cosineLR(0.05, TOTAL, 0.001, 2)), plateau: new ReduceLROnPlateau(opt, { patience: 0, factor: 0.9, threshold: 0 }), rng: new Rng(seed + 100), losses: [] };
+  return {
+    net, opt, sched: new ScheduledLR(opt, cosineLR(0.05, TOTAL, 0.001, 2)),
+    plateau: new ReduceLROnPlateau(opt, { patience: 0, factor: 0.9, threshold: 0 }), rng: new Rng(seed + 100),
+    losses: [],
+  };
 }
 function step(l: Loop, ctx?: FakeContext): void {
   const idx = Array.from({ length: 8 }, () => l.rng.int(0, 64));

@@ -6,12 +6,17 @@ import * as torch from '../../../src/core/torch/index.ts';
 import { CrossModalTransformer, makeConfig } from '../../../src/modules/action/index.ts';
 import { BenchHelper } from '../../../bench/helper.ts';
 const h = new BenchHelper();
-const cfg = makeConfig({ numClasses: 6, joints: 25, frames: 16, imgSize: 32, dim: 32, heads: 4, depth: 2, mlpRatio: 2, backboneChannels: [16, 32], backboneStrides: [[1, 2, 2], [2, 2, 2]] });
+const cfg = makeConfig({
+  numClasses: 6, joints: 25, frames: 16, imgSize: 32, dim: 32, heads: 4, depth: 2, mlpRatio: 2,
+  backboneChannels: [16, 32], backboneStrides: [[1, 2, 2], [2, 2, 2]],
+});
 torch.manualSeed(0);
 const m = new CrossModalTransformer(cfg).eval();
 const B = 8;
 const pose = torch.randn([B, 16, 25, 3]).keep(), video = torch.rand([B, 3, 16, 32, 32]).keep();
-const t = async (name: string, f: () => unknown) => console.log(name, (await h.timeIt(() => torch.noGrad(() => torch.scope(f)), { warmup: 2, reps: 7 })).toFixed(2));
+const t = async (name: string, f: () => unknown) => console.log(
+  name, (await h.timeIt(() => torch.noGrad(() => torch.scope(f)), { warmup: 2, reps: 7 })).toFixed(2),
+);
 await t('backbone', () => m.backbone!.forward(video));
 const z = torch.noGrad(() => m.backbone!.forward(video)).keep();
 const p = torch.noGrad(() => m.poseEmbed.forward(pose)).keep();

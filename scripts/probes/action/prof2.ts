@@ -11,7 +11,9 @@ const w1 = torch.randn([16, 3, 3, 3, 3]).keep(), b1 = torch.randn([16]).keep();
 const x2 = torch.rand([8, 16, 16, 16, 16]).keep();
 const w2 = torch.randn([32, 16, 3, 3, 3]).keep(), b2 = torch.randn([32]).keep();
 const rm = torch.zeros([16]).keep(), rv = torch.ones([16]).keep();
-const t = async (name: string, f: () => unknown) => console.log(name, (await h.timeIt(() => torch.noGrad(() => torch.scope(f)), { warmup: 2, reps: 7 })).toFixed(2));
+const t = async (name: string, f: () => unknown) => console.log(
+  name, (await h.timeIt(() => torch.noGrad(() => torch.scope(f)), { warmup: 2, reps: 7 })).toFixed(2),
+);
 await t('conv1', () => F.conv3d(x, w1, b1, { stride: [1, 2, 2], padding: 1 }));
 await t('conv2', () => F.conv3d(x2, w2, b2, { stride: [2, 2, 2], padding: 1 }));
 await t('bn', () => F.batchNorm(x2, rm, rv, null, null, false));

@@ -43,7 +43,11 @@ console.log(`real photos (astronaut, chelsea, coffee): stroke pooled ${r2.stroke
 console.log('  W  ', fmt(r2.strokeWidth, 2));
 console.log('  HF ', fmt(r2.hfRatio, 3));
 if (process.argv[3]) {
-  const sheet = torch.noGrad(() => torch.cat([...[0, 1, 2].map((i) => [photos.narrow(0, i, 1), maps.narrow(0, i, 1)]), ...[0, 1, 2].map((i) => [real.narrow(0, i, 1), realMaps.narrow(0, i, 1)])].map(([ph, mp]) =>
+  const pairs = [
+    ...[0, 1, 2].map((i) => [photos.narrow(0, i, 1), maps.narrow(0, i, 1)]),
+    ...[0, 1, 2].map((i) => [real.narrow(0, i, 1), realMaps.narrow(0, i, 1)]),
+  ];
+  const sheet = torch.noGrad(() => torch.cat(pairs.map(([ph, mp]) =>
     torch.cat([ph!, ...[1, 2, 3, 4, 5].map((l) => labToRgb(cz.lab(ph!, mp!, l, 1))), ...[3, 5].map((l) => labToRgb(cz.lab(ph!, mp!, 1, l)))], 3)), 2));
   await writeImage(process.argv[3], sheet);
 }

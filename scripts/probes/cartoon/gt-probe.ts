@@ -3,7 +3,6 @@
 // Spearman. It is the ceiling the trained model is compared with in src/modules/cartoon/README.md.
 //
 //   node --import tsx scripts/probes/cartoon/gt-probe.ts
-import * as torch from '../../../src/core/torch/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { makeScene, renderCartoon, lineWidth } from '../../../src/modules/cartoon/scenes.ts';
 import { strokeWidth, highFrequencyRatio, spearman } from '../../../src/modules/cartoon/evaluate.ts';

@@ -38,8 +38,11 @@ export function numericStabilityThreshold(eta: number, momentum: Momentum, beta 
     // state (θ, v): v' = βv + λθ;  polyak θ' = θ − ηv';  nesterov θ' = θ − η(λθ + βv')
     let a: number, b: number, c: number, d: number;
     if (momentum === 'none') return Math.abs(1 - eta * lam);
-    if (momentum === 'polyak') { a = 1 - eta * lam; b = -eta * beta; c = lam; d = beta; }
-    else { a = 1 - eta * lam * (1 + beta); b = -eta * beta * beta; c = lam; d = beta; }
+    if (momentum === 'polyak') {
+      a = 1 - eta * lam; b = -eta * beta; c = lam; d = beta;
+    } else {
+      a = 1 - eta * lam * (1 + beta); b = -eta * beta * beta; c = lam; d = beta;
+    }
     const tr = a + d, det = a * d - b * c;
     const disc = tr * tr - 4 * det;
     if (disc >= 0) return Math.max(Math.abs((tr + Math.sqrt(disc)) / 2), Math.abs((tr - Math.sqrt(disc)) / 2));
@@ -257,7 +260,13 @@ function stopOf(row: GDRow, o: GDOptions, s: LoopSettings): GDResult['stopReason
 function update(obj: Objective, s: LoopSettings, st: LoopState): void {
   torch.scope(() => {
     const theta = st.theta;
-    const g = st.nextBatch ? (torch.grad(obj.batchLoss!(theta, st.nextBatch()), [theta], { allowUnused: true })[0] ?? torch.zerosLike(theta)).detach() : st.prevGrad!;
+    let g: Tensor;
+    if (st.nextBatch) {
+      const [gb] = torch.grad(obj.batchLoss!(theta, st.nextBatch()), [theta], { allowUnused: true });
+      g = (gb ?? torch.zerosLike(theta)).detach();
+    } else {
+      g = st.prevGrad!;
+    }
     torch.noGrad(() => {
       if (s.momentum === 'none') theta.sub_(g, s.eta);
       else {

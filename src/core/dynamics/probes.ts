@@ -86,7 +86,13 @@ export function setFlat(params: readonly Tensor[], v: Tensor): void {
  * DSint = 2 ∫₀¹ (1 − s) q(s) ds by composite Gauss–Legendre with `rule`, doubling the panels until
  * η/2·|ΔDSint| ≤ tol·max(1, η/2·|DSint|) or maxPanels is reached. Returns the integral and the panels.
  */
-function integrateDsInt(q: (s: number) => number, eta: number, rule: { x: number[]; w: number[] }, tol: number, maxPanels: number): { value: number; panels: number } {
+function integrateDsInt(
+  q: (s: number) => number,
+  eta: number,
+  rule: { x: number[]; w: number[] },
+  tol: number,
+  maxPanels: number,
+): { value: number; panels: number } {
   const integrate = (P: number) => {
     let acc = 0;
     for (let p = 0; p < P; p++) {

@@ -113,7 +113,11 @@ export function huberLoss(input: Tensor, target: Tensor, reduction: Reduction = 
   return ops.huber(input, target, reductionCode(reduction), delta);
 }
 /** Cross-entropy of logits [N, C, ...] against class indices (int64) or class probabilities. */
-export function crossEntropy(logits: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number } = {}): Tensor {
+export function crossEntropy(
+  logits: Tensor,
+  target: Tensor,
+  o: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number } = {},
+): Tensor {
   return ops.ce(logits, target, o.weight ?? null, reductionCode(o.reduction ?? 'mean'), o.ignoreIndex ?? -100, o.labelSmoothing ?? 0);
 }
 export function nllLoss(logProbs: Tensor, target: Tensor, reduction: Reduction = 'mean', weight: Tensor | null = null): Tensor {
@@ -141,7 +145,10 @@ export function pad(x: Tensor, p: readonly number[], mode: 'constant' | 'reflect
 
 export type InterpMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear';
 /** F.interpolate by output size or scale factor. */
-export function interpolate(x: Tensor, o: { size?: readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpMode; alignCorners?: boolean }): Tensor {
+export function interpolate(
+  x: Tensor,
+  o: { size?: readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpMode; alignCorners?: boolean },
+): Tensor {
   const mode = o.mode ?? 'nearest';
   const sp = x.ndim - 2;
   const size = o.size ? [...o.size] : null;

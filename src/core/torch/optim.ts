@@ -154,8 +154,12 @@ export class SGD extends Optimizer {
     if (this.momentum) {
       const s = this.slot(p);
       let buf = s.momentum_buffer as Tensor | undefined;
-      if (!buf) { buf = g.clone().keep(); s.momentum_buffer = buf; }
-      else buf.mul_(this.momentum).add_(g, 1 - this.dampening);
+      if (!buf) {
+        buf = g.clone().keep();
+        s.momentum_buffer = buf;
+      } else {
+        buf.mul_(this.momentum).add_(g, 1 - this.dampening);
+      }
       g = this.nesterov ? g.add(buf, this.momentum) : buf;
     }
     p.add_(g, -this.lr);
@@ -408,7 +412,10 @@ export class ReduceLROnPlateau implements Stateful {
   }
   // JSON has no Infinity: the initial best is stored as null
   stateDict(): Record<string, unknown> {
-    return { best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastStep: this.lastStep };
+    return {
+      best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter, lastStep: this.lastStep,
+    };
   }
   loadStateDict(s: Record<string, unknown>): void {
     const int = (k: string) => {

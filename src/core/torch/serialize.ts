@@ -24,12 +24,11 @@ export function toSafetensors(tensors: Record<string, Tensor>, metadata: Record<
   let offset = 0;
   for (const name of Object.keys(tensors).sort()) {
     const t = tensors[name]!;
-    let dtype = t.dtype;
-    let data: ArrayBufferView;
+    const dtype = t.dtype;
     if (dtype === 'float16' || dtype === 'bfloat16') {
       throw new Error(`safetensors: saving ${dtype} ('${name}') is not supported; convert to float32 first`);
     }
-    data = t.toTypedArray();
+    const data: ArrayBufferView = t.toTypedArray();
     const st = TO_ST[dtype];
     if (!st) throw new Error(`safetensors: dtype ${dtype} of '${name}' has no safetensors code`);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -60,8 +59,8 @@ export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): Safetenso
   const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
   // (the header length is not quoted: in a file that is not safetensors those 8 bytes are its text)
   if (n <= 0 || 8 + n > buf.byteLength) throw new InputFileError(`${source}: truncated or not safetensors (the header length field points past the end of the ${buf.byteLength}-byte file)`, { file: source });
-  let header: Record<string, any>;
-  header = parseJson<Record<string, any>>(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'), `${source}: header`);
+  const headerText = Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8');
+  const header = parseJson<Record<string, any>>(headerText, `${source}: header`);
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InputFileError(`${source}: header is not a JSON object (not safetensors)`, { file: source });
   const dataStart = 8 + n;
   const tensors: Record<string, Tensor> = {};

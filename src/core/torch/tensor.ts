@@ -3,8 +3,13 @@
 // Native tensors (made by the addon) get this class's prototype spliced into their prototype
 // chain, so every tensor the addon returns *is* a `Tensor`: one object per tensor, no wrapper.
 // Each method is a one-line call of a cached op handle; names and argument order follow PyTorch.
-import { native, type NativeTensor, type MemoryStats } from './native.ts';
+// The factories and free functions (factories.ts) and the runtime (runtime.ts: dispose, scope,
+// autograd, threads, RNG state) live beside it and are re-exported from here.
+import { native, type NativeTensor } from './native.ts';
+import { full, where } from './factories.ts';
 export type { MemoryStats } from './native.ts';
+export * from './factories.ts';
+export * from './runtime.ts';
 
 export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'float16' | 'bfloat16' | 'int16' | 'int8';
 export type Shape = readonly number[];
@@ -343,20 +348,25 @@ export class Tensor {
    * advanced indexing on that axis.
    */
   at(...spec: IndexSpec[]): Tensor {
-    let out: Tensor = this;
+    let out: Tensor | null = null; // null while nothing has been indexed yet (still `this`)
     let axis = 0;
     const made: Tensor[] = [];
     for (const s of spec) {
       let next: Tensor;
       if (s === null) { axis++; continue; }
-      if (typeof s === 'number') next = out.select(axis, s);
-      else if (isT(s)) { next = out.indexSelect(axis, s.ndim === 0 ? s.reshape(1) : s); axis++; }
-      else { next = out.slice(axis, s[0] ?? null, s[1] ?? null, s[2] ?? 1); axis++; }
-      if (out !== this) made.push(out);
+      const cur = out ?? this;
+      if (typeof s === 'number') {
+        next = cur.select(axis, s);
+      } else if (isT(s)) {
+        next = cur.indexSelect(axis, s.ndim === 0 ? s.reshape(1) : s); axis++;
+      } else {
+        next = cur.slice(axis, s[0] ?? null, s[1] ?? null, s[2] ?? 1); axis++;
+      }
+      if (out) made.push(out);
       out = next;
     }
     for (const m of made) m.dispose();
-    return out === this ? this.view(this.shape) : out;
+    return out ?? this.view(this.shape);
   }
   split(size: number | readonly number[], dim = 0): Tensor[] {
     return typeof size === 'number' ? A.split(this, size, dim) : A.split_sizes(this, [...size], dim);
@@ -424,242 +434,3 @@ function flatShape(s: number[] | [readonly number[]]): number[] {
 
 // Splice the facade into the native tensors' prototype chain.
 Object.setPrototypeOf(native.Tensor.prototype, Tensor.prototype);
-
-// ------------------------------------------------------------------ factories
-export interface TensorOptions {
-  dtype?: Dtype;
-  requiresGrad?: boolean;
-}
-type NestedNumbers = number | boolean | readonly NestedNumbers[];
-
-function finish(t: Tensor, o?: TensorOptions): Tensor {
-  if (o?.requiresGrad) t.requiresGrad = true;
-  return t;
-}
-
-function inferShape(data: NestedNumbers): number[] {
-  const shape: number[] = [];
-  let d: NestedNumbers = data;
-  while (Array.isArray(d)) { shape.push(d.length); d = d[0] as NestedNumbers; }
-  return shape;
-}
-
-/**
- * Makes a tensor from nested arrays, a number, or a typed array (with `shape`). Plain numbers
- * default to float32 (like torch.tensor of floats); a Float64Array defaults to float64,
- * an Int32Array to int32, a BigInt64Array to int64.
- */
-export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOptions & { shape?: Shape } = {}): Tensor {
-  if (ArrayBuffer.isView(data)) {
-    const shape = opts.shape ? [...opts.shape] : [(data as unknown as ArrayLike<number>).length];
-    return finish(native.fromArray(data, shape, opts.dtype) as unknown as Tensor, opts);
-  }
-  const shape = opts.shape ? [...opts.shape] : inferShape(data);
-  const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as (number | boolean)[] : [data as number];
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (flat.length !== n) throw new Error(`tensor(): ragged nested array (shape [${shape}] needs ${n} values, got ${flat.length})`);
-  const dtype = opts.dtype ?? (typeof flat[0] === 'boolean' ? 'bool' : 'float32');
-  let buf: ArrayBufferView;
-  if (dtype === 'float64') buf = Float64Array.from(flat, Number);
-  else if (dtype === 'int64') buf = BigInt64Array.from(flat, (v) => BigInt(Math.trunc(Number(v))));
-  else if (dtype === 'int32') buf = Int32Array.from(flat, Number);
-  else if (dtype === 'uint8' || dtype === 'bool') buf = Uint8Array.from(flat, Number);
-  else buf = Float64Array.from(flat, Number);
-  return finish(native.fromArray(buf, shape, dtype) as unknown as Tensor, opts);
-}
-
-const dflt = (o?: TensorOptions): Dtype => o?.dtype ?? 'float32';
-export function zeros(shape: Shape, o?: TensorOptions): Tensor { return finish(A.zeros([...shape], dflt(o)), o); }
-export function ones(shape: Shape, o?: TensorOptions): Tensor { return finish(A.ones([...shape], dflt(o)), o); }
-export function full(shape: Shape, value: number, o?: TensorOptions): Tensor { return finish(A.full([...shape], value, dflt(o)), o); }
-export function empty(shape: Shape, o?: TensorOptions): Tensor { return finish(A.empty([...shape], dflt(o)), o); }
-/** Standard normal samples from libtorch's generator (seed with manualSeed). */
-export function randn(shape: Shape, o?: TensorOptions): Tensor { return finish(A.randn([...shape], dflt(o)), o); }
-export function rand(shape: Shape, o?: TensorOptions): Tensor { return finish(A.rand([...shape], dflt(o)), o); }
-export function randint(low: number, high: number, shape: Shape, o?: TensorOptions): Tensor {
-  return finish(A.randint(low, high, [...shape], o?.dtype ?? 'int64'), o);
-}
-export function randperm(n: number, o?: TensorOptions): Tensor { return A.randperm(n, o?.dtype ?? 'int64'); }
-export function arange(start: number, end?: number, step = 1, o?: TensorOptions): Tensor {
-  if (end === undefined) { end = start; start = 0; }
-  const ints = [start, end, step].every(Number.isInteger);
-  return finish(A.arange(start, end, step, o?.dtype ?? (ints ? 'int64' : 'float32')), o);
-}
-export function linspace(start: number, end: number, steps: number, o?: TensorOptions): Tensor {
-  return finish(A.linspace(start, end, steps, dflt(o)), o);
-}
-export function logspace(start: number, end: number, steps: number, base = 10, o?: TensorOptions): Tensor {
-  return finish(A.logspace(start, end, steps, base, dflt(o)), o);
-}
-export function eye(n: number, m = n, o?: TensorOptions): Tensor { return finish(A.eye(n, m, dflt(o)), o); }
-export function zerosLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.zeros_like(t, o?.dtype ?? null), o); }
-export function onesLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.ones_like(t, o?.dtype ?? null), o); }
-export function fullLike(t: Tensor, v: number, o?: TensorOptions): Tensor { return finish(A.full_like(t, v, o?.dtype ?? null), o); }
-export function randnLike(t: Tensor): Tensor { return A.randn_like(t); }
-export function randLike(t: Tensor): Tensor { return A.rand_like(t); }
-export function scalar(v: number, o?: TensorOptions): Tensor { return finish(A.scalar_tensor(v, dflt(o)), o); }
-export function bernoulli(t: Tensor, p: number): Tensor { return A.bernoulli_p(t, p, null); }
-export function multinomial(probs: Tensor, n: number, replacement = false): Tensor {
-  return A.multinomial(probs, n, replacement, null);
-}
-
-// ------------------------------------------------------------------ free functions
-export function cat(ts: readonly Tensor[], dim = 0): Tensor { return A.cat([...ts], dim); }
-export function stack(ts: readonly Tensor[], dim = 0): Tensor { return A.stack([...ts], dim); }
-export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  if (isT(a) && isT(b)) return A.where(cond, a, b);
-  if (isT(a)) return A.where_so(cond, a, b);
-  if (isT(b)) return A.where_ss2(cond, a, b);
-  return A.where_ss(cond, a, b);
-}
-export function diag(t: Tensor, k = 0): Tensor { return A.diag(t, k); }
-export function matmul(a: Tensor, b: Tensor): Tensor { return A.matmul(a, b); }
-export function einsum(equation: string, ...ts: Tensor[]): Tensor { return A.einsum(equation, ts, null); }
-export function kron(a: Tensor, b: Tensor): Tensor { return A.kron(a, b); }
-
-/** Dense linear algebra, float64-ready (torch.linalg names). */
-export const linalg = {
-  eigh: (a: Tensor, uplo: 'L' | 'U' = 'L'): [Tensor, Tensor] => A.eigh(a, uplo),
-  eigvalsh: (a: Tensor, uplo: 'L' | 'U' = 'L'): Tensor => A.eigvalsh(a, uplo),
-  solve: (a: Tensor, b: Tensor): Tensor => A.solve(a, b, true),
-  inv: (a: Tensor): Tensor => A.inv(a),
-  qr: (a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): [Tensor, Tensor] => A.qr(a, mode),
-  svd: (a: Tensor, fullMatrices = false): [Tensor, Tensor, Tensor] => A.svd(a, fullMatrices, null),
-  cholesky: (a: Tensor, upper = false): Tensor => A.cholesky(a, upper),
-  det: (a: Tensor): Tensor => A.det(a),
-  slogdet: (a: Tensor): [Tensor, Tensor] => A.slogdet(a),
-  pinv: (a: Tensor, hermitian = false): Tensor => op('linalg_pinv.atol_rtol_float')(a, null, null, hermitian),
-  lstsq: (a: Tensor, b: Tensor): Tensor => {
-    const r = A.lstsq(a, b, null, 'gelsd') as Tensor[];
-    for (let i = 1; i < r.length; i++) r[i]!.dispose();
-    return r[0]!;
-  },
-  norm: (a: Tensor, ord: number | 'fro' | 'nuc' = 'fro'): Tensor =>
-    typeof ord === 'string' ? A.matrix_norm(a, ord, [-2, -1], false, null) : op('linalg_matrix_norm')(a, ord, [-2, -1], false, null),
-  vectorNorm: (a: Tensor, ord = 2): Tensor => A.vnorm(a, ord, null, false, null),
-  cross: (a: Tensor, b: Tensor, dim = -1): Tensor => A.cross(a, b, dim),
-};
-
-// ------------------------------------------------------------------ memory and autograd
-/** Frees tensors (in nested arrays / objects) at once. */
-export function dispose(...xs: unknown[]): void {
-  for (const x of xs) visitTensors(x, (t) => t.dispose());
-}
-
-function visitTensors(x: unknown, f: (t: Tensor) => void, depth = 0): void {
-  if (x == null || depth > 4) return;
-  if (isT(x)) { f(x); return; }
-  if (Array.isArray(x)) { for (const e of x) visitTensors(e, f, depth + 1); return; }
-  if (x instanceof Map) { for (const e of x.values()) visitTensors(e, f, depth + 1); return; }
-  if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
-    for (const e of Object.values(x as Record<string, unknown>)) visitTensors(e, f, depth + 1);
-  }
-}
-
-/**
- * Runs fn and disposes every tensor created inside it, except tensors in its return value (found
- * in arrays and plain objects), which move to the enclosing scope. Like a memory arena:
- * training loops wrap each step in scope(). fn must be synchronous.
- */
-export function scope<T>(fn: () => T): T {
-  native.scopeEnter();
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    native.scopeExit([]);
-    throw e;
-  }
-  if (result instanceof Promise) {
-    native.scopeExit([]);
-    throw new Error('scope(fn): fn must be synchronous (await outside the scope)');
-  }
-  const keep: Tensor[] = [];
-  visitTensors(result, (t) => keep.push(t));
-  native.scopeExit(keep as unknown as NativeTensor[]);
-  return result;
-}
-
-/** Runs fn with gradient recording off (torch.no_grad()). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = native.setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    native.setGradEnabled(prev);
-  }
-}
-export function isGradEnabled(): boolean { return native.isGradEnabled(); }
-export function setGradEnabled(on: boolean): boolean { return native.setGradEnabled(on); }
-
-export interface GradOptions {
-  gradOutputs?: (Tensor | null)[];
-  retainGraph?: boolean;
-  /** Build a graph of the gradient itself, for double backward (Hessian-vector products). */
-  createGraph?: boolean;
-  allowUnused?: boolean;
-}
-/** torch.autograd.grad: gradients of outputs w.r.t. inputs, returned (not accumulated). */
-export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], o: GradOptions = {}): (Tensor | null)[] {
-  const outs = Array.isArray(outputs) ? outputs : [outputs];
-  return native.grad(outs as unknown as NativeTensor[], inputs as unknown as NativeTensor[],
-    (o.gradOutputs ?? null) as unknown as NativeTensor[] | null, o.retainGraph ?? null, o.createGraph ?? false,
-    o.allowUnused ?? false) as unknown as (Tensor | null)[];
-}
-/** torch.autograd.backward over several roots. */
-export function backward(tensors: Tensor[], grads?: Tensor[], retainGraph = false, createGraph = false): void {
-  native.backward(tensors as unknown as NativeTensor[], (grads ?? null) as unknown as NativeTensor[] | null, retainGraph, createGraph);
-}
-
-/** Sets libtorch's intra-op threads and OpenBLAS's pool (one --threads option sets both). */
-export function setNumThreads(n: number): void { native.setNumThreads(n); }
-export function getNumThreads(): number { return native.getNumThreads(); }
-/** Seeds libtorch's default generator (randn, rand, dropout, init). */
-export function manualSeed(seed: number): void { native.manualSeed(seed); }
-/** Whether this build of the addon can read and restore the generator state (older builds cannot: npm run build:native). */
-export const hasRngState: boolean = typeof native.getRngState === 'function' && typeof native.setRngState === 'function';
-/**
- * The whole state of libtorch's CPU default generator (torch.get_rng_state): bytes that
- * setRngState() takes back, so randn/rand/dropout continue exactly where they were.
- */
-export function getRngState(): Uint8Array {
-  if (!native.getRngState) throw new Error('getRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
-  return new Uint8Array(native.getRngState());
-}
-/** Restores a state from getRngState() (torch.set_rng_state). */
-export function setRngState(state: Uint8Array): void {
-  if (!native.setRngState) throw new Error('setRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
-  native.setRngState(state);
-}
-/** Number of tensor wrappers alive (not disposed or collected); tests use it to catch leaks. */
-export function liveTensors(): number { return native.liveTensors(); }
-/**
- * SIGINT/SIGTERM while synchronous work runs. Node runs signal listeners only between event-loop
- * turns, so a training loop that never awaits would not see them; while watched, the engine counts
- * them at once (a second one exits the process) and a loop polls `pending()` between steps.
- * Watches nest: the handler is installed by the first watch() and removed by the last unwatch().
- */
-export const interrupts = (() => {
-  let depth = 0;
-  return {
-    watch(): void { if (depth++ === 0) native.watchInterrupts(); },
-    unwatch(): void { if (depth > 0 && --depth === 0) native.unwatchInterrupts(); },
-    /**
-     * The signal number (2 SIGINT, 15 SIGTERM) received since the outermost watch(), or 0. With
-     * `ack`, the caller has seen it and stops at its next step; a signal nobody acknowledges within
-     * 1 s makes the next operator call throw, so even a loop that never polls stops.
-     */
-    pending(ack = false): number { return depth > 0 ? native.pendingInterrupt(ack) : 0; },
-  };
-})();
-/** Native memory counters (malloc heap, caching allocator, tensor wrappers), for leak hunts and tests. */
-export function memoryStats(): MemoryStats { return native.memoryStats(); }
-/** Gives the caching allocator's freed blocks back to the system; returns the bytes released. */
-export function releaseCachedMemory(): number { return native.releaseCachedMemory(); }
-export function torchVersion(): { torch: string; cuda: boolean; threads: number; config: string } { return native.version(); }
-
-/** Throws a clear error when a loss (or any tensor) holds NaN or Inf. */
-export function assertFinite(t: Tensor, what = 'loss'): void {
-  const ok = noGrad(() => scope(() => t.isfinite().all().item()));
-  if (!ok) throw new Error(`${what} is not finite (NaN or Inf): lower the learning rate or check the data`);
-}

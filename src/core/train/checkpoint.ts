@@ -141,10 +141,11 @@ export function saveTrainingCheckpoint(checkpoints: Checkpoints, tag: string, c:
 
 /**
  * Loads the latest checkpoint (or `o.tag`) into the given parts and returns where the loop was,
- * or null when the run has no checkpoint yet (or none tagged `o.tag`, or `o.when` declines it). The keys are checked before anything is loaded: a
- * missing, unexpected or misshapen tensor, a part the checkpoint lacks or an optimizer of another
- * class is a CheckpointError naming the tag and the key, and leaves the parts untouched (a value
- * that fails its own check while loading, e.g. a corrupt Rng state, is one too, named the same way). Parts not given are not loaded (an
+ * or null when the run has no checkpoint yet (or none tagged `o.tag`, or `o.when` declines it).
+ * The keys are checked before anything is loaded: a missing, unexpected or misshapen tensor, a
+ * part the checkpoint lacks or an optimizer of another class is a CheckpointError naming the tag
+ * and the key, and leaves the parts untouched (a value that fails its own check while loading,
+ * e.g. a corrupt Rng state, is one too, named the same way). Parts not given are not loaded (an
  * evaluation can restore the model alone). On a run's context, loading a checkpoint also cuts
  * the metrics tables back to that checkpoint (see runner.ts).
  */
@@ -169,44 +170,8 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
     }
     const used = new Set<string>();
     // ---- check everything first
-    const models = parts(p.model, isModule, 'model');
-    const savedModels = asStringArray(state.model);
-    sameParts(fail, 'model', models.map(([k]) => k), savedModels);
-    const modelSds = models.map(([part, m]) => {
-      const pre = prefixOf('model', part);
-      const sd: Record<string, Tensor> = {};
-      for (const [name, own] of Object.entries(m.stateDict())) {
-        const key = pre + name;
-        const t = loaded[key];
-        if (!t) throw fail(`has no tensor '${key}' for the model's '${name}'${listSome(' (it has ', keysUnder(loaded, pre, savedModels, part), ')')}`, key);
-        if (t.shape.join(',') !== own.shape.join(',')) throw fail(`tensor '${key}' has shape [${t.shape}] but the model's '${name}' has [${own.shape}]`, key);
-        sd[name] = t;
-        used.add(key);
-      }
-      const unexpected = keysUnder(loaded, pre, savedModels, part).filter((k) => !used.has(k));
-      if (unexpected.length) throw fail(`has tensor${unexpected.length > 1 ? 's' : ''} ${listSome('', unexpected.map((k) => `'${k}'`), '')} that the model does not have`, unexpected[0]);
-      return [m, sd] as const;
-    });
-    const savedOpt = objectOf(state.optimizer) as Record<string, { type?: unknown; hyper?: HyperParams; scalars?: Record<string, number> }>;
-    const opts = parts(p.optimizer, isOptimizer, 'optimizer').map(([part, opt]) => {
-      const label = part ? `optimizer '${part}'` : 'optimizer';
-      const saved = savedOpt[part];
-      if (!saved) throw fail(`has no state for the ${label}${listSome(' (it has ', Object.keys(savedOpt).map((k) => (k ? `'${k}'` : 'one unnamed')), ')')}`, `optim.${part}`);
-      if (saved.type !== opt.constructor.name) throw fail(`the ${label} was ${String(saved.type)} when saved, this run's is ${opt.constructor.name}`, prefixOf('optim', part).slice(0, -1));
-      const pre = prefixOf('optim', part);
-      const ts: Record<string, Tensor> = {};
-      for (const key of keysUnder(loaded, pre, Object.keys(savedOpt), part)) {
-        const rest = key.slice(pre.length);
-        const i = /^(\d+)\./.exec(rest)?.[1];
-        const param = i === undefined ? undefined : opt.params[Number(i)];
-        if (!param) throw fail(`tensor '${key}' is for parameter ${i ?? '?'} but the ${label} has ${opt.params.length} parameters`, key);
-        const t = loaded[key]!;
-        if (t.shape.join(',') !== param.shape.join(',')) throw fail(`tensor '${key}' has shape [${t.shape}] but parameter ${i} of the ${label} has [${param.shape}]`, key);
-        ts[rest] = t;
-        used.add(key);
-      }
-      return { opt, label, key: pre.slice(0, -1), sd: { tensors: ts, scalars: saved.scalars ?? {}, hyper: saved.hyper } };
-    });
+    const modelSds = checkModels(p, state, loaded, used, fail);
+    const opts = checkOptimizers(p, state, loaded, used, fail);
     const savedSched = objectOf(state.scheduler);
     const scheds = parts(p.scheduler, isStateful, 'scheduler').map(([part, s]) => {
       const saved = savedSched[part];
@@ -223,7 +188,7 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
     let torchBytes: Uint8Array | null = null;
     if ((p.torchRng ?? true) && rngState.torch === true) {
       const t = loaded['rng.torch'];
-      if (!t || t.dtype !== 'uint8') throw fail(`has no uint8 tensor 'rng.torch' though its state says it saved libtorch's generator`, 'rng.torch');
+      if (!t || t.dtype !== 'uint8') throw fail("has no uint8 tensor 'rng.torch' though its state says it saved libtorch's generator", 'rng.torch');
       if (!hasRngState) throw fail('holds libtorch\'s generator state, but this build of the addon cannot restore it (npm run build:native)', 'rng.torch');
       torchBytes = t.toTypedArray() as Uint8Array;
       used.add('rng.torch');
@@ -247,6 +212,67 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
   } finally {
     for (const [k, t] of Object.entries(loaded)) if (!accepted || !k.startsWith('extra.')) t.dispose();
   }
+}
+
+type Fail = (problem: string, key?: string) => CheckpointError;
+
+/** Restore, checking stage: each model's state dict from `loaded`, every key present and of the right shape. */
+function checkModels(p: TrainingParts, state: Record<string, unknown>, loaded: Record<string, Tensor>, used: Set<string>, fail: Fail) {
+  const models = parts(p.model, isModule, 'model');
+  const savedModels = asStringArray(state.model);
+  sameParts(fail, 'model', models.map(([k]) => k), savedModels);
+  return models.map(([part, m]) => {
+    const pre = prefixOf('model', part);
+    const sd: Record<string, Tensor> = {};
+    for (const [name, own] of Object.entries(m.stateDict())) {
+      const key = pre + name;
+      const t = loaded[key];
+      if (!t) {
+        const has = listSome(' (it has ', keysUnder(loaded, pre, savedModels, part), ')');
+        throw fail(`has no tensor '${key}' for the model's '${name}'${has}`, key);
+      }
+      if (t.shape.join(',') !== own.shape.join(',')) throw fail(`tensor '${key}' has shape [${t.shape}] but the model's '${name}' has [${own.shape}]`, key);
+      sd[name] = t;
+      used.add(key);
+    }
+    const unexpected = keysUnder(loaded, pre, savedModels, part).filter((k) => !used.has(k));
+    if (unexpected.length) {
+      const listed = listSome('', unexpected.map((k) => `'${k}'`), '');
+      throw fail(`has tensor${unexpected.length > 1 ? 's' : ''} ${listed} that the model does not have`, unexpected[0]);
+    }
+    return [m, sd] as const;
+  });
+}
+
+/** Restore, checking stage: each optimizer's saved class, scalars and per-parameter tensors. */
+function checkOptimizers(p: TrainingParts, state: Record<string, unknown>, loaded: Record<string, Tensor>, used: Set<string>, fail: Fail) {
+  const savedOpt = objectOf(state.optimizer) as Record<string, { type?: unknown; hyper?: HyperParams; scalars?: Record<string, number> }>;
+  return parts(p.optimizer, isOptimizer, 'optimizer').map(([part, opt]) => {
+    const label = part ? `optimizer '${part}'` : 'optimizer';
+    const saved = savedOpt[part];
+    if (!saved) {
+      const has = listSome(' (it has ', Object.keys(savedOpt).map((k) => (k ? `'${k}'` : 'one unnamed')), ')');
+      throw fail(`has no state for the ${label}${has}`, `optim.${part}`);
+    }
+    if (saved.type !== opt.constructor.name) {
+      throw fail(`the ${label} was ${String(saved.type)} when saved, this run's is ${opt.constructor.name}`, prefixOf('optim', part).slice(0, -1));
+    }
+    const pre = prefixOf('optim', part);
+    const ts: Record<string, Tensor> = {};
+    for (const key of keysUnder(loaded, pre, Object.keys(savedOpt), part)) {
+      const rest = key.slice(pre.length);
+      const i = /^(\d+)\./.exec(rest)?.[1];
+      const param = i === undefined ? undefined : opt.params[Number(i)];
+      if (!param) throw fail(`tensor '${key}' is for parameter ${i ?? '?'} but the ${label} has ${opt.params.length} parameters`, key);
+      const t = loaded[key]!;
+      if (t.shape.join(',') !== param.shape.join(',')) {
+        throw fail(`tensor '${key}' has shape [${t.shape}] but parameter ${i} of the ${label} has [${param.shape}]`, key);
+      }
+      ts[rest] = t;
+      used.add(key);
+    }
+    return { opt, label, key: pre.slice(0, -1), sd: { tensors: ts, scalars: saved.scalars ?? {}, hyper: saved.hyper } };
+  });
 }
 
 // ---------------------------------------------------------------- helpers

@@ -144,7 +144,10 @@ export interface TrainOptions {
   clip: number | null;
 }
 /** [recon] cross-entropy with label smoothing 0.1, AdamW (1e-3, weight decay 0.05), cosine schedule, 5% warm-up. */
-export const TRAIN_DEFAULTS: TrainOptions = { epochs: 30, batchSize: 16, lr: 1e-3, weightDecay: 0.05, warmup: 0.05, labelSmoothing: 0.1, augment: true, useVideo: true, seed: 0, clip: 1 };
+export const TRAIN_DEFAULTS: TrainOptions = {
+  epochs: 30, batchSize: 16, lr: 1e-3, weightDecay: 0.05, warmup: 0.05, labelSmoothing: 0.1, augment: true,
+  useVideo: true, seed: 0, clip: 1,
+};
 
 // ------------------------------------------------------------------ command presets
 
@@ -178,7 +181,10 @@ const data: DataDefaults = {
   nTrain: 480, nTest: 240, numClasses: SYNTH_DEFAULTS.numClasses, protocol: 'ntu60-xsub', bodies: 1,
 };
 const offsets: OffsetsDefaults = { nTrain: 64, nTest: 64, epochs: 20, batchSize: 16, lr: 3e-3 };
-const cost: CostDefaults = { frames: DEFAULT_CONFIG.frames, temporalStrides: [1, 2, 4, 8], jointStrides: [1, 5, 25], repeats: 5, batch: 8, model: { dim: 32, heads: 2, depth: 1 } };
+const cost: CostDefaults = {
+  frames: DEFAULT_CONFIG.frames, temporalStrides: [1, 2, 4, 8], jointStrides: [1, 5, 25], repeats: 5, batch: 8,
+  model: { dim: 32, heads: 2, depth: 1 },
+};
 const clip: ClipDefaults = { input: 'synthetic:wave', top: 5 };
 
 export const presets: Record<'paper' | 'cpu' | 'quick', Preset> = {

@@ -99,7 +99,10 @@ export interface DataOptions {
 export async function buildDataset(p: DataOptions, seed: number): Promise<ActionDataset> {
   const rgb = p.modality === 'rgb+pose';
   if (p.data === 'synthetic') return makeSynthetic(p.nTrain, p.nTest, seed, { frames: p.frames, numClasses: p.numClasses, imgSize: rgb ? p.imgSize : null });
-  return loadDataset(p.data, { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, rgb, framesDir: p.framesDir, imgSize: p.imgSize, limit: p.limit });
+  return loadDataset(
+    p.data,
+    { frames: p.frames, bodies: p.bodies, protocol: p.protocol, ignoreList: p.ignoreList, rgb, framesDir: p.framesDir, imgSize: p.imgSize, limit: p.limit },
+  );
 }
 
 /** Reads one clip for predict/explain, shaped for a model's config: .skeleton, Penn .mat/.json, or synthetic:<class>. */
@@ -117,7 +120,10 @@ export async function readClip(input: string, c: ActionConfig, framesDir: string
   }
   if (input.endsWith('.skeleton')) {
     const clip = readSkeleton(input);
-    s = { name: path.basename(input), label: clip.meta && clip.meta.label < c.numClasses ? clip.meta.label : -1, pose: clipToPose(clip, c.frames, c.bodies).data };
+    s = {
+      name: path.basename(input), label: clip.meta && clip.meta.label < c.numClasses ? clip.meta.label : -1,
+      pose: clipToPose(clip, c.frames, c.bodies).data,
+    };
   } else if (input.endsWith('.mat') || input.endsWith('.json')) {
     const e = readPennLabel(input);
     s = { name: e.id, label: e.label < c.numClasses ? e.label : -1, pose: pennToPose(e, c.frames) };
@@ -211,8 +217,7 @@ export async function loadDataset(spec: string, o: LoadOptions): Promise<ActionD
  * stacked along the joint axis. Values are used as given (normalise when converting).
  */
 export function readKeypointRecord(file: string, frames: number): { pose: Float32Array; label: number; bodies: number; joints: number; coordDim: number } {
-  let j: { keypoint?: unknown; label?: unknown };
-  j = parseJson<{ keypoint?: unknown; label?: unknown }>(fs.readFileSync(file, 'utf8'), file);
+  const j = parseJson<{ keypoint?: unknown; label?: unknown }>(fs.readFileSync(file, 'utf8'), file);
   if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object {keypoint, label}`);
   const kp = j.keypoint as number[][][][] | undefined;
   if (!Array.isArray(kp) || !Array.isArray(kp[0]) || !Array.isArray(kp[0][0]) || !Array.isArray(kp[0][0][0])) throw new Error(`${file}: field 'keypoint' must be a [M][T][V][C] array`);

@@ -170,7 +170,10 @@ export async function writeExplanation(ctx: Pick<RunContext, 'writeJson' | 'writ
   const c = model.config;
   const title = `${s.name}: predicted ${classNames[ex.predicted]}${s.label >= 0 ? `, true ${classNames[s.label]}` : ''}`;
   ctx.writeJson(`${prefix}.json`, { sample: s.name, predicted: classNames[ex.predicted], label: s.label >= 0 ? classNames[s.label] : null, jointImportance: ex.joints, frameImportance: ex.frames, jointsByFrame: ex.jointsByFrame, logits: ex.logits });
-  const fig = attentionFigureSvg(s.pose, c.frames, c.joints, c.bodies, { jointsByFrame: ex.jointsByFrame, frameWeights: ex.frames, title, panels: Math.min(8, c.frames) });
+  const fig = attentionFigureSvg(
+    s.pose, c.frames, c.joints, c.bodies,
+    { jointsByFrame: ex.jointsByFrame, frameWeights: ex.frames, title, panels: Math.min(8, c.frames) },
+  );
   ctx.writeText(`${prefix}.svg`, fig);
   ctx.writeBytes(`${prefix}.png`, await svgPng(fig));
   ctx.writeText(`${prefix}-skeleton.svg`, skeletonSvg(s.pose, c.frames, c.joints, c.bodies, { jointWeights: ex.joints, title }));

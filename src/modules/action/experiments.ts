@@ -13,7 +13,9 @@ import { skeletonSvg } from './render.ts';
 import type { TrainParams, EvaluateParams, PredictParams, ExplainParams, QuickParams, OffsetsParams, CostParams } from './commands.ts';
 
 type DsShape = Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>;
-const shapeOf = (c: ActionConfig, video: boolean): DsShape => ({ frames: c.frames, joints: c.joints, bodies: c.bodies, coordDim: c.coordDim, imgSize: video ? c.imgSize : null });
+const shapeOf = (c: ActionConfig, video: boolean): DsShape => ({
+  frames: c.frames, joints: c.joints, bodies: c.bodies, coordDim: c.coordDim, imgSize: video ? c.imgSize : null,
+});
 
 export async function train(p: TrainParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const ds = await buildDataset(p, ctx.seed);
@@ -21,10 +23,17 @@ export async function train(p: TrainParams, ctx: RunContext): Promise<Record<str
   ctx.log(`dataset ${ds.name}: ${ds.train.length} train / ${ds.test.length} test clips, ${ds.classNames.length} classes; ${config.rgb ? 'RGB + pose' : 'pose only'}`);
   const model = new CrossModalTransformer(config);
   ctx.writeJson('config.json', { config, classNames: ds.classNames, params: p });
-  const r = await trainModel(model, ds, { epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, labelSmoothing: p.labelSmoothing, augment: p.augment, seed: ctx.seed }, ctx);
+  const r = await trainModel(
+    model, ds,
+    { epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, labelSmoothing: p.labelSmoothing, augment: p.augment, seed: ctx.seed },
+    ctx,
+  );
   if (r.interrupted) return { interrupted: true, epochs: r.epochs };
   saveModel(ctx, model, ds.classNames);
-  const summary: Record<string, unknown> = { dataset: ds.name, nTrain: ds.train.length, nTest: ds.test.length, parameters: model.numParameters(), epochs: r.epochs, finalLoss: r.history.at(-1)?.loss };
+  const summary: Record<string, unknown> = {
+    dataset: ds.name, nTrain: ds.train.length, nTest: ds.test.length, parameters: model.numParameters(),
+    epochs: r.epochs, finalLoss: r.history.at(-1)?.loss,
+  };
   await ctx.plot('loss', { title: 'training loss', data: { values: r.history }, mark: { type: 'line', point: true }, encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } } });
   if (ds.test.length) {
     const ev = evaluateModel(model, ds.test, ds);

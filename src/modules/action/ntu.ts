@@ -10,7 +10,10 @@ export const NTU_BODY_FIELDS = ['clippedEdges', 'handLeftConfidence', 'handLeftS
 /** 1-based joint names, in order. */
 export const NTU_JOINT_NAMES = ['spine base', 'spine mid', 'neck', 'head', 'L shoulder', 'L elbow', 'L wrist', 'L hand', 'R shoulder', 'R elbow', 'R wrist', 'R hand', 'L hip', 'L knee', 'L ankle', 'L foot', 'R hip', 'R knee', 'R ankle', 'R foot', 'spine shoulder', 'L hand tip', 'L thumb', 'R hand tip', 'R thumb'];
 /** Bones of the Kinect v2 skeleton as 0-based joint pairs (the NTU RGB+D joint order). */
-export const NTU_BONES: [number, number][] = [[20, 1], [1, 0], [20, 2], [2, 3], [20, 4], [4, 5], [5, 6], [6, 7], [7, 21], [7, 22], [20, 8], [8, 9], [9, 10], [10, 11], [11, 23], [11, 24], [0, 12], [12, 13], [13, 14], [14, 15], [0, 16], [16, 17], [17, 18], [18, 19]];
+export const NTU_BONES: [number, number][] = [
+  [20, 1], [1, 0], [20, 2], [2, 3], [20, 4], [4, 5], [5, 6], [6, 7], [7, 21], [7, 22], [20, 8], [8, 9], [9, 10],
+  [10, 11], [11, 23], [11, 24], [0, 12], [12, 13], [13, 14], [14, 15], [0, 16], [16, 17], [17, 18], [18, 19],
+];
 
 export interface NtuBody {
   /** 64-bit tracking id, kept as the decimal string of the file */
@@ -55,7 +58,10 @@ export function parseNtuName(name: string): NtuMeta {
 export { NTU_PROTOCOLS, type NtuProtocol };
 
 const XSUB60 = new Set([1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38]);
-const XSUB120 = new Set([...XSUB60, 45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91, 92, 93, 94, 95, 97, 98, 100, 103]);
+const XSUB120 = new Set([
+  ...XSUB60, 45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91,
+  92, 93, 94, 95, 97, 98, 100, 103,
+]);
 
 /** Split membership under an official protocol; 'excluded' for NTU60 protocols on NTU120-only samples. */
 export function ntuSplit(meta: NtuMeta, protocol: NtuProtocol): 'train' | 'test' | 'excluded' {

@@ -14,7 +14,10 @@ export type MatValue =
   | { kind: 'numeric'; dims: number[]; data: Float64Array; logical: boolean; class: string }
   | { kind: 'char'; dims: number[]; text: string };
 
-const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16, UTF16: 17, UTF32: 18 };
+const MI = {
+  INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13,
+  MATRIX: 14, COMPRESSED: 15, UTF8: 16, UTF16: 17, UTF32: 18,
+};
 const MX = ['', 'cell', 'struct', 'object', 'char', 'sparse', 'double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 
 function readTyped(type: number, view: DataView, off: number, n: number, src: string): Float64Array {
@@ -113,7 +116,10 @@ export function parseMat(buf: Uint8Array, src = '<mat>'): Record<string, MatValu
 }
 
 /** Writes top-level variables as a compressed level-5 MAT-file. Numbers → double; boolean[] → logical. */
-export function formatMat(vars: Record<string, { rows: number; cols: number; data: ArrayLike<number>; logical?: boolean } | string>, compress = true): Uint8Array {
+export function formatMat(
+  vars: Record<string, { rows: number; cols: number; data: ArrayLike<number>; logical?: boolean } | string>,
+  compress = true,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   const header = new Uint8Array(128).fill(0x20);
   header.set(new TextEncoder().encode('MATLAB 5.0 MAT-file, Platform: paperlab, Created by paperlab action'));
@@ -127,7 +133,13 @@ export function formatMat(vars: Record<string, { rows: number; cols: number; dat
     b.set(payload, 8);
     return b;
   };
-  const cat = (xs: Uint8Array[]) => { const n = xs.reduce((s, x) => s + x.length, 0); const o = new Uint8Array(n); let p = 0; for (const x of xs) { o.set(x, p); p += x.length; } return o; };
+  const cat = (xs: Uint8Array[]) => {
+    const n = xs.reduce((s, x) => s + x.length, 0);
+    const o = new Uint8Array(n);
+    let p = 0;
+    for (const x of xs) { o.set(x, p); p += x.length; }
+    return o;
+  };
   for (const [name, val] of Object.entries(vars)) {
     let cls: number, flagBits = 0, dims: number[], data: Uint8Array, dtype: number;
     if (typeof val === 'string') {
@@ -141,7 +153,10 @@ export function formatMat(vars: Record<string, { rows: number; cols: number; dat
     }
     if (typeof val !== 'string' && val.data.length !== val.rows * val.cols) throw new Error(`formatMat: '${name}' has ${val.data.length} values for ${val.rows}×${val.cols}`);
     const flags = new Uint8Array(8); new DataView(flags.buffer).setUint32(0, cls | flagBits, true);
-    const matrix = el(MI.MATRIX, cat([el(MI.UINT32, flags), el(MI.INT32, new Uint8Array(Int32Array.from(dims).buffer)), el(MI.INT8, new TextEncoder().encode(name)), el(dtype, data)]));
+    const matrix = el(
+      MI.MATRIX,
+      cat([el(MI.UINT32, flags), el(MI.INT32, new Uint8Array(Int32Array.from(dims).buffer)), el(MI.INT8, new TextEncoder().encode(name)), el(dtype, data)]),
+    );
     if (!compress) { parts.push(matrix); continue; }
     const z = zlibSync(matrix);
     const t = new Uint8Array(8); const tv = new DataView(t.buffer); tv.setUint32(0, MI.COMPRESSED, true); tv.setUint32(4, z.length, true);
@@ -178,8 +193,7 @@ export function readPennLabel(file: string): PennEntry {
   const id = path.basename(file).replace(/\.(mat|json)$/, '');
   let get: (k: string) => unknown;
   if (file.endsWith('.json')) {
-    let j: Record<string, unknown>;
-    j = parseJson<Record<string, unknown>>(fs.readFileSync(file, 'utf8'), file);
+    const j = parseJson<Record<string, unknown>>(fs.readFileSync(file, 'utf8'), file);
     if (typeof j !== 'object' || j === null) throw new Error(`${file}: expected a JSON object with fields action, x, y, train`);
     get = (k) => j[k];
   } else {

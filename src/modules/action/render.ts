@@ -5,7 +5,10 @@ import { svgToPng } from '../../core/plots.ts';
 import { NTU_BONES, NTU_JOINTS } from './ntu.ts';
 import { PENN_JOINTS } from './penn.ts';
 
-export const PENN_BONES: [number, number][] = [[0, 1], [0, 2], [1, 2], [1, 3], [3, 5], [2, 4], [4, 6], [1, 7], [2, 8], [7, 8], [7, 9], [9, 11], [8, 10], [10, 12]];
+export const PENN_BONES: [number, number][] = [
+  [0, 1], [0, 2], [1, 2], [1, 3], [3, 5], [2, 4], [4, 6], [1, 7], [2, 8], [7, 8], [7, 9], [9, 11], [8, 10],
+  [10, 12],
+];
 
 export function bonesFor(joints: number, bodies: number): [number, number][] {
   const base = joints === NTU_JOINTS ? NTU_BONES : joints === PENN_JOINTS ? PENN_BONES : [];

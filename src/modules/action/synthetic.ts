@@ -109,7 +109,11 @@ export function normalizePose(j: Float32Array, frames: number, joints = NTU_JOIN
 
 const LIMB_COLOUR: [number, number, number][] = [[1, 1, 1], [1, 0.3, 0.3], [0.3, 1, 0.3], [0.3, 0.5, 1], [1, 1, 0.3]];
 function boneColour(a: number, b: number): [number, number, number] {
-  const part = (j: number) => ([4, 5, 6, 7, 21, 22].includes(j) ? 1 : [8, 9, 10, 11, 23, 24].includes(j) ? 2 : [12, 13, 14, 15].includes(j) ? 3 : [16, 17, 18, 19].includes(j) ? 4 : 0);
+  const part = (j: number) => ([4, 5, 6, 7, 21, 22].includes(j) ? 1
+    : [8, 9, 10, 11, 23, 24].includes(j) ? 2
+    : [12, 13, 14, 15].includes(j) ? 3
+    : [16, 17, 18, 19].includes(j) ? 4
+    : 0);
   return LIMB_COLOUR[Math.max(part(a), part(b))]!;
 }
 

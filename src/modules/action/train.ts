@@ -17,10 +17,22 @@ export { TRAIN_DEFAULTS, type TrainOptions };
 /** The parts of RunContext the trainer uses (tests pass test/helpers/context.ts's fakeContext). */
 export type TrainContext = Pick<RunContext, 'signal' | 'resuming' | 'log' | 'progress' | 'metrics' | 'checkpoints'>;
 
-export interface TrainResult { epochs: number; steps: number; interrupted: boolean; lastLoss: number; history: { epoch: number; loss: number; trainAcc: number; lr: number }[] }
+export interface TrainResult {
+  epochs: number;
+  steps: number;
+  interrupted: boolean;
+  lastLoss: number;
+  history: { epoch: number; loss: number; trainAcc: number; lr: number }[];
+}
 
 /** One optimisation step on a batch: forward, loss, backward, clip, AdamW. Returns the loss and #correct. */
-export function trainStep(model: CrossModalTransformer, opt: Optimizer, batch: { pose: Tensor; video: Tensor | null; labels: Tensor }, labelSmoothing: number, clip: number | null): { loss: number; correct: number } {
+export function trainStep(
+  model: CrossModalTransformer,
+  opt: Optimizer,
+  batch: { pose: Tensor; video: Tensor | null; labels: Tensor },
+  labelSmoothing: number,
+  clip: number | null,
+): { loss: number; correct: number } {
   return torch.scope(() => {
     opt.zeroGrad();
     const logits = model.forward({ pose: batch.pose, video: batch.video });

@@ -43,7 +43,10 @@ export const PAPER = {
     seed: 0, checkpointEvery: 1,
   },
   /** The Models-Genesis transformations of the pretext task (makeSSLSample), as the reference code. */
-  ssl: { flipRate: 0.4, localRate: 0.5, nonlinearRate: 0.9, paintRate: 0.9, inpaintRate: 0.2, shuffleBoxes: 10000, bezierSamples: 100000, referenceQuirk: false },
+  ssl: {
+    flipRate: 0.4, localRate: 0.5, nonlinearRate: 0.9, paintRate: 0.9, inpaintRate: 0.2, shuffleBoxes: 10000,
+    bezierSamples: 100000, referenceQuirk: false,
+  },
 };
 
 /** The data every data-driven command shares: a PI-CAI folder, or phantoms generated into the run. */

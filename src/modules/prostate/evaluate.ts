@@ -55,7 +55,10 @@ export interface EvalOptions {
   minOverlap?: number;
 }
 
-/** Evaluates one case (picai_eval's per-case matching: candidates, GT lesions, IoU, assignment). det: detection map, label: binary (any value >= 1 is lesion). */
+/**
+ * Evaluates one case (picai_eval's per-case matching: candidates, GT lesions, IoU, assignment).
+ * det: detection map, label: binary (any value >= 1 is lesion).
+ */
 export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, shape: Shape3, o: EvalOptions = {}, name = 'case'): CaseEvaluation {
   const n = shape[0] * shape[1] * shape[2];
   if (det.length !== n || label.length !== n) throw new Error(`${name}: detection map (${det.length}) and label (${label.length}) must both have ${n} voxels`);
@@ -110,7 +113,10 @@ export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, s
 export function auroc(scores: readonly number[], targets: readonly number[], weights?: readonly number[]): number {
   let pos = 0, neg = 0, s = 0;
   const w = (i: number) => weights?.[i] ?? 1;
-  for (let i = 0; i < scores.length; i++) (targets[i] ? (pos += w(i)) : (neg += w(i)));
+  for (let i = 0; i < scores.length; i++) {
+    if (targets[i]) pos += w(i);
+    else neg += w(i);
+  }
   if (pos === 0 || neg === 0) return NaN;
   for (let i = 0; i < scores.length; i++) {
     if (!targets[i]) continue;
@@ -130,7 +136,11 @@ export function rocCurve(scores: readonly number[], targets: readonly number[]):
   const pts = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   for (const t of th) {
     let tp = 0, fp = 0;
-    scores.forEach((s, i) => { if (s >= t) (targets[i] ? tp++ : fp++); });
+    scores.forEach((s, i) => {
+      if (!(s >= t)) return;
+      if (targets[i]) tp++;
+      else fp++;
+    });
     pts.push({ fpr: N ? fp / N : NaN, tpr: P ? tp / P : NaN, threshold: t });
   }
   return pts;
@@ -153,7 +163,11 @@ export function lesionCurves(tuples: readonly LesionTuple[], numCases: number, w
   let ap = 0, prevR = 0;
   for (const t of th) {
     let tp = 0, fp = 0;
-    tuples.forEach((u, i) => { if (u[1] >= t) (u[0] === 1 ? (tp += w(i)) : (fp += w(i))); });
+    tuples.forEach((u, i) => {
+      if (!(u[1] >= t)) return;
+      if (u[0] === 1) tp += w(i);
+      else fp += w(i);
+    });
     const P = tp / (tp + fp), R = N > 0 ? tp / N : NaN;
     ap += (R - prevR) * P;
     prevR = R;

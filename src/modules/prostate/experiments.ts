@@ -55,7 +55,11 @@ export function phantoms(p: PhantomsParams, ctx: RunContext) {
   const [Z, Y, X] = parseShape(p.phantomShape);
   const [sz, sy, sx] = p.phantomSpacing.split('x').map(Number) as [number, number, number];
   const bar = ctx.progress(p.cases, 'phantoms');
-  const r = writePhantomDataset(out, { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, positiveRate: p.positiveRate }, () => bar.tick());
+  const r = writePhantomDataset(
+    out,
+    { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, positiveRate: p.positiveRate },
+    () => bar.tick(),
+  );
   bar.done();
   ctx.log(`wrote ${r.keys.length} cases (${r.positives} positive) to ${out}`);
   return { out, cases: r.keys.length, positives: r.positives, folds: r.folds.map((f) => f.length) };
@@ -136,12 +140,18 @@ export async function detect(p: DetectParams, ctx: RunContext) {
     ctx.throwIfAborted();
     const c = loadPrepared(root, [k])[0]!;
     // [recon] the ADC normalisation of the first member is used for the whole ensemble
-    const [d] = detectCases(nets, toNetCases([c], meta.adc, { zonal: meta.zonal }), { patch: meta.patch, mirrorAxes: p.mirrorTTA ? [1, 2] : [] }, { mode: p.extraction });
+    const [d] = detectCases(
+      nets, toNetCases([c], meta.adc, { zonal: meta.zonal }),
+      { patch: meta.patch, mirrorAxes: p.mirrorTTA ? [1, 2] : [] }, { mode: p.extraction },
+    );
     written.push(...writeDetection(ctx.path('detections'), d!, p.format));
     preds[k] = d!.detection.reduce((m, v) => Math.max(m, v), 0);
     if (p.png) {
       const lc = loadCase(root, k);
-      const { png } = await overlayPng(Float32Array.from(lc.t2w.data as ArrayLike<number>), d!.detection, d!.shape, lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null);
+      const { png } = await overlayPng(
+        Float32Array.from(lc.t2w.data as ArrayLike<number>), d!.detection, d!.shape,
+        lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null,
+      );
       written.push(ctx.writeBytes(`png/${k}.png`, png));
     }
     bar.tick();
@@ -208,8 +218,14 @@ export async function ablation(p: AblationParams, ctx: RunContext) {
     torch.manualSeed(ctx.seed);
     const r = await runPipeline(root, trainKeys, test, {
       widths: scaledWidths(p.widthMult), variant: v.variant, zonal: v.zonal, fmu: 'sub',
-      train: { iterations: p.iterations, iterationsPerEpoch: Math.max(1, Math.floor(p.iterations / A.epochsPerRun)), batch: A.batch, patch, lr: p.lr, seed: ctx.seed },
-      pretrain: v.ssl ? { epochs: p.sslEpochs, batch: A.sslBatch, cube: patch, cubesPerCase: A.sslCubesPerCase, ssl: { shuffleBoxes: A.sslShuffleBoxes }, seed: ctx.seed } : null,
+      train: {
+        iterations: p.iterations, iterationsPerEpoch: Math.max(1, Math.floor(p.iterations / A.epochsPerRun)),
+        batch: A.batch, patch, lr: p.lr, seed: ctx.seed,
+      },
+      pretrain: v.ssl ? {
+        epochs: p.sslEpochs, batch: A.sslBatch, cube: patch, cubesPerCase: A.sslCubesPerCase,
+        ssl: { shuffleBoxes: A.sslShuffleBoxes }, seed: ctx.seed,
+      } : null,
       inferPatch: patch, mirrorTTA: false, baselines: rows.length === 0,
     }, null);
     const row = { variant: v.name, ...jsonSafe(summarize(r.metrics)), final_loss: r.finalLoss };
@@ -236,13 +252,19 @@ export async function demo(p: DemoParams, ctx: RunContext) {
   const patch: Shape3 = [...Q.patch];
   const r = await runPipeline(root, trainKeys, test, {
     widths: scaledWidths(p.widthMult), variant: 'mesh', zonal: true, fmu: 'sub',
-    train: { iterations: p.iterations, iterationsPerEpoch: Q.iterationsPerEpoch, batch: Q.batch, patch, lr: Q.lr, seed: ctx.seed, checkpointEvery: Q.checkpointEvery },
+    train: {
+      iterations: p.iterations, iterationsPerEpoch: Q.iterationsPerEpoch, batch: Q.batch, patch, lr: Q.lr,
+      seed: ctx.seed, checkpointEvery: Q.checkpointEvery,
+    },
     pretrain: null, inferPatch: patch, mirrorTTA: false, baselines: false,
   }, ctx);
   for (const d of r.detections) {
     writeDetection(ctx.path('detections'), d, 'nii.gz');
     const lc = loadCase(root, d.key);
-    const { png } = await overlayPng(Float32Array.from(lc.t2w.data as ArrayLike<number>), d.detection, d.shape, lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null);
+    const { png } = await overlayPng(
+      Float32Array.from(lc.t2w.data as ArrayLike<number>), d.detection, d.shape,
+      lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null,
+    );
     ctx.writeBytes(`png/${d.key}.png`, png);
   }
   ctx.writeJson('metrics.json', jsonSafe(r.metrics));

@@ -21,7 +21,10 @@ export function gaussianMap(size: Shape3): Float32Array {
   const out = new Float32Array(size[0] * size[1] * size[2]);
   const g = size.map((n) => Array.from({ length: n }, (_, i) => Math.exp(-(((i - (n - 1) / 2) / (n / 8)) ** 2) / 2)));
   let o = 0, mx = 0;
-  for (let z = 0; z < size[0]; z++) for (let y = 0; y < size[1]; y++) for (let x = 0; x < size[2]; x++, o++) { out[o] = g[0]![z]! * g[1]![y]! * g[2]![x]!; mx = Math.max(mx, out[o]!); }
+  for (let z = 0; z < size[0]; z++) for (let y = 0; y < size[1]; y++) for (let x = 0; x < size[2]; x++, o++) {
+    out[o] = g[0]![z]! * g[1]![y]! * g[2]![x]!;
+    mx = Math.max(mx, out[o]!);
+  }
   let mn = Infinity;
   for (let i = 0; i < out.length; i++) { out[i] = out[i]! / mx; if (out[i]! > 0) mn = Math.min(mn, out[i]!); }
   for (let i = 0; i < out.length; i++) if (out[i] === 0) out[i] = mn;

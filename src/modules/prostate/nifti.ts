@@ -87,7 +87,9 @@ function qformAffine(h: nifti.NIFTI1, pix: number[]): number[][] {
 /** Quaternion (b, c, d) and qfac of a rotation(-reflection) matrix R (rows), as nifti_mat44_to_quatern. */
 function toQuatern(R0: number[][]): { b: number; c: number; d: number; qfac: number } {
   const R = R0.map((r) => [...r]);
-  const det = R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!) - R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!) + R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
+  const det = R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!)
+    - R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!)
+    + R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
   let qfac = 1;
   if (det < 0) { qfac = -1; for (let r = 0; r < 3; r++) R[r]![2] = -R[r]![2]!; }
   const [r11, r12, r13] = R[0]!, [r21, r22, r23] = R[1]!, [r31, r32, r33] = R[2]!;
@@ -97,9 +99,13 @@ function toQuatern(R0: number[][]): { b: number; c: number; d: number; qfac: num
     b = 0.25 * (r32! - r23!) / a; c = 0.25 * (r13! - r31!) / a; d = 0.25 * (r21! - r12!) / a;
   } else {
     const xd = 1 + r11! - (r22! + r33!), yd = 1 + r22! - (r11! + r33!), zd = 1 + r33! - (r11! + r22!);
-    if (xd > 1) { b = 0.5 * Math.sqrt(xd); c = 0.25 * (r12! + r21!) / b; d = 0.25 * (r13! + r31!) / b; a = 0.25 * (r32! - r23!) / b; }
-    else if (yd > 1) { c = 0.5 * Math.sqrt(yd); b = 0.25 * (r12! + r21!) / c; d = 0.25 * (r23! + r32!) / c; a = 0.25 * (r13! - r31!) / c; }
-    else { d = 0.5 * Math.sqrt(zd); b = 0.25 * (r13! + r31!) / d; c = 0.25 * (r23! + r32!) / d; a = 0.25 * (r21! - r12!) / d; }
+    if (xd > 1) {
+      b = 0.5 * Math.sqrt(xd); c = 0.25 * (r12! + r21!) / b; d = 0.25 * (r13! + r31!) / b; a = 0.25 * (r32! - r23!) / b;
+    } else if (yd > 1) {
+      c = 0.5 * Math.sqrt(yd); b = 0.25 * (r12! + r21!) / c; d = 0.25 * (r23! + r32!) / c; a = 0.25 * (r13! - r31!) / c;
+    } else {
+      d = 0.5 * Math.sqrt(zd); b = 0.25 * (r13! + r31!) / d; c = 0.25 * (r23! + r32!) / d; a = 0.25 * (r21! - r12!) / d;
+    }
     if (a < 0) { b = -b; c = -c; d = -d; }
   }
   return { b, c, d, qfac };

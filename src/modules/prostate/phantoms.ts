@@ -52,7 +52,13 @@ function grid(dims: [number, number, number], spacing: [number, number, number],
 }
 
 /** Draws one case's anatomy in world mm for a T2W field of view. */
-export function drawAnatomy(rng: Rng, fov: [number, number, number], positive: boolean, o: PhantomOptions, t2Spacing: [number, number, number]): PhantomAnatomy {
+export function drawAnatomy(
+  rng: Rng,
+  fov: [number, number, number],
+  positive: boolean,
+  o: PhantomOptions,
+  t2Spacing: [number, number, number],
+): PhantomAnatomy {
   const gr: [number, number, number] = [fov[0] * rng.uniform(0.27, 0.33), fov[1] * rng.uniform(0.22, 0.28), fov[2] * rng.uniform(0.3, 0.36)];
   const gc: [number, number, number] = [rng.uniform(-0.04, 0.04) * fov[0], rng.uniform(-0.04, 0.04) * fov[1], rng.uniform(-0.03, 0.03) * fov[2]];
   const gland = { c: gc, r: gr };
@@ -80,7 +86,11 @@ export function drawAnatomy(rng: Rng, fov: [number, number, number], positive: b
     const r = Math.sqrt(((vmin + vmax) / 2) * voxVol / ((4 / 3) * Math.PI * 3));
     mimics.push({ c: p, r: [r, r, 3] });
   }
-  return { gland, lesions, mimics, bias: [rng.uniform(-0.15, 0.15), rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1), rng.uniform(0, Math.PI)], gain: rng.uniform(0.85, 1.15) };
+  return {
+    gland, lesions, mimics,
+    bias: [rng.uniform(-0.15, 0.15), rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1), rng.uniform(0, Math.PI)],
+    gain: rng.uniform(0.85, 1.15),
+  };
 }
 
 type Seq = 't2w' | 'adc' | 'hbv';
@@ -92,7 +102,13 @@ const TISSUE: Record<Seq, [number, number, number, number, number]> = {
 };
 
 /** Renders one sequence of a case on a grid (Rician noise, smooth bias field). */
-export function renderSequence(a: PhantomAnatomy, seq: Seq, g: { dims: [number, number, number]; spacing: [number, number, number]; origin: [number, number, number] }, rng: Rng, noise: number): Float32Array {
+export function renderSequence(
+  a: PhantomAnatomy,
+  seq: Seq,
+  g: { dims: [number, number, number]; spacing: [number, number, number]; origin: [number, number, number] },
+  rng: Rng,
+  noise: number,
+): Float32Array {
   const [nx, ny, nz] = g.dims;
   const out = new Float32Array(nx * ny * nz);
   const T = TISSUE[seq];
@@ -105,7 +121,8 @@ export function renderSequence(a: PhantomAnatomy, seq: Seq, g: { dims: [number, 
     let s = z === 0 ? T[0] : z === 1 ? T[1] : T[2];
     if (z > 0) for (const m of a.mimics) if (inside(m, p) <= 1) s = T[4];
     if (z > 0) for (const l of a.lesions) if (inside(l, p) <= 1) s = T[3];
-    const bias = 1 + a.bias[0] * Math.sin(p[0]! / fov[0]! * Math.PI + a.bias[3]) + a.bias[1] * Math.cos(p[1]! / fov[1]! * Math.PI) + a.bias[2] * p[2]! / fov[2]!;
+    const bias = 1 + a.bias[0] * Math.sin(p[0]! / fov[0]! * Math.PI + a.bias[3])
+      + a.bias[1] * Math.cos(p[1]! / fov[1]! * Math.PI) + a.bias[2] * p[2]! / fov[2]!;
     const v = s * a.gain * (seq === 'adc' ? 1 : bias); // ADC is quantitative: no coil bias
     const n1 = rng.normal(0, sigma), n2 = rng.normal(0, sigma);
     out[o] = Math.sqrt((v + n1) ** 2 + n2 * n2);
@@ -132,9 +149,14 @@ export function makePhantomCase(rng: Rng, key: string, positive: boolean, o: Pha
   const a = drawAnatomy(rng, fov, positive, o, spacing);
   const t2g = grid(dims, spacing);
   // ADC/HBV: half the in-plane resolution, shifted by a fraction of a voxel (forces resampling)
-  const dg = grid([Math.ceil(dims[0] / 2), Math.ceil(dims[1] / 2), dims[2]], [spacing[0] * 2, spacing[1] * 2, spacing[2]], [spacing[0] * 0.3, -spacing[1] * 0.2, 0]);
+  const dg = grid(
+    [Math.ceil(dims[0] / 2), Math.ceil(dims[1] / 2), dims[2]], [spacing[0] * 2, spacing[1] * 2, spacing[2]],
+    [spacing[0] * 0.3, -spacing[1] * 0.2, 0],
+  );
   const noise = o.noise ?? 0.06;
-  const vol = (data: Float32Array | Uint8Array, g: typeof t2g, meta: Record<string, string> = {}) => makeVolume(g.dims, { data, spacing: g.spacing, origin: g.origin, meta });
+  const vol = (
+    data: Float32Array | Uint8Array, g: typeof t2g, meta: Record<string, string> = {},
+  ) => makeVolume(g.dims, { data, spacing: g.spacing, origin: g.origin, meta });
   const t2w = vol(renderSequence(a, 't2w', t2g, rng, noise), t2g, { '0008|0070': 'PHANTOM', PSA_REPORT: 'nan' });
   const adc = vol(renderSequence(a, 'adc', dg, rng, noise), dg);
   const hbv = vol(renderSequence(a, 'hbv', dg, rng, noise * 2), dg);
@@ -163,7 +185,11 @@ export interface PhantomDatasetOptions extends PhantomOptions {
  * 2–5) and AI zonal/whole-gland masks as .nii.gz, marksheet.csv and labels/folds.json
  * (patient-grouped). Returns the case keys and folds.
  */
-export function writePhantomDataset(root: string, o: PhantomDatasetOptions = {}, onCase?: (i: number) => void): { keys: string[]; folds: string[][]; positives: number } {
+export function writePhantomDataset(
+  root: string,
+  o: PhantomDatasetOptions = {},
+  onCase?: (i: number) => void,
+): { keys: string[]; folds: string[][]; positives: number } {
   const rng = new Rng(o.seed ?? 0);
   const nCases = o.cases ?? 20;
   const rows: MarksheetRow[] = [];

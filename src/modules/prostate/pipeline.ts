@@ -44,7 +44,13 @@ export function softmaxToDetection(P: Float32Array, c: Prepared, o: ExtractionOp
   return o.zonalFilter === false ? det : removeOutsideGland(det, originalZones(c), shape);
 }
 
-export function detect(nets: MNet[], cases: NetCase[], infer: InferOptions, extraction: ExtractionOptions & { zonalFilter?: boolean } = {}, onCase?: () => void): Detection[] {
+export function detect(
+  nets: MNet[],
+  cases: NetCase[],
+  infer: InferOptions,
+  extraction: ExtractionOptions & { zonalFilter?: boolean } = {},
+  onCase?: () => void,
+): Detection[] {
   return cases.map((c) => {
     const p = toOriginalGrid(predictCase(nets, c, infer), c.prepared);
     for (let i = 0; i < p.length; i++) p[i] = Math.min(1, Math.max(0, p[i]!));
@@ -77,7 +83,10 @@ export function thresholdBaseline(c: Prepared, o: ExtractionOptions = {}): Float
   return softmaxToDetection(toOrig(score), c, o);
 }
 
-export function evaluateDetections(dets: { key: string; detection: Float32Array; shape: [number, number, number] }[], labels: Record<string, Uint8Array | null>): { metrics: PicaiMetrics; cases: Record<string, CaseEvaluation> } {
+export function evaluateDetections(
+  dets: { key: string; detection: Float32Array; shape: [number, number, number] }[],
+  labels: Record<string, Uint8Array | null>,
+): { metrics: PicaiMetrics; cases: Record<string, CaseEvaluation> } {
   const cases: Record<string, CaseEvaluation> = {};
   for (const d of dets) {
     const lab = labels[d.key] ?? new Uint8Array(d.detection.length);
@@ -102,7 +111,13 @@ export function writeDetection(dir: string, d: Detection, format: 'nii.gz' | 'mh
  * PNG of one axial slice: T2W in grey (1–99% window) with the detection map in red (alpha = value)
  * and the ground-truth outline in green when given. Slice = the one holding the map's maximum.
  */
-export async function overlayPng(t2w: Float32Array, det: Float32Array, shape: [number, number, number], label?: Uint8Array | null, slice?: number): Promise<{ png: Buffer; slice: number }> {
+export async function overlayPng(
+  t2w: Float32Array,
+  det: Float32Array,
+  shape: [number, number, number],
+  label?: Uint8Array | null,
+  slice?: number,
+): Promise<{ png: Buffer; slice: number }> {
   const [Z, Y, X] = shape;
   let z = slice ?? -1;
   if (z < 0) {
@@ -216,7 +231,13 @@ export async function runPipeline(root: string, trainKeys: string[], testKeys: s
   if (randomNet) {
     out.randomMetrics = evaluateDetections(detect([randomNet], testNet, infer), labels).metrics;
     randomNet.dispose();
-    out.thresholdMetrics = evaluateDetections(testCases.map((c) => ({ key: c.key, detection: thresholdBaseline(c), shape: [c.original.dims[2], c.original.dims[1], c.original.dims[0]] as [number, number, number] })), labels).metrics;
+    out.thresholdMetrics = evaluateDetections(
+      testCases.map((c) => ({
+        key: c.key, detection: thresholdBaseline(c),
+        shape: [c.original.dims[2], c.original.dims[1], c.original.dims[0]] as [number, number, number],
+      })),
+      labels,
+    ).metrics;
   }
   ctx?.log(`held-out: ${JSON.stringify(jsonSafe(summarize(metrics)))}` + (out.randomMetrics ? `; frozen random ${JSON.stringify(jsonSafe(summarize(out.randomMetrics)))}; threshold ${JSON.stringify(jsonSafe(summarize(out.thresholdMetrics!)))}` : ''));
   return out;

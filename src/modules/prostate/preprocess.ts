@@ -93,7 +93,10 @@ export function glandBox(c: Prepared, margin = 50): [number, number, number, num
     z0 = Math.min(z0, z); z1 = Math.max(z1, z + 1); y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1); x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1);
   }
   if (z1 === 0) return [0, Z, 0, Y, 0, X];
-  return [Math.max(0, z0 - margin), Math.min(Z, z1 + margin), Math.max(0, y0 - margin), Math.min(Y, y1 + margin), Math.max(0, x0 - margin), Math.min(X, x1 + margin)];
+  return [
+    Math.max(0, z0 - margin), Math.min(Z, z1 + margin), Math.max(0, y0 - margin), Math.min(Y, y1 + margin),
+    Math.max(0, x0 - margin), Math.min(X, x1 + margin),
+  ];
 }
 
 /** Maps a probability volume on the network grid back to the original T2W grid (linear). */

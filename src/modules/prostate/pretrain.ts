@@ -61,7 +61,13 @@ export function restorationMSE(net: MNet, pairs: [Tensor, Tensor][]): number {
  * validation improvement; the best-validation weights are checkpointed as 'best'. Resumable per
  * epoch ('last' every checkpointEvery epochs and when interrupted).
  */
-export async function pretrainSSL(net: MNet, train: Prepared[], val: Prepared[], o: Partial<PretrainOptions>, ctx: LoopContext): Promise<{ initialVal: number; bestVal: number; history: { epoch: number; train: number; val: number }[]; best: Record<string, Tensor> }> {
+export async function pretrainSSL(
+  net: MNet,
+  train: Prepared[],
+  val: Prepared[],
+  o: Partial<PretrainOptions>,
+  ctx: LoopContext,
+): Promise<{ initialVal: number; bestVal: number; history: { epoch: number; train: number; val: number }[]; best: Record<string, Tensor> }> {
   const p = { ...DEFAULT_PRETRAIN, ...o, ssl: { ...DEFAULT_PRETRAIN.ssl, ...(o.ssl ?? {}) } };
   if (net.cfg.numClasses !== 3 || net.cfg.deepSupervision) throw new Error('pretrainSSL: the network must have 3 outputs and deep supervision off');
   const rng = new Rng(p.seed);

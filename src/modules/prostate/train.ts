@@ -24,7 +24,15 @@ export type LoopContext = Pick<RunContext, 'log' | 'progress' | 'metrics' | 'che
 const RESUME_TAG = 'last';
 
 /** The kit's one checkpoint record: weights, SGD state (momentum buffers, hyper-parameters), libtorch's generator, step. */
-export function saveLoopCheckpoint(ctx: LoopContext, tag: string, net: MNet, opt: torch.optim.Optimizer, step: number, extra: Record<string, unknown>, config?: unknown): void {
+export function saveLoopCheckpoint(
+  ctx: LoopContext,
+  tag: string,
+  net: MNet,
+  opt: torch.optim.Optimizer,
+  step: number,
+  extra: Record<string, unknown>,
+  config?: unknown,
+): void {
   if (ctx) saveTrainingCheckpoint(ctx.checkpoints, tag, { model: net, optimizer: opt, step, extra, config });
 }
 
@@ -76,7 +84,13 @@ export const DEFAULT_TRAIN: TrainOptions = { ...PAPER.train, patch: [...PAPER.tr
  * lr = lr0·(1 − epoch/epochs)^0.9 applied per epoch; checkpoints 'last' every checkpointEvery
  * iterations and when interrupted (resumable, bit for bit) and 'final'.
  */
-export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<TrainOptions>, ctx: LoopContext, val: NetCase[] = []): Promise<{ losses: number[]; iterations: number; valDiceMA: number | null }> {
+export async function trainDetector(
+  net: MNet,
+  cases: NetCase[],
+  o: Partial<TrainOptions>,
+  ctx: LoopContext,
+  val: NetCase[] = [],
+): Promise<{ losses: number[]; iterations: number; valDiceMA: number | null }> {
   const p = { ...DEFAULT_TRAIN, ...o };
   if (!cases.length) throw new Error('trainDetector: no training cases');
   const nImg = cases[0]!.channels.length === 6 ? 3 : cases[0]!.channels.length;
@@ -89,7 +103,9 @@ export async function trainDetector(net: MNet, cases: NetCase[], o: Partial<Trai
   // smoothed MA ← 0.9·MA + 0.1·Dice; the best MA is checkpointed as 'best'.
   let ma = st?.extra.valDiceMA != null ? Number(st.extra.valDiceMA) : null;
   let bestMA = st?.extra.bestMA != null ? Number(st.extra.bestMA) : -Infinity;
-  const save = (tag: string, step: number) => saveLoopCheckpoint(ctx, tag, net, opt, step, { valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null }, p);
+  const save = (tag: string, step: number) => saveLoopCheckpoint(
+    ctx, tag, net, opt, step, { valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null }, p,
+  );
   // the data stream is re-seeded per iteration so a resumed run sees the same batches
   const losses: number[] = [];
   const bar = ctx?.progress(p.iterations, 'train detector');

@@ -92,7 +92,9 @@ export function indexToWorld(v: Volume, i: number, j: number, k: number): [numbe
 function inv3(D: number[]): number[] {
   // D stored column-major: M[r][c] = D[3c + r]; returns inverse in the same storage.
   const m = (r: number, c: number) => D[3 * c + r]!;
-  const det = m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) - m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) + m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0));
+  const det = m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1))
+    - m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0))
+    + m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0));
   if (Math.abs(det) < 1e-12) throw new Error('direction matrix is singular');
   const inv: number[][] = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) {

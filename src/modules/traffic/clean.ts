@@ -70,7 +70,11 @@ export function cleanAndSplit(p: PointTable, o: CleanOptions = {}): TripTable {
     }
     keep[n] = i; trip[n] = nTrips++; n++;
   }
-  const sel = <T extends Float64Array | Int32Array>(a: T): T => { const out = new (a.constructor as new (n: number) => T)(n); for (let q = 0; q < n; q++) out[q] = a[keep[q]!]!; return out; };
+  const sel = <T extends Float64Array | Int32Array>(a: T): T => {
+    const out = new (a.constructor as new (n: number) => T)(n);
+    for (let q = 0; q < n; q++) out[q] = a[keep[q]!]!;
+    return out;
+  };
   // object indices renumbered by id rank so that they too do not depend on row order
   const objOut = new Int32Array(n); for (let q = 0; q < n; q++) objOut[q] = rank[obj[keep[q]!]!]!;
   return {

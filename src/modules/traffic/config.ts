@@ -61,7 +61,16 @@ export interface Preset {
    * points (turns ≥ minAngleDeg, stops ≥ minStopS, at least every maxDistPerRadius·R), groups of
    * radius R, groups below minGroupSize dropped; at most maxTrips sampled trips
    */
-  partition: { radiusM: number; minAngleDeg: number; minStopS: number; minDistM: number; maxDistPerRadius: number; minGroupSize: number; maxTrips: number; seed: number };
+  partition: {
+    radiusM: number;
+    minAngleDeg: number;
+    minStopS: number;
+    minDistM: number;
+    maxDistPerRadius: number;
+    minGroupSize: number;
+    maxTrips: number;
+    seed: number;
+  };
   /** S3, graph generation: slices of sliceMin minutes */
   flows: { sliceMin: number; mode: FlowMode; weight: Weight };
   /** where the points live and how flows are aggregated */
@@ -69,7 +78,15 @@ export interface Preset {
   /** S4 and the outputs of analyze */
   analyze: { detector: DetectorName; compare: boolean; penSweep: boolean; plots: boolean };
   /** PELT (Killick et al. 2012) on flow vectors; penalty β = penScale·σ̂²·d·ln T */
-  pelt: { normalize: Normalize; features: Features; minSlicesSeen: number; penScale: number; minSize: number; sweepLog10: [number, number]; sweepPoints: number };
+  pelt: {
+    normalize: Normalize;
+    features: Features;
+    minSlicesSeen: number;
+    penScale: number;
+    minSize: number;
+    sweepLog10: [number, number];
+    sweepPoints: number;
+  };
   /** GraphScope (Sun, Faloutsos, Papadimitriou, Yu, KDD 2007) */
   graphscope: { mode: GsMode; edgeThreshold: number; maxGroups: number; minSegment: number };
   /** LAD (Huang, Hitti, Rabbany, Rabusseau, KDD 2020): windows of 1 h and 3 h at 15-min slices */
@@ -84,7 +101,17 @@ export interface Preset {
   /** `synthetic`: detectors scored on planted changes */
   synthetic: { families: Family[]; detectors: DetectorName[]; seeds: number; T: number; gridSide: number; volume: number; points: boolean };
   /** `generate`: a synthetic GPS point file (geo: lon/lat about `origin`) */
-  generate: { family: Family; volume: number; gridSide: number; T: number; geo: boolean; origin: { lon0: number; lat0: number }; t0: number; format: PointFormat; name: string };
+  generate: {
+    family: Family;
+    volume: number;
+    gridSide: number;
+    T: number;
+    geo: boolean;
+    origin: { lon0: number; lat0: number };
+    t0: number;
+    format: PointFormat;
+    name: string;
+  };
   /** `sumo-demo`: the SUMO scenario's probe penetration, FCD period and phase boundaries */
   sumoDemo: { probability: number; periodS: number; truth: string[] };
 }

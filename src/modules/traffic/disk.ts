@@ -177,8 +177,17 @@ class TripWriter {
   private readonly cps: number[] = [];
   private readonly cleanOpts: CleanOptions; private readonly cpo: ReturnType<typeof cpOptions>; private readonly until: number;
   private nObj = 0;
-  readonly st: TripStats = { nPts: 0, nTrips: 0, nCp: 0, dropped: { duplicates: 0, speed: 0 }, bbox: [Infinity, Infinity, -Infinity, -Infinity], tMin: Infinity, tMaxUntil: -Infinity };
-  private constructor(private readonly origin: Geo, o: OutOfCoreOptions, private readonly cleanB: Batch, private readonly cpB: Batch, private readonly tripB: Batch) {
+  readonly st: TripStats = {
+    nPts: 0, nTrips: 0, nCp: 0, dropped: { duplicates: 0, speed: 0 },
+    bbox: [Infinity, Infinity, -Infinity, -Infinity], tMin: Infinity, tMaxUntil: -Infinity,
+  };
+  private constructor(
+    private readonly origin: Geo,
+    o: OutOfCoreOptions,
+    private readonly cleanB: Batch,
+    private readonly cpB: Batch,
+    private readonly tripB: Batch,
+  ) {
     this.cleanOpts = { maxGapS: o.flows?.maxGapS ?? o.clean?.maxGapS, ...o.clean };
     this.cpo = cpOptions(o.partition);
     this.until = o.flows?.until ?? Infinity;
@@ -212,7 +221,13 @@ class TripWriter {
       const a = ranges[2 * k]!, e = ranges[2 * k + 1]!, seq = st.nTrips + k;
       this.cps.length = 0;
       characteristicPoints(tt, a, e, this.cpo, this.cps);
-      for (const i of this.cps) { const j = this.cpB.n; this.cpB.cols[0]![j] = seq; this.cpB.cols[1]![j] = tt.x[i]; this.cpB.cols[2]![j] = tt.y[i]; this.cpB.next(); }
+      for (const i of this.cps) {
+        const j = this.cpB.n;
+        this.cpB.cols[0]![j] = seq;
+        this.cpB.cols[1]![j] = tt.x[i];
+        this.cpB.cols[2]![j] = tt.y[i];
+        this.cpB.next();
+      }
       st.nCp += this.cps.length;
       const tb = this.tripB, j = tb.n;
       tb.cols[0]![j] = seq; tb.cols[1]![j] = tt.t[a]; tb.cols[2]![j] = tt.x[a]; tb.cols[3]![j] = tt.y[a]; tb.cols[4]![j] = tt.t[e - 1]; tb.cols[5]![j] = e - a;
@@ -235,7 +250,8 @@ async function cleanPass(s: Session, n: number, origin: Geo, o: OutOfCoreOptions
   let cur: string | null = null;
   for await (const c of chunks(res)) {
     s.check();
-    const id = c.getColumnValues(0) as string[], t = c.getColumnValues(1) as number[], x = c.getColumnValues(2) as number[], y = c.getColumnValues(3) as number[];
+    const id = c.getColumnValues(0) as string[], t = c.getColumnValues(1) as number[];
+    const x = c.getColumnValues(2) as number[], y = c.getColumnValues(3) as number[];
     const rc = c.rowCount;
     for (let i = 0; i < rc; i++) {
       if (id[i] !== cur) { w.endObject(); cur = id[i]!; }
@@ -255,7 +271,11 @@ async function cleanPass(s: Session, n: number, origin: Geo, o: OutOfCoreOptions
  * S2: the trip order of the in-memory partition from an ORDER BY on `trips`, the same seeded
  * sample, and the sampled trips' characteristic points (in that order) into partitionFromCharacteristic.
  */
-async function partitionPass(s: Session, st: TripStats, po: PartitionOptions | undefined): Promise<{ part: Partition; sampledTrips: number; characteristicPoints: number }> {
+async function partitionPass(
+  s: Session,
+  st: TripStats,
+  po: PartitionOptions | undefined,
+): Promise<{ part: Partition; sampledTrips: number; characteristicPoints: number }> {
   const order: number[] = [];
   for await (const c of chunks(await s.con.stream('SELECT seq FROM trips ORDER BY ts0, x0, y0, ts1, len, seq'))) for (const v of c.getColumnValues(0)) order.push(v as number);
   if (order.length !== st.nTrips) throw new Error(`out-of-core: ${order.length} trips read back, ${st.nTrips} written`);
@@ -297,7 +317,13 @@ async function sampledCharacteristicPoints(s: Session, st: TripStats, sample: nu
  * S3, pass 2: `clean` streamed in insertion order, each point's nearest seed into the streaming
  * FlowAggregator; with engine duckdb/both also flows.sql on `clean` inside DuckDB.
  */
-async function flowsPass(s: Session, part: Partition, st: TripStats, o: OutOfCoreOptions, hooks: DiskHooks): Promise<{ flows: FlowSeries; flowsSql?: FlowSeries }> {
+async function flowsPass(
+  s: Session,
+  part: Partition,
+  st: TripStats,
+  o: OutOfCoreOptions,
+  hooks: DiskHooks,
+): Promise<{ flows: FlowSeries; flowsSql?: FlowSeries }> {
   const sliceS = o.flows?.sliceS ?? defaults.flows.sliceMin * 60, until = o.flows?.until ?? Infinity, mode = o.flows?.mode ?? defaults.flows.mode;
   const t0 = o.flows?.t0 ?? (Number.isFinite(st.tMin) ? Math.floor(st.tMin / sliceS) * sliceS : 0);
   const T = Number.isFinite(st.tMaxUntil) ? Math.floor((st.tMaxUntil - t0) / sliceS) + 1 : 0;
@@ -307,7 +333,8 @@ async function flowsPass(s: Session, part: Partition, st: TripStats, o: OutOfCor
   const bar = hooks.progress?.(st.nPts, 'assign + flows (disk)');
   for await (const c of chunks(await s.con.stream('SELECT vid, trip, ts, x, y FROM clean'))) {
     s.check();
-    const vid = c.getColumnValues(0) as number[], tr = c.getColumnValues(1) as number[], t = c.getColumnValues(2) as number[], x = c.getColumnValues(3) as number[], y = c.getColumnValues(4) as number[];
+    const vid = c.getColumnValues(0) as number[], tr = c.getColumnValues(1) as number[], t = c.getColumnValues(2) as number[];
+    const x = c.getColumnValues(3) as number[], y = c.getColumnValues(4) as number[];
     const rc = c.rowCount;
     for (let i = 0; i < rc; i++) {
       if (tr[i]! < lastTrip) throw new Error('out-of-core: DuckDB returned points out of insertion order');
@@ -328,6 +355,10 @@ async function flowsPass(s: Session, part: Partition, st: TripStats, o: OutOfCor
   if (engine === 'memory') return { flows };
   if (mode !== 'transitions') throw new Error('the SQL path implements transitions mode only');
   await s.con.run(`CREATE OR REPLACE VIEW pts AS SELECT vid, ts, x, y FROM clean${until !== Infinity ? ` WHERE ts < CAST('${until}' AS DOUBLE)` : ''}`);
-  const flowsSql = await flowsSqlOn(s.con, part, { B: bucketSize(part), t0, slice: sliceS, maxGap: o.flows?.maxGapS ?? o.clean?.maxGapS ?? defaults.clean.maxGapS }, T);
+  const flowsSql = await flowsSqlOn(
+    s.con, part,
+    { B: bucketSize(part), t0, slice: sliceS, maxGap: o.flows?.maxGapS ?? o.clean?.maxGapS ?? defaults.clean.maxGapS },
+    T,
+  );
   return { flows: engine === 'duckdb' ? flowsSql : flows, flowsSql };
 }

@@ -51,7 +51,15 @@ export class DiskBuilder extends Builder {
   n = 0;
   x0 = Infinity; x1 = -Infinity; y0 = Infinity; y1 = -Infinity;
   firstOut: { i: number; x: number; y: number } | null = null;
-  constructor(file: string, lenient: boolean, private readonly duck: Duck, private readonly con: DuckDBConnection, private readonly chunkRows: number) { super(file, lenient); }
+  constructor(
+    file: string,
+    lenient: boolean,
+    private readonly duck: Duck,
+    private readonly con: DuckDBConnection,
+    private readonly chunkRows: number,
+  ) {
+    super(file, lenient);
+  }
   async open(): Promise<void> {
     await this.con.run('CREATE OR REPLACE TABLE raw (id VARCHAR, t DOUBLE, x DOUBLE, y DOUBLE)');
     const { VARCHAR, DOUBLE } = this.duck;

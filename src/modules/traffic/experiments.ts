@@ -19,7 +19,11 @@ import type { FlowSeries } from './types.ts';
 /** The pipeline options of `analyze`'s parameters (the partition is seeded with the run seed). */
 export function analyzeOptions(p: AnalyzeParams, seed: number): AnalyzeOptions {
   return {
-    ingest: { format: p.format, columns: { id: p.id, time: p.time, lon: p.lon, lat: p.lat, x: p.x, y: p.y, speed: p.speed }, timeUnit: p.timeUnit, coords: p.coords, lenient: p.lenient, delimiter: p.delimiter },
+    ingest: {
+      format: p.format,
+      columns: { id: p.id, time: p.time, lon: p.lon, lat: p.lat, x: p.x, y: p.y, speed: p.speed },
+      timeUnit: p.timeUnit, coords: p.coords, lenient: p.lenient, delimiter: p.delimiter,
+    },
     clean: { maxGapS: p.maxGapS, maxSpeedMps: p.maxSpeedMps },
     partition: { radiusM: p.radiusM, minGroupSize: p.minGroupSize, seed },
     flows: { sliceS: p.sliceMin * 60, t0: p.t0, until: p.until, maxGapS: p.maxGapS, mode: p.mode },
@@ -57,7 +61,11 @@ export async function synthetic(p: SyntheticParams, ctx: RunContext) {
       for (const d of p.detectors) {
         const r = detect(flows, d);
         const sc = scoreChangepoints(r.changepoints, truth, flows.T, p.margin);
-        ctx.metrics.log({ family: fam, seed, detector: d, f1: sc.f1, precision: sc.precision, recall: sc.recall, hausdorff: Number.isFinite(sc.hausdorff) ? sc.hausdorff : null, rand: sc.rand, nPred: sc.nPred, nTrue: sc.nTrue });
+        ctx.metrics.log({
+          family: fam, seed, detector: d, f1: sc.f1, precision: sc.precision, recall: sc.recall,
+          hausdorff: Number.isFinite(sc.hausdorff) ? sc.hausdorff : null, rand: sc.rand, nPred: sc.nPred,
+          nTrue: sc.nTrue,
+        });
         const a = (acc[d] ??= { f1: 0, rand: 0, none: 0 });
         a.f1 += sc.f1 / p.seeds; a.rand += sc.rand / p.seeds; if (sc.nPred === 0) a.none++;
       }
@@ -71,7 +79,10 @@ export async function synthetic(p: SyntheticParams, ctx: RunContext) {
 }
 
 export async function generate(p: GenerateParams, ctx: RunContext) {
-  const g = syntheticPoints({ family: p.family, seed: ctx.seed, volume: p.volume, gridSide: p.gridSide, T: p.T, geoOrigin: p.geo ? defaults.generate.origin : null, t0: p.t0 });
+  const g = syntheticPoints({
+    family: p.family, seed: ctx.seed, volume: p.volume, gridSide: p.gridSide, T: p.T,
+    geoOrigin: p.geo ? defaults.generate.origin : null, t0: p.t0,
+  });
   const file = await writePoints(ctx.path(p.name), g.points, p.geo, p.format);
   const sliceS = defaults.generator.sliceS;
   ctx.writeJson('truth.json', { changepoint_slices: g.truth.changepoints, changepoint_times: g.truth.changepoints.map((c) => p.t0 + c * sliceS), regimes: g.truth.regimes });

@@ -60,7 +60,9 @@ export class FlowAggregator {
     if (this.lastObj.a[r] !== obj) { this.ob.a[r]++; this.lastObj.a[r] = obj; }
   }
   private flushOd(): void {
-    if (this.prevTrip >= 0 && this.odFirstCell !== this.prevCell && this.odT < this.until) this.credit(Math.floor((this.odT - this.t0) / this.sliceS), this.odFirstCell, this.prevCell, this.odObj);
+    if (this.prevTrip >= 0 && this.odFirstCell !== this.prevCell && this.odT < this.until) {
+      this.credit(Math.floor((this.odT - this.t0) / this.sliceS), this.odFirstCell, this.prevCell, this.odObj);
+    }
   }
   /** One point: its trip id (distinct per trip), object index, time and cell. */
   point(trip: number, obj: number, t: number, cell: number): void {
@@ -78,7 +80,10 @@ export class FlowAggregator {
     const { keys, NN, N } = this;
     const order = keys.map((_, r) => r).sort((a, b) => keys[a]! - keys[b]!);
     const R = order.length;
-    const f: FlowSeries = { slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R), objects: new Float64Array(R), T, N, t0: this.t0, sliceS: this.sliceS };
+    const f: FlowSeries = {
+      slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R),
+      objects: new Float64Array(R), T, N, t0: this.t0, sliceS: this.sliceS,
+    };
     order.forEach((r, q) => {
       const k = keys[r]!;
       f.slice[q] = Math.floor(k / NN); f.src[q] = Math.floor((k % NN) / N); f.dst[q] = k % N;
@@ -165,7 +170,12 @@ export function bucketSize(part: Partition): number {
  * Runs flows.sql on a connection that has a table or view `pts(vid, ts, x, y)`: creates `seeds`
  * from the partition and returns the flow table sorted by (slice, src, dst).
  */
-export async function flowsSqlOn(con: DuckConnection, part: Partition, params: { B: number; t0: number; slice: number; maxGap: number }, T: number): Promise<FlowSeries> {
+export async function flowsSqlOn(
+  con: DuckConnection,
+  part: Partition,
+  params: { B: number; t0: number; slice: number; maxGap: number },
+  T: number,
+): Promise<FlowSeries> {
   const N = part.sx.length;
   await con.run('CREATE OR REPLACE TABLE seeds (seed_id INTEGER, sx DOUBLE, sy DOUBLE)');
   const sapp = await con.createAppender('seeds');
@@ -175,7 +185,16 @@ export async function flowsSqlOn(con: DuckConnection, part: Partition, params: {
   const res = await con.runAndReadAll(`SELECT * FROM (${sql}) q ORDER BY 1, 2, 3`);
   const rows = res.getRows();
   const R = rows.length;
-  const f: FlowSeries = { slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R), objects: new Float64Array(R), T, N, t0: params.t0, sliceS: params.slice };
-  rows.forEach((r, q) => { f.slice[q] = Number(r[0]); f.src[q] = Number(r[1]); f.dst[q] = Number(r[2]); f.moves[q] = Number(r[3]); f.objects[q] = Number(r[4]); });
+  const f: FlowSeries = {
+    slice: new Int32Array(R), src: new Int32Array(R), dst: new Int32Array(R), moves: new Float64Array(R),
+    objects: new Float64Array(R), T, N, t0: params.t0, sliceS: params.slice,
+  };
+  rows.forEach((r, q) => {
+    f.slice[q] = Number(r[0]);
+    f.src[q] = Number(r[1]);
+    f.dst[q] = Number(r[2]);
+    f.moves[q] = Number(r[3]);
+    f.objects[q] = Number(r[4]);
+  });
   return f;
 }

@@ -69,7 +69,12 @@ const CANDIDATES: Record<keyof ColumnMap, string[]> = {
  * Resolves the column mapping against a header. A missing column is reported with the names it
  * looks for (ours or the user's mapping), never with the header's own text.
  */
-export function resolveColumns(header: string[], map: ColumnMap, file: string, where: string): { idx: Record<string, number>; names: Record<string, string>; geo: boolean | null } {
+export function resolveColumns(
+  header: string[],
+  map: ColumnMap,
+  file: string,
+  where: string,
+): { idx: Record<string, number>; names: Record<string, string>; geo: boolean | null } {
   const lower = header.map((h) => h.trim().toLowerCase());
   const find = (k: keyof ColumnMap): number => {
     const want = map[k];
@@ -86,8 +91,11 @@ export function resolveColumns(header: string[], map: ColumnMap, file: string, w
   for (const k of ['id', 'time', 'speed'] as const) idx[k] = find(k);
   const lon = find('lon'), lat = find('lat');
   let geo: boolean | null = null;
-  if (map.x || map.y || lon < 0 || lat < 0) { idx.x = find('x'); idx.y = find('y'); }
-  else { idx.x = lon; idx.y = lat; geo = true; }
+  if (map.x || map.y || lon < 0 || lat < 0) {
+    idx.x = find('x'); idx.y = find('y');
+  } else {
+    idx.x = lon; idx.y = lat; geo = true;
+  }
   if (!(map.x || map.y) && (lon >= 0 && lat >= 0)) geo = true;
   for (const k of ['id', 'time', 'x', 'y'] as const) {
     if (idx[k]! < 0) {
@@ -142,7 +150,8 @@ export class Builder {
   constructor(readonly file: string, readonly lenient: boolean) {}
   /** forget everything (a reader restarting with another engine) */
   async reset(): Promise<void> {
-    this.obj = new GrowI32(1 << 14); this.t = new GrowF64(1 << 14); this.x = new GrowF64(1 << 14); this.y = new GrowF64(1 << 14); this.sp = new GrowF64(1 << 14);
+    this.obj = new GrowI32(1 << 14); this.t = new GrowF64(1 << 14);
+    this.x = new GrowF64(1 << 14); this.y = new GrowF64(1 << 14); this.sp = new GrowF64(1 << 14);
     this.ids = []; this.idIndex = new Map(); this.rows = 0; this.skipped = {}; this.examples = []; this.hasSpeed = false;
   }
   fail(where: string, field: string | null, reason: string, detail: string): void {
@@ -208,7 +217,9 @@ export async function ingest(file: string, o: IngestOptions = {}): Promise<{ poi
   const { format, ...r } = await readInto(file, b, o);
   const points = b.finish();
   let firstOut: { i: number; x: number; y: number } | null = null;
-  for (let i = 0; i < points.n && !firstOut; i++) if (Math.abs(points.y[i]!) > 90 || Math.abs(points.x[i]!) > 180) firstOut = { i, x: points.x[i]!, y: points.y[i]! };
+  for (let i = 0; i < points.n && !firstOut; i++) {
+    if (Math.abs(points.y[i]!) > 90 || Math.abs(points.x[i]!) > 180) firstOut = { i, x: points.x[i]!, y: points.y[i]! };
+  }
   const geo = decideGeo(b.file, r.geo, o.coords, points.n, firstOut);
   const report: IngestReport = { file: b.file, format, rows: b.rows, kept: points.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geo ? 'geo' : 'metres' };
   return { points, report, geo };

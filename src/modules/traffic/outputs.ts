@@ -51,7 +51,10 @@ export function flowsGeoJson(f: FlowSeries, part: Partition, geo: Geo, segments:
   const features: unknown[] = [];
   segments.forEach((seg, si) => {
     const agg = new Map<number, number>();
-    for (let r = 0; r < f.slice.length; r++) if (f.slice[r]! >= seg.start && f.slice[r]! < seg.end) { const k = f.src[r]! * f.N + f.dst[r]!; agg.set(k, (agg.get(k) ?? 0) + f.moves[r]!); }
+    for (let r = 0; r < f.slice.length; r++) if (f.slice[r]! >= seg.start && f.slice[r]! < seg.end) {
+      const k = f.src[r]! * f.N + f.dst[r]!;
+      agg.set(k, (agg.get(k) ?? 0) + f.moves[r]!);
+    }
     for (const [k, v] of agg) {
       const a = Math.floor(k / f.N), b = k % f.N;
       features.push({ type: 'Feature', properties: { segment: si, start_slice: seg.start, end_slice: seg.end, src: a, dst: b, mean_moves: v / (seg.end - seg.start) },
@@ -118,8 +121,14 @@ export function segmentSummaries(f: FlowSeries, cps: number[], topK = 10) {
   return bounds.slice(0, -1).map((start, i) => {
     const end = bounds[i + 1]!;
     const agg = new Map<number, number>(); let total = 0;
-    for (let r = 0; r < f.slice.length; r++) if (f.slice[r]! >= start && f.slice[r]! < end) { const k = f.src[r]! * f.N + f.dst[r]!; agg.set(k, (agg.get(k) ?? 0) + f.moves[r]!); total += f.moves[r]!; }
-    const top = [...agg.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, topK).map(([k, v]) => ({ src: Math.floor(k / f.N), dst: k % f.N, moves: v }));
+    for (let r = 0; r < f.slice.length; r++) if (f.slice[r]! >= start && f.slice[r]! < end) {
+      const k = f.src[r]! * f.N + f.dst[r]!;
+      agg.set(k, (agg.get(k) ?? 0) + f.moves[r]!);
+      total += f.moves[r]!;
+    }
+    const top = [...agg.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, topK).map(([k, v]) => ({
+      src: Math.floor(k / f.N), dst: k % f.N, moves: v,
+    }));
     return { start_slice: start, end_slice: end, n_slices: end - start, start_time: timeOfDay(f.t0 + start * f.sliceS), total_moves: total, top_edges: top };
   });
 }
@@ -201,9 +210,8 @@ const FLOW_COLOURS = ['#fdd49e', '#fdbb84', '#fc8d59', '#ef6548', '#d7301f', '#b
  * slice in a few shared bins. Each bin is one <path> per panel (not one element per edge), so the
  * picture draws in well under a second whatever the number of edges; i→j is offset to the right
  * of its direction so that j→i stays visible. Local metres, north up, equal aspect, scale bar.
- * Kept as one function on purpose (about 100 lines): it is one drawing read top to bottom (edges per
- * panel, shared bins, frame, layout, panels, legend), just rewritten for speed and left as it is.
  */
+// eslint-disable-next-line max-lines-per-function -- one drawing read top to bottom (edges, bins, frame, layout, panels, legend), kept whole
 export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: number; end: number }[], o: FlowMapOptions = {}): string {
   const maxPanels = o.maxPanels ?? 8, topK = o.topEdges ?? 400, P = o.panel ?? 260;
   const N = part.sx.length;
@@ -234,7 +242,12 @@ export function flowMapSvg(f: FlowSeries, part: Partition, segments: { start: nu
   const width = (b: number) => 0.5 + (5.5 * (b + 1)) / nb;
   // one map frame for all panels: seed extent, equal aspect, north up
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (let i = 0; i < N; i++) { x0 = Math.min(x0, part.sx[i]!); x1 = Math.max(x1, part.sx[i]!); y0 = Math.min(y0, part.sy[i]!); y1 = Math.max(y1, part.sy[i]!); }
+  for (let i = 0; i < N; i++) {
+    x0 = Math.min(x0, part.sx[i]!);
+    x1 = Math.max(x1, part.sx[i]!);
+    y0 = Math.min(y0, part.sy[i]!);
+    y1 = Math.max(y1, part.sy[i]!);
+  }
   if (!(x1 >= x0)) { x0 = y0 = 0; x1 = y1 = 1; }
   const span = Math.max(x1 - x0, y1 - y0, 1), pad = 10, k = (P - 2 * pad) / span;
   const ox = pad + (P - 2 * pad - (x1 - x0) * k) / 2, oy = pad + (P - 2 * pad - (y1 - y0) * k) / 2;

@@ -76,7 +76,10 @@ export function tripRanges(p: TripTable): Int32Array {
 export function cpOptions(opts: PartitionOptions = {}) {
   const d = defaults.partition, R = opts.radiusM ?? d.radiusM;
   if (!(R > 0)) throw new Error(`radiusM must be > 0, got ${R}`);
-  return { R, minAngleDeg: opts.minAngleDeg ?? d.minAngleDeg, minStopS: opts.minStopS ?? d.minStopS, minDistM: opts.minDistM ?? d.minDistM, maxDistM: opts.maxDistM ?? d.maxDistPerRadius * R };
+  return {
+    R, minAngleDeg: opts.minAngleDeg ?? d.minAngleDeg, minStopS: opts.minStopS ?? d.minStopS,
+    minDistM: opts.minDistM ?? d.minDistM, maxDistM: opts.maxDistM ?? d.maxDistPerRadius * R,
+  };
 }
 
 /**

@@ -42,7 +42,9 @@ export interface AnalyzeOptions {
 export function flowsEqual(a: FlowSeries, b: FlowSeries): { equal: boolean; firstDiff: number } {
   const n = Math.max(a.slice.length, b.slice.length);
   for (let i = 0; i < n; i++) {
-    if (a.slice[i] !== b.slice[i] || a.src[i] !== b.src[i] || a.dst[i] !== b.dst[i] || a.moves[i] !== b.moves[i] || a.objects[i] !== b.objects[i]) return { equal: false, firstDiff: i };
+    const same = a.slice[i] === b.slice[i] && a.src[i] === b.src[i] && a.dst[i] === b.dst[i]
+      && a.moves[i] === b.moves[i] && a.objects[i] === b.objects[i];
+    if (!same) return { equal: false, firstDiff: i };
   }
   return { equal: a.T === b.T && a.N === b.N, firstDiff: -1 };
 }

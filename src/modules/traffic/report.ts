@@ -27,7 +27,9 @@ export async function writeAnalysis(ctx: RunContext, ff: FileFlows, det: Detecti
   ctx.writeText('flows.csv', out.flowsCsv(flows));
   await out.writeFlowsParquet(ctx.path('flows.parquet'), flows);
   ctx.writeJson('flows.geojson', out.flowsGeoJson(flows, part, ff.geo, segRanges));
-  const sweep = o.penSweep ? new Pelt(o.detect?.pelt).fit(flows).sweep().map(({ penScale, beta, nChangepoints }) => ({ penScale, beta, nChangepoints })) : undefined;
+  const sweep = o.penSweep
+    ? new Pelt(o.detect?.pelt).fit(flows).sweep().map(({ penScale, beta, nChangepoints }) => ({ penScale, beta, nChangepoints }))
+    : undefined;
   ctx.writeJson('changepoints.json', {
     detector: primary.detector, params: { ...o.detect, flows: o.flows, partition: o.partition }, info: primary.info,
     slice_seconds: flows.sliceS, t0: flows.t0, n_slices: flows.T, n_cells: flows.N,
@@ -52,7 +54,14 @@ export async function writeAnalysis(ctx: RunContext, ff: FileFlows, det: Detecti
 }
 
 /** The four plots (each well under 2 s, whatever the size: the heat map and flow map are direct SVG). */
-async function drawPlots(ctx: RunContext, ff: FileFlows, det: Detection, stats: SliceStats, scores: Record<string, Float64Array>, segRanges: { start: number; end: number }[]): Promise<void> {
+async function drawPlots(
+  ctx: RunContext,
+  ff: FileFlows,
+  det: Detection,
+  stats: SliceStats,
+  scores: Record<string, Float64Array>,
+  segRanges: { start: number; end: number }[],
+): Promise<void> {
   const { flows, part, report } = ff, { primary, truth } = det;
   const plots: [string, () => Record<string, unknown> | string | Promise<string>][] = [
     ['timeseries', () => out.timeSeriesPlot(stats, flows, primary.changepoints, `${report.file}: flow per ${flows.sliceS / 60} min, change-points (${primary.detector}, red)${truth ? ', truth dashed' : ''}`, truth)],

@@ -142,7 +142,8 @@ test('Penn Action MAT level-5: column-major arrays, logical, char, compressed an
   const vars = {
     action: 'jumping_jacks', pose: 'front', x: { rows: nf, cols: J, data: x }, y: { rows: nf, cols: J, data: y },
     visibility: { rows: nf, cols: J, data: vis, logical: true }, train: { rows: 1, cols: 1, data: [-1] },
-    nframes: { rows: 1, cols: 1, data: [nf] }, dimensions: { rows: 1, cols: 3, data: [480, 640, nf] }, bbox: { rows: nf, cols: 4, data: new Float64Array(nf * 4) },
+    nframes: { rows: 1, cols: 1, data: [nf] }, dimensions: { rows: 1, cols: 3, data: [480, 640, nf] },
+    bbox: { rows: nf, cols: 4, data: new Float64Array(nf * 4) },
   };
   fs.writeFileSync(path.join(dir, 'labels', '0001.mat'), formatMat(vars));
   fs.writeFileSync(path.join(dir, 'labels', '0002.mat'), formatMat({ ...vars, train: { rows: 1, cols: 1, data: [1] } }, false));
@@ -216,11 +217,16 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
   const dir = tmpDir();
   fs.mkdirSync(path.join(dir, 'labels'));
   const nf = 5, J = 13;
-  const col = (f: (fr: number, j: number) => number) => { const a = new Float64Array(nf * J); for (let fr = 0; fr < nf; fr++) for (let j = 0; j < J; j++) a[j * nf + fr] = f(fr, j); return a; };
+  const col = (f: (fr: number, j: number) => number) => {
+    const a = new Float64Array(nf * J);
+    for (let fr = 0; fr < nf; fr++) for (let j = 0; j < J; j++) a[j * nf + fr] = f(fr, j);
+    return a;
+  };
   for (const [id, action, train] of [['0001', 'squats', 1], ['0002', 'bowling', -1]] as const) {
     fs.writeFileSync(path.join(dir, 'labels', `${id}.mat`), formatMat({
       action, x: { rows: nf, cols: J, data: col((f, j) => 100 + 5 * j + f) }, y: { rows: nf, cols: J, data: col((f, j) => 50 + 10 * j) },
-      visibility: { rows: nf, cols: J, data: col(() => 1), logical: true }, train: { rows: 1, cols: 1, data: [train] }, nframes: { rows: 1, cols: 1, data: [nf] },
+      visibility: { rows: nf, cols: J, data: col(() => 1), logical: true },
+      train: { rows: 1, cols: 1, data: [train] }, nframes: { rows: 1, cols: 1, data: [nf] },
     }));
     fs.mkdirSync(path.join(dir, 'frames', id), { recursive: true });
     for (let i = 1; i <= nf; i++) {
@@ -249,7 +255,10 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
   // generic records {keypoint: [M][T][V][C], label}
   const jd = tmpDir();
   for (const split of ['train', 'test']) fs.mkdirSync(path.join(jd, split));
-  const rec = (label: number, v0: number) => JSON.stringify({ label, keypoint: [Array.from({ length: 6 }, (_, t) => Array.from({ length: 17 }, (_, v) => [v0 + t, v, 0.9]))] });
+  const rec = (label: number, v0: number) => JSON.stringify({
+    label,
+    keypoint: [Array.from({ length: 6 }, (_, t) => Array.from({ length: 17 }, (_, v) => [v0 + t, v, 0.9]))],
+  });
   fs.writeFileSync(path.join(jd, 'train', 'a.json'), rec(0, 0));
   fs.writeFileSync(path.join(jd, 'train', 'b.json'), rec(3, 10));
   fs.writeFileSync(path.join(jd, 'test', 'c.json'), rec(2, 20));

@@ -9,7 +9,10 @@ import {
   LocalJointStrideAttention, TemporalStrideAttention,
 } from '../../../src/modules/action/index.ts';
 
-const TINY = { numClasses: 3, frames: 4, joints: 25, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4], backboneStrides: [[1, 2, 2]] as [number, number, number][], grid: [2, 2, 2] as [number, number, number] };
+const TINY = {
+  numClasses: 3, frames: 4, joints: 25, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4],
+  backboneStrides: [[1, 2, 2]] as [number, number, number][], grid: [2, 2, 2] as [number, number, number],
+};
 
 test('offsets start at exactly zero (3D token search last layer zero-initialised)', () => {
   torch.manualSeed(1);

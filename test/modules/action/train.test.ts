@@ -61,7 +61,10 @@ test('learned 3D offsets beat offsets frozen at zero when the cue sits between g
 
 test('checkpoints resume to exactly the weights of an uninterrupted run; interruption stops cleanly', async () => {
   const ds = makeSynthetic(24, 6, 2, { frames: 4, numClasses: 3, imgSize: 8 });
-  const cfg = makeConfig({ numClasses: 3, frames: 4, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4], backboneStrides: [[1, 2, 2]], grid: [2, 2, 2] });
+  const cfg = makeConfig({
+    numClasses: 3, frames: 4, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4],
+    backboneStrides: [[1, 2, 2]], grid: [2, 2, 2],
+  });
   const opts = { epochs: 3, batchSize: 8, lr: 3e-3, seed: 7 };
   torch.manualSeed(5);
   const full = new CrossModalTransformer(cfg);
@@ -104,7 +107,10 @@ test('checkpoints resume to exactly the weights of an uninterrupted run; interru
 test('resume through the core kit is bit-identical: 4 epochs straight = 2 epochs, checkpoint, then 2 more in a fresh model and optimizer', async () => {
   // dropout draws from libtorch's generator and augmentation from the loop's Rng: both must resume exactly
   const ds = makeSynthetic(20, 4, 3, { frames: 4, numClasses: 3, imgSize: 8 });
-  const cfg = makeConfig({ numClasses: 3, frames: 4, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4], backboneStrides: [[1, 2, 2]], grid: [2, 2, 2], dropout: 0.1 });
+  const cfg = makeConfig({
+    numClasses: 3, frames: 4, dim: 8, heads: 2, depth: 1, imgSize: 8, backboneChannels: [4],
+    backboneStrides: [[1, 2, 2]], grid: [2, 2, 2], dropout: 0.1,
+  });
   const opts = { epochs: 4, batchSize: 8, lr: 3e-3, seed: 11, augment: true };
   torch.manualSeed(21);
   const full = new CrossModalTransformer(cfg);

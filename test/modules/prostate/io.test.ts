@@ -228,7 +228,10 @@ test('resampling: identity is exact, a linear ramp is reproduced, labels stay la
   const v = makeVolume(dims, { data: ramp, spacing: [1, 1, 2], origin: [5, -3, 0] });
   assert.deepEqual(Array.from(resample(v, v, 'linear').data), Array.from(ramp));
   // shift by half a voxel in x: values at the interior move by exactly 1 (= 2 per voxel × 0.5)
-  const g = { dims: [6, 6, 4] as [number, number, number], spacing: [1, 1, 2] as [number, number, number], origin: [5.5, -3, 0] as [number, number, number], direction: v.direction };
+  const g = {
+    dims: [6, 6, 4] as [number, number, number], spacing: [1, 1, 2] as [number, number, number],
+    origin: [5.5, -3, 0] as [number, number, number], direction: v.direction,
+  };
   const r = resample(v, g, 'linear');
   for (let i = 0; i < 6; i++) assert.ok(Math.abs(r.data[i]! - (2 * i + 1)) < 1e-5);
   const lab = makeVolume(dims, { data: Uint8Array.from(ramp, (x) => (x > 10 ? 2 : 0)), spacing: [1, 1, 2], origin: [5, -3, 0] });

@@ -119,7 +119,13 @@ test('a training step does not leak tensors', () => {
   const opt = new torch.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5 });
   const x = torch.randn([1, 6, 8, 16, 16]);
   const y = torch.scope(() => torch.rand([1, 8, 16, 16]).gt(0.9).to('int64'));
-  const step = () => torch.scope(() => { opt.zeroGrad(); const l = deepSupervisionLoss(net.forward(x), y); l.backward(); torch.optim.clipGradNorm(net.parameters(), 12); opt.step(); });
+  const step = () => torch.scope(() => {
+    opt.zeroGrad();
+    const l = deepSupervisionLoss(net.forward(x), y);
+    l.backward();
+    torch.optim.clipGradNorm(net.parameters(), 12);
+    opt.step();
+  });
   step(); step();
   const before = torch.liveTensors();
   for (let i = 0; i < 3; i++) step();

@@ -60,7 +60,10 @@ test('trainDetector: 6 iterations straight = 3, interrupted, then 3 more in a fr
 
 test('pretrainSSL: 3 epochs straight = 1, interrupted, then 2 more in a fresh network; the best weights and history carry over', async () => {
   const cfg: Partial<MNetConfig> = { widths: [4, 4, 4, 4, 4], numClasses: 3, deepSupervision: false };
-  const o: Partial<PretrainOptions> = { epochs: 3, batchesPerEpoch: 2, batch: 2, cube: [8, 32, 32], cubesPerCase: 2, seed: 2, patience: 10, ssl: { shuffleBoxes: 50, bezierSamples: 1000 } };
+  const o: Partial<PretrainOptions> = {
+    epochs: 3, batchesPerEpoch: 2, batch: 2, cube: [8, 32, 32], cubesPerCase: 2, seed: 2, patience: 10,
+    ssl: { shuffleBoxes: 50, bezierSamples: 1000 },
+  };
   torch.manualSeed(1);
   const straight = new MNet(cfg);
   const a = await pretrainSSL(straight, prepared.slice(2), prepared.slice(0, 2), o, fakeContext());

@@ -91,7 +91,11 @@ test('GraphScope: log* code, cost prefers the true block structure, finds a plan
     const within = (i < 6) === (j < 6);
     if ((t < 12 ? within : !within) ? rng.random() < 0.9 : rng.random() < 0.05) rows.push([t, i, j]);
   }
-  const f: FlowSeries = { slice: Int32Array.from(rows, (r) => r[0]!), src: Int32Array.from(rows, (r) => r[1]!), dst: Int32Array.from(rows, (r) => r[2]!), moves: new Float64Array(rows.length).fill(1), objects: new Float64Array(rows.length).fill(1), T: 24, N: 12, t0: 0, sliceS: 900 };
+  const f: FlowSeries = {
+    slice: Int32Array.from(rows, (r) => r[0]!), src: Int32Array.from(rows, (r) => r[1]!),
+    dst: Int32Array.from(rows, (r) => r[2]!), moves: new Float64Array(rows.length).fill(1),
+    objects: new Float64Array(rows.length).fill(1), T: 24, N: 12, t0: 0, sliceS: 900,
+  };
   assert.deepEqual(new GraphScope({ mode: 'stream' }).fit(f).predict().changepoints, [12]);
   assert.deepEqual(new GraphScope({ mode: 'batch' }).fit(f).predict().changepoints, [12]);
   // LAD flags the same switch as its top score

@@ -166,7 +166,10 @@ test('flows.parquet is real Parquet (read back with hyparquet) equal to the in-m
   // the in-memory path on the same input (the analyze defaults: partition seed = run seed)
   const mem = await ingest(csv, { columns: { id: 'vehicle', time: 'ts' } });
   const m = await runPipeline(mem.points, mem.geo, { partition: { seed: 1 }, compare: false });
-  assert.deepEqual([summary.points, summary.trips, summary.cells, summary.flowRows, summary.changepointSlices], [m.trips.n, m.trips.nTrips, m.part.sx.length, m.flows.slice.length, m.primary.changepoints]);
+  assert.deepEqual(
+    [summary.points, summary.trips, summary.cells, summary.flowRows, summary.changepointSlices],
+    [m.trips.n, m.trips.nTrips, m.part.sx.length, m.flows.slice.length, m.primary.changepoints],
+  );
   const file = path.join(runDir, 'flows.parquet');
   const bytes = fs.readFileSync(file);
   assert.equal(bytes.subarray(0, 4).toString(), 'PAR1'); assert.equal(bytes.subarray(-4).toString(), 'PAR1');
@@ -184,7 +187,10 @@ test('flows.parquet is real Parquet (read back with hyparquet) equal to the in-m
   await assert.rejects(runCommand('traffic', 'analyze', { file: bad, storage: 'disk' }, { root }), /bad\.csv:3: field 't': bad timestamp \(expected/);
   for (const id of fs.readdirSync(root)) assert.ok(!fs.existsSync(path.join(root, id, 'duckdb')), `${id}: no database left behind`);
   // an empty table is still a valid file; a failed write leaves no file behind
-  const empty: FlowSeries = { slice: new Int32Array(0), src: new Int32Array(0), dst: new Int32Array(0), moves: new Float64Array(0), objects: new Float64Array(0), T: 0, N: 0, t0: 0, sliceS: 900 };
+  const empty: FlowSeries = {
+    slice: new Int32Array(0), src: new Int32Array(0), dst: new Int32Array(0), moves: new Float64Array(0),
+    objects: new Float64Array(0), T: 0, N: 0, t0: 0, sliceS: 900,
+  };
   const ef = path.join(dir, 'empty.parquet');
   await writeFlowsParquet(ef, empty);
   assert.equal((await parquetReadObjects({ file: await asyncBufferFromFile(ef) })).length, 0);

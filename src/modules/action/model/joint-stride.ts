@@ -69,7 +69,9 @@ export class LocalJointStrideAttention extends nn.Module {
     const out = new Float32Array(B * T * J);
     if (this.equal) {
       const G = this.groups.length, n = this.groups[0]!.length, m = maps[0]!;
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let i = 0; i < G * n; i++) out[(b * T + t) * J + this.order[i]!] = m[(b * T + t) * G * n + i]!;
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) for (let i = 0; i < G * n; i++) out[(b * T + t) * J + this.order[i]!] = m[(b * T + t) * G * n + i]!;
+      }
     } else {
       this.groups.forEach((g, gi) => {
         const m = maps[gi]!;

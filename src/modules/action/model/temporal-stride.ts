@@ -65,7 +65,12 @@ export class TemporalStrideAttention extends nn.Module {
 }
 
 /** Per-frame attention of the two cross-modal tokens (mean of their rows) over frame tokens. */
-function frameMap(maps: { r: number; m: { data: Float32Array; shape: number[] } }[], B: number, T: number, st: number): { data: Float32Array; shape: number[] } {
+function frameMap(
+  maps: { r: number; m: { data: Float32Array; shape: number[] } }[],
+  B: number,
+  T: number,
+  st: number,
+): { data: Float32Array; shape: number[] } {
   const out = new Float32Array(B * T);
   for (const { r, m } of maps) {
     const [N, L, S] = m.shape as [number, number, number];

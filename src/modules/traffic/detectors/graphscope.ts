@@ -53,7 +53,11 @@ function blockCounts(C: Float64Array, N: number, P: BlockPartition): Float64Arra
   for (let i = 0; i < N; i++) { const p = P.r[i]!; for (let j = 0; j < N; j++) { const v = C[i * N + j]!; if (v) E[p * P.l + P.c[j]!] += v; } }
   return E;
 }
-function transpose(C: Float64Array, N: number): Float64Array { const D = new Float64Array(N * N); for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) D[j * N + i] = C[i * N + j]!; return D; }
+function transpose(C: Float64Array, N: number): Float64Array {
+  const D = new Float64Array(N * N);
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) D[j * N + i] = C[i * N + j]!;
+  return D;
+}
 function compact(g: Int32Array, k: number): number {
   const map = new Int32Array(k).fill(-1); let n = 0;
   for (let i = 0; i < g.length; i++) { const v = g[i]!; if (map[v] === -1) map[v] = n++; }
@@ -148,11 +152,21 @@ function trySplit(C: Float64Array, N: number, tau: number, P: BlockPartition, si
 }
 
 /** Cross-association search from a warm partition. */
-export function searchPartition(C: Float64Array, N: number, tau: number, warm: BlockPartition | null, maxGroups = defaults.graphscope.maxGroups): { P: BlockPartition; cost: number } {
+export function searchPartition(
+  C: Float64Array,
+  N: number,
+  tau: number,
+  warm: BlockPartition | null,
+  maxGroups = defaults.graphscope.maxGroups,
+): { P: BlockPartition; cost: number } {
   const CT = transpose(C, N);
   let P = warm ? iterate(C, CT, N, tau, warm) : { r: new Int32Array(N), c: new Int32Array(N), k: 1, l: 1 };
   let cost = segmentCost(C, N, tau, P);
-  if (warm) { const P1 = { r: new Int32Array(N), c: new Int32Array(N), k: 1, l: 1 }; const c1 = segmentCost(C, N, tau, P1); if (c1 < cost) { P = P1; cost = c1; } }
+  if (warm) {
+    const P1 = { r: new Int32Array(N), c: new Int32Array(N), k: 1, l: 1 };
+    const c1 = segmentCost(C, N, tau, P1);
+    if (c1 < cost) { P = P1; cost = c1; }
+  }
   for (let guard = 0; guard < 4 * maxGroups; guard++) {
     let improved = false;
     // a row split alone can look useless while the columns are one group (and vice versa), so
@@ -233,7 +247,14 @@ function streamSegments({ pre, T, N }: Fit, maxG: number, scores: Float64Array, 
 }
 
 /** Batch segmentation: optimal boundaries by dynamic programming over the same segment cost. */
-function batchSegments({ pre, T, N }: Fit, maxG: number, minSeg: number, maxLen: number, scores: Float64Array, tick?: () => void): { segments: GraphScopeSegment[]; totalBits: number } {
+function batchSegments(
+  { pre, T, N }: Fit,
+  maxG: number,
+  minSeg: number,
+  maxLen: number,
+  scores: Float64Array,
+  tick?: () => void,
+): { segments: GraphScopeSegment[]; totalBits: number } {
   const cost = new Map<number, { bits: number; k: number; l: number }>();
   for (let a = 0; a < T; a++) {
     let warm: BlockPartition | null = null;
@@ -251,7 +272,13 @@ function batchSegments({ pre, T, N }: Fit, maxG: number, minSeg: number, maxLen:
     if (F[a]! + c.bits < F[b]!) { F[b] = F[a]! + c.bits; arg[b] = a; }
   }
   const segments: GraphScopeSegment[] = [];
-  for (let b = T; b > 0;) { const a = arg[b]!; if (a < 0) break; const c = cost.get(a * (T + 1) + b)!; segments.unshift({ start: a, end: b, k: c.k, l: c.l, bits: c.bits }); b = a; }
+  for (let b = T; b > 0;) {
+    const a = arg[b]!;
+    if (a < 0) break;
+    const c = cost.get(a * (T + 1) + b)!;
+    segments.unshift({ start: a, end: b, k: c.k, l: c.l, bits: c.bits });
+    b = a;
+  }
   // per-slice score: bits saved by a boundary at t within a window of 4 slices on each side
   for (let t = 1; t < T; t++) {
     const a = Math.max(0, t - 4), b = Math.min(T, t + 4);
@@ -276,7 +303,10 @@ export class GraphScope implements Detector {
 
   fit(flows: FlowSeries): this {
     const g = defaults.graphscope;
-    this.state = { pre: prefixCounts(flows, this.options.edgeThreshold ?? g.edgeThreshold, this.options.weight ?? defaults.flows.weight), T: flows.T, N: flows.N };
+    this.state = {
+      pre: prefixCounts(flows, this.options.edgeThreshold ?? g.edgeThreshold, this.options.weight ?? defaults.flows.weight),
+      T: flows.T, N: flows.N,
+    };
     return this;
   }
 

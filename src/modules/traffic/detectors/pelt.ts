@@ -122,6 +122,9 @@ export class Pelt implements Detector {
     const { fm, cost, sigma } = fitted(this.state, 'pelt');
     const { beta } = penaltyFor(fm, 1, sigma);
     const minSize = this.options.minSize ?? defaults.pelt.minSize;
-    return scales.map((s) => { const cps = cost ? pelt(cost, beta * s, minSize) : []; return { penScale: s, beta: beta * s, nChangepoints: cps.length, changepoints: cps }; });
+    return scales.map((s) => {
+      const cps = cost ? pelt(cost, beta * s, minSize) : [];
+      return { penScale: s, beta: beta * s, nChangepoints: cps.length, changepoints: cps };
+    });
   }
 }
