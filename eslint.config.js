@@ -23,7 +23,6 @@ export default tseslint.config(
       '@stylistic/no-trailing-spaces': 'error',
       '@stylistic/eol-last': 'error',
       '@stylistic/no-multiple-empty-lines': ['error', { max: 2, maxEOF: 0 }],
-      '@stylistic/object-curly-spacing': ['error', 'always'],
       '@stylistic/keyword-spacing': 'error',
       '@stylistic/space-infix-ops': 'error',
       '@stylistic/comma-spacing': 'error',

@@ -110,7 +110,10 @@ print(json.dumps(r))
   h.record({ name: `orfit: ORFit linear update p=${P}, K=${K} (NumPy)`, paperlabMs: orfitMs, referenceMs: py.orfit_np!, reference: 'NumPy', note: 'per sample, same algorithm in NumPy' });
   const ipcaMs = (await h.timeIt(stream(() => new ORFit(new LinearModel(P), { memory: M, rule: 'ipca' }), xs, y), { warmup: 2, reps: 15 })) / K;
   h.record({ name: `orfit: ORFit-IPCA update p=${P}, m=${M}`, paperlabMs: ipcaMs, referenceMs: py.ipca_torch!, note: 'per sample, general small-SVD (SKL) form' });
-  const rlsMs = (await h.timeIt(stream(() => new EWRLS(new LinearModel(P), { lambda: 1, p0: 1 }), xs.slice(0, KR), y.subarray(0, KR)), { warmup: 1, reps: 5 })) / KR;
+  const rlsMs = (await h.timeIt(
+    stream(() => new EWRLS(new LinearModel(P), { lambda: 1, p0: 1 }), xs.slice(0, KR), y.subarray(0, KR)),
+    { warmup: 1, reps: 5 },
+  )) / KR;
   h.record({ name: `orfit: RLS update p=${P}`, paperlabMs: rlsMs, referenceMs: py.rls_torch!, note: `per sample, O(p²) covariance update (in-place addr_), K=${KR}` });
 
   const XN = torch.tensor(rng.normals(KN * D), { shape: [KN, D], dtype: 'float64' }).keep();

@@ -1,7 +1,6 @@
 // reproducibility: the deviation sweep (averaged SGD on a quadratic with a flat direction, 2,000
 // run pairs vectorized as one [4000, d] batch, budgets T = 100, 200, 400 with η = D²/(εT)) against
 // the same computation in PyTorch and in NumPy, float64, in the same run.
-import * as torch from '../src/core/torch/index.ts';
 import type { BenchHelper } from './helper.ts';
 import { spectrumQuadratic, stochasticGradient, sgdAveraged, measureDeviation, sgdQuadraticDeviation } from '../src/modules/reproducibility/index.ts';
 
@@ -12,7 +11,15 @@ export default async function (h: BenchHelper): Promise<void> {
   const H = p.H.toFloat64Array(), g = p.g.toFloat64Array(), u0 = p.u0.toFloat64Array();
   const D = p.constants.D;
   let ours: number[] = [];
-  const sweep = () => { ours = Ts.map((T) => measureDeviation(sgdAveraged((D * D) / (eps * T)), p, stochasticGradient(delta), T, { pairs: R, seed: 1 }).mean); };
+  const sweep = () => {
+    ours = Ts.map((T) => measureDeviation(
+      sgdAveraged((D * D) / (eps * T)),
+      p,
+      stochasticGradient(delta),
+      T,
+      { pairs: R, seed: 1 },
+    ).mean);
+  };
   const ms = await h.timeIt(sweep, { warmup: 1, reps: 5 });
   const closed = Ts.map((T) => sgdQuadraticDeviation(p.eigen!.values, (delta * delta) / d, (D * D) / (eps * T), T, 'average'));
   const common = `

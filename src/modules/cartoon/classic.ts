@@ -114,7 +114,10 @@ export function classicCartoon(photo: Tensor, map: Tensor, alphaS: number, alpha
   if (map.shape.join() !== photo.shape.join()) throw new Error(`classic cartoon: colour map [${map.shape}] must match the photo [${photo.shape}]`);
   if (!Number.isFinite(alphaS) || !Number.isFinite(alphaA)) throw new Error(`classic cartoon: levels must be finite, got α_s = ${alphaS}, α_a = ${alphaA}`);
   if (photo.shape[0]! > 1) {
-    return torch.scope(() => torch.cat(Array.from({ length: photo.shape[0]! }, (_, i) => classicCartoon(photo.narrow(0, i, 1), map.narrow(0, i, 1), alphaS, alphaA, o)), 0));
+    return torch.scope(() => torch.cat(
+      Array.from({ length: photo.shape[0]! }, (_, i) => classicCartoon(photo.narrow(0, i, 1), map.narrow(0, i, 1), alphaS, alphaA, o)),
+      0,
+    ));
   }
   return torch.noGrad(() => torch.scope(() => {
     const H = photo.shape[2]!, W = photo.shape[3]!;

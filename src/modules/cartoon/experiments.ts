@@ -20,7 +20,15 @@ const imageExt = /\.(png|jpe?g)$/i;
 export async function apply(p: ApplyParams, ctx: RunContext) {
   const cz = openCartoonizer({ checkpoint: p.checkpoint, classic: p.classic });
   try {
-    const opts: ApplyOptions = { stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, colourMap: p.colourMap || undefined, segments: p.segments, maxSide: p.maxSide, depth: p.depth };
+    const opts: ApplyOptions = {
+      stroke: p.stroke,
+      abstraction: p.abstraction,
+      hueShift: p.hueShift,
+      colourMap: p.colourMap || undefined,
+      segments: p.segments,
+      maxSide: p.maxSide,
+      depth: p.depth,
+    };
     const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
     const isDir = fs.existsSync(p.input) && fs.statSync(p.input).isDirectory();
     if (!isDir) {
@@ -30,7 +38,16 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
       }
       const size = await applyFile(cz, p.input, out, opts);
       ctx.log(`wrote ${out}`);
-      return { output: out, ...size, engine: cz.kind, model: cz.info?.trainedOn ?? null, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
+      return {
+        output: out,
+        ...size,
+        engine: cz.kind,
+        model: cz.info?.trainedOn ?? null,
+        stroke: p.stroke,
+        abstraction: p.abstraction,
+        hueShift: p.hueShift,
+        depth: p.depth,
+      };
     }
     const outDir = p.output || ctx.path('cartoons');
     if (imageExt.test(outDir) || /\.npy$/i.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
@@ -61,7 +78,12 @@ export async function train(p: TrainParams, ctx: RunContext) {
   if (p.size % 4) throw new Error(`size must be a multiple of 4, got ${p.size}`);
   if (p.channels % 2) throw new Error(`channels must be even, got ${p.channels}`);
   if (Boolean(p.photos) !== Boolean(p.cartoons)) throw new Error('give both --photos and --cartoons folders, or neither (procedural data)');
-  const source: CartoonSource = p.photos ? await FolderSource.open(p.photos, p.cartoons!, p.size) : new SyntheticSource(p.size, p.scenes, ctx.seed, { augment: p.augment });
+  const source: CartoonSource = p.photos ? await FolderSource.open(p.photos, p.cartoons!, p.size) : new SyntheticSource(
+    p.size,
+    p.scenes,
+    ctx.seed,
+    { augment: p.augment },
+  );
   const data = p.photos ? `photos ${p.photos}, cartoons ${p.cartoons}` : `procedural scenes (${p.scenes} at ${p.size} px, seed ${ctx.seed}${p.augment ? ', photo augmentation' : ''})`;
   ctx.log(`training on ${data}`);
   const o = trainOptions({

@@ -129,7 +129,10 @@ export class TextureController extends nn.Module {
       const g = (as ?? aa)!.length;
       if (as && aa && as.length !== aa.length) throw new Error(`texture controller: ${as.length} stroke levels but ${aa.length} abstraction levels`);
       if (f.shape[0]! % g) throw new Error(`texture controller: batch of ${f.shape[0]} does not split into ${g} level groups`);
-      return torch.scope(() => torch.cat(f.chunk(g, 0).map((fg, k) => this.forward(fg, as ? as[k]! : (alphaS as number), aa ? aa[k]! : (alphaA as number))), 0));
+      return torch.scope(() => torch.cat(
+        f.chunk(g, 0).map((fg, k) => this.forward(fg, as ? as[k]! : (alphaS as number), aa ? aa[k]! : (alphaA as number))),
+        0,
+      ));
     }
     return torch.scope(() => {
       let u = this.stroke.forward(f, alphaS);
@@ -247,7 +250,14 @@ export class Cartooner extends nn.Module {
 /** Conv2d with spectral normalisation (Miyato et al. 2018): W / σ(W), σ by one power iteration per call. */
 export class SNConv2d extends nn.Module {
   readonly weight: Tensor; readonly bias: Tensor;
-  constructor(readonly inC: number, readonly outC: number, readonly k: number, readonly stride = 1, readonly padding = Math.floor(k / 2), readonly spectral = true) {
+  constructor(
+    readonly inC: number,
+    readonly outC: number,
+    readonly k: number,
+    readonly stride = 1,
+    readonly padding = Math.floor(k / 2),
+    readonly spectral = true,
+  ) {
     super();
     const c = new nn.Conv2d(inC, outC, k);
     this.weight = this.param('weight', c.weight.detach().clone());

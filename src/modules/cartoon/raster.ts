@@ -136,8 +136,7 @@ export function slic(img: Planar, segments: number, o: { compactness?: number; i
       const nb = [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < h - 1 ? i + w : -1];
       for (const j of nb) {
         if (j < 0) continue;
-        if (out[j] === -1 && labels[j] === labels[s]) { out[j] = next; stack.push(j); }
-        else if (out[j] !== -1 && out[j] !== next) adjacent = out[j]!;
+        if (out[j] === -1 && labels[j] === labels[s]) { out[j] = next; stack.push(j); } else if (out[j] !== -1 && out[j] !== next) adjacent = out[j]!;
       }
     }
     if (comp.length < minSize && adjacent >= 0) for (const i of comp) out[i] = adjacent;

@@ -72,8 +72,23 @@ export function constantPredictionRmse(c: number): number {
 }
 
 /** A band of one value per row (no spread): for single-run curves. */
-function single(rows: Record<string, unknown>[], x: string, series: string, field: string, seriesOf: (r: Record<string, unknown>) => string = (r) => r[series] as string): Band[] {
-  return rows.map((r) => ({ [x]: r[x] as number, [series]: seriesOf(r), mean: r[field] as number, std: 0, lo: r[field] as number, hi: r[field] as number, n: 1 }));
+function single(
+  rows: Record<string,
+    unknown>[],
+  x: string,
+  series: string,
+  field: string,
+  seriesOf: (r: Record<string, unknown>) => string = (r) => r[series] as string,
+): Band[] {
+  return rows.map((r) => ({
+    [x]: r[x] as number,
+    [series]: seriesOf(r),
+    mean: r[field] as number,
+    std: 0,
+    lo: r[field] as number,
+    hi: r[field] as number,
+    n: 1,
+  }));
 }
 
 /** synthetic: SGD's distance to the ORFit solution (when it ran), residuals on seen points, test RMSE, memory, time. */
@@ -98,7 +113,12 @@ const isLimited = (m: string) => !m.includes('unlimited') && m !== 'vanilla-sgd'
  * tracked sample; unlimited vs multi-pass SGD, log step axis) plus memory use, as mean ± std over
  * runs. Returns the aggregated bands of test, seen and tracked errors.
  */
-export async function rotatedDigitsFigures(ctx: RunContext, rows: Record<string, unknown>[], o: { memory: number; runs: number; pDim: number; source: string; trackMemoryLimited: number; trackUnlimited: number }): Promise<{ test: Band[]; seen: Band[]; tracked: Band[] }> {
+export async function rotatedDigitsFigures(
+  ctx: RunContext,
+  rows: Record<string,
+    unknown>[],
+  o: { memory: number; runs: number; pDim: number; source: string; trackMemoryLimited: number; trackUnlimited: number },
+): Promise<{ test: Band[]; seen: Band[]; tracked: Band[] }> {
   const test = aggregate(rows, ['method', 'step'], 'testRmse');
   const seen = aggregate(rows, ['method', 'step'], 'seenRmse');
   const tracked = aggregate(rows, ['method', 'step'], 'trackedError');

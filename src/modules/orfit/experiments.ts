@@ -91,7 +91,11 @@ export async function rotatedDigits(p: RotatedDigitsParams, ctx: RunContext): Pr
   }
   bar.done();
   const source = testSet || p.mnistImages ? 'MNIST' : train.source.endsWith('.gz') || train.source.endsWith('.csv') ? 'UCI digits' : train.source;
-  const { test, seen, tracked } = await rotatedDigitsFigures(ctx, rowsAll, { memory: p.memory, runs: p.runs, pDim, source, trackMemoryLimited: p.trackMemoryLimited, trackUnlimited: p.trackUnlimited });
+  const { test, seen, tracked } = await rotatedDigitsFigures(
+    ctx,
+    rowsAll,
+    { memory: p.memory, runs: p.runs, pDim, source, trackMemoryLimited: p.trackMemoryLimited, trackUnlimited: p.trackUnlimited },
+  );
   const summary = { p: pDim, nTest, runs: p.runs, finalTestRmse: finalOf(test), finalSeenRmse: finalOf(seen), finalTrackedError: finalOf(tracked) };
   ctx.writeJson('summary.json', summary);
   return summary;
@@ -146,7 +150,17 @@ export async function streamCsv(p: StreamCsvParams, ctx: RunContext): Promise<Re
     const heldOut = p.predict ? predictHeldOut(ctx, l, p.predict, features, p.target) : undefined;
     await streamCsvFigures(ctx, l.name, p.file);
     const seen = seenErrors(l, X, Y, n);
-    return { rows: n, ...(stored !== undefined ? { storedDirections: stored } : {}), ...(heldOut ? { heldOut } : {}), features: features.length, method: l.name, prequentialRmse: Math.sqrt(se / n), finalRmseSeen: seen.rmse, finalMaxResidualSeen: seen.max, skipped: l instanceof ORFit ? l.skipped : 0 };
+    return {
+      rows: n,
+      ...(stored !== undefined ? { storedDirections: stored } : {}),
+      ...(heldOut ? { heldOut } : {}),
+      features: features.length,
+      method: l.name,
+      prequentialRmse: Math.sqrt(se / n),
+      finalRmseSeen: seen.rmse,
+      finalMaxResidualSeen: seen.max,
+      skipped: l instanceof ORFit ? l.skipped : 0,
+    };
   } finally {
     l.dispose(); model.dispose();
     torch.dispose(X, Y);

@@ -8,7 +8,8 @@
 export { LinearModel, ModuleModel, TanhMLP, type StreamModel } from './models.ts';
 export {
   ORFit, Greedy, OGD, EWRLS, KalmanRLS, EWC, AGEM, RowBasis, DirectionMemory, projectOut, oneStepSGD, minNormInterpolant, multiPassSGD, toSample, createLearner,
-  type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule, type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions,
+  type StreamLearner, type StepInfo, type LearnerState, type ORFitOptions, type MemoryRule,
+  type OGDOptions, type RLSOptions, type KalmanOptions, type EWCOptions, type AGEMOptions,
   type SampleInput, type MultiPassOptions, type LearnerConfig,
 } from './learners/index.ts';
 export { syntheticStream, readDigitsCsv, readIdx, writeIdx, readMnist, rotateImage, resizeBilinear, rotatedDigitTask, readCsvStream, readCsvFeatures, readWeights, BUNDLED_DIGITS, type ImageSet, type RotatedTask } from './data.ts';

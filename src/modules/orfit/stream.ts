@@ -153,7 +153,14 @@ export async function nonlinearPass(ctx: RunContext, l: StreamLearner, X: Tensor
       torch.dispose(wPrev, a);
       maxLin = Math.max(maxLin, Math.abs(lin));
       const seen = seenErrors(l, X, Y, k + 1);
-      ctx.metrics.log({ H: o.H, params: model.numParams, step: k + 1, linearizedResidual: Math.abs(lin), trueMaxResidualSeen: seen.max, trueRmseSeen: seen.rmse });
+      ctx.metrics.log({
+        H: o.H,
+        params: model.numParams,
+        step: k + 1,
+        linearizedResidual: Math.abs(lin),
+        trueMaxResidualSeen: seen.max,
+        trueRmseSeen: seen.rmse,
+      });
       o.tick();
       if (k % 10 === 0) await breathe();
     }
@@ -181,7 +188,14 @@ export async function prequentialPass(ctx: RunContext, l: StreamLearner, X: Tens
       const info = l.observe(xs[k]!, y[k]!);
       se += (before - y[k]!) ** 2;
       const seen = seenErrors(l, X, Y, k + 1);
-      ctx.metrics.log({ step: k + 1, prequentialError: before - y[k]!, rmseSeen: seen.rmse, maxResidualSeen: seen.max, skipped: info.skipped, memoryFloats: l.memoryFloats() });
+      ctx.metrics.log({
+        step: k + 1,
+        prequentialError: before - y[k]!,
+        rmseSeen: seen.rmse,
+        maxResidualSeen: seen.max,
+        skipped: info.skipped,
+        memoryFloats: l.memoryFloats(),
+      });
       lines.push(`${k},${y[k]},${before}`);
       bar.tick();
       if (k % 50 === 0) await breathe();

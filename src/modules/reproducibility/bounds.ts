@@ -155,7 +155,15 @@ export const TIGHT_BOUNDS: TightBound[] = [
  * The bound (with its constant) that applies to a (problem, oracle, optimizer) triple run with step
  * `lr` for T oracle calls, or NaN with formula 'none' where this file has none.
  */
-export function boundFor(problem: Problem, oracleKind: string, optimizer: string, lr: number, delta: number, T: number, lambda: number): { value: number; formula: string } {
+export function boundFor(
+  problem: Problem,
+  oracleKind: string,
+  optimizer: string,
+  lr: number,
+  delta: number,
+  T: number,
+  lambda: number,
+): { value: number; formula: string } {
   const { L, mu, G } = problem.constants;
   const smooth = problem.setting !== 'nonsmooth-convex';
   const stable = smooth && lr <= 2 / (L + mu) + 1e-15;

@@ -96,8 +96,7 @@ export function inexactInit(delta: number, mode: InitMode = 'sphere'): Oracle {
         const R = B / 2;
         let dir: Tensor;
         if (mode === 'sphere') dir = unitRows(B, problem.d);
-        else if (mode === 'antipodal') { const v = unitRows(R, problem.d); dir = torch.cat([v, v.neg()], 0); }
-        else if (mode === 'adversarial') dir = opposite(adversarialDirection(problem), B);
+        else if (mode === 'antipodal') { const v = unitRows(R, problem.d); dir = torch.cat([v, v.neg()], 0); } else if (mode === 'adversarial') dir = opposite(adversarialDirection(problem), B);
         else throw new Error(`inexactInit: unknown mode '${mode as string}' (sphere, antipodal, adversarial)`);
         return u.add(dir.mul(delta / 2));
       });

@@ -66,7 +66,15 @@ export async function runSweep(input: SweepInput, ctx: SweepContext): Promise<Re
 }
 
 /** GD for round(time/η) steps at each η from the same θ₀, one metrics row per η. */
-async function sweepRows(p: SweepParams, obj: Objective, theta0: torch.Tensor, train: SparseCodingData, test: SparseCodingData, etas: number[], ctx: SweepContext): Promise<SweepRow[]> {
+async function sweepRows(
+  p: SweepParams,
+  obj: Objective,
+  theta0: torch.Tensor,
+  train: SparseCodingData,
+  test: SparseCodingData,
+  etas: number[],
+  ctx: SweepContext,
+): Promise<SweepRow[]> {
   const fast = p.model === 'mean' && p.engine === 'fast' ? fastPair(train, test, p.reduction) : null;
   const th0 = theta0.toFloat64Array();
   const rows: SweepRow[] = [];
@@ -109,7 +117,8 @@ export async function runMeanTrajectory(input: MeanTrajectoryInput, ctx: Pick<Ru
     await ctx.plot('trajectory', panelsSpec(rows, 'step', ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'], `mean model, η=${p.eta} (2/η = ${(2 / p.eta).toFixed(1)})`));
   }
   torch.dispose(train.X, train.y, test.X, test.y);
-  return { eta: p.eta, twoOverEta: 2 / p.eta, etaStar: predictedThreshold(p.d, p.nTrain, p.reduction), steps, final: r.state, testAcc: acc, diverged: r.diverged,
+  return {
+    eta: p.eta, twoOverEta: 2 / p.eta, etaStar: predictedThreshold(p.d, p.nTrain, p.reduction), steps, final: r.state, testAcc: acc, diverged: r.diverged,
     finalSharpness: r.rows.at(-1)?.sharpness ?? null };
 }
 

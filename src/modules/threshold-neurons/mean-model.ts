@@ -124,7 +124,13 @@ export interface MeanGDRow { step: number; ap: number; am: number; b: number; lo
  * Full-batch GD on the mean model from `init`, recording every `every` steps (a⁺, a⁻, b, loss,
  * train accuracy, exact sharpness). Returns the final state.
  */
-export function meanModelGD(model: FastMeanModel, init: MeanState, eta: number, steps: number, o: { every?: number; onRow?: (r: MeanGDRow) => void } = {}): { state: MeanState; diverged: boolean; rows: MeanGDRow[] } {
+export function meanModelGD(
+  model: FastMeanModel,
+  init: MeanState,
+  eta: number,
+  steps: number,
+  o: { every?: number; onRow?: (r: MeanGDRow) => void } = {},
+): { state: MeanState; diverged: boolean; rows: MeanGDRow[] } {
   let s = { ...init };
   const rows: MeanGDRow[] = [];
   const every = o.every ?? 0;

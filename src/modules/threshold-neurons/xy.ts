@@ -21,7 +21,14 @@ export function xySharpness(loss: XyLoss, x: number, y: number): number {
 
 export interface XyRow { step: number; x: number; y: number; loss: number; sharpness: number }
 
-export function xyGD(loss: XyLoss, x0: number, y0: number, eta: number, steps: number, every = 0): { x: number; y: number; rows: XyRow[]; signFlips: number; diverged: boolean } {
+export function xyGD(
+  loss: XyLoss,
+  x0: number,
+  y0: number,
+  eta: number,
+  steps: number,
+  every = 0,
+): { x: number; y: number; rows: XyRow[]; signFlips: number; diverged: boolean } {
   const start = jitterInit(Float64Array.of(x0, y0));
   let x = start[0]!, y = start[1]!, flips = 0;
   const rows: XyRow[] = [];

@@ -290,7 +290,10 @@ test('degenerate input (duplicate x): step skipped, counter incremented, nothing
 
 function learners(p: number): StreamLearner[] {
   return [new ORFit(new LinearModel(p)), new ORFit(new LinearModel(p), { memory: 2, rule: 'ipca' }), new ORFit(new LinearModel(p), { memory: 2, rule: 'random', seed: 1 }),
-    oneStepSGD(new LinearModel(p)), new EWRLS(new LinearModel(p)), new KalmanRLS(new LinearModel(p)), new OGD(new LinearModel(p), { lr: 0.01 }), new Greedy(new LinearModel(p)),
+    oneStepSGD(new LinearModel(p)), new EWRLS(new LinearModel(p)), new KalmanRLS(new LinearModel(p)), new OGD(
+      new LinearModel(p),
+      { lr: 0.01 },
+    ), new Greedy(new LinearModel(p)),
     new EWC(new LinearModel(p), { lr: 0.01 }), new AGEM(new LinearModel(p), { lr: 0.01, buffer: 3 })];
 }
 

@@ -28,7 +28,10 @@ test('stochastic smooth convex (E3): averaged SGD with η = D²/(εT) — closed
     assert.ok(r.epsOptimal && r.suboptimality.mean <= eps);
     // the expected suboptimality closed form agrees with the measured one (3 SE of the per-run values)
     const sub = sgdQuadraticSuboptimality(eig, e0, (delta * delta) / p.d, lr, T, 'average');
-    const subSe = Math.sqrt(r.suboptimality.perRun.reduce((a, v) => a + (v - r.suboptimality.mean) ** 2, 0) / (r.suboptimality.perRun.length - 1) / r.suboptimality.perRun.length);
+    const subSe = Math.sqrt(r.suboptimality.perRun.reduce(
+      (a, v) => a + (v - r.suboptimality.mean) ** 2,
+      0,
+    ) / (r.suboptimality.perRun.length - 1) / r.suboptimality.perRun.length);
     assert.ok(Math.abs(r.suboptimality.mean - sub) <= 3 * subSe + 1e-15, `subopt ${r.suboptimality.mean} vs ${sub}`);
     means.push(r.mean); his.push(r.ci95[1]); los.push(r.ci95[0]);
   }
@@ -38,7 +41,13 @@ test('stochastic smooth convex (E3): averaged SGD with η = D²/(εT) — closed
   for (let i = 1; i < Ts.length; i++) assert.ok(his[i]! < los[i - 1]!, `T=${Ts[i]} not better than T=${Ts[i - 1]}`);
   // δ² and ε exponents at a fixed budget
   const T = 400;
-  const dl = [0.05, 0.1, 0.2].map((d) => measureDeviation(sgdAveraged((D * D) / (eps * T)), p, stochasticGradient(d), T, { pairs: 3000, seed: 5, epsilon: eps }).mean);
+  const dl = [0.05, 0.1, 0.2].map((d) => measureDeviation(
+    sgdAveraged((D * D) / (eps * T)),
+    p,
+    stochasticGradient(d),
+    T,
+    { pairs: 3000, seed: 5, epsilon: eps },
+  ).mean);
   const fD = fitLogLog([0.05 ** 2, 0.1 ** 2, 0.2 ** 2], dl);
   assert.ok(Math.abs(fD.slope - 1) <= SLOPE_TOLERANCE, `slope in δ² ${fD.slope}`);
   const epss = [0.1, 0.05, 0.025];

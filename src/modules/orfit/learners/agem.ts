@@ -87,7 +87,7 @@ export class AGEM extends BaseLearner {
   }
   protected loadExtra(s: LearnerState): void {
     const { bufferX, bufferY } = s.tensors;
-    if (!bufferX || !bufferY || bufferX.shape[0] !== bufferY.numel) throw new Error(`a-gem.loadState: fields 'bufferX' and 'bufferY' must hold the same number of points`);
+    if (!bufferX || !bufferY || bufferX.shape[0] !== bufferY.numel) throw new Error('a-gem.loadState: fields \'bufferX\' and \'bufferY\' must hold the same number of points');
     for (const t of this.xs) t.dispose();
     this.xs = torch.scope(() => bufferX.to('float64').unbind(0).map((t) => t.contiguous())).map((t) => t.keep());
     this.ys = bufferY.toArray();

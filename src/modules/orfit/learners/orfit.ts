@@ -154,7 +154,13 @@ export class ORFit extends BaseLearner {
       this.model.addToParams(plan.delta);
       plan.delta.dispose();
       for (const d of plan.dirs) this.mem.store(d.u, d.s, this.steps);
-      return { step: this.steps, residual: Math.max(...plan.r.map(Math.abs)), skipped: false, stored: this.stored, directionNorm: Math.min(...plan.dirs.map((d) => d.s)) };
+      return {
+        step: this.steps,
+        residual: Math.max(...plan.r.map(Math.abs)),
+        skipped: false,
+        stored: this.stored,
+        directionNorm: Math.min(...plan.dirs.map((d) => d.s)),
+      };
     } finally {
       xt.dispose();
     }

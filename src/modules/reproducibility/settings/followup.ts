@@ -30,7 +30,10 @@ export function settingFollowup(ctx: SweepContext): SettingResult {
     const last = (name: string) => rows.filter((q) => q.method === name && q.x === T)[0]!;
     const summary: SummaryRow[] = methods.map((o) => ({
       setting: 'smooth-convex (follow-up E6)', oracle: `grad-ones(δ=${delta})`, method: o.name, versus: 'T', bound: 'none (replication)',
-      boundExponent: Number.NaN, measuredExponent: fitLogLog(rows.filter((q) => q.method === o.name).map((q) => q.x), rows.filter((q) => q.method === o.name).map((q) => q.mean)).slope,
+      boundExponent: Number.NaN, measuredExponent: fitLogLog(
+        rows.filter((q) => q.method === o.name).map((q) => q.x),
+        rows.filter((q) => q.method === o.name).map((q) => q.mean),
+      ).slope,
       slopeStderr: Number.NaN, tolerance: Number.NaN, exponentOk: true, maxRatioToBound: Number.NaN, belowBound: true, allEpsOptimal: true,
       note: `deviation ${last(o.name).mean.toExponential(2)}, suboptimality ${last(o.name).subopt.toExponential(2)} at T = ${T}`,
     }));
