@@ -37,7 +37,7 @@ export function maxWeightAssignment(W: number[][]): [number, number][] {
         if (minv[j]! < delta) { delta = minv[j]!; j1 = j; }
       }
       for (let j = 0; j <= n; j++) {
-        if (used[j]) { u[p[j]!] += delta; v[j] -= delta; } else minv[j] -= delta;
+        if (used[j]) { u[p[j]!]! += delta; v[j]! -= delta; } else minv[j]! -= delta;
       }
       j0 = j1;
     } while (p[j0] !== 0);
@@ -74,7 +74,7 @@ export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, s
   }
   if (values.size > dl.count) throw new Error(`${name}: ${values.size} distinct values in ${dl.count} components: this is a softmax, not a detection map (run lesion-candidate extraction first)`);
   const conf = new Float64Array(dl.count + 1), csize = new Int32Array(dl.count + 1);
-  for (let i = 0; i < n; i++) { const l = dl.labels[i]!; if (l) { csize[l]++; conf[l] = Math.max(conf[l]!, det[i]!); } }
+  for (let i = 0; i < n; i++) { const l = dl.labels[i]!; if (l) { csize[l]!++; conf[l] = Math.max(conf[l]!, det[i]!); } }
   const bin = new Uint8Array(n);
   let anyGT = false;
   for (let i = 0; i < n; i++) if (label[i]! >= 1) { bin[i] = 1; anyGT = true; }
@@ -88,8 +88,8 @@ export function evaluateCase(det: ArrayLike<number>, label: ArrayLike<number>, s
   const inter: number[][] = Array.from({ length: gl.count }, () => new Array(dl.count).fill(0));
   for (let i = 0; i < n; i++) {
     const g = gl.labels[i]!, c = dl.labels[i]!;
-    if (g) gsize[g]++;
-    if (g && c) inter[g - 1]![c - 1]++;
+    if (g) gsize[g]!++;
+    if (g && c) inter[g - 1]![c - 1]!++;
   }
   const O = inter.map((row, g) => row.map((I, c) => {
     const a = gsize[g + 1]!, b = csize[c + 1]!;

@@ -73,7 +73,7 @@ export function predictCase(nets: MNet[], c: NetCase, o: InferOptions): Float32A
         for (let z = 0; z < size[0]; z++) for (let y = 0; y < size[1]; y++) for (let x = 0; x < size[2]; x++) {
           const i = (z * size[1] + y) * size[2] + x;
           const j = ((z0 + z) * padded[1] + y0 + y) * padded[2] + x0 + x;
-          acc[j] += prob[i]! * w[i]!; wsum[j] += w[i]!;
+          acc[j]! += prob[i]! * w[i]!; wsum[j]! += w[i]!;
         }
       }
   const out = new Float32Array(S[0] * S[1] * S[2]);

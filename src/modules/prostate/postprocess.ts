@@ -61,7 +61,7 @@ export function staticExtraction(P: ArrayLike<number>, shape: Shape3, t: number,
   for (let i = 0; i < n; i++) above[i] = P[i]! >= t && P[i]! > 0 ? 1 : 0;
   const { labels, count } = label26(above, shape);
   const size = new Int32Array(count + 1), peak = new Float64Array(count + 1);
-  for (let i = 0; i < n; i++) { const l = labels[i]!; if (l) { size[l]++; if (P[i]! > peak[l]!) peak[l] = P[i]!; } }
+  for (let i = 0; i < n; i++) { const l = labels[i]!; if (l) { size[l]!++; if (P[i]! > peak[l]!) peak[l] = P[i]!; } }
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) { const l = labels[i]!; if (l && size[l]! > minVoxels) out[i] = peak[l]!; }
   return out;
@@ -155,7 +155,7 @@ export function cleanZonalMask(zones: ArrayLike<number>, shape: Shape3): Uint8Ar
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (!l) continue;
-    size[l]++;
+    size[l]!++;
     if (zones[i] === 1) hasPZ[l] = 1;
     if (i % X === Math.floor(X / 2)) central[l] = 1;
   }

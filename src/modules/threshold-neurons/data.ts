@@ -20,7 +20,7 @@ export function sparseCoding(rng: Rng, n: number, d: number, lambda: number): Sp
   for (let i = 0; i < n; i++) {
     y[i] = rng.random() < 0.5 ? -1 : 1;
     j[i] = rng.int(0, d);
-    X[i * d + j[i]!] += lambda * y[i]!;
+    X[i * d + j[i]!]! += lambda * y[i]!;
   }
   return { X: torch.tensor(X, { shape: [n, d] }), y: torch.tensor(y), j };
 }

@@ -12,7 +12,7 @@ export function sliceStats(f: FlowSeries, weight: Weight = defaults.flows.weight
   const total = new Float64Array(T), edges = new Float64Array(T);
   for (let r = 0; r < f.slice.length; r++) {
     const s = f.slice[r]!; if (s < 0 || s >= T || !(w[r]! > 0)) continue;
-    per[s]!.set(f.src[r]! * N + f.dst[r]!, w[r]!); total[s] += w[r]!; edges[s]!++;
+    per[s]!.set(f.src[r]! * N + f.dst[r]!, w[r]!); total[s]! += w[r]!; edges[s]!++;
   }
   const tv = new Float64Array(T), jac = new Float64Array(T), l2 = new Float64Array(T);
   for (let t = 1; t < T; t++) {

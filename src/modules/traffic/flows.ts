@@ -55,9 +55,9 @@ export class FlowAggregator {
     const key = s * this.NN + a * this.N + b;
     let r = this.acc.get(key);
     if (r === undefined) { r = this.keys.length; this.acc.set(key, r); this.keys.push(key); this.mv.push(0); this.ob.push(0); this.lastObj.push(-1); }
-    this.mv.a[r]++;
+    this.mv.a[r]!++;
     // rows are grouped by object, so a new object id for this key is a new distinct object
-    if (this.lastObj.a[r] !== obj) { this.ob.a[r]++; this.lastObj.a[r] = obj; }
+    if (this.lastObj.a[r] !== obj) { this.ob.a[r]!++; this.lastObj.a[r] = obj; }
   }
   private flushOd(): void {
     if (this.prevTrip >= 0 && this.odFirstCell !== this.prevCell && this.odT < this.until) {

@@ -163,7 +163,7 @@ export function partitionFromCharacteristic(cx: Float64Array, cy: Float64Array, 
   const sumX = new Float64Array(G), sumY = new Float64Array(G), cnt = new Int32Array(G);
   const gxa = Float64Array.from(gx), gya = Float64Array.from(gy);
   const nn = new Nearest(idx0, gxa, gya);
-  for (let q = 0; q < cpLength; q++) { const g = nn.find(cx[q]!, cy[q]!); sumX[g] += cx[q]!; sumY[g] += cy[q]!; cnt[g]!++; }
+  for (let q = 0; q < cpLength; q++) { const g = nn.find(cx[q]!, cy[q]!); sumX[g]! += cx[q]!; sumY[g]! += cy[q]!; cnt[g]!++; }
   const minGroup = opts.minGroupSize ?? defaults.partition.minGroupSize;
   const seeds: { x: number; y: number; n: number; boundary: boolean }[] = [];
   for (let g = 0; g < G; g++) if (cnt[g]! >= minGroup) seeds.push({ x: sumX[g]! / cnt[g]!, y: sumY[g]! / cnt[g]!, n: cnt[g]!, boundary: false });

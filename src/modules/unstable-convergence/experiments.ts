@@ -142,7 +142,7 @@ async function plotEos(ctx: RunContext, name: string, p: EosParams, perEta: Reco
     }));
   }
   if (p.probeFreq !== undefined) {
-    const pr = rows.filter((r) => r.rp !== null).map((r) => ({ ...r, series: r.eta }));
+    const pr = rows.filter((r) => r.rp !== null).map((r) => ({ ...r, series: r.eta ?? null }));
     await ctx.plot('probes', panelsSpec(pr, 'step', ['rp', 'dsIntEta', 'a1', 'gradCos'], 'unstable-convergence probes'));
   }
 }

@@ -28,7 +28,7 @@ export function quadraticRuns(p: { dim: number; etaInverseHalf: readonly number[
       // growing: more than doubled over the run. The component at λ = 2/η exactly is neutral (factor
       // |1 − ηλ| = 1, up to rounding of η·λ): a bare |x_T| > |x_0| would classify it by its last digits.
       const growing = spectrum.filter((_, i) => Math.abs(final[i]!) > 2 * Math.abs(start[i]!));
-      const alternating = growing.every((lam) => signs.every((s, t) => t === 0 || s[lam - 1] === -signs[t - 1]![lam - 1]));
+      const alternating = growing.every((lam) => signs.every((s, t) => t === 0 || s[lam - 1] === -signs[t - 1]![lam - 1]!));
       for (const lam of spectrum) metrics.log({ eta, lambda: lam, finalAbs: Math.abs(final[lam - 1]!) }, 'components');
       out.push({
         eta, threshold: 2 / eta, growingFrom: growing.length ? Math.min(...growing) : null, growingCount: growing.length,

@@ -224,7 +224,7 @@ test('Penn root with frame folders → RGB+pose dataset → model; generic JSON 
   };
   for (const [id, action, train] of [['0001', 'squats', 1], ['0002', 'bowling', -1]] as const) {
     fs.writeFileSync(path.join(dir, 'labels', `${id}.mat`), formatMat({
-      action, x: { rows: nf, cols: J, data: col((f, j) => 100 + 5 * j + f) }, y: { rows: nf, cols: J, data: col((f, j) => 50 + 10 * j) },
+      action, x: { rows: nf, cols: J, data: col((f, j) => 100 + 5 * j + f) }, y: { rows: nf, cols: J, data: col((_f, j) => 50 + 10 * j) },
       visibility: { rows: nf, cols: J, data: col(() => 1), logical: true },
       train: { rows: 1, cols: 1, data: [train] }, nframes: { rows: 1, cols: 1, data: [nf] },
     }));

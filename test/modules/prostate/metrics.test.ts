@@ -132,7 +132,7 @@ test('PI-CAI metrics on the hand-worked set: lesion tuples, AP, AUROC with a tie
   const p = m.curves.froc.find((r) => Math.abs(r.threshold - 0.3) < 1e-6)!;
   close(p.fpPerCase, 2 / 7); close(p.sensitivity, 0.75);
   // Dice option: B's single voxel has DSC 2/11 ≥ 0.1
-  const b = handCases().B;
+  const b = handCases().B!;
   assert.ok(Math.abs(evaluateCase(b.det, b.lab, s, { overlap: 'DSC' }).lesions[0]![2] - 2 / 11) < 1e-9);
   const ci = bootstrapCI(cases, 50, 1);
   assert.ok(ci.AP[0] <= m.AP + 1e-9 && m.AP - 1e-9 <= ci.AP[1]);

@@ -34,7 +34,7 @@ export function buildFeatures(f: FlowSeries, o: FeatureOptions = {}): FeatureMat
   const w = weights(f, o.weight ?? defaults.flows.weight), norm = o.normalize ?? p.normalize, mode = o.features ?? p.features;
   const T = f.T, N = f.N, rows = f.slice.length;
   const total = new Float64Array(T), nEdges = new Float64Array(T);
-  for (let r = 0; r < rows; r++) { const s = f.slice[r]!; if (s < 0 || s >= T) continue; if (w[r]! > 0) { total[s] += w[r]!; nEdges[s]!++; } }
+  for (let r = 0; r < rows; r++) { const s = f.slice[r]!; if (s < 0 || s >= T) continue; if (w[r]! > 0) { total[s]! += w[r]!; nEdges[s]!++; } }
   let X: Float64Array, d: number, keys: number[];
   if (mode === 'scalar') {
     d = 2; keys = [-1, -2]; X = new Float64Array(T * 2);

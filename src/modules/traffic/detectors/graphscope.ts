@@ -50,7 +50,7 @@ export function segmentCost(C: Float64Array, N: number, tau: number, P: BlockPar
 function groupSizes(g: Int32Array, k: number): number[] { const s = new Array<number>(k).fill(0); for (const v of g) s[v]!++; return s; }
 function blockCounts(C: Float64Array, N: number, P: BlockPartition): Float64Array {
   const E = new Float64Array(P.k * P.l);
-  for (let i = 0; i < N; i++) { const p = P.r[i]!; for (let j = 0; j < N; j++) { const v = C[i * N + j]!; if (v) E[p * P.l + P.c[j]!] += v; } }
+  for (let i = 0; i < N; i++) { const p = P.r[i]!; for (let j = 0; j < N; j++) { const v = C[i * N + j]!; if (v) E[p * P.l + P.c[j]!]! += v; } }
   return E;
 }
 function transpose(C: Float64Array, N: number): Float64Array {
@@ -73,8 +73,8 @@ function compact(g: Int32Array, k: number): number {
 function reassignRows(C: Float64Array, N: number, tau: number, rowG: Int32Array, k: number, colG: Int32Array, l: number): number {
   const n = groupSizes(colG, l), m = groupSizes(rowG, k);
   const E = new Float64Array(k * l), e = new Float64Array(N * l);
-  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) { const v = C[i * N + j]!; if (v) e[i * l + colG[j]!] += v; }
-  for (let i = 0; i < N; i++) for (let q = 0; q < l; q++) E[rowG[i]! * l + q] += e[i * l + q]!;
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) { const v = C[i * N + j]!; if (v) e[i * l + colG[j]!]! += v; }
+  for (let i = 0; i < N; i++) for (let q = 0; q < l; q++) E[rowG[i]! * l + q]! += e[i * l + q]!;
   const lp = new Float64Array(k * l), lq = new Float64Array(k * l);
   for (let p = 0; p < k; p++) for (let q = 0; q < l; q++) {
     const B = tau * m[p]! * n[q]!;
@@ -101,7 +101,7 @@ function rowCodes(C: Float64Array, N: number, tau: number, P: BlockPartition): F
   const E = blockCounts(C, N, P), out = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     const e = new Float64Array(l);
-    for (let j = 0; j < N; j++) e[P.c[j]!] += C[i * N + j]!;
+    for (let j = 0; j < N; j++) e[P.c[j]!]! += C[i * N + j]!;
     const p = P.r[i]!; let s = 0;
     for (let q = 0; q < l; q++) {
       const B = tau * m[p]! * n[q]!, rho = (E[p * l + q]! + 0.5) / (B + 1);
@@ -129,7 +129,7 @@ function trySplit(C: Float64Array, N: number, tau: number, P: BlockPartition, si
   const codes = rowCodes(M, N, tau, Q);
   const sizes = groupSizes(Q.r, Q.k);
   const per = new Float64Array(Q.k);
-  for (let i = 0; i < N; i++) per[Q.r[i]!] += codes[i]!;
+  for (let i = 0; i < N; i++) per[Q.r[i]!]! += codes[i]!;
   let g = -1, worst = -1;
   for (let p = 0; p < Q.k; p++) if (sizes[p]! > 1 && per[p]! / sizes[p]! > worst) { worst = per[p]! / sizes[p]!; g = p; }
   if (g < 0) return null;
@@ -138,7 +138,7 @@ function trySplit(C: Float64Array, N: number, tau: number, P: BlockPartition, si
   let pivot = -1;
   for (let i = 0; i < N; i++) if (Q.r[i] === g && (pivot < 0 || codes[i]! > codes[pivot]!)) pivot = i;
   const mean = new Float64Array(N);
-  for (let i = 0; i < N; i++) if (Q.r[i] === g) for (let j = 0; j < N; j++) mean[j] += M[i * N + j]! / sizes[g]!;
+  for (let i = 0; i < N; i++) if (Q.r[i] === g) for (let j = 0; j < N; j++) mean[j]! += M[i * N + j]! / sizes[g]!;
   const r = Q.r.slice(); let movedAny = false, keptAny = false;
   for (let i = 0; i < N; i++) {
     if (r[i] !== g) continue;
@@ -215,7 +215,7 @@ function prefixCounts(f: FlowSeries, thr: number, weight: Weight): Float64Array[
     if (f.src[r] !== f.dst[r] && w[r]! >= thr) A[s]![f.src[r]! * N + f.dst[r]!] = 1;
   }
   const pre: Float64Array[] = [new Float64Array(N * N)];
-  for (let t = 0; t < T; t++) { const p = pre[t]!.slice(); const a = A[t]!; for (let i = 0; i < p.length; i++) p[i] += a[i]!; pre.push(p); }
+  for (let t = 0; t < T; t++) { const p = pre[t]!.slice(); const a = A[t]!; for (let i = 0; i < p.length; i++) p[i]! += a[i]!; pre.push(p); }
   return pre;
 }
 

@@ -35,7 +35,7 @@ export function laplacianSpectra(f: FlowSeries, k: number, weight: Weight = defa
     for (let r = 0; r < f.slice.length; r++) {
       const s = f.slice[r]! - t0; if (s < 0 || s >= nb) continue;
       const i = f.src[r]!, j = f.dst[r]!; if (i === j) continue;
-      L[s * N * N + i * N + j] -= w[r]!; L[s * N * N + i * N + i] += w[r]!;
+      L[s * N * N + i * N + j]! -= w[r]!; L[s * N * N + i * N + i]! += w[r]!;
     }
     const sv = torch.scope(() => {
       const Lt = torch.tensor(L, { shape: [nb, N, N] });
