@@ -29,7 +29,7 @@ test('the compiled code runs on plain node and finds its files through import.me
     const dist = (p) => new URL('./dist/' + p, 'file://' + process.cwd() + '/').href;
     out.addon = (await import(dist('core/torch/native.js'))).ADDON_PATH;
     out.digits = (await import(dist('core/dynamics/loaders.js'))).DIGITS_PATH;
-    out.reproducibility = (await import(dist('modules/reproducibility/experiments.js'))).DEFAULT_DATA;
+    out.reproducibility = (await import(dist('modules/reproducibility/index.js'))).DEFAULT_DATA;
     out.flowsSql = (await import(dist('modules/traffic/flows.js'))).FLOWS_SQL_PATH;
     out.sumo = (await import(dist('modules/traffic/index.js'))).SUMO_SCENARIO_SCRIPT;
     out.model = (await import(dist('modules/cartoon/apply.js'))).SHIPPED_MODEL;
