@@ -251,6 +251,12 @@ function unknownOptionHelp(e: CommanderError, argv: string[]): string {
   return e.message;
 }
 
+// `paperlab list | head`: a reader that closes the pipe early is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 try {
   process.exitCode = await main(process.argv);
 } catch (e) {
