@@ -62,9 +62,9 @@ node -e "
 step "the typed API from plain node"
 node --input-type=module -e "
   import { torch, listModules, loadModules, runCommand } from 'paperlab';
-  import { fitLine } from 'paperlab/demo';
+  import { fitLineCommand, fitLine } from 'paperlab/demo';
   const s = torch.tensor([1, 2, 3]).sum().item();
-  if (s !== 6 || fitLine.name !== 'fit-line') throw new Error('API: ' + s + ' ' + fitLine.name);
+  if (s !== 6 || fitLineCommand.name !== 'fit-line' || typeof fitLine !== 'function') throw new Error('API: ' + s + ' ' + fitLineCommand.name);
   await loadModules(['orfit']);
   console.log('modules loaded:', listModules().map((m) => m.name).join(', '));
   const r = await runCommand('demo', 'fit-line', { epochs: 5 }, { root: process.env.PAPERLAB_HOME });
@@ -77,14 +77,14 @@ cat > tsconfig.json <<EOF
 EOF
 cat > use.ts <<'EOF'
 import { torch, runCommand, type RunResult, type CommandSpec } from 'paperlab';
-import { fitLine } from 'paperlab/demo';
+import { fitLineCommand } from 'paperlab/demo';
 import { startServer, type Served } from 'paperlab/server';
 const t: torch.Tensor = torch.tensor([1, 2, 3]);
 const r: Promise<RunResult> = runCommand('demo', 'fit-line', { epochs: 3 });
-const c: CommandSpec = fitLine;
+const c: CommandSpec = fitLineCommand;
 const s: () => Promise<Served> = startServer;
 // @ts-expect-error: a command's name is a string
-const n: number = fitLine.name;
+const n: number = fitLineCommand.name;
 void t; void r; void c; void s; void n;
 EOF
 node "$ROOT/node_modules/typescript/bin/tsc" -p .
