@@ -16,6 +16,7 @@ import * as D from '../../../src/core/dynamics/index.ts';
 import * as UC from '../../../src/modules/unstable-convergence/index.ts';
 import { runCommand } from '../../../src/core/runner.ts';
 import { eosStats, describeEos } from './helpers.ts';
+import { assertGdTracksFlowUntilEoS } from '../../helpers/gd-flow.ts';
 
 // EoS-1 at η = 0.5 (2/η = 4), init seed 0, time 400 (800 steps), sharpness every 10 steps. Measured:
 // crossing at step 60, window median S/(2/η) 1.090, p10–p90 1.002–1.237; cos(g_t, g_t+1) < 0 on 71 %
@@ -180,22 +181,5 @@ test('the probe monitor attaches to an nn.Module training loop (parameter list +
 // measured on seeds 0–7: while the flow sharpness is below 2/η the GD–flow distance is ≤ 0.024 of
 // the flow's distance from θ₀; once above 1.15·2/η it is ≥ 0.108 of it and ≥ 10× the largest before).
 test('GD vs gradient flow (RK4), seed 0: GD tracks the flow while sharpness < 2/η and departs from it after the flow sharpness passes 2/η', () => {
-  const data = D.chebyshev(3, 20);
-  const obj = D.supervised(D.regressionNet(), data, 'mse');
-  const eta = 0.25;
-  const keep = Array.from({ length: 8 }, (_, i) => i * 200); // t = 0 … 350
-  torch.manualSeed(0);
-  const th0 = obj.init();
-  const r = D.runGD(obj, { eta, maxSteps: 1400, theta0: th0, keepAt: keep });
-  const fl = D.gradientFlow(obj, th0, { times: keep.map((s) => s * eta), alpha: 2, eigEvery: 50 });
-  const dist = keep.map((s, i) => torch.scope(() => r.kept.get(s)!.sub(fl.thetas[i]!).norm().item()));
-  const moved = keep.map((_, i) => torch.scope(() => fl.thetas[i]!.sub(th0).norm().item()));
-  const below = keep.map((_, i) => i).filter((i) => i > 0 && fl.sharpness[i]! < 2 / eta);
-  const above = keep.map((_, i) => i).filter((i) => fl.sharpness[i]! > 1.15 * (2 / eta));
-  const report = `flow S/(2/η) ${fl.sharpness.map((x) => (x * eta / 2).toFixed(2)).join(' ')}; GD–flow distance ${dist.map((x) => x.toExponential(1)).join(' ')}; flow moved ${moved.map((x) => x.toFixed(2)).join(' ')}`;
-  assert.ok(below.length >= 3 && above.length >= 1, `precondition; ${report}`);
-  const maxBelow = Math.max(...below.map((i) => dist[i]!));
-  for (const i of below) assert.ok(dist[i]! <= 0.05 * moved[i]!, `GD stays close to the flow while S < 2/η (t = ${keep[i]! * eta}); ${report}`);
-  for (const i of above) assert.ok(dist[i]! > 5 * maxBelow && dist[i]! > 0.05 * moved[i]!, `GD has left the flow at t = ${keep[i]! * eta}; ${report}`);
-  torch.dispose(fl.thetas, [...r.kept.values()], r.theta, th0, data.X, data.y); obj.dispose?.();
+  assertGdTracksFlowUntilEoS(0);
 });
