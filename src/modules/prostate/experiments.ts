@@ -174,7 +174,7 @@ export async function ablation(p: AblationParams, ctx: RunContext) {
   const { train: trainKeys, test } = split(root, p.fold);
   const patch = parseShape(p.patch);
   const A = CPU.ablation;
-  const variants = [...new Set(p.variants)].map((v) => ABLATION_ROWS[v]);
+  const variants = [...new Set(p.variants)].map((v) => ({ key: v, ...ABLATION_ROWS[v] }));
   const bar = ctx.progress(variants.length, 'ablation');
   const rows: Record<string, string | number | null>[] = [];
   for (const v of variants) {
@@ -193,6 +193,9 @@ export async function ablation(p: AblationParams, ctx: RunContext) {
       inferPatch: patch, mirrorTTA: false, baselines: rows.length === 0,
     }, null);
     const row = { variant: v.name, ...jsonSafe(summarize(r.metrics)), final_loss: r.finalLoss };
+    // each row's detector, as detect takes it
+    fs.mkdirSync(ctx.path('models'), { recursive: true });
+    saveModel(ctx.path(`models/${v.key}.safetensors`), r.net, { config: r.net.cfg, adc: r.adc, zonal: v.zonal, patch });
     rows.push(row);
     ctx.metrics.log(row, 'ablation');
     if (r.randomMetrics) {

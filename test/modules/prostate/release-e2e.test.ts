@@ -70,3 +70,12 @@ test('demo writes model.safetensors; detect takes it, and its training checkpoin
   fs.copyFileSync(path.join(demo.run.dir, 'checkpoints', 'final.safetensors'), lone);
   await assert.rejects(runCommand('prostate', 'detect', { data: phantoms, model: lone, png: false }, { root }), /lone\.safetensors: no 'paperlab' entry in the safetensors __metadata__/);
 });
+
+test('ablation on the release fixture writes each row\'s detector (models/<variant>.safetensors) for detect', async () => {
+  const data = { data: `${REL}/images`, labels: `${REL}/picai_labels`, splits: `${REL}/splits/picai`, fold: 1 };
+  const ab = await runCommand('prostate', 'ablation', { ...data, variants: ['no-zonal'], iterations: 4, patch: '8x32x32' }, { root, seed: 0 });
+  assert.equal(ab.run.status, 'done');
+  const model = path.join(ab.run.dir, 'models', 'no-zonal.safetensors');
+  const det = await runCommand('prostate', 'detect', { ...data, model, png: false }, { root });
+  assert.equal((det.summary as { cases: number }).cases, 2, 'fold 1 of the ds-config folder holds out two cases');
+});
