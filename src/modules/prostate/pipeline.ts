@@ -175,7 +175,8 @@ function checkMeta(m: unknown, where: string): SavedModel {
  * The weights and description of a detector: a model.safetensors (`__metadata__`, else the .json
  * beside it), a run folder holding one, or a training checkpoint (core/train's `paperlab-train/1`
  * record, e.g. checkpoints/final.safetensors: its `model.*` tensors, the optimizer state left
- * out; the description from the record's extra.model, else the run's model.safetensors).
+ * out; the description from the record's extra.model, else the run's model.json), or a checkpoint
+ * of weights alone (the loop's 'best').
  */
 export function readModelFile(where: string): { tensors: Record<string, torch.Tensor>; meta: SavedModel; file: string; checkpoint: boolean } {
   let file = path.resolve(where);
@@ -185,10 +186,13 @@ export function readModelFile(where: string): { tensors: Record<string, torch.Te
   const sideJson = fs.existsSync(side) ? parseJson<Record<string, unknown>>(fs.readFileSync(side, 'utf8'), side) : null;
   const state = sideJson?.state as { format?: string; extra?: { model?: unknown }; config?: { model?: unknown } } | undefined;
   const { tensors: all, metadata } = torch.loadSafetensors(file);
-  if (state?.format === CHECKPOINT_FORMAT) {
+  if (state && typeof state === 'object') {
+    // a run checkpoint: core/train's record (model.* beside optim.*, rng.*), or weights saved as they are ('best')
+    const record = state.format === CHECKPOINT_FORMAT;
     const tensors: Record<string, torch.Tensor> = {};
     for (const [k, t] of Object.entries(all)) {
-      if (k.startsWith('model.')) tensors[k.slice(6)] = t;
+      if (!record) tensors[k] = t;
+      else if (k.startsWith('model.')) tensors[k.slice(6)] = t;
       else t.dispose();
     }
     const runModel = path.join(path.dirname(path.dirname(file)), 'model.json');

@@ -38,6 +38,9 @@ test('release layout → train (official splits, fold 0) → detect (model and c
   const ck = await runCommand('prostate', 'detect', { ...data, model: path.join(tr.run.dir, 'checkpoints', 'final.safetensors'), png: false }, { root });
   assert.equal(ck.run.status, 'done');
   sameMaps(path.join(det.run.dir, 'detections'), path.join(ck.run.dir, 'detections'));
+  // the loop's 'best' checkpoint (weights alone, by online validation Dice) is taken too
+  const best = await runCommand('prostate', 'detect', { ...data, fold: 0, model: path.join(tr.run.dir, 'checkpoints', 'best.safetensors'), png: false }, { root });
+  assert.equal((best.summary as { cases: number }).cases, 2);
 
   const ev = await runCommand('prostate', 'evaluate', { detections: path.join(det.run.dir, 'detections'), labels: `${REL}/picai_labels`, bootstrap: 20 }, { root });
   const m = ev.summary as { num_cases: number; num_lesions: number; auroc: number; AP: number };
