@@ -99,6 +99,8 @@ export const evaluateParams = z.object({
   detections: z.string().describe('folder of detection maps: <case>_detection_map<ext> or <case><ext>, ext .nii.gz .nii .mha .mhd .npy .npz (nnU-Net softmax: candidates extracted)').meta({ path: 'input' }),
   labels: z.string().optional().describe('picai_eval style: folder of <case>_label<ext> / <case><ext> (any case names), or a picai_labels checkout').meta({ path: 'input' }),
   subjectList: z.string().optional().describe('picai ds-config JSON whose subject_list names the cases to evaluate (all must be found)').meta({ path: 'input' }),
+  splits: splitsParam,
+  fold: z.number().int().min(0).max(4).optional().describe('with --splits: evaluate fold k\'s held-out (val) cases'),
   bootstrap: z.number().int().min(0).default(CPU.evaluate.bootstrap).describe('bootstrap resamples for 95% CIs (0: no CIs)'),
 });
 export type EvaluateParams = z.infer<typeof evaluateParams>;

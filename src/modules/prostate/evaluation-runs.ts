@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../../core/context.ts';
-import { NotFoundError, InputFileError } from '../../core/errors.ts';
+import { NotFoundError, InputFileError, UsageError } from '../../core/errors.ts';
 import { lineChart } from '../../core/plots.ts';
-import { loadLabel, readImage, resolveSource, LABELS } from './picai.ts';
+import { loadLabel, readImage, resolveSource, readSplits, LABELS } from './picai.ts';
 import { evaluateCase, aggregate, bootstrapCI, jsonSafe, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
 import { evaluateFolders, readSubjectList, checkEvaluateSources } from './picaieval.ts';
 import { pairedPermutationTest } from './compare.ts';
@@ -24,11 +24,13 @@ export async function curvePlots(ctx: RunContext, m: PicaiMetrics, prefix = ''):
 }
 
 /** `--data`: paperlab's own detect output (<case>_detection_map.nii.gz / .mha) against the labels of a PI-CAI folder. */
-function evaluateAgainstData(data: string, dir: string, ctx: RunContext): { cases: Record<string, CaseEvaluation>; unlabelled: string[] } {
+function evaluateAgainstData(data: string, dir: string, ctx: RunContext, subjects?: string[]): { cases: Record<string, CaseEvaluation>; unlabelled: string[] } {
   const src = resolveSource(data);
   if (!src.labels) throw new NotFoundError(`${data}: no 'labels' folder (lesion labels are read from labels/${LABELS.lesionsExpert} and the other lesion folders); or use --labels`, { file: data });
   if (!fs.existsSync(dir)) throw new NotFoundError(`detections folder '${dir}' does not exist`, { file: dir });
-  const files = fs.readdirSync(dir).filter((f) => /_detection_map\.(nii\.gz|nii|mha|mhd)$/.test(f)).sort();
+  const keep = subjects && new Set(subjects);
+  const files = fs.readdirSync(dir).filter((f) => /_detection_map\.(nii\.gz|nii|mha|mhd)$/.test(f))
+    .filter((f) => !keep || keep.has(f.replace(/_detection_map\..*$/, ''))).sort();
   if (!files.length) throw new NotFoundError(`${dir}: no *_detection_map.nii.gz / .mha files`, { file: dir });
   const cases: Record<string, CaseEvaluation> = {};
   const unlabelled: string[] = [];
@@ -47,6 +49,17 @@ function evaluateAgainstData(data: string, dir: string, ctx: RunContext): { case
   return { cases, unlabelled };
 }
 
+/** The cases to evaluate: a ds-config's subject_list, or fold k's held-out cases of official splits; undefined = all. */
+function subjectsOf(p: { subjectList?: string; splits?: string; fold?: number }): string[] | undefined {
+  if (p.subjectList) return readSubjectList(path.resolve(p.subjectList));
+  if (p.fold !== undefined && !p.splits) throw new UsageError('--fold needs --splits (the official split the fold belongs to)');
+  if (!p.splits) return undefined;
+  if (p.fold === undefined) throw new UsageError('--splits needs --fold k (the fold whose held-out cases to evaluate)');
+  const sp = readSplits(path.resolve(p.splits));
+  if (p.fold >= sp.length) throw new UsageError(`fold ${p.fold} does not exist (${p.splits} has ${sp.length} folds)`);
+  return sp[p.fold]!.val;
+}
+
 /**
  * PI-CAI evaluation of a folder of detection maps, reading no images: labels from `--labels`
  * (picai_eval's conventions) or from the PI-CAI folder `--data` (a case without a label file counting as negative).
@@ -55,12 +68,12 @@ export async function evaluate(p: EvaluateParams, ctx: RunContext) {
   checkEvaluateSources(p);
   const dir = path.resolve(p.detections);
   let cases: Record<string, CaseEvaluation>, unlabelled: string[];
+  const subjects = subjectsOf(p);
   if (p.labels) {
-    const subjects = p.subjectList ? readSubjectList(path.resolve(p.subjectList)) : undefined;
     const r = evaluateFolders(dir, path.resolve(p.labels), { subjects });
     ({ cases, unlabelled } = r);
     if (r.extracted) ctx.log(`${r.extracted} softmax volume(s) (.npz) turned into detection maps by dynamic lesion-candidate extraction`);
-  } else ({ cases, unlabelled } = evaluateAgainstData(p.data!, dir, ctx));
+  } else ({ cases, unlabelled } = evaluateAgainstData(p.data!, dir, ctx, subjects));
   if (unlabelled.length) ctx.log(`${unlabelled.length} case(s) have no lesion label file and count as negative: ${unlabelled.slice(0, 5).join(', ')}${unlabelled.length > 5 ? ', …' : ''}`);
   const m = aggregate(cases);
   const ci = p.bootstrap ? bootstrapCI(cases, p.bootstrap, ctx.seed) : null;
@@ -72,7 +85,7 @@ export async function evaluate(p: EvaluateParams, ctx: RunContext) {
 
 /** Paired permutation test of algorithm B against A (both folders evaluated against the same labels). */
 export async function compareAlgorithms(p: CompareParams, ctx: RunContext) {
-  const subjects = p.subjectList ? readSubjectList(path.resolve(p.subjectList)) : undefined;
+  const subjects = subjectsOf(p);
   const labels = path.resolve(p.labels);
   const A = evaluateFolders(path.resolve(p.a), labels, { subjects });
   const B = evaluateFolders(path.resolve(p.b), labels, { subjects });

@@ -13,6 +13,7 @@ import { loadSafetensors } from '../../../src/core/torch/index.ts';
 import { readImage } from '../../../src/modules/prostate/picai.ts';
 
 const REL = 'test/fixtures/prostate/release';
+const MAPS_DIR = 'test/fixtures/prostate/picai_eval/test-maps';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prostate-e2e-'));
 
 function sameMaps(a: string, b: string): void {
@@ -49,6 +50,12 @@ test('release layout → train (official splits, fold 0) → detect (model and c
   const report = JSON.parse(fs.readFileSync(path.join(ev.run.dir, 'metrics.json'), 'utf8')) as { lesion_results: Record<string, unknown>; ci: unknown };
   assert.equal(Object.keys(report.lesion_results).length, 10);
   assert.ok(report.ci);
+  // the held-out cases of fold 0 of the official splits, as train evaluated them
+  const ev0 = await runCommand('prostate', 'evaluate', {
+    detections: path.join(det.run.dir, 'detections'), labels: `${REL}/picai_labels`, splits: data.splits, fold: 0, bootstrap: 0,
+  }, { root });
+  assert.equal((ev0.summary as { num_cases: number }).num_cases, 2);
+  await assert.rejects(runCommand('prostate', 'evaluate', { detections: MAPS_DIR, labels: MAPS_DIR, splits: data.splits }, { root }), /--splits needs --fold/);
 
   const cmp = await runCommand('prostate', 'compare-algorithms', {
     a: path.join(det.run.dir, 'detections'), b: path.join(ck.run.dir, 'detections'), labels: `${REL}/picai_labels`, iterations: 2000,
