@@ -1,4 +1,6 @@
-// PI-CAI data conventions (the public PI-CAI training set as the challenge distributes it): folder layout, image/label readers by extension, marksheet,
+// PI-CAI data conventions (the public PI-CAI training set as the challenge distributes it): the images
+// release and the picai_labels tree (lesion delineations, Yuan23 zonal masks), image/label readers by
+// extension, marksheet, the official splits (nnU-Net splits_final.json / picai ds-configs) and
 // patient-grouped folds.
 import fs from 'node:fs';
 import path from 'node:path';
