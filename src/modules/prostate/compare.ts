@@ -82,7 +82,6 @@ export function pairedPermutationTest(
   const moreTwo = { auroc: 0, AP: 0, score: 0 }, moreB = { auroc: 0, AP: 0, score: 0 };
   const rng = new Rng(seed);
   const xa: CaseEvaluation[] = new Array(n), xb: CaseEvaluation[] = new Array(n);
-  const tol = 1e-12;
   for (let it = 0; it < total; it++) {
     for (let i = 0; i < n; i++) {
       const swap = exact ? (it >> i) & 1 : rng.random() < 0.5;
@@ -91,9 +90,10 @@ export function pairedPermutationTest(
     }
     const ma = headline(xa), mb = headline(xb);
     for (const m of HEADLINE_KEYS) {
+      // "at least as extreme" as mlxtend counts it: d > d0 or np.isclose(d, d0) (atol 1e-8, rtol 1e-5)
       const d = mb[m] - ma[m], d0 = obsB[m] - obsA[m];
-      if (Math.abs(d) >= Math.abs(d0) - tol) moreTwo[m]++;
-      if (d >= d0 - tol) moreB[m]++;
+      if (Math.abs(d) >= Math.abs(d0) - (1e-8 + 1e-5 * Math.abs(d0))) moreTwo[m]++;
+      if (d >= d0 - (1e-8 + 1e-5 * Math.abs(d0))) moreB[m]++;
     }
   }
   // the observed pattern is one of the 2^n (exact); Monte Carlo adds it once: (k + 1) / (N + 1)

@@ -162,3 +162,14 @@ test('permutation test: identical algorithms give p = 1; a clearly better B give
   }
   assert.throws(() => pairedPermutationTest(A, { ...B, extra: B.c0! }), /same cases/);
 });
+
+test('permutation test by hand: two cases, B ranks them right and A wrong — 1 of 4 swap patterns favours B as much, 2 of 4 are as extreme', () => {
+  const ce = (t: number, p: number): CaseEvaluation => ({ caseTarget: t, casePred: p, lesions: [[t, p, t ? 0.5 : 0]] });
+  const A = { pos: ce(1, 0.2), neg: ce(0, 0.8) }, B = { pos: ce(1, 0.9), neg: ce(0, 0.1) };
+  const r = pairedPermutationTest(A, B, 1000);
+  assert.equal(r.method, 'exact');
+  assert.equal(r.permutations, 4);
+  // no swap: AUROC 0 vs 1, AP 0.5 vs 1; one swap: both algorithms perfect (difference 0); both swapped: the reverse
+  assert.deepEqual([r.metrics.auroc.a, r.metrics.auroc.b, r.metrics.AP.a, r.metrics.AP.b], [0, 1, 0.5, 1]);
+  for (const m of Object.values(r.metrics)) { assert.equal(m.p_b_better, 1 / 4); assert.equal(m.p_two_sided, 2 / 4); }
+});
