@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { readMetaImage } from '../../../src/modules/prostate/metaimage.ts';
 import { readNifti } from '../../../src/modules/prostate/nifti.ts';
@@ -62,7 +63,7 @@ test("an nnU-Net softmax (.npz 'softmax' [class, z, y, x]) is turned into a dete
 });
 
 test('a subject list (picai ds-config) restricts the cases; a case it names without a map is an error naming it', () => {
-  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'prostate-subj-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prostate-subj-'));
   fs.writeFileSync(path.join(dir, 'sub.json'), JSON.stringify({ subject_list: ['case-4', 'case-2'] }));
   const r = evaluateFolders(MAPS, MAPS, { subjects: readSubjectList(path.join(dir, 'sub.json')) });
   assert.deepEqual(Object.keys(r.cases), ['case-4', 'case-2']);
