@@ -192,19 +192,19 @@ export const MARKSHEET_COLUMNS = ['patient_id', 'study_id', 'mri_date', 'patient
 
 /** Parses marksheet.csv by header name (tolerates missing columns and a leading unnamed index column). */
 export function readMarksheet(file: string): MarksheetRow[] {
-  if (!fs.existsSync(file)) throw new Error(`${file}: marksheet not found`);
+  if (!fs.existsSync(file)) throw new NotFoundError(`${file}: marksheet not found`, { file });
   let rows: Record<string, string>[];
   try {
     rows = parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   } catch (e) {
-    throw new Error(`${file}: not a valid marksheet CSV (${csvErrorDetail(e)})`);
+    throw new InputFileError(`${file}: not a valid marksheet CSV (${csvErrorDetail(e)})`, { file });
   }
   const num = (v: string | undefined) => (v === undefined || v === '' || /^n\/?a$/i.test(v) ? null : Number(v));
   const list = (v: string | undefined) => (v === undefined || v === '' ? [] : v.split(','));
   return rows.map((r, i) => {
-    if (!r.patient_id || !r.study_id) throw new Error(`${file}: row ${i + 2} lacks patient_id or study_id`);
+    if (!r.patient_id || !r.study_id) throw new InputFileError(`${file}: line ${i + 2} lacks '${r.patient_id ? 'study_id' : 'patient_id'}'`, { file });
     const cs = r.case_csPCa;
-    if (cs !== undefined && cs !== '' && cs !== 'YES' && cs !== 'NO') throw new Error(`${file}: row ${i + 2}: case_csPCa must be YES or NO`);
+    if (cs !== undefined && cs !== '' && cs !== 'YES' && cs !== 'NO') throw new InputFileError(`${file}: line ${i + 2}: case_csPCa must be YES or NO`, { file });
     return {
       patient_id: r.patient_id, study_id: r.study_id, mri_date: r.mri_date, patient_age: num(r.patient_age), psa: num(r.psa),
       psad: num(r.psad), prostate_volume: num(r.prostate_volume), histopath_type: r.histopath_type,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readMetaImage } from '../../../src/modules/prostate/metaimage.ts';
 import { readNifti } from '../../../src/modules/prostate/nifti.ts';
 import { readNumpyVolume } from '../../../src/modules/prostate/npy.ts';
-import { listCases, loadCase, readSplits, resolveSource, LABELS } from '../../../src/modules/prostate/picai.ts';
+import { listCases, loadCase, readSplits, resolveSource, readMarksheet, LABELS } from '../../../src/modules/prostate/picai.ts';
 import { split, loadPrepared } from '../../../src/modules/prostate/data.ts';
 import { evaluateFolders, pairFolders, readSubjectList } from '../../../src/modules/prostate/picaieval.ts';
 import { aggregate, auroc, lesionCurves, type CaseEvaluation, type LesionTuple } from '../../../src/modules/prostate/evaluate.ts';
@@ -173,4 +173,14 @@ test('permutation test by hand: two cases, B ranks them right and A wrong — 1 
   // no swap: AUROC 0 vs 1, AP 0.5 vs 1; one swap: both algorithms perfect (difference 0); both swapped: the reverse
   assert.deepEqual([r.metrics.auroc.a, r.metrics.auroc.b, r.metrics.AP.a, r.metrics.AP.b], [0, 1, 0.5, 1]);
   for (const m of Object.values(r.metrics)) { assert.equal(m.p_b_better, 1 / 4); assert.equal(m.p_two_sided, 2 / 4); }
+});
+
+test("picai_labels' marksheet (written by Python's csv) reads by header; its corrupt twins name the file, the line and the column", () => {
+  const rows = readMarksheet(`${REL}/picai_labels/${LABELS.marksheet}`);
+  assert.equal(rows.length, 10);
+  assert.deepEqual(rows.filter((r) => r.case_csPCa === 'YES').map((r) => `${r.patient_id}_${r.study_id}`),
+    ['10000_1000000', '10002_1000002', '10004_1000004', '10006_1000006', '10007_1000008']);
+  assert.equal(rows[0]!.psad, null, 'an empty cell is missing, not 0');
+  assert.throws(() => readMarksheet(`${FX}/corrupt/marksheet_nostudy.csv`), /marksheet_nostudy\.csv: line 4 lacks 'study_id'/);
+  assert.throws(() => readMarksheet(`${FX}/corrupt/marksheet_cspca.csv`), /marksheet_cspca\.csv: line 6: case_csPCa must be YES or NO/);
 });
