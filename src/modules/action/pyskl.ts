@@ -20,10 +20,11 @@ export interface PysklRecord {
   frameDir: string;
   label: number;
   totalFrames: number;
-  /** keypoint [M, T, V, C] as float32 (float16 files are widened) */
-  keypoint: Skel;
-  /** keypoint_score [M, T, V] (2D files), else null */
-  score: Float32Array | null;
+  /** the shape of keypoint [M, T, V, C] */
+  shape: { M: number; T: number; V: number; C: number };
+  /** keypoint and keypoint_score as stored (float16 in the NTU 3D files): widened by recordKeypoint / recordScore when used */
+  raw: NdArray;
+  rawScore: NdArray | null;
   /** img_shape (h, w), when present */
   imgShape: [number, number] | null;
 }
@@ -75,12 +76,12 @@ export function parseRecord(a: unknown, i: number, file: string): PysklRecord {
   const [M, T, V, C] = k.shape as [number, number, number, number];
   if (M < 1 || T < 1 || V < 1) bad('keypoint', `has an empty axis: shape [${k.shape.join(', ')}]`);
   if (C !== 2 && C !== 3) bad('keypoint', `must have C = 2 (x, y) or 3 (x, y, z) coordinates, got shape [${k.shape.join(', ')}]`);
-  let data: Float32Array;
-  try { data = toFloat32(k); } catch (e) { return bad('keypoint', (e as Error).message); }
-  for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j]!)) bad('keypoint', `value ${j} is not finite`);
+  const nf = firstNonFinite(k);
+  if (nf === -2) bad('keypoint', `dtype ${k.dtype} is not a float or small integer type`);
+  if (nf >= 0) bad('keypoint', `value ${nf} is not finite`);
   const tf = field(a, 'total_frames');
   if (tf !== undefined && tf !== T) bad('total_frames', `is ${String(tf)} but 'keypoint' has T = ${T} frames`);
-  let score: Float32Array | null = null;
+  let score: NdArray | null = null;
   const ks = field(a, 'keypoint_score');
   if (ks !== undefined) {
     if (!isNdArray(ks)) bad('keypoint_score', 'must be a numpy array');
@@ -88,7 +89,10 @@ export function parseRecord(a: unknown, i: number, file: string): PysklRecord {
     if (s.shape.length !== 3 || s.shape[0] !== M || s.shape[1] !== T || s.shape[2] !== V) {
       bad('keypoint_score', `must be [M, T, V] = [${M}, ${T}, ${V}] like 'keypoint', got [${s.shape.join(', ')}]`);
     }
-    try { score = toFloat32(s); } catch (e) { return bad('keypoint_score', (e as Error).message); }
+    const snf = firstNonFinite(s);
+    if (snf === -2) bad('keypoint_score', `dtype ${s.dtype} is not a float or small integer type`);
+    if (snf >= 0) bad('keypoint_score', `value ${snf} is not finite`);
+    score = s;
   }
   let imgShape: [number, number] | null = null;
   const is = field(a, 'img_shape');
@@ -96,7 +100,23 @@ export function parseRecord(a: unknown, i: number, file: string): PysklRecord {
     if (!Array.isArray(is) || is.length !== 2 || !is.every((x) => typeof x === 'number' && x > 0)) bad('img_shape', 'must be a (height, width) pair');
     imgShape = [(is as number[])[0]!, (is as number[])[1]!];
   }
-  return { frameDir: frameDir as string, label: label as number, totalFrames: T, keypoint: { data, M, T, V, C }, score, imgShape };
+  return { frameDir: frameDir as string, label: label as number, totalFrames: T, shape: { M, T, V, C }, raw: k, rawScore: score, imgShape };
+}
+
+/** keypoint [M, T, V, C] widened to float32. */
+export function recordKeypoint(r: PysklRecord): Skel {
+  return { data: toFloat32(r.raw), ...r.shape };
+}
+/** keypoint_score [M, T, V] widened to float32 (2D files), else null. */
+export function recordScore(r: PysklRecord): Float32Array | null {
+  return r.rawScore ? toFloat32(r.rawScore) : null;
+}
+
+/** Index of the first NaN/±Inf value (−1: none; −2: not a readable dtype); float16 is checked on its bits. */
+function firstNonFinite(a: NdArray): number {
+  if (a.dtype === 'float16') return (a.data as Uint16Array).findIndex((b) => (b & 0x7c00) === 0x7c00);
+  if (a.dtype === 'float32' || a.dtype === 'float64') return (a.data as Float32Array | Float64Array).findIndex((x) => !Number.isFinite(x));
+  return ['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'].includes(a.dtype) ? -1 : -2;
 }
 
 /** Reads and checks a PySKL annotation file (a pickled {split, annotations} dict; a bare list of annotations is accepted too). */
@@ -149,17 +169,18 @@ export interface PysklOptions {
 export function recordSequence(
   r: PysklRecord, layout: SkeletonLayout, o: { bodies: number; feats: readonly Feat[] },
 ): { data: Float32Array; frames: number; channels: number } {
-  let s: Skel = r.keypoint;
+  let s: Skel = recordKeypoint(r);
   const twoD = s.C === 2;
+  const score = recordScore(r);
   if (twoD) {
     s = preNormalize2D(s, r.imgShape ?? [1080, 1920]);
-    if (r.score) { // append keypoint_score as a third channel (GenSkeFeat's merge)
+    if (score) { // append keypoint_score as a third channel (GenSkeFeat's merge)
       const d = new Float32Array(s.M * s.T * s.V * 3);
-      for (let i = 0; i < s.M * s.T * s.V; i++) { d[3 * i] = s.data[2 * i]!; d[3 * i + 1] = s.data[2 * i + 1]!; d[3 * i + 2] = r.score[i]!; }
+      for (let i = 0; i < s.M * s.T * s.V; i++) { d[3 * i] = s.data[2 * i]!; d[3 * i + 1] = s.data[2 * i + 1]!; d[3 * i + 2] = score[i]!; }
       s = { ...s, data: d, C: 3 };
     }
   } else s = preNormalize3D(s);
-  s = skeletonFeatures(s, layout, o.feats, twoD && r.score !== null);
+  s = skeletonFeatures(s, layout, o.feats, twoD && score !== null);
   // FormatGCNInput: persons padded with zeros or cut; then [M, T, V, C] → [T, M, V, C]
   const M = o.bodies, out = new Float32Array(s.T * M * s.V * s.C), per = s.V * s.C;
   for (let m = 0; m < Math.min(M, s.M); m++) {
@@ -172,7 +193,7 @@ export function recordSequence(
 export function pysklDataset(f: PysklFile, splitSpec: string, o: PysklOptions): ActionDataset {
   const [trainName, testName] = resolveSplit(f, splitSpec);
   const byName = new Map(f.records.map((r) => [r.frameDir, r]));
-  const V = f.records[0]?.keypoint.V ?? 0;
+  const V = f.records[0]?.shape.V ?? 0, C0 = f.records[0]?.shape.C ?? 0;
   const layout = layoutFor(V);
   const feats = checkFeats(o.feats, layout);
   let channels = 0;
@@ -182,8 +203,8 @@ export function pysklDataset(f: PysklFile, splitSpec: string, o: PysklOptions): 
     for (const n of o.limit !== undefined ? names.slice(0, o.limit) : names) {
       const r = byName.get(n);
       if (!r) throw new InputFileError(`${f.file}: split '${name}' names '${n}', which has no annotation`, { file: f.file });
-      if (r.keypoint.V !== V || r.keypoint.C !== f.records[0]!.keypoint.C) {
-        throw new InputFileError(`${f.file}: annotation '${n}', field 'keypoint': V = ${r.keypoint.V}, C = ${r.keypoint.C} but annotation 0 has V = ${V}, C = ${f.records[0]!.keypoint.C}`, { file: f.file });
+      if (r.shape.V !== V || r.shape.C !== C0) {
+        throw new InputFileError(`${f.file}: annotation '${n}', field 'keypoint': V = ${r.shape.V}, C = ${r.shape.C} but annotation 0 has V = ${V}, C = ${C0}`, { file: f.file });
       }
       const seq = recordSequence(r, layout, { bodies: o.bodies, feats });
       channels = seq.channels;
