@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import {
   readPysklFile, parseRecord, recordKeypoint, recordScore, resolveSplit, pysklDataset, NTU_LAYOUT, COCO_LAYOUT, OPENPOSE_LAYOUT, layoutFor,
   jointToBone, toMotion,
@@ -207,4 +208,21 @@ test('multi-clip averaging (prob and score) and late fusion, worked by hand; sco
   assert.equal(readScoreFile(dir).s.names.length, 2);
   fs.writeFileSync(good, JSON.stringify({ ...j, scores: [[0.6, 0.4], [0.7]] }));
   assert.throws(() => readScoreFile(good), (e: Error) => e instanceof InputFileError && /scores\.json: field 'scores\[1\]' must be 2 finite numbers/.test(e.message));
+});
+
+test('CLI: a corrupt annotation file exits 4 naming the record; an unknown stream or split exits 2', () => {
+  const home = tmpDir('paperlab-action-cli-');
+  const bin = fileURLToPath(new URL('../../../bin/paperlab.js', import.meta.url));
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin, 'action', 'train', '--modality', 'pose', ...args, '--quiet'], {
+    encoding: 'utf8', env: { ...process.env, PAPERLAB_HOME: home },
+  });
+  const a = cli(['--annotations', fx('ntu3d_no_keypoint.pkl')]);
+  assert.equal(a.status, 4, a.stderr);
+  assert.match(a.stderr, /ntu3d_no_keypoint\.pkl: annotation 3 \('S001C001P001R002A001'\), field 'keypoint': missing/);
+  const b = cli(['--annotations', fx('ntu3d_p4.pkl'), '--feats', 'j,x']);
+  assert.equal(b.status, 2, b.stderr);
+  assert.match(b.stderr, /parameter 'feats\.1'/);
+  const c = cli(['--annotations', fx('ntu3d_p4.pkl'), '--split', 'xset']);
+  assert.equal(c.status, 2, c.stderr);
+  assert.match(c.stderr, /has no split 'xset_train'\. Its splits: xsub_train, xsub_val/);
 });
