@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import {
   GEOMETRY_NAMES, CHANNELS, MODELS, BLOCK_TYPES, AUGMENT_MODES, SMOOTH_MODES, TTA_PRESETS, AVERAGES, MASK_MODES, ABLATE_MODES, ABLATION_NAMES,
-  TRAIN, TRAIN_INIT, EVAL, PREDICT, DESCRIBE, SYNTH, PAPER, ABLATE,
+  TRAIN, TRAIN_INIT, EVAL, PREDICT, CHALLENGE_NAMES, DESCRIBE, SYNTH, PAPER, ABLATE,
 } from './config.ts';
 
 const impl = () => import('./experiments.ts');
@@ -92,6 +92,8 @@ export const predictParams = z.object({
   tta: ttaParam(PREDICT.tta),
   average: z.enum(AVERAGES).default(PREDICT.average).describe('average probabilities or logits (the released predictor: logits, τ 0.48)'),
   tau: tauParam(PREDICT.tau, 'threshold τ'),
+  challenge: z.enum(CHALLENGE_NAMES).optional()
+    .describe('the cells of a Stage 2 submission instead of --years/--regions: core (7 core regions × 2019, 2020) or transfer (3 transfer regions × 2019, 2020 and all 10 × 2021)'),
   gzip: z.boolean().default(PREDICT.gzip).describe('gzip each <region>.pred.h5 to .pred.h5.gz inside the zip (as the starter kit\'s mk_pred_*.sh scripts)'),
 });
 export type PredictParams = z.infer<typeof predictParams>;

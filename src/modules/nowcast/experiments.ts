@@ -18,7 +18,7 @@ import { defaultSynthConfig, synthPlan, generateTimeline, cellSeed } from './syn
 import { writeSynthetic, estimateStats, buildBench, type SampleSet } from './samples.ts';
 import { runAblation, ablateDefaults, acceptance, type AblationResult } from './ablation.ts';
 import { regionYearTable, leadTimeChart, policyArrowChart, lossChart, writeFrames } from './plots.ts';
-import { FOUR_CHANNELS, TRAIN_BENCH } from './config.ts';
+import { FOUR_CHANNELS, TRAIN_BENCH, CHALLENGES } from './config.ts';
 
 /** Paper B Table 4 parameter counts, which our counts match with "init filter size" = 2 × start width. */
 const PAPER_PARAMS = [{ model: 'U-Net3D', init: 32, params: '5.7M' }, { model: 'SIANet', init: 32, params: '4.6M' }, { model: 'U-Net3D', init: 64, params: '22.6M' }, { model: 'SIANet', init: 64, params: '17.9M' }];
@@ -185,6 +185,12 @@ export async function runEval(p: EvalParams, ctx: RunContext): Promise<Record<st
   }
 }
 
+/** The (year, regions) cells to predict: a challenge's (config.ts CHALLENGES), or --years with --regions or every region with files of the split. */
+export function predictCells(p: Pick<PredictParams, 'challenge' | 'years' | 'regions' | 'data' | 'split'>): readonly { year: number; regions: readonly string[] }[] {
+  if (p.challenge) return CHALLENGES[p.challenge];
+  return p.years.map((year) => ({ year, regions: p.regions ?? regionsIn(p.data, [year], p.split) }));
+}
+
 export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const { model, build, extra } = loadModel(p.model);
   const channels = (extra.channels as ChannelName[] | undefined) ?? FOUR_CHANNELS;
@@ -192,8 +198,7 @@ export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Rec
   const files: string[] = [];
   const eo = { transforms: ttaTransforms(p.tta), average: p.average };
   try {
-    for (const year of p.years) {
-      const regions = p.regions ?? regionsIn(p.data, [year], p.split);
+    for (const { year, regions } of predictCells(p)) {
       for (const region of regions) {
         ctx.throwIfAborted();
         const sets = await loadEvalSets({ root: p.data, regions: [region], years: [year], channels, geometry: build.geometry }, p.split);
@@ -209,7 +214,7 @@ export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Rec
     }
     const zip = ctx.path('submission.zip');
     const entries = zipSubmission(dir, zip);
-    const summary = { zip, dir, entries, tta: p.tta, average: p.average, tau: p.tau };
+    const summary = { zip, dir, entries, challenge: p.challenge ?? null, tta: p.tta, average: p.average, tau: p.tau };
     ctx.writeJson('predict.json', summary);
     return summary;
   } finally {

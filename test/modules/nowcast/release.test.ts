@@ -19,6 +19,7 @@ import {
   h5, openImages, decodeHalf, halfBitsToNumber, yearSplits, splitRows, trainingWindows, validationWindows, clearSplitsCache, CHANNELS,
 } from '../../../src/modules/nowcast/data.ts';
 import { FileDataset, loadEvalSets } from '../../../src/modules/nowcast/io.ts';
+import { predictCells } from '../../../src/modules/nowcast/experiments.ts';
 import { TINY } from '../../../src/modules/nowcast/geometry.ts';
 import { fakeContext, tmpDir } from '../../helpers/context.ts';
 
@@ -127,6 +128,12 @@ test('README sequence: release folder → train → predict on the test split �
   const unz = path.join(dir, 'boxi_0015.pred.h5');
   fs.writeFileSync(unz, gunzipSync(unzipSync(fs.readFileSync(g.zip))['2019/boxi_0015.pred.h5.gz']!));
   check(unz);
+  // --challenge: the cells of the Stage 2 submissions; this folder lacks most of them, and the first missing file is named
+  const cells = (challenge: 'core' | 'transfer') => predictCells({ challenge, years: [], data: ROOT, split: 'test' }).map((c) => [c.year, c.regions.length]);
+  assert.deepEqual(cells('core'), [[2019, 7], [2020, 7]]);
+  assert.deepEqual(cells('transfer'), [[2019, 3], [2020, 3], [2021, 10]]);
+  await assert.rejects(run('predict', { model: t.model, data: ROOT, challenge: 'core', tta: 'none' }, path.join(dir, 'predict-core')),
+    (e: Error) => e instanceof InputFileError && e.message.includes(HRIT('test', 'boxi_0034')) && /no such file/.test(e.message));
 });
 
 test('corrupt twins: each stops with an InputFileError naming the file and the key or line', async () => {
