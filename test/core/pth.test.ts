@@ -62,7 +62,7 @@ test('a nested PyTorch Lightning checkpoint gives its state_dict; prefixes strip
 test('the legacy format is refused with how to re-save; malicious pickles run nothing', () => {
   assert.throws(() => read('legacy.pth'), (e: Error) => e instanceof InputFileError && /legacy\.pth: this is the legacy torch\.save format.*re-save/.test(e.message));
   // torch.save of an object whose __reduce__ is os.system (Python names it posix.system)
-  assert.throws(() => torch.loadStateDict(at('evil.pth')), (e: Error) => e instanceof InputFileError && /evil\.pth \(record evil\/data\.pkl\): pickle names posix\.system, which paperlab does not load \(only tensors, storages and plain containers\)/.test(e.message));
+  assert.throws(() => torch.loadStateDict(at('evil.pth')), (e: Error) => e instanceof InputFileError && /evil\.pth \(record evil\/data\.pkl\): pickle names posix\.system, which paperlab does not load \(only tensors, storages, numpy arrays and plain containers\)/.test(e.message));
   // a hand-written data.pkl: GLOBAL 'os system', REDUCE
   const marker = path.join(dir, 'PWNED2');
   const entries = unzipSync(fs.readFileSync(at('dtypes.pth')));

@@ -9,8 +9,8 @@ export interface KeyMap {
   name: string;
   /** whose names these are, and how sure the table is (a guess says so) */
   description: string;
-  /** first matching rule renames the key (String.replace with the rule's pattern); unmatched keys are kept */
-  rules: ReadonlyArray<readonly [RegExp, string]>;
+  /** first matching rule renames the key (String.replace with the rule's pattern and replacement); unmatched keys are kept */
+  rules: ReadonlyArray<readonly [RegExp, string | ((match: string, ...groups: string[]) => string)]>;
   /** keys left out (loss buffers, heads paperlab does not have, …) */
   drop?: readonly RegExp[];
 }
@@ -22,7 +22,7 @@ export function applyKeyMap<T>(sd: Record<string, T>, map: KeyMap, file = '<stat
   for (const [k, v] of Object.entries(sd)) {
     if (map.drop?.some((re) => re.test(k))) continue;
     const rule = map.rules.find(([re]) => re.test(k));
-    const name = rule ? k.replace(rule[0], rule[1]) : k;
+    const name = !rule ? k : typeof rule[1] === 'string' ? k.replace(rule[0], rule[1]) : k.replace(rule[0], rule[1]);
     if (name in out) throw new InputFileError(`${file}: key map '${map.name}' maps both '${from[name]}' and '${k}' to '${name}'`, { file });
     out[name] = v;
     from[name] = k;

@@ -147,7 +147,7 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
   const order = checkHeader(entries, prefix, file);
   const root = unpickle(entries[`${prefix}data.pkl`]!, {
     file: `${file} (record ${prefix}data.pkl)`,
-    globals: 'torch',
+    globals: ['torch', 'numpy'], // (nnU-Net and Lightning checkpoints keep numpy scalars in their metrics)
     persistentLoad: storageLoader(entries, prefix, order),
   });
   const value = materializeAll(root, file, '');
