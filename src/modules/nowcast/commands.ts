@@ -71,7 +71,7 @@ export const trainParams = z.object({
 export type TrainParams = z.infer<typeof trainParams>;
 
 export const evalParams = z.object({
-  model: z.string().describe('model file written by `train` (model.safetensors)').meta({ path: 'input' }),
+  model: z.string().describe('model file written by `train` (model.safetensors), or a PyTorch checkpoint (.pth/.pt/.ckpt; the official U-Net/SIANet names are mapped)').meta({ path: 'input' }),
   data: z.string().describe('W4C root (HDF5 layout)').meta({ path: 'input' }),
   split: z.enum(['val', 'test']).default(EVAL.split).describe('val (targets in the val files) or test (targets only for synthetic data)'),
   regions: regionsParam('(default: every region with files)'),
@@ -84,7 +84,7 @@ export const evalParams = z.object({
 export type EvalParams = z.infer<typeof evalParams>;
 
 export const predictParams = z.object({
-  model: z.string().describe('model file written by `train`').meta({ path: 'input' }),
+  model: z.string().describe('model file written by `train`, or a PyTorch checkpoint (.pth/.pt/.ckpt)').meta({ path: 'input' }),
   data: z.string().describe('W4C root (HDF5 layout)').meta({ path: 'input' }),
   split: z.enum(['test', 'heldout']).default(PREDICT.split).describe('input split'),
   regions: regionsParam('(default: every region with files)'),
@@ -167,4 +167,5 @@ registerModule({
     'Seo et al., Simple Baseline for Weather Forecasting Using Spatiotemporal Context Aggregation Network (SIANet), arXiv 2212.02952 (2022)',
   ],
   commands: [describeCommand, synthCommand, trainCommand, evalCommand, predictCommand, ablateCommand],
+  weightMaps: async () => (await import('./weights.ts')).WEIGHT_MAPS,
 });

@@ -11,6 +11,8 @@ import {
   HRIT_STATS, OPERA_KEY, preprocessOpera, type ChannelName, type ChannelStat, type RegionReader, type RadarOptions,
 } from './data.ts';
 import type { Geometry } from './geometry.ts';
+import { loadTorchModel } from './weights.ts';
+import { CHANNELS } from './config.ts';
 import type { Batch, Dataset } from './train.ts';
 import type { SampleSet } from './samples.ts';
 
@@ -142,6 +144,11 @@ export function saveModel(file: string, model: NowcastModel, build: BuildOptions
 
 /** Loads a model file written by saveModel (errors name the file and the field). */
 export function loadModel(file: string): { model: NowcastModel; build: BuildOptions; extra: Record<string, unknown> } {
+  // a PyTorch checkpoint (.pth/.pt/.ckpt, paperlab's or the official code's names): weights.ts
+  if (/\.(pth|pt|ckpt|bin)$/i.test(file)) {
+    const { model, build } = loadTorchModel(file);
+    return { model, build, extra: build.inChannels === CHANNELS.length ? { channels: [...CHANNELS] } : {} };
+  }
   const { tensors, metadata } = torch.loadSafetensors(file);
   if (!metadata.build) { torch.dispose(tensors); throw new Error(`${file}: no 'build' entry in the safetensors metadata (not a nowcast model file)`); }
   let build: BuildOptions;
