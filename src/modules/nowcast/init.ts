@@ -1,15 +1,18 @@
 // `train --init`: start a model from the weights of an earlier run (the winners' core → transfer
-// fine-tuning): a paperlab training checkpoint (its model.* tensors), a nowcast model file or any
-// plain safetensors state dict; the optimizer starts fresh. Keys and shapes are checked up front.
+// fine-tuning): a paperlab training checkpoint (its model.* tensors), a nowcast model file, any
+// plain safetensors state dict, or a PyTorch .pth/.pt/.ckpt (torch.save or Lightning, read without
+// running code; the official W4C22 U-Net / SIANet names mapped by weights.ts); the optimizer starts
+// fresh. Keys and shapes are checked up front.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { InputFileError, NotFoundError, UsageError, parseJson } from '../../core/errors.ts';
+import { W4C_SIANET, W4C_UNET } from './weights.ts';
 import { CHECKPOINT_FORMAT } from '../../core/train/index.ts';
 
-export type InitKind = 'training-checkpoint' | 'model-file' | 'state-dict';
+export type InitKind = 'training-checkpoint' | 'model-file' | 'state-dict' | 'pytorch';
 
 export interface InitWeights {
   /** the safetensors file read */
@@ -34,9 +37,6 @@ export function resolveInitFile(p: string): string {
     }
     throw new NotFoundError(`${p}: a folder without model.safetensors or checkpoints/latest.json (--init)`);
   }
-  if (/\.(pth?|ckpt|bin)$/i.test(p)) {
-    throw new UsageError(`${p}: --init reads safetensors files (a paperlab training checkpoint, model file or state dict); convert PyTorch files first`);
-  }
   return p;
 }
 
@@ -56,6 +56,7 @@ function checkpointState(file: string): Record<string, unknown> | null {
 export function readInitWeights(p: string): InitWeights {
   const file = resolveInitFile(p);
   const sha256 = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  if (/\.(pth?|ckpt|bin)$/i.test(file)) return { file, kind: 'pytorch', sha256, tensors: readPytorch(file) };
   let loaded: ReturnType<typeof torch.loadSafetensors>;
   try {
     loaded = torch.loadSafetensors(file);
@@ -77,6 +78,20 @@ export function readInitWeights(p: string): InitWeights {
   }
   if (!Object.keys(model).length) throw new InputFileError(`${file}: a training checkpoint without model.* tensors`, { file });
   return { file, kind: 'training-checkpoint', sha256, tensors: model };
+}
+
+/**
+ * A PyTorch state dict with paperlab's names: wrapper prefixes (model., module., Lightning's
+ * state_dict) stripped; the official code's names mapped (SIANet's when it has conv1_2 layers, else
+ * the starter kit's U-Net), unless the keys are paperlab's own already (body.*).
+ */
+function readPytorch(file: string): Record<string, Tensor> {
+  const probe = torch.loadStateDict(file, { prefix: 'auto' });
+  const keys = Object.keys(probe.tensors);
+  if (keys.some((k) => k.startsWith('body.'))) return probe.tensors;
+  torch.dispose(probe.tensors);
+  const map = keys.some((k) => /\.conv1_2\./.test(k)) ? W4C_SIANET : W4C_UNET;
+  return torch.loadStateDict(file, { prefix: 'auto', map }).tensors;
 }
 
 export interface InitReport { loaded: number; missing: string[]; unexpected: string[]; mismatched: string[] }

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../../../src/modules/nowcast/index.ts';
@@ -85,10 +86,41 @@ test('--init key and shape checks: strict names missing, unexpected and misshape
   assert.throws(() => applyInit(other, w, true), (e: Error) => e instanceof UsageError && /shape mismatches \(file vs model\) \[\S+ \[\d/.test(e.message));
   const r = applyInit(other, w, false);
   assert.ok(r.mismatched.length > 0 && r.loaded > 0 && r.loaded + r.mismatched.length === Object.keys(other.stateDict()).length);
-  // PyTorch pickles are for the converter; a missing file is NotFound
-  const pth = path.join(dir, 'w.pth');
-  fs.writeFileSync(pth, 'x');
-  assert.throws(() => readInitWeights(pth), (e: Error) => e instanceof UsageError && /safetensors/.test(e.message));
   assert.throws(() => readInitWeights(path.join(dir, 'nope.safetensors')), NotFoundError);
   for (const m of [src, same, other]) m.dispose();
+});
+
+test('--init reads a Lightning .ckpt written by Debian\'s PyTorch (torch.save; state_dict under model.*)', (t) => {
+  const dir = tmpDir('nowcast-init-pth-');
+  const build: BuildOptions = { model: 'sianet', geometry: TINY, inChannels: 4, startFilters: 4, depth: 3, strHidden: 8, dropout: 0 };
+  const src = buildModel(build);
+  const sd = src.stateDict();
+  const shapes: Record<string, number[]> = {};
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(sd)) {
+    if (v.dtype !== 'float32') continue; // BatchNorm's int64 step counters stay out of the file
+    shapes[k] = v.shape;
+    parts.push(Buffer.from((v.contiguous().toTypedArray() as Float32Array).buffer));
+  }
+  fs.writeFileSync(path.join(dir, 'w.f32'), Buffer.concat(parts));
+  fs.writeFileSync(path.join(dir, 'w.json'), JSON.stringify(shapes));
+  const script = [
+    'import json, sys, numpy as np, torch',
+    'd = sys.argv[1]; shapes = json.load(open(d + "/w.json")); raw = np.fromfile(d + "/w.f32", dtype="<f4"); o = 0; sd = {}',
+    'for k, s in shapes.items():',
+    '    n = int(np.prod(s)); sd["model." + k] = torch.from_numpy(raw[o:o + n].reshape(s).copy()); o += n',
+    'torch.save({"epoch": 3, "global_step": 12, "state_dict": sd}, d + "/w.ckpt")',
+  ].join('\n');
+  const py = spawnSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' });
+  if (py.status !== 0) { t.skip(`no torch in /usr/bin/python3: ${py.stderr.trim().split('\n').at(-1)}`); src.dispose(); return; }
+  const w = readInitWeights(path.join(dir, 'w.ckpt'));
+  assert.equal(w.kind, 'pytorch');
+  const dst = buildModel(build);
+  const r = applyInit(dst, w, false);
+  assert.equal(r.loaded, Object.keys(shapes).length);
+  assert.deepEqual(r.unexpected, []);
+  assert.ok(r.missing.every((k) => /num_batches_tracked/.test(k)), `only the step counters are missing: ${r.missing}`);
+  for (const k of Object.keys(shapes)) assert.equal(torch.scope(() => dst.stateDict()[k]!.sub(sd[k]!).abs().max().item()), 0, k);
+  torch.dispose(w.tensors);
+  for (const m of [src, dst]) m.dispose();
 });
