@@ -1,7 +1,7 @@
-// The W4C22 data layer (the competition's data format and the organisers' reference loader):
-// HDF5 files of the real layout read and written with h5wasm, the timestamps/splits table, sample
-// windows with the contiguity check, the reference preprocessing of special values, and the
-// submission writer.
+// The W4C22 data layer (the competition's data format and the organisers' reference loader): file
+// paths of the release layout, the reference preprocessing of special values, samples, and the
+// submission writer. HDF5 reading and writing (float16 included) is hdf5.ts, the timestamps/splits
+// table and its windows splits.ts; both are re-exported here.
 import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
