@@ -147,6 +147,12 @@ test('corrupt twins: each stops with an InputFileError naming the file and the k
   // a truncated file (the download stopped half-way)
   let root = twin((r) => { const f = path.join(r, HRIT('val')); fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2)); });
   await assert.rejects(loadEvalSets(src(root), 'val'), names(HRIT('val'), 'REFL-BT', /truncated/));
+  // damaged bytes inside the last gzip chunks of a chunked file (the size is right): the read of those images fails
+  root = twin((r) => { const f = path.join(r, HRIT('train')); const b = fs.readFileSync(f); b.fill(0x55, b.length - 3000, b.length - 1000); fs.writeFileSync(f, b); });
+  const chunked = await openImages(path.join(root, HRIT('train')), 'REFL-BT');
+  try {
+    assert.throws(() => { for (let i = 0; i < chunked.length; i++) chunked.read(i, 1).dispose(); }, names(HRIT('train'), '[REFL-BT]', /cannot read images \d+…\d+/));
+  } finally { chunked.close(); }
   // the dataset key misspelt, a wrong channel count, integer values
   for (const [bad, what] of [['missing_key.h5', "'REFL-BT' not found"], ['wrong_shape.h5', 'expected 11 channel(s)'], ['int_dtype.h5', 'expected float16/32/64']] as const) {
     root = twin((r) => fs.copyFileSync(path.join(BAD, bad), path.join(r, HRIT('test', 'roxi_0008'))));
