@@ -13,3 +13,4 @@ export {
 } from '../torch/optim.ts';
 export { Rng, type RngState } from '../rng.ts';
 export { manualSeed, getRngState, setRngState, hasRngState } from '../torch/tensor.ts';
+export { GradScaler, MixedPrecision, PRECISIONS, type Precision, type GradScalerOptions } from './amp.ts';
