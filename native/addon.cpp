@@ -379,9 +379,16 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     return Napi::Boolean::New(info.Env(), get(info.Env()).is_same(Unwrap(info[0].As<Napi::Object>())->get(info.Env())));
   }
 
+  // Copies the data to the CPU first (from a CUDA device: a synchronizing copy); a meta tensor has
+  // no data, and libtorch's error for it becomes a JS one.
   Napi::Value ToArray(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    at::Tensor x = get(env).detach().to(at::kCPU).contiguous();
+    at::Tensor x;
+    try {
+      x = get(env).detach().to(at::kCPU).contiguous();
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(env, std::string("toTypedArray: ") + e.what_without_backtrace());
+    }
     auto st = x.scalar_type();
     size_t n = static_cast<size_t>(x.numel());
     auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };

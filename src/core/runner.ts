@@ -11,7 +11,7 @@ import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context
 import { Rng } from './rng.ts';
 import { writeFileAtomic, writeJsonAtomic, readJson, appendAtomic } from './io/atomic.ts';
 import { savePlot } from './plots.ts';
-import { manualSeed, interrupts, resolveDevice, cuda } from './torch/tensor.ts';
+import { manualSeed, interrupts, resolveDevice, cuda, withDefaultDevice } from './torch/tensor.ts';
 import { saveSafetensors, loadSafetensors } from './torch/serialize.ts';
 import type { Tensor } from './torch/tensor.ts';
 
@@ -93,7 +93,8 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
     ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} device=${ctx.device} pid=${process.pid}`);
     emit({ type: 'start', run });
     const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
-    const out = await cmd.run(params as never, ctx);
+    // the run's device is the factories' default while it runs (torch.set_default_device)
+    const out = await withDefaultDevice(ctx.device, () => cmd.run(params as never, ctx));
     const summary = out ?? null;
     ctx.flush();
     if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);

@@ -15,6 +15,30 @@ export function isDevice(s: string): boolean {
   return DEVICE_RE.test(s);
 }
 
+// ---------------------------------------------------------------- the default device
+let defaultDevice: Device = 'cpu';
+/**
+ * torch.set_default_device: where factories (zeros, randn, tensor(), …) put a tensor when their
+ * options name no device. The runner sets it to the run's device (--device) for the run, so every
+ * tensor a command makes (parameters, data batches, loaded checkpoints) lands there.
+ */
+export function setDefaultDevice(d: Device): Device {
+  if (!isDevice(d)) throw new UsageError(`setDefaultDevice: '${d}' is not a device (cpu, cuda, cuda:N, meta)`);
+  const prev = defaultDevice;
+  defaultDevice = d;
+  return prev;
+}
+export function getDefaultDevice(): Device { return defaultDevice; }
+/** Runs fn (sync or async) with `d` as the default device, restoring the previous one after. */
+export async function withDefaultDevice<T>(d: Device, fn: () => Promise<T> | T): Promise<T> {
+  const prev = setDefaultDevice(d);
+  try {
+    return await fn();
+  } finally {
+    setDefaultDevice(prev);
+  }
+}
+
 /**
  * An op got tensors on two devices (libtorch's "Expected all tensors to be on the same device"):
  * the message names both devices and the operator. Raised by the addon for every op and backward.

@@ -3,7 +3,7 @@
 // Re-exported from tensor.ts; import them from there (or from index.ts).
 import { native } from './native.ts';
 import { Tensor, aten as A, op, type Dtype, type Shape, type TensorLike } from './tensor.ts';
-import type { Device } from './device.ts';
+import { getDefaultDevice, type Device } from './device.ts';
 
 function isT(x: unknown): x is Tensor {
   return x instanceof Tensor;
@@ -56,7 +56,8 @@ export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOption
 
 /** Moves a freshly made CPU tensor to `device` (the CPU copy is freed). */
 function onDevice(t: Tensor, device: Device | undefined): Tensor {
-  if (!device || device === 'cpu') return t;
+  device ??= getDefaultDevice();
+  if (device === 'cpu') return t;
   const moved = t.to(device);
   t.dispose();
   return moved;
@@ -76,7 +77,11 @@ export function fromHalfBits(bits: Uint16Array | Int16Array, shape: Shape, dtype
 }
 
 const dflt = (o?: TensorOptions): Dtype => o?.dtype ?? 'float32';
-const dev = (o?: TensorOptions): Device | null => o?.device ?? null;
+// the options' device, else the default one (setDefaultDevice); null (libtorch's CPU) for 'cpu'
+const dev = (o?: TensorOptions): Device | null => {
+  const d = o?.device ?? getDefaultDevice();
+  return d === 'cpu' ? null : d;
+};
 export function zeros(shape: Shape, o?: TensorOptions): Tensor { return finish(A.zeros([...shape], dflt(o), null, dev(o)), o); }
 export function ones(shape: Shape, o?: TensorOptions): Tensor { return finish(A.ones([...shape], dflt(o), null, dev(o)), o); }
 export function full(shape: Shape, value: number, o?: TensorOptions): Tensor { return finish(A.full([...shape], value, dflt(o), null, dev(o)), o); }

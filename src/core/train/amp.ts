@@ -6,9 +6,9 @@
 import { autocast, deviceType, noGrad, scope, stack, type Tensor } from '../torch/tensor.ts';
 import type { Optimizer } from '../torch/optim.ts';
 import { UsageError } from '../errors.ts';
+import { PRECISIONS, type Precision } from './precision.ts';
 
-export const PRECISIONS = ['32', 'bf16', '16-mixed'] as const;
-export type Precision = (typeof PRECISIONS)[number];
+export { PRECISIONS, type Precision };
 
 export interface GradScalerOptions {
   /** the first loss scale (torch: 2**16) */
