@@ -3,6 +3,7 @@
 // implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
+import { precisionParam } from '../../core/train/precision.ts';
 import {
   GEOMETRY_NAMES, CHANNELS, MODELS, BLOCK_TYPES, AUGMENT_MODES, SMOOTH_MODES, TTA_PRESETS, AVERAGES, MASK_MODES, ABLATE_MODES, ABLATION_NAMES,
   TRAIN, EVAL, PREDICT, DESCRIBE, SYNTH, PAPER, ABLATE,
@@ -63,6 +64,7 @@ export const trainParams = z.object({
   checkpointEvery: z.number().int().min(0).default(TRAIN.checkpointEvery).describe('save a resumable checkpoint every N steps (0 = only at the end)'),
   evalEvery: z.number().int().min(0).default(TRAIN.evalEvery).describe('validation loss every N steps (LR ×0.9 on plateau; 0 = never)'),
   tau: tauParam(TRAIN.tau, 'threshold for the frames and the quick evaluation'),
+  precision: precisionParam(),
 });
 export type TrainParams = z.infer<typeof trainParams>;
 

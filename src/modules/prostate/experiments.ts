@@ -110,7 +110,7 @@ export async function train(p: TrainParams, ctx: RunContext) {
   const testNet = toNetCases(testCases, stats, { zonal: p.zonal });
   const r = await trainDetector(net, toNetCases(trainCases, stats, { zonal: p.zonal }), {
     iterations: p.iterations, iterationsPerEpoch: p.iterationsPerEpoch, batch: p.batch, patch, lr: p.lr, momentum: p.momentum,
-    augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
+    augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed, precision: p.precision,
   }, ctx, testNet);
   if (ctx.metrics.rows('validation').length > 1) {
     await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), { x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)' }));
