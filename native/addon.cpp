@@ -41,6 +41,11 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 #define PAPERLAB_TORCH_AT_LEAST(maj, min) (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
+#if PAPERLAB_TORCH_AT_LEAST(2, 3)
+#define PAPERLAB_ALLOCATE_CONST
+#else
+#define PAPERLAB_ALLOCATE_CONST const
+#endif
 
 namespace {
 
@@ -129,7 +134,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     c10::free_cpu(ptr);
   }
 
-  c10::DataPtr allocate(size_t n) const override {
+  // (c10::Allocator::allocate lost its const in PyTorch 2.3)
+  c10::DataPtr allocate(size_t n) PAPERLAB_ALLOCATE_CONST override {
     if (n < kMin) {
       void* p = c10::alloc_cpu(n);
       return {p, p, &CachingCpuAllocator::deletePtr, c10::Device(c10::DeviceType::CPU)};
