@@ -38,7 +38,15 @@ step() {
 }
 skip() { echo "skipped  $1 ($2)" >> "$SUMMARY"; log "== $1: skipped ($2)"; }
 
-PY="${PYTHON:-$(command -v python3 || true)}"
+# the Python with PyTorch: the first of $PYTHON, python3, python, /usr/bin/python3 whose torch has
+# CUDA, else the first with any torch
+PY=""
+for cand in ${PYTHON:-} python3 python /usr/local/bin/python3 /usr/bin/python3; do
+  c=$(command -v "$cand" 2>/dev/null) || continue
+  if "$c" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null; then PY="$c"; break; fi
+  if [ -z "$PY" ] && "$c" -c 'import torch' 2>/dev/null; then PY="$c"; fi
+done
+PY="${PY:-python3}"
 export PYTHON="$PY" PAPERLAB_PYTHON="$PY"
 export PAPERLAB_THREADS="${PAPERLAB_THREADS:-8}"
 

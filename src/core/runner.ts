@@ -63,7 +63,8 @@ export async function runCommand(module: string, command: string, raw: Record<st
   const params = validateParams(cmd, raw, `${module} ${command}`);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
-  const device = resolveDevice(o.device ?? process.env.PAPERLAB_DEVICE); // before the run exists: a UsageError leaves nothing
+  // before the run exists: a UsageError leaves nothing behind
+  const device = o.device !== undefined ? resolveDevice(o.device) : resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE');
   const store = o.store ?? new RunStore(o.root);
   const run = store.create(module, command, params, seed, Boolean(cmd.resumable), device);
   return execute(store, run, false, o, () => { if (!o.store) store.close(); });
@@ -77,7 +78,8 @@ export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResu
   if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
   if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
   if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
-  const device = resolveDevice(o.device ?? process.env.PAPERLAB_DEVICE ?? run.device ?? undefined);
+  const device = o.device !== undefined ? resolveDevice(o.device)
+    : process.env.PAPERLAB_DEVICE !== undefined ? resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE') : resolveDevice(run.device ?? 'auto', 'the recorded device');
   const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid, device });
   return execute(store, again, true, o, () => { if (!o.store) store.close(); });
 }

@@ -201,7 +201,7 @@ test('runs: the device is resolved before the run exists and stored in the run r
   const prev = process.env.PAPERLAB_DEVICE;
   process.env.PAPERLAB_DEVICE = 'cuda:3';
   try {
-    await assert.rejects(runCommand('demo', 'fit-line', p, { root }), /--device cuda:3: no CUDA device/);
+    await assert.rejects(runCommand('demo', 'fit-line', p, { root }), /PAPERLAB_DEVICE cuda:3: no CUDA device/);
   } finally {
     if (prev === undefined) delete process.env.PAPERLAB_DEVICE; else process.env.PAPERLAB_DEVICE = prev;
   }

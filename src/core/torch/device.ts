@@ -95,17 +95,17 @@ function cudaMemory(device: Device | number): [number, number] {
  * 'auto' is CUDA when a device is present, else the CPU. Asking for CUDA without it is a
  * UsageError (exit 2) that says so.
  */
-export function resolveDevice(choice: string | undefined): Device {
+export function resolveDevice(choice: string | undefined, source = '--device'): Device {
   const c = (choice ?? 'auto').trim().toLowerCase();
   if (c === 'auto' || c === '') return cuda.isAvailable() ? 'cuda' : 'cpu';
-  if (!isDevice(c)) throw new UsageError(`--device: '${choice}' is not a device (cpu, cuda, cuda:N, meta or auto)`);
+  if (!isDevice(c)) throw new UsageError(`${source}: '${choice}' is not a device (cpu, cuda, cuda:N, meta or auto)`);
   if (c.startsWith('cuda')) {
     const n = cuda.deviceCount();
     if (n === 0) {
-      const why = torchVersionCudaBuild() ? 'the driver reports no GPU' : 'this build of the libtorch addon has no CUDA (see docs/gpu.md)';
-      throw new UsageError(`--device ${c}: no CUDA device is available (${why}); use --device cpu or auto`);
+      const why = torchVersionCudaBuild() ? 'the driver reports no GPU' : 'this build of the libtorch addon has no CUDA; docs/gpu.md says how to build one';
+      throw new UsageError(`${source} ${c}: no CUDA device is available (${why}); use cpu or auto`);
     }
-    if (deviceIndex(c) >= n) throw new UsageError(`--device ${c}: only ${n} CUDA device${n === 1 ? '' : 's'} (cuda:0${n > 1 ? `…cuda:${n - 1}` : ''})`);
+    if (deviceIndex(c) >= n) throw new UsageError(`${source} ${c}: only ${n} CUDA device${n === 1 ? '' : 's'} (cuda:0${n > 1 ? `…cuda:${n - 1}` : ''})`);
   }
   return c;
 }
