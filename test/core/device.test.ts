@@ -95,6 +95,10 @@ test('ops on two devices fail with a DeviceMismatchError naming both devices', (
       return true;
     });
   }
+  // the other wording libtorch uses (a CUDA kernel's argument check) is understood too
+  const e = new torch.DeviceMismatchError('aten::mm: Expected all tensors to be on the same device, but got mat2 is on cpu, different from other tensors on cuda:0 (when checking argument in method wrapper_CUDA_mm)');
+  assert.deepEqual(e.devices, ['cpu', 'cuda:0']);
+  assert.match(e.message, /^aten::mm: tensors on two devices, cpu and cuda:0/);
   // a model on one device, data on another: the layer's op names both
   const ln = new torch.nn.LayerNorm([3]).to('meta');
   assert.throws(() => ln.forward(c), torch.DeviceMismatchError);

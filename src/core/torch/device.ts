@@ -48,7 +48,8 @@ export class DeviceMismatchError extends PaperlabError {
   /** the two devices libtorch named, when it named them */
   readonly devices: [string, string] | null;
   constructor(libtorchMessage: string) {
-    const m = /devices?, (\S+) and (\S+?)!?(\s|$)/.exec(libtorchMessage);
+    // "…found at least two devices, cuda:0 and cpu!" or "…but got mat2 is on cpu, different from other tensors on cuda:0"
+    const m = /devices?, (\S+) and (\S+?)!?(\s|$)/.exec(libtorchMessage) ?? /is on (\S+?), different from other tensors on (\S+?)[\s(,]/.exec(libtorchMessage);
     const cut = libtorchMessage.indexOf(': ');
     const where = cut > 0 ? libtorchMessage.slice(0, cut) : 'op';
     const devices: [string, string] | null = m ? [m[1]!, m[2]!] : null;
