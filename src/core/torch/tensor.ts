@@ -14,6 +14,7 @@ export * from './runtime.ts';
 export * from './device.ts';
 
 export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'float16' | 'bfloat16' | 'int16' | 'int8';
+const DTYPES: ReadonlySet<string> = new Set<Dtype>(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool', 'float16', 'bfloat16', 'int16', 'int8']);
 export type Shape = readonly number[];
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -196,7 +197,7 @@ export class Tensor {
    */
   to(target: Dtype | Device | { device?: Device; dtype?: Dtype; copy?: boolean }): Tensor {
     if (typeof target === 'string') {
-      if (!isDevice(target)) return A.to_dtype(this, target, false, false, null);
+      if (DTYPES.has(target) || !isDevice(target)) return A.to_dtype(this, target, false, false, null);
       return A.to_device(this, target, this.dtype, false, false, null);
     }
     return A.to_device(this, target.device ?? this.device, target.dtype ?? this.dtype, false, target.copy ?? false, null);
