@@ -10,6 +10,8 @@ import { PaperlabError, UsageError } from '../../src/core/errors.ts';
 import { runCommand } from '../../src/core/runner.ts';
 import { RunStore } from '../../src/core/runs.ts';
 import '../../src/modules/demo/index.ts';
+import { z } from 'zod';
+import { registerModule, defineCommand } from '../../src/core/registry.ts';
 
 const hasCuda = torch.cuda.isAvailable();
 
@@ -209,4 +211,24 @@ test('runs: the device is resolved before the run exists and stored in the run r
   } finally {
     if (prev === undefined) delete process.env.PAPERLAB_DEVICE; else process.env.PAPERLAB_DEVICE = prev;
   }
+});
+
+test("a run's device is the factories' default while it runs (every module's tensors follow --device), and only then", async () => {
+  registerModule({
+    name: 'devprobe', title: 'device probe', description: 'test-only',
+    commands: [defineCommand({
+      name: 'where', description: 'where tensors go', params: z.object({}),
+      run: async (_p, ctx) => {
+        await new Promise((r) => setTimeout(r, 1)); // across an await too
+        return { ctx: ctx.device, zeros: torch.zeros([2]).device, fromArray: torch.tensor([1, 2]).device, linear: new torch.nn.Linear(2, 2).weight.device };
+      },
+    })],
+  });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-dev-'));
+  const r = await runCommand('devprobe', 'where', {}, { root, device: 'meta' });
+  assert.deepEqual(r.summary, { ctx: 'meta', zeros: 'meta', fromArray: 'meta', linear: 'meta' });
+  assert.equal(r.run.device, 'meta');
+  assert.equal(torch.getDefaultDevice(), 'cpu', 'restored after the run');
+  assert.equal(torch.zeros([1]).device, 'cpu');
+  assert.throws(() => torch.setDefaultDevice('tpu'), UsageError);
 });
