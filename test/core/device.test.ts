@@ -9,11 +9,23 @@ import * as torch from '../../src/core/torch/index.ts';
 import { PaperlabError, UsageError } from '../../src/core/errors.ts';
 import { runCommand } from '../../src/core/runner.ts';
 import { RunStore } from '../../src/core/runs.ts';
-import '../../src/modules/demo/index.ts';
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../src/core/registry.ts';
 
 const hasCuda = torch.cuda.isAvailable();
+
+// A command that says where its tensors go (no plots, no files: the test needs only the engine)
+registerModule({
+  name: 'devprobe', title: 'device probe', description: 'test-only',
+  commands: [defineCommand({
+    name: 'where', description: 'where tensors go', params: z.object({}),
+    run: async (_p, ctx) => {
+      await new Promise((r) => setTimeout(r, 1)); // across an await too
+      return { ctx: ctx.device, zeros: torch.zeros([2]).device, fromArray: torch.tensor([1, 2]).device, linear: new torch.nn.Linear(2, 2).weight.device };
+    },
+  })],
+});
+
 
 test('every factory takes a device: meta tensors have the shape and dtype, no data', () => {
   const d = { device: 'meta' };
@@ -192,12 +204,12 @@ test('resolveDevice: auto is the CPU without CUDA; cuda without it is a UsageErr
 
 test('runs: the device is resolved before the run exists and stored in the run record', { skip: hasCuda ? 'needs a machine without CUDA' : false }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-dev-'));
-  const p = { points: 16, epochs: 2, checkpointEvery: 1 };
-  await assert.rejects(runCommand('demo', 'fit-line', p, { root, device: 'cuda' }), (e: unknown) => e instanceof UsageError && /no CUDA device/.test((e as Error).message));
+  const p = {};
+  await assert.rejects(runCommand('devprobe', 'where', p, { root, device: 'cuda' }), (e: unknown) => e instanceof UsageError && /no CUDA device/.test((e as Error).message));
   const store = new RunStore(root);
   assert.equal(store.list({}).length, 0, 'no run was created for a refused device');
   store.close();
-  const r = await runCommand('demo', 'fit-line', p, { root, device: 'cpu' });
+  const r = await runCommand('devprobe', 'where', p, { root, device: 'cpu' });
   assert.equal(r.run.device, 'cpu');
   const again = new RunStore(root);
   assert.equal(again.get(r.run.id).device, 'cpu');
@@ -207,23 +219,13 @@ test('runs: the device is resolved before the run exists and stored in the run r
   const prev = process.env.PAPERLAB_DEVICE;
   process.env.PAPERLAB_DEVICE = 'cuda:3';
   try {
-    await assert.rejects(runCommand('demo', 'fit-line', p, { root }), /PAPERLAB_DEVICE cuda:3: no CUDA device/);
+    await assert.rejects(runCommand('devprobe', 'where', p, { root }), /PAPERLAB_DEVICE cuda:3: no CUDA device/);
   } finally {
     if (prev === undefined) delete process.env.PAPERLAB_DEVICE; else process.env.PAPERLAB_DEVICE = prev;
   }
 });
 
 test("a run's device is the factories' default while it runs (every module's tensors follow --device), and only then", async () => {
-  registerModule({
-    name: 'devprobe', title: 'device probe', description: 'test-only',
-    commands: [defineCommand({
-      name: 'where', description: 'where tensors go', params: z.object({}),
-      run: async (_p, ctx) => {
-        await new Promise((r) => setTimeout(r, 1)); // across an await too
-        return { ctx: ctx.device, zeros: torch.zeros([2]).device, fromArray: torch.tensor([1, 2]).device, linear: new torch.nn.Linear(2, 2).weight.device };
-      },
-    })],
-  });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-dev-'));
   const r = await runCommand('devprobe', 'where', {}, { root, device: 'meta' });
   assert.deepEqual(r.summary, { ctx: 'meta', zeros: 'meta', fromArray: 'meta', linear: 'meta' });
