@@ -6,14 +6,14 @@
       "<!@(node -p \"require('node-addon-api').include_dir\")",
       "<!@(node native/find-libtorch.cjs include)"
     ],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node native/find-libtorch.cjs defines)"],
     "cflags!": ["-fno-exceptions", "-fno-rtti"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-    "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+    "cflags_cc": ["<!@(node native/find-libtorch.cjs std)", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
     "libraries": [
       "-L<!@(node native/find-libtorch.cjs lib)",
       "-Wl,-rpath,<!@(node native/find-libtorch.cjs lib)",
-      "-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--as-needed", "-ldl"
+      "-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "<!@(node native/find-libtorch.cjs libs)", "-Wl,--as-needed", "-ldl"
     ]
   }]
 }

@@ -14,7 +14,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+#include <ATen/autocast_mode.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
@@ -29,7 +33,32 @@
 #include <string>
 #include <vector>
 
+// A CUDA build (native/find-libtorch.cjs found a PyTorch with CUDA and the CUDA headers) reads the
+// CUDA caching allocator's counters; every other CUDA call below goes through libtorch's
+// device-generic API (torch::cuda, c10::Device, the default generators), so this file compiles
+// unchanged against a CPU-only libtorch such as Debian's.
+#ifdef PAPERLAB_CUDA_HEADERS
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+#define PAPERLAB_TORCH_AT_LEAST(maj, min) (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
+#if PAPERLAB_TORCH_AT_LEAST(2, 3)
+#define PAPERLAB_ALLOCATE_CONST
+#else
+#define PAPERLAB_ALLOCATE_CONST const
+#endif
+
 namespace {
+
+// ---------------------------------------------------------------- device errors
+// libtorch's "Expected all tensors to be on the same device, but found at least two devices, cuda:0
+// and cpu!" becomes an instance of the class the TypeScript side registers (a PaperlabError that
+// names both devices); only on the error path, so the op-call path stays as it was.
+Napi::FunctionReference g_deviceErrorCtor;
+[[noreturn]] void throwOpError(Napi::Env env, const std::string& msg) {
+  if (!g_deviceErrorCtor.IsEmpty() && msg.find("same device") != std::string::npos)
+    throw Napi::Error(env, g_deviceErrorCtor.New({Napi::String::New(env, msg)}));
+  throw Napi::Error::New(env, msg);
+}
 
 // ---------------------------------------------------------------- dtype names
 struct DtypeName { const char* name; c10::ScalarType type; };
@@ -105,7 +134,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     c10::free_cpu(ptr);
   }
 
-  c10::DataPtr allocate(size_t n) const override {
+  // (c10::Allocator::allocate lost its const in PyTorch 2.3)
+  c10::DataPtr allocate(size_t n) PAPERLAB_ALLOCATE_CONST override {
     if (n < kMin) {
       void* p = c10::alloc_cpu(n);
       return {p, p, &CachingCpuAllocator::deletePtr, c10::Device(c10::DeviceType::CPU)};
@@ -355,9 +385,16 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     return Napi::Boolean::New(info.Env(), get(info.Env()).is_same(Unwrap(info[0].As<Napi::Object>())->get(info.Env())));
   }
 
+  // Copies the data to the CPU first (from a CUDA device: a synchronizing copy); a meta tensor has
+  // no data, and libtorch's error for it becomes a JS one.
   Napi::Value ToArray(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    at::Tensor x = get(env).detach().to(at::kCPU).contiguous();
+    at::Tensor x;
+    try {
+      x = get(env).detach().to(at::kCPU).contiguous();
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(env, std::string("toTypedArray: ") + e.what_without_backtrace());
+    }
     auto st = x.scalar_type();
     size_t n = static_cast<size_t>(x.numel());
     auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };
@@ -642,9 +679,9 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   try {
     op.handle.callBoxed(&stack);
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, op.name + ": " + e.what_without_backtrace());
+    throwOpError(env, op.name + ": " + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, op.name + ": " + e.what());
+    throwOpError(env, op.name + ": " + e.what());
   }
   if (stack.empty()) return env.Undefined();
   if (stack.size() == 1) return toJs(env, stack[0]);
@@ -717,7 +754,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   try {
     torch::autograd::backward(outs, grads, retain ? c10::optional<bool>(true) : c10::nullopt, create);
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, std::string("backward: ") + e.what_without_backtrace());
+    throwOpError(env, std::string("backward: ") + e.what_without_backtrace());
   }
   return env.Undefined();
 }
@@ -735,7 +772,7 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
   try {
     res = torch::autograd::grad(outs, ins, gos, retain, create, allowUnused);
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, std::string("grad: ") + e.what_without_backtrace());
+    throwOpError(env, std::string("grad: ") + e.what_without_backtrace());
   }
   Napi::Array a = Napi::Array::New(env, res.size());
   for (size_t i = 0; i < res.size(); ++i)
@@ -885,11 +922,23 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   torch::manual_seed(static_cast<uint64_t>(d));
   return info.Env().Undefined();
 }
-// getRngState() / setRngState(bytes): the CPU default generator's whole state (the Mersenne
-// Twister words and the cached normal sample), as torch.get_rng_state / set_rng_state, for
-// checkpoints that resume bit-identically.
+// getRngState(device?) / setRngState(bytes, device?): a default generator's whole state, as
+// torch.get_rng_state / set_rng_state (CPU: the Mersenne Twister words and the cached normal
+// sample) and torch.cuda.get_rng_state / set_rng_state (a CUDA device: Philox seed and offset), for
+// checkpoints that resume bit-identically. `device` is 'cpu' (the default) or 'cuda:N'.
+at::Generator defaultGenerator(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsString()) return at::detail::getDefaultCPUGenerator();
+  try {
+    c10::Device d(v.As<Napi::String>().Utf8Value());
+    if (d.is_cuda() && !d.has_index()) d = c10::Device(c10::DeviceType::CUDA, 0);
+    if (d.is_cuda() && !torch::cuda::is_available()) throw Napi::Error::New(env, std::string(what) + ": no CUDA device is available");
+    return at::globalContext().defaultGenerator(d);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(what) + ": " + e.what_without_backtrace());
+  }
+}
 Napi::Value GetRngState(const Napi::CallbackInfo& info) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = defaultGenerator(info.Env(), info[0], "getRngState");
   at::Tensor s;
   try {
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -906,7 +955,7 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   auto a = info[0].As<Napi::Uint8Array>();
   at::Tensor t = at::empty({static_cast<int64_t>(a.ElementLength())}, at::kByte);
   std::memcpy(t.data_ptr<uint8_t>(), a.Data(), a.ElementLength());
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = defaultGenerator(env, info[1], "setRngState");
   try {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(t);
@@ -915,6 +964,127 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   }
   return env.Undefined();
 }
+
+// ---------------------------------------------------------------- CUDA
+// torch.cuda.*: through torch::cuda (present, answering "no CUDA", in a CPU-only libtorch).
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), torch::cuda::is_available() ? static_cast<double>(torch::cuda::device_count()) : 0.0);
+}
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  int64_t idx = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
+  try { torch::cuda::synchronize(idx); }
+  catch (const c10::Error& e) { throw Napi::Error::New(info.Env(), std::string("cuda.synchronize: ") + e.what_without_backtrace()); }
+  return info.Env().Undefined();
+}
+Napi::Value CudaManualSeed(const Napi::CallbackInfo& info) {
+  torch::cuda::manual_seed_all(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+  return info.Env().Undefined();
+}
+// cudaMemory(idx) -> [allocated, reserved] bytes of libtorch's CUDA caching allocator, or null in a
+// build without the CUDA headers; cudaEmptyCache() gives its unused blocks back to the driver.
+Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
+#ifdef PAPERLAB_CUDA_HEADERS
+  int idx = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  if (!torch::cuda::is_available()) return info.Env().Null();
+  try {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(idx));
+    Napi::Array a = Napi::Array::New(info.Env(), 2);
+    a.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(stats.allocated_bytes[0].current)));
+    a.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(stats.reserved_bytes[0].current)));
+    return a;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string("cuda.memoryAllocated: ") + e.what_without_backtrace());
+  }
+#else
+  return info.Env().Null();
+#endif
+}
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+#ifdef PAPERLAB_CUDA_HEADERS
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+// The GPU's name and the CUDA versions, read through the driver and runtime libraries that
+// libtorch_cuda already loaded (dlsym: their C entry points are stable across CUDA versions, and
+// no CUDA header or link flag is needed).
+int phdrFind(struct dl_phdr_info* i, size_t, void* out) {
+  if (i->dlpi_name && std::strstr(i->dlpi_name, "libcudart")) { *static_cast<std::string*>(out) = i->dlpi_name; return 1; }
+  return 0;
+}
+void cudaDetails(Napi::Object o) {
+  Napi::Env env = o.Env();
+  o.Set("gpu", env.Null());
+  o.Set("cudaRuntime", env.Null());
+  o.Set("cudaDriver", env.Null());
+  if (!torch::cuda::is_available()) return;
+  auto ver = [](int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); };
+  if (void* cu = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD)) {
+    using GetFn = int (*)(int*, int);
+    using NameFn = int (*)(char*, int, int);
+    using VerFn = int (*)(int*);
+    auto get = reinterpret_cast<GetFn>(dlsym(cu, "cuDeviceGet"));
+    auto name = reinterpret_cast<NameFn>(dlsym(cu, "cuDeviceGetName"));
+    auto drv = reinterpret_cast<VerFn>(dlsym(cu, "cuDriverGetVersion"));
+    int dev = 0, v = 0;
+    char buf[256] = {0};
+    if (get && name && get(&dev, 0) == 0 && name(buf, sizeof buf - 1, dev) == 0) o.Set("gpu", std::string(buf));
+    if (drv && drv(&v) == 0) o.Set("cudaDriver", ver(v));
+  }
+  std::string rt;
+  dl_iterate_phdr(phdrFind, &rt);
+  if (!rt.empty()) if (void* h = dlopen(rt.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+    using VerFn = int (*)(int*);
+    int v = 0;
+    if (auto f = reinterpret_cast<VerFn>(dlsym(h, "cudaRuntimeGetVersion")); f && f(&v) == 0) o.Set("cudaRuntime", ver(v));
+  }
+}
+
+// ---------------------------------------------------------------- autocast
+// autocastSet(device 'cpu'|'cuda', enabled, dtype) -> [wasEnabled, previousDtype]: turns libtorch's
+// autocast (torch.autocast) on or off for one device type; the boxed op calls go through the
+// dispatcher, so its Autocast keys recast each op as torch.autocast does. The nesting count decides
+// when the cast-weights cache is cleared (at the outermost exit, as torch.autocast's __exit__).
+c10::DeviceType autocastDevice(Napi::Env env, const Napi::Value& v) {
+  const std::string d = v.As<Napi::String>().Utf8Value();
+  if (d == "cpu") return c10::DeviceType::CPU;
+  if (d == "cuda") return c10::DeviceType::CUDA;
+  throw Napi::TypeError::New(env, "autocast: device type must be 'cpu' or 'cuda', got '" + d + "'");
+}
+Napi::Value AutocastSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const c10::DeviceType dt = autocastDevice(env, info[0]);
+  const bool on = info[1].ToBoolean();
+  c10::ScalarType st;
+  if (!parseDtype(info[2].As<Napi::String>().Utf8Value(), &st)) throw Napi::TypeError::New(env, "autocast: unknown dtype");
+#if PAPERLAB_TORCH_AT_LEAST(2, 4)
+  const bool was = at::autocast::is_autocast_enabled(dt);
+  const c10::ScalarType prev = at::autocast::get_autocast_dtype(dt);
+  at::autocast::set_autocast_enabled(dt, on);
+  at::autocast::set_autocast_dtype(dt, st);
+#else
+  const bool cpu = dt == c10::DeviceType::CPU;
+  const bool was = cpu ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+  const c10::ScalarType prev = cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+  if (cpu) { at::autocast::set_cpu_enabled(on); at::autocast::set_autocast_cpu_dtype(st); }
+  else { at::autocast::set_enabled(on); at::autocast::set_autocast_gpu_dtype(st); }
+#endif
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(0u, Napi::Boolean::New(env, was));
+  r.Set(1u, Napi::String::New(env, dtypeName(prev)));
+  return r;
+}
+// autocastNesting(+1 | -1): enter or leave an autocast region; the outermost exit clears the cache.
+Napi::Value AutocastNesting(const Napi::CallbackInfo& info) {
+  if (info[0].As<Napi::Number>().Int32Value() > 0) return Napi::Number::New(info.Env(), at::autocast::increment_nesting());
+  const int n = at::autocast::decrement_nesting();
+  if (n == 0) at::autocast::clear_cache();
+  return Napi::Number::New(info.Env(), n);
+}
+
 Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_live));
 }
@@ -943,6 +1113,13 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("torch", TORCH_VERSION);
   o.Set("cuda", torch::cuda::is_available());
+#ifdef PAPERLAB_CUDA_BUILD
+  o.Set("cudaBuild", true);
+#else
+  o.Set("cudaBuild", false);
+#endif
+  o.Set("deviceCount", static_cast<double>(torch::cuda::is_available() ? torch::cuda::device_count() : 0));
+  cudaDetails(o);
   o.Set("threads", at::get_num_threads());
   o.Set("config", at::show_config());
   return o;
@@ -986,6 +1163,17 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("getRngState", Napi::Function::New(env, GetRngState));
   exports.Set("setRngState", Napi::Function::New(env, SetRngState));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
+  exports.Set("cudaManualSeed", Napi::Function::New(env, CudaManualSeed));
+  exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory));
+  exports.Set("cudaEmptyCache", Napi::Function::New(env, CudaEmptyCache));
+  exports.Set("autocastSet", Napi::Function::New(env, AutocastSet));
+  exports.Set("autocastNesting", Napi::Function::New(env, AutocastNesting));
+  exports.Set("setDeviceErrorClass", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    if (info[0].IsFunction()) { g_deviceErrorCtor = Napi::Persistent(info[0].As<Napi::Function>()); g_deviceErrorCtor.SuppressDestruct(); }
+    return info.Env().Undefined();
+  }));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("watchInterrupts", Napi::Function::New(env, WatchInterrupts));

@@ -20,13 +20,14 @@ import { PaperlabError, NotFoundError, RunInterrupted, exitCodeOf } from '../cor
 
 const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 
-interface GlobalOpts { seed: string; out?: string; threads?: string; json?: boolean; events?: boolean; quiet?: boolean }
+interface GlobalOpts { seed: string; out?: string; threads?: string; device?: string; json?: boolean; events?: boolean; quiet?: boolean }
 
 function addGlobal(c: Command): Command {
   return c
     .option('--seed <n>', 'random seed (data, init, dropout)', '0')
     .option('--out <dir>', 'run store folder (default $PAPERLAB_HOME or ./runs)')
     .option('--threads <n>', 'CPU threads for libtorch and OpenBLAS')
+    .option('--device <d>', 'cpu, cuda, cuda:N or auto (CUDA when present; default $PAPERLAB_DEVICE or auto)')
     .option('--json', 'print the run summary as JSON')
     .option('--events', 'stream run events as JSON lines on stdout (for the dashboard)')
     .option('--quiet', 'no progress bars or log lines');
@@ -76,7 +77,7 @@ async function execute(mod: string, cmd: CommandSpec, raw: Record<string, unknow
   if (g.events) { process.stdin.on('end', () => ac.abort()); process.stdin.on('error', () => ac.abort()); process.stdin.resume(); }
   const onEvent = g.events ? (e: RunEvent) => { process.stdout.write(JSON.stringify(e) + '\n'); } : undefined;
   const opts = {
-    root: g.out, seed: Number(g.seed), signal: ac.signal, onEvent,
+    root: g.out, seed: Number(g.seed), device: g.device, signal: ac.signal, onEvent,
     progress: g.events ? undefined : barFactory(Boolean(g.quiet)), echoLog: !g.quiet && !g.events,
   };
   try {
@@ -255,7 +256,7 @@ function unknownOptionHelp(e: CommanderError, argv: string[]): string {
   const [mod, cmd] = [argv[2], argv[3]];
   try {
     const c = getModule(mod!).commands.find((x) => x.name === cmd);
-    if (c) return `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --json, --events, --quiet`;
+    if (c) return `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --device, --json, --events, --quiet`;
   } catch { /* fall through */ }
   return e.message;
 }

@@ -40,6 +40,11 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** seeded generator for data generation; libtorch is seeded with the same seed */
   readonly rng: Rng;
+  /**
+   * Where the run's tensors go: 'cpu', 'cuda', 'cuda:N' (the --device option or $PAPERLAB_DEVICE,
+   * 'auto' resolved: CUDA when present). Models: model.to(ctx.device); data: tensor.to(ctx.device).
+   */
+  readonly device: string;
   path(name: string): string;
   log(message: string): void;
   progress(total: number, label: string): Progress;

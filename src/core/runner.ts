@@ -11,7 +11,7 @@ import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context
 import { Rng } from './rng.ts';
 import { writeFileAtomic, writeJsonAtomic, readJson, appendAtomic } from './io/atomic.ts';
 import { savePlot } from './plots.ts';
-import { manualSeed, interrupts } from './torch/tensor.ts';
+import { manualSeed, interrupts, resolveDevice, cuda, withDefaultDevice } from './torch/tensor.ts';
 import { saveSafetensors, loadSafetensors } from './torch/serialize.ts';
 import type { Tensor } from './torch/tensor.ts';
 
@@ -33,6 +33,11 @@ export interface RunOptions {
   root?: string;
   store?: RunStore;
   seed?: number;
+  /**
+   * 'cpu', 'cuda', 'cuda:N', 'meta' or 'auto' (CUDA when present); default $PAPERLAB_DEVICE, else
+   * 'auto'. A resumed run keeps its recorded device unless one is given.
+   */
+  device?: string;
   /** progress display (the CLI's bars); events are sent to onEvent regardless */
   progress?: ProgressFactory;
   onEvent?: (e: RunEvent) => void;
@@ -58,8 +63,10 @@ export async function runCommand(module: string, command: string, raw: Record<st
   const params = validateParams(cmd, raw, `${module} ${command}`);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
+  // before the run exists: a UsageError leaves nothing behind
+  const device = o.device !== undefined ? resolveDevice(o.device) : resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE');
   const store = o.store ?? new RunStore(o.root);
-  const run = store.create(module, command, params, seed, Boolean(cmd.resumable));
+  const run = store.create(module, command, params, seed, Boolean(cmd.resumable), device);
   return execute(store, run, false, o, () => { if (!o.store) store.close(); });
 }
 
@@ -71,7 +78,9 @@ export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResu
   if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
   if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
   if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
-  const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid });
+  const device = o.device !== undefined ? resolveDevice(o.device)
+    : process.env.PAPERLAB_DEVICE !== undefined ? resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE') : resolveDevice(run.device ?? 'auto', 'the recorded device');
+  const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid, device });
   return execute(store, again, true, o, () => { if (!o.store) store.close(); });
 }
 
@@ -82,10 +91,12 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
   const ctx = makeContext(run, resuming, { ...o, signal: stop.signal }, emit);
   try {
     manualSeed(run.seed);
-    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
+    if (ctx.device.startsWith('cuda')) cuda.manualSeed(run.seed);
+    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} device=${ctx.device} pid=${process.pid}`);
     emit({ type: 'start', run });
     const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
-    const out = await cmd.run(params as never, ctx);
+    // the run's device is the factories' default while it runs (torch.set_default_device)
+    const out = await withDefaultDevice(ctx.device, () => cmd.run(params as never, ctx));
     const summary = out ?? null;
     ctx.flush();
     if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
@@ -159,7 +170,8 @@ export function openRunContext(dir: string, o: Omit<RunOptions, 'root' | 'store'
   const abs = path.resolve(dir);
   fs.mkdirSync(abs, { recursive: true });
   const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not break the context */ } };
-  return makeContext({ id: o.id ?? path.basename(abs), seed: o.seed ?? 0, dir: abs }, o.resuming ?? false, o, emit);
+  // (the CPU unless o.device says otherwise: tests and scripts are not moved to a GPU behind their back)
+  return makeContext({ id: o.id ?? path.basename(abs), seed: o.seed ?? 0, dir: abs, device: resolveDevice(o.device ?? 'cpu') }, o.resuming ?? false, o, emit);
 }
 
 /**
@@ -282,7 +294,7 @@ function makeProgressFactory(o: RunOptions, emit: (e: RunEvent) => void, bars: P
 }
 
 function makeContext(
-  run: Pick<RunRecord, 'id' | 'seed' | 'dir'>,
+  run: Pick<RunRecord, 'id' | 'seed' | 'dir'> & { device?: string | null },
   resuming: boolean,
   o: RunOptions,
   emit: (e: RunEvent) => void,
@@ -311,6 +323,7 @@ function makeContext(
     resuming,
     signal,
     rng: new Rng(run.seed),
+    device: run.device ?? 'cpu',
     path: inside,
     log,
     progress: makeProgressFactory(o, emit, bars),

@@ -23,6 +23,8 @@ export interface RunRecord {
   dir: string;
   pid: number | null;
   resumable: boolean;
+  /** the device the run computed on ('cpu', 'cuda', 'cuda:1'); null for runs recorded before devices */
+  device: string | null;
 }
 
 export interface RunFilter { module?: string; command?: string; status?: RunStatus; limit?: number }
@@ -55,6 +57,9 @@ export class RunStore {
         seed INTEGER NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, finished TEXT,
         error TEXT, summary TEXT, dir TEXT NOT NULL, pid INTEGER, resumable INTEGER NOT NULL DEFAULT 0)`);
       this.db.exec('CREATE INDEX IF NOT EXISTS runs_module ON runs(module, command, created)');
+      // stores made before runs recorded their device get the column (null for their old runs)
+      const cols = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
+      if (!cols.some((c) => c.name === 'device')) this.db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
     } catch (e) {
       throw indexError(this.root, file, 'open', e);
     }
@@ -76,21 +81,21 @@ export class RunStore {
   close(): void { this.db.close(); }
 
   /** Opens a new run folder and index row (status 'running'). */
-  create(module: string, command: string, params: Record<string, unknown>, seed: number, resumable = false): RunRecord {
+  create(module: string, command: string, params: Record<string, unknown>, seed: number, resumable = false, device: string | null = null): RunRecord {
     const now = new Date();
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const id = `${stamp}-${module}-${command}-${crypto.randomBytes(3).toString('hex')}`;
     const dir = path.join(this.root, id);
     const rec: RunRecord = {
       id, module, command, params, seed, status: 'running', created: now.toISOString(), finished: null,
-      error: null, summary: null, dir, pid: process.pid, resumable,
+      error: null, summary: null, dir, pid: process.pid, resumable, device,
     };
     try {
       try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw fileError(dir, 'create', e); }
-      writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params });
-      this.write(() => this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
-        rec.created, dir, process.pid, resumable ? 1 : 0));
+      writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params, ...(device ? { device } : {}) });
+      this.write(() => this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable, device)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
+        rec.created, dir, process.pid, resumable ? 1 : 0, device));
     } catch (e) {
       // A run that could not be opened leaves nothing behind (no folder, no index row).
       try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* read-only: nothing was made */ }
@@ -101,12 +106,12 @@ export class RunStore {
   }
 
   /** Updates a run's status (and error/summary), in the index and in <run>/run.json. */
-  update(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid'>>): RunRecord {
+  update(id: string, patch: Partial<Pick<RunRecord, 'status' | 'error' | 'summary' | 'finished' | 'pid' | 'device'>>): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw new NotFoundError(`no run '${id}' in ${this.root}`);
     const next: RunRecord = { ...fromRow(row), ...patch };
-    this.write(() => this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ? WHERE id = ?').run(
-      next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, id));
+    this.write(() => this.db.prepare('UPDATE runs SET status = ?, error = ?, summary = ?, finished = ?, pid = ?, device = ? WHERE id = ?').run(
+      next.status, next.error, next.summary ? JSON.stringify(next.summary) : null, next.finished, next.pid, next.device, id));
     this.mirror(next);
     return next;
   }
@@ -212,7 +217,7 @@ function fromRow(r: Row): RunRecord {
     params: JSON.parse(r.params as string), seed: Number(r.seed), status: r.status as RunStatus,
     created: r.created as string, finished: (r.finished as string) ?? null, error: (r.error as string) ?? null,
     summary: r.summary ? JSON.parse(r.summary as string) : null, dir: r.dir as string,
-    pid: r.pid == null ? null : Number(r.pid), resumable: Boolean(r.resumable),
+    pid: r.pid == null ? null : Number(r.pid), resumable: Boolean(r.resumable), device: (r.device as string | null | undefined) ?? null,
   };
 }
 

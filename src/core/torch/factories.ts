@@ -3,6 +3,7 @@
 // Re-exported from tensor.ts; import them from there (or from index.ts).
 import { native } from './native.ts';
 import { Tensor, aten as A, op, type Dtype, type Shape, type TensorLike } from './tensor.ts';
+import { getDefaultDevice, type Device } from './device.ts';
 
 function isT(x: unknown): x is Tensor {
   return x instanceof Tensor;
@@ -11,6 +12,8 @@ function isT(x: unknown): x is Tensor {
 // ------------------------------------------------------------------ factories
 export interface TensorOptions {
   dtype?: Dtype;
+  /** where the tensor is made: 'cpu' (default), 'cuda', 'cuda:N', 'meta' */
+  device?: Device;
   requiresGrad?: boolean;
 }
 type NestedNumbers = number | boolean | readonly NestedNumbers[];
@@ -35,7 +38,7 @@ function inferShape(data: NestedNumbers): number[] {
 export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
     const shape = opts.shape ? [...opts.shape] : [(data as unknown as ArrayLike<number>).length];
-    return finish(native.fromArray(data, shape, opts.dtype) as unknown as Tensor, opts);
+    return finish(onDevice(native.fromArray(data, shape, opts.dtype) as unknown as Tensor, opts.device), opts);
   }
   const shape = opts.shape ? [...opts.shape] : inferShape(data);
   const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as (number | boolean)[] : [data as number];
@@ -48,39 +51,66 @@ export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOption
   else if (dtype === 'int32') buf = Int32Array.from(flat, Number);
   else if (dtype === 'uint8' || dtype === 'bool') buf = Uint8Array.from(flat, Number);
   else buf = Float64Array.from(flat, Number);
-  return finish(native.fromArray(buf, shape, dtype) as unknown as Tensor, opts);
+  return finish(onDevice(native.fromArray(buf, shape, dtype) as unknown as Tensor, opts.device), opts);
+}
+
+/** Moves a freshly made CPU tensor to `device` (the CPU copy is freed). */
+function onDevice(t: Tensor, device: Device | undefined): Tensor {
+  device ??= getDefaultDevice();
+  if (device === 'cpu') return t;
+  const moved = t.to(device);
+  t.dispose();
+  return moved;
+}
+
+/**
+ * A float16 or bfloat16 tensor from its raw 16-bit patterns (IEEE half, or bfloat16's top half of
+ * a float32), as safetensors and PyTorch store them: bit-exact, no rounding. Tensor.rawBits() is
+ * the way back.
+ */
+export function fromHalfBits(bits: Uint16Array | Int16Array, shape: Shape, dtype: 'float16' | 'bfloat16', o: { device?: Device } = {}): Tensor {
+  const i16 = bits instanceof Int16Array ? bits : new Int16Array(bits.buffer, bits.byteOffset, bits.length);
+  const raw = native.fromArray(i16, [...shape], 'int16') as unknown as Tensor;
+  const half = A.view_dtype(raw, dtype) as Tensor;
+  raw.dispose();
+  return onDevice(half, o.device);
 }
 
 const dflt = (o?: TensorOptions): Dtype => o?.dtype ?? 'float32';
-export function zeros(shape: Shape, o?: TensorOptions): Tensor { return finish(A.zeros([...shape], dflt(o)), o); }
-export function ones(shape: Shape, o?: TensorOptions): Tensor { return finish(A.ones([...shape], dflt(o)), o); }
-export function full(shape: Shape, value: number, o?: TensorOptions): Tensor { return finish(A.full([...shape], value, dflt(o)), o); }
-export function empty(shape: Shape, o?: TensorOptions): Tensor { return finish(A.empty([...shape], dflt(o)), o); }
+// the options' device, else the default one (setDefaultDevice); null (libtorch's CPU) for 'cpu'
+const dev = (o?: TensorOptions): Device | null => {
+  const d = o?.device ?? getDefaultDevice();
+  return d === 'cpu' ? null : d;
+};
+export function zeros(shape: Shape, o?: TensorOptions): Tensor { return finish(A.zeros([...shape], dflt(o), null, dev(o)), o); }
+export function ones(shape: Shape, o?: TensorOptions): Tensor { return finish(A.ones([...shape], dflt(o), null, dev(o)), o); }
+export function full(shape: Shape, value: number, o?: TensorOptions): Tensor { return finish(A.full([...shape], value, dflt(o), null, dev(o)), o); }
+export function empty(shape: Shape, o?: TensorOptions): Tensor { return finish(A.empty([...shape], dflt(o), null, dev(o)), o); }
 /** Standard normal samples from libtorch's generator (seed with manualSeed). */
-export function randn(shape: Shape, o?: TensorOptions): Tensor { return finish(A.randn([...shape], dflt(o)), o); }
-export function rand(shape: Shape, o?: TensorOptions): Tensor { return finish(A.rand([...shape], dflt(o)), o); }
+export function randn(shape: Shape, o?: TensorOptions): Tensor { return finish(A.randn([...shape], dflt(o), null, dev(o)), o); }
+export function rand(shape: Shape, o?: TensorOptions): Tensor { return finish(A.rand([...shape], dflt(o), null, dev(o)), o); }
 export function randint(low: number, high: number, shape: Shape, o?: TensorOptions): Tensor {
-  return finish(A.randint(low, high, [...shape], o?.dtype ?? 'int64'), o);
+  return finish(A.randint(low, high, [...shape], o?.dtype ?? 'int64', null, dev(o)), o);
 }
-export function randperm(n: number, o?: TensorOptions): Tensor { return A.randperm(n, o?.dtype ?? 'int64'); }
+export function randperm(n: number, o?: TensorOptions): Tensor { return A.randperm(n, o?.dtype ?? 'int64', null, dev(o)); }
 export function arange(start: number, end?: number, step = 1, o?: TensorOptions): Tensor {
   if (end === undefined) { end = start; start = 0; }
   const ints = [start, end, step].every(Number.isInteger);
-  return finish(A.arange(start, end, step, o?.dtype ?? (ints ? 'int64' : 'float32')), o);
+  return finish(A.arange(start, end, step, o?.dtype ?? (ints ? 'int64' : 'float32'), null, dev(o)), o);
 }
 export function linspace(start: number, end: number, steps: number, o?: TensorOptions): Tensor {
-  return finish(A.linspace(start, end, steps, dflt(o)), o);
+  return finish(A.linspace(start, end, steps, dflt(o), null, dev(o)), o);
 }
 export function logspace(start: number, end: number, steps: number, base = 10, o?: TensorOptions): Tensor {
-  return finish(A.logspace(start, end, steps, base, dflt(o)), o);
+  return finish(A.logspace(start, end, steps, base, dflt(o), null, dev(o)), o);
 }
-export function eye(n: number, m = n, o?: TensorOptions): Tensor { return finish(A.eye(n, m, dflt(o)), o); }
-export function zerosLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.zeros_like(t, o?.dtype ?? null), o); }
-export function onesLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.ones_like(t, o?.dtype ?? null), o); }
-export function fullLike(t: Tensor, v: number, o?: TensorOptions): Tensor { return finish(A.full_like(t, v, o?.dtype ?? null), o); }
+export function eye(n: number, m = n, o?: TensorOptions): Tensor { return finish(A.eye(n, m, dflt(o), null, dev(o)), o); }
+export function zerosLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.zeros_like(t, o?.dtype ?? null, null, dev(o)), o); }
+export function onesLike(t: Tensor, o?: TensorOptions): Tensor { return finish(A.ones_like(t, o?.dtype ?? null, null, dev(o)), o); }
+export function fullLike(t: Tensor, v: number, o?: TensorOptions): Tensor { return finish(A.full_like(t, v, o?.dtype ?? null, null, dev(o)), o); }
 export function randnLike(t: Tensor): Tensor { return A.randn_like(t); }
 export function randLike(t: Tensor): Tensor { return A.rand_like(t); }
-export function scalar(v: number, o?: TensorOptions): Tensor { return finish(A.scalar_tensor(v, dflt(o)), o); }
+export function scalar(v: number, o?: TensorOptions): Tensor { return finish(A.scalar_tensor(v, dflt(o), null, dev(o)), o); }
 export function bernoulli(t: Tensor, p: number): Tensor { return A.bernoulli_p(t, p, null); }
 export function multinomial(probs: Tensor, n: number, replacement = false): Tensor {
   return A.multinomial(probs, n, replacement, null);

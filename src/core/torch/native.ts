@@ -39,6 +39,23 @@ export interface MemoryStats {
   cacheLiveBlocks: number;
 }
 
+/** What libtorch the addon runs on: version, CUDA (build, devices, GPU name, versions), threads. */
+export interface TorchVersion {
+  torch: string;
+  /** a CUDA device is usable */
+  cuda: boolean;
+  /** the addon was built against a CUDA libtorch (native/find-libtorch.cjs) */
+  cudaBuild: boolean;
+  deviceCount: number;
+  /** the first GPU's name, e.g. 'NVIDIA H100 80GB HBM3', or null */
+  gpu: string | null;
+  /** CUDA runtime and driver versions ('12.4'), or null */
+  cudaRuntime: string | null;
+  cudaDriver: string | null;
+  threads: number;
+  config: string;
+}
+
 export interface Addon {
   Tensor: { prototype: NativeTensor };
   op(name: string, overload: string): number;
@@ -56,12 +73,22 @@ export interface Addon {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   /** absent in addons built before it was added (rebuild: npm run build:native) */
-  getRngState?(): Uint8Array;
-  setRngState?(state: Uint8Array): void;
+  getRngState?(device?: string): Uint8Array;
+  setRngState?(state: Uint8Array, device?: string): void;
+  cudaDeviceCount(): number;
+  cudaSynchronize(device: number): void;
+  cudaManualSeed(seed: number): void;
+  /** [allocated, reserved] bytes, or null in a CUDA build without the CUDA headers */
+  cudaMemory(device: number): [number, number] | null;
+  cudaEmptyCache(): boolean;
+  /** turns autocast on/off for a device type; returns the previous [enabled, dtype] */
+  autocastSet(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: string): [boolean, string];
+  autocastNesting(delta: 1 | -1): number;
+  setDeviceErrorClass(ctor: new (message: string) => Error): void;
   liveTensors(): number;
   memoryStats(): MemoryStats;
   releaseCachedMemory(): number;
-  version(): { torch: string; cuda: boolean; threads: number; config: string };
+  version(): TorchVersion;
   watchInterrupts(): void;
   unwatchInterrupts(): void;
   pendingInterrupt(ack?: boolean): number;

@@ -2,7 +2,7 @@
 // and the layers the papers use, with PyTorch's default initializations.
 import * as F from './functional.ts';
 import { Tensor, empty, zeros, ones, noGrad, scope, cat } from './tensor.ts';
-import type { Dtype } from './tensor.ts';
+import { isDevice, aten, type Dtype, type Device } from './tensor.ts';
 
 export { F };
 
@@ -101,25 +101,65 @@ export abstract class Module {
     });
   }
 
-  /** Converts parameters and buffers to a floating dtype (e.g. float64 for the optimization papers). */
-  to(dtype: Dtype): this {
+  /**
+   * torch's Module.to: moves parameters and buffers to a device ('cuda', 'cpu', 'meta') and/or
+   * converts the floating ones to a dtype (e.g. float64 for the optimization papers). As in
+   * PyTorch, parameters keep their identity where libtorch allows it (set_data, like
+   * `param.data = param.data.to(...)`), so an optimizer made before the move still updates them,
+   * and their .grad moves along; where it does not (to and from 'meta'), a new parameter replaces
+   * the old one and the module's fields are repointed. Integer buffers change device only.
+   */
+  to(target: Dtype | Device | { device?: Device; dtype?: Dtype }): this {
+    const o = typeof target === 'string' ? (isDevice(target) ? { device: target } : { dtype: target as Dtype }) : target;
+    const want = (t: Tensor, floating: boolean) => ({
+      device: o.device ?? t.device,
+      dtype: o.dtype && floating && (t.dtype.startsWith('float') || t.dtype === 'bfloat16') ? o.dtype : t.dtype,
+    });
     noGrad(() => {
       for (const m of this.modules()) {
         // Fields such as Linear.weight point at the old tensors: repoint them before the old ones are freed.
         const repoint = (old: Tensor, next: Tensor) => {
           for (const key of Object.keys(m)) if ((m as unknown as Record<string, unknown>)[key] === old) (m as unknown as Record<string, unknown>)[key] = next;
         };
-        for (const [k, p] of m._params) if (p && p.dtype !== dtype) { const n = p.to(dtype); repoint(p, n); m.param(k, n); }
-        for (const [k, b] of m._buffers) if (b.dtype !== dtype && (b.dtype === 'float32' || b.dtype === 'float64')) { const n = b.to(dtype); repoint(b, n); m.buffer(k, n); }
+        for (const [k, p] of m._params) {
+          if (!p) continue;
+          const w = want(p, true);
+          if (w.device === p.device && w.dtype === p.dtype) continue;
+          const n = p.to(w);
+          if (moveInPlace(p, n)) { const g = p.grad; if (g) { p.grad = g.to(w); g.dispose(); } continue; }
+          repoint(p, n); m.param(k, n);
+        }
+        for (const [k, b] of m._buffers) {
+          const w = want(b, b.dtype === 'float32' || b.dtype === 'float64' || b.dtype === 'float16' || b.dtype === 'bfloat16');
+          if (w.device === b.device && w.dtype === b.dtype) continue;
+          const n = b.to(w);
+          if (moveInPlace(b, n)) continue;
+          repoint(b, n); m.buffer(k, n);
+        }
       }
     });
     return this;
+  }
+  /** The device of the first parameter (or buffer); 'cpu' for a module without tensors. */
+  get device(): Device {
+    return (this.parameters()[0] ?? this.namedBuffers()[0]?.[1])?.device ?? 'cpu';
   }
 
   /** Frees every parameter and buffer. */
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
   }
+}
+
+/** t.set_data(next) when libtorch allows it (same tensor type): t keeps its identity; next is freed. */
+function moveInPlace(t: Tensor, next: Tensor): boolean {
+  try {
+    aten.set_data(t, next);
+  } catch {
+    return false;
+  }
+  next.dispose();
+  return true;
 }
 
 // ---------------------------------------------------------------- init (torch.nn.init)
@@ -392,9 +432,9 @@ export class MultiheadAttention extends Module {
       const heads = (x: Tensor, len: number) => x.reshape([N, len, this.numHeads, this.headDim]).transpose(1, 2);
       const q = heads(F.linear(query, wq, bq), L), k = heads(F.linear(key, wk, bk), S), v = heads(F.linear(value, wv, bv), S);
       let mask: Tensor | null = null; // additive [N or 1, 1, L, S]
-      if (o.attnMask) mask = o.attnMask.dtype === 'bool' ? zeros(o.attnMask.shape, { dtype: q.dtype }).maskedFill(o.attnMask, -Infinity) : o.attnMask;
+      if (o.attnMask) mask = o.attnMask.dtype === 'bool' ? zeros(o.attnMask.shape, { dtype: q.dtype, device: q.device }).maskedFill(o.attnMask, -Infinity) : o.attnMask;
       if (o.keyPaddingMask) {
-        const kp = zeros([N, 1, 1, S], { dtype: q.dtype }).maskedFill(o.keyPaddingMask.reshape([N, 1, 1, S]), -Infinity);
+        const kp = zeros([N, 1, 1, S], { dtype: q.dtype, device: q.device }).maskedFill(o.keyPaddingMask.reshape([N, 1, 1, S]), -Infinity);
         mask = mask ? mask.add(kp) : kp;
       }
       const out = F.scaledDotProductAttention(q, k, v, mask, this.dropoutP, this.training);

@@ -90,7 +90,7 @@ export abstract class Optimizer {
   }
   /**
    * Replaces the state with `sd` (torch.optim's load_state_dict): the per-parameter state is
-   * copied in (to each parameter's dtype), the hyper-parameters set when `sd.hyper` is given (else
+   * copied in (to each parameter's device and dtype), the hyper-parameters set when `sd.hyper` is given (else
    * lr from `sd.scalars.lr`). Keys are '<i>.<key>'; a key for a parameter that does not exist or
    * a tensor whose shape is not its parameter's is an error naming the key.
    */
@@ -108,7 +108,8 @@ export abstract class Optimizer {
         }
         let slot = next.get(p);
         if (!slot) { slot = {}; next.set(p, slot); }
-        slot[k.slice(dot + 1)] = typeof v === 'number' ? v : noGrad(() => (v.dtype === p.dtype ? v.clone() : v.to(p.dtype)).keep());
+        // on the parameter's device and dtype, as torch.optim's load_state_dict casts it
+        slot[k.slice(dot + 1)] = typeof v === 'number' ? v : noGrad(() => v.to({ device: p.device, dtype: p.dtype, copy: true }).keep());
       }
       if (sd.hyper) this.loadHyperParams(sd.hyper); else this.lr = sd.scalars.lr ?? this.lr;
     } catch (e) {

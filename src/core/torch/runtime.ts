@@ -1,7 +1,7 @@
 // The runtime around tensors: freeing them (dispose, scope), autograd mode and gradients, threads,
 // libtorch's generator, interrupts and memory counters. Re-exported from tensor.ts; import them
 // from there (or from index.ts).
-import { native, type NativeTensor, type MemoryStats } from './native.ts';
+import { native, type NativeTensor, type MemoryStats, type TorchVersion } from './native.ts';
 import { Tensor } from './tensor.ts';
 
 function isT(x: unknown): x is Tensor {
@@ -87,17 +87,19 @@ export function manualSeed(seed: number): void { native.manualSeed(seed); }
 /** Whether this build of the addon can read and restore the generator state (older builds cannot: npm run build:native). */
 export const hasRngState: boolean = typeof native.getRngState === 'function' && typeof native.setRngState === 'function';
 /**
- * The whole state of libtorch's CPU default generator (torch.get_rng_state): bytes that
- * setRngState() takes back, so randn/rand/dropout continue exactly where they were.
+ * The whole state of libtorch's default generator of `device` (torch.get_rng_state for 'cpu', the
+ * default; torch.cuda.get_rng_state for 'cuda' / 'cuda:N'): bytes that setRngState() takes back,
+ * so randn/rand/dropout continue exactly where they were.
  */
-export function getRngState(): Uint8Array {
+export function getRngState(device = 'cpu'): Uint8Array {
   if (!native.getRngState) throw new Error('getRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
-  return new Uint8Array(native.getRngState());
+  return new Uint8Array(device === 'cpu' ? native.getRngState() : native.getRngState(device));
 }
-/** Restores a state from getRngState() (torch.set_rng_state). */
-export function setRngState(state: Uint8Array): void {
+/** Restores a state from getRngState(device) (torch.set_rng_state, torch.cuda.set_rng_state). */
+export function setRngState(state: Uint8Array, device = 'cpu'): void {
   if (!native.setRngState) throw new Error('setRngState: this build of the libtorch addon predates it; rebuild it (npm run build:native)');
-  native.setRngState(state);
+  if (device === 'cpu') native.setRngState(state);
+  else native.setRngState(state, device);
 }
 /** Number of tensor wrappers alive (not disposed or collected); tests use it to catch leaks. */
 export function liveTensors(): number { return native.liveTensors(); }
@@ -124,7 +126,8 @@ export const interrupts = (() => {
 export function memoryStats(): MemoryStats { return native.memoryStats(); }
 /** Gives the caching allocator's freed blocks back to the system; returns the bytes released. */
 export function releaseCachedMemory(): number { return native.releaseCachedMemory(); }
-export function torchVersion(): { torch: string; cuda: boolean; threads: number; config: string } { return native.version(); }
+/** The libtorch the addon runs on: version, CUDA (build, device count, GPU name, runtime/driver versions), threads. */
+export function torchVersion(): TorchVersion { return native.version(); }
 
 /** Throws a clear error when a loss (or any tensor) holds NaN or Inf. */
 export function assertFinite(t: Tensor, what = 'loss'): void {

@@ -1,10 +1,12 @@
 // safetensors checkpoints: 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets}, __metadata__: {..}}, then raw little-endian bytes.
 // Readable by Python's `safetensors` and `safetensors.torch.load_file`. Written atomically.
+// float16 (F16) and bfloat16 (BF16) travel as their raw 16-bit patterns, bit-exact both ways;
+// tensors on a device are copied to the CPU to be written, and load on the CPU.
 import fs from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { parseJson, InputFileError, NotFoundError } from '../errors.ts';
-import { tensor, type Dtype, type Tensor } from './tensor.ts';
+import { tensor, fromHalfBits, type Dtype, type Tensor } from './tensor.ts';
 
 const TO_ST: Partial<Record<Dtype, string>> = {
   float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32',
@@ -14,6 +16,7 @@ const FROM_ST: Record<string, { dtype: Dtype; bytes: number }> = {
   F64: { dtype: 'float64', bytes: 8 }, F32: { dtype: 'float32', bytes: 4 }, I64: { dtype: 'int64', bytes: 8 },
   I32: { dtype: 'int32', bytes: 4 }, I16: { dtype: 'int16', bytes: 2 }, I8: { dtype: 'int8', bytes: 1 },
   U8: { dtype: 'uint8', bytes: 1 }, BOOL: { dtype: 'bool', bytes: 1 },
+  F16: { dtype: 'float16', bytes: 2 }, BF16: { dtype: 'bfloat16', bytes: 2 },
 };
 
 /** Serializes tensors to safetensors bytes. metadata values must be strings (the format says so). */
@@ -25,10 +28,7 @@ export function toSafetensors(tensors: Record<string, Tensor>, metadata: Record<
   for (const name of Object.keys(tensors).sort()) {
     const t = tensors[name]!;
     const dtype = t.dtype;
-    if (dtype === 'float16' || dtype === 'bfloat16') {
-      throw new Error(`safetensors: saving ${dtype} ('${name}') is not supported; convert to float32 first`);
-    }
-    const data: ArrayBufferView = t.toTypedArray();
+    const data: ArrayBufferView = dtype === 'float16' || dtype === 'bfloat16' ? t.rawBits() : t.toTypedArray();
     const st = TO_ST[dtype];
     if (!st) throw new Error(`safetensors: dtype ${dtype} of '${name}' has no safetensors code`);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -80,7 +80,9 @@ export function fromSafetensors(buf: Uint8Array, source = '<buffer>'): Safetenso
       const view = d.bytes === 8 ? (d.dtype === 'int64' ? new BigInt64Array(bytes.buffer) : new Float64Array(bytes.buffer))
         : d.dtype === 'float32' ? new Float32Array(bytes.buffer) : d.dtype === 'int32' ? new Int32Array(bytes.buffer)
           : d.dtype === 'int16' ? new Int16Array(bytes.buffer) : d.dtype === 'int8' ? new Int8Array(bytes.buffer) : bytes;
-      tensors[name] = tensor(view, { shape, dtype: d.dtype });
+      tensors[name] = d.dtype === 'float16' || d.dtype === 'bfloat16'
+        ? fromHalfBits(new Uint16Array(bytes.buffer), shape, d.dtype)
+        : tensor(view, { shape, dtype: d.dtype });
     }
   } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();

@@ -7,11 +7,14 @@
 // autograd, threads, RNG state) live beside it and are re-exported from here.
 import { native, type NativeTensor } from './native.ts';
 import { full, where } from './factories.ts';
-export type { MemoryStats } from './native.ts';
+import { isDevice, type Device } from './device.ts';
+export type { MemoryStats, TorchVersion } from './native.ts';
 export * from './factories.ts';
 export * from './runtime.ts';
+export * from './device.ts';
 
 export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'float16' | 'bfloat16' | 'int16' | 'int8';
+const DTYPES: ReadonlySet<string> = new Set<Dtype>(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool', 'float16', 'bfloat16', 'int16', 'int8']);
 export type Shape = readonly number[];
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -96,6 +99,7 @@ const A = {
   chunk: lazy('chunk'), unbind: lazy('unbind.int'), flip: lazy('flip'), roll: lazy('roll'), tril: lazy('tril'),
   triu: lazy('triu'), diag: lazy('diag'), diagonal: lazy('diagonal'), diag_embed: lazy('diag_embed'),
   trace: lazy('trace'), clone: lazy('clone'), detach: lazy('detach'), to_dtype: lazy('to.dtype'),
+  to_device: lazy('to.device'), view_dtype: lazy('view.dtype'), set_data: lazy('set_data'),
   mm: lazy('mm'), matmul: lazy('matmul'), bmm: lazy('bmm'), dot: lazy('dot'), outer: lazy('outer'), mv: lazy('mv'),
   einsum: lazy('einsum'), kron: lazy('kron'), cross: lazy('linalg_cross'),
   eigh: lazy('linalg_eigh'), eigvalsh: lazy('linalg_eigvalsh'), solve: lazy('linalg_solve'), inv: lazy('linalg_inv'),
@@ -154,7 +158,11 @@ export class Tensor {
   }
 
   // ---- conversion
-  /** A copy of the data as a plain typed array (float32 → Float32Array, int64 → BigInt64Array, ...). */
+  /**
+   * A copy of the data as a plain typed array (float32 → Float32Array, int64 → BigInt64Array, ...),
+   * copied from the tensor's device; float16 and bfloat16 come converted to a Float32Array (their
+   * raw bits: rawBits()). A meta tensor has no data: this throws.
+   */
   data(): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array {
     return this.toTypedArray();
   }
@@ -182,19 +190,51 @@ export class Tensor {
     };
     return build(0, 0);
   }
-  to(dtype: Dtype): Tensor { return A.to_dtype(this, dtype, false, false, null); }
+  /**
+   * torch's Tensor.to: a dtype ('float16'), a device ('cuda', 'cuda:1', 'cpu', 'meta') or both.
+   * Returns this tensor's own data (a new handle on it) when nothing changes, a copy otherwise;
+   * autograd flows through the copy, as in PyTorch.
+   */
+  to(target: Dtype | Device | { device?: Device; dtype?: Dtype; copy?: boolean }): Tensor {
+    if (typeof target === 'string') {
+      if (DTYPES.has(target) || !isDevice(target)) return A.to_dtype(this, target, false, false, null);
+      return A.to_device(this, target, this.dtype, false, false, null);
+    }
+    return A.to_device(this, target.device ?? this.device, target.dtype ?? this.dtype, false, target.copy ?? false, null);
+  }
+  /** A copy on the CPU (this tensor's own data when it is already there). */
+  cpu(): Tensor { return this.to('cpu'); }
+  /** A copy on a CUDA device (default the current one). */
+  cuda(index?: number): Tensor { return this.to(index === undefined ? 'cuda' : `cuda:${index}`); }
+  /**
+   * A float16 / bfloat16 tensor's raw 16-bit patterns (copied to the CPU), bit-exact; toTypedArray()
+   * returns those dtypes converted to a Float32Array. fromHalfBits() is the way back.
+   */
+  rawBits(): Uint16Array {
+    if (this.dtype !== 'float16' && this.dtype !== 'bfloat16') throw new Error(`rawBits(): needs a float16 or bfloat16 tensor, got ${this.dtype}`);
+    const v = A.view_dtype(this, 'int16') as Tensor;
+    const a = v.toTypedArray() as Int16Array;
+    v.dispose();
+    return new Uint16Array(a.buffer, a.byteOffset, a.length);
+  }
+  /** Whether this tensor has data on the CPU, on a CUDA device, or is a meta tensor (shape only). */
+  get isCuda(): boolean { return this.device.startsWith('cuda'); }
+  get isMeta(): boolean { return this.device === 'meta'; }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
   long(): Tensor { return this.to('int64'); }
   int(): Tensor { return this.to('int32'); }
   bool(): Tensor { return this.to('bool'); }
+  half(): Tensor { return this.to('float16'); }
+  bfloat16(): Tensor { return this.to('bfloat16'); }
   clone(): Tensor { return A.clone(this, null); }
   detach(): Tensor { return A.detach(this); }
   contiguous(): Tensor { return A.contiguous(this); }
   /** Sets requiresGrad and returns this, like PyTorch's requires_grad_(). */
   requiresGrad_(on = true): this { this.requiresGrad = on; return this; }
   toString(): string {
-    return this.isDisposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape}], dtype=${this.dtype})`;
+    if (this.isDisposed) return 'Tensor(disposed)';
+    return `Tensor(shape=[${this.shape}], dtype=${this.dtype}${this.device === 'cpu' ? '' : `, device=${this.device}`})`;
   }
 
   // ---- arithmetic (other may be a number)
@@ -426,7 +466,7 @@ function inplace(alias: Tensor): void {
   alias.dispose();
 }
 function scalarLike(v: Scalar, like: Tensor): Tensor {
-  return full([], Number(v), { dtype: like.dtype });
+  return full([], Number(v), { dtype: like.dtype, device: like.device });
 }
 function flatShape(s: number[] | [readonly number[]]): number[] {
   return s.length === 1 && Array.isArray(s[0]) ? [...(s[0] as readonly number[])] : (s as number[]);

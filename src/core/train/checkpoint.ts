@@ -10,6 +10,7 @@
 //                                key as torch's: exp_avg, exp_avg_sq, momentum_buffer
 //   optim.<part>.<i>.<key>       …of the optimizer `part` when several are given
 //   rng.torch                    libtorch's CPU generator state (uint8, torch.get_rng_state())
+//   rng.cuda.<i>                 CUDA device i's generator state (torch.cuda.get_rng_state(i)), when CUDA is present
 //   extra.<name>                 any other tensor the loop keeps (an EMA of the weights, …)
 // JSON (<tag>.json, its "state"):
 //   { format: 'paperlab-train/1', step, config, extra,
@@ -19,7 +20,7 @@
 import type { Checkpoints } from '../context.ts';
 import { Module } from '../torch/nn.ts';
 import { Optimizer, type HyperParams, type Stateful } from '../torch/optim.ts';
-import { tensor, hasRngState, getRngState, setRngState, type Tensor } from '../torch/tensor.ts';
+import { tensor, hasRngState, getRngState, setRngState, cuda, type Tensor } from '../torch/tensor.ts';
 import { Rng, type RngState } from '../rng.ts';
 import { InputFileError, NotFoundError } from '../errors.ts';
 
@@ -127,8 +128,11 @@ export function saveTrainingCheckpoint(checkpoints: Checkpoints, tag: string, c:
   for (const [k, t] of Object.entries(c.tensors ?? {})) put(`extra.${k}`, t);
   const withTorch = (c.torchRng ?? true) && hasRngState;
   let torchState: Tensor | null = null;
+  const cudaStates: Tensor[] = [];
   try {
     if (withTorch) put('rng.torch', torchState = tensor(getRngState(), { dtype: 'uint8' }));
+    // dropout masks drawn on a GPU come from its own generator (Philox seed and offset)
+    if (withTorch) for (let i = 0; i < cuda.deviceCount(); i++) put(`rng.cuda.${i}`, cudaStates[i] = tensor(getRngState(`cuda:${i}`), { dtype: 'uint8' }));
     checkpoints.save(tag, tensors, {
       format: CHECKPOINT_FORMAT, step: c.step, config: c.config ?? null, extra: c.extra ?? {},
       model: models.map(([p]) => p), optimizer, scheduler,
@@ -136,6 +140,7 @@ export function saveTrainingCheckpoint(checkpoints: Checkpoints, tag: string, c:
     });
   } finally {
     torchState?.dispose();
+    for (const t of cudaStates) t.dispose();
   }
 }
 
@@ -193,6 +198,15 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
       torchBytes = t.toTypedArray() as Uint8Array;
       used.add('rng.torch');
     }
+    // CUDA generators: restored on the devices present (a checkpoint from a GPU resumes on a CPU
+    // without them: the CPU draws its own masks)
+    const cudaBytes: [number, Uint8Array][] = [];
+    for (const [k, t] of Object.entries(loaded)) {
+      const m = /^rng\.cuda\.(\d+)$/.exec(k);
+      if (!m) continue;
+      used.add(k);
+      if ((p.torchRng ?? true) && Number(m[1]) < cuda.deviceCount() && t.dtype === 'uint8') cudaBytes.push([Number(m[1]), t.toTypedArray() as Uint8Array]);
+    }
     for (const [k, t] of Object.entries(loaded)) if (k.startsWith('extra.')) { extraTensors[k.slice('extra.'.length)] = t; used.add(k); }
     // ---- then load (the checks above leave only a value's own validation to fail)
     for (const [m, sd] of modelSds) m.loadStateDict(sd);
@@ -203,6 +217,7 @@ export function restoreTrainingCheckpoint(checkpoints: Checkpoints, p: TrainingP
     for (const { s, saved, key } of scheds) stage(key, () => s.loadStateDict(saved));
     for (const { r, saved, key } of rngs) stage(key, () => { r.setState(saved); });
     if (torchBytes) stage('rng.torch', () => setRngState(torchBytes!));
+    for (const [i, b] of cudaBytes) stage(`rng.cuda.${i}`, () => setRngState(b, `cuda:${i}`));
     const step = state.step;
     if (!(typeof step === 'number' && Number.isInteger(step) && step >= 0)) throw fail(`step is ${JSON.stringify(step)}, not a non-negative integer`, 'step');
     return { tag, step, config: state.config ?? null, extra: objectOf(state.extra), tensors: extraTensors };

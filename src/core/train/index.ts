@@ -13,3 +13,5 @@ export {
 } from '../torch/optim.ts';
 export { Rng, type RngState } from '../rng.ts';
 export { manualSeed, getRngState, setRngState, hasRngState } from '../torch/tensor.ts';
+export { GradScaler, MixedPrecision, type GradScalerOptions } from './amp.ts';
+export { PRECISIONS, precisionParam, type Precision } from './precision.ts';

@@ -1,6 +1,7 @@
 // action's commands: the parameter schemas (defaults from config.ts presets) and a run that imports
 // the implementation (experiments.ts) only when the command runs.
 import { z } from 'zod';
+import { precisionParam } from '../../core/train/precision.ts';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import { AVERAGE_CLIPS, FEATS, HEAD_MODES, JOINT_GROUPINGS, MODALITIES, NTU_PROTOCOLS, SYNTH_CLASSES, defaults, presets } from './config.ts';
 
@@ -60,7 +61,7 @@ const modelFile = () => z.string().describe('model.safetensors or the run folder
 const clipInput = () => z.string().describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>').meta({ path: 'input', notPath: '^synthetic:' });
 const clipFrames = () => z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)').meta({ path: 'input' });
 
-export const trainParams = z.object({ ...dataParams, ...featsParam, ...modelParams, ...trainingParams });
+export const trainParams = z.object({ ...dataParams, ...featsParam, ...modelParams, ...trainingParams, precision: precisionParam() });
 export type TrainParams = z.infer<typeof trainParams>;
 
 export const train = defineCommand({

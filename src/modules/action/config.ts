@@ -156,6 +156,8 @@ export interface TrainOptions {
   seed: number;
   /** gradient-norm clip (torch's clip_grad_norm_ max norm); null: no clipping */
   clip: number | null;
+  /** --precision (core/train/precision.ts): 32, bf16 or 16-mixed; default 32 */
+  precision?: '32' | 'bf16' | '16-mixed';
 }
 /** [recon] cross-entropy with label smoothing 0.1, AdamW (1e-3, weight decay 0.05), cosine schedule, 5% warm-up. */
 export const TRAIN_DEFAULTS: TrainOptions = {

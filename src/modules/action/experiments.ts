@@ -27,7 +27,10 @@ export async function train(p: TrainParams, ctx: RunContext): Promise<Record<str
   ctx.writeJson('config.json', { config, classNames: ds.classNames, params: p });
   const r = await trainModel(
     model, ds,
-    { epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, labelSmoothing: p.labelSmoothing, augment: p.augment, seed: ctx.seed },
+    {
+      epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, labelSmoothing: p.labelSmoothing, augment: p.augment, seed: ctx.seed,
+      precision: p.precision,
+    },
     ctx,
   );
   if (r.interrupted) return { interrupted: true, epochs: r.epochs };

@@ -6,7 +6,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import {
-  AdamW, Rng, applySchedule, clipGradNorm, cosineLR, restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, type Optimizer,
+  AdamW, Rng, applySchedule, clipGradNorm, cosineLR, restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, MixedPrecision, type Optimizer,
 } from '../../core/train/index.ts';
 import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
@@ -33,15 +33,19 @@ export function trainStep(
   batch: { pose: Tensor; video: Tensor | null; labels: Tensor },
   labelSmoothing: number,
   clip: number | null,
+  amp: MixedPrecision = new MixedPrecision('32', 'cpu'),
 ): { loss: number; correct: number } {
   return torch.scope(() => {
     opt.zeroGrad();
-    const logits = model.forward({ pose: batch.pose, video: batch.video });
-    const loss = torch.F.crossEntropy(logits, batch.labels, { labelSmoothing });
+    const [logits, loss] = amp.autocast(() => {
+      const z = model.forward({ pose: batch.pose, video: batch.video });
+      return [z, torch.F.crossEntropy(z, batch.labels, { labelSmoothing })] as const;
+    });
     torch.assertFinite(loss, 'training loss');
-    loss.backward();
+    amp.backward(loss);
+    amp.unscale(opt);
     if (clip !== null) clipGradNorm(opt.params, clip);
-    opt.step();
+    amp.step(opt);
     const correct = torch.noGrad(() => logits.argmax(1).eq(batch.labels).sum().item());
     return { loss: loss.item(), correct };
   });
@@ -82,6 +86,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   let lastLoss = NaN;
   let interrupted = false;
   model.train();
+  const amp = new MixedPrecision(opt.precision ?? '32', model.device);
   for (let epoch = startEpoch; epoch < opt.epochs; epoch++) {
     const rng = new Rng(opt.seed).fork(epoch);
     let lossSum = 0, correct = 0, seen = 0;
@@ -93,7 +98,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
       });
       const batch = toBatch(samples, ds, model.config.dtype, opt.useVideo && model.config.rgb);
       applySchedule(optim, sched, step);
-      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip);
+      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip, amp);
       torch.dispose(batch);
       lossSum += r.loss * b.length; correct += r.correct; seen += b.length; step++;
       lastLoss = r.loss;

@@ -3,6 +3,7 @@
 // and descriptions live here (defaults from config.ts); each run imports its implementation
 // (experiments.ts) when it runs.
 import { z } from 'zod';
+import { precisionParam } from '../../core/train/precision.ts';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import { APPLY, EVALUATE, LEVELS, OUTPUT_DEPTHS, SCENE_SIZE, STROKE_MASKS, TRAIN } from './config.ts';
 
@@ -48,6 +49,7 @@ export const trainParams = z.object({
   pairedGradWeight: z.number().min(0).default(W.pairedGrad ?? 0).describe('[ours] weight of the L1 between output and paired-target L gradients (synthetic pairs; the shipped model used 20 in stage 2)'),
   spectralNorm: z.boolean().default(TRAIN.spectralNorm).describe('spectral normalisation in the discriminator'),
   checkpointEvery: z.number().int().min(1).default(TRAIN.checkpointEvery).describe('steps between checkpoints'),
+  precision: precisionParam(),
 });
 export type TrainParams = z.infer<typeof trainParams>;
 

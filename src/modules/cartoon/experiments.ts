@@ -89,6 +89,7 @@ export async function train(p: TrainParams, ctx: RunContext) {
   const o = trainOptions({
     ...p, weights: { adv: p.advWeight, content: p.contentWeight, tv: p.tvWeight, color: p.colorWeight, paired: p.pairedWeight, pairedGrad: p.pairedGradWeight },
   });
+  o.precision = p.precision;
   const { trainer } = await trainCartooner(o, source, ctx);
   try {
     const modelFile = ctx.path('model.safetensors');

@@ -12,7 +12,8 @@ import { optim } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Checkpoints, RunContext } from '../../core/context.ts';
 import {
-  restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, type RestoreOptions, type RestoredCheckpoint, type TrainingParts,
+  restoreTrainingCheckpoint, saveTrainingCheckpoint, stepTag, MixedPrecision, type RestoreOptions, type RestoredCheckpoint, type TrainingParts,
+  type Precision,
 } from '../../core/train/index.ts';
 import { augmentLab, hsvPerturb, randomJitter, rgbToLab } from './color.ts';
 import { Cartooner, MultiTextureDiscriminator, resolveConfig } from './model.ts';
@@ -37,6 +38,8 @@ export interface TrainOptions {
   groups: number;
   /** [ours] learning rate of the abstraction unit in stage 2 (default: lr) */
   stage2Lr?: number;
+  /** --precision: 32, bf16 or 16-mixed (core/train/amp.ts); default 32 */
+  precision?: Precision;
 }
 
 /** Trainer options from a preset of config.ts (default: TRAIN, what `cartoon train` runs), with overrides. */
@@ -98,7 +101,10 @@ export class CartoonTrainer {
     this.optG = new optim.Adam(stage1, { lr: o.lr, betas: o.betas });
     this.optD = new optim.Adam(this.D.parameters(), { lr: o.lr, betas: o.betas });
     this.optA = new optim.Adam(this.G.controller.abstraction.parameters(), { lr: o.stage2Lr ?? o.lr, betas: o.betas });
+    this.amp = new MixedPrecision(o.precision ?? '32', this.G.device);
   }
+  /** --precision (core/train/amp.ts): autocast of the forward passes, loss scaling for 16-mixed */
+  readonly amp: MixedPrecision;
 
   get totalSteps(): number { return this.o.stage1Steps + this.o.stage2Steps; }
   stageOf(step: number): 1 | 2 { return step < this.o.stage1Steps ? 1 : 2; }
@@ -145,29 +151,36 @@ export class CartoonTrainer {
       const { mapAug, targetAb } = colourPairs(rng, batch.photo, batch.map);
       const photoL = lOf(batch.photo);
       const realL = lOf(batch.real).chunk(G, 0);
-      const out = this.G.forward(batch.photo, mapAug, lvs.map((l) => l.ks), lvs.map((l) => l.ka));
+      const amp = this.amp;
+      const out = amp.autocast(() => this.G.forward(batch.photo, mapAug, lvs.map((l) => l.ks), lvs.map((l) => l.ka)));
       const fakeL = out.L.chunk(G, 0);
       // critic: head k scores the level-k group only
       this.D.zeroGrad();
-      let dLoss = torch.scalar(0);
-      lvs.forEach((lv, g) => { dLoss = dLoss.add(lsganD(this.D.forward(realL[g]!, lv.level), this.D.forward(fakeL[g]!.detach(), lv.level)).div(G)); });
-      dLoss.backward();
-      this.optD.step();
+      const dLoss = amp.autocast(() => {
+        let d = torch.scalar(0);
+        lvs.forEach((lv, g) => { d = d.add(lsganD(this.D.forward(realL[g]!, lv.level), this.D.forward(fakeL[g]!.detach(), lv.level)).div(G)); });
+        return d;
+      });
+      amp.backward(dLoss);
+      amp.step(this.optD);
       // generator
       this.G.zeroGrad();
-      let adv = torch.scalar(0);
-      lvs.forEach((lv, g) => { adv = adv.add(lsganG(this.D.forward(fakeL[g]!, lv.level)).div(G)); });
-      const cont = contentLoss(this.content, photoL, out.L);
-      const tv = tvLoss(out.L);
-      const col = stage === 1 ? colorLoss(out.ab, targetAb) : torch.scalar(0);
-      const wGrad = w.pairedGrad ?? 0;
-      const targetL = batch.paired && (w.paired > 0 || wGrad > 0) ? lOf(batch.paired) : null;
-      const pair = targetL && w.paired > 0 ? pairedLoss(out.L, targetL) : torch.scalar(0);
-      const pairGrad = targetL && wGrad > 0 ? pairedGradLoss(out.L, targetL) : torch.scalar(0);
-      const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired)).add(pairGrad.mul(wGrad));
+      const { adv, cont, tv, col, pair, pairGrad, total } = amp.autocast(() => {
+        let adv = torch.scalar(0);
+        lvs.forEach((lv, g) => { adv = adv.add(lsganG(this.D.forward(fakeL[g]!, lv.level)).div(G)); });
+        const cont = contentLoss(this.content, photoL, out.L);
+        const tv = tvLoss(out.L);
+        const col = stage === 1 ? colorLoss(out.ab, targetAb) : torch.scalar(0);
+        const wGrad = w.pairedGrad ?? 0;
+        const targetL = batch.paired && (w.paired > 0 || wGrad > 0) ? lOf(batch.paired) : null;
+        const pair = targetL && w.paired > 0 ? pairedLoss(out.L, targetL) : torch.scalar(0);
+        const pairGrad = targetL && wGrad > 0 ? pairedGradLoss(out.L, targetL) : torch.scalar(0);
+        const total = adv.mul(w.adv).add(cont.mul(w.content)).add(tv.mul(w.tv)).add(col.mul(w.color)).add(pair.mul(w.paired)).add(pairGrad.mul(wGrad));
+        return { adv, cont, tv, col, pair, pairGrad, total };
+      });
       torch.assertFinite(total, 'cartoon generator loss');
-      total.backward();
-      (stage === 1 ? this.optG : this.optA).step();
+      amp.backward(total);
+      amp.step(stage === 1 ? this.optG : this.optA);
       this.D.zeroGrad();
       this.G.zeroGrad();
       return {

@@ -3,6 +3,7 @@
 // implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
+import { precisionParam } from '../../core/train/precision.ts';
 import {
   GEOMETRY_NAMES, CHANNELS, MODELS, BLOCK_TYPES, AUGMENT_MODES, SMOOTH_MODES, TTA_PRESETS, AVERAGES, MASK_MODES, ABLATE_MODES, ABLATION_NAMES,
   TRAIN, TRAIN_INIT, EVAL, PREDICT, CHALLENGE_NAMES, DESCRIBE, SYNTH, PAPER, ABLATE,
@@ -67,6 +68,7 @@ export const trainParams = z.object({
     .describe('start from these weights (fresh optimizer): a paperlab training checkpoint (its model.* tensors), a model file, a safetensors state dict, or a run folder')
     .meta({ path: 'input' }),
   initStrict: z.boolean().default(TRAIN_INIT.strict).describe('with --init: every key and shape must match (--no-init-strict loads the keys that fit, e.g. core → transfer with another head)'),
+  precision: precisionParam(),
 });
 export type TrainParams = z.infer<typeof trainParams>;
 

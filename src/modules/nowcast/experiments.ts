@@ -115,7 +115,7 @@ export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<
     const res = train({
       ...DEFAULT_TRAIN, model: build, ...(init ? { init: init.hook } : {}),
       steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
-      augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
+      augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed, precision: p.precision,
       loss: { ...DEFAULT_LOSS, posWeight: p.posWeight, alpha: p.alpha, smooth: p.smooth, betaSpatial: p.betaSpatial, betaTemporal: p.betaTemporal },
     }, data.train, data.val, ctx, 'model');
     const modelFile = ctx.path('model.safetensors');

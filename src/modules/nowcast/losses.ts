@@ -17,7 +17,7 @@ export type { MaskMode, SmoothMode } from './config.ts';
 export function weightedBce(logits: Tensor, target: Tensor, mask: Tensor | null, posWeight = PAPER.posWeight, mode: MaskMode = PAPER.maskMode): Tensor {
   if (logits.shape.join() !== target.shape.join()) throw new Error(`weightedBce: logits [${logits.shape}] and target [${target.shape}] differ in shape`);
   return torch.scope(() => {
-    const pw = torch.scalar(posWeight, { dtype: logits.dtype });
+    const pw = torch.scalar(posWeight, { dtype: logits.dtype, device: logits.device });
     if (!mask) return torch.F.binaryCrossEntropyWithLogits(logits, target, { posWeight: pw });
     if (mode === 'zero') {
       const z = torch.where(mask, 0, logits), y = torch.where(mask, 0, target);

@@ -4,7 +4,9 @@
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
-import { Rng, ReduceLROnPlateau, saveTrainingCheckpoint, restoreTrainingCheckpoint, stepTag, type TrainingParts } from '../../core/train/index.ts';
+import {
+  Rng, ReduceLROnPlateau, saveTrainingCheckpoint, restoreTrainingCheckpoint, stepTag, MixedPrecision, type TrainingParts, type Precision,
+} from '../../core/train/index.ts';
 import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
 import { augmentBatch, type AugmentMode } from './recipe.ts';
@@ -67,6 +69,8 @@ export interface TrainOptions {
   recalibrateBn: number;
   /** called on the freshly built model before the optimizer exists (`train --init`: start from earlier weights); a resume then loads over it */
   init?: (model: NowcastModel) => void;
+  /** --precision: 32, bf16 or 16-mixed (core/train/amp.ts); default 32 */
+  precision?: Precision;
 }
 
 /** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
@@ -138,7 +142,7 @@ export function clipGradValue(params: Tensor[], v: number): void {
 
 /** One optimiser step on a batch drawn (and augmented) by the step's own Rng: the loss and its parts. */
 function trainStep(
-  model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string,
+  model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string, amp: MixedPrecision,
 ): { loss: number; bce: number; temporal: number } {
   // everything random in a step but dropout comes from Rng(seed, step), so a resumed run needs no Rng state
   const rng = new Rng(o.seed * 100003 + step);
@@ -147,12 +151,12 @@ function trainStep(
     const b0 = trainSet.batch(idx);
     const b = augmentBatch(b0.x, b0.y, b0.mask, o.augment, rng);
     opt.zeroGrad();
-    const out = model.forward(b.x);
-    const L = nowcastLoss(out, b.y, b.mask, o.loss, o.model.geometry.scale);
+    const L = amp.autocast(() => nowcastLoss(model.forward(b.x), b.y, b.mask, o.loss, o.model.geometry.scale));
     torch.assertFinite(L.total, `${tag} loss at step ${step}`);
-    L.total.backward();
+    amp.backward(L.total);
+    amp.unscale(opt);
     clipGradValue(params, o.clipValue);
-    opt.step();
+    amp.step(opt);
     return { loss: L.total.item(), bce: L.bce, temporal: L.temporal };
   });
 }
@@ -193,9 +197,10 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
   };
   const bar = ctx && o.steps - start > 0 ? ctx.progress(o.steps - start, `train ${tag}`) : null;
   const params = model.parameters();
+  const amp = new MixedPrecision(o.precision ?? '32', model.device);
   for (let step = start; step < o.steps; step++) {
     if (ctx?.signal.aborted) { save(step); ctx.throwIfAborted(); }
-    const r = trainStep(model, params, opt, o, trainSet, step, tag);
+    const r = trainStep(model, params, opt, o, trainSet, step, tag, amp);
     losses.push(r.loss);
     if (valSet && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) {
       const vl = validationLoss(model, valSet, o);

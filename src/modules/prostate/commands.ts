@@ -3,6 +3,7 @@
 // imports its implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
+import { precisionParam } from '../../core/train/precision.ts';
 import { VARIANTS, FMUS, PHANTOM_SPACINGS, MAP_FORMATS, EXTRACTIONS, ABLATION_VARIANTS, SHAPE_PATTERN, CPU, QUICK } from './config.ts';
 
 const impl = () => import('./experiments.ts');
@@ -78,6 +79,7 @@ export const trainParams = z.object({
   augment: z.boolean().default(CPU.train.augment).describe('nnU-Net-style spatial and intensity augmentation'),
   pretrained: z.string().optional().describe('SSL weights (pretrain run folder or .safetensors) to transfer; default: random init').meta({ path: 'input' }),
   checkpointEvery: z.number().int().min(1).default(CPU.train.checkpointEvery).describe('iterations between resumable checkpoints'),
+  precision: precisionParam(),
 });
 export type TrainParams = z.infer<typeof trainParams>;
 

@@ -103,7 +103,7 @@ export async function train(p: TrainParams, ctx: RunContext) {
   const testNet = toNetCases(testCases, stats, { zonal: p.zonal });
   const r = await trainDetector(net, toNetCases(trainCases, stats, { zonal: p.zonal }), {
     iterations: p.iterations, iterationsPerEpoch: p.iterationsPerEpoch, batch: p.batch, patch, lr: p.lr, momentum: p.momentum,
-    augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
+    augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed, precision: p.precision,
     model: { config: net.cfg, adc: stats, zonal: p.zonal, patch },
   }, ctx, testNet);
   if (ctx.metrics.rows('validation').length > 1) {

@@ -8,7 +8,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import { Rng } from '../../core/rng.ts';
-import { saveTrainingCheckpoint, restoreTrainingCheckpoint, clipGradNorm } from '../../core/train/index.ts';
+import { saveTrainingCheckpoint, restoreTrainingCheckpoint, clipGradNorm, MixedPrecision, type Precision } from '../../core/train/index.ts';
 import { PAPER } from './config.ts';
 import { MNet, heInit } from './model.ts';
 import { deepSupervisionLoss } from './losses.ts';
@@ -76,6 +76,8 @@ export interface TrainOptions {
   dtype: 'float32' | 'float64';
   /** what rebuilds the detector from a checkpoint (pipeline.ts SavedModel): kept in every checkpoint's extra.model */
   model?: Record<string, unknown> | object;
+  /** --precision: 32, bf16 or 16-mixed (core/train/amp.ts); default 32 */
+  precision?: Precision;
 }
 
 /** The paper's values (PAPER.train in config.ts); augmentation defaults to PAPER.augment. */
@@ -113,6 +115,7 @@ export async function trainDetector(
   const bar = ctx?.progress(p.iterations, 'train detector');
   bar?.update(start);
   net.train();
+  const amp = new MixedPrecision(p.precision ?? '32', net.device);
   for (let it = start; it < p.iterations; it++) {
     if (ctx?.signal.aborted) { save('last', it); ctx.throwIfAborted(); }
     const rng = new Rng(p.seed * 1_000_003 + it);
@@ -121,12 +124,12 @@ export async function trainDetector(
       const [x0, y0] = makeBatch(cases, p.batch, p.patch, rng, p.fgRate, p.dtype);
       const [x, y] = augmentBatch(x0, y0, nImg, rng, p.augment);
       opt.zeroGrad();
-      const outs = net.forward(x);
-      const l = deepSupervisionLoss(outs, y);
+      const l = amp.autocast(() => deepSupervisionLoss(net.forward(x), y));
       torch.assertFinite(l, `training loss at iteration ${it}`);
-      l.backward();
+      amp.backward(l);
+      amp.unscale(opt);
       clipGradNorm(net.parameters(), p.clip);
-      opt.step();
+      amp.step(opt);
       return l.item();
     });
     losses.push(loss);

@@ -89,7 +89,7 @@ export class DeformableAttention3D extends nn.Module {
     const [gt, gh, gw] = this.grid;
     let off = this.c.learnOffsets
       ? this.search.forward(F.adaptiveAvgPool3d(vol, this.grid))
-      : torch.zeros([B!, this.c.offsetGroups, gt, gh, gw, 3], { dtype: vol.dtype });
+      : torch.zeros([B!, this.c.offsetGroups, gt, gh, gw, 3], { dtype: vol.dtype, device: vol.device });
     if (this.offsetProbe) off = off.add(this.offsetProbe);
     return off;
   }
@@ -101,7 +101,7 @@ export class DeformableAttention3D extends nn.Module {
     const vol = zn.permute([0, 4, 1, 2, 3]);
     const off = this.offsets(vol);
     if (this.record) this.lastOffsets = { data: torch.noGrad(() => torch.scope(() => off.detach().to('float32').contiguous().toTypedArray())) as Float32Array, shape: off.shape };
-    const cell = torch.tensor(this.grid.map((g) => 2 / g), { dtype: z.dtype });
+    const cell = torch.tensor(this.grid.map((g) => 2 / g), { dtype: z.dtype, device: z.device });
     const pos = this.getBuffer('ref').add(off.mul(cell));
     const zt = sampleTrilinear(vol, pos, this.c.samplePadding); // Z̃ [B, G, D]
     const cn = this.norm1.forward(c);

@@ -36,7 +36,7 @@ export class LocalJointStrideAttention extends nn.Module {
     const cPose = c.narrow(1, 1, 1); // [B, 1, D]
     const pn = this.norm.forward(p);
     const cn = this.norm.forward(cPose);
-    const idx = (a: number[]) => torch.tensor(a, { dtype: 'int64' });
+    const idx = (a: number[]) => torch.tensor(a, { dtype: 'int64', device: p.device });
     const dcs: Tensor[] = [];
     const dps: Tensor[] = [];
     const maps: Float32Array[] = [];

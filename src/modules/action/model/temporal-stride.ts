@@ -49,13 +49,13 @@ export class TemporalStrideAttention extends nn.Module {
       for (let r = 0; r < st; r++) {
         const ids: number[] = [];
         for (let t = r; t < T!; t += st) ids.push(t);
-        dfs[r] = run(frames.indexSelect(1, torch.tensor(ids, { dtype: 'int64' })).unsqueeze(1), 1).reshape([B!, ids.length, D!]);
+        dfs[r] = run(frames.indexSelect(1, torch.tensor(ids, { dtype: 'int64', device: frames.device })).unsqueeze(1), 1).reshape([B!, ids.length, D!]);
         if (this.attn.record && this.attn.lastMap) maps.push({ r, m: this.attn.lastMap });
       }
       const order: number[] = [];
       for (let r = 0; r < st; r++) for (let t = r; t < T!; t += st) order.push(t);
       const inv = new Array<number>(T!); order.forEach((t, i) => { inv[t] = i; });
-      df = torch.cat(dfs, 1).indexSelect(1, torch.tensor(inv, { dtype: 'int64' }));
+      df = torch.cat(dfs, 1).indexSelect(1, torch.tensor(inv, { dtype: 'int64', device: frames.device }));
     }
     if (this.attn.record) this.lastFrameMap = frameMap(maps, B!, T!, st);
     const dc = (dcs.length === 1 ? dcs[0]! : torch.stack(dcs, 0).sum(0)).div(st);
