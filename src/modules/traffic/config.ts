@@ -30,6 +30,10 @@ export const WEIGHTS = ['moves', 'objects'] as const;
 export const NORMALIZE = ['none', 'shares'] as const;
 /** PELT features: one column per edge, or the [total weight, #edges] baseline */
 export const FEATURES = ['edges', 'scalar'] as const;
+/** segment costs of the change-point search (ruptures' names: detectors/costs.ts) */
+export const COSTS = ['l2', 'l1', 'normal', 'rbf'] as const;
+/** search methods (ruptures' Pelt, Dynp, Binseg, Window: detectors/search.ts) */
+export const SEARCHES = ['pelt', 'dynp', 'binseg', 'window'] as const;
 export const GS_MODES = ['batch', 'stream'] as const;
 /** synthetic families: a = volume + structure change, b = structure only, null = no change */
 export const FAMILIES = ['a', 'b', 'null'] as const;
@@ -47,6 +51,8 @@ export type DetectorName = (typeof DETECTORS)[number];
 export type Weight = (typeof WEIGHTS)[number];
 export type Normalize = (typeof NORMALIZE)[number];
 export type Features = (typeof FEATURES)[number];
+export type CostName = (typeof COSTS)[number];
+export type SearchName = (typeof SEARCHES)[number];
 export type GsMode = (typeof GS_MODES)[number];
 export type Family = (typeof FAMILIES)[number];
 export type PointFormat = (typeof POINT_FORMATS)[number];
