@@ -15,7 +15,8 @@
 //          compared), the same partition and slices;
 // - quick  seconds-scale sizes (the tests and a first look on the dashboard).
 
-export const FORMATS = ['auto', 'csv', 'parquet', 'fcd'] as const;
+/** input formats: generic CSV/Parquet/SUMO FCD, and the public releases (releases.ts) */
+export const FORMATS = ['auto', 'csv', 'parquet', 'fcd', 'porto', 'geolife', 'tdrive'] as const;
 export const TIME_UNITS = ['auto', 's', 'ms', 'iso'] as const;
 export const COORDS = ['auto', 'geo', 'metres'] as const;
 /** edges: cell transitions of consecutive points, or one origin→destination edge per trip */

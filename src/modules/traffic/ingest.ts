@@ -18,13 +18,10 @@ import type { PointTable } from './types.ts';
 import { csvErrorDetail, isCsvError } from '../../core/errors.ts';
 import { GrowF64, GrowI32 } from './types.ts';
 import { defaults, type Coords, type Format, type TimeUnit } from './config.ts';
+import { TrafficInputError } from './errors.ts';
+import { RELEASES, detectRelease, readRelease, type Release } from './releases.ts';
 
-export class TrafficInputError extends Error {
-  override name = 'TrafficInputError';
-  constructor(readonly file: string, readonly where: string, readonly field: string | null, detail: string) {
-    super(`${file}${where ? `:${where}` : ''}: ${field ? `field '${field}': ` : ''}${detail}`);
-  }
-}
+export { TrafficInputError };
 
 export interface ColumnMap { id?: string; time?: string; lon?: string; lat?: string; x?: string; y?: string; speed?: string }
 
@@ -40,6 +37,8 @@ export interface IngestOptions {
   delimiter?: string;
   /** CSV: 'auto' = fast line splitting while no quotes are seen, else csv-parse */
   csvEngine?: 'auto' | 'csv-parse';
+  /** geolife: keep only points inside labels.txt intervals of these transport modes */
+  modes?: string[];
   /** called with (bytes or rows done, total) now and then */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -237,10 +236,16 @@ export function decideGeo(file: string, fromColumns: boolean | null, coords: Ing
   return geo;
 }
 
-/** Streams a point file into a Builder (any subclass); returns the format and the column decisions. */
-export async function readInto(file: string, b: Builder, o: IngestOptions = {}): Promise<{ format: 'csv' | 'parquet' | 'fcd'; names: Record<string, string>; unit: string; geo: boolean | null }> {
+export interface ReadResult { format: Format; names: Record<string, string>; unit: string; geo: boolean | null }
+
+/** Streams a point file (or a release's folder) into a Builder (any subclass); returns the format and the column decisions. */
+export async function readInto(file: string, b: Builder, o: IngestOptions = {}): Promise<ReadResult> {
   if (!fs.existsSync(file)) throw new TrafficInputError(file, '', null, 'file not found');
-  const format = o.format && o.format !== 'auto' ? o.format : detectFormat(file);
+  const named = o.format && o.format !== 'auto';
+  const release = named ? (RELEASES as readonly string[]).includes(o.format!) ? o.format as Release : null : detectRelease(file);
+  if (release) return { format: release, ...(await readRelease(release, file, b, o)) };
+  if (fs.statSync(file).isDirectory()) throw new TrafficInputError(file, '', null, 'a folder, but not one of Geolife .plt or T-Drive .txt files (give --format, or a file)');
+  const format = o.format && o.format !== 'auto' ? o.format as 'csv' | 'parquet' | 'fcd' : detectFormat(file);
   let r: { names: Record<string, string>; unit: string; geo: boolean | null };
   if (format === 'csv') r = await readCsv(file, b, o);
   else if (format === 'parquet') r = await readParquet(file, b, o);
