@@ -86,6 +86,8 @@ export interface Preset {
   analyze: { detector: DetectorName; compare: boolean; penSweep: boolean; plots: boolean };
   /** PELT (Killick et al. 2012) on flow vectors; penalty β = penScale·σ̂²·d·ln T */
   pelt: {
+    /** the segment cost and the search (ruptures' definitions: detectors/costs.ts, search.ts); jump, window width in slices */
+    cost: CostName; search: SearchName; jump: number; width: number;
     normalize: Normalize;
     features: Features;
     minSlicesSeen: number;
@@ -130,7 +132,7 @@ const cpu: Preset = {
   flows: { sliceMin: 15, mode: 'transitions', weight: 'moves' },
   storage: { engine: 'memory', storage: 'auto', diskAboveMb: 1000, duckdbMemory: '1GB', keepDb: false, chunkRows: 2048 },
   analyze: { detector: 'pelt', compare: true, penSweep: false, plots: true },
-  pelt: { normalize: 'none', features: 'edges', minSlicesSeen: 2, penScale: 1, minSize: 2, sweepLog10: [-2, 2], sweepPoints: 17 },
+  pelt: { cost: 'l2', search: 'pelt', jump: 1, width: 8, normalize: 'none', features: 'edges', minSlicesSeen: 2, penScale: 1, minSize: 2, sweepLog10: [-2, 2], sweepPoints: 17 },
   graphscope: { mode: 'stream', edgeThreshold: 1, maxGroups: 20, minSegment: 2 },
   lad: { k: 6, shortWindow: 4, longWindow: 12, topFraction: 0.05 },
   evaluate: { margin: 1 },

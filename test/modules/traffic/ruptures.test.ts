@@ -175,3 +175,22 @@ test('one detector interface: cost × search, ruptures defaults and errors', () 
   assert.throws(() => new ChangePoints({ search: 'dynp', minSize: 30, jump: 1 }).fit(x).predict({ nBkps: 4 }), /no segmentation/);
   assert.throws(() => new ChangePoints().predict({ pen: 1 }), /fit/);
 });
+
+test('the flow detector takes any cost × search: planted regime changes found with rbf/binseg/window as with l2/pelt', async () => {
+  const { syntheticFlows } = await import('../../../src/modules/traffic/synthetic.ts');
+  const { detect } = await import('../../../src/modules/traffic/detectors/index.ts');
+  const { scoreChangepoints } = await import('../../../src/modules/traffic/metrics.ts');
+  const { flows, truth } = syntheticFlows({ family: 'a', seed: 100 });
+  for (const [cost, search] of [['l2', 'binseg'], ['l2', 'window'], ['rbf', 'pelt'], ['rbf', 'binseg']] as const) {
+    const r = detect(flows, 'pelt', { pelt: { cost, search } });
+    assert.equal(r.info.cost, cost); assert.equal(r.info.search, search);
+    assert.ok(scoreChangepoints(r.changepoints, truth.changepoints, flows.T, 1).f1 >= 0.75, `${cost}/${search}: ${r.changepoints}`);
+  }
+  // a known count: dynp (and pelt with nBkps) give the exact optimum of the same cost
+  const a = detect(flows, 'pelt', { pelt: { cost: 'rbf', search: 'dynp', nBkps: 4 } }).changepoints;
+  const b = detect(flows, 'pelt', { pelt: { cost: 'rbf', search: 'pelt', nBkps: 4 } }).changepoints;
+  assert.deepEqual(a, b); assert.equal(a.length, 4);
+  assert.throws(() => detect(flows, 'pelt', { pelt: { search: 'dynp' } }), /needs the number of change points/);
+  const { flows: nul } = syntheticFlows({ family: 'null', seed: 200 });
+  assert.deepEqual(detect(nul, 'pelt', { pelt: { cost: 'rbf', search: 'binseg' } }).changepoints, []);
+});
