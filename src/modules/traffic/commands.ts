@@ -54,6 +54,7 @@ export const analyzeParams = z.object({
   cost: z.enum(COSTS).default(pe.cost).describe('segment cost of the change-point search (ruptures\' definitions): l2 mean shift, l1 robust, normal mean+covariance (low-dimensional features), rbf kernel'),
   search: z.enum(SEARCHES).default(pe.search).describe('change-point search: pelt (exact, penalty), dynp (exact, needs --n-bkps), binseg, window (ruptures\' definitions)'),
   jump: z.number().int().min(1).default(pe.jump).describe('candidate change points every this many slices'),
+  minSize: z.number().int().min(1).default(pe.minSize).describe('minimum segment length in slices (raised to the cost\'s own minimum)'),
   width: z.number().int().min(2).default(pe.width).describe('window search: width of the two adjacent windows together, in slices'),
   pen: z.number().positive().optional().describe('the penalty itself (default: the cost\'s BIC-like penalty × --pen-scale)'),
   gamma: z.number().positive().optional().describe('rbf kernel bandwidth γ (default: 1/median of the pairwise squared distances)'),

@@ -34,7 +34,7 @@ export function analyzeOptions(p: AnalyzeParams, seed: number): AnalyzeOptions {
     detect: {
       pelt: {
         weight: p.weight, features: p.features, normalize: p.normalize, penScale: p.penScale, nBkps: p.nBkps,
-        cost: p.cost, search: p.search, jump: p.jump, width: p.width, pen: p.pen, gamma: p.gamma,
+        cost: p.cost, search: p.search, jump: p.jump, minSize: p.minSize, width: p.width, pen: p.pen, gamma: p.gamma,
       },
       graphscope: { mode: p.gsMode, weight: p.weight, edgeThreshold: p.edgeThreshold }, lad: { p: p.ladTopFraction, weight: p.weight },
     },

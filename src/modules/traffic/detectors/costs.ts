@@ -10,6 +10,7 @@
 //           diagonal and K_tt = 1; γ = 1/median of the pairwise squared distances when not given
 //           (1 when that median is 0) — ruptures' median heuristic and clipping (min size 1)
 import { COSTS, type CostName } from '../config.ts';
+import { UsageError } from '../../../core/errors.ts';
 
 /** A T×d signal, row-major (the FeatureMatrix of features.ts fits). */
 export interface Signal { X: Float64Array; T: number; d: number }
@@ -122,6 +123,9 @@ export class CostNormal implements SegmentCost {
   }
 }
 
+/** The longest series the rbf cost takes (its two T×T arrays: 2 GiB at 8192). */
+export const RBF_MAX_T = 8192;
+
 /**
  * rbf: the Gram matrix once (T² doubles: for series of a few thousand slices), then 2-d prefix sums
  * so that a segment costs O(1).
@@ -134,6 +138,7 @@ export class CostRbf implements SegmentCost {
   constructor(s: Signal, gamma?: number | null) {
     const { X, T, d } = s;
     this.T = T;
+    if (T > RBF_MAX_T) throw new UsageError(`cost rbf: ${T} slices need 2·T² doubles (${((16 * T * T) / 2 ** 30).toFixed(1)} GiB); use at most ${RBF_MAX_T} (longer --slice-min, or --t0/--until)`);
     const D = new Float64Array(T * T), pairs = new Float64Array((T * (T - 1)) / 2);
     let k = 0;
     for (let i = 0; i < T; i++) {

@@ -139,7 +139,7 @@ export class Pelt implements Detector {
   predict(o: PeltPrediction = {}): DetectResult {
     const { fm, cost, sigma, T } = fitted(this.state, 'pelt');
     if (!cost) return { detector: 'pelt', changepoints: [], scores: new Float64Array(T), info: { beta: 0, sigma: 0, features: 0 } };
-    const op = this.options, minSize = op.minSize ?? defaults.pelt.minSize, jump = op.jump ?? defaults.pelt.jump;
+    const op = this.options, minSize = Math.max(op.minSize ?? defaults.pelt.minSize, cost.minSize), jump = op.jump ?? defaults.pelt.jump;
     const search = op.search ?? defaults.pelt.search;
     const nBkps = 'nBkps' in o ? o.nBkps : op.nBkps;
     const pen = ('pen' in o ? o.pen : op.pen) ?? penaltyFor(fm, o.penScale ?? op.penScale ?? defaults.pelt.penScale, sigma, cost.model).beta;
