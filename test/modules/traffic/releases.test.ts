@@ -126,3 +126,31 @@ test('streaming: each reader is an async iterator that yields its first point lo
     }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('out of core = in memory for a release folder (T-Drive) and for --crs input (the same points as UTM 50N x/y)', async () => {
+  const { runPipeline } = await import('../../../src/modules/traffic/pipeline.ts');
+  const { flowsOutOfCore } = await import('../../../src/modules/traffic/disk.ts');
+  const proj4 = (await import('proj4')).default;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-rel-disk-'));
+  try {
+    const root = path.join(FIX, 'tdrive');
+    const utm = proj4('WGS84', 'EPSG:32650'), csv = path.join(dir, 'utm.csv'), lines = ['id,t,x,y'];
+    for await (const p of tdrivePoints(root)) { const [x, y] = utm.forward([p.lon, p.lat]); lines.push(`${p.id},${p.t},${x},${y}`); }
+    fs.writeFileSync(csv, lines.join('\n'));
+    const base = { clean: { maxGapS: 900 }, flows: { maxGapS: 900, sliceS: 900 }, partition: { radiusM: 400, minGroupSize: 1 }, compare: false };
+    const flows: number[][][] = [];
+    for (const [file, ingestOpts] of [[root, { format: 'tdrive' as const }], [csv, { crs: 'EPSG:32650' }]] as const) {
+      const mem = await ingest(file, ingestOpts);
+      assert.equal(mem.geo, true);
+      const m = await runPipeline(mem.points, mem.geo, { ...base, ingest: ingestOpts });
+      const d = await flowsOutOfCore(file, { ...base, ingest: ingestOpts }, { chunkRows: 7, memoryLimit: '32MB', threads: 1, dir: path.join(dir, 'db') });
+      assert.ok(m.flows.slice.length > 10, `${m.flows.slice.length} flow rows`);
+      const cols = (f: typeof m.flows) => (['slice', 'src', 'dst', 'moves'] as const).map((k) => [...f[k]]);
+      assert.deepEqual(cols(d.flows), cols(m.flows), path.basename(file));
+      assert.ok(Math.abs(d.geo!.lon0 - 116.4) < 0.2 && Math.abs(d.geo!.lat0 - 39.9) < 0.2, 'projection origin in Beijing');
+      flows.push(cols(m.flows));
+    }
+    // UTM → lon/lat → local metres reproduces the lon/lat run's flow table
+    assert.deepEqual(flows[1], flows[0]);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
