@@ -68,6 +68,7 @@ const PORTO = ['TRIP_ID', 'TAXI_ID', 'TIMESTAMP', 'POLYLINE'] as const;
 /** Porto taxi trips: one point per POLYLINE pair at TIMESTAMP + 15 s · k. */
 export async function* portoPoints(file: string, o: ReleaseOptions = {}): AsyncGenerator<ReleasePoint> {
   const shown = path.basename(file), fail = o.fail ?? thrower;
+  if (fs.statSync(file).isDirectory()) throw new TrafficInputError(shown, '', null, 'a folder: the Porto release is one CSV file (train.csv or test.csv)');
   let col: Record<(typeof PORTO)[number], number> | null = null;
   for await (const { rec, line, n } of records(file, o, shown)) {
     if (!col) {

@@ -41,6 +41,7 @@ test('Porto corrupt twin: the truncated POLYLINE is named by file, line, record 
     assert.ok(!/-8\.|41\./.test(e.message), 'no coordinates echoed');
     return true;
   });
+  await assert.rejects(ingest(path.join(FIX, 'porto'), { format: 'porto' }), /porto: a folder: the Porto release is one CSV file/);
   const lenient = await ingest(file, { format: 'porto', lenient: true });
   assert.equal(lenient.report.skipped.badPolyline, 1);
   assert.ok(lenient.points.n > 500);
