@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { portoPoints, geolifePoints, tdrivePoints, detectRelease, utcSeconds, type ReleasePoint } from '../../../src/modules/traffic/releases.ts';
+import { portoPoints, geolifePoints, tdrivePoints, detectRelease, utcSeconds, inputBytes, type ReleasePoint } from '../../../src/modules/traffic/releases.ts';
 import { ingest } from '../../../src/modules/traffic/ingest.ts';
 import { TrafficInputError } from '../../../src/modules/traffic/errors.ts';
 import { InputFileError } from '../../../src/core/errors.ts';
@@ -104,7 +104,7 @@ test('T-Drive corrupt twin: the impossible date is named by file, line and field
   assert.equal(lenient.report.skipped.badTime, 1); assert.equal(lenient.points.n, 79);
 });
 
-test('streaming: each reader is an async iterator that yields its first point long before the end of a large file', async () => {
+test('streaming: each reader is an async iterator that yields its first point long before the end of a large file (or folder)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-rel-'));
   try {
     const td = path.join(dir, '7.txt'), lines: string[] = [];
@@ -114,11 +114,16 @@ test('streaming: each reader is an async iterator that yields its first point lo
     const poly = `[${Array.from({ length: 40 }, (_, k) => `[-8.6${String(k).padStart(4, '0')},41.150000]`).join(',')}]`;
     for (let i = 0; i < 8000; i++) rows.push(`"${i}","C","","","2000${i % 400}","${1372636800 + i}","A","False","${poly}"`);
     fs.writeFileSync(pt, rows.join('\n'));
-    for (const [file, gen] of [[td, tdrivePoints], [pt, portoPoints]] as const) {
+    const traj = path.join(dir, 'Data/042/Trajectory');
+    fs.mkdirSync(traj, { recursive: true });
+    const plt = ['Geolife trajectory', 'WGS 84', 'Altitude is in Feet', 'Reserved 3', '0,2,255,My Track,0,0,2,8421376', '0'];
+    for (let i = 0; i < 60_000; i++) plt.push(`39.9${String(i % 1000).padStart(4, '0')},116.3${String(i % 977).padStart(4, '0')},0,100,39744.5,2008-10-23,${new Date((i % 86400) * 1000).toISOString().slice(11, 19)}`);
+    for (const f of ['20081023000000.plt', '20081024000000.plt']) fs.writeFileSync(path.join(traj, f), plt.join('\r\n'));
+    for (const [file, gen] of [[td, tdrivePoints], [pt, portoPoints], [path.join(dir, 'Data'), geolifePoints]] as const) {
       let read = 0;
       const it = gen(file, { onBytes: (n) => { read += n; } });
       assert.equal(typeof it[Symbol.asyncIterator], 'function');
-      const size = fs.statSync(file).size;
+      const size = fs.statSync(file).isDirectory() ? inputBytes(file) : fs.statSync(file).size;
       assert.ok(size > 4 << 20, `${size} bytes`);
       const first = await it.next();
       assert.equal(first.done, false);
