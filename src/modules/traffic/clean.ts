@@ -1,16 +1,17 @@
-// Cleaning (before the paper's network partitioning): projection to local metres, sort by
+// Cleaning (before the paper's network partitioning): projection to local metres (proj4, crs.ts), sort by
 // (object, t), exact-duplicate removal, speed filter, trip splitting by gap [recon: the paper does
 // not describe its cleaning]. Every removed point is counted; no transition crosses a trip boundary.
 import type { PointTable, TripTable } from './types.ts';
 import { defaults } from './config.ts';
+import { fromLocal, toLocal } from './crs.ts';
 
-/** Mean Earth radius (m) of the equirectangular projection. */
+/** Mean Earth radius (m) of the equirectangular comparison. */
 export const R_EARTH = 6_371_008.8;
 
 /**
- * Equirectangular projection about the centre of the data's bounding box (x = R·Δλ·cos φ0,
- * y = R·Δφ). [choice] the bbox centre instead of the mean: it does not depend on row order.
- * Modifies the table in place and records the origin.
+ * Projects lon/lat to local metres: proj4's azimuthal equidistant projection about the centre of the
+ * data's bounding box (crs.ts says why). [choice] the bbox centre instead of the mean: it does not
+ * depend on row order. Modifies the table in place and records the origin.
  */
 export function project(p: PointTable, origin?: { lon0: number; lat0: number }): PointTable {
   if (p.n === 0) { p.geo = origin ?? { lon0: 0, lat0: 0 }; return p; }
@@ -20,16 +21,21 @@ export function project(p: PointTable, origin?: { lon0: number; lat0: number }):
     for (let i = 0; i < p.n; i++) { const x = p.x[i]!, y = p.y[i]!; if (x < a) a = x; if (x > b) b = x; if (y < c) c = y; if (y > d) d = y; }
     o = { lon0: (a + b) / 2, lat0: (c + d) / 2 };
   }
-  const k = (Math.PI / 180) * R_EARTH, cos = Math.cos((o.lat0 * Math.PI) / 180);
-  for (let i = 0; i < p.n; i++) { p.x[i] = (p.x[i]! - o.lon0) * k * cos; p.y[i] = (p.y[i]! - o.lat0) * k; }
+  const fwd = toLocal(o);
+  for (let i = 0; i < p.n; i++) { const [x, y] = fwd(p.x[i]!, p.y[i]!); p.x[i] = x; p.y[i] = y; }
   p.geo = o;
   return p;
 }
 
 /** Inverse of project (metres -> [lon, lat]). */
 export function unproject(geo: { lon0: number; lat0: number }, x: number, y: number): [number, number] {
-  const k = (Math.PI / 180) * R_EARTH, cos = Math.cos((geo.lat0 * Math.PI) / 180);
-  return [geo.lon0 + x / (k * cos), geo.lat0 + y / k];
+  return fromLocal(geo)(x, y);
+}
+
+/** The equirectangular approximation about an origin that project used before proj4 (kept for comparison). */
+export function equirectangular(o: { lon0: number; lat0: number }, lon: number, lat: number): [number, number] {
+  const k = (Math.PI / 180) * R_EARTH, cos = Math.cos((o.lat0 * Math.PI) / 180);
+  return [(lon - o.lon0) * k * cos, (lat - o.lat0) * k];
 }
 
 export interface CleanOptions { maxGapS?: number; maxSpeedMps?: number }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import {
-  defaults, COORDS, DETECTORS, ENGINES, FAMILIES, FEATURES, FLOW_MODES, FORMATS, GS_MODES, MEMORY_SIZE, NORMALIZE, POINT_FORMATS,
+  defaults, COORDS, COSTS, DETECTORS, SEARCHES, ENGINES, FAMILIES, FEATURES, FLOW_MODES, FORMATS, GS_MODES, MEMORY_SIZE, NORMALIZE, POINT_FORMATS,
   STORAGES, TIME_UNITS, WEIGHTS,
 } from './config.ts';
 
@@ -18,8 +18,10 @@ const column = (what: string) => z.string().min(1).optional().describe(`column o
 const i = defaults.ingest, c = defaults.clean, pa = defaults.partition, st = defaults.storage, an = defaults.analyze;
 const pe = defaults.pelt, gs = defaults.graphscope, la = defaults.lad;
 export const analyzeParams = z.object({
-  file: z.string().min(1).describe('input file: .csv, .parquet, .xml (SUMO FCD), optionally .gz').meta({ path: 'input' }),
-  format: z.enum(FORMATS).default(i.format).describe('input format (auto: from the extension)'),
+  file: z.string().min(1).describe('input file (.csv, .parquet, .xml SUMO FCD, optionally .gz; Porto train.csv; a Geolife .plt; a T-Drive .txt) or folder (Geolife Data/, T-Drive logs)').meta({ path: 'input' }),
+  format: z.enum(FORMATS).default(i.format).describe('input format: csv, parquet, fcd, or a public release — porto (ECML/PKDD 15 taxi), geolife (1.3), tdrive (auto: from the extension and the first line)'),
+  crs: z.string().min(1).optional().describe('CRS of projected x/y input (EPSG:xxxx, e.g. a UTM zone EPSG:32650, or a proj string); default: lon/lat input is projected to local metres (aeqd about the data centre), metres are used as they are'),
+  modes: z.array(z.string().min(1)).optional().describe('geolife: keep only points inside labels.txt intervals of these transport modes, comma-separated (e.g. taxi,car)'),
   id: column('object id (auto-detected when not given)'),
   time: column('timestamp (auto-detected when not given)'),
   lon: column('longitude'),
@@ -49,6 +51,13 @@ export const analyzeParams = z.object({
   weight: z.enum(WEIGHTS).default(defaults.flows.weight).describe('edge weight'),
   features: z.enum(FEATURES).default(pe.features).describe('PELT features: one column per edge (flow graph), or the scalar [total weight, #edges] baseline'),
   normalize: z.enum(NORMALIZE).default(pe.normalize).describe('PELT edge features: log(1+w), or volume-free shares log(1 + d·w/Σw) (structure only)'),
+  cost: z.enum(COSTS).default(pe.cost).describe('segment cost of the change-point search (ruptures\' definitions): l2 mean shift, l1 robust, normal mean+covariance (low-dimensional features), rbf kernel'),
+  search: z.enum(SEARCHES).default(pe.search).describe('change-point search: pelt (exact, penalty), dynp (exact, needs --n-bkps), binseg, window (ruptures\' definitions)'),
+  jump: z.number().int().min(1).default(pe.jump).describe('candidate change points every this many slices'),
+  minSize: z.number().int().min(1).default(pe.minSize).describe('minimum segment length in slices (raised to the cost\'s own minimum)'),
+  width: z.number().int().min(2).default(pe.width).describe('window search: width of the two adjacent windows together, in slices'),
+  pen: z.number().positive().optional().describe('the penalty itself (default: the cost\'s BIC-like penalty × --pen-scale)'),
+  gamma: z.number().positive().optional().describe('rbf kernel bandwidth γ (default: 1/median of the pairwise squared distances)'),
   penScale: z.number().positive().default(pe.penScale).describe('PELT penalty multiplier'),
   nBkps: z.number().int().min(1).optional().describe('PELT: known number of change-points (default: found with the penalty)'),
   penSweep: z.boolean().default(an.penSweep).describe('report #change-points over log-spaced penalties'),

@@ -15,7 +15,8 @@
 //          compared), the same partition and slices;
 // - quick  seconds-scale sizes (the tests and a first look on the dashboard).
 
-export const FORMATS = ['auto', 'csv', 'parquet', 'fcd'] as const;
+/** input formats: generic CSV/Parquet/SUMO FCD, and the public releases (releases.ts) */
+export const FORMATS = ['auto', 'csv', 'parquet', 'fcd', 'porto', 'geolife', 'tdrive'] as const;
 export const TIME_UNITS = ['auto', 's', 'ms', 'iso'] as const;
 export const COORDS = ['auto', 'geo', 'metres'] as const;
 /** edges: cell transitions of consecutive points, or one origin→destination edge per trip */
@@ -30,6 +31,10 @@ export const WEIGHTS = ['moves', 'objects'] as const;
 export const NORMALIZE = ['none', 'shares'] as const;
 /** PELT features: one column per edge, or the [total weight, #edges] baseline */
 export const FEATURES = ['edges', 'scalar'] as const;
+/** segment costs of the change-point search (ruptures' names: detectors/costs.ts) */
+export const COSTS = ['l2', 'l1', 'normal', 'rbf'] as const;
+/** search methods (ruptures' Pelt, Dynp, Binseg, Window: detectors/search.ts) */
+export const SEARCHES = ['pelt', 'dynp', 'binseg', 'window'] as const;
 export const GS_MODES = ['batch', 'stream'] as const;
 /** synthetic families: a = volume + structure change, b = structure only, null = no change */
 export const FAMILIES = ['a', 'b', 'null'] as const;
@@ -47,6 +52,8 @@ export type DetectorName = (typeof DETECTORS)[number];
 export type Weight = (typeof WEIGHTS)[number];
 export type Normalize = (typeof NORMALIZE)[number];
 export type Features = (typeof FEATURES)[number];
+export type CostName = (typeof COSTS)[number];
+export type SearchName = (typeof SEARCHES)[number];
 export type GsMode = (typeof GS_MODES)[number];
 export type Family = (typeof FAMILIES)[number];
 export type PointFormat = (typeof POINT_FORMATS)[number];
@@ -79,6 +86,8 @@ export interface Preset {
   analyze: { detector: DetectorName; compare: boolean; penSweep: boolean; plots: boolean };
   /** PELT (Killick et al. 2012) on flow vectors; penalty β = penScale·σ̂²·d·ln T */
   pelt: {
+    /** the segment cost and the search (ruptures' definitions: detectors/costs.ts, search.ts); jump, window width in slices */
+    cost: CostName; search: SearchName; jump: number; width: number;
     normalize: Normalize;
     features: Features;
     minSlicesSeen: number;
@@ -123,7 +132,7 @@ const cpu: Preset = {
   flows: { sliceMin: 15, mode: 'transitions', weight: 'moves' },
   storage: { engine: 'memory', storage: 'auto', diskAboveMb: 1000, duckdbMemory: '1GB', keepDb: false, chunkRows: 2048 },
   analyze: { detector: 'pelt', compare: true, penSweep: false, plots: true },
-  pelt: { normalize: 'none', features: 'edges', minSlicesSeen: 2, penScale: 1, minSize: 2, sweepLog10: [-2, 2], sweepPoints: 17 },
+  pelt: { cost: 'l2', search: 'pelt', jump: 1, width: 8, normalize: 'none', features: 'edges', minSlicesSeen: 2, penScale: 1, minSize: 2, sweepLog10: [-2, 2], sweepPoints: 17 },
   graphscope: { mode: 'stream', edgeThreshold: 1, maxGroups: 20, minSegment: 2 },
   lad: { k: 6, shortWindow: 4, longWindow: 12, topFraction: 0.05 },
   evaluate: { margin: 1 },

@@ -161,7 +161,7 @@ async function loadPoints(s: Session, file: string, ingest: IngestOptions = {}):
   const { format, ...r } = await readInto(file, b, ingest);
   b.close();
   await s.con.run('COMMIT');
-  const geoFlag = decideGeo(b.file, r.geo, ingest.coords, b.n, b.firstOut);
+  const geoFlag = decideGeo(b.file, r.geo, ingest.crs ? 'geo' : ingest.coords, b.n, b.firstOut);
   const report: IngestReport = { file: b.file, format, rows: b.rows, kept: b.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geoFlag ? 'geo' : 'metres' };
   if (b.n < 2) throw new Error(`${b.file}: fewer than 2 points left after cleaning`);
   return { report, origin: geoFlag ? { lon0: (b.x0 + b.x1) / 2, lat0: (b.y0 + b.y1) / 2 } : null, n: b.n };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunContext } from '../../core/context.ts';
-import { parseJson } from '../../core/errors.ts';
+import { parseJson, UsageError } from '../../core/errors.ts';
 import { analyzeFile, flowsInMemory, truthSlices, type AnalyzeOptions } from './pipeline.ts';
 import { syntheticFlows, syntheticPoints, writePoints } from './synthetic.ts';
 import { detect } from './detectors/index.ts';
@@ -18,11 +18,13 @@ import type { FlowSeries } from './types.ts';
 
 /** The pipeline options of `analyze`'s parameters (the partition is seeded with the run seed). */
 export function analyzeOptions(p: AnalyzeParams, seed: number): AnalyzeOptions {
+  if (p.search === 'dynp' && !p.nBkps) throw new UsageError('--search dynp needs --n-bkps (the number of change points)');
+  if (p.modes && p.format !== 'geolife' && p.format !== 'auto') throw new UsageError('--modes applies to --format geolife only');
   return {
     ingest: {
       format: p.format,
       columns: { id: p.id, time: p.time, lon: p.lon, lat: p.lat, x: p.x, y: p.y, speed: p.speed },
-      timeUnit: p.timeUnit, coords: p.coords, lenient: p.lenient, delimiter: p.delimiter,
+      timeUnit: p.timeUnit, coords: p.coords, lenient: p.lenient, delimiter: p.delimiter, crs: p.crs, modes: p.modes,
     },
     clean: { maxGapS: p.maxGapS, maxSpeedMps: p.maxSpeedMps },
     partition: { radiusM: p.radiusM, minGroupSize: p.minGroupSize, seed },
@@ -30,7 +32,10 @@ export function analyzeOptions(p: AnalyzeParams, seed: number): AnalyzeOptions {
     engine: p.engine, storage: p.storage, disk: { aboveMB: p.diskAboveMb, memoryLimit: p.duckdbMemory, keep: p.keepDb },
     detector: p.detector, compare: p.compare, penSweep: p.penSweep,
     detect: {
-      pelt: { weight: p.weight, features: p.features, normalize: p.normalize, penScale: p.penScale, nBkps: p.nBkps },
+      pelt: {
+        weight: p.weight, features: p.features, normalize: p.normalize, penScale: p.penScale, nBkps: p.nBkps,
+        cost: p.cost, search: p.search, jump: p.jump, minSize: p.minSize, width: p.width, pen: p.pen, gamma: p.gamma,
+      },
       graphscope: { mode: p.gsMode, weight: p.weight, edgeThreshold: p.edgeThreshold }, lad: { p: p.ladTopFraction, weight: p.weight },
     },
     truth: p.truth, margin: p.margin, plots: p.plots,

@@ -18,13 +18,11 @@ import type { PointTable } from './types.ts';
 import { csvErrorDetail, isCsvError } from '../../core/errors.ts';
 import { GrowF64, GrowI32 } from './types.ts';
 import { defaults, type Coords, type Format, type TimeUnit } from './config.ts';
+import { TrafficInputError } from './errors.ts';
+import { crsToLonLat } from './crs.ts';
+import { RELEASES, detectRelease, readRelease, type Release } from './releases.ts';
 
-export class TrafficInputError extends Error {
-  override name = 'TrafficInputError';
-  constructor(readonly file: string, readonly where: string, readonly field: string | null, detail: string) {
-    super(`${file}${where ? `:${where}` : ''}: ${field ? `field '${field}': ` : ''}${detail}`);
-  }
-}
+export { TrafficInputError };
 
 export interface ColumnMap { id?: string; time?: string; lon?: string; lat?: string; x?: string; y?: string; speed?: string }
 
@@ -40,6 +38,10 @@ export interface IngestOptions {
   delimiter?: string;
   /** CSV: 'auto' = fast line splitting while no quotes are seen, else csv-parse */
   csvEngine?: 'auto' | 'csv-parse';
+  /** the CRS of projected x/y (EPSG:xxxx or a proj string): taken back to lon/lat (crs.ts) */
+  crs?: string;
+  /** geolife: keep only points inside labels.txt intervals of these transport modes */
+  modes?: string[];
   /** called with (bytes or rows done, total) now and then */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -220,7 +222,7 @@ export async function ingest(file: string, o: IngestOptions = {}): Promise<{ poi
   for (let i = 0; i < points.n && !firstOut; i++) {
     if (Math.abs(points.y[i]!) > 90 || Math.abs(points.x[i]!) > 180) firstOut = { i, x: points.x[i]!, y: points.y[i]! };
   }
-  const geo = decideGeo(b.file, r.geo, o.coords, points.n, firstOut);
+  const geo = decideGeo(b.file, r.geo, o.crs ? 'geo' : o.coords, points.n, firstOut);
   const report: IngestReport = { file: b.file, format, rows: b.rows, kept: points.n, skipped: b.skipped, examples: b.examples, columns: r.names, timeUnit: r.unit, coords: geo ? 'geo' : 'metres' };
   return { points, report, geo };
 }
@@ -237,10 +239,27 @@ export function decideGeo(file: string, fromColumns: boolean | null, coords: Ing
   return geo;
 }
 
-/** Streams a point file into a Builder (any subclass); returns the format and the column decisions. */
-export async function readInto(file: string, b: Builder, o: IngestOptions = {}): Promise<{ format: 'csv' | 'parquet' | 'fcd'; names: Record<string, string>; unit: string; geo: boolean | null }> {
+export interface ReadResult { format: Format; names: Record<string, string>; unit: string; geo: boolean | null }
+
+/** Streams a point file (or a release's folder) into a Builder (any subclass); returns the format and the column decisions. */
+export async function readInto(file: string, b: Builder, o: IngestOptions = {}): Promise<ReadResult> {
   if (!fs.existsSync(file)) throw new TrafficInputError(file, '', null, 'file not found');
-  const format = o.format && o.format !== 'auto' ? o.format : detectFormat(file);
+  if (o.crs) {
+    // projected input: every point goes back to lon/lat (crs.ts) before the Builder sees it
+    const toLonLat = crsToLonLat(o.crs), add = b.add.bind(b);
+    b.add = (id, t, x, y, s) => { const [lon, lat] = toLonLat(x, y); add(id, t, lon, lat, s); };
+    const r = await readIntoAs(file, b, { ...o, coords: 'metres' });
+    return { ...r, geo: true };
+  }
+  return readIntoAs(file, b, o);
+}
+
+async function readIntoAs(file: string, b: Builder, o: IngestOptions): Promise<ReadResult> {
+  const named = o.format && o.format !== 'auto';
+  const release = named ? (RELEASES as readonly string[]).includes(o.format!) ? o.format as Release : null : detectRelease(file);
+  if (release) return { format: release, ...(await readRelease(release, file, b, o)) };
+  if (fs.statSync(file).isDirectory()) throw new TrafficInputError(file, '', null, 'a folder, but not one of Geolife .plt or T-Drive .txt files (give --format, or a file)');
+  const format = o.format && o.format !== 'auto' ? o.format as 'csv' | 'parquet' | 'fcd' : detectFormat(file);
   let r: { names: Record<string, string>; unit: string; geo: boolean | null };
   if (format === 'csv') r = await readCsv(file, b, o);
   else if (format === 'parquet') r = await readParquet(file, b, o);

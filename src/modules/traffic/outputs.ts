@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { FlowSeries } from './types.ts';
 import type { Partition } from './partition.ts';
 import { unproject } from './clean.ts';
+import { localProjection } from './crs.ts';
 import type { SliceStats } from './distances.ts';
 import { heatmapSvg, niceStep, xmlEscape } from '../../core/plots.ts';
 
@@ -19,7 +20,7 @@ const coord = (geo: Geo, x: number, y: number): [number, number] => (geo ? unpro
  */
 function metresNote(geo: Geo): Record<string, unknown> {
   return geo
-    ? { local_metres: { projection: 'equirectangular', lon0: geo.lon0, lat0: geo.lat0 } }
+    ? { local_metres: { projection: 'aeqd', proj: localProjection(geo), lon0: geo.lon0, lat0: geo.lat0 } }
     : { crs_note: "local metres (the input was projected): coordinates are the input's x/y" };
 }
 

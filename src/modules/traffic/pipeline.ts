@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { RunContext } from '../../core/context.ts';
 import { ingest, type IngestOptions, type IngestReport } from './ingest.ts';
+import { inputBytes } from './releases.ts';
 import { project, cleanAndSplit, type CleanOptions } from './clean.ts';
 import { partition, assignCells, type PartitionOptions, type Partition } from './partition.ts';
 import { buildFlows, buildFlowsDuckDB, type FlowOptions } from './flows.ts';
@@ -119,11 +120,11 @@ export function detectAll(flows: FlowSeries, o: AnalyzeOptions, tick?: () => voi
   return { primary, others, evaluation, truth };
 }
 
-/** memory or disk for `storage: auto`: disk when the (uncompressed, estimated ×6 for .gz) file exceeds aboveMB. */
+/** memory or disk for `storage: auto`: disk when the (uncompressed, estimated ×6 for .gz) file or folder exceeds aboveMB. */
 export function chooseStorage(file: string, o: AnalyzeOptions): 'memory' | 'disk' {
   const s = o.storage ?? defaults.storage.storage;
   if (s !== 'auto') return s;
-  const bytes = fs.existsSync(file) ? fs.statSync(file).size * (file.endsWith('.gz') ? 6 : 1) : 0;
+  const bytes = fs.existsSync(file) ? inputBytes(file) * (file.endsWith('.gz') ? 6 : 1) : 0;
   return bytes > (o.disk?.aboveMB ?? defaults.storage.diskAboveMb) * 1e6 ? 'disk' : 'memory';
 }
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { Rng } from '../../core/rng.ts';
 import type { FlowSeries, PointTable } from './types.ts';
 import { GrowF64, GrowI32 } from './types.ts';
-import { R_EARTH } from './clean.ts';
+import { fromLocal } from './crs.ts';
 import { defaults, type Family, type PointFormat } from './config.ts';
 
 export type { Family };
@@ -208,11 +208,9 @@ export function syntheticPoints(opts: SyntheticPointsOptions): { points: PointTa
   const x = xx.finish(), y = yy.finish();
   const geo = opts.geoOrigin ?? null;
   if (geo) {
-    // inverse equirectangular: these are then lon/lat values (x = lon, y = lat)
-    for (let k = 0; k < n; k++) {
-      y[k] = geo.lat0 + (y[k]! / R_EARTH) * (180 / Math.PI);
-      x[k] = geo.lon0 + (x[k]! / (R_EARTH * Math.cos((geo.lat0 * Math.PI) / 180))) * (180 / Math.PI);
-    }
+    // the inverse of the local projection (crs.ts) about the origin: these are then lon/lat values (x = lon, y = lat)
+    const inv = fromLocal(geo);
+    for (let k = 0; k < n; k++) { const [lon, lat] = inv(x[k]!, y[k]!); x[k] = lon; y[k] = lat; }
   }
   return {
     points: { n, obj: ob.finish(), ids, t: tt.finish(), x, y, geo: null, source: 'synthetic' },

@@ -82,3 +82,32 @@ test('CLI: a bad item of a list parameter is refused by the schema (exit 2, the 
   const after = fs.existsSync(home) ? fs.readdirSync(home) : [];
   assert.deepEqual(after.filter((x) => !before.includes(x) && x.includes('traffic')), [], 'no run folder');
 });
+
+const FIX = fileURLToPath(new URL('../../fixtures/traffic/', import.meta.url));
+
+test('issue #23: analyze reads the releases as shipped (Porto detected, --cost rbf --search binseg), a corrupt twin exits 4 naming file and line', () => {
+  const r = cli(['analyze', path.join(FIX, 'porto/train.csv'), '--json', '--no-plots', '--no-compare', '--cost', 'rbf', '--search', 'binseg']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { dir: string; summary: { points: number; trips: number; skipped: Record<string, number> } };
+  assert.ok(out.summary.points > 500 && out.summary.trips >= 30, JSON.stringify(out.summary));
+  assert.equal(out.summary.skipped.emptyPolyline, 1);
+  const cp = JSON.parse(fs.readFileSync(path.join(out.dir, 'changepoints.json'), 'utf8'));
+  assert.equal(cp.params.pelt.cost, 'rbf'); assert.equal(cp.params.pelt.search, 'binseg');
+  const cells = JSON.parse(fs.readFileSync(path.join(out.dir, 'cells.geojson'), 'utf8'));
+  assert.equal(cells.local_metres.projection, 'aeqd');
+  const [lon, lat] = cells.features[0].geometry.coordinates[0][0];
+  assert.ok(lon > -8.8 && lon < -8.4 && lat > 41 && lat < 41.3, `Porto cells in lon/lat: ${lon}, ${lat}`);
+  const bad = cli(['analyze', path.join(FIX, 'tdrive_corrupt'), '--no-plots']);
+  assert.equal(bad.status, 4, bad.stderr);
+  assert.match(bad.stderr, /tdrive_corrupt\/3\.txt:4: field 'date time': expected yyyy-mm-dd hh:mm:ss/);
+  assert.ok(!bad.stderr.includes('2008-02-30'), 'no content echoed');
+});
+
+test('issue #23: --search dynp without --n-bkps and an unknown --crs are usage errors (exit 2)', () => {
+  const d = cli(['analyze', path.join(FIX, 'tdrive'), '--search', 'dynp', '--no-plots']);
+  assert.equal(d.status, 2, d.stderr);
+  assert.match(d.stderr, /--search dynp needs --n-bkps/);
+  const c = cli(['analyze', metresCsv, '--crs', 'EPSG:999999', '--no-plots']);
+  assert.equal(c.status, 2, c.stderr);
+  assert.match(c.stderr, /--crs: unknown or unusable CRS/);
+});

@@ -100,7 +100,8 @@ test('paperlab traffic analyze: end to end from a CSV file, both engines, output
   const p0 = cells.features[0].properties;
   assert.ok(Math.abs(p0.seed_lon - 153.02) < 0.2 && Math.abs(p0.seed_lat + 27.47) < 0.2, 'seed_lon/seed_lat in degrees');
   assert.ok(Number.isFinite(p0.seed_x_m) && Math.abs(p0.seed_x_m) < 20_000, 'seed_x_m in local metres');
-  assert.equal(cells.local_metres.projection, 'equirectangular');
+  assert.equal(cells.local_metres.projection, 'aeqd');
+  assert.match(cells.local_metres.proj, /^\+proj=aeqd \+lat_0=\S+ \+lon_0=\S+ .*\+datum=WGS84 \+units=m/);
   const cp = JSON.parse(fs.readFileSync(path.join(dir, 'changepoints.json'), 'utf8'));
   assert.ok(Array.isArray(cp.segments) && cp.segments.length === cp.changepoints.length + 1);
   // a bad file is a failed run with a clear message

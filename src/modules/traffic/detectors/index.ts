@@ -1,6 +1,7 @@
 // The change-point detectors, one class each behind the Detector interface of base.ts (ruptures
 // style: build with options, fit a flow series, predict change points):
-//   Pelt        PELT on flow vectors (features.ts × cost.ts × pelt.ts), the default;
+//   Pelt        PELT on flow vectors (features.ts × cost.ts × pelt.ts), the default; any cost of
+//               costs.ts (l2, l1, normal, rbf) × search of search.ts (pelt, dynp, binseg, window);
 //   GraphScope  MDL segmentation of the binary graph stream, the `paper` preset's [recon];
 //   Lad         Laplacian anomaly detection.
 // `detect(flows, name, options)` is the one-call form used by the pipeline and the commands.
@@ -14,6 +15,9 @@ import { Lad, type LadOptions } from './lad.ts';
 export type { Detector, DetectResult, DetectorName } from './base.ts';
 export { buildFeatures, noiseScale, type FeatureMatrix, type FeatureOptions } from './features.ts';
 export { L2Cost } from './cost.ts';
+export { CostL2, CostL1, CostNormal, CostRbf, costFactory, sumOfCosts, toSignal, logDetSpd, type SegmentCost, type Signal } from './costs.ts';
+export { peltSearch, dynpSearch, binsegSearch, windowSearch, windowScore, relMaxWrap, sanityCheck, type StopRule } from './search.ts';
+export { ChangePoints, searchBreakpoints, type ChangePointOptions } from './ruptures.ts';
 export { Pelt, pelt, optimalK, penaltyFor, splitScores, logspace, type PeltOptions, type PeltPrediction, type PenaltySweepRow } from './pelt.ts';
 export { GraphScope, segmentCost, searchPartition, logStar, type GraphScopeOptions, type GraphScopeSegment, type BlockPartition } from './graphscope.ts';
 export { Lad, laplacianSpectra, ladScores, type LadOptions, type LadPrediction } from './lad.ts';
