@@ -18,6 +18,7 @@ import { trainDetector, transferWeights, type LoopContext, type TrainOptions } f
 import { pretrainSSL, type PretrainOptions } from './pretrain.ts';
 import { makeVolume, resample, toFloat32, type Grid } from './volume.ts';
 import { MNet, type MNetConfig } from './model.ts';
+import { loadTorchMNet } from './weights.ts';
 import type { Shape3 } from './ssl.ts';
 
 export interface Detection {
@@ -158,6 +159,8 @@ export function saveModel(file: string, net: MNet, meta: SavedModel): void {
 
 /** Loads a model saved by `train` (a .safetensors file or a run folder holding model.safetensors). */
 export function loadModel(where: string): { net: MNet; meta: SavedModel } {
+  // a PyTorch checkpoint (paperlab's names or Z-SSMNet's, e.g. nnU-Net's model_final_checkpoint.model): weights.ts
+  if (/\.(pth|pt|ckpt|model)$/i.test(where)) return loadTorchMNet(path.resolve(where));
   let file = path.resolve(where);
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'model.safetensors');
   if (!fs.existsSync(file)) throw new Error(`model '${file}' does not exist (pass the train run's folder or its model.safetensors)`);
