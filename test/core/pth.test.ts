@@ -102,6 +102,11 @@ test('corrupt twins: each error names the file and the record', () => {
     assert.throws(() => torch.loadStateDict(at(f)),
       (e: Error) => e instanceof InputFileError && e.message.startsWith(dir) && re.test(e.message.slice(dir.length + 1)), f);
   }
+  // bounded: a huge expanded view, a compressed record that would expand 10 MB from a few KB
+  assert.throws(() => read('expanded.pth'), (e: Error) => e instanceof InputFileError && /expanded\.pth: tensor big \(storage record data\/0\): a view of shape \[20000000\] over a 4-byte storage would need 80000000 bytes/.test(e.message));
+  const bomb = unzipSync(good);
+  fs.writeFileSync(at('bomb.pth'), zipSync({ ...Object.fromEntries(Object.entries(bomb).map(([k, v]) => [k, [v, { level: 0 }]])), 'dtypes/data/99': [new Uint8Array(10 << 20), { level: 9 }] } as any));
+  assert.throws(() => read('bomb.pth'), (e: Error) => e instanceof InputFileError && /bomb\.pth: record dtypes\/data\/99 would expand \d+ bytes to 10485760; not loaded/.test(e.message));
   // a big-endian archive (byteorder 'big', bytes swapped) reads the same values
   twin('big.pth', (e) => {
     e['dtypes/byteorder'] = new TextEncoder().encode('big');

@@ -36,10 +36,21 @@ function refuseNonZip(b: Uint8Array, file: string): never {
   throw new InputFileError(`${file}: not a torch.save zip archive (it does not start with a zip header)`, { file });
 }
 
+/** Compressed records may expand this much at most (torch.save stores them uncompressed): no zip bombs. */
+const MAX_EXPANSION = 64;
+
 function unzip(b: Uint8Array, file: string): Record<string, Uint8Array> {
   try {
-    return unzipSync(b);
+    return unzipSync(b, {
+      filter: (f) => {
+        if (f.compression !== 0 && f.originalSize > MAX_EXPANSION * f.size + (1 << 20)) {
+          throw new InputFileError(`${file}: record ${f.name.slice(0, 100)} would expand ${f.size} bytes to ${f.originalSize}; not loaded`, { file });
+        }
+        return true;
+      },
+    });
   } catch (e) {
+    if (e instanceof InputFileError) throw e;
     throw new InputFileError(`${file}: the zip archive is truncated or corrupt (${(e as Error).message})`, { file, cause: e });
   }
 }
