@@ -115,3 +115,22 @@ test('corrupt twins: each error names the file and the record', () => {
   });
   assert.deepEqual(Array.from(read('big.pth').stateDict.f32!.data as Float32Array), Array.from(read('dtypes.pth').stateDict.f32!.data as Float32Array));
 });
+
+test('archives rewritten by Python zipfile (zip64 records, deflate, unaligned) read the same values', () => {
+  const script = `
+import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+for name, method in (('z64.pth', zipfile.ZIP_STORED), ('deflate.pth', zipfile.ZIP_DEFLATED)):
+    with zipfile.ZipFile(sys.argv[2] + '/' + name, 'w', method) as out:
+        for i in src.infolist():
+            with out.open(i.filename, 'w', force_zip64=True) as f:
+                f.write(src.read(i.filename))
+`;
+  execFileSync('/usr/bin/python3', ['-c', script, at('dtypes.pth'), dir]);
+  const want = read('dtypes.pth').stateDict;
+  for (const f of ['z64.pth', 'deflate.pth']) {
+    const got = read(f).stateDict;
+    assert.deepEqual(Object.keys(got), Object.keys(want), f);
+    for (const k of Object.keys(want)) assert.deepEqual(Array.from(got[k]!.data as ArrayLike<number>), Array.from(want[k]!.data as ArrayLike<number>), `${f} ${k}`);
+  }
+});

@@ -10,7 +10,7 @@
 //              'state_dict' (Lightning) / 'model_state_dict' / 'model' / 'net' / 'module' entry,
 //              nested dicts joined with '.' (non-tensor leaves are dropped)
 //   other      the root's keys that are not the state dict (epoch, optimizer_states, …)
-import { unzipSync } from 'fflate';
+import { readZip } from './zip.ts';
 import { InputFileError } from '../errors.ts';
 import { unpickle, materialize, storageTypeOf, type TorchTensorRef } from './pickle.ts';
 import { ITEMSIZE, isNdArray, type NdArray, type NdDtype } from './ndarray.ts';
@@ -34,25 +34,6 @@ function refuseNonZip(b: Uint8Array, file: string): never {
       're-save it with a newer PyTorch: torch.save(torch.load(f), "new.pth")', { file });
   }
   throw new InputFileError(`${file}: not a torch.save zip archive (it does not start with a zip header)`, { file });
-}
-
-/** Compressed records may expand this much at most (torch.save stores them uncompressed): no zip bombs. */
-const MAX_EXPANSION = 64;
-
-function unzip(b: Uint8Array, file: string): Record<string, Uint8Array> {
-  try {
-    return unzipSync(b, {
-      filter: (f) => {
-        if (f.compression !== 0 && f.originalSize > MAX_EXPANSION * f.size + (1 << 20)) {
-          throw new InputFileError(`${file}: record ${f.name.slice(0, 100)} would expand ${f.size} bytes to ${f.originalSize}; not loaded`, { file });
-        }
-        return true;
-      },
-    });
-  } catch (e) {
-    if (e instanceof InputFileError) throw e;
-    throw new InputFileError(`${file}: the zip archive is truncated or corrupt (${(e as Error).message})`, { file, cause: e });
-  }
 }
 
 /** The archive's folder name (torch names it after the file, or 'archive'), found by its data.pkl. */
@@ -102,8 +83,9 @@ function storageLoader(entries: Record<string, Uint8Array>, prefix: string, orde
     if (raw.byteLength !== numel * size && raw.byteLength !== numel) {
       throw new PickleDataError(`storage record ${name} has ${raw.byteLength} bytes, its ${st.name} of ${numel} elements needs ${numel * size}`);
     }
-    const bytes = raw.slice();
-    if (order === 'big' && size > 1) for (let i = 0; i < bytes.byteLength; i += size) bytes.subarray(i, i + size).reverse();
+    // a view of the archive (torch.save aligns records to 64 bytes); a copy only to swap big-endian bytes
+    const bytes = order === 'big' && size > 1 ? raw.slice() : raw;
+    if (bytes !== raw) for (let i = 0; i < bytes.byteLength; i += size) bytes.subarray(i, i + size).reverse();
     const s: Storage = { kind: 'storage', key, dtype, bytes };
     cache.set(key, s);
     return s;
@@ -153,7 +135,7 @@ export function findStateDict(root: unknown): { stateDict: Record<string, NdArra
 /** Reads a torch.save file's bytes (see the top of the file); errors name `file` and the record. */
 export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
   if (!isZip(bytes)) refuseNonZip(bytes, file);
-  const entries = unzip(bytes, file);
+  const entries = readZip(bytes, file);
   const prefix = archivePrefix(entries, file);
   const order = checkHeader(entries, prefix, file);
   const root = unpickle(entries[`${prefix}data.pkl`]!, {
