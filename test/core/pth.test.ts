@@ -134,3 +134,19 @@ for name, method in (('z64.pth', zipfile.ZIP_STORED), ('deflate.pth', zipfile.ZI
     for (const k of Object.keys(want)) assert.deepEqual(Array.from(got[k]!.data as ArrayLike<number>), Array.from(want[k]!.data as ArrayLike<number>), `${f} ${k}`);
   }
 });
+
+test('hostile structures: a dict containing itself, lists nested 100,000 deep', () => {
+  const entries = unzipSync(fs.readFileSync(at('dtypes.pth')));
+  const enc = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+  entries['dtypes/data.pkl'] = enc('\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s.'); // d = {'a': d}
+  fs.writeFileSync(at('cycle.pth'), zipSync(entries, { level: 0 }));
+  assert.deepEqual(read('cycle.pth').stateDict, {});
+  assert.throws(() => torch.loadStateDict(at('cycle.pth')), (e: Error) => e instanceof InputFileError && /cycle\.pth: no tensors found/.test(e.message));
+  entries['dtypes/data.pkl'] = enc('\x80\x02}q\x00X\x0a\x00\x00\x00state_dicth\x00s.'); // d = {'state_dict': d}
+  fs.writeFileSync(at('cycle2.pth'), zipSync(entries, { level: 0 }));
+  assert.deepEqual(read('cycle2.pth').stateDict, {});
+  const n = 100_000;
+  entries['dtypes/data.pkl'] = enc('\x80\x02' + ']'.repeat(n) + 'a'.repeat(n - 1) + '.');
+  fs.writeFileSync(at('deep.pth'), zipSync(entries, { level: 0 }));
+  assert.throws(() => read('deep.pth'), (e: Error) => e instanceof InputFileError && /deep\.pth: containers nested deeper than 200 levels/.test(e.message));
+});

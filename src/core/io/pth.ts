@@ -93,8 +93,12 @@ function storageLoader(entries: Record<string, Uint8Array>, prefix: string, orde
 }
 
 /** Replaces every TorchTensorRef in a value (dicts, lists) by its NdArray, in place. */
-function materializeAll(v: unknown, file: string, where: string, seen = new Set<unknown>()): unknown {
+/** Containers nested deeper than this are refused (a hostile pickle could nest a million lists). */
+const MAX_DEPTH = 200;
+
+function materializeAll(v: unknown, file: string, where: string, seen = new Set<unknown>(), depth = 0): unknown {
   if (typeof v !== 'object' || v === null || seen.has(v) || isNdArray(v) || ArrayBuffer.isView(v)) return v;
+  if (depth > MAX_DEPTH) throw new InputFileError(`${file}: containers nested deeper than ${MAX_DEPTH} levels; not loaded`, { file });
   if ((v as TorchTensorRef).kind === 'torch.tensor') {
     const ref = v as TorchTensorRef;
     const st = ref.storage as Storage;
@@ -107,28 +111,29 @@ function materializeAll(v: unknown, file: string, where: string, seen = new Set<
     }
   }
   seen.add(v);
-  for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = materializeAll(x, file, where ? `${where}.${k}` : k, seen);
+  for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = materializeAll(x, file, depth < 8 ? (where ? `${where}.${k}` : k) : where, seen, depth + 1);
   return v;
 }
 
 const isDict = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !isNdArray(v) && !ArrayBuffer.isView(v);
 
 /** Flattens nested dicts of tensors into {'a.b.c': NdArray}. */
-export function flattenTensors(v: Record<string, unknown>, prefix = '', out: Record<string, NdArray> = {}): Record<string, NdArray> {
+export function flattenTensors(v: Record<string, unknown>, prefix = '', out: Record<string, NdArray> = {}, seen = new Set<unknown>()): Record<string, NdArray> {
+  seen.add(v); // (a dict that contains itself is walked once)
   for (const [k, x] of Object.entries(v)) {
     if (isNdArray(x)) out[prefix + k] = x;
-    else if (isDict(x)) flattenTensors(x, `${prefix}${k}.`, out);
+    else if (isDict(x) && !seen.has(x)) flattenTensors(x, `${prefix}${k}.`, out, seen);
   }
   return out;
 }
 
 /** Finds the state dict inside a checkpoint object (see the top of the file). */
-export function findStateDict(root: unknown): { stateDict: Record<string, NdArray>; other: string[] } {
+export function findStateDict(root: unknown, depth = 0): { stateDict: Record<string, NdArray>; other: string[] } {
   if (!isDict(root)) return { stateDict: {}, other: [] };
   const vals = Object.values(root);
   if (vals.length > 0 && vals.some(isNdArray) && vals.every((x) => isNdArray(x) || isDict(x))) return { stateDict: flattenTensors(root), other: [] };
-  const key = STATE_KEYS.find((k) => isDict(root[k]));
-  if (key) return { stateDict: findStateDict(root[key]).stateDict, other: Object.keys(root).filter((k) => k !== key) };
+  const key = depth < 4 ? STATE_KEYS.find((k) => isDict(root[k])) : undefined; // (a state_dict holding itself stops here)
+  if (key) return { stateDict: findStateDict(root[key], depth + 1).stateDict, other: Object.keys(root).filter((k) => k !== key) };
   return { stateDict: flattenTensors(root), other: Object.keys(root).filter((k) => !isNdArray(root[k]) && !isDict(root[k])) };
 }
 
