@@ -42,7 +42,12 @@ function newDict(): Record<string, unknown> {
   return d;
 }
 
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+/** Latin-1 text → bytes (a plain loop: Uint8Array.from over a string's iterator is ~15× slower on the arrays of protocol-2 pickles). */
+const latin1 = (s: string): Uint8Array => {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+};
 
 const PLAIN: Record<string, (args: unknown[]) => unknown> = {
   'collections.OrderedDict': (args) => {

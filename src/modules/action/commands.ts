@@ -2,7 +2,7 @@
 // the implementation (experiments.ts) only when the command runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { HEAD_MODES, JOINT_GROUPINGS, MODALITIES, NTU_PROTOCOLS, SYNTH_CLASSES, defaults, presets } from './config.ts';
+import { AVERAGE_CLIPS, FEATS, HEAD_MODES, JOINT_GROUPINGS, MODALITIES, NTU_PROTOCOLS, SYNTH_CLASSES, defaults, presets } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
@@ -20,6 +20,15 @@ export const dataParams = {
   framesDir: z.string().optional().describe('folder with one PNG/JPEG frame folder per sample name (RGB for NTU/Penn)').meta({ path: 'input' }),
   ignoreList: z.string().optional().describe('NTU: file listing samples to skip (missing skeletons)').meta({ path: 'input' }),
   limit: z.number().int().min(1).optional().describe('at most this many samples per split (all when omitted)'),
+  annotations: z.string().optional().describe("a PySKL annotation file ({'split', 'annotations'} pickle, e.g. ntu60_3danno.pkl, ntu60_hrnet.pkl); replaces --data").meta({ path: 'input' }),
+  split: z.string().default(d.split).describe("PySKL file: split name, 'xsub' → xsub_train/xsub_val (xview, xset likewise), or a 'train/test' pair as written (train1/test1)"),
+  numClips: z.number().int().min(1).default(d.numClips).describe('test clips per sample, scores averaged (PySKL files: UniformSampleFrames with seed 255; other data: 1)'),
+  average: z.enum(AVERAGE_CLIPS).default(d.average).describe("how a sample's clip scores are averaged: prob (softmax, PySKL's default) or score (logits)"),
+};
+
+/** The input streams (train; evaluate reads them from the model). */
+const featsParam = {
+  feats: z.array(z.enum(FEATS)).min(1).default(() => [...d.feats]).describe('PySKL file: input streams, comma-separated: j (joints), b (bones), jm / bm (their motion); one model per stream, fused with `action fuse`'),
 };
 
 const m = defaults.model;
@@ -51,12 +60,12 @@ const modelFile = () => z.string().describe('model.safetensors or the run folder
 const clipInput = () => z.string().describe('a .skeleton file, a Penn Action .mat/.json, or synthetic:<class>').meta({ path: 'input', notPath: '^synthetic:' });
 const clipFrames = () => z.string().optional().describe('PNG/JPEG frames of the clip (RGB models)').meta({ path: 'input' });
 
-export const trainParams = z.object({ ...dataParams, ...modelParams, ...trainingParams });
+export const trainParams = z.object({ ...dataParams, ...featsParam, ...modelParams, ...trainingParams });
 export type TrainParams = z.infer<typeof trainParams>;
 
 export const train = defineCommand({
   name: 'train',
-  description: 'train from scratch (synthetic, ntu:<dir>, penn:<dir>); top-1/top-5, confusion matrix, attention maps',
+  description: 'train from scratch (synthetic, ntu:<dir>, penn:<dir>, json:<dir>, --annotations <PySKL .pkl>); top-1/top-5, confusion matrix, attention maps',
   resumable: true,
   params: trainParams,
   run: async (p, ctx) => (await impl()).train(p, ctx),
@@ -152,10 +161,24 @@ export const cost = defineCommand({
   run: async (p, ctx) => (await impl()).cost(p, ctx),
 });
 
+export const fuseParams = z.object({
+  scores: z.string().describe('scores.json of evaluate/train runs (or the run folders), comma-separated: one per stream').meta({ path: 'input', pathList: true }),
+  weights: z.array(z.number().min(0)).optional().describe('one weight per file (e.g. 2,2,1,1 for j,b,jm,bm); all 1 when omitted'),
+});
+export type FuseParams = z.infer<typeof fuseParams>;
+
+export const fuse = defineCommand({
+  name: 'fuse',
+  description: "late fusion of streams (PySKL's j/b/jm/bm ensemble): weighted sum of several runs' class scores; top-1/top-5 of each and of the fusion",
+  positional: ['scores'],
+  params: fuseParams,
+  run: async (p, ctx) => (await impl()).fuse(p, ctx),
+});
+
 registerModule({
   name: 'action',
   title: 'Action recognition: cross-modal 3D deformable transformer',
-  description: 'RGB video + pose tokens with two cross-modal tokens; 3D deformable attention (3D token search, trilinear sampling), local joint-stride and temporal-stride attention. Reads NTU RGB+D .skeleton, Penn Action .mat, PNG/JPEG frame folders; synthetic actions with known classes.',
+  description: 'RGB video + pose tokens with two cross-modal tokens; 3D deformable attention (3D token search, trilinear sampling), local joint-stride and temporal-stride attention. Reads NTU RGB+D .skeleton, Penn Action .mat, PySKL annotation pickles (NTU 3D, COCO-17 2D; joint/bone/motion streams, multi-clip testing), PNG/JPEG frame folders; synthetic actions with known classes.',
   papers: ['Kim, Ahn, Ko. Cross-Modal Learning with 3D Deformable Attention for Action Recognition. ICCV 2023 (arXiv 2212.05638)'],
-  commands: [train, evaluate, predict, explain, quick, offsets, cost],
+  commands: [train, evaluate, predict, explain, quick, offsets, cost, fuse],
 });

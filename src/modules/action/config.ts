@@ -32,6 +32,12 @@ export const HEAD_MODES = ['concat', 'sum'] as const;
 export type HeadMode = (typeof HEAD_MODES)[number];
 export const SAMPLE_PADDINGS = ['zeros', 'border'] as const;
 export type SamplePadding = (typeof SAMPLE_PADDINGS)[number];
+/** PySKL's input streams (GenSkeFeat): joints, bones (joint − parent), joint motion, bone motion */
+export const FEATS = ['j', 'b', 'jm', 'bm'] as const;
+export type Feat = (typeof FEATS)[number];
+/** how multi-clip testing averages a sample's clips: softmax probabilities (PySKL's 'prob') or raw scores */
+export const AVERAGE_CLIPS = ['prob', 'score'] as const;
+export type AverageClips = (typeof AVERAGE_CLIPS)[number];
 /** floating-point dtypes the model can be built in */
 export type ModelDtype = 'float32' | 'float64';
 
@@ -83,6 +89,14 @@ export interface ActionConfig {
   head: HeadMode;
   dropout: number;
   dtype: ModelDtype;
+  /** input streams of the pose channels (PySKL files; ['j'] otherwise), so evaluate rebuilds the same input */
+  feats: Feat[];
+  /**
+   * [recon] per-channel standardisation of the pose input, (x − mean)/std, from the training set's
+   * present joints (PySKL files, whose bone and motion streams are an order of magnitude smaller
+   * than joints); null: the input as it is (the other readers normalise the body themselves)
+   */
+  poseStats: { mean: number[]; std: number[] } | null;
 }
 
 /** makeConfig's defaults: the CPU-scale network (backbone strides give T' = 8, H' = W' = 6 from 16×48×48). */
@@ -92,7 +106,7 @@ export const DEFAULT_CONFIG: ActionConfig = {
   rgb: true, imgSize: 48, backboneChannels: [16, 32, 64], backboneStrides: [[1, 2, 2], [2, 2, 2], [1, 2, 2]], backboneKernel: 3,
   grid: null, offsetRange: 2, offsetGroups: 1, learnOffsets: true, samplePadding: 'zeros',
   jointGrouping: 'stride', jointStride: 5, temporalStride: 2, temporalToJoints: true,
-  head: 'concat', dropout: 0, dtype: 'float32',
+  head: 'concat', dropout: 0, dtype: 'float32', feats: ['j'], poseStats: null,
 };
 
 /** The model of the offsets diagnostic (ours): one block on a 4×16×16 clip, a coarse 2×2×2 grid. */
@@ -155,6 +169,10 @@ export const TRAIN_DEFAULTS: TrainOptions = {
 export interface DataDefaults {
   data: string; modality: Modality; frames: number; imgSize: number;
   nTrain: number; nTest: number; numClasses: number; protocol: NtuProtocol; bodies: number;
+  /** PySKL files: the split name (xsub → xsub_train / xsub_val, or 'train/test' as written) and the streams */
+  split: string; feats: Feat[];
+  /** multi-clip testing (PySKL: 10 clips, probabilities averaged); clips apply to samples with a full sequence */
+  numClips: number; average: AverageClips;
 }
 /** The network parameters a command exposes (the rest of ActionConfig follows the data or DEFAULT_CONFIG). */
 export type ModelOptions = Pick<ActionConfig, 'dim' | 'heads' | 'depth' | 'mlpRatio' | 'jointGrouping' | 'jointStride' | 'temporalStride' | 'offsetGroups' | 'offsetRange' | 'learnOffsets' | 'head'>;
@@ -179,6 +197,7 @@ const train: TrainDefaults = {
 const data: DataDefaults = {
   data: 'synthetic', modality: 'rgb+pose', frames: DEFAULT_CONFIG.frames, imgSize: DEFAULT_CONFIG.imgSize,
   nTrain: 480, nTest: 240, numClasses: SYNTH_DEFAULTS.numClasses, protocol: 'ntu60-xsub', bodies: 1,
+  split: 'xsub', feats: ['j'], numClips: 10, average: 'prob',
 };
 const offsets: OffsetsDefaults = { nTrain: 64, nTest: 64, epochs: 20, batchSize: 16, lr: 3e-3 };
 const cost: CostDefaults = {

@@ -8,11 +8,12 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor, Dtype } from '../../core/torch/index.ts';
 import { Rng } from '../../core/rng.ts';
 import { readImage } from '../../core/io/image.ts';
-import { parseJson } from '../../core/errors.ts';
+import { UsageError, parseJson } from '../../core/errors.ts';
+import { pysklDataset, readPysklFile } from './pyskl.ts';
 import { NTU_JOINTS, clipToPose, listNtu, readSkeleton, readIgnoreList } from './ntu.ts';
 import { PENN_CLASSES, PENN_JOINTS, listPenn, pennToPose, readPennLabel } from './penn.ts';
 import { makeSynthetic, normalizePose, renderStickFigures, synthSkeleton } from './synthetic.ts';
-import { AUGMENT_DEFAULTS, SYNTH_CLASSES, SYNTH_DEFAULTS, type ActionConfig, type AugmentOptions, type Modality, type NtuProtocol } from './config.ts';
+import { AUGMENT_DEFAULTS, SYNTH_CLASSES, SYNTH_DEFAULTS, type ActionConfig, type AugmentOptions, type Feat, type Modality, type NtuProtocol } from './config.ts';
 
 export interface ActionSample {
   name: string;
@@ -21,6 +22,8 @@ export interface ActionSample {
   pose: Float32Array;
   /** [3·T·H·W] in [0, 1] */
   video?: Float32Array;
+  /** the full-length sequence [frames·(J·M)·C] (PySKL files): training draws a clip of it each epoch, testing several */
+  sequence?: { data: Float32Array; frames: number };
 }
 
 export interface ActionDataset {
@@ -34,6 +37,13 @@ export interface ActionDataset {
   imgSize: number | null;
   train: ActionSample[];
   test: ActionSample[];
+  /** false when the pose channels are not x, y, z coordinates (2D + score, bones, motion): no rotation augmentation */
+  rotatable?: boolean;
+  /** the skeleton layout (nturgb+d, coco, openpose) and the streams (j, b, jm, bm) of the pose channels, when known */
+  layout?: string;
+  feats?: Feat[];
+  /** per-channel mean/std of the training poses (PySKL files), for the model's input standardisation */
+  poseStats?: { mean: number[]; std: number[] };
 }
 
 // ------------------------------------------------------------------ augmentation [recon]
@@ -93,11 +103,17 @@ export async function readFrameFolder(dir: string, frames: number, size: number)
 export interface DataOptions {
   data: string; modality: Modality; frames: number; imgSize: number; nTrain: number; nTest: number; numClasses: number;
   protocol: NtuProtocol; bodies: number; framesDir?: string; ignoreList?: string; limit?: number;
+  /** a PySKL annotation file (.pkl): replaces `data`; `split` names its train/test splits, `feats` the streams */
+  annotations?: string; split?: string; feats?: string[];
 }
 
 /** The dataset a command names: synthetic (train and test from seed and another stream), or a folder through loadDataset. */
 export async function buildDataset(p: DataOptions, seed: number): Promise<ActionDataset> {
   const rgb = p.modality === 'rgb+pose';
+  if (p.annotations) {
+    return pysklDataset(readPysklFile(p.annotations), p.split ?? 'xsub', { frames: p.frames, bodies: p.bodies, feats: p.feats ?? ['j'], limit: p.limit });
+  }
+  if ((p.feats ?? ['j']).join() !== 'j') throw new UsageError(`feats: bone and motion streams are computed for PySKL annotation files (--annotations); '${p.data}' gives joints only`);
   if (p.data === 'synthetic') return makeSynthetic(p.nTrain, p.nTest, seed, { frames: p.frames, numClasses: p.numClasses, imgSize: rgb ? p.imgSize : null });
   return loadDataset(
     p.data,

@@ -7,6 +7,7 @@ import type { RunContext } from '../../core/context.ts';
 import type { CrossModalTransformer } from './model/index.ts';
 import { toBatch, type ActionDataset, type ActionSample } from './data.ts';
 import { attentionFigureSvg, skeletonSvg, svgPng } from './render.ts';
+import { averageClips, sampleClip, uniformSampleIndices, type AverageClips } from './clips.ts';
 
 type DsShape = Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>;
 
@@ -67,18 +68,59 @@ export function meanClassAccuracy(cm: number[][]): number {
   return accs.reduce((a, b) => a + b, 0) / accs.length;
 }
 
-export interface Evaluation { n: number; top1: number; top5: number; meanClassAccuracy: number; confusion: number[][]; predicted: number[] }
+export interface Evaluation {
+  n: number; top1: number; top5: number; meanClassAccuracy: number; confusion: number[][]; predicted: number[];
+  /** test clips averaged per sample (1 when the samples carry no full sequence) */
+  clips: number;
+}
 
-export function evaluateModel(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, useVideo = true): Evaluation {
-  const K = model.config.numClasses;
-  const logits = predictLogits(model, samples, ds, 32, useVideo);
-  const labels = samples.map((s) => s.label);
-  const predicted = argmaxRows(logits, K);
+/** Metrics of class scores [N·K] (logits or averaged probabilities) against the labels. */
+export function scoreMetrics(scores: ArrayLike<number>, labels: number[], K: number, clips = 1): Evaluation {
+  const predicted = argmaxRows(scores, K);
   const confusion = confusionMatrix(labels, predicted, K);
   return {
-    n: samples.length, top1: topKAccuracy(logits, labels, K, 1), top5: topKAccuracy(logits, labels, K, Math.min(5, K)),
-    meanClassAccuracy: meanClassAccuracy(confusion), confusion, predicted,
+    n: labels.length, top1: topKAccuracy(scores, labels, K, 1), top5: topKAccuracy(scores, labels, K, Math.min(5, K)),
+    meanClassAccuracy: meanClassAccuracy(confusion), confusion, predicted, clips,
   };
+}
+
+/** PySKL's test protocol: how many UniformSampleFrames clips per sample and how their scores are averaged. */
+export interface ClipOptions { numClips: number; average: AverageClips }
+
+/**
+ * Class scores [N·K] under multi-clip testing: each sample with a full sequence gives `numClips`
+ * test-mode clips whose scores are averaged (softmax probabilities for 'prob', logits for 'score');
+ * a sample without one gives its single clip (softmax-ed the same way).
+ */
+export function clipScores(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, o: ClipOptions, useVideo = true): Float64Array {
+  const K = model.config.numClasses;
+  const out = new Float64Array(samples.length * K);
+  const chunk = 16; // samples per forward batch group, so that 10 clips of long sequences stay small
+  for (let i = 0; i < samples.length; i += chunk) {
+    const clips: ActionSample[] = [], counts: number[] = [];
+    for (const s of samples.slice(i, i + chunk)) {
+      if (s.sequence && o.numClips > 1) {
+        const inds = uniformSampleIndices(s.sequence.frames, ds.frames, o.numClips, 'test');
+        const T = ds.frames;
+        for (let c = 0; c < o.numClips; c++) clips.push({ ...s, pose: sampleClip(s.sequence.data, s.sequence.frames, inds.slice(c * T, (c + 1) * T)) });
+        counts.push(o.numClips);
+      } else { clips.push(s); counts.push(1); }
+    }
+    const logits = predictLogits(model, clips, ds, 32, useVideo);
+    let at = 0;
+    counts.forEach((n, k) => {
+      out.set(averageClips(logits.subarray(at * K, (at + n) * K), n, K, o.average), (i + k) * K);
+      at += n;
+    });
+  }
+  return out;
+}
+
+export function evaluateModel(model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, useVideo = true, clipOpts?: ClipOptions): Evaluation {
+  const K = model.config.numClasses;
+  const labels = samples.map((s) => s.label);
+  if (clipOpts) return scoreMetrics(clipScores(model, samples, ds, clipOpts, useVideo), labels, K, samples.some((s) => s.sequence) ? clipOpts.numClips : 1);
+  return scoreMetrics(predictLogits(model, samples, ds, 32, useVideo), labels, K);
 }
 
 export interface Explanation {
@@ -170,13 +212,22 @@ export async function writeExplanation(ctx: Pick<RunContext, 'writeJson' | 'writ
   const c = model.config;
   const title = `${s.name}: predicted ${classNames[ex.predicted]}${s.label >= 0 ? `, true ${classNames[s.label]}` : ''}`;
   ctx.writeJson(`${prefix}.json`, { sample: s.name, predicted: classNames[ex.predicted], label: s.label >= 0 ? classNames[s.label] : null, jointImportance: ex.joints, frameImportance: ex.frames, jointsByFrame: ex.jointsByFrame, logits: ex.logits });
+  // the pictures take 3 channels per joint (x, y, and z or a score): other inputs keep their first channels
+  const pose = c.coordDim === 3 ? s.pose : firstChannels(s.pose, c.coordDim, 3);
   const fig = attentionFigureSvg(
-    s.pose, c.frames, c.joints, c.bodies,
+    pose, c.frames, c.joints, c.bodies,
     { jointsByFrame: ex.jointsByFrame, frameWeights: ex.frames, title, panels: Math.min(8, c.frames) },
   );
   ctx.writeText(`${prefix}.svg`, fig);
   ctx.writeBytes(`${prefix}.png`, await svgPng(fig));
-  ctx.writeText(`${prefix}-skeleton.svg`, skeletonSvg(s.pose, c.frames, c.joints, c.bodies, { jointWeights: ex.joints, title }));
+  ctx.writeText(`${prefix}-skeleton.svg`, skeletonSvg(pose, c.frames, c.joints, c.bodies, { jointWeights: ex.joints, title }));
   const top = ex.joints.map((w, j) => [w, j] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, j]) => j);
   return { sample: s.name, predicted: classNames[ex.predicted], topJoints: top, topFrame: ex.frames.indexOf(Math.max(...ex.frames)) };
+}
+
+/** The first `k` of each joint's C channels (zero-padded when C < k). */
+function firstChannels(pose: Float32Array, C: number, k: number): Float32Array {
+  const n = pose.length / C, out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < Math.min(C, k); c++) out[i * k + c] = pose[i * C + c]!;
+  return out;
 }

@@ -8,9 +8,11 @@ import { CrossModalTransformer, makeConfig, attentionCost, configFor, saveModel,
 import { buildDataset, readClip, type ActionDataset } from './data.ts';
 import { makeSynthetic, makeBlobTask } from './synthetic.ts';
 import { trainModel } from './train.ts';
-import { evaluateModel, offsetStats, predictLogits, confusionPlot, writeExplanation } from './evaluate.ts';
+import { evaluateModel, offsetStats, predictLogits, confusionPlot, writeExplanation, clipScores, scoreMetrics, type ClipOptions, type Evaluation } from './evaluate.ts';
+import { fuseScores, readScoreFile, type ScoreFile } from './clips.ts';
+import { UsageError } from '../../core/errors.ts';
 import { skeletonSvg } from './render.ts';
-import type { TrainParams, EvaluateParams, PredictParams, ExplainParams, QuickParams, OffsetsParams, CostParams } from './commands.ts';
+import type { TrainParams, EvaluateParams, PredictParams, ExplainParams, QuickParams, OffsetsParams, CostParams, FuseParams } from './commands.ts';
 
 type DsShape = Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>;
 const shapeOf = (c: ActionConfig, video: boolean): DsShape => ({
@@ -36,10 +38,8 @@ export async function train(p: TrainParams, ctx: RunContext): Promise<Record<str
   };
   await ctx.plot('loss', { title: 'training loss', data: { values: r.history }, mark: { type: 'line', point: true }, encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } } });
   if (ds.test.length) {
-    const ev = evaluateModel(model, ds.test, ds);
-    ctx.writeJson('eval.json', { ...ev, classNames: ds.classNames });
-    await confusionPlot(ctx, 'confusion', ev, ds.classNames);
-    Object.assign(summary, { top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy });
+    const ev = await writeEvaluation(ctx, model, ds, ds.classNames, { numClips: p.numClips, average: p.average });
+    Object.assign(summary, { top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy, clips: ev.clips });
     summary.explain = await writeExplanation(ctx, model, ds.test[0]!, ds, ds.classNames);
     if (config.rgb) summary.offsets = offsetStats(model, ds.test.slice(0, 32), ds);
   }
@@ -50,13 +50,55 @@ export async function train(p: TrainParams, ctx: RunContext): Promise<Record<str
 export async function evaluate(p: EvaluateParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const { model, classNames } = loadModel(p.model);
   const c = model.config;
-  const ds = await buildDataset({ ...p, frames: c.frames, imgSize: c.imgSize, numClasses: c.numClasses, modality: c.rgb ? p.modality : 'pose' }, ctx.seed + 1);
-  if (ds.joints * ds.bodies !== c.joints * c.bodies) throw new Error(`evaluate: data has ${ds.joints * ds.bodies} joints per frame but the model expects ${c.joints * c.bodies}`);
-  const ev = evaluateModel(model, ds.test, ds);
-  ctx.writeJson('eval.json', { ...ev, classNames });
-  await confusionPlot(ctx, 'confusion', ev, classNames);
+  const ds = await buildDataset(
+    { ...p, frames: c.frames, imgSize: c.imgSize, numClasses: c.numClasses, modality: c.rgb ? p.modality : 'pose', feats: c.feats, bodies: p.annotations ? c.bodies : p.bodies },
+    ctx.seed + 1,
+  );
+  if (ds.joints * ds.bodies !== c.joints * c.bodies) throw new UsageError(`evaluate: data has ${ds.joints * ds.bodies} joints per frame but the model expects ${c.joints * c.bodies}`);
+  if (ds.coordDim !== c.coordDim) throw new UsageError(`evaluate: data has ${ds.coordDim} channels per joint but the model expects ${c.coordDim}`);
+  const ev = await writeEvaluation(ctx, model, ds, classNames, { numClips: p.numClips, average: p.average });
   model.dispose();
-  return { dataset: ds.name, n: ev.n, top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy };
+  return { dataset: ds.name, n: ev.n, clips: ev.clips, feats: c.feats, top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy };
+}
+
+/** Multi-clip evaluation of the test split: eval.json, scores.json (for `fuse`), the confusion plot. */
+async function writeEvaluation(ctx: RunContext, model: CrossModalTransformer, ds: ActionDataset, classNames: string[], o: ClipOptions): Promise<Evaluation> {
+  const K = model.config.numClasses;
+  const labels = ds.test.map((s) => s.label);
+  const scores = clipScores(model, ds.test, ds, o);
+  const clips = ds.test.some((s) => s.sequence) ? o.numClips : 1;
+  const ev = scoreMetrics(scores, labels, K, clips);
+  ctx.writeJson('eval.json', { ...ev, average: o.average, classNames });
+  const file: ScoreFile = {
+    format: 'paperlab-action-scores-1', names: ds.test.map((s) => s.name), labels, classNames, feats: model.config.feats, clips, average: o.average,
+    scores: labels.map((_, i) => Array.from(scores.subarray(i * K, (i + 1) * K))),
+  };
+  ctx.writeJson('scores.json', file);
+  await confusionPlot(ctx, 'confusion', ev, classNames);
+  return ev;
+}
+
+/** Late fusion of streams: the weighted sum of several runs' scores (PySKL's ensemble of j/b/jm/bm). */
+export async function fuse(p: FuseParams, ctx: RunContext): Promise<Record<string, unknown>> {
+  const files = p.scores.split(',').map((x) => x.trim()).filter((x) => x !== '').map(readScoreFile);
+  if (files.length < 2) throw new UsageError('fuse: give at least two score files (comma-separated)');
+  const weights = p.weights ?? files.map(() => 1);
+  if (weights.length !== files.length) throw new UsageError(`fuse: ${weights.length} weights for ${files.length} score files`);
+  const f = fuseScores(files, weights);
+  const streams = files.map(({ file, s }, i) => {
+    const m = scoreMetrics(s.scores.flat(), s.labels, s.classNames.length);
+    return { file, feats: s.feats.join('+') || '?', weight: weights[i]!, top1: m.top1, top5: m.top5 };
+  });
+  const ev = scoreMetrics(f.scores, f.labels, f.K);
+  const classNames = files[0]!.s.classNames;
+  ctx.writeJson('fused.json', { streams, weights, n: ev.n, top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy, confusion: ev.confusion });
+  ctx.writeJson('scores.json', {
+    format: 'paperlab-action-scores-1', names: f.names, labels: f.labels, classNames, feats: files.flatMap((x) => x.s.feats), clips: files[0]!.s.clips,
+    average: files[0]!.s.average, scores: f.labels.map((_, i) => Array.from(f.scores.subarray(i * f.K, (i + 1) * f.K))),
+  } satisfies ScoreFile);
+  for (const r of streams) ctx.log(`${r.file} (${r.feats}, weight ${r.weight}): top-1 ${(100 * r.top1).toFixed(2)}%`);
+  await confusionPlot(ctx, 'confusion', ev, classNames);
+  return { n: ev.n, streams, top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy };
 }
 
 export async function predict(p: PredictParams, ctx: RunContext): Promise<Record<string, unknown>> {

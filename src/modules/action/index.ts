@@ -2,11 +2,15 @@
 // ICCV 2023, arXiv 2212.05638): the typed API and the commands (registered in commands.ts).
 //   const m = new CrossModalTransformer(makeConfig({ numClasses: 6 })); await trainModel(m, makeSynthetic(96, 60, 1));
 // Files: config.ts (presets and every default), commands.ts (schemas), experiments.ts (the runs),
-// model/ (the network, one file per block), data.ts + synthetic.ts + ntu.ts + penn.ts (data),
+// model/ (the network, one file per block), data.ts + synthetic.ts + ntu.ts + penn.ts + pyskl.ts (data),
+// skeleton.ts (layouts, bones, streams), clips.ts (clip sampling, multi-clip scores, fusion),
 // train.ts, evaluate.ts, render.ts (figures). README.md says what each implements.
 export * from './model/index.ts';
 export * from './ntu.ts';
 export * from './penn.ts';
+export * from './pyskl.ts';
+export * from './skeleton.ts';
+export * from './clips.ts';
 export * from './data.ts';
 export * from './synthetic.ts';
 export * from './train.ts';
@@ -20,8 +24,8 @@ export {
 } from './config.ts';
 export {
   train as trainCommand, evaluate as evaluateCommand, predict as predictCommand, explain as explainCommand, quick as quickCommand,
-  offsets as offsetsCommand, cost as costCommand,
-  trainParams, evaluateParams, predictParams, explainParams, quickParams, offsetsParams, costParams,
-  type TrainParams, type EvaluateParams, type PredictParams, type ExplainParams, type QuickParams, type OffsetsParams, type CostParams,
+  offsets as offsetsCommand, cost as costCommand, fuse as fuseCommand,
+  trainParams, evaluateParams, predictParams, explainParams, quickParams, offsetsParams, costParams, fuseParams,
+  type TrainParams, type EvaluateParams, type PredictParams, type ExplainParams, type QuickParams, type OffsetsParams, type CostParams, type FuseParams,
 } from './commands.ts';
-export { train, evaluate, predict, explain, quick, offsets, cost, offsetAblation } from './experiments.ts';
+export { train, evaluate, predict, explain, quick, offsets, cost, fuse, offsetAblation } from './experiments.ts';

@@ -4,6 +4,7 @@
 import { svgToPng } from '../../core/plots.ts';
 import { NTU_BONES, NTU_JOINTS } from './ntu.ts';
 import { PENN_JOINTS } from './penn.ts';
+import { layoutFor } from './skeleton.ts';
 
 export const PENN_BONES: [number, number][] = [
   [0, 1], [0, 2], [1, 2], [1, 3], [3, 5], [2, 4], [4, 6], [1, 7], [2, 8], [7, 8], [7, 9], [9, 11], [8, 10],
@@ -11,7 +12,7 @@ export const PENN_BONES: [number, number][] = [
 ];
 
 export function bonesFor(joints: number, bodies: number): [number, number][] {
-  const base = joints === NTU_JOINTS ? NTU_BONES : joints === PENN_JOINTS ? PENN_BONES : [];
+  const base = joints === NTU_JOINTS ? NTU_BONES : joints === PENN_JOINTS ? PENN_BONES : (layoutFor(joints).pairs ?? []).filter(([a, b]) => a !== b);
   const out: [number, number][] = [];
   for (let m = 0; m < bodies; m++) for (const [a, b] of base) out.push([a + m * joints, b + m * joints]);
   return out;

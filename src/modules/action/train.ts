@@ -11,6 +11,7 @@ import {
 import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
 import { TRAIN_DEFAULTS, type TrainOptions } from './config.ts';
+import { sampleClip, uniformSampleIndices } from './clips.ts';
 
 export { TRAIN_DEFAULTS, type TrainOptions };
 
@@ -85,7 +86,11 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
     const rng = new Rng(opt.seed).fork(epoch);
     let lossSum = 0, correct = 0, seen = 0;
     for (const b of batches(ds.train, opt.batchSize, rng)) {
-      const samples = opt.augment ? b.map((s) => ({ ...s, pose: ds.coordDim === 3 ? augmentPose(s.pose, ds.frames, rng) : s.pose })) : b;
+      const samples = b.map((s) => {
+        // a sample with its full sequence (PySKL) gets a fresh UniformSampleFrames clip each epoch
+        const pose = s.sequence ? sampleClip(s.sequence.data, s.sequence.frames, uniformSampleIndices(s.sequence.frames, ds.frames, 1, 'train', rng)) : s.pose;
+        return { ...s, pose: opt.augment && ds.coordDim === 3 && ds.rotatable !== false ? augmentPose(pose, ds.frames, rng) : pose };
+      });
       const batch = toBatch(samples, ds, model.config.dtype, opt.useVideo && model.config.rgb);
       applySchedule(optim, sched, step);
       const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
 import {
   GEOMETRY_NAMES, CHANNELS, MODELS, BLOCK_TYPES, AUGMENT_MODES, SMOOTH_MODES, TTA_PRESETS, AVERAGES, MASK_MODES, ABLATE_MODES, ABLATION_NAMES,
-  TRAIN, EVAL, PREDICT, DESCRIBE, SYNTH, PAPER, ABLATE,
+  TRAIN, TRAIN_INIT, EVAL, PREDICT, CHALLENGE_NAMES, DESCRIBE, SYNTH, PAPER, ABLATE,
 } from './config.ts';
 
 const impl = () => import('./experiments.ts');
@@ -63,6 +63,10 @@ export const trainParams = z.object({
   checkpointEvery: z.number().int().min(0).default(TRAIN.checkpointEvery).describe('save a resumable checkpoint every N steps (0 = only at the end)'),
   evalEvery: z.number().int().min(0).default(TRAIN.evalEvery).describe('validation loss every N steps (LR ×0.9 on plateau; 0 = never)'),
   tau: tauParam(TRAIN.tau, 'threshold for the frames and the quick evaluation'),
+  init: z.string().optional()
+    .describe('start from these weights (fresh optimizer): a paperlab training checkpoint (its model.* tensors), a model file, a safetensors state dict, or a run folder')
+    .meta({ path: 'input' }),
+  initStrict: z.boolean().default(TRAIN_INIT.strict).describe('with --init: every key and shape must match (--no-init-strict loads the keys that fit, e.g. core → transfer with another head)'),
 });
 export type TrainParams = z.infer<typeof trainParams>;
 
@@ -88,6 +92,9 @@ export const predictParams = z.object({
   tta: ttaParam(PREDICT.tta),
   average: z.enum(AVERAGES).default(PREDICT.average).describe('average probabilities or logits (the released predictor: logits, τ 0.48)'),
   tau: tauParam(PREDICT.tau, 'threshold τ'),
+  challenge: z.enum(CHALLENGE_NAMES).optional()
+    .describe('the cells of a Stage 2 submission instead of --years/--regions: core (7 core regions × 2019, 2020) or transfer (3 transfer regions × 2019, 2020 and all 10 × 2021)'),
+  gzip: z.boolean().default(PREDICT.gzip).describe('gzip each <region>.pred.h5 to .pred.h5.gz inside the zip (as the starter kit\'s mk_pred_*.sh scripts)'),
 });
 export type PredictParams = z.infer<typeof predictParams>;
 

@@ -169,13 +169,30 @@ export const TRAIN: TrainPreset = {
   tau: PAPER.tau, years: TRAIN_YEAR_NUMBERS,
 };
 
+/** `train --init`: by default every key and shape of the model must be in the file. */
+export const TRAIN_INIT = { strict: true };
+
 /** In-memory synthetic benchmark of `train` when no data root is given. */
 export const TRAIN_BENCH = { coreRegions: 2, transferRegions: 1, trainDays: 1, slotsPerDay: 48, testSeqs: 3, trainStride: 2 };
 
 // ------------------------------------------------------------------ evaluation and prediction
 export const EVAL = { split: 'val' as 'val' | 'test', tta: 'none' as TtaPreset, average: 'prob' as Average, tau: PAPER.tau, maskMode: PAPER.maskMode, batchSize: 8, years: TRAIN_YEAR_NUMBERS };
+/**
+ * The (year, regions) cells of each Stage 2 leaderboard submission (the competition README): core,
+ * the 7 core regions in 2019 and 2020; transfer, the 3 transfer regions in 2019 and 2020 and all 10
+ * in 2021.
+ */
+export const CHALLENGES = {
+  core: [{ year: 2019, regions: [...CORE_REGIONS] }, { year: 2020, regions: [...CORE_REGIONS] }],
+  transfer: [
+    { year: 2019, regions: [...TRANSFER_REGIONS] }, { year: 2020, regions: [...TRANSFER_REGIONS] },
+    { year: 2021, regions: [...CORE_REGIONS, ...TRANSFER_REGIONS] },
+  ],
+} as const satisfies Record<string, readonly { year: number; regions: readonly string[] }[]>;
+export const CHALLENGE_NAMES = ['core', 'transfer'] as const;
+
 /** `predict` writes the submission as the team's released predictor did. */
-export const PREDICT = { split: 'test' as 'test' | 'heldout', ...PAPER.released, years: TRAIN_YEAR_NUMBERS };
+export const PREDICT = { split: 'test' as 'test' | 'heldout', ...PAPER.released, years: TRAIN_YEAR_NUMBERS, gzip: false };
 
 // ------------------------------------------------------------------ describe and synth
 /** `describe`: parameter counts at the full geometry for these start widths, with the paper's STR width. */

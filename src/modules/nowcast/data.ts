@@ -1,19 +1,23 @@
-// The W4C22 data layer (the competition's data format and the organisers' reference loader):
-// HDF5 files of the real layout read and written with h5wasm, the timestamps/splits table, sample
-// windows with the contiguity check, the reference preprocessing of special values, and the
-// submission writer.
+// The W4C22 data layer (the competition's data format and the organisers' reference loader): file
+// paths of the release layout, the reference preprocessing of special values, samples, and the
+// submission writer. HDF5 reading and writing (float16 included) is hdf5.ts, the timestamps/splits
+// table and its windows splits.ts; both are re-exported here.
 import fs from 'node:fs';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { csvErrorDetail } from '../../core/errors.ts';
 import { zipSync } from 'fflate';
+import { gzipSync } from 'node:zlib';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { writeFileAtomic } from '../../core/io/atomic.ts';
+import { openImages, writeDataset, type H5Images } from './hdf5.ts';
 import { CHANNELS, type ChannelName } from './config.ts';
 
 // ------------------------------------------------------------------ constants (W4C22 files and reference loader)
+export { h5, openImages, writeDataset, superblockEof, decodeHalf, halfBitsToNumber, H5Images, type OpenOptions, type H5Dtype, type StoredDtype } from './hdf5.ts';
+export {
+  readSplits, writeSplits, splitRows, rowMinutes, trainingWindows, validationWindows, testWindows, yearSplits, splitsCandidates, clearSplitsCache,
+  SPLIT_COLUMNS, STAGE2_SPLITS, type SplitRow, type YearSplits,
+} from './splits.ts';
 export { CHANNELS, CORE_REGIONS, TRANSFER_REGIONS, type ChannelName } from './config.ts';
 
 export interface ChannelStat { lo: number; hi: number; mu: number; sigma: number }
@@ -52,150 +56,6 @@ export function operaPath(root: string, year: number | string, region: string, s
 }
 export function splitsCsvPath(root: string, year: number | string): string {
   return path.join(root, String(year), `timestamps_and_splits_${year}.csv`);
-}
-
-// ------------------------------------------------------------------ HDF5 (h5wasm)
-let h5ready: Promise<unknown> | null = null;
-/** Loads the h5wasm runtime once. */
-export async function h5(): Promise<typeof h5wasm> {
-  h5ready ??= h5wasm.ready;
-  await h5ready;
-  return h5wasm;
-}
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** One 4-D (N, C, H, W) dataset of a W4C file, read one image range at a time. */
-export class H5Images {
-  readonly shape: [number, number, number, number];
-  readonly dtype: string;
-  private readonly file: InstanceType<typeof h5wasm.File>;
-  private readonly ds: InstanceType<typeof h5wasm.Dataset>;
-  constructor(readonly fileName: string, readonly key: string, file: InstanceType<typeof h5wasm.File>, ds: InstanceType<typeof h5wasm.Dataset>) {
-    this.file = file; this.ds = ds;
-    this.shape = ds.shape as [number, number, number, number];
-    this.dtype = String(ds.dtype);
-  }
-  get length(): number { return this.shape[0]; }
-  /** Images [start, start+count) as a float32 (count, C, H, W) tensor (any stored float dtype is cast). */
-  read(start: number, count = 1): Tensor {
-    if (!(start >= 0 && count >= 1 && start + count <= this.shape[0])) {
-      throw new Error(`${this.fileName} [${this.key}]: images ${start}…${start + count - 1} out of range (file holds ${this.shape[0]})`);
-    }
-    let raw: unknown;
-    try {
-      raw = this.ds.slice([[start, start + count]]);
-    } catch (e) {
-      if (/Float16/.test((e as Error).message)) throw new Error(`${this.fileName} [${this.key}]: float16 datasets are not supported by the h5wasm reader; convert the file to float32`);
-      throw new Error(`${this.fileName} [${this.key}]: cannot read images ${start}…${start + count - 1} (truncated file?): ${(e as Error).message}`);
-    }
-    const [, C, H, W] = this.shape;
-    const n = count * C * H * W;
-    const arr = raw as ArrayLike<number>;
-    if (!arr || arr.length !== n) {
-      throw new Error(`${this.fileName} [${this.key}]: read ${arr?.length ?? 0} values for images ${start}…${start + count - 1}, expected ${n} (truncated file?)`);
-    }
-    const f32 = arr instanceof Float32Array ? arr : Float32Array.from(arr as ArrayLike<number>, Number);
-    return torch.tensor(f32, { shape: [count, C, H, W], dtype: 'float32' });
-  }
-  close(): void { this.file.close(); }
-}
-
-export interface OpenOptions {
-  /** required channel count (11 for HRIT, 1 for OPERA; the official README's 11 for OPERA is a typo) */
-  channels?: number;
-  /** required spatial side */
-  size?: number;
-  /** required image count */
-  length?: number;
-}
-
-/** Opens `key` of an HDF5 file with shape checks; every error names the file and key. */
-export async function openImages(file: string, key: string, o: OpenOptions = {}): Promise<H5Images> {
-  const lib = await h5();
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such file (expected dataset '${key}')`);
-  const fd = fs.openSync(file, 'r');
-  const head = Buffer.alloc(64);
-  const got = fs.readSync(fd, head, 0, 64, 0);
-  const size = fs.fstatSync(fd).size;
-  fs.closeSync(fd);
-  if (got < 8 || HDF5_SIGNATURE.some((b, i) => head[i] !== b)) throw new Error(`${file}: not an HDF5 file (bad signature; expected dataset '${key}')`);
-  const eof = superblockEof(head.subarray(0, got));
-  if (eof !== null && size < eof) throw new Error(`${file}: truncated HDF5 file (${size} bytes, the superblock records ${eof}); cannot read dataset '${key}'`);
-  let f: InstanceType<typeof lib.File>;
-  try {
-    f = new lib.File(file, 'r');
-  } catch (e) {
-    throw new Error(`${file}: cannot open as HDF5 (truncated or corrupt?) while looking for '${key}': ${(e as Error).message}`);
-  }
-  const fail = (msg: string): never => { try { f.close(); } catch { /* ignore */ } throw new Error(`${file} [${key}]: ${msg}`); };
-  let keys: string[] = [];
-  try { keys = f.keys(); } catch (e) { fail(`cannot list keys (truncated file?): ${(e as Error).message}`); }
-  if (!keys.includes(key)) fail(`dataset '${key}' not found; the file has [${keys.join(', ')}]`);
-  const ds = f.get(key);
-  if (!(ds instanceof lib.Dataset)) fail(`'${key}' is not a dataset`);
-  const d = ds as InstanceType<typeof lib.Dataset>;
-  const shape = d.shape;
-  if (!shape || shape.length !== 4) fail(`expected a 4-D (N, C, H, W) dataset, got shape [${shape}]`);
-  const dt = String(d.dtype);
-  const bytesPer = { e: 2, f: 4, d: 8 }[dt.replace(/^[<>=|]/, '').slice(0, 1)] ?? 0;
-  if (!/^[<>=|]?[efd]\d*$/.test(dt) || !bytesPer) fail(`expected float16/32/64 values, got dtype '${dt}'`);
-  const [N, C, H, W] = shape as [number, number, number, number];
-  if (o.channels !== undefined && C !== o.channels) fail(`expected ${o.channels} channel(s) on axis 1, got ${C} (shape [${shape}])`);
-  if (H !== W) fail(`expected square images, got ${H}×${W}`);
-  if (o.size !== undefined && H !== o.size) fail(`expected ${o.size}×${o.size} images, got ${H}×${W}`);
-  if (o.length !== undefined && N !== o.length) fail(`expected ${o.length} images on axis 0, got ${N}`);
-  // A truncated file often opens fine (the header is at the front): check the data extent.
-  const need = N * C * H * W * bytesPer;
-  if (size < need) fail(`truncated: ${N}×${C}×${H}×${W} values of ${bytesPer} bytes need ${need} bytes, file has ${size}`);
-  return new H5Images(file, key, f, d);
-}
-
-/** float16 files cannot be written (or read) through h5wasm 0.10, which has no half-float accessor. */
-/** End-of-file address recorded in an HDF5 superblock (versions 0–3), or null if unreadable. */
-export function superblockEof(head: Uint8Array): number | null {
-  if (head.length < 16) return null;
-  const v = head[8]!;
-  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const readAddr = (off: number, size: number): number | null => {
-    if (off + size > head.length) return null;
-    if (size === 8) { const x = dv.getBigUint64(off, true); return x === 0xffffffffffffffffn ? null : Number(x); }
-    if (size === 4) return dv.getUint32(off, true);
-    return null;
-  };
-  if (v === 0 || v === 1) {
-    const O = head[13]!;
-    const base = 24 + (v === 1 ? 4 : 0);
-    return readAddr(base + 2 * O, O);
-  }
-  if (v === 2 || v === 3) {
-    const O = head[9]!;
-    return readAddr(12 + 2 * O, O);
-  }
-  return null;
-}
-
-export type H5Dtype = 'float32' | 'float64';
-const H5_CODE: Record<H5Dtype, string> = { float32: '<f', float64: '<d' };
-
-/** Writes one 4-D or 5-D float dataset to a new HDF5 file (atomic: temp file then rename). */
-export async function writeDataset(file: string, key: string, data: Float32Array | Float64Array, shape: number[], dtype: H5Dtype = 'float32', gzip = 0): Promise<void> {
-  const lib = await h5();
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new Error(`${file} [${key}]: ${data.length} values do not fill shape [${shape}]`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const f = new lib.File(tmp, 'w');
-  try {
-    const values = dtype === 'float64' ? (data instanceof Float64Array ? data : Float64Array.from(data)) : (data instanceof Float32Array ? data : Float32Array.from(data));
-    f.create_dataset({
-      name: key, data: values, shape, dtype: H5_CODE[dtype],
-      ...(gzip > 0 ? { compression: gzip, chunks: [1, ...shape.slice(1)] } : {}),
-    });
-  } finally {
-    f.close();
-  }
-  fs.renameSync(tmp, file);
 }
 
 // ------------------------------------------------------------------ preprocessing (the organisers' reference loader)
@@ -238,92 +98,6 @@ export function preprocessOpera(raw: Tensor, o: RadarOptions = {}): { label: Ten
     const rain = o.strict ? raw.gt(thr) : raw.ge(thr);
     return { label: rain.to(raw.dtype === 'float64' ? 'float64' : 'float32'), mask };
   });
-}
-
-// ------------------------------------------------------------------ splits table (timestamps_and_splits_<year>.csv)
-export interface SplitRow {
-  time: string; date_str: string; date: string;
-  RATE: number; ACRR: number; DBZH: number; 'REFL-BT': number; all_vars: number;
-  split: string; split_type: string;
-}
-export const SPLIT_COLUMNS = ['time', 'date_str', 'date', 'RATE', 'ACRR', 'DBZH', 'REFL-BT', 'all_vars', 'split', 'split_type'] as const;
-
-/** Minutes since the epoch of a (YYYYMMDD, HHMMSS) row (UTC). */
-export function rowMinutes(r: Pick<SplitRow, 'date_str' | 'time'>): number {
-  const d = r.date_str, t = r.time.padStart(6, '0');
-  const n = (s: string, a: number) => Number(s.slice(a, a + 2));
-  const ms = Date.UTC(Number(d.slice(0, 4)), n(d, 4) - 1, n(d, 6), n(t, 0), n(t, 2), n(t, 4));
-  if (!Number.isFinite(ms)) throw new Error('bad timestamp: columns \'date_str\' (YYYYMMDD) and \'time\' (HHMMSS) do not form a date');
-  return ms / 60000;
-}
-
-/** Reads a timestamps/splits CSV; errors name the file, row and column. */
-export function readSplits(file: string): SplitRow[] {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such splits table`);
-  let recs: Record<string, string>[];
-  try {
-    recs = parseCsv(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
-  } catch (e) {
-    throw new Error(`${file}: not a valid splits table (${csvErrorDetail(e)})`);
-  }
-  if (recs.length === 0) throw new Error(`${file}: empty splits table`);
-  for (const c of ['time', 'date_str', 'all_vars', 'split', 'split_type']) {
-    if (!(c in recs[0]!)) throw new Error(`${file}: missing column '${c}' (a splits table has columns time, date_str, all_vars, split, split_type)`);
-  }
-  return recs.map((r, i) => {
-    const num = (k: string) => { const v = Number(r[k] ?? 0); if (!Number.isFinite(v)) throw new Error(`${file} row ${i + 2}: column '${k}' is not a number`); return v; };
-    if (!/^\d{8}$/.test(r.date_str ?? '')) throw new Error(`${file} row ${i + 2}: column 'date_str' must be YYYYMMDD (8 digits)`);
-    if (!/^\d{1,6}$/.test(r.time ?? '')) throw new Error(`${file} row ${i + 2}: column 'time' must be HHMMSS (up to 6 digits)`);
-    return {
-      time: r.time!.padStart(6, '0'), date_str: r.date_str!, date: r.date ?? '',
-      RATE: num('RATE'), ACRR: num('ACRR'), DBZH: num('DBZH'), 'REFL-BT': num('REFL-BT'), all_vars: num('all_vars'),
-      split: r.split!, split_type: r.split_type!,
-    };
-  });
-}
-
-export function writeSplits(file: string, rows: SplitRow[]): void {
-  const lines = [SPLIT_COLUMNS.join(',')];
-  for (const r of rows) lines.push(SPLIT_COLUMNS.map((c) => String(r[c])).join(','));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, lines.join('\n') + '\n');
-}
-
-const SPLIT_NAME: Record<Split, string> = { train: 'training', val: 'validation', test: 'test', heldout: 'heldout' };
-
-/** Rows of one split in file order: sorted by (date_str, time), all_vars == 1 (the order of the images in the split's files). */
-export function splitRows(rows: readonly SplitRow[], split: Split): SplitRow[] {
-  return rows.filter((r) => r.split === SPLIT_NAME[split] && r.all_vars === 1)
-    .sort((a, b) => (a.date_str + a.time < b.date_str + b.time ? -1 : a.date_str + a.time > b.date_str + b.time ? 1 : 0));
-}
-
-/**
- * Training windows: start i is valid only when row i+L−1 is exactly (L−1)·15 min after
- * row i (no gap), L = tIn + tOut. Returns valid start indices into the split's file.
- */
-export function trainingWindows(rows: readonly SplitRow[], tIn: number, tOut: number, slotMinutes = 15): number[] {
-  const L = tIn + tOut;
-  const mins = rows.map(rowMinutes);
-  const out: number[] = [];
-  for (let i = 0; i + L - 1 < rows.length; i++) if (mins[i + L - 1]! - mins[i]! === (L - 1) * slotMinutes) out.push(i);
-  return out;
-}
-
-/** Validation sequences: starts of each run of tIn `validation_in` rows; target is the next tOut rows. */
-export function validationWindows(rows: readonly SplitRow[], tIn: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + tIn - 1 < rows.length; i++) {
-    let ok = true;
-    for (let k = 0; k < tIn; k++) if (rows[i + k]!.split_type !== 'validation_in') { ok = false; break; }
-    if (ok && (i === 0 || rows[i - 1]!.split_type !== 'validation_in')) out.push(i);
-  }
-  return out;
-}
-
-/** Test / heldout sequences: consecutive groups of tIn input images in the file. */
-export function testWindows(nImages: number, tIn: number): number[] {
-  if (nImages % tIn !== 0) throw new Error(`test file holds ${nImages} images, not a multiple of ${tIn}`);
-  return Array.from({ length: nImages / tIn }, (_, j) => j * tIn);
 }
 
 // ------------------------------------------------------------------ samples
@@ -374,13 +148,20 @@ export function readSample(r: RegionReader, start: number, tIn: number, tOut: nu
 }
 
 // ------------------------------------------------------------------ submission (the W4C22 submission format)
-/** Writes `<dir>/<year>/<region>.pred.h5` with dataset 'submission' float32 (N, 1, T, H, W) of 0/1. */
-export async function writeSubmission(dir: string, year: number | string, region: string, pred: Tensor): Promise<string> {
+/**
+ * Writes `<dir>/<year>/<region>.pred.h5` with dataset 'submission' float32 (N, 1, T, H, W) of 0/1
+ * (the competition README's shape (60, 1, 32, 252, 252); the starter kit's own writer squeezes it to
+ * (60, 32, 252, 252)). `gzip`: `<region>.pred.h5.gz` instead, as the kit's mk_pred_*.sh scripts do.
+ */
+export async function writeSubmission(dir: string, year: number | string, region: string, pred: Tensor, o: { gzip?: boolean } = {}): Promise<string> {
   if (pred.ndim !== 5 || pred.shape[1] !== 1) throw new Error(`submission for ${region} ${year}: expected (N, 1, T, H, W) 0/1 values, got shape [${pred.shape}]`);
   const data = torch.scope(() => pred.gt(0.5).to('float32').contiguous().toTypedArray()) as Float32Array;
   const file = path.join(dir, String(year), `${region}.pred.h5`);
   await writeDataset(file, SUBMISSION_KEY, data, pred.shape, 'float32', 0);
-  return file;
+  if (!o.gzip) return file;
+  writeFileAtomic(`${file}.gz`, gzipSync(fs.readFileSync(file), { level: 9 }));
+  fs.rmSync(file);
+  return `${file}.gz`;
 }
 
 /** Zips every `<year>/<region>.pred.h5` under dir, keeping the year folders. */

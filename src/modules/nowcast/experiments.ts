@@ -7,7 +7,8 @@ import type { RunContext } from '../../core/context.ts';
 import type { DescribeParams, SynthParams, TrainParams, EvalParams, PredictParams, AblateParams } from './commands.ts';
 import { GEOMETRIES, type GeometryName, cropRange, outSize } from './geometry.ts';
 import { CHANNELS, CORE_REGIONS, TRANSFER_REGIONS, writeSubmission, zipSubmission, type ChannelName } from './data.ts';
-import { parameterCounts, type BuildOptions, type ParameterParts } from './model.ts';
+import { parameterCounts, type BuildOptions, type ParameterParts, type NowcastModel } from './model.ts';
+import { readInitWeights, applyInit, type InitReport } from './init.ts';
 import { DEFAULT_LOSS } from './losses.ts';
 import { ttaTransforms } from './recipe.ts';
 import { train, MemoryDataset, DEFAULT_TRAIN, type Dataset } from './train.ts';
@@ -17,7 +18,7 @@ import { defaultSynthConfig, synthPlan, generateTimeline, cellSeed } from './syn
 import { writeSynthetic, estimateStats, buildBench, type SampleSet } from './samples.ts';
 import { runAblation, ablateDefaults, acceptance, type AblationResult } from './ablation.ts';
 import { regionYearTable, leadTimeChart, policyArrowChart, lossChart, writeFrames } from './plots.ts';
-import { FOUR_CHANNELS, TRAIN_BENCH } from './config.ts';
+import { FOUR_CHANNELS, TRAIN_BENCH, CHALLENGES } from './config.ts';
 
 /** Paper B Table 4 parameter counts, which our counts match with "init filter size" = 2 × start width. */
 const PAPER_PARAMS = [{ model: 'U-Net3D', init: 32, params: '5.7M' }, { model: 'SIANet', init: 32, params: '4.6M' }, { model: 'U-Net3D', init: 64, params: '22.6M' }, { model: 'SIANet', init: 64, params: '17.9M' }];
@@ -86,22 +87,40 @@ async function trainingData(p: TrainParams, ctx: RunContext, geometry: GeometryN
   };
 }
 
+/** `--init`: the weights read now, loaded into the model when train() builds it (a record of what was loaded for summary.json). */
+function initFrom(file: string, strict: boolean, ctx: RunContext) {
+  const w = readInitWeights(file);
+  type InitRecord = { file: string; kind: string; sha256: string; strict: boolean } & Partial<InitReport>;
+  const record: InitRecord = { file: path.resolve(w.file), kind: w.kind, sha256: w.sha256, strict };
+  const hook = (m: NowcastModel) => {
+    const r = applyInit(m, w, strict);
+    Object.assign(record, r);
+    const skipped = strict ? '' : `, ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.mismatched.length} misshapen (kept fresh)`;
+    ctx.log(`initialised from ${record.file} (${w.kind}): ${r.loaded} tensors loaded${skipped}`);
+  };
+  return { hook, record, dispose: () => torch.dispose(w.tensors) };
+}
+
 export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const g = GEOMETRIES[p.geometry];
   if (p.model === 'unet3d' && outSize(g) !== g.inSize) throw new Error(`the 3D U-Net baseline maps the input grid onto the target grid, which needs cropSize·scale = inSize (geometry ${p.geometry})`);
-  const data = await trainingData(p, ctx, p.geometry);
+  const init = p.init !== undefined ? initFrom(p.init, p.initStrict, ctx) : null;
+  let data: TrainingData | null = null;
   try {
+    data = await trainingData(p, ctx, p.geometry);
     const build: BuildOptions = {
       model: p.model, geometry: g, inChannels: p.channels.length, startFilters: p.startFilters, depth: p.depth, dropout: p.dropout,
       blockType: p.blockType, strHidden: p.strHidden,
     };
     const res = train({
-      ...DEFAULT_TRAIN, model: build, steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
+      ...DEFAULT_TRAIN, model: build, ...(init ? { init: init.hook } : {}),
+      steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
       augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
       loss: { ...DEFAULT_LOSS, posWeight: p.posWeight, alpha: p.alpha, smooth: p.smooth, betaSpatial: p.betaSpatial, betaTemporal: p.betaTemporal },
     }, data.train, data.val, ctx, 'model');
     const modelFile = ctx.path('model.safetensors');
-    saveModel(modelFile, res.model, build, { channels: p.channels, steps: p.steps });
+    const initFile = init ? { init: { file: init.record.file, sha256: init.record.sha256 } } : {};
+    saveModel(modelFile, res.model, build, { channels: p.channels, steps: p.steps, ...initFile });
     const ev = evaluate(res.model, data.evalSets, { tau: p.tau });
     const rows = ctx.metrics.rows('train');
     if (rows.length > 1) await ctx.plot('loss', lossChart(rows));
@@ -113,14 +132,15 @@ export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<
       prob.dispose();
     }
     const summary = {
-      model: modelFile, steps: res.steps, resumedFrom: res.resumedFrom, finalLoss: res.losses.at(-1) ?? null, lr: res.lr,
+      init: init?.record ?? null, model: modelFile, steps: res.steps, resumedFrom: res.resumedFrom, finalLoss: res.losses.at(-1) ?? null, lr: res.lr,
       params: res.model.numParameters(), evalMIoU: ev.scores.mIoU(), perCell: ev.scores.perCell(), leadTimeIoU: ev.scores.leadTimeIoU(), frames: s0 ? ctx.path('frames.png') : null,
     };
     ctx.writeJson('summary.json', summary);
     res.model.dispose();
     return summary;
   } finally {
-    data.close();
+    init?.dispose();
+    data?.close();
   }
 }
 
@@ -165,6 +185,12 @@ export async function runEval(p: EvalParams, ctx: RunContext): Promise<Record<st
   }
 }
 
+/** The (year, regions) cells to predict: a challenge's (config.ts CHALLENGES), or --years with --regions or every region with files of the split. */
+export function predictCells(p: Pick<PredictParams, 'challenge' | 'years' | 'regions' | 'data' | 'split'>): readonly { year: number; regions: readonly string[] }[] {
+  if (p.challenge) return CHALLENGES[p.challenge];
+  return p.years.map((year) => ({ year, regions: p.regions ?? regionsIn(p.data, [year], p.split) }));
+}
+
 export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const { model, build, extra } = loadModel(p.model);
   const channels = (extra.channels as ChannelName[] | undefined) ?? FOUR_CHANNELS;
@@ -172,8 +198,7 @@ export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Rec
   const files: string[] = [];
   const eo = { transforms: ttaTransforms(p.tta), average: p.average };
   try {
-    for (const year of p.years) {
-      const regions = p.regions ?? regionsIn(p.data, [year], p.split);
+    for (const { year, regions } of predictCells(p)) {
       for (const region of regions) {
         ctx.throwIfAborted();
         const sets = await loadEvalSets({ root: p.data, regions: [region], years: [year], channels, geometry: build.geometry }, p.split);
@@ -183,13 +208,13 @@ export async function runPredict(p: PredictParams, ctx: RunContext): Promise<Rec
           for (let i = 0; i < s.x.shape[0]!; i += 8) ps.push(predictProba(model, s.x.narrow(0, i, Math.min(8, s.x.shape[0]! - i)), eo).ge(p.tau).to('float32'));
           return torch.cat(ps, 0);
         });
-        files.push(await writeSubmission(dir, year, region, pred));
+        files.push(await writeSubmission(dir, year, region, pred, { gzip: p.gzip }));
         torch.dispose(pred, s.x, s.y, s.mask);
       }
     }
     const zip = ctx.path('submission.zip');
     const entries = zipSubmission(dir, zip);
-    const summary = { zip, entries, tta: p.tta, average: p.average, tau: p.tau };
+    const summary = { zip, dir, entries, challenge: p.challenge ?? null, tta: p.tta, average: p.average, tau: p.tau };
     ctx.writeJson('predict.json', summary);
     return summary;
   } finally {

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import { parseJson } from '../../core/errors.ts';
+import { parseJson, InputFileError } from '../../core/errors.ts';
 import { buildModel, type BuildOptions, type NowcastModel } from './model.ts';
 import {
-  openRegion, readSample, readSplits, splitRows, splitsCsvPath, trainingWindows, validationWindows, testWindows, openImages,
+  openRegion, readSample, yearSplits, splitRows, trainingWindows, validationWindows, testWindows, openImages,
   HRIT_STATS, OPERA_KEY, preprocessOpera, type ChannelName, type ChannelStat, type RegionReader, type RadarOptions,
 } from './data.ts';
 import type { Geometry } from './geometry.ts';
@@ -36,13 +36,14 @@ export class FileDataset implements Dataset {
     const ds = new FileDataset(src, statsFor(src.root));
     const g = src.geometry;
     for (const year of src.years) {
-      const rows = splitRows(readSplits(splitsCsvPath(src.root, year)), split);
-      const starts = split === 'train' ? trainingWindows(rows, g.tIn, g.tOut) : validationWindows(rows, g.tIn);
       for (const region of src.regions) {
+        const table = yearSplits(src.root, year, region);
+        const rows = splitRows(table.rows, split);
+        const starts = split === 'train' ? trainingWindows(rows, g.tIn, g.tOut) : validationWindows(rows, g.tIn);
         const r = await openRegion(src.root, year, region, split, { size: g.inSize });
         if (r.hrit.length !== rows.length) {
           r.close();
-          throw new Error(`${r.hrit.fileName}: holds ${r.hrit.length} images but the ${year} splits table lists ${rows.length} '${split}' rows`);
+          throw new InputFileError(`${r.hrit.fileName}: holds ${r.hrit.length} images but ${table.file} lists ${rows.length} '${split}' rows of ${year} (all_vars 1)`, { file: r.hrit.fileName });
         }
         ds.readers.push(r);
         for (const s of starts) if (s + g.tIn + g.tOut <= r.hrit.length) ds.index.push({ reader: r, start: s, cell: `${region}/${year}` });
@@ -74,8 +75,9 @@ export async function loadEvalSets(src: FileSource, split: 'val' | 'test' | 'hel
     try {
       let starts: number[];
       let truth: { read(s: number, n: number): Tensor; close(): void } | null = null;
-      if (split === 'val') starts = validationWindows(splitRows(readSplits(splitsCsvPath(src.root, year)), 'val'), g.tIn);
+      if (split === 'val') starts = validationWindows(splitRows(yearSplits(src.root, year, region).rows, 'val'), g.tIn);
       else {
+        checkTestCount(src.root, year, region, split, r.hrit.fileName, r.hrit.length);
         starts = testWindows(r.hrit.length, g.tIn);
         const tf = path.join(src.root, String(year), 'OPERA', `${region}.${split}.rates.crop.h5`);
         if (fs.existsSync(tf)) truth = await openImages(tf, OPERA_KEY, { channels: 1, length: starts.length * g.tOut });
@@ -109,6 +111,18 @@ export async function loadEvalSets(src: FileSource, split: 'val' | 'test' | 'hel
     }
   }
   return out;
+}
+
+/**
+ * The test (heldout) file must hold exactly the `<split>_in` rows (all_vars 1) of its year in the
+ * splits table, where there is one: the starter kit counts its sequences (60 per region-year in
+ * the release) as those rows in groups of len_seq_in, indexing into the file from 0.
+ */
+function checkTestCount(root: string, year: number, region: string, split: 'test' | 'heldout', file: string, n: number): void {
+  let table;
+  try { table = yearSplits(root, year, region); } catch (e) { if (e instanceof InputFileError && /no splits table/.test(e.message)) return; throw e; }
+  const want = table.rows.filter((r) => r.split_type === `${split}_in` && r.all_vars === 1).length;
+  if (want !== n) throw new InputFileError(`${file}: holds ${n} images but ${table.file} lists ${want} '${split}_in' rows of ${year} (all_vars 1)`, { file });
 }
 
 /** Regions with a `<region>.<split>.reflbt0.ns.h5` file under `<root>/<year>/HRIT` for any of the years, sorted. */

@@ -65,6 +65,8 @@ export interface TrainOptions {
    * scale (a few hundred steps) eval-mode outputs would otherwise use half-initial statistics.
    */
   recalibrateBn: number;
+  /** called on the freshly built model before the optimizer exists (`train --init`: start from earlier weights); a resume then loads over it */
+  init?: (model: NowcastModel) => void;
 }
 
 /** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
@@ -176,6 +178,7 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
   if (!(o.lr > 0)) throw new Error(`train: lr must be > 0, got ${o.lr}`);
   torch.manualSeed(o.seed);
   const model = buildModel(o.model);
+  if (o.init) { try { o.init(model); } catch (e) { model.dispose(); throw e; } }
   model.train();
   // the multi-tensor AdamW: ~10 native calls a step instead of ~10 per parameter (core optim.ts)
   const opt = new torch.optim.AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay, foreach: true });

@@ -8,17 +8,23 @@ import { VARIANTS, FMUS, PHANTOM_SPACINGS, MAP_FORMATS, EXTRACTIONS, ABLATION_VA
 const impl = () => import('./experiments.ts');
 
 // ------------------------------------------------------------------ shared parameters
+const labelsParam = z.string().optional()
+  .describe('picai_labels checkout (csPCa delineations, Yuan23 zonal masks); default: <data>/labels').meta({ path: 'input' });
+const splitsParam = z.string().optional()
+  .describe('official folds: nnU-Net splits_final.json / picai splits.json ([{train, val}]) or a folder of ds-config-{train,valid}-fold-<k>.json; --fold k holds out its val list').meta({ path: 'input' });
 const shapeParam = (def: string, what: string) => z.string().regex(SHAPE_PATTERN, 'must look like 16x64x64 (Z×Y×X)').default(def).describe(what);
 
 const dataParams = {
-  data: z.string().optional().describe('PI-CAI folder (images/, labels/); default: generate phantoms into the run folder').meta({ path: 'input' }),
+  data: z.string().optional().describe('PI-CAI folder (images/, labels/) or the images release (<patient_id>/<case>_t2w.mha); default: generate phantoms into the run folder').meta({ path: 'input' }),
+  labels: labelsParam,
+  splits: splitsParam,
   cases: z.number().int().min(5).max(5000).default(CPU.data.cases).describe('phantom cases to generate when no data folder is given'),
   phantomShape: shapeParam(CPU.data.phantomShape, 'phantom T2W size Z×Y×X'),
   phantomSpacing: z.enum(PHANTOM_SPACINGS).default(CPU.data.phantomSpacing).describe('phantom T2W spacing z×y×x in mm (3.6x0.3x0.3 exercises resampling)'),
   fold: z.number().int().min(0).max(4).default(CPU.data.fold).describe('held-out fold (the other folds train)'),
 };
 /** What the data-driven commands share (experiments.ts sets up their data from it). */
-export type DataParams = { data?: string; cases: number; phantomShape: string; phantomSpacing: string; fold: number };
+export type DataParams = { data?: string; labels?: string; splits?: string; cases: number; phantomShape: string; phantomSpacing: string; fold: number };
 
 const netParams = {
   widthMult: z.number().positive().max(1).default(CPU.net.widthMult).describe('multiplier on the paper widths (32,48,64,80,96); 1 = full width'),
@@ -76,8 +82,10 @@ export const trainParams = z.object({
 export type TrainParams = z.infer<typeof trainParams>;
 
 export const detectParams = z.object({
-  data: z.string().describe('PI-CAI folder with images/ and zonal masks').meta({ path: 'input' }),
-  model: z.string().describe('train run folder or its model.safetensors, or a PyTorch checkpoint (.pth/.pt/.ckpt, nnU-Net .model; Z-SSMNet names are mapped); several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)').meta({ path: 'input', pathList: true }),
+  data: z.string().describe('PI-CAI folder (images/ + labels/) or the images release').meta({ path: 'input' }),
+  labels: labelsParam,
+  splits: splitsParam,
+  model: z.string().describe('train run folder, its model.safetensors or a training checkpoint (checkpoints/<tag>.safetensors), or a PyTorch checkpoint (.pth/.pt/.ckpt, nnU-Net .model; Z-SSMNet names are mapped); several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)').meta({ path: 'input', pathList: true }),
   fold: z.number().int().min(0).max(4).optional().describe('fold to process; default: every case'),
   format: z.enum(MAP_FORMATS).default(CPU.detect.format).describe('detection map file format'),
   mirrorTTA: z.boolean().default(CPU.detect.mirrorTTA).describe('mirror test-time augmentation (in-plane axes)'),
@@ -87,11 +95,24 @@ export const detectParams = z.object({
 export type DetectParams = z.infer<typeof detectParams>;
 
 export const evaluateParams = z.object({
-  data: z.string().describe('PI-CAI folder the labels are read from (labels/…; images/ is not needed)').meta({ path: 'input' }),
-  detections: z.string().describe('folder holding <case>_detection_map.nii.gz (or .mha)').meta({ path: 'input' }),
+  data: z.string().optional().describe('PI-CAI folder the labels are read from (labels/…; images/ is not needed); or use --labels').meta({ path: 'input' }),
+  detections: z.string().describe('folder of detection maps: <case>_detection_map<ext> or <case><ext>, ext .nii.gz .nii .mha .mhd .npy .npz (nnU-Net softmax: candidates extracted)').meta({ path: 'input' }),
+  labels: z.string().optional().describe('picai_eval style: folder of <case>_label<ext> / <case><ext> (any case names), or a picai_labels checkout').meta({ path: 'input' }),
+  subjectList: z.string().optional().describe('picai ds-config JSON whose subject_list names the cases to evaluate (all must be found)').meta({ path: 'input' }),
+  splits: splitsParam,
+  fold: z.number().int().min(0).max(4).optional().describe('with --splits: evaluate fold k\'s held-out (val) cases'),
   bootstrap: z.number().int().min(0).default(CPU.evaluate.bootstrap).describe('bootstrap resamples for 95% CIs (0: no CIs)'),
 });
 export type EvaluateParams = z.infer<typeof evaluateParams>;
+
+export const compareParams = z.object({
+  a: z.string().describe('detection maps of algorithm A (the baseline), picai_eval naming').meta({ path: 'input' }),
+  b: z.string().describe('detection maps of algorithm B (the alternative)').meta({ path: 'input' }),
+  labels: z.string().describe('labels folder (<case>_label<ext> / <case><ext>) or a picai_labels checkout').meta({ path: 'input' }),
+  subjectList: evaluateParams.shape.subjectList,
+  iterations: z.number().int().min(1).max(10_000_000).default(CPU.compare.iterations).describe('random swap patterns (exact enumeration when 2^cases is no more)'),
+});
+export type CompareParams = z.infer<typeof compareParams>;
 
 export const ablationParams = z.object({
   ...dataParams,
@@ -159,6 +180,13 @@ export const evaluate = defineCommand({
   run: async (p, ctx) => (await impl()).evaluate(p, ctx),
 });
 
+export const compareAlgorithms = defineCommand({
+  name: 'compare-algorithms',
+  description: 'Paired permutation test of two algorithms\' detection maps on the same cases: p-values for AUROC, AP and the ranking score',
+  params: compareParams,
+  run: async (p, ctx) => (await impl()).compareAlgorithms(p, ctx),
+});
+
 export const ablation = defineCommand({
   name: 'ablation',
   description: 'Mesh vs 2D-only vs 3D-only, ±zonal, ±SSL on phantoms (phantom numbers say nothing about real-data performance)',
@@ -179,6 +207,6 @@ registerModule({
   title: 'Z-SSMNet: csPCa detection in bpMRI',
   description: 'Zonal-aware self-supervised mesh network (MNet) for clinically significant prostate cancer detection, with PI-CAI I/O, phantoms and evaluation.',
   papers: ['Yuan et al., Z-SSMNet: Zonal-aware Self-supervised Mesh Network for Prostate Cancer Detection and Diagnosis with Bi-parametric MRI, arXiv 2212.05808 (CMIG 2025)'],
-  commands: [describe, phantoms, pretrain, train, detect, evaluate, ablation, demo],
+  commands: [describe, phantoms, pretrain, train, detect, evaluate, compareAlgorithms, ablation, demo],
   weightMaps: async () => (await import('./weights.ts')).WEIGHT_MAPS,
 });

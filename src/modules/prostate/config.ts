@@ -71,6 +71,8 @@ export const CPU = {
   },
   detect: { format: 'nii.gz' as (typeof MAP_FORMATS)[number], mirrorTTA: false, extraction: 'dynamic' as (typeof EXTRACTIONS)[number], png: true },
   evaluate: { bootstrap: 200 },
+  /** compare-algorithms: random swap patterns of the paired permutation test */
+  compare: { iterations: 10_000 },
   ablation: {
     widthMult: 0.125, iterations: 150, patch: '16x64x64', sslEpochs: 4, lr: 0.01, variants: [...ABLATION_VARIANTS] as AblationVariant[],
     /** per variant: 10 poly-LR epochs, batch 2; the SSL variant pre-trains on 4 cubes per case with 2,000 shuffled boxes */

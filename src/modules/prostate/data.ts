@@ -4,51 +4,73 @@
 // The file formats live in picai.ts / metaimage.ts / nifti.ts, the phantom generator in phantoms.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { listCases, loadFolds, loadCase } from './picai.ts';
+import { listCases, loadFolds, loadCase, readSplits, sourceOf, resolveSource, type DataRoot, type PicaiSource } from './picai.ts';
+import { UsageError } from '../../core/errors.ts';
 import { writePhantomDataset, type PhantomDatasetOptions } from './phantoms.ts';
 import { prepareCase, adcStats, normalizeSupervised, type AdcStats, type Prepared } from './preprocess.ts';
 import type { Shape3 } from './ssl.ts';
 
 export interface DataSpec {
-  /** a PI-CAI folder; left out → generate phantoms into `phantomDir` */
+  /** a PI-CAI folder (images/ + labels/) or the images release itself; left out → generate phantoms into `phantomDir` */
   data?: string;
+  /** a picai_labels checkout (default: `data`/labels) */
+  labels?: string;
+  /** official splits: a splits_final.json-style file or a folder of picai ds-configs */
+  splits?: string;
   phantomDir: string;
   phantom: PhantomDatasetOptions;
 }
 
 /** Resolves the data folder, generating phantoms when none is given. */
-export function ensureData(d: DataSpec, log?: (m: string) => void): string {
-  if (d.data) {
-    const root = path.resolve(d.data);
-    if (!fs.existsSync(root)) throw new Error(`data folder '${root}' does not exist`);
-    return root;
-  }
+export function ensureData(d: DataSpec, log?: (m: string) => void): PicaiSource {
+  if (d.data) return resolveSource(d.data, d.labels, d.splits);
   if (!fs.existsSync(path.join(d.phantomDir, 'images'))) {
     const r = writePhantomDataset(d.phantomDir, d.phantom);
     log?.(`wrote ${r.keys.length} phantom cases (${r.positives} positive) to ${d.phantomDir}`);
   }
-  return d.phantomDir;
+  return resolveSource(d.phantomDir, d.labels, d.splits);
 }
 
-export interface SplitResult { train: string[]; test: string[]; folds: string[][] }
+export interface SplitResult {
+  train: string[]; test: string[]; folds: string[][];
+  /** cases the official split names that the images folder lacks (a partial download) */
+  missing: number;
+}
 
-/** Held-out fold(s) `fold` form the test set; the others train. */
-export function split(root: string, fold: number | number[], k = 5, seed = 0): SplitResult {
-  const folds = loadFolds(root, k, seed);
+/**
+ * Held-out fold(s) `fold` form the test set. With official splits (`--splits`) fold k trains on its
+ * `train` list and holds out its `val` list, as nnU-Net reads splits_final.json; otherwise the other
+ * folds train. Cases missing from the images folder are left out (and counted).
+ */
+export function split(root: DataRoot, fold: number | number[], k = 5, seed = 0): SplitResult {
+  const src = sourceOf(root);
   const held = typeof fold === 'number' ? [fold] : fold;
-  for (const f of held) if (f < 0 || f >= folds.length) throw new Error(`fold ${f} does not exist (the data has ${folds.length} folds)`);
-  const all = new Set(listCases(root));
+  const all = new Set(listCases(src));
+  if (src.splits) {
+    const sp = readSplits(src.splits);
+    for (const f of held) if (f < 0 || f >= sp.length) throw new UsageError(`fold ${f} does not exist (${src.splits} has ${sp.length} folds)`);
+    const testAll = held.flatMap((f) => sp[f]!.val), testSet = new Set(testAll);
+    const trainAll = [...new Set(held.flatMap((f) => sp[f]!.train))].filter((c) => !testSet.has(c));
+    const named = new Set([...testAll, ...trainAll]);
+    return {
+      train: trainAll.filter((c) => all.has(c)), test: testAll.filter((c) => all.has(c)), folds: sp.map((f) => f.val),
+      missing: [...named].filter((c) => !all.has(c)).length,
+    };
+  }
+  const folds = loadFolds(src, k, seed);
+  for (const f of held) if (f < 0 || f >= folds.length) throw new UsageError(`fold ${f} does not exist (the data has ${folds.length} folds)`);
   const test = held.flatMap((f) => folds[f]!).filter((c) => all.has(c));
   const train = folds.filter((_, i) => !held.includes(i)).flat().filter((c) => all.has(c));
-  return { train, test, folds };
+  return { train, test, folds, missing: 0 };
 }
 
-export function loadPrepared(root: string, keys: string[], onCase?: () => void): Prepared[] {
-  return keys.map((k) => { const p = prepareCase(loadCase(root, k)); onCase?.(); return p; });
+export function loadPrepared(root: DataRoot, keys: string[], onCase?: () => void): Prepared[] {
+  const src = sourceOf(root);
+  return keys.map((k) => { const p = prepareCase(loadCase(src, k)); onCase?.(); return p; });
 }
 
 /** The binary lesion label of a prepared case on its original T2W grid (null when it has none). */
-export function originalLabel(c: Prepared, root: string): Uint8Array | null {
+export function originalLabel(c: Prepared, root: DataRoot): Uint8Array | null {
   const lc = loadCase(root, c.key);
   return lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null;
 }

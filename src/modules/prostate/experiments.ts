@@ -5,39 +5,31 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
+import { UsageError } from '../../core/errors.ts';
 import { lineChart } from '../../core/plots.ts';
 import { CPU, QUICK, type AblationVariant } from './config.ts';
 import { MNet, scaledWidths, FULL_WIDTHS, type MNetConfig } from './model.ts';
-import { listCases, loadCase, loadLabel, readImage, LAYOUT } from './picai.ts';
+import { listCases, loadCase, resolveSource, type PicaiSource } from './picai.ts';
+import { curvePlots } from './evaluation-runs.ts';
 import { writePhantomDataset } from './phantoms.ts';
 import { adcStats } from './preprocess.ts';
 import { ensureData, split, loadPrepared, originalLabel, toNetCases } from './data.ts';
 import { trainDetector, transferWeights } from './train.ts';
 import { pretrainSSL } from './pretrain.ts';
 import { detect as detectCases, evaluateDetections, writeDetection, overlayPng, saveModel, loadModel, runPipeline, summarize } from './pipeline.ts';
-import { evaluateCase, aggregate, bootstrapCI, jsonSafe, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
+import { jsonSafe } from './evaluate.ts';
 import type { Shape3 } from './ssl.ts';
 import type {
-  DataParams, DescribeParams, PhantomsParams, PretrainParams, TrainParams, DetectParams, EvaluateParams, AblationParams, DemoParams,
+  DataParams, DescribeParams, PhantomsParams, PretrainParams, TrainParams, DetectParams, AblationParams, DemoParams,
 } from './commands.ts';
 
 const parseShape = (s: string): Shape3 => s.split('x').map(Number) as Shape3;
 
-/** The data folder of a run: the one given, or phantoms generated into the run folder. */
-function dataRoot(p: DataParams, ctx: RunContext): string {
+/** The data of a run: the folder given (with --labels / --splits), or phantoms generated into the run folder. */
+function dataRoot(p: DataParams, ctx: RunContext): PicaiSource {
   const [Z, Y, X] = parseShape(p.phantomShape);
   const [sz, sy, sx] = p.phantomSpacing.split('x').map(Number) as [number, number, number];
-  return ensureData({ data: p.data, phantomDir: ctx.path('phantoms'), phantom: { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, lesionVoxels: CPU.data.lesionVoxels } }, ctx.log);
-}
-
-async function curvePlots(ctx: RunContext, m: PicaiMetrics, prefix = ''): Promise<void> {
-  const roc = m.curves.roc.filter((r) => Number.isFinite(r.fpr) && Number.isFinite(r.tpr)).map((r) => ({ fpr: r.fpr, tpr: r.tpr }));
-  const pr = m.curves.pr.map((r) => ({ recall: r.recall, precision: r.precision }));
-  const froc = m.curves.froc.map((r) => ({ fp_per_case: r.fpPerCase, sensitivity: r.sensitivity }));
-  ctx.writeJson(`${prefix}curves.json`, jsonSafe({ roc: m.curves.roc, pr: m.curves.pr, froc: m.curves.froc }));
-  if (roc.length > 1) await ctx.plot(`${prefix}roc`, lineChart(roc, { x: 'fpr', y: 'tpr', title: `ROC (AUROC ${m.auroc.toFixed(3)})` }));
-  if (pr.length) await ctx.plot(`${prefix}pr`, lineChart(pr, { x: 'recall', y: 'precision', title: `PR (AP ${m.AP.toFixed(3)})` }));
-  if (froc.length) await ctx.plot(`${prefix}froc`, lineChart(froc, { x: 'fp_per_case', y: 'sensitivity', title: 'FROC' }));
+  return ensureData({ data: p.data, labels: p.labels, splits: p.splits, phantomDir: ctx.path('phantoms'), phantom: { cases: p.cases, dims: [X, Y, Z], spacing: [sx, sy, sz], seed: ctx.seed, lesionVoxels: CPU.data.lesionVoxels } }, ctx.log);
 }
 
 export function describe(p: DescribeParams, ctx: RunContext) {
@@ -97,7 +89,8 @@ function loadPretrained(net: MNet, where: string, ctx: RunContext): void {
 
 export async function train(p: TrainParams, ctx: RunContext) {
   const root = dataRoot(p, ctx);
-  const { train: trainKeys, test } = split(root, p.fold);
+  const { train: trainKeys, test, missing } = split(root, p.fold);
+  if (missing) ctx.log(`${missing} case(s) named by ${root.splits} are not in ${root.images} and are left out`);
   const bar = ctx.progress(trainKeys.length + test.length, 'load and resample');
   const trainCases = loadPrepared(root, trainKeys, () => bar.tick());
   const testCases = loadPrepared(root, test, () => bar.tick());
@@ -111,6 +104,7 @@ export async function train(p: TrainParams, ctx: RunContext) {
   const r = await trainDetector(net, toNetCases(trainCases, stats, { zonal: p.zonal }), {
     iterations: p.iterations, iterationsPerEpoch: p.iterationsPerEpoch, batch: p.batch, patch, lr: p.lr, momentum: p.momentum,
     augment: { enabled: p.augment }, checkpointEvery: p.checkpointEvery, seed: ctx.seed,
+    model: { config: net.cfg, adc: stats, zonal: p.zonal, patch },
   }, ctx, testNet);
   if (ctx.metrics.rows('validation').length > 1) {
     await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), { x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)' }));
@@ -127,11 +121,12 @@ export async function train(p: TrainParams, ctx: RunContext) {
 }
 
 export async function detect(p: DetectParams, ctx: RunContext) {
-  const root = path.resolve(p.data);
+  const root = resolveSource(p.data, p.labels, p.splits);
   const keys = p.fold === undefined ? listCases(root) : split(root, p.fold).test;
   const loaded = p.model.split(',').map((m) => loadModel(m.trim()));
+  for (const [i, l] of loaded.entries()) if (l.checkpoint) ctx.log(`model ${i + 1}: the weights of a training checkpoint (its optimizer state is not used)`);
   const meta = loaded[0]!.meta;
-  for (const l of loaded) if (l.meta.zonal !== meta.zonal || l.meta.patch.join() !== meta.patch.join()) throw new Error('ensemble members must share the input channels and patch size');
+  for (const l of loaded) if (l.meta.zonal !== meta.zonal || l.meta.patch.join() !== meta.patch.join()) throw new UsageError('ensemble members must share the input channels and patch size');
   const nets = loaded.map((l) => l.net);
   const bar = ctx.progress(keys.length, 'detect');
   const written: string[] = [];
@@ -162,38 +157,7 @@ export async function detect(p: DetectParams, ctx: RunContext) {
   return { cases: keys.length, files: written.length, detections: ctx.path('detections') };
 }
 
-/**
- * PI-CAI evaluation of a folder of detection maps: reads only the maps and the lesion labels of
- * `data` (no images), a case without a label file counting as negative.
- */
-export async function evaluate(p: EvaluateParams, ctx: RunContext) {
-  const root = path.resolve(p.data), dir = path.resolve(p.detections);
-  if (!fs.existsSync(dir)) throw new Error(`detections folder '${dir}' does not exist`);
-  if (!fs.existsSync(path.join(root, 'labels'))) throw new Error(`${root}: no 'labels' folder (not a PI-CAI layout; lesion labels are read from ${LAYOUT.lesionsExpert} and the other lesion label folders)`);
-  const files = fs.readdirSync(dir).filter((f) => /_detection_map\.(nii\.gz|nii|mha)$/.test(f)).sort();
-  if (!files.length) throw new Error(`${dir}: no *_detection_map.nii.gz / .mha files`);
-  const cases: Record<string, CaseEvaluation> = {};
-  const unlabelled: string[] = [];
-  const bar = ctx.progress(files.length, 'evaluate');
-  for (const f of files) {
-    const key = f.replace(/_detection_map\..*$/, '');
-    const det = readImage(path.join(dir, f));
-    const label = loadLabel(root, key);
-    if (label && det.dims.join() !== label.dims.join()) throw new Error(`${f}: dims ${det.dims.join('x')} differ from the case's label ${label.dims.join('x')}`);
-    if (!label) unlabelled.push(key);
-    const lab = label ? label.data : new Uint8Array(det.data.length);
-    cases[key] = evaluateCase(Float32Array.from(det.data as ArrayLike<number>), lab as ArrayLike<number>, [det.dims[2], det.dims[1], det.dims[0]], {}, f);
-    bar.tick();
-  }
-  bar.done();
-  if (unlabelled.length) ctx.log(`${unlabelled.length} case(s) have no lesion label file and count as negative: ${unlabelled.slice(0, 5).join(', ')}${unlabelled.length > 5 ? ', …' : ''}`);
-  const m = aggregate(cases);
-  const ci = p.bootstrap ? bootstrapCI(cases, p.bootstrap, ctx.seed) : null;
-  ctx.writeJson('metrics.json', jsonSafe({ ...m, ci }));
-  await curvePlots(ctx, m);
-  ctx.log(`AUROC ${m.auroc.toFixed(3)}  AP ${m.AP.toFixed(3)}  score ${m.score.toFixed(3)} over ${m.num_cases} cases, ${m.num_lesions} lesions`);
-  return jsonSafe({ ...summarize(m), num_cases: m.num_cases, num_lesions: m.num_lesions, ci, sensitivity_at_fp: m.sensitivity_at_fp });
-}
+export { evaluate, compareAlgorithms } from './evaluation-runs.ts';
 
 /** The rows of the ablation table, in the order `ablation --variants` names them. */
 const ABLATION_ROWS: Record<AblationVariant, { name: string; variant: MNetConfig['variant']; zonal: boolean; ssl: boolean }> = {
@@ -210,7 +174,7 @@ export async function ablation(p: AblationParams, ctx: RunContext) {
   const { train: trainKeys, test } = split(root, p.fold);
   const patch = parseShape(p.patch);
   const A = CPU.ablation;
-  const variants = [...new Set(p.variants)].map((v) => ABLATION_ROWS[v]);
+  const variants = [...new Set(p.variants)].map((v) => ({ key: v, ...ABLATION_ROWS[v] }));
   const bar = ctx.progress(variants.length, 'ablation');
   const rows: Record<string, string | number | null>[] = [];
   for (const v of variants) {
@@ -229,6 +193,9 @@ export async function ablation(p: AblationParams, ctx: RunContext) {
       inferPatch: patch, mirrorTTA: false, baselines: rows.length === 0,
     }, null);
     const row = { variant: v.name, ...jsonSafe(summarize(r.metrics)), final_loss: r.finalLoss };
+    // each row's detector, as detect takes it
+    fs.mkdirSync(ctx.path('models'), { recursive: true });
+    saveModel(ctx.path(`models/${v.key}.safetensors`), r.net, { config: r.net.cfg, adc: r.adc, zonal: v.zonal, patch });
     rows.push(row);
     ctx.metrics.log(row, 'ablation');
     if (r.randomMetrics) {
@@ -268,8 +235,9 @@ export async function demo(p: DemoParams, ctx: RunContext) {
     ctx.writeBytes(`png/${d.key}.png`, png);
   }
   ctx.writeJson('metrics.json', jsonSafe(r.metrics));
+  saveModel(ctx.path('model.safetensors'), r.net, { config: r.net.cfg, adc: r.adc, zonal: true, patch });
   await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss' }));
   await curvePlots(ctx, r.metrics);
   r.net.dispose();
-  return { ...jsonSafe(summarize(r.metrics)), testCases: test.length, finalLoss: r.finalLoss, note: 'tiny phantom run; numbers are a smoke check, not a result' };
+  return { ...jsonSafe(summarize(r.metrics)), model: ctx.path('model.safetensors'), testCases: test.length, finalLoss: r.finalLoss, note: 'tiny phantom run; numbers are a smoke check, not a result' };
 }

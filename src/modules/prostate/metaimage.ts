@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unzlibSync, zlibSync } from 'fflate';
 import { writeFileAtomic } from '../../core/io/atomic.ts';
+import { InputFileError } from '../../core/errors.ts';
 import { BYTES, decodeVoxels, encodeVoxels, type ElementType, type Volume } from './volume.ts';
 
 const MET_TYPES: Record<string, ElementType> = {
@@ -18,10 +19,11 @@ const KNOWN = new Set(['ObjectType', 'NDims', 'BinaryData', 'BinaryDataByteOrder
   'CompressedDataSize', 'DimSize', 'ElementSpacing', 'ElementSize', 'Offset', 'Origin', 'Position', 'TransformMatrix',
   'Rotation', 'Orientation', 'ElementType', 'ElementDataFile', 'ElementNumberOfChannels', 'HeaderSize']);
 
-export class ImageFormatError extends Error {
+/** A medical image file that cannot be read: names the file and the header key at fault (an InputFileError: exit 4). */
+export class ImageFormatError extends InputFileError {
   override name = 'ImageFormatError';
-  constructor(readonly file: string, readonly key: string, message: string) {
-    super(`${file}: ${key ? `'${key}': ` : ''}${message}`);
+  constructor(file: string, readonly key: string, message: string) {
+    super(`${file}: ${key ? `'${key}': ` : ''}${message}`, { file });
   }
 }
 

@@ -7,13 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import { encodePng } from '../../core/io/image.ts';
-import { parseJson } from '../../core/errors.ts';
+import { parseJson, InputFileError, NotFoundError } from '../../core/errors.ts';
+import { CHECKPOINT_FORMAT } from '../../core/train/index.ts';
 import { writeImage } from './picai.ts';
 import { toOriginalGrid, adcStats, type AdcStats, type Prepared } from './preprocess.ts';
 import { extractLesionCandidates, removeOutsideGland, type ExtractionOptions } from './postprocess.ts';
 import { evaluateCase, aggregate, jsonSafe, type CaseEvaluation, type PicaiMetrics } from './evaluate.ts';
 import { predictCase, type InferOptions } from './infer.ts';
 import { loadPrepared, originalLabel, toNetCases, type NetCase } from './data.ts';
+import type { DataRoot } from './picai.ts';
 import { trainDetector, transferWeights, type LoopContext, type TrainOptions } from './train.ts';
 import { pretrainSSL, type PretrainOptions } from './pretrain.ts';
 import { makeVolume, resample, toFloat32, type Grid } from './volume.ts';
@@ -150,28 +152,86 @@ export async function overlayPng(
 }
 
 // ------------------------------------------------------------------ trained models and the whole pipeline
+/** What rebuilds a trained detector beside its weights: the architecture, the ADC statistics, the input channels, the patch. */
 export interface SavedModel { config: MNetConfig; adc: AdcStats; zonal: boolean; patch: Shape3 }
 
+/** The safetensors `__metadata__` key holding the SavedModel JSON. */
+export const MODEL_META_KEY = 'paperlab';
+
+/** Weights only, with the SavedModel JSON in the safetensors `__metadata__` (and a readable copy beside it). */
 export function saveModel(file: string, net: MNet, meta: SavedModel): void {
-  torch.saveSafetensors(file, net.stateDict(), { paperlab: JSON.stringify(meta) });
+  torch.saveSafetensors(file, net.stateDict(), { [MODEL_META_KEY]: JSON.stringify(meta), architecture: 'prostate/MNet' });
   fs.writeFileSync(file.replace(/\.safetensors$/, '.json'), JSON.stringify(meta, null, 1));
 }
 
-/** Loads a model saved by `train` (a .safetensors file or a run folder holding model.safetensors). */
-export function loadModel(where: string): { net: MNet; meta: SavedModel } {
-  // a PyTorch checkpoint (paperlab's names or Z-SSMNet's, e.g. nnU-Net's model_final_checkpoint.model): weights.ts
-  if (/\.(pth|pt|ckpt|model)$/i.test(where)) return loadTorchMNet(path.resolve(where));
+function checkMeta(m: unknown, where: string): SavedModel {
+  const o = m as Partial<SavedModel> | null;
+  if (!o || typeof o !== 'object' || !o.config || !Array.isArray(o.config.widths) || !o.adc || !Array.isArray(o.patch) || typeof o.zonal !== 'boolean') {
+    throw new InputFileError(`${where}: the model description needs config (with widths), adc, zonal and patch`, { file: where });
+  }
+  return o as SavedModel;
+}
+
+/**
+ * The weights and description of a detector: a model.safetensors (`__metadata__`, else the .json
+ * beside it), a run folder holding one, or a training checkpoint (core/train's `paperlab-train/1`
+ * record, e.g. checkpoints/final.safetensors: its `model.*` tensors, the optimizer state left
+ * out; the description from the record's extra.model, else the run's model.json), or a checkpoint
+ * of weights alone (the loop's 'best').
+ */
+export function readModelFile(where: string): { tensors: Record<string, torch.Tensor>; meta: SavedModel; file: string; checkpoint: boolean } {
   let file = path.resolve(where);
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'model.safetensors');
-  if (!fs.existsSync(file)) throw new Error(`model '${file}' does not exist (pass the train run's folder or its model.safetensors)`);
-  const metaFile = file.replace(/\.safetensors$/, '.json');
-  if (!fs.existsSync(metaFile)) throw new Error(`${metaFile}: the model's configuration file is missing`);
-  const meta = parseJson<SavedModel>(fs.readFileSync(metaFile, 'utf8'), metaFile);
+  if (!fs.existsSync(file)) throw new NotFoundError(`model '${file}' does not exist (pass a train run's folder, its model.safetensors or a checkpoint)`, { file });
+  const side = file.replace(/\.safetensors$/, '.json');
+  const sideJson = fs.existsSync(side) ? parseJson<Record<string, unknown>>(fs.readFileSync(side, 'utf8'), side) : null;
+  const state = sideJson?.state as { format?: string; extra?: { model?: unknown }; config?: { model?: unknown } } | undefined;
+  const { tensors: all, metadata } = torch.loadSafetensors(file);
+  if (state && typeof state === 'object') {
+    // a run checkpoint: core/train's record (model.* beside optim.*, rng.*), or weights saved as they are ('best')
+    const record = state.format === CHECKPOINT_FORMAT;
+    const tensors: Record<string, torch.Tensor> = {};
+    for (const [k, t] of Object.entries(all)) {
+      if (!record) tensors[k] = t;
+      else if (k.startsWith('model.')) tensors[k.slice(6)] = t;
+      else t.dispose();
+    }
+    const runModel = path.join(path.dirname(path.dirname(file)), 'model.json');
+    const m = state.extra?.model ?? state.config?.model ?? (fs.existsSync(runModel) ? parseJson(fs.readFileSync(runModel, 'utf8'), runModel) : null);
+    if (!m) {
+      torch.dispose(tensors);
+      throw new InputFileError(`${file}: the checkpoint carries no model description (extra.model) and no model.json is in its run folder`, { file });
+    }
+    return { tensors, meta: checkMeta(m, side), file, checkpoint: true };
+  }
+  const text = metadata[MODEL_META_KEY];
+  let meta: SavedModel;
+  try {
+    meta = text !== undefined ? checkMeta(parseJson(text, `${file} (__metadata__.${MODEL_META_KEY})`), file)
+      : sideJson ? checkMeta(sideJson, side)
+        : (() => { throw new InputFileError(`${file}: no '${MODEL_META_KEY}' entry in the safetensors __metadata__ and no ${path.basename(side)} beside it: not a paperlab prostate model`, { file }); })();
+  } catch (e) {
+    torch.dispose(all);
+    throw e;
+  }
+  return { tensors: all, meta, file, checkpoint: false };
+}
+
+/** Loads a detector (see readModelFile for what `where` may be). */
+export function loadModel(where: string): { net: MNet; meta: SavedModel; checkpoint: boolean } {
+  // a PyTorch checkpoint (paperlab's names or Z-SSMNet's, e.g. nnU-Net's model_final_checkpoint.model): weights.ts
+  if (/\.(pth|pt|ckpt|model)$/i.test(where)) return { ...loadTorchMNet(path.resolve(where)), checkpoint: false };
+  const { tensors, meta, checkpoint, file } = readModelFile(where);
   const net = new MNet(meta.config);
-  const { tensors } = torch.loadSafetensors(file);
-  net.loadStateDict(tensors);
-  torch.dispose(tensors);
-  return { net, meta };
+  try {
+    net.loadStateDict(tensors);
+  } catch (e) {
+    net.dispose();
+    throw new InputFileError(`${file}: the weights do not fit the MNet it describes (${(e as Error).message})`, { file, cause: e });
+  } finally {
+    torch.dispose(tensors);
+  }
+  return { net, meta, checkpoint };
 }
 
 export interface PipelineOptions {
@@ -204,7 +264,7 @@ export function summarize(m: PicaiMetrics) {
 }
 
 /** Train on `train` cases, evaluate on `test` cases; the frozen-random and threshold baselines beside. */
-export async function runPipeline(root: string, trainKeys: string[], testKeys: string[], o: PipelineOptions, ctx: LoopContext): Promise<PipelineResult> {
+export async function runPipeline(root: DataRoot, trainKeys: string[], testKeys: string[], o: PipelineOptions, ctx: LoopContext): Promise<PipelineResult> {
   const trainCases = loadPrepared(root, trainKeys);
   const testCases = loadPrepared(root, testKeys);
   const stats = adcStats(trainCases);
@@ -225,7 +285,8 @@ export async function runPipeline(root: string, trainKeys: string[], testKeys: s
   const trainNet = toNetCases(trainCases, stats, { zonal: o.zonal });
   const testNet = toNetCases(testCases, stats, { zonal: o.zonal });
   const randomNet = o.baselines ? new MNet(cfg) : null;
-  const { losses } = await trainDetector(net, trainNet, o.train, ctx);
+  const model: SavedModel = { config: net.cfg, adc: stats, zonal: o.zonal, patch: o.train.patch ?? o.inferPatch };
+  const { losses } = await trainDetector(net, trainNet, { ...o.train, model }, ctx);
   const labels: Record<string, Uint8Array | null> = Object.fromEntries(testCases.map((c) => [c.key, originalLabel(c, root)]));
   const infer = { patch: o.inferPatch, mirrorAxes: o.mirrorTTA ? [1, 2] : [] };
   const dets = detect([net], testNet, infer);

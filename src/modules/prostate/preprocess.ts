@@ -4,6 +4,7 @@
 // map network outputs back to the original T2W grid.
 import { resample, respacedGrid, gridOf, sameGrid, toFloat32, makeVolume, type Grid, type Volume } from './volume.ts';
 import type { PicaiCase } from './picai.ts';
+import { NotFoundError } from '../../core/errors.ts';
 
 /** Target spacing [sx, sy, sz] = 0.5 × 0.5 × 3.0 mm (z, y, x = 3.0 × 0.5 × 0.5). */
 export const TARGET_SPACING: [number, number, number] = [0.5, 0.5, 3.0];
@@ -33,7 +34,7 @@ export function prepareCase(c: PicaiCase, spacing: [number, number, number] = TA
   const img = (v: Volume) => toFloat32(resample(sameGrid(gridOf(v), t2) ? v : resample(v, t2, 'linear'), target, 'linear'));
   const lab = (v: Volume | null) => (v ? Uint8Array.from(resample(v, target, 'nearest').data as ArrayLike<number>) : null);
   const zones = lab(c.zones) ?? lab(c.gland);
-  if (!zones) throw new Error(`case ${c.key}: no zonal mask (labels/anatomical_delineations/zonal_pz_tz) or whole-gland mask; Z-SSMNet needs one`);
+  if (!zones) throw new NotFoundError(`case ${c.key}: no zonal mask (anatomical_delineations/zonal_pz_tz/AI/Yuan23 of picai_labels: pass --labels <picai_labels checkout>) nor whole-gland mask; Z-SSMNet needs one`);
   return {
     key: c.key, shape: [target.dims[2], target.dims[1], target.dims[0]],
     images: [img(c.t2w), img(c.adc), img(c.hbv)], zones, label: lab(c.label), grid: target, original: t2,

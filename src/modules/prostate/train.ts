@@ -74,6 +74,8 @@ export interface TrainOptions {
   checkpointEvery: number;
   seed: number;
   dtype: 'float32' | 'float64';
+  /** what rebuilds the detector from a checkpoint (pipeline.ts SavedModel): kept in every checkpoint's extra.model */
+  model?: Record<string, unknown> | object;
 }
 
 /** The paper's values (PAPER.train in config.ts); augmentation defaults to PAPER.augment. */
@@ -104,7 +106,7 @@ export async function trainDetector(
   let ma = st?.extra.valDiceMA != null ? Number(st.extra.valDiceMA) : null;
   let bestMA = st?.extra.bestMA != null ? Number(st.extra.bestMA) : -Infinity;
   const save = (tag: string, step: number) => saveLoopCheckpoint(
-    ctx, tag, net, opt, step, { valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null }, p,
+    ctx, tag, net, opt, step, { valDiceMA: ma, bestMA: Number.isFinite(bestMA) ? bestMA : null, ...(p.model ? { model: p.model } : {}) }, p,
   );
   // the data stream is re-seeded per iteration so a resumed run sees the same batches
   const losses: number[] = [];

@@ -142,7 +142,7 @@ test('resume through the core kit is bit-identical: 4 epochs straight = 2 epochs
 test('commands: registered; quick trains and writes the dashboard files; predict and explain read a .skeleton', async () => {
   await import('../../../src/modules/action/commands.ts');
   const mod = listModules().find((m) => m.name === 'action')!;
-  assert.deepEqual(mod.commands.map((c) => c.name), ['train', 'evaluate', 'predict', 'explain', 'quick', 'offsets', 'cost']);
+  assert.deepEqual(mod.commands.map((c) => c.name), ['train', 'evaluate', 'predict', 'explain', 'quick', 'offsets', 'cost', 'fuse']);
   assert.equal(getCommand('action', 'quick').quick, true);
   assert.equal(getCommand('action', 'train').resumable, true);
   const dir = tmpDir();

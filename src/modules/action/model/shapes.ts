@@ -15,6 +15,9 @@ export function makeConfig(o: Partial<ActionConfig> = {}): ActionConfig {
   if (c.dim % c.offsetGroups) bad('offsetGroups', `(${c.offsetGroups}) must divide dim (${c.dim})`);
   if (c.backboneChannels.length !== c.backboneStrides.length) bad('backboneStrides', 'needs one (t,h,w) stride per backbone layer');
   if (!(c.offsetRange > 0)) bad('offsetRange', `must be > 0, got ${c.offsetRange}`);
+  if (c.poseStats && (c.poseStats.mean.length !== c.coordDim || c.poseStats.std.length !== c.coordDim || !c.poseStats.std.every((s) => s > 0))) {
+    bad('poseStats', `needs ${c.coordDim} means and ${c.coordDim} positive stds`);
+  }
   if (c.jointGrouping === 'parts' && c.joints !== 25) bad('jointGrouping', `'parts' is defined for the 25-joint NTU skeleton, got joints=${c.joints}`);
   return c;
 }
@@ -53,7 +56,7 @@ export function jointGroups(c: ActionConfig): number[][] {
 }
 
 /** The network for a dataset: its classes and skeleton, the command's model options, a backbone sized to the crop. */
-export function configFor(ds: Pick<ActionDataset, 'classNames' | 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>, p: ModelOptions, rgb: boolean): ActionConfig {
+export function configFor(ds: Pick<ActionDataset, 'classNames' | 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize' | 'feats' | 'poseStats'>, p: ModelOptions, rgb: boolean): ActionConfig {
   const useRgb = rgb && ds.imgSize !== null;
   const imgSize = ds.imgSize ?? DEFAULT_CONFIG.imgSize;
   // backbone strides: spatial /2 per layer down to ~6 tokens, time /2 once (T' = T/2) [recon]
@@ -64,7 +67,7 @@ export function configFor(ds: Pick<ActionDataset, 'classNames' | 'frames' | 'joi
     numClasses: ds.classNames.length, joints: ds.joints, bodies: ds.bodies, coordDim: ds.coordDim, frames: ds.frames,
     dim: p.dim, heads: p.heads, depth: p.depth, mlpRatio: p.mlpRatio, rgb: useRgb, imgSize, backboneChannels: channels, backboneStrides: strides,
     jointGrouping: p.jointGrouping, jointStride: p.jointStride, temporalStride: p.temporalStride, offsetGroups: p.offsetGroups,
-    offsetRange: p.offsetRange, learnOffsets: p.learnOffsets, head: p.head,
+    offsetRange: p.offsetRange, learnOffsets: p.learnOffsets, head: p.head, feats: [...(ds.feats ?? ['j'])], poseStats: ds.poseStats ?? null,
   });
 }
 

@@ -40,12 +40,17 @@ export class PoseEmbedding extends nn.Module {
   jointEmbed: Tensor; timeEmbed: Tensor;
   constructor(readonly c: ActionConfig) {
     super();
+    if (c.poseStats) { // [recon] fixed input standardisation (buffers: saved with the weights)
+      this.buffer('input_mean', torch.tensor(Float32Array.from(c.poseStats.mean)).to(c.dtype));
+      this.buffer('input_std', torch.tensor(Float32Array.from(c.poseStats.std)).to(c.dtype));
+    }
     this.embed = this.child('embed', new nn.Linear(c.coordDim, c.dim, true, { dtype: c.dtype }));
     this.jointEmbed = this.param('joint_embed', nn.init.truncNormal_(torch.empty([c.joints * c.bodies, c.dim], { dtype: c.dtype }), 0.02));
     this.timeEmbed = this.param('time_embed', nn.init.truncNormal_(torch.empty([c.frames, 1, c.dim], { dtype: c.dtype }), 0.02));
   }
   /** pose [B, T, J·M, C] → P [B, T, J·M, D] */
   forward(pose: Tensor): Tensor {
-    return this.embed.forward(pose).add(this.jointEmbed).add(this.timeEmbed);
+    const x = this.c.poseStats ? pose.sub(this.getBuffer('input_mean')).div(this.getBuffer('input_std')) : pose;
+    return this.embed.forward(x).add(this.jointEmbed).add(this.timeEmbed);
   }
 }
