@@ -42,7 +42,7 @@ test('the registry lists every module and command with its schema without loadin
 });
 
 test('--help of a module and of a command loads no engine; running the command does', () => {
-  for (const args of [['demo', '--help'], ['demo', 'fit-line', '--help'], ['list']]) {
+  for (const args of [['demo', '--help'], ['demo', 'fit-line', '--help'], ['list'], ['convert', '--help']]) {
     const { loaded } = recordImports(['src/cli/main.ts', ...args]);
     assert.deepEqual(loaded.filter((u) => HEAVY.test(u) || u.startsWith('dlopen ')), [], `paperlab ${args.join(' ')}`);
   }

@@ -102,6 +102,11 @@ test('corrupt twins: each error names the file and the record', () => {
     assert.throws(() => torch.loadStateDict(at(f)),
       (e: Error) => e instanceof InputFileError && e.message.startsWith(dir) && re.test(e.message.slice(dir.length + 1)), f);
   }
+  // bounded: a huge expanded view, a compressed record that would expand 10 MB from a few KB
+  assert.throws(() => read('expanded.pth'), (e: Error) => e instanceof InputFileError && /expanded\.pth: tensor big \(storage record data\/0\): a view of shape \[20000000\] over a 4-byte storage would need 80000000 bytes/.test(e.message));
+  const bomb = unzipSync(good);
+  fs.writeFileSync(at('bomb.pth'), zipSync({ ...Object.fromEntries(Object.entries(bomb).map(([k, v]) => [k, [v, { level: 0 }]])), 'dtypes/data/99': [new Uint8Array(10 << 20), { level: 9 }] } as any));
+  assert.throws(() => read('bomb.pth'), (e: Error) => e instanceof InputFileError && /bomb\.pth: record dtypes\/data\/99 would expand \d+ bytes to 10485760; not loaded/.test(e.message));
   // a big-endian archive (byteorder 'big', bytes swapped) reads the same values
   twin('big.pth', (e) => {
     e['dtypes/byteorder'] = new TextEncoder().encode('big');
@@ -109,4 +114,39 @@ test('corrupt twins: each error names the file and the record', () => {
     for (let i = 0; i < e['dtypes/data/0']!.byteLength; i += 4) e['dtypes/data/0']!.subarray(i, i + 4).reverse();
   });
   assert.deepEqual(Array.from(read('big.pth').stateDict.f32!.data as Float32Array), Array.from(read('dtypes.pth').stateDict.f32!.data as Float32Array));
+});
+
+test('archives rewritten by Python zipfile (zip64 records, deflate, unaligned) read the same values', () => {
+  const script = `
+import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+for name, method in (('z64.pth', zipfile.ZIP_STORED), ('deflate.pth', zipfile.ZIP_DEFLATED)):
+    with zipfile.ZipFile(sys.argv[2] + '/' + name, 'w', method) as out:
+        for i in src.infolist():
+            with out.open(i.filename, 'w', force_zip64=True) as f:
+                f.write(src.read(i.filename))
+`;
+  execFileSync('/usr/bin/python3', ['-c', script, at('dtypes.pth'), dir]);
+  const want = read('dtypes.pth').stateDict;
+  for (const f of ['z64.pth', 'deflate.pth']) {
+    const got = read(f).stateDict;
+    assert.deepEqual(Object.keys(got), Object.keys(want), f);
+    for (const k of Object.keys(want)) assert.deepEqual(Array.from(got[k]!.data as ArrayLike<number>), Array.from(want[k]!.data as ArrayLike<number>), `${f} ${k}`);
+  }
+});
+
+test('hostile structures: a dict containing itself, lists nested 100,000 deep', () => {
+  const entries = unzipSync(fs.readFileSync(at('dtypes.pth')));
+  const enc = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+  entries['dtypes/data.pkl'] = enc('\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s.'); // d = {'a': d}
+  fs.writeFileSync(at('cycle.pth'), zipSync(entries, { level: 0 }));
+  assert.deepEqual(read('cycle.pth').stateDict, {});
+  assert.throws(() => torch.loadStateDict(at('cycle.pth')), (e: Error) => e instanceof InputFileError && /cycle\.pth: no tensors found/.test(e.message));
+  entries['dtypes/data.pkl'] = enc('\x80\x02}q\x00X\x0a\x00\x00\x00state_dicth\x00s.'); // d = {'state_dict': d}
+  fs.writeFileSync(at('cycle2.pth'), zipSync(entries, { level: 0 }));
+  assert.deepEqual(read('cycle2.pth').stateDict, {});
+  const n = 100_000;
+  entries['dtypes/data.pkl'] = enc('\x80\x02' + ']'.repeat(n) + 'a'.repeat(n - 1) + '.');
+  fs.writeFileSync(at('deep.pth'), zipSync(entries, { level: 0 }));
+  assert.throws(() => read('deep.pth'), (e: Error) => e instanceof InputFileError && /deep\.pth: containers nested deeper than 200 levels/.test(e.message));
 });

@@ -38,7 +38,7 @@ export function isNdArray(v: unknown): v is NdArray {
 /** Views little-endian bytes (which this function copies when unaligned) as the dtype's typed array. */
 export function typedView(dtype: NdDtype, bytes: Uint8Array): NdData {
   const size = ITEMSIZE[dtype];
-  const b = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const b = bytes.byteOffset % size === 0 ? bytes : Uint8Array.prototype.slice.call(bytes); // (a copy, even of a Buffer)
   const n = b.byteLength / size;
   switch (dtype) {
     case 'float32': return new Float32Array(b.buffer, b.byteOffset, n);
@@ -55,19 +55,16 @@ export function typedView(dtype: NdDtype, bytes: Uint8Array): NdData {
 }
 
 /**
- * Copies the strided view (element offset, shape, strides in elements) of `src` (little-endian
- * bytes, `itemsize` bytes an element) into fresh C-contiguous bytes. The caller has checked bounds
- * with stridedExtent.
+ * The strided view (element offset, shape, strides in elements) of `src` (little-endian bytes,
+ * `itemsize` bytes an element) as C-contiguous bytes: a subarray of `src` when the view already is
+ * contiguous, else a fresh copy. The caller has checked bounds (stridedExtent).
  */
 export function gatherStrided(src: Uint8Array, itemsize: number, offset: number, shape: readonly number[], strides: readonly number[]): Uint8Array {
   const n = numelOf(shape);
-  const out = new Uint8Array(n * itemsize);
-  if (n === 0) return out;
+  if (n === 0) return new Uint8Array(0);
   const contiguous = shape.every((_, d) => shape[d] === 1 || strides[d] === numelOf(shape.slice(d + 1)));
-  if (contiguous) {
-    out.set(src.subarray(offset * itemsize, (offset + n) * itemsize));
-    return out;
-  }
+  if (contiguous) return src.subarray(offset * itemsize, (offset + n) * itemsize);
+  const out = new Uint8Array(n * itemsize);
   const idx = new Array<number>(shape.length).fill(0);
   let pos = offset;
   for (let i = 0; i < n; i++) {

@@ -225,6 +225,8 @@ export function storageTypeOf(v: unknown): TorchStorageType | undefined {
   return (v as { storageType?: TorchStorageType })?.storageType;
 }
 
+const MAX_EXPANDED_BYTES = 64 << 20;
+
 /** Resolves a tensor reference into a C-contiguous NdArray, given the storage bytes and dtype. */
 export function materialize(ref: TorchTensorRef, storage: { dtype: NdDtype; bytes: Uint8Array }, where: string): NdArray {
   const dtype = ref.dtype ?? storage.dtype;
@@ -234,6 +236,11 @@ export function materialize(ref: TorchTensorRef, storage: { dtype: NdDtype; byte
   const hiIndex = ref.shape.reduce((acc, s, d) => acc + (s - 1) * ref.stride[d]!, ref.offset);
   if (numelOf(ref.shape) > 0 && (ref.offset < 0 || hiIndex >= n)) {
     throw new PickleDataError(`${where}: view (offset ${ref.offset}, shape [${ref.shape}], stride [${ref.stride}]) reaches element ${hiIndex} of a ${n}-element storage`);
+  }
+  // an expanded view (stride 0) may describe far more elements than its storage holds: bounded
+  const need = numelOf(ref.shape) * size;
+  if (need > storage.bytes.byteLength && need > MAX_EXPANDED_BYTES) {
+    throw new PickleDataError(`${where}: a view of shape [${ref.shape}] over a ${storage.bytes.byteLength}-byte storage would need ${need} bytes; not loaded`);
   }
   const bytes = gatherStrided(storage.bytes, size, ref.offset, ref.shape, ref.stride);
   return { kind: 'ndarray', dtype, shape: [...ref.shape], data: typedView(dtype, bytes) };

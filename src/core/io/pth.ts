@@ -10,7 +10,7 @@
 //              'state_dict' (Lightning) / 'model_state_dict' / 'model' / 'net' / 'module' entry,
 //              nested dicts joined with '.' (non-tensor leaves are dropped)
 //   other      the root's keys that are not the state dict (epoch, optimizer_states, …)
-import { unzipSync } from 'fflate';
+import { readZip } from './zip.ts';
 import { InputFileError } from '../errors.ts';
 import { unpickle, materialize, storageTypeOf, type TorchTensorRef } from './pickle.ts';
 import { ITEMSIZE, isNdArray, type NdArray, type NdDtype } from './ndarray.ts';
@@ -34,14 +34,6 @@ function refuseNonZip(b: Uint8Array, file: string): never {
       're-save it with a newer PyTorch: torch.save(torch.load(f), "new.pth")', { file });
   }
   throw new InputFileError(`${file}: not a torch.save zip archive (it does not start with a zip header)`, { file });
-}
-
-function unzip(b: Uint8Array, file: string): Record<string, Uint8Array> {
-  try {
-    return unzipSync(b);
-  } catch (e) {
-    throw new InputFileError(`${file}: the zip archive is truncated or corrupt (${(e as Error).message})`, { file, cause: e });
-  }
 }
 
 /** The archive's folder name (torch names it after the file, or 'archive'), found by its data.pkl. */
@@ -91,8 +83,9 @@ function storageLoader(entries: Record<string, Uint8Array>, prefix: string, orde
     if (raw.byteLength !== numel * size && raw.byteLength !== numel) {
       throw new PickleDataError(`storage record ${name} has ${raw.byteLength} bytes, its ${st.name} of ${numel} elements needs ${numel * size}`);
     }
-    const bytes = raw.slice();
-    if (order === 'big' && size > 1) for (let i = 0; i < bytes.byteLength; i += size) bytes.subarray(i, i + size).reverse();
+    // a view of the archive (torch.save aligns records to 64 bytes); a copy only to swap big-endian bytes
+    const bytes = order === 'big' && size > 1 ? raw.slice() : raw;
+    if (bytes !== raw) for (let i = 0; i < bytes.byteLength; i += size) bytes.subarray(i, i + size).reverse();
     const s: Storage = { kind: 'storage', key, dtype, bytes };
     cache.set(key, s);
     return s;
@@ -100,8 +93,12 @@ function storageLoader(entries: Record<string, Uint8Array>, prefix: string, orde
 }
 
 /** Replaces every TorchTensorRef in a value (dicts, lists) by its NdArray, in place. */
-function materializeAll(v: unknown, file: string, where: string, seen = new Set<unknown>()): unknown {
+/** Containers nested deeper than this are refused (a hostile pickle could nest a million lists). */
+const MAX_DEPTH = 200;
+
+function materializeAll(v: unknown, file: string, where: string, seen = new Set<unknown>(), depth = 0): unknown {
   if (typeof v !== 'object' || v === null || seen.has(v) || isNdArray(v) || ArrayBuffer.isView(v)) return v;
+  if (depth > MAX_DEPTH) throw new InputFileError(`${file}: containers nested deeper than ${MAX_DEPTH} levels; not loaded`, { file });
   if ((v as TorchTensorRef).kind === 'torch.tensor') {
     const ref = v as TorchTensorRef;
     const st = ref.storage as Storage;
@@ -114,35 +111,36 @@ function materializeAll(v: unknown, file: string, where: string, seen = new Set<
     }
   }
   seen.add(v);
-  for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = materializeAll(x, file, where ? `${where}.${k}` : k, seen);
+  for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = materializeAll(x, file, depth < 8 ? (where ? `${where}.${k}` : k) : where, seen, depth + 1);
   return v;
 }
 
 const isDict = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !isNdArray(v) && !ArrayBuffer.isView(v);
 
 /** Flattens nested dicts of tensors into {'a.b.c': NdArray}. */
-export function flattenTensors(v: Record<string, unknown>, prefix = '', out: Record<string, NdArray> = {}): Record<string, NdArray> {
+export function flattenTensors(v: Record<string, unknown>, prefix = '', out: Record<string, NdArray> = {}, seen = new Set<unknown>()): Record<string, NdArray> {
+  seen.add(v); // (a dict that contains itself is walked once)
   for (const [k, x] of Object.entries(v)) {
     if (isNdArray(x)) out[prefix + k] = x;
-    else if (isDict(x)) flattenTensors(x, `${prefix}${k}.`, out);
+    else if (isDict(x) && !seen.has(x)) flattenTensors(x, `${prefix}${k}.`, out, seen);
   }
   return out;
 }
 
 /** Finds the state dict inside a checkpoint object (see the top of the file). */
-export function findStateDict(root: unknown): { stateDict: Record<string, NdArray>; other: string[] } {
+export function findStateDict(root: unknown, depth = 0): { stateDict: Record<string, NdArray>; other: string[] } {
   if (!isDict(root)) return { stateDict: {}, other: [] };
   const vals = Object.values(root);
   if (vals.length > 0 && vals.some(isNdArray) && vals.every((x) => isNdArray(x) || isDict(x))) return { stateDict: flattenTensors(root), other: [] };
-  const key = STATE_KEYS.find((k) => isDict(root[k]));
-  if (key) return { stateDict: findStateDict(root[key]).stateDict, other: Object.keys(root).filter((k) => k !== key) };
+  const key = depth < 4 ? STATE_KEYS.find((k) => isDict(root[k])) : undefined; // (a state_dict holding itself stops here)
+  if (key) return { stateDict: findStateDict(root[key], depth + 1).stateDict, other: Object.keys(root).filter((k) => k !== key) };
   return { stateDict: flattenTensors(root), other: Object.keys(root).filter((k) => !isNdArray(root[k]) && !isDict(root[k])) };
 }
 
 /** Reads a torch.save file's bytes (see the top of the file); errors name `file` and the record. */
 export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
   if (!isZip(bytes)) refuseNonZip(bytes, file);
-  const entries = unzip(bytes, file);
+  const entries = readZip(bytes, file);
   const prefix = archivePrefix(entries, file);
   const order = checkHeader(entries, prefix, file);
   const root = unpickle(entries[`${prefix}data.pkl`]!, {

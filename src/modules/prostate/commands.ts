@@ -87,7 +87,7 @@ export const detectParams = z.object({
   data: z.string().describe('PI-CAI folder (images/ + labels/) or the images release').meta({ path: 'input' }),
   labels: labelsParam,
   splits: splitsParam,
-  model: z.string().describe('train run folder, its model.safetensors or a training checkpoint (checkpoints/<tag>.safetensors); several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)').meta({ path: 'input', pathList: true }),
+  model: z.string().describe('train run folder, its model.safetensors or a training checkpoint (checkpoints/<tag>.safetensors), or a PyTorch checkpoint (.pth/.pt/.ckpt, nnU-Net .model; Z-SSMNet names are mapped); several, comma-separated, form an ensemble (mean softmax, e.g. the 5 fold models)').meta({ path: 'input', pathList: true }),
   fold: z.number().int().min(0).max(4).optional().describe('fold to process; default: every case'),
   format: z.enum(MAP_FORMATS).default(CPU.detect.format).describe('detection map file format'),
   mirrorTTA: z.boolean().default(CPU.detect.mirrorTTA).describe('mirror test-time augmentation (in-plane axes)'),
@@ -210,4 +210,5 @@ registerModule({
   description: 'Zonal-aware self-supervised mesh network (MNet) for clinically significant prostate cancer detection, with PI-CAI I/O, phantoms and evaluation.',
   papers: ['Yuan et al., Z-SSMNet: Zonal-aware Self-supervised Mesh Network for Prostate Cancer Detection and Diagnosis with Bi-parametric MRI, arXiv 2212.05808 (CMIG 2025)'],
   commands: [describe, phantoms, pretrain, train, detect, evaluate, compareAlgorithms, ablation, demo],
+  weightMaps: async () => (await import('./weights.ts')).WEIGHT_MAPS,
 });

@@ -20,6 +20,7 @@ import { trainDetector, transferWeights, type LoopContext, type TrainOptions } f
 import { pretrainSSL, type PretrainOptions } from './pretrain.ts';
 import { makeVolume, resample, toFloat32, type Grid } from './volume.ts';
 import { MNet, type MNetConfig } from './model.ts';
+import { loadTorchMNet } from './weights.ts';
 import type { Shape3 } from './ssl.ts';
 
 export interface Detection {
@@ -218,6 +219,8 @@ export function readModelFile(where: string): { tensors: Record<string, torch.Te
 
 /** Loads a detector (see readModelFile for what `where` may be). */
 export function loadModel(where: string): { net: MNet; meta: SavedModel; checkpoint: boolean } {
+  // a PyTorch checkpoint (paperlab's names or Z-SSMNet's, e.g. nnU-Net's model_final_checkpoint.model): weights.ts
+  if (/\.(pth|pt|ckpt|model)$/i.test(where)) return { ...loadTorchMNet(path.resolve(where)), checkpoint: false };
   const { tensors, meta, checkpoint, file } = readModelFile(where);
   const net = new MNet(meta.config);
   try {

@@ -11,9 +11,8 @@ import type { ConvertParams } from './commands.ts';
 
 /** The key map a `--map <module>/<table>` names (its module is loaded to ask it). */
 async function keyMap(ref: string): Promise<KeyMap> {
-  const mod = ref.split('/')[0] ?? '';
   if (!/^[a-z][a-z0-9-]*\/[a-z0-9-]+$/.test(ref)) throw new UsageError(`--map '${ref}': expected '<module>/<table>', e.g. nowcast/w4c-unet`);
-  await loadModules([mod], false).catch(() => undefined);
+  await loadModules(undefined, false); // (registrations only: the tables load when asked for)
   return getWeightMap(ref);
 }
 

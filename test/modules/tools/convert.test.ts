@@ -70,6 +70,21 @@ test('tools convert is the same command; --prefix none keeps keys; half becomes 
   torch.dispose(st);
 });
 
+test('--map nowcast/w4c-unet renames the starter kit U-Net to paperlab names (and prostate/z-ssmnet exists)', () => {
+  execFileSync('/usr/bin/python3', [path.resolve('scripts/fixtures/w4c_models.py'), fx], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const out = path.join(home, 'unet.safetensors');
+  const r = cli(['convert', path.join(fx, 'unet.ckpt'), out, '--map', 'nowcast/w4c-unet']);
+  assert.equal(r.status, 0, r.stderr);
+  const { tensors, metadata } = torch.loadSafetensors(out);
+  assert.equal(metadata.key_map, 'nowcast/w4c-unet');
+  const keys = Object.keys(tensors);
+  assert.ok(keys.length > 0 && keys.every((k) => /^(body|head)\./.test(k)), keys.filter((k) => !/^(body|head)\./.test(k)).join(', '));
+  assert.ok(keys.includes('body.up0.upbn.running_var') && keys.includes('head.conv.weight'));
+  torch.dispose(tensors);
+  const bad = cli(['convert', path.join(fx, 'unet.ckpt'), out, '--map', 'prostate/nope']);
+  assert.match(bad.stderr, /Key maps: .*prostate\/z-ssmnet/);
+});
+
 test('convert refuses malicious, legacy and missing files and unknown maps with clear messages and exit codes', () => {
   const out = path.join(home, 'x.safetensors');
   const evil = cli(['convert', path.join(fx, 'evil.pth'), out]);
