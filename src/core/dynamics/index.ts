@@ -1,6 +1,7 @@
 // Shared machinery of the training-dynamics modules (threshold-neurons, unstable-convergence).
 export * from './objective.ts';
 export * from './models.ts';
+export * from './archs.ts';
 export * from './tasks.ts';
 export * from './loaders.ts';
 export * from './gd.ts';
