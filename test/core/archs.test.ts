@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../src/core/torch/index.ts';
-import { modelByName, supervised, type FlatModel } from '../../src/core/dynamics/index.ts';
+import { modelByName, supervised } from '../../src/core/dynamics/index.ts';
 import { hvpOperator, hutchinsonTrace } from '../../src/core/hessian.ts';
 
 const PY = '/usr/bin/python3';
 const HELPER = path.join(import.meta.dirname, '..', 'helpers', 'eos_archs.py');
 const hasTorch = (() => { try { execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 
-function reference(arch: string, classes: number, m: FlatModel, theta: Float64Array, x: Float64Array, shape: number[]) {
+function reference(arch: string, classes: number, theta: Float64Array, x: Float64Array, shape: number[]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'archs-'));
   try {
     const pf = path.join(dir, 'theta.f64'), xf = path.join(dir, 'x.f64');
@@ -47,7 +47,7 @@ for (const c of CASES) {
     const theta = torch.scope(() => m.init().add(torch.randn([m.layout.dim], { dtype: 'float64' }).mul(0.05)));
     const x = torch.randn(c.shape, { dtype: 'float64' });
     const th = theta.toFloat64Array(), xs = x.toFloat64Array();
-    const ref = reference(c.arch, c.classes, m, th, xs, c.shape);
+    const ref = reference(c.arch, c.classes, th, xs, c.shape);
     const ours = m.layout.entries.map((e) => [m.stateNames?.[e.name] ?? e.name, [...e.shape]]);
     assert.deepEqual(ours, ref.params, 'same names, shapes and order as the reference state_dict');
     assert.equal(ref.total, m.layout.dim);

@@ -4,6 +4,8 @@ export * from './models.ts';
 export * from './archs.ts';
 export * from './tasks.ts';
 export * from './loaders.ts';
+export * from './cifar.ts';
+export * from './cifar-pickle.ts';
 export * from './gd.ts';
 export * from './probes.ts';
 export * from './flow.ts';
