@@ -4,13 +4,14 @@
 import * as torch from '../../core/torch/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import {
-  chebyshev, linearTask, gaussianMixture, standardize, readCifar10Binary, readMnist, readDigits, DIGITS_PATH,
+  chebyshev, linearTask, gaussianMixture, standardize, readCifar10Binary, readMnist, readDigits, cifar10Dataset, DIGITS_PATH,
   type Dataset, type ImageSet,
 } from '../../core/dynamics/index.ts';
-import { DATASETS, GMM_POINTS, IMAGE_TEST_POINTS } from './config.ts';
+import { UsageError } from '../../core/errors.ts';
+import { DATASETS, GMM_POINTS, IMAGE_TEST_POINTS, CIFAR_PATTERN } from './config.ts';
 
 export { DATASETS };
-export type DatasetName = (typeof DATASETS)[number];
+export type DatasetName = (typeof DATASETS)[number] | string;
 
 export interface DataSpec {
   dataset: DatasetName;
@@ -18,6 +19,9 @@ export interface DataSpec {
   nTrain?: number;
   /** files for cifar10 (comma-separated .bin batches) or mnist (images,labels); digits: omitted means the bundled copy */
   dataPath?: string;
+  /** cifar10*: the folder holding the release (cifar-10-batches-bin / -py) */
+  dataRoot?: string;
+  layout?: 'auto' | 'bin' | 'py';
   /** Gaussian-mixture options */
   gmmClasses: number;
   gmmDim: number;
@@ -52,7 +56,8 @@ export function loadDataset(spec: DataSpec, rng: Rng): Dataset {
       try { return fromImages(set, spec.nTrain, 'digits'); } finally { torch.dispose(set.images, set.labels); }
     }
     case 'cifar10': {
-      if (!spec.dataPath) throw new Error('dataset cifar10 needs dataPath: comma-separated CIFAR-10 binary batches (data_batch_1.bin,...)');
+      if (spec.dataRoot) return cifar10Dataset('cifar10', spec.dataRoot, { layout: spec.layout, nTrain: spec.nTrain, testLimit: IMAGE_TEST_POINTS });
+      if (!spec.dataPath) throw new UsageError('dataset cifar10 needs dataRoot (the folder holding cifar-10-batches-bin or cifar-10-batches-py) or dataPath (comma-separated binary batches)');
       const set = readCifar10Binary(spec.dataPath.split(',').map((s) => s.trim()), { limit: spec.nTrain !== undefined ? spec.nTrain + IMAGE_TEST_POINTS : undefined });
       try { return fromImages(set, spec.nTrain, 'cifar10'); } finally { torch.dispose(set.images, set.labels); }
     }
@@ -62,7 +67,12 @@ export function loadDataset(spec: DataSpec, rng: Rng): Dataset {
       const set = readMnist(parts[0]!, parts[1]!, { limit: spec.nTrain !== undefined ? spec.nTrain + IMAGE_TEST_POINTS : undefined });
       try { return fromImages(set, spec.nTrain, 'mnist'); } finally { torch.dispose(set.images, set.labels); }
     }
-    default: throw new Error(`unknown dataset '${spec.dataset as string}' (${DATASETS.join(', ')})`);
+    default:
+      if (CIFAR_PATTERN.test(spec.dataset)) {
+        if (!spec.dataRoot) throw new UsageError(`dataset ${spec.dataset} needs dataRoot: the folder holding cifar-10-batches-bin or cifar-10-batches-py`);
+        return cifar10Dataset(spec.dataset, spec.dataRoot, { layout: spec.layout, nTrain: spec.nTrain, testLimit: IMAGE_TEST_POINTS });
+      }
+      throw new UsageError(`unknown dataset '${spec.dataset}' (${DATASETS.join(', ')}, cifar10-<N>k[-<c>cls])`);
   }
 }
 

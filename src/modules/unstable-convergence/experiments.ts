@@ -30,7 +30,7 @@ export type MomentumThresholdsInput = z.input<typeof momentumThresholdsParams>;
 export function buildObjective(p: DataSpec & { arch: string; loss: EosParams['loss'] }, ctx: Pick<RunContext, 'rng'>): Objective {
   const data = loadDataset(p, ctx.rng);
   const inDim = data.X.shape.slice(1).reduce((a, b) => a * b, 1);
-  const model = modelByName(p.arch, inDim, p.loss === 'logistic' ? 1 : outputDim(data));
+  const model = modelByName(p.arch, inDim, p.loss === 'logistic' ? 1 : outputDim(data), data.X.shape.slice(1));
   const obj = supervised(model, data, p.loss, { abridged: 5000 });
   const inner = obj.dispose;
   obj.dispose = () => { inner?.(); torch.dispose(data.X, data.y, data.Xtest, data.ytest); };
