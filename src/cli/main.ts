@@ -208,7 +208,16 @@ export async function main(argv: string[]): Promise<number> {
   const mods = moduleNames();
   const builtins = ['list', 'runs', 'serve', 'help', 'version', '--help', '-h', '--version', '-V'];
   if (first && !first.startsWith('-') && !builtins.includes(first) && !mods.includes(first)) {
-    throw new NotFoundError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve`);
+    // a command of a top-level module (`paperlab convert` ≡ `paperlab tools convert`)
+    await loadModules(undefined, false);
+    const tops = listModules().filter((m) => m.topLevel);
+    const host = tops.find((m) => m.commands.some((c) => c.name === first));
+    if (!host) {
+      const topCmds = tops.flatMap((m) => m.commands.map((c) => c.name));
+      throw new NotFoundError(`unknown module or command '${first}'. Modules: ${mods.join(', ')}. Commands: list, runs, serve${topCmds.map((c) => ', ' + c).join('')}`);
+    }
+    argv.splice(2, 0, host.name);
+    return main(argv);
   }
   // Load only what this invocation needs (all for list/help).
   if (first !== 'runs') await loadModules(first && mods.includes(first) ? [first] : undefined);
@@ -221,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const m of ms) {
       process.stdout.write(`${m.name} — ${m.title}\n`);
-      for (const c of m.commands) process.stdout.write(`  paperlab ${m.name} ${c.name}${c.quick ? ' (quick)' : ''}: ${c.description}\n`);
+      for (const c of m.commands) process.stdout.write(`  paperlab ${m.topLevel ? '' : m.name + ' '}${c.name}${c.quick ? ' (quick)' : ''}: ${c.description}\n`);
     }
   });
   program.command('serve').description('start the dashboard on http://127.0.0.1:<port>')

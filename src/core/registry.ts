@@ -2,6 +2,7 @@
 // The CLI, the server API and the dashboard are generated from it; no surface imports a module.
 import { z } from 'zod';
 import type { RunContext } from './context.ts';
+import type { KeyMap } from './io/keymap.ts';
 import { UsageError, NotFoundError } from './errors.ts';
 
 export { UsageError, NotFoundError };
@@ -37,6 +38,13 @@ export interface ModuleSpec {
   /** the paper(s) the module implements */
   papers?: string[];
   commands: CommandSpec<any>[];
+  /** the CLI also offers these commands at the top level (`paperlab convert` ≡ `paperlab tools convert`) */
+  topLevel?: boolean;
+  /**
+   * key-mapping tables from official implementations' weight names to this module's (imported
+   * when asked for: `paperlab convert --map <module>/<table>`, the module's own loaders)
+   */
+  weightMaps?: () => Promise<readonly KeyMap[]>;
 }
 
 /** Typed helper so that `run` sees the schema's inferred parameter type. */
@@ -65,6 +73,17 @@ export function registerModule(spec: ModuleSpec): void {
     }
   }
   modules.set(spec.name, spec);
+}
+
+/** A module's key map '<table>' (for `--map <module>/<table>`); errors list the tables there are. */
+export async function getWeightMap(ref: string): Promise<KeyMap> {
+  const [mod, table] = ref.split('/');
+  const maps = mod && modules.has(mod) ? await modules.get(mod)!.weightMaps?.() ?? [] : [];
+  const hit = maps.find((m) => m.name === table);
+  if (hit) return hit;
+  const all: string[] = [];
+  for (const m of modules.values()) for (const t of await m.weightMaps?.() ?? []) all.push(`${m.name}/${t.name}`);
+  throw new UsageError(`unknown key map '${ref}'. Key maps: ${all.join(', ') || '(none)'}`);
 }
 
 export function listModules(): ModuleSpec[] {
