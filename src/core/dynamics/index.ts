@@ -6,6 +6,8 @@ export * from './tasks.ts';
 export * from './loaders.ts';
 export * from './cifar.ts';
 export * from './cifar-pickle.ts';
+export * from './datasets.ts';
+export * from './hessian-analysis.ts';
 export * from './gd.ts';
 export * from './probes.ts';
 export * from './flow.ts';
