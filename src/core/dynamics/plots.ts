@@ -85,10 +85,12 @@ export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[
       };
       const lines = o.hlines?.[y];
       if (!lines?.length) return { width: 520, height: 120, ...curve };
+      // a line per series is coloured like its curve; a line for every series is black
+      const perSeries = colored && lines.every((h) => h.series !== undefined);
       const rule = {
         data: { values: lines.map((h) => ({ y: h.y, series: h.series ?? '' })) },
-        mark: { type: 'rule', strokeDash: [2, 3], clip: true },
-        encoding: { y: { field: 'y', type: 'quantitative' }, ...(colored ? { color: { field: 'series', type: 'nominal' } } : {}) },
+        mark: { type: 'rule', strokeDash: [2, 3], clip: true, ...(perSeries ? {} : { color: 'black' }) },
+        encoding: { y: { field: 'y', type: 'quantitative' }, ...(perSeries ? { color: { field: 'series', type: 'nominal' } } : {}) },
       };
       return { width: 520, height: 120, layer: [curve, rule] };
     }),

@@ -24,10 +24,12 @@ const data = { dataset: 'chebyshev-3-20' as const, gmmClasses: 2, gmmDim: 32, ar
 /** the GD run of every η: length and optimizer */
 const run = { time: 400, momentum: 'none' as const, beta: 0.9 };
 
+// eos: η = 0.5 on chebyshev-3-20 crosses 2/η early and hovers there for the rest of the run (window
+// median S/(2/η) 1.002–1.094 over seeds, README "Measured"); 0.1 and 0.25 show one catapult only.
 export const defaults = {
   data,
   run,
-  eos: { ...data, ...run, etas: [0.1, 0.25], eigs: true, eigFreq: 10, neigs: 2, eigTol: 1e-6, flow: false, flowEvery: 50, checkpointEvery: 1000 },
+  eos: { ...data, ...run, etas: [0.5], eigs: true, eigFreq: 10, neigs: 2, eigTol: 1e-6, flow: false, flowEvery: 50, checkpointEvery: 1000 },
   probes: { ...data, ...run, objective: 'network' as const, quadraticDim: 20, eta: 0.5, controlEta: 0.05, probeFreq: 5, k: 5 },
   quadratic: { dim: 100, etaInverseHalf: [90, 110], steps: 200 },
   momentumThresholds: { eta: 0.1, beta: 0.9, margin: 0.01, steps: 3000 },
