@@ -4,6 +4,8 @@
 // same eigen-solvers serve a flat-parameter model, an nn.Module's parameter list or a plain matrix.
 import * as torch from './torch/index.ts';
 import type { Tensor } from './torch/index.ts';
+// trace (Hutchinson) and spectral density (stochastic Lanczos quadrature), PyHessian's estimators
+export * from './hessian-spectrum.ts';
 
 /** A symmetric linear operator on flat vectors of length n. */
 export type MatVec = (v: Tensor) => Tensor;

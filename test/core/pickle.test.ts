@@ -170,3 +170,14 @@ test('absurd lengths, deep integers and out-of-band buffers are refused', () => 
     assert.throws(() => unpickle(bytes, { file: `${name}.pkl` }), (e: Error) => e instanceof InputFileError && e.message.startsWith(`${name}.pkl: `) && re.test(e.message), name);
   }
 });
+
+test("Python 2 byte strings: decoded by default, kept as bytes with encoding 'bytes' (pickle.load(f, encoding='bytes')); bytes dict keys become text", () => {
+  // protocol 2 as Python 2 writes {'k': 'ab\xff'}: SHORT_BINSTRING key and value; and protocol 0 STRING
+  const p2 = Uint8Array.from([0x80, 2, 0x7d, 0x71, 0, 0x55, 1, 0x6b, 0x71, 1, 0x55, 3, 0x61, 0x62, 0xff, 0x71, 2, 0x73, 0x2e]);
+  assert.deepEqual(unpickle(p2, { file: 'p2.pkl' }), { k: 'ab\ufffd' });
+  const asBytes = unpickle(p2, { file: 'p2.pkl', encoding: 'bytes' }) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(asBytes), ['k']);
+  assert.deepEqual(asBytes.k, Uint8Array.from([0x61, 0x62, 0xff]));
+  const p0 = new TextEncoder().encode("S'a\\xffb'\np0\n.");
+  assert.deepEqual(unpickle(p0, { file: 'p0.pkl', encoding: 'bytes' }), Uint8Array.from([0x61, 0xff, 0x62]));
+});

@@ -1,5 +1,5 @@
-// Readers for image data users have: CIFAR-10 binary batches, MNIST IDX files (plain or .gz) and
-// the UCI 8×8 digits CSV (scikit-learn's digits.csv.gz). Errors name the file and the field.
+// Readers for image data users have: MNIST IDX files (plain or .gz) and the UCI 8×8 digits CSV
+// (scikit-learn's digits.csv.gz); CIFAR-10 is in cifar.ts. Errors name the file and the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -26,64 +26,6 @@ export function readMaybeGz(path: string): Uint8Array {
     try { return new Uint8Array(gunzipSync(buf)); } catch (e) { throw new Error(`${path}: corrupt or truncated gzip data (${(e as Error).message})`); }
   }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-}
-
-const CIFAR_RECORD = 1 + 3 * 32 * 32;
-
-/**
- * CIFAR-10 binary batches (data_batch_1.bin …, test_batch.bin): records of 1 label byte then
- * 3072 pixel bytes (1024 red, 1024 green, 1024 blue, row-major 32×32). `limit` keeps the first N.
- */
-export function readCifar10Binary(paths: string | readonly string[], o: { limit?: number } = {}): ImageSet {
-  const list = typeof paths === 'string' ? [paths] : [...paths];
-  if (list.length === 0) throw new Error('readCifar10Binary: no files given');
-  const chunks: { lab: Uint8Array; pix: Uint8Array }[] = [];
-  let total = 0;
-  const limit = o.limit ?? Infinity;
-  for (const p of list) {
-    if (total >= limit) break;
-    const b = readMaybeGz(p);
-    if (b.length === 0 || b.length % CIFAR_RECORD !== 0) {
-      throw new Error(`${p}: size ${b.length} bytes is not a multiple of the CIFAR-10 record size ${CIFAR_RECORD} (truncated or not a CIFAR-10 binary batch)`);
-    }
-    const m = Math.min(b.length / CIFAR_RECORD, limit - total);
-    const lab = new Uint8Array(m);
-    const pix = new Uint8Array(m * 3072);
-    for (let i = 0; i < m; i++) {
-      const l = b[i * CIFAR_RECORD]!;
-      if (l > 9) throw new Error(`${p}: record ${i}: the label byte is out of range 0–9 (not a CIFAR-10 binary batch?)`);
-      lab[i] = l;
-      pix.set(b.subarray(i * CIFAR_RECORD + 1, (i + 1) * CIFAR_RECORD), i * 3072);
-    }
-    chunks.push({ lab, pix });
-    total += m;
-  }
-  const pix = new Uint8Array(total * 3072);
-  const lab = new BigInt64Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    pix.set(c.pix, off * 3072);
-    for (let i = 0; i < c.lab.length; i++) lab[off + i] = BigInt(c.lab[i]!);
-    off += c.lab.length;
-  }
-  return {
-    images: torch.tensor(pix, { shape: [total, 3, 32, 32], dtype: 'uint8' }),
-    labels: torch.tensor(lab, { shape: [total] }),
-    classes: 10,
-    source: list.join(','),
-  };
-}
-
-/** Writes CIFAR-10 binary records (for tests and for exporting subsets). */
-export function encodeCifar10Binary(images: Uint8Array, labels: readonly number[]): Uint8Array {
-  const n = labels.length;
-  if (images.length !== n * 3072) throw new Error(`encodeCifar10Binary: ${images.length} pixel bytes for ${n} images (need ${n * 3072})`);
-  const out = new Uint8Array(n * CIFAR_RECORD);
-  for (let i = 0; i < n; i++) {
-    out[i * CIFAR_RECORD] = labels[i]!;
-    out.set(images.subarray(i * 3072, (i + 1) * 3072), i * CIFAR_RECORD + 1);
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------ IDX (MNIST) files

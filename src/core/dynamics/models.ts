@@ -5,6 +5,7 @@ import * as torch from '../torch/index.ts';
 import type { Tensor } from '../torch/index.ts';
 import { ParamLayout, F64, type FlatModel } from './objective.ts';
 import { jitterInit } from '../jitter.ts';
+import { convArchByName } from './archs.ts';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'hardtanh' | 'softplus' | 'identity';
 
@@ -41,9 +42,12 @@ export function fcNet(widths: readonly number[], act: Activation, o: { bias?: bo
   }
   const layout = new ParamLayout(entries);
   const L = widths.length - 1;
+  // the reference's nn.Sequential(Flatten, Linear, act, …, Linear): Linear i is module 2i + 1
+  const stateNames = Object.fromEntries(entries.map((e) => [e.name, `${2 * Number(e.name.slice(1)) + 1}.${e.name[0] === 'W' ? 'weight' : 'bias'}`]));
   return {
     name: `fc-${act}-${widths.slice(1, -1).join('x') || 'linear'}`,
     layout,
+    stateNames,
     forward(p, x) {
       let h = x.reshape(x.shape[0]!, -1);
       for (let i = 0; i < L; i++) {
@@ -106,8 +110,13 @@ export function deepLinearNet(depth = 20, width = 50): FlatModel {
   };
 }
 
-/** Model by the reference's arch id: fc-<act>, fc-<act>-depth<k>, regression, deeplinear. */
-export function modelByName(arch: string, inputDim: number, outputDim: number): FlatModel {
+/**
+ * Model by the reference's arch id: fc-<act>, fc-<act>-depth<k>, regression, deeplinear, and the
+ * convolutional ones of archs.ts (cnn-…, vgg11[-bn], resnet32), which need `inputShape` [C, H, W].
+ */
+export function modelByName(arch: string, inputDim: number, outputDim: number, inputShape?: readonly number[]): FlatModel {
+  const conv = convArchByName(arch, inputShape ?? (inputDim === 3072 ? [3, 32, 32] : [inputDim]), outputDim);
+  if (conv) return conv;
   if (arch === 'regression') {
     if (inputDim !== 1 || outputDim !== 1) throw new Error(`arch 'regression' needs scalar input and output, the data has ${inputDim} → ${outputDim}`);
     return regressionNet();
@@ -122,5 +131,6 @@ export function modelByName(arch: string, inputDim: number, outputDim: number): 
     const width = m[3] ? Number(m[3]) : 200;
     return fcNet([inputDim, ...Array(depth).fill(width), outputDim], m[1] as Activation);
   }
-  throw new Error(`unknown arch '${arch}' (regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW])`);
+  throw new Error(`unknown arch '${arch}' (regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW], `
+    + 'cnn[-bn|-avgpool]-{relu,elu,tanh}, vgg11[-bn], resnet32)');
 }

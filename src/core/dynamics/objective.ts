@@ -46,6 +46,8 @@ export interface FlatModel {
   forward(p: Record<string, Tensor>, x: Tensor): Tensor;
   /** fresh initial θ (float64) drawn from libtorch's generator (seed with torch.manualSeed) */
   init(): Tensor;
+  /** the reference's PyTorch state_dict key of each block whose layout name differs from it */
+  stateNames?: Record<string, string>;
 }
 
 export type LossName = 'mse' | 'ce' | 'logistic';

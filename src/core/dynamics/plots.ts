@@ -9,6 +9,10 @@ export interface CurveOptions {
   title?: string;
   logX?: boolean;
   logY?: boolean;
+  /** axis and legend titles with units (default: the field names) */
+  xTitle?: string;
+  yTitle?: string;
+  colorTitle?: string;
   /** horizontal dotted lines: {y, series?} (series colours the line like the curve) */
   hlines?: { y: number; series?: string; label?: string }[];
   /** vertical dashed lines */
@@ -17,15 +21,20 @@ export interface CurveOptions {
   height?: number;
 }
 
+/** Rows a log axis can show: a positive, finite value in `field` (zeros would blank the whole plot). */
+const positive = (rows: readonly Row[], field: string) => rows.filter((r) => typeof r[field] === 'number' && (r[field] as number) > 0 && Number.isFinite(r[field] as number));
+
 export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string, unknown> {
   const scale = (log?: boolean) => (log ? { type: 'log' } : { zero: false });
-  const colorEnc = o.color ? { color: { field: o.color, type: 'nominal', title: o.color } } : {};
+  const colorEnc = o.color ? { color: { field: o.color, type: 'nominal', title: o.colorTitle ?? o.color } } : {};
+  let shown = o.logY ? positive(rows, o.y) : rows;
+  if (o.logX) shown = positive(shown, o.x);
   const layers: Record<string, unknown>[] = [{
-    data: { values: rows },
-    mark: { type: 'line', point: rows.length <= 40, clip: true },
+    data: { values: shown },
+    mark: { type: 'line', point: shown.length <= 40, clip: true },
     encoding: {
-      x: { field: o.x, type: 'quantitative', title: o.x, scale: scale(o.logX) },
-      y: { field: o.y, type: 'quantitative', title: o.y, scale: scale(o.logY) },
+      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: scale(o.logX) },
+      y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: scale(o.logY) },
       ...colorEnc,
     },
   }];
@@ -51,19 +60,39 @@ export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string
   return { title: o.title, width: o.width ?? 520, height: o.height ?? 300, layer: layers };
 }
 
+export interface PanelOptions {
+  /** axis titles with units by field name (default: the field name) */
+  titles?: Record<string, string>;
+  /** horizontal dotted reference lines by field name (e.g. 2/η on a sharpness panel), coloured like their series */
+  hlines?: Record<string, { y: number; series?: string }[]>;
+}
+
 /** Several panels stacked vertically (e.g. S·η/2, RP, DS·η/2, A1, cos over steps). */
-export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[], title?: string): Record<string, unknown> {
+export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[], title?: string, o: PanelOptions = {}): Record<string, unknown> {
+  const colored = rows.some((r) => 'series' in r);
+  const color = colored ? { color: { field: 'series', type: 'nominal', title: o.titles?.series ?? 'run' } } : {};
   return {
     title,
-    vconcat: ys.map((y) => ({
-      width: 520, height: 120,
-      data: { values: rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
-      mark: { type: 'line', clip: true },
-      encoding: {
-        x: { field: x, type: 'quantitative' },
-        y: { field: y, type: 'quantitative', scale: { zero: false } },
-        ...(rows.some((r) => 'series' in r) ? { color: { field: 'series', type: 'nominal' } } : {}),
-      },
-    })),
+    vconcat: ys.map((y) => {
+      const curve = {
+        data: { values: rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
+        mark: { type: 'line', clip: true },
+        encoding: {
+          x: { field: x, type: 'quantitative', title: o.titles?.[x] ?? x },
+          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: { zero: false } },
+          ...color,
+        },
+      };
+      const lines = o.hlines?.[y];
+      if (!lines?.length) return { width: 520, height: 120, ...curve };
+      // a line per series is coloured like its curve; a line for every series is black
+      const perSeries = colored && lines.every((h) => h.series !== undefined);
+      const rule = {
+        data: { values: lines.map((h) => ({ y: h.y, series: h.series ?? '' })) },
+        mark: { type: 'rule', strokeDash: [2, 3], clip: true, ...(perSeries ? {} : { color: 'black' }) },
+        encoding: { y: { field: 'y', type: 'quantitative' }, ...(perSeries ? { color: { field: 'series', type: 'nominal' } } : {}) },
+      };
+      return { width: 520, height: 120, layer: [curve, rule] };
+    }),
   };
 }

@@ -31,6 +31,13 @@ export interface UnpickleOptions {
   file: string;
   globals?: GlobalSet | readonly GlobalSet[];
   persistentLoad?: (pid: unknown) => unknown;
+  /**
+   * how Python 2 byte strings (STRING, BINSTRING, SHORT_BINSTRING) load, as pickle.load's
+   * `encoding`: 'utf8' (default) decodes them to strings; 'bytes' keeps them as Uint8Array
+   * (needed for Python 2 pickles of numpy arrays, e.g. the CIFAR-10 python release). As dict keys,
+   * bytes become their latin1 text (b'data' → "data").
+   */
+  encoding?: 'utf8' | 'bytes';
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -105,7 +112,8 @@ class Machine {
     if (typeof d !== 'object' || d === null || !this.dicts.has(d) && !isDictLike(d)) this.fail('pickle sets items on something that is not a dict');
     if (kv.length % 2) this.fail('pickle corrupt: odd number of dict items');
     for (let i = 0; i < kv.length; i += 2) {
-      Object.defineProperty(d, String(kv[i]), { value: kv[i + 1], enumerable: true, writable: true, configurable: true });
+      const k = kv[i] instanceof Uint8Array ? LATIN1.decode(kv[i] as Uint8Array) : String(kv[i]);
+      Object.defineProperty(d, k, { value: kv[i + 1], enumerable: true, writable: true, configurable: true });
     }
   }
   append(l: unknown, items: unknown[]): void {
@@ -199,9 +207,9 @@ const OPS: Record<string, Op> = {
   'P': (m) => { m.persistent(m.line()); },
   'Q': (m) => { m.persistent(m.pop()); },
   'R': (m) => { const args = m.pop(); m.call(m.pop(), args, 'REDUCE'); },
-  'S': (m) => { const l = m.line(); m.push(unescape(l.slice(1, -1))); },
-  'T': (m) => { m.push(UTF8_LAX.decode(m.bytes(m.i32()))); },
-  'U': (m) => { m.push(UTF8_LAX.decode(m.bytes(m.u8()))); },
+  'S': (m) => { const l = unescape(m.line().slice(1, -1)); m.push(m.o.encoding === 'bytes' ? Uint8Array.from(l, (c) => c.charCodeAt(0) & 0xff) : l); },
+  'T': (m) => { const b = m.bytes(m.i32()); m.push(m.o.encoding === 'bytes' ? b : UTF8_LAX.decode(b)); },
+  'U': (m) => { const b = m.bytes(m.u8()); m.push(m.o.encoding === 'bytes' ? b : UTF8_LAX.decode(b)); },
   'V': (m) => { m.push(m.line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a, b) => String.fromCodePoint(parseInt(a ?? b, 16)))); },
   'X': (m) => { m.push(m.text(m.u32())); },
   'a': (m) => { const v = m.pop(); m.append(m.top(), [v]); },

@@ -96,10 +96,23 @@ async function sweepRows(
 async function plotSweep(plot: RunContext['plot'], ok: SweepRow[], name: string, p: SweepParams, etaPred: number, etaEmp: number) {
   const vlines = [{ x: etaPred, label: '8π/d²' }, { x: etaEmp, label: '2/λmax(θ₀)' }];
   const pr = ok.map((r) => ({ eta: r.eta, finalB: r.finalB, testAcc: r.testAcc, series: name }));
-  await plot('bias_vs_eta', curvesSpec(pr, { x: 'eta', y: 'finalB', logX: true, vlines, title: `final bias b vs η (${name}, d=${p.d})` }));
-  await plot('accuracy_vs_eta', curvesSpec(pr, { x: 'eta', y: 'testAcc', logX: true, vlines, title: 'test accuracy vs η',
+  const xTitle = 'step size η (log scale)';
+  await plot('bias_vs_eta', curvesSpec(pr, { x: 'eta', y: 'finalB', logX: true, vlines, xTitle, yTitle: 'final bias b', title: `final bias b vs η (${name}, d=${p.d})` }));
+  await plot('accuracy_vs_eta', curvesSpec(pr, { x: 'eta', y: 'testAcc', logX: true, vlines, xTitle, yTitle: 'test accuracy', title: 'test accuracy vs η (dotted: linear Φ(λ/√d))',
     hlines: [{ y: linearAccuracy(p.lambda, p.d), label: 'linear Φ(λ/√d)' }] }));
+  const sh = ok.filter((r) => r.finalSharpness !== null).flatMap((r) => [
+    { eta: r.eta, value: r.finalSharpness, series: 'final sharpness' }, { eta: r.eta, value: 2 / r.eta, series: '2/η' }]);
+  if (sh.length) {
+    await plot('sharpness_vs_eta', curvesSpec(sh, { x: 'eta', y: 'value', color: 'series', logX: true, logY: true, vlines, xTitle,
+      yTitle: 'sharpness λ_max (log scale)', colorTitle: '', title: `final sharpness vs η (${name}): at the edge of stability it meets 2/η` }));
+  }
 }
+
+/** axis titles of the mean-model trajectory panels */
+const TRAJECTORY_TITLES = {
+  step: 'step t', ap: 'a⁺ (weight of relu(x + b))', am: 'a⁻ (weight of relu(−x + b))', diff: 'a⁺ − a⁻ (even mode)', b: 'shared bias b',
+  loss: 'train loss', sharpness: 'sharpness λ_max',
+};
 
 /** One mean-model run: a⁺, a⁻, a⁺ − a⁻, b, loss and exact sharpness along the trajectory. */
 export async function runMeanTrajectory(input: MeanTrajectoryInput, ctx: Pick<RunContext, 'rng' | 'metrics'> & Partial<Pick<RunContext, 'plot'>>) {
@@ -114,7 +127,8 @@ export async function runMeanTrajectory(input: MeanTrajectoryInput, ctx: Pick<Ru
   const acc = new FastMeanModel(test).evaluate(r.state).accuracy;
   if (ctx.plot) {
     const rows = r.rows.map((x) => ({ ...x, diff: x.ap - x.am }));
-    await ctx.plot('trajectory', panelsSpec(rows, 'step', ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'], `mean model, η=${p.eta} (2/η = ${(2 / p.eta).toFixed(1)})`));
+    await ctx.plot('trajectory', panelsSpec(rows, 'step', ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'],
+      `mean model, η=${p.eta} (dotted: 2/η = ${(2 / p.eta).toFixed(1)})`, { titles: TRAJECTORY_TITLES, hlines: { sharpness: [{ y: 2 / p.eta }] } }));
   }
   torch.dispose(train.X, train.y, test.X, test.y);
   return {
@@ -142,7 +156,8 @@ export async function runXy(input: XyInput, ctx: Pick<RunContext, 'metrics'> & P
       { eta: o.eta, value: o.twoOverEta, series: '2/η' },
       { eta: o.eta, value: o.gfSharpness, series: 'gradient-flow prediction' },
     ]);
-    await ctx.plot('xy_sharpness', curvesSpec(rows, { x: 'eta', y: 'value', color: 'series', logX: true, title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
+    await ctx.plot('xy_sharpness', curvesSpec(rows, { x: 'eta', y: 'value', color: 'series', logX: true,
+      xTitle: 'step size η (log scale)', yTitle: 'sharpness', colorTitle: '', title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
   }
   return { gfSharpness: gf, runs: out };
 }

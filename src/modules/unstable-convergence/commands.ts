@@ -4,20 +4,23 @@
 // implementation (experiments.ts) when it runs.
 import { z } from 'zod';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { defaults, DATASETS, LOSSES, MOMENTA, ARCH_PATTERN, OBJECTIVES } from './config.ts';
+import { defaults, DATASETS, LOSSES, MOMENTA, ARCH_PATTERN, OBJECTIVES, CIFAR_PATTERN, CIFAR_LAYOUTS } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
 const D = defaults.data;
 /** the training data, the network and the loss */
 const dataParams = {
-  dataset: z.enum(DATASETS).default(D.dataset).describe('training data: synthetic (chebyshev-k-20, linear-50-50, gmm) or real (digits bundled; cifar10/mnist need dataPath)'),
+  dataset: z.union([z.enum(DATASETS), z.string().regex(CIFAR_PATTERN, 'expected a data set name or cifar10-<N>k[-<c>cls]')]).default(D.dataset)
+    .describe('training data: synthetic (chebyshev-k-20, linear-50-50, gmm) or real (digits bundled; cifar10, cifar10-<N>k[-<c>cls] e.g. cifar10-5k with dataRoot; mnist needs dataPath)'),
   nTrain: z.number().int().min(1).optional().describe('keep the first N training examples (omitted: all; gmm: the number of points, omitted: 1000)'),
   dataPath: z.string().min(1).optional().describe('cifar10: comma-separated binary batches; mnist: "images.idx3-ubyte,labels.idx1-ubyte" (.gz ok); digits: CSV (omitted: the bundled copy)').meta({ path: 'input', pathList: true }),
+  dataRoot: z.string().min(1).optional().describe('cifar10*: the folder holding cifar-10-batches-bin or cifar-10-batches-py as released (or the batches themselves)').meta({ path: 'input' }),
+  layout: z.enum(CIFAR_LAYOUTS).default(D.layout).describe('cifar10*: which release layout to read under dataRoot (auto: binary if present, else the Python pickles)'),
   gmmClasses: z.number().int().min(2).max(100).default(D.gmmClasses).describe('Gaussian mixture: number of classes'),
   gmmDim: z.number().int().min(1).max(4096).default(D.gmmDim).describe('Gaussian mixture: input dimension'),
-  arch: z.string().regex(ARCH_PATTERN, 'expected regression, deeplinear or fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW]').default(D.arch)
-    .describe('network: regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW]'),
+  arch: z.string().regex(ARCH_PATTERN, 'expected regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW], cnn[-bn|-avgpool]-{relu,elu,tanh}, vgg11[-bn] or resnet32').default(D.arch)
+    .describe('network (Cohen et al.\'s archs.py): regression, deeplinear, fc-{relu,elu,tanh,hardtanh,softplus}[-depthK][-wW], cnn[-bn|-avgpool]-{relu,elu,tanh}, vgg11[-bn], resnet32'),
   loss: z.enum(LOSSES).default(D.loss).describe('loss: mse (0.5·‖o−t‖², one-hot targets for classes), ce, logistic'),
 };
 

@@ -30,7 +30,7 @@ export type MomentumThresholdsInput = z.input<typeof momentumThresholdsParams>;
 export function buildObjective(p: DataSpec & { arch: string; loss: EosParams['loss'] }, ctx: Pick<RunContext, 'rng'>): Objective {
   const data = loadDataset(p, ctx.rng);
   const inDim = data.X.shape.slice(1).reduce((a, b) => a * b, 1);
-  const model = modelByName(p.arch, inDim, p.loss === 'logistic' ? 1 : outputDim(data));
+  const model = modelByName(p.arch, inDim, p.loss === 'logistic' ? 1 : outputDim(data), data.X.shape.slice(1));
   const obj = supervised(model, data, p.loss, { abridged: 5000 });
   const inner = obj.dispose;
   obj.dispose = () => { inner?.(); torch.dispose(data.X, data.y, data.Xtest, data.ytest); };
@@ -130,22 +130,31 @@ function flowDistances(obj: Objective, theta0: Tensor, runs: { eta: number; res:
 
 async function plotEos(ctx: RunContext, name: string, p: EosParams, perEta: Record<string, unknown>[], flowRows: Record<string, number>[]) {
   const rows = ctx.metrics.rows('trace').map((r) => ({ ...r, eta: String(r.eta) })) as Record<string, number | string | null>[];
-  await ctx.plot('loss', curvesSpec(rows, { x: 'time', y: 'loss', color: 'eta', logY: true, title: `${name}: train loss` }));
+  const axes = { xTitle: TIME, colorTitle: 'step size η' };
+  await ctx.plot('loss', curvesSpec(rows, { x: 'time', y: 'loss', color: 'eta', logY: true, ...axes, yTitle: 'train loss (log scale)', title: `${name}: train loss` }));
+  const line = p.momentum === 'none' ? '2/η' : `the maximum stable sharpness of ${p.momentum} momentum`;
   await ctx.plot('sharpness', curvesSpec(rows.filter((r) => r.sharpness !== null), {
-    x: 'time', y: 'sharpness', color: 'eta', title: `${name}: sharpness (dotted: maximum stable sharpness)`,
+    x: 'time', y: 'sharpness', color: 'eta', ...axes, yTitle: 'sharpness λ_max(∇²L)', title: `${name}: sharpness (dotted: ${line})`,
     hlines: p.etas.map((eta) => ({ y: maxStableSharpness(eta, p.momentum, p.beta), series: String(eta) })),
   }));
   if (flowRows.length) {
     const vlines = perEta.filter((e) => e.crossStep !== null).map((e) => ({ x: (e.crossStep as number) * (e.eta as number), label: `S=2/η (η=${e.eta})` }));
     await ctx.plot('gd_vs_flow', curvesSpec(flowRows.map((r) => ({ ...r, eta: String(r.eta) })), {
-      x: 'time', y: 'distance', color: 'eta', title: 'distance between GD and gradient flow', vlines,
+      x: 'time', y: 'distance', color: 'eta', ...axes, yTitle: '‖θ_GD − θ_flow‖', title: 'distance between GD and gradient flow', vlines,
     }));
   }
   if (p.probeFreq !== undefined) {
     const pr = rows.filter((r) => r.rp !== null).map((r) => ({ ...r, series: r.eta ?? null }));
-    await ctx.plot('probes', panelsSpec(pr, 'step', ['rp', 'dsIntEta', 'a1', 'gradCos'], 'unstable-convergence probes'));
+    await ctx.plot('probes', panelsSpec(pr, 'step', ['rp', 'dsIntEta', 'a1', 'gradCos'], 'unstable-convergence probes', { titles: { ...PROBE_TITLES, series: 'step size η' } }));
   }
 }
+
+const TIME = 'time η·t (step size × steps)';
+/** axis titles of the probe panels (Ahn, Zhang & Sra's quantities) */
+const PROBE_TITLES: Record<string, string> = {
+  step: 'step t', sharpRatio: 'sharpness / MSS', rp: 'relative progress RP', dsIntEta: 'η/2·DSint',
+  a1: 'A1 = |⟨ĝ, u₁⟩|', gradCos: 'cos(g_t, g_t+1)',
+};
 
 /** The quadratic of `probes --objective quadratic`: ½θᵀdiag(spectrum)θ from `start` (defaults: 1, …, 20 and all ones). */
 function probesQuadratic(p: { spectrum?: number[] | undefined; start?: number[] | undefined }): Objective {
@@ -186,7 +195,10 @@ export async function runProbes(input: ProbesInput, ctx: RunContext): Promise<Re
       res.theta.dispose(); res.velocity?.dispose();
     }
     await ctx.plot('probes', panelsSpec(allRows, 'time', ['sharpRatio', 'rp', 'dsIntEta', 'a1', 'ak', 'gradCos'],
-      `${obj.name}: S/MSS, RP, η/2·DSint, A1, A${p.k}, cos(g_t, g_t+1)`));
+      `${obj.name}: S/MSS, RP, η/2·DSint, A1, A${p.k}, cos(g_t, g_t+1) (dotted: S = MSS, η/2·DSint = 1)`, {
+        titles: { ...PROBE_TITLES, time: TIME, ak: `A${p.k} = ‖P_${p.k} ĝ‖`, series: 'run' },
+        hlines: { sharpRatio: [{ y: 1 }], dsIntEta: [{ y: 1 }] },
+      }));
     return out;
   } finally {
     theta0.dispose();
@@ -199,9 +211,10 @@ export async function runQuadratic(input: QuadraticInput, ctx: Pick<RunContext, 
   const p = quadraticParams.parse(input);
   const r = quadraticRuns(p, ctx.metrics);
   if (ctx.plot) {
-    const rows = ctx.metrics.rows('components').map((x) => ({ ...x, eta: String(x.eta) })) as Record<string, number | string | null>[];
+    const rows = ctx.metrics.rows('components').map((x) => ({ ...x, eta: `η = 2/${+(2 / (x.eta as number)).toPrecision(6)}` })) as Record<string, number | string | null>[];
     await ctx.plot('components', curvesSpec(rows, { x: 'lambda', y: 'finalAbs', color: 'eta', logY: true,
-      title: '|θ_i| after GD vs eigenvalue (dashed: 2/η)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
+      xTitle: 'eigenvalue λ_i', yTitle: `|θ_i| after ${p.steps} GD steps (log scale; exact zeros left out)`, colorTitle: 'step size η',
+      title: '|θ_i| after GD vs eigenvalue, θ₀ = 1 (dashed: 2/η)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
   }
   return r;
 }
