@@ -43,7 +43,18 @@ const HOW = [
   '  - or have a Python with PyTorch installed (`python3 -c "import torch"` must work)',
 ].join('\n');
 
-module.exports = { find, HOW };
+// USE_C10D_NCCL (native/distributed.cpp's ProcessGroupNCCL) only for a CUDA libtorch that ships the
+// c10d NCCL header and whose nccl.h is reachable; PAPERLAB_NCCL=0 turns it off. Never on Debian's CPU libtorch.
+function ncclDefines(found) {
+  if (process.env.PAPERLAB_NCCL === '0') return [];
+  const cuda = fs.readdirSync(found.lib).some((f) => f.startsWith('libtorch_cuda'));
+  const header = found.include.some((d) => fs.existsSync(path.join(d, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')));
+  const nccl = [...found.include, '/usr/include', path.join(process.env.CUDA_HOME || '/usr/local/cuda', 'include')]
+    .some((d) => fs.existsSync(path.join(d, 'nccl.h')));
+  return cuda && header && nccl ? ['USE_C10D_NCCL'] : [];
+}
+
+module.exports = { find, HOW, ncclDefines };
 
 if (require.main === module) {
   const what = process.argv[2];
@@ -52,5 +63,6 @@ if (require.main === module) {
   if (!found) { process.stderr.write(HOW + '\n'); process.exit(1); }
   if (what === 'include') process.stdout.write(found.include.join(' '));
   else if (what === 'lib') process.stdout.write(found.lib);
+  else if (what === 'defines') process.stdout.write(ncclDefines(found).join(' '));
   else process.stdout.write(JSON.stringify(found, null, 2) + '\n');
 }
