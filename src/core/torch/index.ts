@@ -4,3 +4,4 @@ export * as nn from './nn.ts';
 export * as F from './functional.ts';
 export * as optim from './optim.ts';
 export { saveSafetensors, loadSafetensors, toSafetensors, fromSafetensors } from './serialize.ts';
+export * as dist from './distributed.ts';

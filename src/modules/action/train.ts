@@ -11,6 +11,7 @@ import {
 import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
 import { TRAIN_DEFAULTS, type TrainOptions } from './config.ts';
+import { DistributedDataParallel, currentWorld, shardIndices } from '../../core/distributed/index.ts';
 
 export { TRAIN_DEFAULTS, type TrainOptions };
 
@@ -32,6 +33,7 @@ export function trainStep(
   batch: { pose: Tensor; video: Tensor | null; labels: Tensor },
   labelSmoothing: number,
   clip: number | null,
+  ddp?: DistributedDataParallel,
 ): { loss: number; correct: number } {
   return torch.scope(() => {
     opt.zeroGrad();
@@ -39,6 +41,7 @@ export function trainStep(
     const loss = torch.F.crossEntropy(logits, batch.labels, { labelSmoothing });
     torch.assertFinite(loss, 'training loss');
     loss.backward();
+    ddp?.syncGradients();
     if (clip !== null) clipGradNorm(opt.params, clip);
     opt.step();
     const correct = torch.noGrad(() => logits.argmax(1).eq(batch.labels).sum().item());
@@ -46,8 +49,8 @@ export function trainStep(
   });
 }
 
-function batches(samples: ActionSample[], size: number, rng: Rng): ActionSample[][] {
-  const idx = rng.permutation(samples.length);
+function batches(samples: ActionSample[], size: number, rng: Rng, { rank, worldSize } = currentWorld()): ActionSample[][] {
+  const idx = shardIndices(rng.permutation(samples.length), rank, worldSize); // DistributedSampler: this rank's share of the epoch's order
   const out: ActionSample[][] = [];
   for (let i = 0; i < idx.length; i += size) out.push(idx.slice(i, i + size).map((k) => samples[k]!));
   return out;
@@ -60,7 +63,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   if (!(opt.lr > 0)) throw new Error(`train: 'lr' must be > 0, got ${opt.lr}`);
   if (ds.train.length === 0) throw new Error(`train: dataset '${ds.name}' has no training samples`);
   const optim = new AdamW(model.parameters(), { lr: opt.lr, weightDecay: opt.weightDecay });
-  const stepsPerEpoch = Math.ceil(ds.train.length / opt.batchSize);
+  const stepsPerEpoch = Math.ceil(Math.ceil(ds.train.length / currentWorld().worldSize) / opt.batchSize);
   const total = opt.epochs * stepsPerEpoch;
   const sched = cosineLR(opt.lr, total, 0, Math.round(opt.warmup * total));
   // the batch order and augmentation draw from Rng(seed).fork(epoch) and the lr from the step count,
@@ -81,6 +84,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   let lastLoss = NaN;
   let interrupted = false;
   model.train();
+  const ddp = new DistributedDataParallel(model);
   for (let epoch = startEpoch; epoch < opt.epochs; epoch++) {
     const rng = new Rng(opt.seed).fork(epoch);
     let lossSum = 0, correct = 0, seen = 0;
@@ -88,7 +92,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
       const samples = opt.augment ? b.map((s) => ({ ...s, pose: ds.coordDim === 3 ? augmentPose(s.pose, ds.frames, rng) : s.pose })) : b;
       const batch = toBatch(samples, ds, model.config.dtype, opt.useVideo && model.config.rgb);
       applySchedule(optim, sched, step);
-      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip);
+      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip, ddp);
       torch.dispose(batch);
       lossSum += r.loss * b.length; correct += r.correct; seen += b.length; step++;
       lastLoss = r.loss;
