@@ -8,6 +8,7 @@
 // - an interrupted 2-process run, resumed, ends with the parameters of the uninterrupted one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,4 +127,61 @@ test('resume: a 2-process nowcast run interrupted at step 7 and resumed ends wit
   assert.deepEqual(resumed.result.codes, [0, 0], resumed.stderr.join('\n'));
   for (const r of resumed.ranks) assert.equal(r.resumedFrom, 7, 'every rank restored step 7 from rank 0\'s checkpoint');
   assertClose(weightsOf(out), weightsOf(straight.out), 1e-7, 'resumed vs uninterrupted');
+});
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/paperlab.js');
+const TRAIN_ARGS = ['nowcast', 'train', '--geometry', 'tiny', '--start-filters', '2', '--depth', '2', '--str-hidden', '2', '--batch-size', '1', '--quiet', '--json'];
+
+/** `paperlab … --nproc 2` from source; resolves with its exit code and output. */
+function cli(args: string[], home: string, onSpawn?: () => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CLI, ...args, '--nproc', '2', '--out', home], {
+      env: { ...process.env, PAPERLAB_DEV: '1', PAPERLAB_THREADS: '1', PAPERLAB_DIST_TIMEOUT: '30' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    c.stdout.on('data', (d) => { stdout += d; });
+    c.stderr.on('data', (d) => { stderr += d; });
+    onSpawn?.();
+    c.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('CLI --nproc 2: rank 0 owns the run (one metrics row per step, checkpoints, summary), rank 1 logs to log.rank1.txt', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dist-cli-'));
+  const r = await cli([...TRAIN_ARGS, '--steps', '3'], home);
+  assert.equal(r.code, 0, r.stderr);
+  const { id, dir } = JSON.parse(r.stdout) as { id: string; dir: string };
+  assert.ok(fs.existsSync(path.join(dir, 'log.rank1.txt')));
+  assert.match(fs.readFileSync(path.join(dir, 'log.rank1.txt'), 'utf8'), /start nowcast train/);
+  const rows = fs.readFileSync(path.join(dir, 'train.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(rows.length, 3, 'each step logged once, by rank 0');
+  assert.ok(fs.existsSync(path.join(dir, 'model.safetensors')));
+  const { RunStore } = await import('../../src/core/runs.ts');
+  const store = new RunStore(home);
+  assert.equal(store.get(id).status, 'done');
+  store.close();
+});
+
+test('CLI --nproc 2: a worker killed mid-run fails the run on rank 0 (marked failed, clear error), and no worker is left', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dist-kill-'));
+  let killed = 0;
+  const done = cli([...TRAIN_ARGS, '--steps', '100000', '--checkpoint-every', '0'], home, () => {
+    // once rank 1 has joined and logged its pid, kill it as an out-of-memory killer would
+    const t = setInterval(() => {
+      const runs = fs.existsSync(home) ? fs.readdirSync(home).filter((d) => fs.existsSync(path.join(home, d, 'log.rank1.txt'))) : [];
+      const m = runs.length ? /pid=(\d+)/.exec(fs.readFileSync(path.join(home, runs[0]!, 'log.rank1.txt'), 'utf8')) : null;
+      if (m) { clearInterval(t); killed = Number(m[1]); setTimeout(() => process.kill(killed, 'SIGKILL'), 1500); }
+    }, 200);
+  });
+  const r = await done;
+  assert.ok(killed > 0);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /DistributedError|another rank exited or crashed/);
+  const { RunStore } = await import('../../src/core/runs.ts');
+  const store = new RunStore(home);
+  const [run] = store.list({});
+  store.close();
+  assert.equal(run!.status, 'failed');
+  assert.match(String(run!.error), /another rank exited or crashed/);
+  assert.throws(() => process.kill(run!.pid!, 0), /ESRCH/, 'rank 0 is gone');
 });
