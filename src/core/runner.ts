@@ -121,6 +121,7 @@ async function execute(store: RunStore | null, run: RunRecord, resuming: boolean
     const summary = out ?? null;
     ctx.flush();
     if (summary && store) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
+    if (!store) ctx.log('done');
     const final = store ? store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() }) : { ...run, status: 'done' as const, summary };
     emit({ type: 'end', run: final });
     return { run: final, summary };

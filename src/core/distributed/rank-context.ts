@@ -1,10 +1,13 @@
 // The run context of ranks 1…N−1 of a data-parallel run. Rank 0 owns the run: its context (the
 // runner's) writes metrics, checkpoints, plots, progress and the run record. The others run the
 // same command in lockstep, and their context keeps every side effect to themselves: log lines go
-// to <run>/log.rank<k>.txt, metrics rows stay in memory, checkpoint saves and file writes are
-// skipped (rank 0 writes the same values), and checkpoints are read from rank 0's folder, so a
+// to <run>/log.rank<k>.txt, metrics rows stay in memory, checkpoint saves and plots are skipped
+// (rank 0 writes the same values), and `path()` / `write*()` point into a private scratch folder
+// (removed at the end) — a command that writes a model file or generates data there and reads it
+// back works, without racing rank 0 on its files. Checkpoints are read from rank 0's folder, so a
 // resumed run restores the same state on every rank (multi-machine resume needs that folder shared).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { RunContext, Checkpoints, MetricsWriter, Progress } from '../context.ts';
 import { Rng } from '../rng.ts';
@@ -23,9 +26,16 @@ export interface FollowerOptions {
 export function followerContext(run: { id: string; seed: number; dir: string }, o: FollowerOptions): RunContext & { flush(): void; close(): void } {
   const dir = path.resolve(run.dir);
   fs.mkdirSync(dir, { recursive: true }); // another machine's copy of the folder, for the log
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `paperlab-${run.id.replace(/[^\w.-]/g, '_')}-rank${o.rank}-`));
   const inside = (name: string) => {
-    const p = path.resolve(dir, name);
-    if (p !== dir && !p.startsWith(dir + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
+    const p = path.resolve(scratch, name);
+    if (p !== scratch && !p.startsWith(scratch + path.sep)) throw new UsageError(`'${name}' would be written outside the run folder`);
+    return p;
+  };
+  const write = (name: string, data: string | Uint8Array) => {
+    const p = inside(name);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, data);
     return p;
   };
   const logFile = path.join(dir, `log.rank${o.rank}.txt`);
@@ -65,15 +75,15 @@ export function followerContext(run: { id: string; seed: number; dir: string }, 
     progress: () => noProgress,
     metrics,
     checkpoints,
-    writeText: (name) => inside(name),
-    writeJson: (name) => inside(name),
-    writeBytes: (name) => inside(name),
+    writeText: (name, text) => write(name, text),
+    writeJson: (name, value) => write(name, JSON.stringify(value, null, 2)),
+    writeBytes: (name, data) => write(name, data),
     async plot(name) {
       const base = inside(name.replace(/\.(png|svg)$/, ''));
       return { svg: `${base}.svg`, png: `${base}.png` };
     },
     throwIfAborted() { if (o.signal.aborted) throw new RunInterrupted(); },
     flush() {},
-    close() {},
+    close() { fs.rmSync(scratch, { recursive: true, force: true }); },
   };
 }
