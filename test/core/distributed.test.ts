@@ -132,11 +132,11 @@ test('resume: a 2-process nowcast run interrupted at step 7 and resumed ends wit
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/paperlab.js');
 const TRAIN_ARGS = ['nowcast', 'train', '--geometry', 'tiny', '--start-filters', '2', '--depth', '2', '--str-hidden', '2', '--batch-size', '1', '--quiet', '--json'];
 
-/** `paperlab … --nproc 2` from source; resolves with its exit code and output. */
+/** `paperlab … --nproc 2` (bin/paperlab.js: dist/, which npm test builds first); resolves with its exit code and output. */
 function cli(args: string[], home: string, onSpawn?: () => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [CLI, ...args, '--nproc', '2', '--out', home], {
-      env: { ...process.env, PAPERLAB_DEV: '1', PAPERLAB_THREADS: '1', PAPERLAB_DIST_TIMEOUT: '30' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PAPERLAB_THREADS: '1', PAPERLAB_DIST_TIMEOUT: '30' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '', stderr = '';
     c.stdout.on('data', (d) => { stdout += d; });
