@@ -72,6 +72,13 @@ test('collectives across 2 ranks: all-reduce of known tensors is the exact sum; 
     assert.deepEqual(r.broadcast, [8, 9]); // rank 1's values
     assert.deepEqual(r.gathered, [0, 1]);
   }
+  // DDP: rank 0's initial weights everywhere; noSync accumulates locally; syncGradients averages
+  const [d0, d1] = ranks.map((r) => r.ddp as Record<string, number[]>);
+  assert.deepEqual(d1!.weights, d0!.weights);
+  assert.deepEqual(d0!.buckets, [2]); // weight and bias, one tiny bucket each
+  assert.ok(d0!.local!.some((g, i) => g !== d1!.local![i]), 'inside noSync the ranks keep their own gradients');
+  const mean = d0!.local!.map((g, i) => (g + d1!.local![i]!) / 2);
+  for (const d of [d0!, d1!]) d.synced!.forEach((g, i) => assert.ok(Math.abs(g - mean[i]!) <= 1e-12 * Math.max(1, Math.abs(mean[i]!)), `grad ${i}: ${g} vs ${mean[i]}`));
 });
 
 test('a rank that exits early fails the other at once with a DistributedError; the launcher reports both', async () => {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../src/core/torch/index.ts';
-import { joinFromEnv } from '../../src/core/distributed/index.ts';
+import { joinFromEnv, DistributedDataParallel } from '../../src/core/distributed/index.ts';
 import { followerContext } from '../../src/core/distributed/rank-context.ts';
 import { saveSafetensors } from '../../src/core/torch/serialize.ts';
 import { fakeContext } from './context.ts';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const gathered = torch.dist.allGather(b).map((t) => Number(t.item()));
     torch.dist.barrier();
     const values = (t: torch.Tensor) => Array.from(t.data() as Float32Array | Float64Array);
-    report({ sum: values(a), sum2: values(c), avg: values(avg), broadcast: values(bc), gathered });
+    report({ sum: values(a), sum2: values(c), avg: values(avg), broadcast: values(bc), gathered, ddp: ddpScenario() });
     return;
   }
   if (scenario === 'exit-early' || scenario === 'hang') {
@@ -92,6 +92,32 @@ async function main(): Promise<void> {
     return;
   }
   throw new Error(`unknown scenario ${scenario}`);
+}
+
+/**
+ * DDP on a small model initialised differently per rank: after construction every rank has rank 0's
+ * weights; two backward passes inside noSync() accumulate locally (ranks differ); syncGradients()
+ * then gives every rank the mean of the accumulated gradients, one tiny bucket per parameter.
+ */
+function ddpScenario(): Record<string, number[]> {
+  torch.manualSeed(100 + world.rank);
+  const model = new torch.nn.Linear(3, 2, true, { dtype: 'float64' });
+  const ddp = new DistributedDataParallel(model, { bucketCapMb: 1e-5 });
+  const flat = () => model.parameters().flatMap((p) => Array.from(p.data() as Float64Array));
+  const grads = () => model.parameters().flatMap((p) => Array.from(p.grad!.data() as Float64Array));
+  const weights = flat();
+  ddp.noSync(() => {
+    for (let k = 0; k < 2; k++) {
+      torch.scope(() => {
+        const x = torch.tensor([[world.rank + 1, k, -1]], { dtype: 'float64' });
+        model.forward(x).square().sum().backward();
+      });
+      ddp.syncGradients(); // inside noSync: nothing
+    }
+  });
+  const local = grads();
+  ddp.syncGradients();
+  return { weights, local, synced: grads(), buckets: [ddp.buckets.length] };
 }
 
 function fakeContextFor(out: string): RunContext {
