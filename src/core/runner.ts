@@ -114,7 +114,8 @@ async function execute(store: RunStore | null, run: RunRecord, resuming: boolean
     : followerContext(run, { rank: currentWorld().rank, resuming, signal: stop.signal, echoLog: o.echoLog });
   try {
     manualSeed(run.seed);
-    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}`);
+    const w = currentWorld();
+    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} pid=${process.pid}${w.worldSize > 1 ? ` rank=${w.rank} of ${w.worldSize}` : ''}`);
     emit({ type: 'start', run });
     const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
     const out = await cmd.run(params as never, ctx);
