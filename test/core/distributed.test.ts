@@ -190,4 +190,6 @@ test('CLI --nproc 2: a worker killed mid-run fails the run on rank 0 (marked fai
   assert.equal(run!.status, 'failed');
   assert.match(String(run!.error), /another rank exited or crashed/);
   assert.throws(() => process.kill(run!.pid!, 0), /ESRCH/, 'rank 0 is gone');
+  // the killed rank could not remove its scratch folder (rank-context.ts)
+  for (const d of fs.readdirSync(os.tmpdir())) if (d.startsWith(`paperlab-${run!.id}-rank1-`)) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
 });
