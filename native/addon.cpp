@@ -10,6 +10,7 @@
 // Every C++ exception is caught at the boundary and becomes a JS Error naming the op.
 
 #include <napi.h>
+#include "distributed.h"
 #include <torch/torch.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -1179,6 +1180,8 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("watchInterrupts", Napi::Function::New(env, WatchInterrupts));
   exports.Set("unwatchInterrupts", Napi::Function::New(env, UnwatchInterrupts));
   exports.Set("pendingInterrupt", Napi::Function::New(env, PendingInterrupt));
+  paperlab::InitDistributed(env, exports, {[](const Napi::Value& v) -> at::Tensor { if (!TensorWrap::Is(v)) throw Napi::TypeError::New(v.Env(), "c10d: expected a Tensor"); return TensorWrap::Unwrap(v.As<Napi::Object>())->get(v.Env()); },
+                                           [](Napi::Env e, at::Tensor t) -> Napi::Value { return TensorWrap::Wrap(e, std::move(t)); }});
   return exports;
 }
 

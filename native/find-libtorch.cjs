@@ -82,7 +82,7 @@ function gyp(found, what) {
     case 'include': return [...found.include, ...(found.cudaInclude ? [found.cudaInclude] : [])].join(' ');
     case 'lib': return found.lib;
     case 'defines': return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11abi ? 1 : 0}`,
-      ...(cuda ? ['PAPERLAB_CUDA_BUILD'] : []), ...(found.cudaInclude ? ['PAPERLAB_CUDA_HEADERS'] : [])].join(' ');
+      ...(cuda ? ['PAPERLAB_CUDA_BUILD'] : []), ...(found.cudaInclude ? ['PAPERLAB_CUDA_HEADERS'] : []), ...ncclDefines(found)].join(' ');
     case 'libs': return cuda ? '-ltorch_cuda -lc10_cuda' : '';
     case 'std': return `-std=${process.env.PAPERLAB_CXX_STD || 'c++17'}`;
     default: return JSON.stringify(found, null, 2) + '\n';
@@ -97,7 +97,18 @@ const HOW = [
   '  - or have a Python with PyTorch installed (`python3 -c "import torch"` must work)',
 ].join('\n');
 
-module.exports = { find, gyp, HOW };
+// USE_C10D_NCCL (native/distributed.cpp's ProcessGroupNCCL) only for a CUDA libtorch that ships the
+// c10d NCCL header and whose nccl.h is reachable; PAPERLAB_NCCL=0 turns it off. Never on Debian's CPU libtorch.
+function ncclDefines(found) {
+  if (process.env.PAPERLAB_NCCL === '0') return [];
+  const cuda = fs.readdirSync(found.lib).some((f) => f.startsWith('libtorch_cuda'));
+  const header = found.include.some((d) => fs.existsSync(path.join(d, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')));
+  const nccl = [...found.include, '/usr/include', path.join(process.env.CUDA_HOME || '/usr/local/cuda', 'include')]
+    .some((d) => fs.existsSync(path.join(d, 'nccl.h')));
+  return cuda && header && nccl ? ['USE_C10D_NCCL'] : [];
+}
+
+module.exports = { find, gyp, HOW, ncclDefines };
 
 if (require.main === module) {
   let found;

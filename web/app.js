@@ -120,14 +120,16 @@ async function modulePage(name) {
   const sections = m.commands.map((cmd) => {
     const err = h('div', { class: 'error' });
     const seed = h('input', { type: 'number', min: 0, step: 1, value: 0, 'data-param': '__seed' });
+    const nproc = h('input', { type: 'number', min: 1, max: 64, step: 1, value: 1, 'data-param': '__nproc' });
     const form = h('form', { class: 'params', 'data-testid': `form-${cmd.name}` },
       cmd.params.map(paramInput),
       h('label', {}, h('span', { class: 'name' }, 'seed'), 'random seed', seed),
+      h('label', {}, h('span', { class: 'name' }, 'nproc'), 'data-parallel worker processes (trainers; like torchrun --nproc-per-node)', nproc),
       h('div', { class: 'actions' }, h('button', { type: 'submit', 'data-testid': `run-${cmd.name}` }, `Run ${cmd.name}`), err));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       err.textContent = '';
-      try { await startRun(name, cmd.name, readForm(form, cmd), Number(seed.value || 0)); } catch (x) { err.textContent = x.message; }
+      try { await startRun(name, cmd.name, readForm(form, cmd), Number(seed.value || 0), Number(nproc.value || 1)); } catch (x) { err.textContent = x.message; }
     });
     return h('section', {}, h('h2', {}, `${cmd.name}${cmd.quick ? ' · quick' : ''}`), h('p', { class: 'muted' }, cmd.description), form);
   });
@@ -136,8 +138,8 @@ async function modulePage(name) {
     ...sections, h('h2', {}, 'Runs'), runsTable(runs, true));
 }
 
-async function startRun(module, command, params, seed) {
-  const { id } = await api('/api/runs', { method: 'POST', body: JSON.stringify({ module, command, params, seed }) });
+async function startRun(module, command, params, seed, nproc = 1) {
+  const { id } = await api('/api/runs', { method: 'POST', body: JSON.stringify({ module, command, params, seed, ...(nproc > 1 ? { nproc } : {}) }) });
   location.hash = `#/r/${encodeURIComponent(id)}`;
 }
 

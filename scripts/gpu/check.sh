@@ -97,7 +97,7 @@ if [ ! -e node_modules/tsx ] || [ ! -e node_modules/node-addon-api ]; then
 fi
 
 # ---------------------------------------------------------------- 3. the addon against this PyTorch
-# g++ directly (one source file): no node-gyp, no network. Flags from native/find-libtorch.cjs,
+# g++ directly (binding.gyp's two sources and flags): no node-gyp, no network. Flags from native/find-libtorch.cjs,
 # which links torch_cuda/c10_cuda and takes PyTorch's C++ ABI when its torch has CUDA.
 build_addon() {
   local std="$1"
@@ -110,10 +110,11 @@ build_addon() {
   node native/find-libtorch.cjs json
   mkdir -p build/Release
   local args=(-shared -fPIC "-std=$std" -O2 -fexceptions -frtti -Wno-unused-parameter -Wno-deprecated-declarations
-    -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DBUILDING_NODE_EXTENSION -I"$NODE_HEADERS" -I"$napi")
+    -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DUSE_C10D_GLOO -DBUILDING_NODE_EXTENSION -I"$NODE_HEADERS" -I"$napi"
+    -idirafter "$PWD/native/gloo-shim")
   for i in $inc; do args+=(-I"$i"); done
   for d in $defs; do args+=(-D"$d"); done
-  args+=(native/addon.cpp -o build/Release/paperlab_torch.node -L"$lib" -Wl,-rpath,"$lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
+  args+=(native/addon.cpp native/distributed.cpp -o build/Release/paperlab_torch.node -L"$lib" -Wl,-rpath,"$lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
   for l in $libs; do args+=("$l"); done
   args+=(-Wl,--as-needed -ldl)
   echo "g++ ${args[*]}"

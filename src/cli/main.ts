@@ -16,7 +16,7 @@ async function openStore(out?: string) {
   const { RunStore, defaultRoot } = await import('../core/runs.ts');
   return new RunStore(out ?? defaultRoot());
 }
-import { PaperlabError, NotFoundError, RunInterrupted, exitCodeOf } from '../core/errors.ts';
+import { PaperlabError, NotFoundError, RunInterrupted, UsageError, exitCodeOf } from '../core/errors.ts';
 
 const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 
@@ -28,6 +28,7 @@ function addGlobal(c: Command): Command {
     .option('--out <dir>', 'run store folder (default $PAPERLAB_HOME or ./runs)')
     .option('--threads <n>', 'CPU threads for libtorch and OpenBLAS')
     .option('--device <d>', 'cpu, cuda, cuda:N or auto (CUDA when present; default $PAPERLAB_DEVICE or auto)')
+    .option('--nproc <n>', 'data-parallel worker processes on this machine (like torchrun --nproc-per-node; default 1)')
     .option('--json', 'print the run summary as JSON')
     .option('--events', 'stream run events as JSON lines on stdout (for the dashboard)')
     .option('--quiet', 'no progress bars or log lines');
@@ -200,7 +201,39 @@ function addRunsCommands(program: Command): void {
     });
 }
 
+/**
+ * `--nproc N` (N > 1): this process becomes the launcher (core/distributed/launch.ts) and runs the
+ * same command line, without --nproc, as N workers with the torchrun variables set. A process
+ * that already has WORLD_SIZE (a worker, or one started by torchrun or a scheduler) runs the command.
+ */
+async function launchWorkers(argv: string[]): Promise<number | null> {
+  const { takeNproc, launch } = await import('../core/distributed/launch.ts');
+  const { nproc, rest } = takeNproc(argv.slice(2));
+  if (nproc === null) return null;
+  if (!Number.isInteger(nproc) || nproc < 1) throw new UsageError(`--nproc must be a positive integer, got ${nproc}`);
+  if (nproc === 1 || process.env.WORLD_SIZE) { argv.splice(2, argv.length - 2, ...rest); return null; }
+  // torchrun's default: one thread per worker unless told otherwise
+  const env = process.env.PAPERLAB_THREADS ? {} : { PAPERLAB_THREADS: '1' };
+  const r = await launch({ nproc, command: process.execPath, args: [...process.execArgv, process.argv[1]!, ...rest], env });
+  if (r.codes[0] !== 0 && r.codes[0]! > 128) await failOrphanRun(rest, r.pids[0]!, r.codes);
+  return r.code;
+}
+
+/** Rank 0 was killed before it could mark its run: mark it failed (the run store is rank 0's). */
+async function failOrphanRun(args: string[], pid: number, codes: number[]): Promise<void> {
+  const i = args.indexOf('--out');
+  try {
+    const store = await openStore(i >= 0 ? args[i + 1] : undefined);
+    for (const r of store.list({ status: 'running', limit: 20 })) {
+      if (r.pid === pid) store.end(r.id, { status: 'failed', error: `rank 0 was killed (exit codes by rank: ${codes.join(', ')})`, finished: new Date().toISOString() });
+    }
+    store.close();
+  } catch { /* no store to fix */ }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const launched = await launchWorkers(argv);
+  if (launched !== null) return launched;
   const program = new Command('paperlab')
     .description('Ten recent machine-learning papers as one toolkit on libtorch')
     .showSuggestionAfterError(true)
@@ -256,7 +289,7 @@ function unknownOptionHelp(e: CommanderError, argv: string[]): string {
   const [mod, cmd] = [argv[2], argv[3]];
   try {
     const c = getModule(mod!).commands.find((x) => x.name === cmd);
-    if (c) return `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --device, --json, --events, --quiet`;
+    if (c) return `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}. Valid parameters for ${mod} ${cmd}: ${describeParams(c).map((p) => '--' + kebab(p.name)).join(', ')}, and --seed, --out, --threads, --device, --nproc, --json, --events, --quiet`;
   } catch { /* fall through */ }
   return e.message;
 }

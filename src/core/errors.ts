@@ -85,6 +85,14 @@ export class RunInterrupted extends PaperlabError {
   constructor() { super('run interrupted'); }
 }
 
+/**
+ * A collective or the rendezvous of a data-parallel run failed: a peer process exited or crashed
+ * (its sockets closed), or did not answer within the timeout (PAPERLAB_DIST_TIMEOUT). Exit 1, HTTP 500.
+ */
+export class DistributedError extends PaperlabError {
+  override name = 'DistributedError';
+}
+
 /** The CLI's exit code for an error: the class's code for a PaperlabError, 1 for anything else. */
 export function exitCodeOf(e: unknown): number {
   return e instanceof PaperlabError ? e.exitCode : 1;
@@ -96,7 +104,7 @@ export function httpStatusOf(e: unknown): number {
 }
 
 const BY_NAME: Record<string, new (message: string) => PaperlabError> = {
-  PaperlabError, UsageError, NotFoundError, InputFileError, ConflictError,
+  PaperlabError, UsageError, NotFoundError, InputFileError, ConflictError, DistributedError,
 };
 /**
  * An error sent across a process boundary by name and message (the dashboard's run workers) made

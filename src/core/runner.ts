@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getCommand, validateParams, describeParams } from './registry.ts';
-import { UsageError, ConflictError, RunInterrupted } from './errors.ts';
+import { UsageError, ConflictError, RunInterrupted, DistributedError } from './errors.ts';
 import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
@@ -14,6 +14,8 @@ import { savePlot } from './plots.ts';
 import { manualSeed, interrupts, resolveDevice, cuda, withDefaultDevice } from './torch/tensor.ts';
 import { saveSafetensors, loadSafetensors } from './torch/serialize.ts';
 import type { Tensor } from './torch/tensor.ts';
+import { joinFromEnv, currentWorld, broadcastJson, type World } from './distributed/env.ts';
+import { followerContext } from './distributed/rank-context.ts';
 
 export type RunEvent =
   | { type: 'start'; run: RunRecord }
@@ -65,42 +67,74 @@ export async function runCommand(module: string, command: string, raw: Record<st
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
   // before the run exists: a UsageError leaves nothing behind
   const device = o.device !== undefined ? resolveDevice(o.device) : resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE');
+  // A data-parallel run (WORLD_SIZE > 1): rank 0 opens the run, the other ranks follow it.
+  const world = joinFromEnv();
+  if (!world.isMain) return execute(null, receiveRun(), false, o, () => {});
   const store = o.store ?? new RunStore(o.root);
-  const run = store.create(module, command, params, seed, Boolean(cmd.resumable), device);
+  const run = shareRun(world, () => store.create(module, command, params, seed, Boolean(cmd.resumable), device));
   return execute(store, run, false, o, () => { if (!o.store) store.close(); });
+}
+
+/** Rank 0: makes the run and sends its record to the other ranks (or the error, so they stop too). */
+function shareRun(world: World, make: () => RunRecord): RunRecord {
+  if (world.worldSize === 1) return make();
+  let run: RunRecord;
+  try {
+    run = make();
+  } catch (e) {
+    broadcastJson({ error: String((e as Error)?.message ?? e) });
+    throw e;
+  }
+  broadcastJson({ run });
+  return run;
+}
+
+/** Ranks 1…N−1: the record of the run rank 0 opened. */
+function receiveRun(): RunRecord {
+  const got = broadcastJson<{ run?: RunRecord; error?: string }>(undefined);
+  if (!got.run) throw new DistributedError(`rank 0 could not open the run: ${got.error ?? 'unknown error'}`);
+  return got.run;
 }
 
 /** Continues an interrupted (or failed) run in its own folder, from its last checkpoint. */
 export async function resumeRun(id: string, o: RunOptions = {}): Promise<RunResult> {
+  const world = joinFromEnv();
+  if (!world.isMain) return execute(null, receiveRun(), true, o, () => {});
   const store = o.store ?? new RunStore(o.root);
-  const run = store.get(id);
-  const cmd = getCommand(run.module, run.command);
-  if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
-  if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
-  if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
-  const device = o.device !== undefined ? resolveDevice(o.device)
-    : process.env.PAPERLAB_DEVICE !== undefined ? resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE') : resolveDevice(run.device ?? 'auto', 'the recorded device');
-  const again = store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid, device });
+  const again = shareRun(world, () => {
+    const run = store.get(id);
+    const cmd = getCommand(run.module, run.command);
+    if (run.status === 'done') throw new ConflictError(`run ${run.id} is already done`);
+    if (run.status === 'running') throw new ConflictError(`run ${run.id} is still running (pid ${run.pid})`);
+    if (!cmd.resumable) throw new ConflictError(`${run.module} ${run.command} cannot resume; start a new run`);
+    const device = o.device !== undefined ? resolveDevice(o.device)
+      : process.env.PAPERLAB_DEVICE !== undefined ? resolveDevice(process.env.PAPERLAB_DEVICE, 'PAPERLAB_DEVICE') : resolveDevice(run.device ?? 'auto', 'the recorded device');
+    return store.update(run.id, { status: 'running', error: null, finished: null, pid: process.pid, device });
+  });
   return execute(store, again, true, o, () => { if (!o.store) store.close(); });
 }
 
-async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: RunOptions, cleanup: () => void): Promise<RunResult> {
+/** Runs the command in `run`'s context; `store` null: a rank ≥ 1 of a data-parallel run (rank 0 keeps the record). */
+async function execute(store: RunStore | null, run: RunRecord, resuming: boolean, o: RunOptions, cleanup: () => void): Promise<RunResult> {
   const cmd = getCommand(run.module, run.command);
   const emit = (e: RunEvent) => { try { o.onEvent?.(e); } catch { /* a listener must not kill the run */ } };
   const stop = interruptibleSignal(o.signal);
-  const ctx = makeContext(run, resuming, { ...o, signal: stop.signal }, emit);
+  const ctx = store ? makeContext(run, resuming, { ...o, signal: stop.signal }, emit)
+    : followerContext(run, { rank: currentWorld().rank, localRank: currentWorld().localRank, resuming, signal: stop.signal, echoLog: o.echoLog });
   try {
     manualSeed(run.seed);
     if (ctx.device.startsWith('cuda')) cuda.manualSeed(run.seed);
-    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} device=${ctx.device} pid=${process.pid}`);
+    const w = currentWorld();
+    ctx.log(`${resuming ? 'resume' : 'start'} ${run.module} ${run.command} seed=${run.seed} device=${ctx.device} pid=${process.pid}${w.worldSize > 1 ? ` rank=${w.rank} of ${w.worldSize}` : ''}`);
     emit({ type: 'start', run });
     const params = o.pathPolicy ? confinePaths(run.params, describeParams(cmd), o.pathPolicy, run.dir) : run.params;
     // the run's device is the factories' default while it runs (torch.set_default_device)
     const out = await withDefaultDevice(ctx.device, () => cmd.run(params as never, ctx));
     const summary = out ?? null;
     ctx.flush();
-    if (summary) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
-    const final = store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() });
+    if (summary && store) writeJsonAtomic(path.join(run.dir, 'summary.json'), summary);
+    if (!store) ctx.log('done');
+    const final = store ? store.update(run.id, { status: 'done', summary, finished: new Date().toISOString() }) : { ...run, status: 'done' as const, summary };
     emit({ type: 'end', run: final });
     return { run: final, summary };
   } catch (e) {
@@ -110,7 +144,7 @@ async function execute(store: RunStore, run: RunRecord, resuming: boolean, o: Ru
     const msg = interrupted ? 'interrupted' + (cmd.resumable ? ' (resume with: paperlab runs resume ' + run.id + ')' : '') : String((e as Error)?.message ?? e);
     try { ctx.flush(); } catch { /* the first error is the one to report */ }
     try { ctx.log(interrupted ? msg : `error: ${msg}`); } catch { /* idem */ }
-    emit({ type: 'end', run: markEnded(store, run, interrupted ? 'interrupted' : 'failed', msg) });
+    if (store) emit({ type: 'end', run: markEnded(store, run, interrupted ? 'interrupted' : 'failed', msg) });
     if (interrupted) throw new RunInterrupted();
     throw e;
   } finally {

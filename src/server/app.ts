@@ -121,7 +121,7 @@ export function createApp(o: AppOptions): DashboardApp {
   return { app, store, shutdown, token, policy, setHosts };
 }
 
-type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string };
+type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string; nproc?: number };
 
 /** What the route groups share with createApp. */
 interface RouteDeps {
@@ -191,7 +191,7 @@ function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker 
 
   app.post('/api/runs', async (c) => {
     const body = c.get('body');
-    if (!body) return c.json({ error: 'the body must be a JSON object {module, command, params?, seed?}' }, 400);
+    if (!body) return c.json({ error: 'the body must be a JSON object {module, command, params?, seed?, nproc?}' }, 400);
     if (typeof body.module !== 'string' || typeof body.command !== 'string') return c.json({ error: 'module and command are required strings' }, 400);
     if (body.params !== undefined && !isPlainObject(body.params)) return c.json({ error: 'params must be a JSON object' }, 400);
     const cmd = getCommand(body.module, body.command);
@@ -200,7 +200,10 @@ function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker 
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) return c.json({ error: 'seed must be a non-negative integer' }, 400);
     // Path parameters: refused here (400, nothing created) when they point outside the allowed folders.
     confinePaths(params, describeParams(cmd), policy);
-    const id = await startWorker({ module: body.module, command: body.command, params, seed });
+    // data-parallel worker processes (the CLI's --nproc): the run's worker launches them
+    const nproc = body.nproc === undefined ? 1 : body.nproc;
+    if (typeof nproc !== 'number' || !Number.isInteger(nproc) || nproc < 1 || nproc > 64) return c.json({ error: 'nproc must be an integer from 1 to 64' }, 400);
+    const id = await startWorker({ module: body.module, command: body.command, params, seed, nproc });
     return c.json({ id }, 201);
   });
 

@@ -6,7 +6,9 @@ import { loadModules } from '../modules/index.ts';
 import { runCommand, resumeRun, RunInterrupted, type RunEvent } from '../core/runner.ts';
 import type { PathPolicy } from '../core/paths.ts';
 
-interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy }
+interface Job {
+  module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy; nproc?: number;
+}
 
 const ac = new AbortController();
 const send = (e: RunEvent | { type: 'error'; message: string; name?: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
@@ -19,8 +21,34 @@ let started = false;
 rl.on('line', (line) => {
   if (started) { if (line.trim() === 'stop') ac.abort(); return; }
   started = true;
-  void run(JSON.parse(line) as Job);
+  const job = JSON.parse(line) as Job;
+  if ((job.nproc ?? 1) > 1 && !process.env.WORLD_SIZE) void launchRanks(job);
+  else void run(job);
 });
+
+/**
+ * nproc > 1: this worker is the launcher (core/distributed/launch.ts): nproc copies of itself get
+ * the job with the torchrun variables set; rank 0's events are ours, a stop goes to every rank.
+ */
+async function launchRanks(job: Job): Promise<void> {
+  const { launch } = await import('../core/distributed/launch.ts');
+  const line = JSON.stringify({ ...job, nproc: 1 }) + '\n';
+  let children: import('node:child_process').ChildProcess[] = [];
+  ac.signal.addEventListener('abort', () => { for (const c of children) c.stdin?.end('stop\n'); }, { once: true });
+  const r = await launch({
+    nproc: job.nproc!, command: process.execPath, args: [...process.execArgv, process.argv[1]!],
+    env: process.env.PAPERLAB_THREADS ? {} : { PAPERLAB_THREADS: '1' }, rank0Stdio: 'pipe', othersStdin: 'pipe',
+    onStart: (cs) => {
+      children = cs;
+      cs[0]!.stdout!.pipe(process.stdout);
+      cs[0]!.stderr!.pipe(process.stderr);
+      for (const c of cs) c.stdin!.write(line);
+    },
+  });
+  process.exitCode = r.code;
+  rl.close();
+  process.stdin.destroy();
+}
 rl.on('close', () => ac.abort());
 
 async function run(job: Job): Promise<void> {

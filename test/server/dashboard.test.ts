@@ -75,6 +75,9 @@ test('API: path traversal, oversized bodies and invalid parameters are rejected 
   assert.equal(mod.status, 404);
   const notJson = await fetch(u + '/api/runs', { method: 'POST', headers, body: '{' });
   assert.equal(notJson.status, 400);
+  const badNproc = await fetch(u + '/api/runs', { method: 'POST', headers, body: JSON.stringify({ module: 'demo', command: 'fit-line', nproc: 0 }) });
+  assert.equal(badNproc.status, 400);
+  assert.match((await badNproc.json() as { error: string }).error, /nproc must be an integer from 1 to 64/);
   assert.deepEqual(fs.readdirSync(home).filter((f) => !f.startsWith('index.sqlite')).sort(), before.filter((f) => !f.startsWith('index.sqlite')));
   const runs = await (await fetch(u + '/api/runs')).json() as unknown[];
   assert.equal(runs.length, 0);

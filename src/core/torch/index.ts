@@ -5,3 +5,4 @@ export * as F from './functional.ts';
 export * as optim from './optim.ts';
 export { saveSafetensors, loadSafetensors, toSafetensors, fromSafetensors } from './serialize.ts';
 export { loadStateDict, ndToTensor, type LoadedStateDict, type LoadStateDictOptions } from './statedict.ts';
+export * as dist from './distributed.ts';

@@ -92,6 +92,14 @@ export interface Addon {
   watchInterrupts(): void;
   unwatchInterrupts(): void;
   pendingInterrupt(ack?: boolean): number;
+  /** c10d (native/distributed.cpp); absent in addons built before it (npm run build:native) */
+  distInit?(o: { addr: string; port: number; rank: number; worldSize: number; timeoutMs: number; device: string; prefix?: string }): void;
+  distInfo?(): { rank: number; worldSize: number; backend: string; nccl: boolean } | null;
+  distAllReduce?(tensors: NativeTensor[], op: string, timeoutMs: number): void;
+  distBroadcast?(tensors: NativeTensor[], root: number, timeoutMs: number): void;
+  distAllGather?(tensor: NativeTensor, timeoutMs: number): NativeTensor[];
+  distBarrier?(timeoutMs: number): void;
+  distDestroy?(): void;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

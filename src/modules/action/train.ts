@@ -12,6 +12,7 @@ import { CrossModalTransformer } from './model/index.ts';
 import { augmentPose, toBatch, type ActionDataset, type ActionSample } from './data.ts';
 import { TRAIN_DEFAULTS, type TrainOptions } from './config.ts';
 import { sampleClip, uniformSampleIndices } from './clips.ts';
+import { DistributedDataParallel, currentWorld, shardIndices } from '../../core/distributed/index.ts';
 
 export { TRAIN_DEFAULTS, type TrainOptions };
 
@@ -34,6 +35,7 @@ export function trainStep(
   labelSmoothing: number,
   clip: number | null,
   amp: MixedPrecision = new MixedPrecision('32', 'cpu'),
+  ddp?: DistributedDataParallel,
 ): { loss: number; correct: number } {
   return torch.scope(() => {
     opt.zeroGrad();
@@ -43,6 +45,7 @@ export function trainStep(
     });
     torch.assertFinite(loss, 'training loss');
     amp.backward(loss);
+    ddp?.syncGradients();
     amp.unscale(opt);
     if (clip !== null) clipGradNorm(opt.params, clip);
     amp.step(opt);
@@ -51,8 +54,8 @@ export function trainStep(
   });
 }
 
-function batches(samples: ActionSample[], size: number, rng: Rng): ActionSample[][] {
-  const idx = rng.permutation(samples.length);
+function batches(samples: ActionSample[], size: number, rng: Rng, { rank, worldSize } = currentWorld()): ActionSample[][] {
+  const idx = shardIndices(rng.permutation(samples.length), rank, worldSize); // DistributedSampler: this rank's share of the epoch's order
   const out: ActionSample[][] = [];
   for (let i = 0; i < idx.length; i += size) out.push(idx.slice(i, i + size).map((k) => samples[k]!));
   return out;
@@ -65,7 +68,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   if (!(opt.lr > 0)) throw new Error(`train: 'lr' must be > 0, got ${opt.lr}`);
   if (ds.train.length === 0) throw new Error(`train: dataset '${ds.name}' has no training samples`);
   const optim = new AdamW(model.parameters(), { lr: opt.lr, weightDecay: opt.weightDecay });
-  const stepsPerEpoch = Math.ceil(ds.train.length / opt.batchSize);
+  const stepsPerEpoch = Math.ceil(Math.ceil(ds.train.length / currentWorld().worldSize) / opt.batchSize);
   const total = opt.epochs * stepsPerEpoch;
   const sched = cosineLR(opt.lr, total, 0, Math.round(opt.warmup * total));
   // the batch order and augmentation draw from Rng(seed).fork(epoch) and the lr from the step count,
@@ -87,6 +90,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
   let interrupted = false;
   model.train();
   const amp = new MixedPrecision(opt.precision ?? '32', model.device);
+  const ddp = new DistributedDataParallel(model);
   for (let epoch = startEpoch; epoch < opt.epochs; epoch++) {
     const rng = new Rng(opt.seed).fork(epoch);
     let lossSum = 0, correct = 0, seen = 0;
@@ -98,7 +102,7 @@ export async function trainModel(model: CrossModalTransformer, ds: ActionDataset
       });
       const batch = toBatch(samples, ds, model.config.dtype, opt.useVideo && model.config.rgb);
       applySchedule(optim, sched, step);
-      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip, amp);
+      const r = trainStep(model, optim, batch, opt.labelSmoothing, opt.clip, amp, ddp);
       torch.dispose(batch);
       lossSum += r.loss * b.length; correct += r.correct; seen += b.length; step++;
       lastLoss = r.loss;

@@ -21,6 +21,7 @@ import { RandomFeatureNet, colorLoss, contentLoss, lsganD, lsganG, pairedGradLos
 import { type Batch, type CartoonSource } from './data.ts';
 import { LEVELS, TRAIN, type CartoonerConfig, type LossWeights, type TrainPreset } from './config.ts';
 import { parseJson } from '../../core/errors.ts';
+import { DistributedDataParallel, currentWorld } from '../../core/distributed/index.ts';
 
 /** The trainer's options (the typed API); `trainOptions` builds them from a preset of config.ts. */
 export interface TrainOptions {
@@ -93,6 +94,8 @@ export class CartoonTrainer {
   readonly optD: optim.Adam;
   readonly optA: optim.Adam;
   step = 0;
+  /** data-parallel: set by trainCartooner; gradients of D and of G's trained part are averaged over ranks */
+  ddp: DistributedDataParallel | null = null;
 
   constructor(readonly o: TrainOptions) {
     this.G = new Cartooner(resolveConfig(o.model));
@@ -162,6 +165,7 @@ export class CartoonTrainer {
         return d;
       });
       amp.backward(dLoss);
+      this.ddp?.syncGradients(this.D.parameters());
       amp.step(this.optD);
       // generator
       this.G.zeroGrad();
@@ -180,6 +184,7 @@ export class CartoonTrainer {
       });
       torch.assertFinite(total, 'cartoon generator loss');
       amp.backward(total);
+      this.ddp?.syncGradients((stage === 1 ? this.optG : this.optA).params);
       amp.step(stage === 1 ? this.optG : this.optA);
       this.D.zeroGrad();
       this.G.zeroGrad();
@@ -203,10 +208,13 @@ export class CartoonTrainer {
     const stage = this.stageOf(this.step);
     const rng = CartoonTrainer.stepRng(seed, this.step);
     const lvs = this.levelsFor(rng, stage);
-    const batch = this.drawBatch(source, rng, lvs);
+    // data-parallel: the same levels on every rank (the same parameters get gradients), each rank its own samples
+    const rank = this.ddp ? currentWorld().rank : 0;
+    const drng = rank > 0 ? rng.fork(rank) : rng;
+    const batch = this.drawBatch(source, drng, lvs);
     let l: StepLosses;
     try {
-      l = this.trainStep(batch, rng, lvs, stage);
+      l = this.trainStep(batch, drng, lvs, stage);
     } finally {
       torch.dispose(batch);
     }
@@ -255,6 +263,7 @@ export async function trainCartooner(o: TrainOptions, source: CartoonSource, ctx
     const r = tr.restore(ctx.checkpoints);
     if (r) ctx.log(`resumed from checkpoint ${r.tag} at step ${tr.step}`);
   }
+  tr.ddp = new DistributedDataParallel([tr.G, tr.D]);
   const bar = ctx.progress(tr.totalSteps, 'cartoon train');
   bar.update(tr.step);
   while (tr.step < tr.totalSteps) {

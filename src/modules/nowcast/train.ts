@@ -12,6 +12,7 @@ import { nowcastLoss, type LossOptions, DEFAULT_LOSS } from './losses.ts';
 import { augmentBatch, type AugmentMode } from './recipe.ts';
 import type { SampleSet } from './samples.ts';
 import { TRAIN } from './config.ts';
+import { DistributedDataParallel, shardedDraw } from '../../core/distributed/index.ts';
 
 export interface Batch { x: Tensor; y: Tensor; mask: Tensor }
 
@@ -71,6 +72,13 @@ export interface TrainOptions {
   init?: (model: NowcastModel) => void;
   /** --precision: 32, bf16 or 16-mixed (core/train/amp.ts); default 32 */
   precision?: Precision;
+  /**
+   * Keep every BatchNorm in eval mode while training (running statistics, torchvision's frozen BN).
+   * With it the model is independent of how a batch is split, so W processes × batch B train
+   * exactly as one × W·B (data-parallel tests); without it each rank normalises by its own batch,
+   * as torch's DDP without SyncBatchNorm.
+   */
+  frozenBatchNorm?: boolean;
 }
 
 /** The `train` command's options (config.ts TRAIN); the papers' full-scale values are config.ts PAPER. */
@@ -143,10 +151,12 @@ export function clipGradValue(params: Tensor[], v: number): void {
 /** One optimiser step on a batch drawn (and augmented) by the step's own Rng: the loss and its parts. */
 function trainStep(
   model: NowcastModel, params: Tensor[], opt: torch.optim.Optimizer, o: TrainOptions, trainSet: Dataset, step: number, tag: string, amp: MixedPrecision,
+  ddp: DistributedDataParallel,
 ): { loss: number; bce: number; temporal: number } {
-  // everything random in a step but dropout comes from Rng(seed, step), so a resumed run needs no Rng state
+  // everything random in a step but dropout comes from Rng(seed, step), so a resumed run needs no Rng state;
+  // data-parallel: every rank draws the global batch (batchSize × ranks) and keeps its shard
   const rng = new Rng(o.seed * 100003 + step);
-  const idx = Array.from({ length: o.batchSize }, () => rng.int(0, trainSet.length));
+  const idx = shardedDraw(o.batchSize, (n) => Array.from({ length: n }, () => rng.int(0, trainSet.length)));
   return torch.scope(() => {
     const b0 = trainSet.batch(idx);
     const b = augmentBatch(b0.x, b0.y, b0.mask, o.augment, rng);
@@ -154,6 +164,7 @@ function trainStep(
     const L = amp.autocast(() => nowcastLoss(model.forward(b.x), b.y, b.mask, o.loss, o.model.geometry.scale));
     torch.assertFinite(L.total, `${tag} loss at step ${step}`);
     amp.backward(L.total);
+    ddp.syncGradients();
     amp.unscale(opt);
     clipGradValue(params, o.clipValue);
     amp.step(opt);
@@ -198,12 +209,16 @@ export function train(o: TrainOptions, trainSet: Dataset, valSet: Dataset | null
   const bar = ctx && o.steps - start > 0 ? ctx.progress(o.steps - start, `train ${tag}`) : null;
   const params = model.parameters();
   const amp = new MixedPrecision(o.precision ?? '32', model.device);
+  const ddp = new DistributedDataParallel(model);
+  const freezeBn = () => { if (o.frozenBatchNorm) for (const m of model.modules()) if (m instanceof torch.nn.BatchNorm) m.training = false; };
+  freezeBn();
   for (let step = start; step < o.steps; step++) {
     if (ctx?.signal.aborted) { save(step); ctx.throwIfAborted(); }
-    const r = trainStep(model, params, opt, o, trainSet, step, tag, amp);
+    const r = trainStep(model, params, opt, o, trainSet, step, tag, amp, ddp);
     losses.push(r.loss);
     if (valSet && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) {
       const vl = validationLoss(model, valSet, o);
+      freezeBn();
       valLosses.push(vl);
       plateau.step(vl);
       ctx?.metrics.log({ model: tag, step: step + 1, valLoss: vl, lr: opt.lr }, 'validation');

@@ -11,6 +11,7 @@ import { restorationLoss } from './losses.ts';
 import { makeSSLSample, sslCubes, type Cube, type SSLOptions, type Shape3 } from './ssl.ts';
 import type { Prepared } from './preprocess.ts';
 import { saveLoopCheckpoint, resumeLoop, type LoopContext } from './train.ts';
+import { DistributedDataParallel, shardedDraw } from '../../core/distributed/index.ts';
 
 export interface PretrainOptions {
   epochs: number;
@@ -94,19 +95,21 @@ export async function pretrainSSL(
   const bar = ctx?.progress(p.epochs * perEpoch, 'SSL pre-training');
   bar?.update(startEpoch * perEpoch);
   net.train();
+  const ddp = new DistributedDataParallel(net); // data-parallel: rank 0's weights everywhere, gradients averaged
   for (let e = startEpoch; e < p.epochs; e++) {
     if (ctx?.signal.aborted) { save(e); ctx.throwIfAborted(); }
     torch.optim.applySchedule(opt, sched, e);
     const erng = new Rng(p.seed * 7919 + e);
     let tl = 0;
     for (let b = 0; b < perEpoch; b++) {
-      const idx = Array.from({ length: p.batch }, () => erng.int(0, trainCubes.length));
+      const idx = shardedDraw(p.batch, (n) => Array.from({ length: n }, () => erng.int(0, trainCubes.length)));
       tl += torch.scope(() => {
         const [x, y] = sslBatch(trainCubes, idx, erng, p.ssl);
         opt.zeroGrad();
         const l = restorationLoss(net.forward(x)[0]!, y);
         torch.assertFinite(l, `SSL loss at epoch ${e}`);
         l.backward();
+        ddp.syncGradients();
         opt.step();
         return l.item();
       });

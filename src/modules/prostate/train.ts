@@ -15,6 +15,7 @@ import { deepSupervisionLoss } from './losses.ts';
 import { makeBatch, augmentBatch, type AugmentOptions } from './augment.ts';
 import type { NetCase } from './data.ts';
 import type { Shape3 } from './ssl.ts';
+import { DistributedDataParallel, shardBatch } from '../../core/distributed/index.ts';
 
 /** What a loop needs from the run context (tests may pass null). */
 export type LoopContext = Pick<RunContext, 'log' | 'progress' | 'metrics' | 'checkpoints' | 'signal' | 'resuming' | 'throwIfAborted'> | null;
@@ -116,17 +117,21 @@ export async function trainDetector(
   bar?.update(start);
   net.train();
   const amp = new MixedPrecision(p.precision ?? '32', net.device);
+  // data-parallel: same start on every rank, gradients averaged; each rank makes the global batch (batch × ranks) and keeps its rows
+  const ddp = new DistributedDataParallel(net);
   for (let it = start; it < p.iterations; it++) {
     if (ctx?.signal.aborted) { save('last', it); ctx.throwIfAborted(); }
     const rng = new Rng(p.seed * 1_000_003 + it);
     torch.optim.applySchedule(opt, sched, Math.floor(it / p.iterationsPerEpoch));
     const loss = torch.scope(() => {
-      const [x0, y0] = makeBatch(cases, p.batch, p.patch, rng, p.fgRate, p.dtype);
+      const [xg, yg] = makeBatch(cases, p.batch * ddp.worldSize, p.patch, rng, p.fgRate, p.dtype);
+      const [x0, y0] = [shardBatch(xg), shardBatch(yg)];
       const [x, y] = augmentBatch(x0, y0, nImg, rng, p.augment);
       opt.zeroGrad();
       const l = amp.autocast(() => deepSupervisionLoss(net.forward(x), y));
       torch.assertFinite(l, `training loss at iteration ${it}`);
       amp.backward(l);
+      ddp.syncGradients();
       amp.unscale(opt);
       clipGradNorm(net.parameters(), p.clip);
       amp.step(opt);
