@@ -25,7 +25,9 @@ export interface FollowerOptions {
   echoLog?: boolean;
 }
 
-export function followerContext(run: { id: string; seed: number; dir: string; device?: string | null }, o: FollowerOptions): RunContext & { flush(): void; close(): void } {
+export function followerContext(
+  run: { id: string; seed: number; dir: string; device?: string | null }, o: FollowerOptions,
+): RunContext & { flush(): void; close(): void } {
   const dir = path.resolve(run.dir);
   fs.mkdirSync(dir, { recursive: true }); // another machine's copy of the folder, for the log
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `paperlab-${run.id.replace(/[^\w.-]/g, '_')}-rank${o.rank}-`));
