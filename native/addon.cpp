@@ -201,6 +201,8 @@ int64_t g_wrappers = 0;  // TensorWrap C++ objects alive: live + disposed but no
 class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:
   static Napi::FunctionReference ctor;
+  static constexpr uint64_t kMagic = 0x70706c62746e7372ULL;
+  uint64_t magic = kMagic;
   at::Tensor t;
   bool disposed = false;
   int64_t extBytes = 0;
@@ -315,6 +317,8 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   }
   static TensorWrap* TryUnwrap(napi_env env, napi_value o) {
     void* p = nullptr;
+    napi_valuetype t;
+    if (napi_typeof(env, o, &t) != napi_ok || t != napi_object) return nullptr;
     return napi_unwrap(env, o, &p) == napi_ok ? static_cast<TensorWrap*>(p) : nullptr;
   }
   static napi_value This(napi_env env, napi_callback_info info) {
@@ -492,6 +496,8 @@ std::string opLabel(const OpInfo& op) { return op.name; }
 }
 
 const at::Tensor& tensorArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
+  // Fast path: a live wrapper of ours (the magic tells ours from another addon's wrap).
+  if (TensorWrap* w = TensorWrap::TryUnwrap(env, v); w && w->magic == TensorWrap::kMagic) return w->get(env);
   if (!TensorWrap::Is(v)) argError(env, op, i, "must be a Tensor");
   return TensorWrap::Unwrap(v.As<Napi::Object>())->get(env);
 }
@@ -661,22 +667,19 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 // call(handle, argsArray)
 bool InterruptOverdue();
 
+
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (InterruptOverdue()) throw Napi::Error::New(env, "interrupted: the run did not stop within 1 s of the signal");
   size_t h = info[0].As<Napi::Number>().Uint32Value();
   if (h >= g_ops.size()) throw Napi::Error::New(env, "bad op handle");
   const OpInfo& op = *g_ops[h];
-  Napi::Array args = info[1].As<Napi::Array>();
   const size_t n = op.kinds.size();
-  const uint32_t given = args.Length();
+  const uint32_t given = static_cast<uint32_t>(info.Length() - 1);
   if (given > n) throw Napi::TypeError::New(env, op.name + ": takes " + std::to_string(n) + " arguments, got " + std::to_string(given));
   torch::jit::Stack stack;
   stack.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    Napi::Value v = i < given ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
-    stack.push_back(convert(env, v, op, i));
-  }
+  for (size_t i = 0; i < n; ++i) stack.push_back(convert(env, i < given ? info[i + 1] : env.Undefined(), op, i));
   try {
     op.handle.callBoxed(&stack);
   } catch (const c10::Error& e) {

@@ -60,7 +60,7 @@ export interface Addon {
   Tensor: { prototype: NativeTensor };
   op(name: string, overload: string): number;
   opSchema(handle: number): string;
-  call(handle: number, args: NativeArg[]): unknown;
+  call(handle: number, ...args: NativeArg[]): unknown;
   fromArray(data: ArrayBufferView, shape: number[], dtype?: string): NativeTensor;
   backward(tensors: NativeTensor[], grads: (NativeTensor | null)[] | null, retainGraph: boolean, createGraph: boolean): void;
   grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs: (NativeTensor | null)[] | null,

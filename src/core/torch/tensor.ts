@@ -36,7 +36,7 @@ function resolve(qualified: string): number {
 /** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
 export function op(qualified: string): (...args: unknown[]) => any {
   const handle = resolve(qualified);
-  return (...args: unknown[]) => native.call(handle, args);
+  return (...args: unknown[]) => native.call(handle, ...args);
 }
 
 /** The libtorch schema string of an operator, for error messages and docs. */
@@ -48,7 +48,7 @@ export function opSchema(qualified: string): string {
 export function lazy(qualified: string): (...args: unknown[]) => any {
   let h = -1;
   // One rest array per call, handed straight to the addon (per-op overhead matters).
-  return (...args: unknown[]) => native.call(h >= 0 ? h : (h = resolve(qualified)), args);
+  return (...args: unknown[]) => native.call(h >= 0 ? h : (h = resolve(qualified)), ...args);
 }
 
 // Op table: everything the facade calls, resolved on first use.
