@@ -2,7 +2,7 @@
 //
 // The TypeScript side (src/core/torch/) carries the API. This file only offers:
 //   - Tensor: a wrapper over at::Tensor (from/to typed arrays, dtype, shape, grad, dispose)
-//   - op(name, overload) -> handle, call(handle, args): any aten operator, boxed through the
+//   - op(name, overload) -> handle, call(handle, ...args): any aten operator, boxed through the
 //     dispatcher (so autograd records it), with JS arguments converted by the operator's schema
 //   - autograd: backward, grad (with create_graph for double backward), grad mode
 //   - scopes: every wrapper made inside scopeEnter()/scopeExit() is disposed at exit unless kept
@@ -664,7 +664,7 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), ss.str());
 }
 
-// call(handle, argsArray)
+// call(handle, ...args): the operator's arguments as call arguments (no array per call)
 bool InterruptOverdue();
 
 
