@@ -171,6 +171,10 @@ test('killing the server mid-run leaves the run interrupted and resumable', asyn
     assert.equal((await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST', headers: jsonHeaders('stale') })).status, 403);
     const res = await fetch(`${s2.url}/api/runs/${id}/resume`, { method: 'POST', headers: jsonHeaders(t2) });
     assert.equal(res.status, 202);
+    // the resumed worker loads its checkpoint before the stop (a stop sent at once can beat the load)
+    const log = path.join(root, id, 'log.txt');
+    const loaded = Date.now() + 60_000;
+    while (!/resuming from epoch \d+/.test(fs.readFileSync(log, 'utf8')) && Date.now() < loaded) await new Promise((res) => setTimeout(res, 200));
     await fetch(`${s2.url}/api/runs/${id}/stop`, { method: 'POST', headers: jsonHeaders(t2) });
   } finally {
     await stop(s2.child);
