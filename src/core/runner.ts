@@ -45,6 +45,8 @@ export interface RunOptions {
    * sets none: a local user on their own shell may read and write anywhere.
    */
   pathPolicy?: PathPolicy;
+  /** staged files (parameter -> file, e.g. dashboard uploads) moved into the new run's inputs/ folder; the parameter then points there */
+  inputs?: Record<string, string>;
 }
 
 /** Thrown when a run is interrupted (it lives in errors.ts with the other error classes). */
@@ -59,7 +61,7 @@ export async function runCommand(module: string, command: string, raw: Record<st
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
   const store = o.store ?? new RunStore(o.root);
-  const run = store.create(module, command, params, seed, Boolean(cmd.resumable));
+  const run = store.create(module, command, params, seed, Boolean(cmd.resumable), o.inputs);
   return execute(store, run, false, o, () => { if (!o.store) store.close(); });
 }
 

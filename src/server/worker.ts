@@ -6,7 +6,11 @@ import { loadModules } from '../modules/index.ts';
 import { runCommand, resumeRun, RunInterrupted, type RunEvent } from '../core/runner.ts';
 import type { PathPolicy } from '../core/paths.ts';
 
-interface Job { module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy }
+interface Job {
+  module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy;
+  /** parameter -> a staged upload, moved into the new run's inputs/ */
+  inputs?: Record<string, string>;
+}
 
 const ac = new AbortController();
 const send = (e: RunEvent | { type: 'error'; message: string; name?: string }) => { try { process.stdout.write(JSON.stringify(e) + '\n'); } catch { ac.abort(); } };
@@ -26,7 +30,7 @@ rl.on('close', () => ac.abort());
 async function run(job: Job): Promise<void> {
   try {
     await loadModules([job.module]);
-    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send, pathPolicy: job.policy };
+    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send, pathPolicy: job.policy, inputs: job.inputs };
     if (job.resume) await resumeRun(job.resume, o);
     else await runCommand(job.module, job.command, job.params, o);
     process.exitCode = 0;
