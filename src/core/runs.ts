@@ -150,7 +150,7 @@ export class RunStore {
     if (f.command) { where.push('command = ?'); args.push(f.command); }
     if (f.status) { where.push('status = ?'); args.push(f.status); }
     if (f.text) {
-      where.push("(id || ' ' || module || ' ' || command || ' ' || params || ' ' || tags || ' ' || notes) LIKE ? ESCAPE '\\'");
+      where.push("(id || ' ' || module || ' ' || command || ' ' || status || ' ' || params || ' ' || tags || ' ' || notes) LIKE ? ESCAPE '\\'");
       args.push(`%${f.text.toLowerCase().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`);
     }
     const sort = f.sort ?? 'created';

@@ -341,7 +341,7 @@ const staged = () => { try { return fs.readdirSync(path.join(root, '.uploads')).
 test('uploads: no token, cross-origin, foreign Host, wrong type are refused and stage nothing', async () => {
   const csv = Buffer.from('x,y\n1,2\n');
   const before = staged();
-  const refusals: [Parameters<typeof request>[0], number][] = [
+  const refusals: [Omit<Parameters<typeof request>[0], 'path'>, number][] = [
     [{ headers: { 'content-type': 'application/octet-stream' } }, 403],
     [{ headers: octet({ 'x-paperlab-token': 'wrong' }) }, 403],
     [{ headers: octet({ origin: 'http://evil.example' }) }, 403],
