@@ -114,7 +114,7 @@ async function modulePage(name) {
     return h('section', {}, h('h2', {}, `${cmd.name}${cmd.quick ? ' · quick' : ''}`), h('p', { class: 'muted' }, cmd.description), form);
   });
   $main.replaceChildren(h('h1', {}, m.title), h('p', { class: 'muted' }, m.description),
-    (m.papers || []).length ? h('p', { class: 'muted' }, 'Paper: ', m.papers.join('; ')) : null,
+    (m.papers || []).length ? h('p', { class: 'muted' }, 'Paper: ', m.papers.join('; ')) : '',
     ...sections, h('h2', {}, 'Runs'), runs.el);
 }
 

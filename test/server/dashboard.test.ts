@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
 import http from 'node:http';
+import { RunStore } from '../../src/core/runs.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -175,6 +176,7 @@ test('browser: tag a run, find it by search, delete it through the confirmation 
 
     await page.goto(server.url + '/#/m/demo');
     await page.waitForSelector(`[data-testid=runs] tr[data-row="${keep}"]`);
+    assert.doesNotMatch(await page.locator('main').innerText(), /^\s*null\s*$/m, 'a stray "null" on the demo page');
     await page.locator('[data-testid=run-search]').fill('doomed');
     await page.locator(`[data-testid=runs] tr[data-row="${keep}"]`).waitFor({ state: 'detached' });
     assert.equal(await page.locator('[data-testid=runs] tr[data-row]').count(), 1);
@@ -196,6 +198,36 @@ test('browser: tag a run, find it by search, delete it through the confirmation 
     assert.ok(fs.existsSync(path.join(home, keep)));
     assert.equal((await fetch(`${server.url}/api/runs/${gone}`)).status, 404);
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('browser: a nested summary renders as nested tables, long arrays cut with a count, the page no wider than the window', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
+  const store = new RunStore(home);
+  const r = store.create('demo', 'fit-line', {}, 0);
+  const summary = {
+    fit: { a: 2.5, b: -1, deep: { steps: [1, 2, 3] } },
+    perEpoch: Array.from({ length: 30 }, (_, i) => ({ epoch: i, loss: 1 / (i + 1), note: 'x'.repeat(20) })),
+    trace: Array.from({ length: 500 }, (_, i) => i / 7),
+    missing: null,
+  };
+  store.update(r.id, { status: 'done', summary, pid: null, finished: new Date().toISOString() });
+  store.close();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${server.url}/#/r/${encodeURIComponent(r.id)}`);
+    const table = page.locator('table[data-testid=summary]');
+    await table.waitFor();
+    const text = await table.innerText();
+    assert.match(text, /10 more rows \(30 in all\)/);
+    assert.match(text, /\(500 in all\)/);
+    assert.ok(await table.locator('table').count() >= 3, 'nested objects and the array of rows are tables');
+    assert.match(await table.locator('table.rows').first().innerText(), /epoch\s+loss\s+note/);
+    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 1280, 'the page grew wider than the window');
+    await page.screenshot({ path: path.join(shots, 'summary.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'summary.png'));
   } finally {
     await browser.close();
   }
