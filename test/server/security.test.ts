@@ -410,3 +410,32 @@ test('uploads: a name with ../ is only shown; the file lands in the new run\'s i
   const full = JSON.parse((await request({ path: `/api/runs/${id}` })).body) as { params: { file: string } };
   assert.ok(full.params.file.endsWith(path.join(id, 'inputs', upload)), full.params.file);
 });
+
+test('delete and annotate: refused without the token or cross-origin; with them, the folder and the row go together', async () => {
+  const s = new RunStore(root);
+  const r = s.create('demo', 'fit-line', {}, 0);
+  s.update(r.id, { status: 'done', pid: null });
+  s.close();
+  const tries: [string, string, Record<string, string>][] = [
+    ['DELETE', `/api/runs/${r.id}`, { 'content-type': 'application/json' }],
+    ['DELETE', `/api/runs/${r.id}`, json({ origin: 'http://evil.example' })],
+    ['POST', `/api/runs/${r.id}/annotate`, { 'content-type': 'application/json' }],
+    ['POST', `/api/runs/${r.id}/annotate`, json({ 'sec-fetch-site': 'cross-site' })],
+  ];
+  for (const [method, p, headers] of tries) {
+    const res = await request({ method, path: p, headers, body: JSON.stringify({ tags: ['x'] }) });
+    assert.equal(res.status, 403, `${method} ${p} ${JSON.stringify(headers)}: ${res.body}`);
+  }
+  assert.ok(fs.existsSync(r.dir));
+  assert.deepEqual(JSON.parse((await request({ path: `/api/runs/${r.id}` })).body).tags, []);
+  const bad = await request({ method: 'POST', path: `/api/runs/${r.id}/annotate`, headers: json(), body: JSON.stringify({ tags: 'x' }) });
+  assert.equal(bad.status, 400);
+  const ok = await request({ method: 'POST', path: `/api/runs/${r.id}/annotate`, headers: json(), body: JSON.stringify({ tags: ['a', 'b'], notes: 'n' }) });
+  assert.equal(ok.status, 200, ok.body);
+  assert.deepEqual(JSON.parse((await request({ path: '/api/runs?q=b&module=demo' })).body).map((x: { id: string }) => x.id).includes(r.id), true);
+  const del = await request({ method: 'DELETE', path: `/api/runs/${r.id}`, headers: json(), body: '{}' });
+  assert.equal(del.status, 200, del.body);
+  assert.equal(fs.existsSync(r.dir), false);
+  assert.equal((await request({ path: `/api/runs/${r.id}` })).status, 404);
+  assert.equal((await request({ path: '/api/runs?sort=nope' })).status, 400);
+});
