@@ -68,7 +68,7 @@ function paramInput(p) {
     // Path parameters (registry: ParamInfo.path): where the dashboard lets them point.
     const placeholder = p.path === 'output' ? 'relative: inside the run folder' : p.path === 'input' ? 'relative to the folder serve started in' : undefined;
     input = h('input', { ...common, type: 'text', value: p.default ?? '', placeholder, 'data-path': p.path });
-    if (p.path === 'input' && !p.pathList) input = h('div', {}, input, fileInputFor(p));
+    if (p.path === 'input' && !p.pathList && !p.pathSchemes) input = h('div', {}, input, fileInputFor(p));
   }
   return h('label', { for: id, title: p.description || '' }, h('span', { class: 'name' }, p.name), p.description || '', input);
 }

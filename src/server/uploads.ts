@@ -78,13 +78,25 @@ export function displayName(name: string): string {
   return clean || 'upload';
 }
 
-/** The path parameters a command takes as input files (not lists, not schemes). */
+/** The path parameters a command takes as input files (not lists, not 'scheme:<path>' values). */
 function uploadable(module: string, command: string): Set<string> {
-  return new Set(describeParams(getCommand(module, command)).filter((p) => p.path === 'input' && !p.pathList).map((p) => p.name));
+  return new Set(describeParams(getCommand(module, command)).filter((p) => p.path === 'input' && !p.pathList && !p.pathSchemes).map((p) => p.name));
+}
+
+const STALE_MS = 24 * 3600 * 1000;
+/** Staged uploads no run took within a day are removed when the server starts. */
+function sweepStale(staging: string): void {
+  let names: string[];
+  try { names = fs.readdirSync(staging); } catch { return; }
+  for (const n of names) {
+    const f = path.join(staging, n);
+    try { if (Date.now() - fs.lstatSync(f).mtimeMs > STALE_MS) fs.rmSync(f, { force: true }); } catch { /* read-only store: kept */ }
+  }
 }
 
 export function registerUploadRoutes(app: Hono<never>, store: RunStore, maxUpload: number): void {
   const staging = path.join(store.root, UPLOADS);
+  sweepStale(staging);
   app.post(UPLOAD_ROUTE, bodyLimit({ maxSize: maxUpload, onError: (c) => c.json({ error: `upload over ${maxUpload} bytes` }, 413) }), async (c) => {
     const q = c.req.query();
     if (!q.module || !q.command || !q.param) return c.json({ error: 'give module, command and param in the query' }, 400);

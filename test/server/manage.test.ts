@@ -117,3 +117,20 @@ test('uploads are typed by their content, not their name', () => {
   assert.equal(displayName('..'), 'upload');
   assert.equal(displayName('C:\\x\\my photo<1>.png'), 'my photo_1_.png');
 });
+
+test('staged uploads no run took within a day are swept when the server starts; fresh ones stay', async () => {
+  const { createApp } = await import('../../src/server/app.ts');
+  const root = fresh();
+  const staging = path.join(root, '.uploads');
+  fs.mkdirSync(staging);
+  const old = path.join(staging, 'old.csv');
+  const recent = path.join(staging, 'recent.csv');
+  fs.writeFileSync(old, 'a\n1\n');
+  fs.writeFileSync(recent, 'a\n1\n');
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+  fs.utimesSync(old, twoDaysAgo, twoDaysAgo);
+  const app = createApp({ root, cwd: root });
+  try {
+    assert.deepEqual(fs.readdirSync(staging), ['recent.csv']);
+  } finally { app.shutdown(); }
+});
