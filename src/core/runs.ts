@@ -187,7 +187,13 @@ export class RunStore {
       if (fs.existsSync(r.dir)) fs.renameSync(r.dir, dest);
     } catch (e) { throw fileError(r.dir, 'move to the trash', e); }
     hooks.afterRename?.();
-    this.write(() => this.db.transaction(() => { this.db.prepare('DELETE FROM runs WHERE id = ?').run(r.id); })());
+    try {
+      this.write(() => this.db.transaction(() => { this.db.prepare('DELETE FROM runs WHERE id = ?').run(r.id); })());
+    } catch (e) {
+      // the index refused (full, read-only): the folder goes back where its row points
+      try { if (fs.existsSync(dest)) fs.renameSync(dest, r.dir); } catch { /* left for emptyTrash at the next opening */ }
+      throw e;
+    }
     fs.rmSync(dest, { recursive: true, force: true });
   }
 

@@ -112,7 +112,7 @@ export function createApp(o: AppOptions): DashboardApp {
   const deps: RouteDeps = { store, active, policy, startWorker: startJob };
   registerGuards(app, { isHost: (h) => hosts.has(h), tokenOk });
   registerRegistryRoutes(app);
-  registerUploadRoutes(app as unknown as Hono<never>, store, o.maxUpload ?? DEFAULT_MAX_UPLOAD);
+  registerUploadRoutes(app, store, o.maxUpload ?? DEFAULT_MAX_UPLOAD);
   registerManageRoutes(app, store, (id) => { const a = active.get(id); return Boolean(a && !a.done); });
   registerRunRoutes(app, deps);
   registerFileRoutes(app, deps);

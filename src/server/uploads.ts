@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import type { Hono } from 'hono';
+import type { Hono, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCommand, describeParams } from '../core/registry.ts';
 import type { RunStore } from '../core/runs.ts';
@@ -94,7 +94,7 @@ function sweepStale(staging: string): void {
   }
 }
 
-export function registerUploadRoutes(app: Hono<never>, store: RunStore, maxUpload: number): void {
+export function registerUploadRoutes<E extends Env>(app: Hono<E>, store: RunStore, maxUpload: number): void {
   const staging = path.join(store.root, UPLOADS);
   sweepStale(staging);
   app.post(UPLOAD_ROUTE, bodyLimit({ maxSize: maxUpload, onError: (c) => c.json({ error: `upload over ${maxUpload} bytes` }, 413) }), async (c) => {

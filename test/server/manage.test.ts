@@ -134,3 +134,24 @@ test('staged uploads no run took within a day are swept when the server starts; 
     assert.deepEqual(fs.readdirSync(staging), ['recent.csv']);
   } finally { app.shutdown(); }
 });
+
+test('when the index refuses the row deletion, the folder returns to its place (row and folder stay together)', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const root = fresh();
+  const s = new RunStore(root);
+  const r = s.create('demo', 'fit-line', {}, 0);
+  s.update(r.id, { status: 'done' });
+  const other = new Database(path.join(root, 'index.sqlite'));
+  other.exec("CREATE TRIGGER refuse BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  try {
+    assert.throws(() => s.delete(r.id), /index/);
+    assert.ok(fs.existsSync(path.join(r.dir, 'params.json')), 'the folder is back');
+    assert.equal(s.get(r.id).id, r.id);
+  } finally {
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+  }
+  s.delete(r.id);
+  assert.equal(fs.existsSync(r.dir), false);
+  s.close();
+});
