@@ -5,33 +5,9 @@ const $nav = document.getElementById('nav');
 let modules = [];
 let liveSource = null;
 
-const h = (tag, attrs = {}, ...kids) => {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'html') el.innerHTML = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const kid of kids.flat()) {
-    if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  }
-  return el;
-};
-// The server's per-start token (index.html carries it; only this origin can read it): every request
-// that changes something sends it back, as JSON from this origin (see src/server/security.ts).
-const TOKEN = document.querySelector('meta[name="paperlab-token"]')?.getAttribute('content') ?? '';
-const api = async (url, opts = {}) => {
-  if (opts.method && opts.method !== 'GET') {
-    opts = { ...opts, credentials: 'same-origin', headers: { ...(opts.headers || {}), 'content-type': 'application/json', 'x-paperlab-token': TOKEN }, body: opts.body ?? '{}' };
-  }
-  const r = await fetch(url, opts);
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || `${r.status} ${r.statusText}`);
-  return body;
-};
-const fmt = (v) => typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4)) : typeof v === 'object' ? JSON.stringify(v) : String(v);
-const statusEl = (s) => h('span', { class: `status-${s}`, 'data-testid': 'status' }, s);
+import { h, api, fmt, statusEl } from './ui.js';
+import { runsPanel, runActions } from './runs.js';
+import { valueView, finishedLog, fileInputFor, uploadFiles } from './views.js';
 
 async function render() {
   if (liveSource) { liveSource.close(); liveSource = null; }
@@ -49,7 +25,8 @@ async function render() {
 
 // ---------------------------------------------------------------- home
 async function homePage() {
-  const runs = await api('/api/runs?limit=10');
+  const runs = runsPanel({ limit: '10' }, false);
+  await runs.ready;
   $main.replaceChildren(
     h('h1', {}, 'paperlab'),
     h('p', { class: 'muted' }, 'Each module implements a recent paper on libtorch. Pick one, set its parameters, run, watch and compare.'),
@@ -61,7 +38,7 @@ async function homePage() {
         quick ? h('div', { class: 'row', style: 'margin-top:8px' },
           h('button', { 'data-testid': `quick-${m.name}`, onclick: () => startRun(m.name, quick.name, {}, 0) }, `Run ${quick.name} (defaults)`)) : null);
     })),
-    h('h2', {}, 'Recent runs'), runsTable(runs, false));
+    h('h2', {}, 'Recent runs'), runs.el);
 }
 
 // ---------------------------------------------------------------- module page
@@ -91,6 +68,7 @@ function paramInput(p) {
     // Path parameters (registry: ParamInfo.path): where the dashboard lets them point.
     const placeholder = p.path === 'output' ? 'relative: inside the run folder' : p.path === 'input' ? 'relative to the folder serve started in' : undefined;
     input = h('input', { ...common, type: 'text', value: p.default ?? '', placeholder, 'data-path': p.path });
+    if (p.path === 'input' && !p.pathList && !p.pathSchemes) input = h('div', {}, input, fileInputFor(p));
   }
   return h('label', { for: id, title: p.description || '' }, h('span', { class: 'name' }, p.name), p.description || '', input);
 }
@@ -116,7 +94,8 @@ function readForm(form, cmd) {
 async function modulePage(name) {
   const m = modules.find((x) => x.name === name);
   if (!m) throw new Error(`unknown module ${name}`);
-  const runs = await api(`/api/runs?module=${encodeURIComponent(name)}`);
+  const runs = runsPanel({ module: name }, true);
+  await runs.ready;
   const sections = m.commands.map((cmd) => {
     const err = h('div', { class: 'error' });
     const seed = h('input', { type: 'number', min: 0, step: 1, value: 0, 'data-param': '__seed' });
@@ -129,34 +108,21 @@ async function modulePage(name) {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       err.textContent = '';
-      try { await startRun(name, cmd.name, readForm(form, cmd), Number(seed.value || 0), Number(nproc.value || 1)); } catch (x) { err.textContent = x.message; }
+      try {
+        const uploads = await uploadFiles(form, name, cmd.name);
+        await startRun(name, cmd.name, readForm(form, cmd), Number(seed.value || 0), Number(nproc.value || 1), uploads);
+      } catch (x) { err.textContent = x.message; }
     });
     return h('section', {}, h('h2', {}, `${cmd.name}${cmd.quick ? ' · quick' : ''}`), h('p', { class: 'muted' }, cmd.description), form);
   });
   $main.replaceChildren(h('h1', {}, m.title), h('p', { class: 'muted' }, m.description),
-    (m.papers || []).length ? h('p', { class: 'muted' }, 'Paper: ', m.papers.join('; ')) : null,
-    ...sections, h('h2', {}, 'Runs'), runsTable(runs, true));
+    (m.papers || []).length ? h('p', { class: 'muted' }, 'Paper: ', m.papers.join('; ')) : '',
+    ...sections, h('h2', {}, 'Runs'), runs.el);
 }
 
-async function startRun(module, command, params, seed, nproc = 1) {
-  const { id } = await api('/api/runs', { method: 'POST', body: JSON.stringify({ module, command, params, seed, ...(nproc > 1 ? { nproc } : {}) }) });
+async function startRun(module, command, params, seed, nproc = 1, uploads) {
+  const { id } = await api('/api/runs', { method: 'POST', body: JSON.stringify({ module, command, params, seed, uploads, ...(nproc > 1 ? { nproc } : {}) }) });
   location.hash = `#/r/${encodeURIComponent(id)}`;
-}
-
-function runsTable(runs, selectable) {
-  if (!runs.length) return h('p', { class: 'muted' }, 'No runs yet.');
-  const chosen = new Set();
-  const btn = h('button', { class: 'secondary', disabled: true, 'data-testid': 'compare', onclick: () => { location.hash = `#/compare/${[...chosen].join(',')}`; } }, 'Compare selected');
-  const table = h('table', { 'data-testid': 'runs' },
-    h('tr', {}, selectable ? h('th', {}, '') : null, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'command'), h('th', {}, 'parameters'), h('th', {}, 'summary')),
-    runs.map((r) => h('tr', {},
-      selectable ? h('td', {}, h('input', { type: 'checkbox', 'data-run': r.id, onchange: (e) => { if (e.target.checked) chosen.add(r.id); else chosen.delete(r.id); btn.disabled = chosen.size < 2; } })) : null,
-      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)),
-      h('td', {}, statusEl(r.status)),
-      h('td', {}, `${r.module} ${r.command}`),
-      h('td', { class: 'muted' }, Object.entries(r.params).slice(0, 6).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')),
-      h('td', { class: 'muted' }, r.summary ? Object.entries(r.summary).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}=${fmt(v)}`).join(' ') : (r.error || '')))));
-  return h('div', {}, selectable ? h('div', { class: 'row', style: 'margin-bottom:6px' }, btn) : null, table);
 }
 
 // ---------------------------------------------------------------- charts
@@ -196,7 +162,7 @@ async function runPage(id) {
   $main.replaceChildren(
     h('h1', {}, `${run.module} ${run.command}`), h('div', { class: 'row' }, h('code', {}, run.id), $status, h('span', { class: 'muted' }, `seed ${run.seed}`), $actions), $err,
     h('h2', {}, 'Progress'), $progress, h('h2', {}, 'Metrics'), $charts, h('h2', {}, 'Pictures'), $gallery, h('h2', {}, 'Summary'), $summary,
-    h('h2', {}, 'Parameters'), paramsTable(run.params), h('h2', {}, 'Log'), $log, h('h2', {}, 'Files'), h('div', { 'data-testid': 'files' }));
+    h('h2', {}, 'Parameters'), paramsTable(run.params), h('h2', {}, 'Tags and notes'), runActions(run), h('h2', {}, 'Log'), $log, h('h2', {}, 'Files'), h('div', { 'data-testid': 'files' }));
 
   const setProgress = (label, value, total) => {
     let p = progress.get(label);
@@ -233,7 +199,7 @@ async function runPage(id) {
     for (const f of imgs) if (!seen.has(f)) $gallery.append(h('figure', {}, h('img', { src: `/api/runs/${encodeURIComponent(id)}/files/${f}?t=${Date.now()}`, 'data-file': f, alt: f }), h('figcaption', {}, f)));
     const filesEl = $main.querySelector('[data-testid=files]');
     filesEl.replaceChildren(...r.files.map((f) => h('div', {}, h('a', { href: `/api/runs/${encodeURIComponent(id)}/files/${f}`, target: '_blank' }, f))));
-    $summary.replaceChildren(r.summary ? paramsTable(r.summary, 'summary') : h('span', { class: 'muted' }, r.status === 'running' ? 'running…' : 'none'));
+    $summary.replaceChildren(r.summary ? valueView(r.summary, 0, 'summary') : h('span', { class: 'muted' }, r.status === 'running' ? 'running…' : 'none'));
     $actions.replaceChildren(...[
       r.active ? h('button', { class: 'secondary', 'data-testid': 'stop', onclick: () => api(`/api/runs/${encodeURIComponent(id)}/stop`, { method: 'POST' }) }, 'Stop') : null,
       !r.active && r.resumable && (r.status === 'interrupted' || r.status === 'failed') ? h('button', { 'data-testid': 'resume', onclick: async () => { await api(`/api/runs/${encodeURIComponent(id)}/resume`, { method: 'POST' }); render(); } }, 'Resume') : null].filter(Boolean));
@@ -248,6 +214,9 @@ async function runPage(id) {
   if (run.status === 'done') for (const [label] of [['done']]) setProgress(label, 1, 1);
   scheduleCharts();
   await refreshFiles();
+  // A finished run's log comes from its log.txt (the server keeps events only of runs it started).
+  const logFromFile = !run.active;
+  if (logFromFile) $log.textContent = await finishedLog(id);
   const src = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
   liveSource = src;
   const seenMetric = new Set();
@@ -262,7 +231,7 @@ async function runPage(id) {
       const rows = tables.get(e.table);
       if (run.status === 'running' || !rows.some((r) => JSON.stringify(r) === JSON.stringify(e.row))) rows.push(e.row);
       scheduleCharts();
-    } else if (e.type === 'log') {
+    } else if (e.type === 'log' && !logFromFile) {
       $log.textContent += e.message + '\n';
       $log.scrollTop = $log.scrollHeight;
     } else if (e.type === 'plot') await refreshFiles();
@@ -297,7 +266,7 @@ async function comparePage(ids) {
     h('h2', {}, 'Curves'), $charts,
     h('h2', {}, 'Summaries'),
     h('table', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'summary')),
-      cmp.runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)), h('td', {}, statusEl(r.status)), h('td', { class: 'muted' }, r.summary ? JSON.stringify(r.summary).slice(0, 300) : '')))));
+      cmp.runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)), h('td', {}, statusEl(r.status)), h('td', {}, r.summary ? valueView(r.summary) : '')))));
   for (const t of tableNames) {
     // Overlay: one series per run, for each numeric column of the table.
     const first = byRun.find((b) => b.data[t]?.length)?.data[t];

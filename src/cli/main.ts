@@ -271,9 +271,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--port <n>', 'port', '8787').option('--host <addr>', 'bind address', '127.0.0.1').option('--out <dir>', 'run store folder')
     .option('--allow-dir <dir>', 'a folder runs started from the dashboard may read and write (repeatable, or a comma list; default: they read from this folder and the run store, and write only into their run folder)',
       (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)], [] as string[])
+    .option('--max-upload-mb <n>', 'largest file a browser may upload for an input parameter, in MiB', '64')
     .action(async (o) => {
       const { startServer } = await import('../server/main.ts');
-      await startServer({ port: Number(o.port), host: o.host, root: o.out, allowDirs: o.allowDir });
+      const mb = Number(o.maxUploadMb);
+      if (!(mb > 0)) throw new UsageError(`--max-upload-mb must be a positive number, got '${o.maxUploadMb}'`);
+      await startServer({ port: Number(o.port), host: o.host, root: o.out, allowDirs: o.allowDir, maxUpload: Math.round(mb * 1024 * 1024) });
     });
   addRunsCommands(program);
   addModuleCommands(program, first);

@@ -52,6 +52,8 @@ export interface RunOptions {
    * sets none: a local user on their own shell may read and write anywhere.
    */
   pathPolicy?: PathPolicy;
+  /** staged files (parameter -> file, e.g. dashboard uploads) moved into the new run's inputs/ folder; the parameter then points there */
+  inputs?: Record<string, string>;
 }
 
 /** Thrown when a run is interrupted (it lives in errors.ts with the other error classes). */
@@ -71,7 +73,7 @@ export async function runCommand(module: string, command: string, raw: Record<st
   const world = joinFromEnv();
   if (!world.isMain) return execute(null, receiveRun(), false, o, () => {});
   const store = o.store ?? new RunStore(o.root);
-  const run = shareRun(world, () => store.create(module, command, params, seed, Boolean(cmd.resumable), device));
+  const run = shareRun(world, () => store.create(module, command, params, seed, Boolean(cmd.resumable), device, o.inputs));
   return execute(store, run, false, o, () => { if (!o.store) store.close(); });
 }
 

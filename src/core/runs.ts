@@ -25,9 +25,21 @@ export interface RunRecord {
   resumable: boolean;
   /** the device the run computed on ('cpu', 'cuda', 'cuda:1'); null for runs recorded before devices */
   device: string | null;
+  /** free labels and a note, set from the dashboard's run page */
+  tags: string[];
+  notes: string;
 }
 
-export interface RunFilter { module?: string; command?: string; status?: RunStatus; limit?: number }
+export type RunSortKey = 'created' | 'module' | 'command' | 'status' | 'finished';
+export interface RunFilter {
+  module?: string; command?: string; status?: RunStatus; limit?: number;
+  /** text searched in the id, module, command, parameters, tags and notes (case-insensitive) */
+  text?: string;
+  sort?: RunSortKey; desc?: boolean;
+}
+const SORT_KEYS: readonly RunSortKey[] = ['created', 'module', 'command', 'status', 'finished'];
+/** Where deleted run folders wait (inside the store, so a rename into it is atomic) until removed. */
+export const TRASH = '.trash';
 
 /** Where runs go: $PAPERLAB_HOME, else ./runs under the current directory. */
 export function defaultRoot(): string {
@@ -57,13 +69,16 @@ export class RunStore {
         seed INTEGER NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, finished TEXT,
         error TEXT, summary TEXT, dir TEXT NOT NULL, pid INTEGER, resumable INTEGER NOT NULL DEFAULT 0)`);
       this.db.exec('CREATE INDEX IF NOT EXISTS runs_module ON runs(module, command, created)');
-      // stores made before runs recorded their device get the column (null for their old runs)
-      const cols = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
-      if (!cols.some((c) => c.name === 'device')) this.db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
+      // stores made before runs recorded their device, tags and notes get the columns (null / empty for their old runs)
+      const cols = new Set((this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).map((c) => c.name));
+      if (!cols.has('device')) this.db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
+      if (!cols.has('tags')) this.db.exec("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
+      if (!cols.has('notes')) this.db.exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''");
     } catch (e) {
       throw indexError(this.root, file, 'open', e);
     }
     this.keepReserve();
+    this.emptyTrash();
   }
 
   // A full disk must not leave a run 'running' nor the index unusable: the store keeps a small
@@ -80,18 +95,25 @@ export class RunStore {
 
   close(): void { this.db.close(); }
 
-  /** Opens a new run folder and index row (status 'running'). */
-  create(module: string, command: string, params: Record<string, unknown>, seed: number, resumable = false, device: string | null = null): RunRecord {
+  /**
+   * Opens a new run folder and index row (status 'running'). `inputs` (parameter -> a staged file,
+   * e.g. a dashboard upload) are moved into the run's inputs/ folder and the parameter points there.
+   */
+  create(
+    module: string, command: string, params: Record<string, unknown>, seed: number, resumable = false, device: string | null = null,
+    inputs: Record<string, string> = {},
+  ): RunRecord {
     const now = new Date();
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const id = `${stamp}-${module}-${command}-${crypto.randomBytes(3).toString('hex')}`;
     const dir = path.join(this.root, id);
     const rec: RunRecord = {
       id, module, command, params, seed, status: 'running', created: now.toISOString(), finished: null,
-      error: null, summary: null, dir, pid: process.pid, resumable, device,
+      error: null, summary: null, dir, pid: process.pid, resumable, device, tags: [], notes: '',
     };
     try {
       try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw fileError(dir, 'create', e); }
+      rec.params = params = { ...params, ...moveInputs(dir, inputs) };
       writeJsonAtomic(path.join(dir, 'params.json'), { module, command, seed, params, ...(device ? { device } : {}) });
       this.write(() => this.db.prepare(`INSERT INTO runs (id, module, command, params, seed, status, created, dir, pid, resumable, device)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, module, command, JSON.stringify(params), seed, 'running',
@@ -134,9 +156,64 @@ export class RunStore {
     if (f.module) { where.push('module = ?'); args.push(f.module); }
     if (f.command) { where.push('command = ?'); args.push(f.command); }
     if (f.status) { where.push('status = ?'); args.push(f.status); }
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created DESC LIMIT ?`;
+    if (f.text) {
+      where.push("(id || ' ' || module || ' ' || command || ' ' || status || ' ' || params || ' ' || tags || ' ' || notes) LIKE ? ESCAPE '\\'");
+      args.push(`%${f.text.toLowerCase().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`);
+    }
+    const sort = f.sort ?? 'created';
+    if (!SORT_KEYS.includes(sort)) throw new UsageError(`cannot sort runs by '${sort}' (one of ${SORT_KEYS.join(', ')})`);
+    const order = `${sort} ${f.desc === false ? 'ASC' : 'DESC'}${sort === 'created' ? '' : ', created DESC'}`;
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, f.limit ?? 1000) as Row[];
     return rows.map((r) => this.reconcile(fromRow(r)));
+  }
+
+  /** Sets a run's tags and/or notes (index and run.json). */
+  annotate(id: string, patch: { tags?: string[]; notes?: string }): RunRecord {
+    const r = this.get(id);
+    const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : r.tags;
+    const next = { ...r, tags, notes: patch.notes ?? r.notes };
+    this.write(() => this.db.prepare('UPDATE runs SET tags = ?, notes = ? WHERE id = ?').run(JSON.stringify(next.tags), next.notes, r.id));
+    this.mirror(next);
+    return next;
+  }
+
+  /**
+   * Deletes a run: its folder is first renamed into the store's trash (atomic, same file system),
+   * then its index row is deleted in a transaction, then the trash is emptied. A crash after the
+   * rename leaves a row whose folder is in the trash: the next opening of the store finishes the
+   * deletion (emptyTrash). No state leaves a folder without its row outside the trash.
+   */
+  delete(id: string, hooks: { afterRename?: () => void } = {}): void {
+    const r = this.get(id);
+    if (r.status === 'running') throw new ConflictError(`run ${r.id} is running: stop it first`);
+    const trash = path.join(this.root, TRASH);
+    const dest = path.join(trash, r.id);
+    try {
+      fs.mkdirSync(trash, { recursive: true });
+      if (fs.existsSync(r.dir)) fs.renameSync(r.dir, dest);
+    } catch (e) { throw fileError(r.dir, 'move to the trash', e); }
+    hooks.afterRename?.();
+    try {
+      this.write(() => this.db.transaction(() => { this.db.prepare('DELETE FROM runs WHERE id = ?').run(r.id); })());
+    } catch (e) {
+      // the index refused (full, read-only): the folder goes back where its row points
+      try { if (fs.existsSync(dest)) fs.renameSync(dest, r.dir); } catch { /* left for emptyTrash at the next opening */ }
+      throw e;
+    }
+    fs.rmSync(dest, { recursive: true, force: true });
+  }
+
+  /** Finishes deletions a crash interrupted: rows of trashed folders go, then the folders. */
+  private emptyTrash(): void {
+    const trash = path.join(this.root, TRASH);
+    let names: string[];
+    try { names = fs.readdirSync(trash); } catch { return; }
+    try {
+      const del = this.db.prepare('DELETE FROM runs WHERE id = ?');
+      this.db.transaction(() => { for (const n of names) del.run(n); })();
+      for (const n of names) fs.rmSync(path.join(trash, n), { recursive: true, force: true });
+    } catch { /* read-only store: left for a later opening */ }
   }
 
   /** A 'running' run whose process is gone was killed: mark it interrupted (resumable or not). */
@@ -218,7 +295,23 @@ function fromRow(r: Row): RunRecord {
     created: r.created as string, finished: (r.finished as string) ?? null, error: (r.error as string) ?? null,
     summary: r.summary ? JSON.parse(r.summary as string) : null, dir: r.dir as string,
     pid: r.pid == null ? null : Number(r.pid), resumable: Boolean(r.resumable), device: (r.device as string | null | undefined) ?? null,
+    tags: r.tags ? JSON.parse(r.tags as string) : [], notes: (r.notes as string) ?? '',
   };
+}
+
+/** Moves staged files into <dir>/inputs/ (same names); returns parameter -> the moved file. */
+function moveInputs(dir: string, inputs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = Object.entries(inputs);
+  if (!entries.length) return out;
+  const to = path.join(dir, 'inputs');
+  fs.mkdirSync(to, { recursive: true });
+  for (const [param, staged] of entries) {
+    const dest = path.join(to, path.basename(staged));
+    try { fs.renameSync(staged, dest); } catch (e) { throw fileError(staged, `move into ${to}`, e); }
+    out[param] = dest;
+  }
+  return out;
 }
 
 function alive(pid: number): boolean {

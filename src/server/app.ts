@@ -10,11 +10,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema } from '../core/registry.ts';
-import { RunStore, type RunRecord } from '../core/runs.ts';
+import { RunStore, type RunRecord, type RunSortKey } from '../core/runs.ts';
 import type { RunEvent } from '../core/runner.ts';
 import { httpStatusOf, reviveError } from '../core/errors.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { confinePaths, realFolders, type PathPolicy } from '../core/paths.ts';
+import { registerUploadRoutes, stagedInputs, UPLOAD_ROUTE, DEFAULT_MAX_UPLOAD } from './uploads.ts';
+import { registerManageRoutes } from './manage.ts';
 import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObject, readRegularFileInside, realFileInside } from './security.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -71,6 +73,8 @@ export interface AppOptions {
   cwd?: string;
   /** folders runs started here may read and write besides the run folder (paperlab serve --allow-dir) */
   allowDirs?: string[];
+  /** the largest file a browser may upload for an input path parameter, in bytes (default 64 MiB) */
+  maxUpload?: number;
 }
 
 export interface DashboardApp {
@@ -108,6 +112,8 @@ export function createApp(o: AppOptions): DashboardApp {
   const deps: RouteDeps = { store, active, policy, startWorker: startJob };
   registerGuards(app, { isHost: (h) => hosts.has(h), tokenOk });
   registerRegistryRoutes(app);
+  registerUploadRoutes(app, store, o.maxUpload ?? DEFAULT_MAX_UPLOAD);
+  registerManageRoutes(app, store, (id) => { const a = active.get(id); return Boolean(a && !a.done); });
   registerRunRoutes(app, deps);
   registerFileRoutes(app, deps);
   registerEventRoutes(app, deps);
@@ -121,7 +127,7 @@ export function createApp(o: AppOptions): DashboardApp {
   return { app, store, shutdown, token, policy, setHosts };
 }
 
-type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string; nproc?: number };
+type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string; nproc?: number; inputs?: Record<string, string> };
 
 /** What the route groups share with createApp. */
 interface RouteDeps {
@@ -151,13 +157,17 @@ function registerGuards(app: Hono<Env>, { isHost, tokenOk }: { isHost: (host: st
     const site = c.req.header('sec-fetch-site');
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return c.json({ error: 'forbidden: cross-site request' }, 403);
     if (!tokenOk(c.req.header(TOKEN_HEADER))) return c.json({ error: `forbidden: missing or wrong ${TOKEN_HEADER} header (reload the dashboard page)` }, 403);
-    if (mediaType(c.req.header('content-type')) !== 'application/json') return c.json({ error: 'the body must be sent as Content-Type: application/json' }, 415);
+    // An upload is the one raw body (its own size limit and content check: uploads.ts).
+    const upload = c.req.path === UPLOAD_ROUTE && m === 'POST';
+    const want = upload ? 'application/octet-stream' : 'application/json';
+    if (mediaType(c.req.header('content-type')) !== want) return c.json({ error: `the body must be sent as Content-Type: ${want}` }, 415);
     await next();
   });
-  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: `request body over ${MAX_BODY} bytes` }, 413) }));
+  const jsonLimit = bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: `request body over ${MAX_BODY} bytes` }, 413) });
+  app.use('/api/*', (c, next) => (c.req.path === UPLOAD_ROUTE ? next() : jsonLimit(c, next)));
   app.use('/api/*', async (c, next) => {
     const m = c.req.method;
-    if (m === 'GET' || m === 'HEAD') return next();
+    if (m === 'GET' || m === 'HEAD' || c.req.path === UPLOAD_ROUTE) return next();
     // An empty body is no body (stop, resume); anything else must be one JSON object.
     const text = await c.req.text();
     let body: unknown;
@@ -185,7 +195,8 @@ function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker 
   app.get('/api/runs', (c) => {
     const q = c.req.query();
     const limit = q.limit && /^\d+$/.test(q.limit) ? Math.min(1000, Number(q.limit)) : 200;
-    const rows = store.list({ module: q.module, command: q.command, status: q.status as RunRecord['status'], limit });
+    const rows = store.list({ module: q.module, command: q.command, status: q.status as RunRecord['status'], limit,
+      text: q.q || undefined, sort: (q.sort || undefined) as RunSortKey | undefined, desc: q.order !== 'asc' });
     return c.json(rows.map(publicRun));
   });
 
@@ -195,7 +206,8 @@ function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker 
     if (typeof body.module !== 'string' || typeof body.command !== 'string') return c.json({ error: 'module and command are required strings' }, 400);
     if (body.params !== undefined && !isPlainObject(body.params)) return c.json({ error: 'params must be a JSON object' }, 400);
     const cmd = getCommand(body.module, body.command);
-    const params = validateParams(cmd, body.params ?? {}, `${body.module} ${body.command}`);
+    const inputs = stagedInputs(store, body.module, body.command, body.uploads);
+    const params = validateParams(cmd, { ...(body.params as object ?? {}), ...inputs }, `${body.module} ${body.command}`);
     const seed = body.seed === undefined ? 0 : body.seed;
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) return c.json({ error: 'seed must be a non-negative integer' }, 400);
     // Path parameters: refused here (400, nothing created) when they point outside the allowed folders.
@@ -203,7 +215,7 @@ function registerRunRoutes(app: Hono<Env>, { store, active, policy, startWorker 
     // data-parallel worker processes (the CLI's --nproc): the run's worker launches them
     const nproc = body.nproc === undefined ? 1 : body.nproc;
     if (typeof nproc !== 'number' || !Number.isInteger(nproc) || nproc < 1 || nproc > 64) return c.json({ error: 'nproc must be an integer from 1 to 64' }, 400);
-    const id = await startWorker({ module: body.module, command: body.command, params, seed, nproc });
+    const id = await startWorker({ module: body.module, command: body.command, params, seed, nproc, inputs });
     return c.json({ id }, 201);
   });
 

@@ -13,6 +13,8 @@ export interface ServeOptions {
   allowDirs?: string[];
   /** where relative input paths resolve; readable when allowDirs is empty (default: process.cwd()) */
   cwd?: string;
+  /** the largest browser upload, in bytes (default 64 MiB; --max-upload-mb) */
+  maxUpload?: number;
 }
 
 export interface Served {
@@ -29,7 +31,7 @@ export async function startServer(o: ServeOptions = {}): Promise<Served> {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
     process.stderr.write(`paperlab: warning: binding to ${host} exposes the dashboard beyond this machine\n`);
   }
-  const { app, shutdown, token, policy, setHosts } = createApp({ root, cwd: o.cwd, allowDirs: o.allowDirs });
+  const { app, shutdown, token, policy, setHosts } = createApp({ root, cwd: o.cwd, allowDirs: o.allowDirs, maxUpload: o.maxUpload });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port ?? 8787, hostname: host }, () => resolve(s));
     s.on('error', reject);

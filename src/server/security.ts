@@ -6,7 +6,8 @@
 //    server's own origin; Sec-Fetch-Site, when sent, must be same-origin or none; the per-server
 //    token (X-Paperlab-Token, compared in constant time) must match; the body must be JSON
 //    (Content-Type: application/json, which a cross-site page cannot send without a preflight we
-//    never answer). The page gets the token from index.html (<meta name="paperlab-token">): only a
+//    never answer; an upload to /api/uploads is the one raw application/octet-stream body, with its own
+//    size limit and content check: uploads.ts). The page gets the token from index.html (<meta name="paperlab-token">): only a
 //    same-origin reader can see it. Refusals are 403 (415 for a wrong content type on an otherwise
 //    good request) and happen before any body is read, so they create nothing.
 //  - Files: run artifacts are served only when every path component below the run folder is a real

@@ -8,6 +8,8 @@ import type { PathPolicy } from '../core/paths.ts';
 
 interface Job {
   module: string; command: string; params: Record<string, unknown>; seed: number; root: string; resume?: string; policy?: PathPolicy; nproc?: number;
+  /** parameter -> a staged upload, moved into the new run's inputs/ */
+  inputs?: Record<string, string>;
 }
 
 const ac = new AbortController();
@@ -54,7 +56,7 @@ rl.on('close', () => ac.abort());
 async function run(job: Job): Promise<void> {
   try {
     await loadModules([job.module]);
-    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send, pathPolicy: job.policy };
+    const o = { root: job.root, seed: job.seed, signal: ac.signal, onEvent: send, pathPolicy: job.policy, inputs: job.inputs };
     if (job.resume) await resumeRun(job.resume, o);
     else await runCommand(job.module, job.command, job.params, o);
     process.exitCode = 0;

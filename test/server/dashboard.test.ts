@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
 import http from 'node:http';
+import { RunStore } from '../../src/core/runs.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -134,6 +135,138 @@ test('browser: launch a run from the generated form, see progress reach 100 %, i
     assert.ok(series >= 2, `expected an overlaid curve per run, saw ${series} paths`);
     await page.screenshot({ path: path.join(shots, 'compare.png'), fullPage: true });
     await assertNotBlank(path.join(shots, 'compare.png'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+async function launch() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+async function apiRun(body: Record<string, unknown>): Promise<string> {
+  const r = await fetch(server.url + '/api/runs', { method: 'POST', headers: jsonHeaders(await tokenOf(server.url)), body: JSON.stringify(body) });
+  assert.equal(r.status, 201, await r.clone().text());
+  const { id } = await r.json() as { id: string };
+  for (const until = Date.now() + 120_000; Date.now() < until;) {
+    const info = await (await fetch(`${server.url}/api/runs/${id}`)).json() as { status: string; active: boolean };
+    if (info.status !== 'running' && !info.active) return id;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`run ${id} did not finish`);
+}
+
+test('browser: tag a run, find it by search, delete it through the confirmation dialog; its log and summary table show', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
+  const keep = await apiRun({ module: 'demo', command: 'fit-line', params: { epochs: 20 } });
+  const gone = await apiRun({ module: 'demo', command: 'fit-line', params: { epochs: 30 } });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/#/r/${encodeURIComponent(gone)}`);
+    // a finished run: its log comes from log.txt, its summary is a table (no stray "null")
+    await page.locator('[data-testid=log]', { hasText: 'start demo fit-line' }).waitFor();
+    await page.waitForSelector('table[data-testid=summary] th');
+    await page.locator('[data-testid=tags]').fill('doomed, sweep');
+    await page.locator('[data-testid=notes]').fill('to be deleted');
+    await page.locator('[data-testid=save-notes]').click();
+    await page.waitForSelector('text=saved');
+
+    await page.goto(server.url + '/#/m/demo');
+    await page.waitForSelector(`[data-testid=runs] tr[data-row="${keep}"]`);
+    assert.doesNotMatch(await page.locator('main').innerText(), /^\s*null\s*$/m, 'a stray "null" on the demo page');
+    await page.locator('[data-testid=run-search]').fill('doomed');
+    await page.locator(`[data-testid=runs] tr[data-row="${keep}"]`).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-testid=runs] tr[data-row]').count(), 1);
+    assert.match(await page.locator(`tr[data-row="${gone}"]`).innerText(), /doomed/);
+    await page.locator('[data-testid=run-search]').fill('');
+    await page.waitForSelector(`[data-testid=runs] tr[data-row="${keep}"]`);
+
+    // Cancel keeps it; Delete removes the row, the folder and the API record.
+    await page.locator(`tr[data-row="${gone}"] [data-testid=delete]`).click();
+    await page.waitForSelector('dialog[data-testid=confirm-delete][open]');
+    await page.screenshot({ path: path.join(shots, 'delete-dialog.png') });
+    await assertNotBlank(path.join(shots, 'delete-dialog.png'));
+    await page.locator('[data-testid=confirm-delete-no]').click();
+    assert.ok(fs.existsSync(path.join(home, gone)));
+    await page.locator(`tr[data-row="${gone}"] [data-testid=delete]`).click();
+    await page.locator('[data-testid=confirm-delete-yes]').click();
+    await page.locator(`[data-testid=runs] tr[data-row="${gone}"]`).waitFor({ state: 'detached' });
+    assert.equal(fs.existsSync(path.join(home, gone)), false);
+    assert.ok(fs.existsSync(path.join(home, keep)));
+    assert.equal((await fetch(`${server.url}/api/runs/${gone}`)).status, 404);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('browser: a nested summary renders as nested tables, long arrays cut with a count, the page no wider than the window', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
+  const store = new RunStore(home);
+  const r = store.create('demo', 'fit-line', {}, 0);
+  const summary = {
+    fit: { a: 2.5, b: -1, deep: { steps: [1, 2, 3] } },
+    perEpoch: Array.from({ length: 30 }, (_, i) => ({ epoch: i, loss: 1 / (i + 1), note: 'x'.repeat(20) })),
+    trace: Array.from({ length: 500 }, (_, i) => i / 7),
+    missing: null,
+  };
+  store.update(r.id, { status: 'done', summary, pid: null, finished: new Date().toISOString() });
+  store.close();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${server.url}/#/r/${encodeURIComponent(r.id)}`);
+    const table = page.locator('table[data-testid=summary]');
+    await table.waitFor();
+    const text = await table.innerText();
+    assert.match(text, /10 more rows \(30 in all\)/);
+    assert.match(text, /\(500 in all\)/);
+    assert.ok(await table.locator('table').count() >= 3, 'nested objects and the array of rows are tables');
+    assert.match(await table.locator('table.rows').first().innerText(), /epoch\s+loss\s+note/);
+    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 1280, 'the page grew wider than the window');
+    await page.screenshot({ path: path.join(shots, 'summary.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'summary.png'));
+  } finally {
+    await browser.close();
+  }
+});
+
+test('browser: upload a CSV to a command with an input path; the run reads it from its inputs/ folder', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
+  const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pl-up-')), 'my data.csv');
+  const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${(2 * (i % 7) - (i * 3) % 5).toFixed(1)}`);
+  fs.writeFileSync(csv, ['a,b,y', ...rows].join('\n') + '\n');
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + '/#/m/orfit');
+    const form = page.locator('[data-testid=form-stream-csv]');
+    await form.locator('[data-testid=upload-file]').setInputFiles(csv);
+    await form.locator('[data-testid=run-stream-csv]').click();
+    await page.waitForURL(/#\/r\//);
+    await page.waitForSelector('[data-testid=status].status-done', { timeout: 120_000 });
+    const id = decodeURIComponent(page.url().split('#/r/')[1]!);
+    await page.waitForSelector('[data-testid=files] a[href*="/files/inputs/"]');
+    const file = (JSON.parse(fs.readFileSync(path.join(home, id, 'params.json'), 'utf8')) as { params: { file: string } }).params.file;
+    assert.equal(path.dirname(file), path.join(fs.realpathSync(home), id, 'inputs'));
+    assert.equal(fs.readFileSync(file, 'utf8'), fs.readFileSync(csv, 'utf8'));
+    assert.match(await page.locator('[data-testid=params]').innerText(), /inputs/);
+    await page.screenshot({ path: path.join(shots, 'upload-run.png'), fullPage: true });
+    await assertNotBlank(path.join(shots, 'upload-run.png'));
+
+    // a wrong type is refused on the form, naming the parameter, and no run starts
+    const png = path.join(path.dirname(csv), 'not.csv');
+    fs.writeFileSync(png, await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer());
+    await page.goto(server.url + '/#/m/orfit');
+    await page.locator('[data-testid=form-stream-csv] [data-testid=upload-file]').setInputFiles(png);
+    await page.locator('[data-testid=form-stream-csv] [data-testid=run-stream-csv]').click();
+    await page.locator('[data-testid=form-stream-csv] .error', { hasText: "parameter 'file'" }).waitFor();
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

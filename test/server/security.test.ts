@@ -39,7 +39,7 @@ after(async () => { await srv.close(); });
 
 interface Reply { status: number; body: string; raw: Buffer; headers: http.IncomingHttpHeaders }
 /** node:http, so that Host (and Origin, Sec-Fetch-Site) can be set as a browser or an attacker would. */
-function request(o: { method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+function request(o: { method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { host: o.host ?? host, ...o.headers };
     if (o.body !== undefined) headers['content-length'] = Buffer.byteLength(o.body);
@@ -330,4 +330,112 @@ test('errors name the file and the field, never its content: traffic analyze on 
   const listing = (await request({ path: '/api/runs?limit=1000' })).body;
   assert.equal(leaks(listing, all), null, '/api/runs quotes a secret file');
   assert.ok(messages.length >= 6);
+});
+
+// Issue #25: uploads for input path parameters obey the same rules (Host, Origin, token), have a
+// size limit (413), are typed by content (415 naming the parameter), and never take a path from the client.
+const octet = (extra: Record<string, string> = {}) => ({ 'content-type': 'application/octet-stream', 'x-paperlab-token': srv.token, ...extra });
+const uploadPath = (name: string, param = 'file') => `/api/uploads?module=orfit&command=stream-csv&param=${param}&name=${encodeURIComponent(name)}`;
+const staged = () => { try { return fs.readdirSync(path.join(root, '.uploads')).sort(); } catch { return []; } };
+
+test('uploads: no token, cross-origin, foreign Host, wrong type are refused and stage nothing', async () => {
+  const csv = Buffer.from('x,y\n1,2\n');
+  const before = staged();
+  const refusals: [Omit<Parameters<typeof request>[0], 'path'>, number][] = [
+    [{ headers: { 'content-type': 'application/octet-stream' } }, 403],
+    [{ headers: octet({ 'x-paperlab-token': 'wrong' }) }, 403],
+    [{ headers: octet({ origin: 'http://evil.example' }) }, 403],
+    [{ headers: octet({ 'sec-fetch-site': 'cross-site' }) }, 403],
+    [{ headers: octet(), host: 'evil.example:80' }, 403],
+    [{ headers: json() }, 415],
+    [{ headers: octet({ 'content-type': 'multipart/form-data; boundary=x' }) }, 415],
+  ];
+  for (const [o, status] of refusals) {
+    const r = await request({ method: 'POST', path: uploadPath('a.csv'), body: csv, ...o });
+    assert.equal(r.status, status, `${JSON.stringify(o)}: ${r.body}`);
+  }
+  // a parameter that takes no file, a command without it
+  assert.equal((await request({ method: 'POST', path: uploadPath('a.csv', 'target'), headers: octet(), body: csv })).status, 400);
+  assert.deepEqual(staged(), before);
+});
+
+test('uploads: content checked by magic bytes (415 naming the parameter), size limited (413)', async () => {
+  const before = staged();
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer();
+  const wrong: [string, Buffer][] = [['data.png', Buffer.from('x,y\n1,2\n')], ['data.csv', png], ['a.bin', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 2, 1, 0])]];
+  for (const [name, body] of wrong) {
+    const r = await request({ method: 'POST', path: uploadPath(name), headers: octet(), body });
+    assert.equal(r.status, 415, `${name}: ${r.body}`);
+    assert.match(JSON.parse(r.body).error, /parameter 'file'/);
+  }
+  const small = await startServer({ port: 0, root: path.join(tmp, 'runs-small'), cwd: work, maxUpload: 1000 });
+  try {
+    const u = new URL(small.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const body = Buffer.from('x,y\n' + '1,2\n'.repeat(2000));
+      const req = http.request({ hostname: '127.0.0.1', port: Number(u.port), path: uploadPath('big.csv'), method: 'POST',
+        headers: { host: u.host, 'content-type': 'application/octet-stream', 'x-paperlab-token': small.token, 'content-length': body.length } }, (res) => { res.resume(); resolve(res.statusCode!); });
+      req.on('error', (e) => setTimeout(() => reject(e), 1000));
+      req.end(body);
+    });
+    assert.equal(status, 413);
+    assert.equal(fs.existsSync(path.join(tmp, 'runs-small', '.uploads')), false);
+  } finally { await small.close(); }
+  assert.deepEqual(staged(), before);
+});
+
+test('uploads: a name with ../ is only shown; the file lands in the new run\'s inputs/ and the run reads it', async () => {
+  const outsideBefore = fs.readdirSync(outside).sort();
+  const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${(2 * (i % 7) - (i * 3) % 5).toFixed(1)}`);
+  const csv = Buffer.from(['a,b,y', ...rows].join('\n') + '\n');
+  const up = await request({ method: 'POST', path: uploadPath('../../outside/evil.csv'), headers: octet(), body: csv });
+  assert.equal(up.status, 201, up.body);
+  const { upload, name } = JSON.parse(up.body) as { upload: string; name: string };
+  assert.equal(name, 'evil.csv');
+  assert.doesNotMatch(upload, /[/\\]|\.\./);
+  assert.ok(staged().includes(upload));
+  assert.deepEqual(fs.readdirSync(outside).sort(), outsideBefore);
+  // an upload id is a name the server gave, nothing else
+  for (const bad of ['../index.sqlite', upload.replace(/^./, 'z'), `${upload}/x`]) {
+    const r = await post({ module: 'orfit', command: 'stream-csv', params: { target: 'y' }, uploads: { file: bad } });
+    assert.ok(r.status === 400 || r.status === 404, `${bad}: ${r.status} ${r.body}`);
+  }
+  const ok = await post({ module: 'orfit', command: 'stream-csv', params: { target: 'y' }, uploads: { file: upload } });
+  assert.equal(ok.status, 201, ok.body);
+  const { id } = JSON.parse(ok.body) as { id: string };
+  const info = await waitRun(id);
+  assert.equal(info.status, 'done', String(info.error));
+  assert.ok(info.files.includes(`inputs/${upload}`), `files: ${info.files}`);
+  assert.ok(!staged().includes(upload), 'the staged file moved into the run');
+  const full = JSON.parse((await request({ path: `/api/runs/${id}` })).body) as { params: { file: string } };
+  assert.ok(full.params.file.endsWith(path.join(id, 'inputs', upload)), full.params.file);
+});
+
+test('delete and annotate: refused without the token or cross-origin; with them, the folder and the row go together', async () => {
+  const s = new RunStore(root);
+  const r = s.create('demo', 'fit-line', {}, 0);
+  s.update(r.id, { status: 'done', pid: null });
+  s.close();
+  const tries: [string, string, Record<string, string>][] = [
+    ['DELETE', `/api/runs/${r.id}`, { 'content-type': 'application/json' }],
+    ['DELETE', `/api/runs/${r.id}`, json({ origin: 'http://evil.example' })],
+    ['POST', `/api/runs/${r.id}/annotate`, { 'content-type': 'application/json' }],
+    ['POST', `/api/runs/${r.id}/annotate`, json({ 'sec-fetch-site': 'cross-site' })],
+  ];
+  for (const [method, p, headers] of tries) {
+    const res = await request({ method, path: p, headers, body: JSON.stringify({ tags: ['x'] }) });
+    assert.equal(res.status, 403, `${method} ${p} ${JSON.stringify(headers)}: ${res.body}`);
+  }
+  assert.ok(fs.existsSync(r.dir));
+  assert.deepEqual(JSON.parse((await request({ path: `/api/runs/${r.id}` })).body).tags, []);
+  const bad = await request({ method: 'POST', path: `/api/runs/${r.id}/annotate`, headers: json(), body: JSON.stringify({ tags: 'x' }) });
+  assert.equal(bad.status, 400);
+  const ok = await request({ method: 'POST', path: `/api/runs/${r.id}/annotate`, headers: json(), body: JSON.stringify({ tags: ['a', 'b'], notes: 'n' }) });
+  assert.equal(ok.status, 200, ok.body);
+  assert.deepEqual(JSON.parse((await request({ path: '/api/runs?q=b&module=demo' })).body).map((x: { id: string }) => x.id).includes(r.id), true);
+  const del = await request({ method: 'DELETE', path: `/api/runs/${r.id}`, headers: json(), body: '{}' });
+  assert.equal(del.status, 200, del.body);
+  assert.equal(fs.existsSync(r.dir), false);
+  assert.equal((await request({ path: `/api/runs/${r.id}` })).status, 404);
+  assert.equal((await request({ path: '/api/runs?sort=nope' })).status, 400);
 });
