@@ -127,7 +127,9 @@ export function createApp(o: AppOptions): DashboardApp {
   return { app, store, shutdown, token, policy, setHosts };
 }
 
-type WorkerJob = { module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string; nproc?: number; inputs?: Record<string, string> };
+type WorkerJob = {
+  module: string; command: string; params: Record<string, unknown>; seed: number; resume?: string; nproc?: number; inputs?: Record<string, string>;
+};
 
 /** What the route groups share with createApp. */
 interface RouteDeps {
