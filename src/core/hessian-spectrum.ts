@@ -7,21 +7,13 @@
 // weights w_j = S[0, j]² (eq. 8). Both work on any symmetric `MatVec` (see hessian.ts).
 import * as torch from './torch/index.ts';
 import type { Tensor } from './torch/index.ts';
-import type { MatVec } from './hessian.ts';
+import { splitmix32, type MatVec } from './hessian.ts';
 
 /** Seeded ±1 entries (Rademacher) without touching libtorch's global generator. */
 export function rademacher(n: number, seed: number, dtype: 'float64' | 'float32' = 'float64'): Tensor {
-  let s = (seed ^ 0x5bd1e995) >>> 0;
+  const next = splitmix32(seed ^ 0x5bd1e995);
   const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    // splitmix32: one bit per entry
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    a[i] = z & 0x40000000 ? 1 : -1;
-  }
+  for (let i = 0; i < n; i++) a[i] = next() & 0x40000000 ? 1 : -1; // one bit per entry
   return torch.tensor(a, { dtype });
 }
 

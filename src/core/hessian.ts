@@ -122,19 +122,25 @@ export interface EigOptions {
   dtype?: 'float64' | 'float32';
 }
 
-function startVector(n: number, o: EigOptions): Tensor {
-  // Seeded without touching libtorch's global generator (which drives model init).
-  let s = (o.seed ?? 12345) >>> 0;
-  const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    // splitmix32 → uniform(-1, 1)
+/**
+ * Seeded uint32 stream (splitmix32), so start and probe vectors never touch libtorch's global
+ * generator (which drives model init).
+ */
+export function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
     s = (s + 0x9e3779b9) >>> 0;
     let z = s;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    a[i] = z / 2147483648 - 1;
-  }
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+function startVector(n: number, o: EigOptions): Tensor {
+  const next = splitmix32(o.seed ?? 12345);
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = next() / 2147483648 - 1; // uniform(-1, 1)
   return torch.scope(() => {
     const v = torch.tensor(a, { dtype: o.dtype ?? 'float64' });
     return v.div(v.norm().item());

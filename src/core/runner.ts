@@ -9,10 +9,11 @@ import { confinePaths, type PathPolicy } from './paths.ts';
 import { RunStore, writeCsv, type RunRecord } from './runs.ts';
 import type { RunContext, Progress, MetricsWriter, Checkpoints } from './context.ts';
 import { Rng } from './rng.ts';
-import { writeFileAtomic, writeJsonAtomic, readJson, appendAtomic } from './io/atomic.ts';
+import { writeFileAtomic, writeJsonAtomic, appendAtomic } from './io/atomic.ts';
 import { savePlot } from './plots.ts';
 import { manualSeed, interrupts, resolveDevice, cuda, withDefaultDevice } from './torch/tensor.ts';
-import { saveSafetensors, loadSafetensors } from './torch/serialize.ts';
+import { saveSafetensors } from './torch/serialize.ts';
+import { latestCheckpointTag, readCheckpoint } from './checkpoint-files.ts';
 import type { Tensor } from './torch/tensor.ts';
 import { joinFromEnv, currentWorld, broadcastJson, type World } from './distributed/env.ts';
 import { followerContext } from './distributed/rank-context.ts';
@@ -287,17 +288,14 @@ function makeCheckpoints(dir: string, tables: ReturnType<typeof makeRunTables>):
       tables.flush();
     },
     latest() {
-      const f = path.join(ckDir, 'latest.json');
-      if (!fs.existsSync(f)) return null;
-      const { tag } = readJson<{ tag: string }>(f);
-      return { tag, ...checkpoints.load(tag) };
+      const tag = latestCheckpointTag(ckDir);
+      return tag === null ? null : { tag, ...checkpoints.load(tag) };
     },
     load(tag) {
-      const meta = readJson<{ state: Record<string, unknown>; metricsRows?: Record<string, number> }>(path.join(ckDir, `${tag}.json`));
-      const loaded = { tensors: loadSafetensors(path.join(ckDir, `${tag}.safetensors`)).tensors, state: meta.state };
+      const { tensors, state, metricsRows } = readCheckpoint(ckDir, tag);
       // Checkpoints written before row counts were recorded keep every row.
-      if (meta.metricsRows) tables.cutTables(meta.metricsRows); else tables.keepTables();
-      return loaded;
+      if (metricsRows) tables.cutTables(metricsRows); else tables.keepTables();
+      return { tensors, state };
     },
   };
   return checkpoints;

@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { RunContext, Checkpoints, MetricsWriter, Progress } from '../context.ts';
 import { Rng } from '../rng.ts';
 import { RunInterrupted, UsageError } from '../errors.ts';
-import { appendAtomic, readJson } from '../io/atomic.ts';
-import { loadSafetensors } from '../torch/serialize.ts';
+import { appendAtomic } from '../io/atomic.ts';
+import { latestCheckpointTag, readCheckpoint } from '../checkpoint-files.ts';
 
 export interface FollowerOptions {
   rank: number;
@@ -56,14 +56,12 @@ export function followerContext(
   const checkpoints: Checkpoints = {
     save() { /* rank 0 saves */ },
     latest() {
-      const f = path.join(ckDir, 'latest.json');
-      if (!fs.existsSync(f)) return null;
-      const { tag } = readJson<{ tag: string }>(f);
-      return { tag, ...checkpoints.load(tag) };
+      const tag = latestCheckpointTag(ckDir);
+      return tag === null ? null : { tag, ...checkpoints.load(tag) };
     },
     load(tag) {
-      const meta = readJson<{ state: Record<string, unknown> }>(path.join(ckDir, `${tag}.json`));
-      return { tensors: loadSafetensors(path.join(ckDir, `${tag}.safetensors`)).tensors, state: meta.state };
+      const { tensors, state } = readCheckpoint(ckDir, tag);
+      return { tensors, state };
     },
   };
   const noProgress: Progress = { tick() {}, update() {}, done() {} };
