@@ -69,6 +69,11 @@ export const train = defineCommand({
   description: 'train from scratch (synthetic, ntu:<dir>, penn:<dir>, json:<dir>, --annotations <PySKL .pkl>); top-1/top-5, confusion matrix, attention maps',
   resumable: true,
   params: trainParams,
+  metrics: [
+    { name: 'loss', label: 'training loss (cross-entropy)', x: 'epoch', scale: 'log' },
+    { name: 'trainAcc', label: 'train accuracy', x: 'epoch', scale: 'linear' },
+    { name: 'lr', label: 'learning rate', x: 'epoch', scale: 'linear' },
+  ],
   run: async (p, ctx) => (await impl()).train(p, ctx),
 });
 
