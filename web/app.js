@@ -261,9 +261,9 @@ async function comparePage(ids) {
     h('h2', {}, 'Parameters that differ'),
     h('table', { 'data-testid': 'param-diff' }, h('tr', {}, h('th', {}, 'parameter'), cmp.runs.map((r) => h('th', {}, r.id))),
       (cmp.differing.length ? cmp.differing : ['(none)']).map((k) => h('tr', {}, h('td', {}, k), cmp.runs.map((r) => h('td', {}, k === '(none)' ? '' : fmt(r.params[k])))))),
-    h('h2', {}, 'Summary side by side'), summaryTable(byRun),
     h('h2', {}, 'Curves'), $charts,
-    h('h2', {}, 'Summaries'),
+    h('h2', {}, 'Side by side'), summaryTable(byRun),
+    h('h2', {}, 'Full summaries'),
     h('table', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'summary')),
       cmp.runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)), h('td', {}, statusEl(r.status)), h('td', {}, r.summary ? valueView(r.summary) : '')))));
   for (const [group, p0] of groups) {

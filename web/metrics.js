@@ -80,8 +80,12 @@ export function referencesOf(rows, m, params = {}) {
 /** Vega-Lite spec of one panel. */
 export function panelSpec({ title, x, yTitle: yt, values, refs = [], log = false, domain = null, smoothing = 0, width = 440, height = 230 }) {
   const xEnc = { field: 'x', type: 'quantitative', title: xTitle(x), scale: domain ? { domain, nice: false } : { nice: false } };
-  const yScale = log ? { type: 'log' } : { zero: false };
-  const refVals = log ? refs.filter((r) => r.y > 0) : refs;
+  const yScale = log ? { type: 'log', nice: false } : { zero: false };
+  // A reference line far outside the data (e.g. the control run's 2/η on the large-η run's
+  // sharpness) would flatten every curve: keep those within one data magnitude of the data.
+  const ys = values.map((v) => v.value);
+  const lo = Math.min(...ys), hi = Math.max(...ys), span = Math.max(hi - lo, Math.abs(hi), Math.abs(lo));
+  const refVals = refs.filter((r) => (!log || r.y > 0) && (!ys.length || (r.y >= lo - span && r.y <= hi + span)));
   const layers = [];
   if (smoothing > 0) layers.push({ mark: { type: 'line', opacity: 0.25, clip: true }, encoding: { x: xEnc, y: { field: 'raw', type: 'quantitative', scale: yScale }, color: { field: 'series', type: 'nominal', legend: null } } });
   layers.push({
