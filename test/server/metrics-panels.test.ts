@@ -79,6 +79,19 @@ test('browser: a probes run shows one panel per declared group on its declared x
       assert.ok(x === 'step', `a panel plots against ${x}`);
     }
     assert.equal(await page.locator('[data-testid=charts] [data-metrics~="probes.eta"]').count(), 0);
+    // drag selects an x range to zoom into; double-click resets
+    const xLabel = async () => (await axisTitle(sharp, 'X'))!;
+    const full = await xLabel();
+    const box = (await sharp.locator('svg').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4, { steps: 5 });
+    await page.mouse.up();
+    await sharp.locator(`svg g[aria-label^="X-axis titled"]:not([aria-label="${full}"])`).waitFor();
+    const zoomed = /values from (\S+) to (\S+)/.exec(await xLabel())!;
+    assert.ok(Number(zoomed[1]) > 0 && Number(zoomed[2]) < 30, `zoomed axis: ${zoomed[0]}`);
+    await sharp.locator('svg').dblclick();
+    await sharp.locator(`svg g[aria-label="${full}"]`).waitFor();
     // the loss panel is declared log; the toggle makes it linear
     const loss = page.locator('[data-testid=charts] [data-group="loss"]');
     assert.match((await axisTitle(loss, 'Y'))!, /log scale/);
