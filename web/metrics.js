@@ -120,11 +120,12 @@ export function panelElement(p, series, { testid = 'panel', width } = {}) {
   logBox.checked = state.log;
   const slider = h('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: 0, 'data-testid': 'smoothing' });
   const sval = h('span', { class: 'muted' }, '0');
+  const readout = h('div', { class: 'hover-values muted', 'data-testid': 'hover-values' }, '\u00a0');
   const ids = p.metrics.map((m) => `${m.table}.${m.name}`);
   const el = h('div', { class: 'chart panel', 'data-testid': testid, 'data-group': p.group, 'data-x': p.x, 'data-metrics': ids.join(' '), 'data-metric': ids.length === 1 ? ids[0] : undefined },
     h('div', { class: 'panel-controls' }, h('label', {}, logBox, ' log'), h('label', {}, 'smoothing ', slider, ' ', sval),
       h('span', { class: 'muted' }, 'drag: zoom · double-click: reset')),
-    box);
+    box, readout);
   let view = null;
   const draw = async () => {
     const { values, refs } = series({ log: state.log, smoothing: state.smoothing });
@@ -135,6 +136,15 @@ export function panelElement(p, series, { testid = 'panel', width } = {}) {
     if (!window.vega || !window.vegaLite) return;
     const spec = panelSpec({ title, x: p.x, yTitle: yt, values, refs, log: state.log, domain: state.domain, smoothing: state.smoothing, width });
     view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: box, hover: true });
+    // Hover values as TensorBoard shows them: every series at the x under the pointer.
+    view.addSignalListener('hover', (_name, sel) => {
+      const x = Object.values(sel ?? {}).flat().find((v) => typeof v === 'number');
+      if (typeof x !== 'number') return;
+      const near = new Map();
+      for (const v of values) { const best = near.get(v.series); if (!best || Math.abs(v.x - x) < Math.abs(best.x - x)) near.set(v.series, v); }
+      readout.replaceChildren(h('b', {}, `${xTitle(p.x)} ${fmt(x)}`),
+        ...[...near].map(([series, v]) => h('span', {}, ` · ${series}: ${fmt(v.value)}${state.smoothing > 0 ? ` (raw ${fmt(v.raw)})` : ''}`)));
+    });
     await view.runAsync();
   };
   logBox.addEventListener('change', () => { state.log = logBox.checked; draw(); });

@@ -79,6 +79,11 @@ test('browser: a probes run shows one panel per declared group on its declared x
       assert.ok(x === 'step', `a panel plots against ${x}`);
     }
     assert.equal(await page.locator('[data-testid=charts] [data-metrics~="probes.eta"]').count(), 0);
+    // hover: the values of every series at the x under the pointer
+    const area = (await sharp.locator('svg').boundingBox())!;
+    await page.mouse.move(area.x + area.width * 0.5, area.y + area.height * 0.35);
+    await page.mouse.move(area.x + area.width * 0.52, area.y + area.height * 0.35);
+    await sharp.locator('[data-testid=hover-values]', { hasText: /step \d+ · sharpness λ₁ · run eos: \d/ }).waitFor();
     // drag selects an x range to zoom into; double-click resets
     const xLabel = async () => (await axisTitle(sharp, 'X'))!;
     const full = await xLabel();
