@@ -87,17 +87,17 @@ export function panelSpec({ title, x, yTitle: yt, values, refs = [], log = false
   const lo = Math.min(...ys), hi = Math.max(...ys), span = Math.max(hi - lo, Math.abs(hi), Math.abs(lo));
   const refVals = refs.filter((r) => (!log || r.y > 0) && (!ys.length || (r.y >= lo - span && r.y <= hi + span)));
   const layers = [];
-  if (smoothing > 0) layers.push({ mark: { type: 'line', opacity: 0.25, clip: true }, encoding: { x: xEnc, y: { field: 'raw', type: 'quantitative', scale: yScale }, color: { field: 'series', type: 'nominal', legend: null } } });
+  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0, symbolType: 'stroke', symbolOpacity: 1 } };
+  if (smoothing > 0) layers.push({ mark: { type: 'line', opacity: 0.25, clip: true }, encoding: { x: xEnc, y: { field: 'raw', type: 'quantitative', scale: yScale }, color } });
   layers.push({
     mark: { type: 'line', clip: true, point: values.length < 60 ? { size: 18 } : false },
-    encoding: { x: xEnc, y: { field: 'value', type: 'quantitative', title: yt, scale: yScale },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0, symbolType: 'stroke' } } },
+    encoding: { x: xEnc, y: { field: 'value', type: 'quantitative', title: yt, scale: yScale }, color },
   });
   layers.push({
     params: [{ name: 'hover', select: { type: 'point', on: 'pointermove', nearest: true, encodings: ['x'], clear: 'pointerout' } },
       { name: 'zoom', select: { type: 'interval', encodings: ['x'] } }],
     mark: { type: 'point', clip: true, size: 40, filled: true },
-    encoding: { x: xEnc, y: { field: 'value', type: 'quantitative', scale: yScale }, color: { field: 'series', type: 'nominal', legend: null },
+    encoding: { x: xEnc, y: { field: 'value', type: 'quantitative', scale: yScale }, color,
       opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
       tooltip: [{ field: 'series', title: 'series' }, { field: 'x', title: xTitle(x), format: '.4~g' }, { field: 'value', title: yt, format: '.5~g' },
         ...(smoothing > 0 ? [{ field: 'raw', title: 'raw', format: '.5~g' }] : [])] },
