@@ -31,7 +31,7 @@ export function panelsOf(tables, decls) {
     const x = X_FALLBACK.find((k) => cols.includes(k) && rows.some((r) => typeof r[k] === 'number')) ?? '__index';
     // In a table with declarations, the axes, series and reference columns and constants are not metrics.
     const own = decls.filter((m) => m.table === table);
-    const skip = new Set(own.length ? [...X_FALLBACK, 'time', 'eta', ...own.flatMap((m) => [m.x, m.series, m.reference?.column])] : []);
+    const skip = new Set(own.length ? [...X_FALLBACK, 'time', 'eta', ...own.flatMap((m) => [m.x, ...[m.series ?? []].flat(), m.reference?.column])] : []);
     const constant = (c) => own.length > 0 && rows.length > 1 && rows.every((r) => r[c] === rows[0][c]);
     for (const c of cols) {
       if (c === x || skip.has(c) || declared.has(`${table}.${c}`) || !rows.some((r) => typeof r[c] === 'number') || constant(c)) continue;
@@ -52,12 +52,13 @@ export function smooth(values, w) {
 /** The points of one metric of one run: {x, value, raw, series}, split by the declared series column. */
 export function pointsOf(rows, m, { smoothing = 0, log = false, prefix = '' } = {}) {
   const split = new Map();
+  const splitBy = [m.series ?? []].flat();
   rows.forEach((r, i) => {
     const x = m.x === '__index' ? i : r[m.x];
     const v = r[m.name];
     if (typeof x !== 'number' || typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(x)) return;
     if (log && v <= 0) return;
-    const s = `${prefix}${m.label}${m.series && r[m.series] !== undefined ? ` · ${m.series} ${fmt(r[m.series])}` : ''}`;
+    const s = prefix + m.label + splitBy.filter((c) => r[c] !== undefined).map((c) => ` · ${c} ${fmt(r[c])}`).join('');
     if (!split.has(s)) split.set(s, []);
     split.get(s).push({ x, raw: v });
   });

@@ -26,15 +26,15 @@ export interface MetricSpec {
   scale: 'linear' | 'log';
   /** metrics with the same group share one panel (default: the metric's own name) */
   group?: string;
-  /** a column whose values split the rows into separate lines (e.g. 'run', 'eta', 'model') */
-  series?: string;
+  /** the column(s) whose values split the rows into separate lines (e.g. 'run', 'eta', ['method', 'run']) */
+  series?: string | readonly string[];
   /** a horizontal reference line y = numerator / <column of the row> or / <parameter> (e.g. 2/η) */
   reference?: { label: string; numerator: number; column?: string; param?: string };
 }
 
 const metricSpec = z.object({
   name: z.string().min(1), table: z.string().regex(/^[a-z0-9_-]+$/i).optional(), label: z.string().min(1), unit: z.string().optional(),
-  x: z.string().min(1), scale: z.enum(['linear', 'log']), group: z.string().optional(), series: z.string().optional(),
+  x: z.string().min(1), scale: z.enum(['linear', 'log']), group: z.string().optional(), series: z.union([z.string(), z.array(z.string())]).optional(),
   reference: z.object({ label: z.string(), numerator: z.number(), column: z.string().optional(), param: z.string().optional() }).strict().optional(),
 }).strict();
 

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { registerModule, defineCommand, describeMetrics } from '../../src/core/registry.ts';
 
 interface Decl {
-  name: string; table: string; x: string; group: string; label: string; scale: string; series?: string; reference?: { column?: string; param?: string };
+  name: string; table: string; x: string; group: string; label: string; scale: string; series?: string | string[];
+  reference?: { column?: string; param?: string };
 }
 type Listing = { name: string; commands: { name: string; metrics: Decl[] }[] }[];
 
@@ -46,6 +47,7 @@ test('every declared metric names a column its command writes, next to its x axi
     ['unstable-convergence', 'probes', ['--steps', '30', '--probe-freq', '5', '--control-probe-freq', '7', '--k', '2']],
     ['threshold-neurons', 'mean-trajectory', []],
     ['demo', 'fit-line', ['--epochs', '5']],
+    ['orfit', 'synthetic', []],
   ];
   for (const [m, c, args] of runs) {
     const out = path.join(home, `${m}-${c}`);
@@ -58,7 +60,7 @@ test('every declared metric names a column its command writes, next to its x axi
       const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((s) => JSON.parse(s) as Record<string, unknown>);
       assert.ok(rows.some((r) => typeof r[d.name] === 'number'), `${m} ${c}: no numeric column '${d.name}' in ${d.table}`);
       assert.ok(rows.every((r) => typeof r[d.x] === 'number'), `${m} ${c}: x axis '${d.x}' missing from ${d.table}`);
-      if (d.series) assert.ok(rows.every((r) => d.series! in r), `${m} ${c}: series column '${d.series}' missing`);
+      for (const col of [d.series ?? []].flat()) assert.ok(rows.every((r) => col in r), `${m} ${c}: series column '${col}' missing`);
       if (d.reference?.column) assert.ok(rows.every((r) => typeof r[d.reference!.column!] === 'number'), `${m} ${c}: reference column missing`);
     }
   }

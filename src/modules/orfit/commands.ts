@@ -70,9 +70,9 @@ export const rotatedDigits = defineCommand({
   resumable: true,
   params: rotatedDigitsParams,
   metrics: [
-    { name: 'testRmse', label: 'test RMSE', x: 'step', scale: 'linear', series: 'method' },
-    { name: 'seenRmse', label: 'RMSE on seen digits', x: 'step', scale: 'linear', series: 'method' },
-    { name: 'trackedError', label: 'error on the tracked digit', x: 'step', scale: 'linear', series: 'method' },
+    { name: 'testRmse', label: 'test RMSE', x: 'step', scale: 'linear', series: ['method', 'run'] },
+    { name: 'seenRmse', label: 'RMSE on seen digits', x: 'step', scale: 'linear', series: ['method', 'run'] },
+    { name: 'trackedError', label: 'error on the tracked digit', x: 'step', scale: 'linear', series: ['method', 'run'] },
   ],
   run: async (p, ctx) => (await impl()).rotatedDigits(p, ctx),
 });
