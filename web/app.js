@@ -8,6 +8,7 @@ let liveSource = null;
 import { h, api, fmt, statusEl } from './ui.js';
 import { runsPanel, runActions } from './runs.js';
 import { valueView, finishedLog, fileInputFor, uploadFiles } from './views.js';
+import { panelsOf, panelElement, pointsOf, referencesOf, summaryTable } from './metrics.js';
 
 async function render() {
   if (liveSource) { liveSource.close(); liveSource = null; }
@@ -125,26 +126,8 @@ async function startRun(module, command, params, seed, nproc = 1, uploads) {
   location.hash = `#/r/${encodeURIComponent(id)}`;
 }
 
-// ---------------------------------------------------------------- charts
-function chartSpec(rows, title) {
-  if (!rows.length) return null;
-  const keys = Object.keys(rows[0]);
-  const x = keys.find((k) => typeof rows[0][k] === 'number') ;
-  const ys = keys.filter((k) => k !== x && rows.some((r) => typeof r[k] === 'number')).slice(0, 6);
-  if (!x || !ys.length) return null;
-  const values = rows.flatMap((r) => ys.filter((y) => typeof r[y] === 'number' && Number.isFinite(r[y])).map((y) => ({ x: r[x], series: y, value: r[y] })));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: 220, data: { values },
-    mark: { type: 'line', point: rows.length < 40 },
-    encoding: { x: { field: 'x', type: 'quantitative', title: x }, y: { field: 'value', type: 'quantitative', scale: { zero: false } }, color: { field: 'series', type: 'nominal' } },
-  };
-}
-async function drawChart(el, spec) {
-  if (!spec || !window.vega || !window.vegaLite) return;
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: el, hover: true });
-  await view.runAsync();
-  return view;
-}
+// ---------------------------------------------------------------- metrics
+const declsOf = (module, command) => modules.find((m) => m.name === module)?.commands.find((c) => c.name === command)?.metrics ?? [];
 
 // ---------------------------------------------------------------- run page
 async function runPage(id) {
@@ -176,16 +159,25 @@ async function runPage(id) {
     p.text.textContent = `${label}: ${value}/${total} (${pct} %)`;
     p.text.setAttribute('data-pct', String(pct));
   };
+  // One panel per declared group (and per undeclared column); new data redraws them, at most every 300 ms.
+  const decls = declsOf(run.module, run.command);
+  const panels = new Map();
   let redraw = null;
   const scheduleCharts = () => {
     if (redraw) return;
     redraw = setTimeout(async () => {
       redraw = null;
-      $charts.replaceChildren();
-      for (const [name, rows] of tables) {
-        const el = h('div', { class: 'chart', 'data-table': name });
-        $charts.append(el);
-        await drawChart(el, chartSpec(rows, name));
+      for (const p of panelsOf(tables, decls)) {
+        let el = panels.get(p.group);
+        if (!el) {
+          el = panelElement(p, (o) => ({
+            values: p.metrics.flatMap((m) => pointsOf(tables.get(m.table) ?? [], m, o)),
+            refs: p.metrics.flatMap((m) => referencesOf(tables.get(m.table) ?? [], m, run.params)),
+          }));
+          panels.set(p.group, el);
+          $charts.append(el);
+        }
+        await el.redraw();
       }
     }, 300);
   };
@@ -252,34 +244,39 @@ async function comparePage(ids) {
   const cmp = await api(`/api/compare?ids=${ids.map(encodeURIComponent).join(',')}`);
   const byRun = await Promise.all(cmp.runs.map(async (r) => {
     const info = await api(`/api/runs/${encodeURIComponent(r.id)}`);
-    const tables = info.files.filter((f) => /^[a-z0-9_-]+\.jsonl$/i.test(f)).map((f) => f.replace(/\.jsonl$/, ''));
-    const data = {};
-    for (const t of tables) data[t] = await api(`/api/runs/${encodeURIComponent(r.id)}/metrics/${t}`);
-    return { run: r, data };
+    const tables = new Map();
+    for (const f of info.files.filter((f) => /^[a-z0-9_-]+\.jsonl$/i.test(f))) {
+      const t = f.replace(/\.jsonl$/, '');
+      tables.set(t, await api(`/api/runs/${encodeURIComponent(r.id)}/metrics/${t}`));
+    }
+    const label = r.id.slice(-6) + (cmp.differing.length ? ' ' + cmp.differing.map((k) => `${k}=${fmt(r.params[k])}`).join(' ') : '');
+    const run = { ...r, module: r.module ?? info.module, command: r.command ?? info.command };
+    return { run, tables, label, panels: panelsOf(tables, declsOf(info.module, info.command)) };
   }));
-  const tableNames = [...new Set(byRun.flatMap((b) => Object.keys(b.data)))];
+  // Every group of every run: the union, each overlaid with one line per run (and per metric of the group).
+  const groups = new Map();
+  for (const b of byRun) for (const p of b.panels) if (!groups.has(p.group)) groups.set(p.group, p);
   const $charts = h('div', { class: 'charts', 'data-testid': 'compare-charts' });
   $main.replaceChildren(h('h1', {}, `Compare ${ids.length} runs`),
     h('h2', {}, 'Parameters that differ'),
     h('table', { 'data-testid': 'param-diff' }, h('tr', {}, h('th', {}, 'parameter'), cmp.runs.map((r) => h('th', {}, r.id))),
       (cmp.differing.length ? cmp.differing : ['(none)']).map((k) => h('tr', {}, h('td', {}, k), cmp.runs.map((r) => h('td', {}, k === '(none)' ? '' : fmt(r.params[k])))))),
     h('h2', {}, 'Curves'), $charts,
-    h('h2', {}, 'Summaries'),
+    h('h2', {}, 'Side by side'), summaryTable(byRun),
+    h('h2', {}, 'Full summaries'),
     h('table', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'summary')),
       cmp.runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/r/${encodeURIComponent(r.id)}` }, r.id)), h('td', {}, statusEl(r.status)), h('td', {}, r.summary ? valueView(r.summary) : '')))));
-  for (const t of tableNames) {
-    // Overlay: one series per run, for each numeric column of the table.
-    const first = byRun.find((b) => b.data[t]?.length)?.data[t];
-    if (!first) continue;
-    const keys = Object.keys(first[0]);
-    const x = keys.find((k) => typeof first[0][k] === 'number');
-    for (const y of keys.filter((k) => k !== x && typeof first[0][k] === 'number').slice(0, 4)) {
-      const values = byRun.flatMap((b) => (b.data[t] || []).filter((r) => Number.isFinite(r[y])).map((r) => ({ x: r[x], value: r[y], run: b.run.id.slice(-6) + ' ' + cmp.differing.map((k) => `${k}=${fmt(b.run.params[k])}`).join(' ') })));
-      const el = h('div', { class: 'chart', 'data-metric': `${t}.${y}` });
-      $charts.append(el);
-      await drawChart(el, { title: `${t}: ${y}`, width: 460, height: 240, data: { values }, mark: 'line',
-        encoding: { x: { field: 'x', type: 'quantitative', title: x }, y: { field: 'value', type: 'quantitative', title: y, scale: { zero: false } }, color: { field: 'run', type: 'nominal' } } });
-    }
+  for (const [group, p0] of groups) {
+    const metricsOf = (b) => b.panels.find((q) => q.group === group)?.metrics ?? [];
+    const all = byRun.flatMap(metricsOf);
+    const p = { ...p0, metrics: [...new Map(all.map((m) => [`${m.table}.${m.name}`, m])).values()] };
+    const el = panelElement(p, (o) => ({
+      values: byRun.flatMap((b) => metricsOf(b).flatMap((m) => pointsOf(b.tables.get(m.table) ?? [], { ...m, label: p.metrics.length > 1 ? m.label : '' },
+        { ...o, prefix: b.label + (p.metrics.length > 1 ? ' · ' : '') }))),
+      refs: byRun.flatMap((b) => metricsOf(b).flatMap((m) => referencesOf(b.tables.get(m.table) ?? [], m, b.run.params))),
+    }), { testid: 'compare-panel', width: 480 });
+    $charts.append(el);
+    await el.redraw();
   }
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadModules, moduleNames } from '../modules/index.ts';
-import { listModules, getModule, describeParams, type CommandSpec, type ModuleSpec } from '../core/registry.ts';
+import { listModules, getModule, describeParams, describeMetrics, type CommandSpec, type ModuleSpec } from '../core/registry.ts';
 import type { ProgressFactory, RunEvent } from '../core/runner.ts';
 import type { RunStatus } from '../core/runs.ts';
 import type { Progress } from '../core/context.ts';
@@ -259,7 +259,10 @@ export async function main(argv: string[]): Promise<number> {
   program.command('list').description('modules and their commands').option('--json', 'as JSON').action((o) => {
     const ms = listModules();
     if (o.json) {
-      process.stdout.write(JSON.stringify(ms.map((m) => ({ name: m.name, title: m.title, commands: m.commands.map((c) => ({ name: c.name, description: c.description, params: describeParams(c) })) })), null, 2) + '\n');
+      const commands = (m: ModuleSpec) => m.commands.map((c) => ({
+        name: c.name, description: c.description, params: describeParams(c), metrics: describeMetrics(c),
+      }));
+      process.stdout.write(JSON.stringify(ms.map((m) => ({ name: m.name, title: m.title, commands: commands(m) })), null, 2) + '\n');
       return;
     }
     for (const m of ms) {

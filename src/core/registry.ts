@@ -9,6 +9,35 @@ export { UsageError, NotFoundError };
 
 export type ParamSchema = z.ZodObject<z.ZodRawShape>;
 
+/**
+ * How the dashboard plots one column of a command's metrics table: plain data, declared next to the
+ * command in commands.ts/config.ts (listing must not load the implementation).
+ */
+export interface MetricSpec {
+  /** the column of the metrics table */
+  name: string;
+  /** the metrics table that holds the column (ctx.metrics.log(row, table)); default "metrics" */
+  table?: string;
+  /** human-readable axis title, e.g. "sharpness λ₁" */
+  label: string;
+  unit?: string;
+  /** the column plotted on x: 'step', 'epoch', 'time', 'eta' or another column of the same table */
+  x: 'step' | 'epoch' | 'time' | 'eta' | (string & {});
+  scale: 'linear' | 'log';
+  /** metrics with the same group share one panel (default: the metric's own name) */
+  group?: string;
+  /** the column(s) whose values split the rows into separate lines (e.g. 'run', 'eta', ['method', 'run']) */
+  series?: string | readonly string[];
+  /** a horizontal reference line y = numerator / <column of the row> or / <parameter> (e.g. 2/η) */
+  reference?: { label: string; numerator: number; column?: string; param?: string };
+}
+
+const metricSpec = z.object({
+  name: z.string().min(1), table: z.string().regex(/^[a-z0-9_-]+$/i).optional(), label: z.string().min(1), unit: z.string().optional(),
+  x: z.string().min(1), scale: z.enum(['linear', 'log']), group: z.string().optional(), series: z.union([z.string(), z.array(z.string())]).optional(),
+  reference: z.object({ label: z.string(), numerator: z.number(), column: z.string().optional(), param: z.string().optional() }).strict().optional(),
+}).strict();
+
 export interface CommandSpec<S extends ParamSchema = ParamSchema> {
   /** kebab-case command name: `paperlab <module> <name>` */
   name: string;
@@ -26,6 +55,8 @@ export interface CommandSpec<S extends ParamSchema = ParamSchema> {
   resumable?: boolean;
   /** small enough to run in seconds with the defaults: the dashboard's embedded defaults */
   quick?: boolean;
+  /** the columns of its metrics tables worth a panel on the run page and in compare */
+  metrics?: readonly MetricSpec[];
   /** the work. Whatever it returns (a JSON-able object) is stored as the run's summary. */
   run(params: z.infer<S>, ctx: RunContext): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 }
@@ -71,8 +102,27 @@ export function registerModule(spec: ModuleSpec): void {
     for (const p of c.positional ?? []) {
       if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
     }
+    checkMetrics(spec.name, c);
   }
   modules.set(spec.name, spec);
+}
+
+function checkMetrics(mod: string, c: CommandSpec): void {
+  const seen = new Set<string>();
+  for (const m of c.metrics ?? []) {
+    const r = metricSpec.safeParse(m);
+    if (!r.success) throw new Error(`${mod} ${c.name}: metric '${m.name}': ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const key = `${m.table ?? 'metrics'}.${m.name}`;
+    if (seen.has(key)) throw new Error(`${mod} ${c.name}: metric '${key}' is declared twice`);
+    seen.add(key);
+    const param = m.reference?.param;
+    if (param !== undefined && !(param in c.params.shape)) throw new Error(`${mod} ${c.name}: metric '${m.name}': reference parameter '${param}' is not a parameter`);
+  }
+}
+
+/** A command's metric declarations with the defaults filled in (table 'metrics', group = name). */
+export function describeMetrics(c: CommandSpec): (MetricSpec & { table: string; group: string })[] {
+  return (c.metrics ?? []).map((m) => ({ ...m, table: m.table ?? 'metrics', group: m.group ?? m.name }));
 }
 
 /** A module's key map '<table>' (for `--map <module>/<table>`); errors list the tables there are. */

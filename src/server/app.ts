@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import { listModules, getCommand, validateParams, describeParams, paramsJsonSchema } from '../core/registry.ts';
+import { listModules, getCommand, validateParams, describeParams, describeMetrics, paramsJsonSchema } from '../core/registry.ts';
 import { RunStore, type RunRecord, type RunSortKey } from '../core/runs.ts';
 import type { RunEvent } from '../core/runner.ts';
 import { httpStatusOf, reviveError } from '../core/errors.ts';
@@ -187,7 +187,7 @@ function registerRegistryRoutes(app: Hono<Env>): void {
     name: m.name, title: m.title, description: m.description, papers: m.papers ?? [],
     commands: m.commands.map((cmd) => ({
       name: cmd.name, description: cmd.description, quick: Boolean(cmd.quick), resumable: Boolean(cmd.resumable),
-      positional: cmd.positional ?? [], params: describeParams(cmd), schema: paramsJsonSchema(cmd),
+      positional: cmd.positional ?? [], params: describeParams(cmd), schema: paramsJsonSchema(cmd), metrics: describeMetrics(cmd),
     })),
   }))));
 }

@@ -2,7 +2,7 @@
 // the implementation (experiments.ts) only when the command runs.
 import { z } from 'zod';
 import { precisionParam } from '../../core/train/precision.ts';
-import { registerModule, defineCommand } from '../../core/registry.ts';
+import { registerModule, defineCommand, type MetricSpec } from '../../core/registry.ts';
 import { AVERAGE_CLIPS, FEATS, HEAD_MODES, JOINT_GROUPINGS, MODALITIES, NTU_PROTOCOLS, SYNTH_CLASSES, defaults, presets } from './config.ts';
 
 const impl = () => import('./experiments.ts');
@@ -64,11 +64,19 @@ const clipFrames = () => z.string().optional().describe('PNG/JPEG frames of the 
 export const trainParams = z.object({ ...dataParams, ...featsParam, ...modelParams, ...trainingParams, precision: precisionParam() });
 export type TrainParams = z.infer<typeof trainParams>;
 
+/** the per-epoch training metrics (train and quick) */
+const TRAIN_METRICS: MetricSpec[] = [
+  { name: 'loss', label: 'training loss (cross-entropy)', x: 'epoch', scale: 'log' },
+  { name: 'trainAcc', label: 'train accuracy', x: 'epoch', scale: 'linear' },
+  { name: 'lr', label: 'learning rate', x: 'epoch', scale: 'linear' },
+];
+
 export const train = defineCommand({
   name: 'train',
   description: 'train from scratch (synthetic, ntu:<dir>, penn:<dir>, json:<dir>, --annotations <PySKL .pkl>); top-1/top-5, confusion matrix, attention maps',
   resumable: true,
   params: trainParams,
+  metrics: TRAIN_METRICS,
   run: async (p, ctx) => (await impl()).train(p, ctx),
 });
 
@@ -128,6 +136,7 @@ export const quick = defineCommand({
   description: 'a few-second pose-only run on synthetic actions (train, evaluate, explain, animate)',
   quick: true,
   params: quickParams,
+  metrics: TRAIN_METRICS,
   run: async (p, ctx) => (await impl()).quick(p, ctx),
 });
 

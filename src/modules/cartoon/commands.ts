@@ -82,6 +82,14 @@ export const train = defineCommand({
   description: 'Two-stage CARTOONER training on procedural scenes or on folders of photos and cartoons',
   resumable: true,
   params: trainParams,
+  metrics: [
+    { name: 'd', label: 'discriminator loss', x: 'step', scale: 'linear', group: 'adversarial' },
+    { name: 'adv', label: 'generator adversarial loss', x: 'step', scale: 'linear', group: 'adversarial' },
+    { name: 'content', label: 'content loss (VGG features)', x: 'step', scale: 'log', group: 'generator terms' },
+    { name: 'color', label: 'colour loss', x: 'step', scale: 'log', group: 'generator terms' },
+    { name: 'tv', label: 'total-variation loss', x: 'step', scale: 'log', group: 'generator terms' },
+    { name: 'paired', label: 'paired reconstruction loss', x: 'step', scale: 'log', group: 'generator terms' },
+  ],
   run: async (p, ctx) => (await impl()).train(p, ctx),
 });
 

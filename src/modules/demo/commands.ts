@@ -23,6 +23,9 @@ export const fitLine = defineCommand({
   quick: true,
   resumable: true,
   params: fitLineParams,
+  metrics: [
+    { name: 'loss', label: 'training loss (MSE)', x: 'epoch', scale: 'log' },
+  ],
   run: async (p, ctx) => (await impl()).fitLine(p, ctx),
 });
 

@@ -132,6 +132,12 @@ export const trainCommand = defineCommand({
   name: 'train',
   description: 'Train SIANet or the 3D U-Net with the shift-robust recipe; resumable safetensors checkpoints, frames of predictions',
   params: trainParams,
+  metrics: [
+    { table: 'train', name: 'loss', label: 'training loss', x: 'step', scale: 'log', series: 'model', group: 'loss' },
+    { table: 'validation', name: 'valLoss', label: 'validation loss', x: 'step', scale: 'log', series: 'model', group: 'loss' },
+    { table: 'train', name: 'bce', label: 'binary cross-entropy', x: 'step', scale: 'log', series: 'model' },
+    { table: 'train', name: 'lr', label: 'learning rate', x: 'step', scale: 'log', series: 'model' },
+  ],
   resumable: true,
   quick: true,
   run: async (p, ctx) => (await impl()).runTrain(p, ctx),

@@ -31,6 +31,13 @@ export const synthetic = defineCommand({
   description: 'Over-parameterized linear regression [ours]: ORFit interpolates every seen point and lands on the min-norm solution (the paper\'s Theorem 3)',
   quick: true,
   params: syntheticParams,
+  metrics: [
+    { name: 'maxResidualSeen', label: 'max residual on seen points', x: 'step', scale: 'log', series: 'method', group: 'fit of seen points' },
+    { name: 'rmseSeen', label: 'RMSE on seen points', x: 'step', scale: 'log', series: 'method', group: 'fit of seen points' },
+    { name: 'relDistMinNorm', label: 'relative distance to the min-norm interpolant', x: 'step', scale: 'log', series: 'method' },
+    { name: 'testRmse', label: 'test RMSE', x: 'step', scale: 'linear', series: 'method' },
+    { table: 'sgd', name: 'relDistToOrfit', label: 'cyclic SGD: relative distance to ORFit', x: 'epoch', scale: 'log' },
+  ],
   run: async (p, ctx) => (await impl()).synthetic(p, ctx),
 });
 
@@ -62,6 +69,11 @@ export const rotatedDigits = defineCommand({
   description: "The paper's rotated-digit regression: predict the rotation angle from a one-pass stream sorted by angle",
   resumable: true,
   params: rotatedDigitsParams,
+  metrics: [
+    { name: 'testRmse', label: 'test RMSE', x: 'step', scale: 'linear', series: ['method', 'run'] },
+    { name: 'seenRmse', label: 'RMSE on seen digits', x: 'step', scale: 'linear', series: ['method', 'run'] },
+    { name: 'trackedError', label: 'error on the tracked digit', x: 'step', scale: 'linear', series: ['method', 'run'] },
+  ],
   run: async (p, ctx) => (await impl()).rotatedDigits(p, ctx),
 });
 

@@ -155,6 +155,10 @@ export const pretrain = defineCommand({
   description: 'Self-supervised restoration pre-training (Models Genesis transformations) of MNet on unlabeled cubes',
   resumable: true,
   params: pretrainParams,
+  metrics: [
+    { table: 'pretrain', name: 'train_mse', label: 'restoration MSE (train)', x: 'epoch', scale: 'log', group: 'restoration MSE' },
+    { table: 'pretrain', name: 'val_mse', label: 'restoration MSE (validation)', x: 'epoch', scale: 'log', group: 'restoration MSE' },
+  ],
   run: async (p, ctx) => (await impl()).pretrain(p, ctx),
 });
 
@@ -163,6 +167,12 @@ export const train = defineCommand({
   description: 'Train the Z-nnMNet detector (0.5·focal + 0.5·CE, deep supervision, SGD Nesterov, poly LR) and evaluate on the held-out fold',
   resumable: true,
   params: trainParams,
+  metrics: [
+    { table: 'train', name: 'loss', label: 'training loss (focal + CE)', x: 'iteration', scale: 'log' },
+    { table: 'train', name: 'lr', label: 'learning rate', x: 'iteration', scale: 'linear' },
+    { table: 'validation', name: 'val_dice', label: 'validation Dice', x: 'epoch', scale: 'linear', group: 'validation Dice' },
+    { table: 'validation', name: 'val_dice_ma', label: 'validation Dice (moving average)', x: 'epoch', scale: 'linear', group: 'validation Dice' },
+  ],
   run: async (p, ctx) => (await impl()).train(p, ctx),
 });
 

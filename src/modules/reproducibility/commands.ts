@@ -67,6 +67,11 @@ export const measure = defineCommand({
   description: 'Measure the deviation of one optimizer on one problem with one oracle (mean, 95% interval, bound)',
   quick: true,
   params: measureParams,
+  metrics: [
+    { table: 'trace', name: 'deviation', label: 'mean deviation ‖x_t − x′_t‖', x: 't', scale: 'log', group: 'deviation' },
+    { table: 'trace', name: 'max', label: 'max deviation over pairs', x: 't', scale: 'log', group: 'deviation' },
+    { table: 'trace', name: 'subopt', label: 'suboptimality f(x_t) − f*', x: 't', scale: 'log' },
+  ],
   run: async (p, ctx) => (await impl()).measure(p, ctx),
 });
 

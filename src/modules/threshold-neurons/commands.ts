@@ -60,6 +60,14 @@ export const trajectory = defineCommand({
   description: 'Mean model at one η: a⁺, a⁻, a⁺ − a⁻ (the even mode), b, loss and exact sharpness per step',
   quick: true,
   params: meanTrajectoryParams,
+  metrics: [
+    { table: 'trajectory', name: 'ap', label: 'a⁺ (weight of relu(x + b))', x: 'step', scale: 'linear', group: 'weights' },
+    { table: 'trajectory', name: 'am', label: 'a⁻ (weight of relu(−x + b))', x: 'step', scale: 'linear', group: 'weights' },
+    { table: 'trajectory', name: 'diff', label: 'a⁺ − a⁻ (even mode)', x: 'step', scale: 'linear' },
+    { table: 'trajectory', name: 'b', label: 'shared bias b', x: 'step', scale: 'linear' },
+    { table: 'trajectory', name: 'loss', label: 'train loss', x: 'step', scale: 'log' },
+    { table: 'trajectory', name: 'sharpness', label: 'sharpness λ_max', x: 'step', scale: 'linear', reference: { label: '2/η', numerator: 2, param: 'eta' } },
+  ],
   run: async (p, ctx) => (await impl()).runMeanTrajectory(p, ctx),
 });
 

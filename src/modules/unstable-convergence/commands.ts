@@ -57,6 +57,14 @@ export const eos = defineCommand({
   description: 'Edge of stability (Cohen et al.): full-batch GD for several η with sharpness every eigFreq steps, the 2/η line, optional gradient-flow comparison',
   resumable: true,
   params: eosParams,
+  metrics: [
+    { table: 'trace', name: 'loss', label: 'train loss', x: 'step', scale: 'log', series: 'eta' },
+    { table: 'trace', name: 'sharpness', label: 'sharpness λ₁', x: 'step', scale: 'linear', series: 'eta', group: 'sharpness', reference: { label: '2/η', numerator: 2, column: 'eta' } },
+    { table: 'trace', name: 'eig2', label: 'second eigenvalue λ₂', x: 'step', scale: 'linear', series: 'eta', group: 'sharpness' },
+    { table: 'trace', name: 'acc', label: 'train accuracy', x: 'step', scale: 'linear', series: 'eta', group: 'accuracy' },
+    { table: 'trace', name: 'testAcc', label: 'test accuracy', x: 'step', scale: 'linear', series: 'eta', group: 'accuracy' },
+    { table: 'gd_vs_flow', name: 'distance', label: 'distance GD ↔ gradient flow ‖θ_GD − θ_GF‖', x: 'time', scale: 'linear', series: 'eta' },
+  ],
   run: async (p, ctx) => (await impl()).runEos(p, ctx),
 });
 
@@ -91,6 +99,19 @@ export const probes = defineCommand({
   name: 'probes',
   description: 'Unstable-convergence probes (RP, DS, DSint, A1, Ak, gradient cosine, S/MSS) on a large-η run and a small-η control',
   params: probesParams,
+  metrics: [
+    { table: 'probes', name: 'loss', label: 'train loss', x: 'step', scale: 'log', series: 'run' },
+    { table: 'probes', name: 'sharpness', label: 'sharpness λ₁', x: 'step', scale: 'linear', series: 'run', reference: { label: '2/η', numerator: 2, column: 'eta' } },
+    { table: 'probes', name: 'sharpRatio', label: 'S/MSS (sharpness over 2/η)', x: 'step', scale: 'linear', series: 'run', reference: { label: 'S = MSS', numerator: 1 } },
+    { table: 'probes', name: 'rp', label: 'relative progress RP', x: 'step', scale: 'linear', series: 'run' },
+    { table: 'probes', name: 'ds', label: 'directional smoothness DS', x: 'step', scale: 'linear', series: 'run', group: 'smoothness' },
+    { table: 'probes', name: 'dsInt', label: 'integrated DS', x: 'step', scale: 'linear', series: 'run', group: 'smoothness' },
+    { table: 'probes', name: 'dsEta', label: 'η/2·DS', x: 'step', scale: 'linear', series: 'run', group: 'smoothness × η/2', reference: { label: 'η/2·DS = 1', numerator: 1 } },
+    { table: 'probes', name: 'dsIntEta', label: 'η/2·DS_int', x: 'step', scale: 'linear', series: 'run', group: 'smoothness × η/2' },
+    { table: 'probes', name: 'a1', label: 'alignment A₁', x: 'step', scale: 'linear', series: 'run', group: 'alignment' },
+    { table: 'probes', name: 'ak', label: 'alignment A_k', x: 'step', scale: 'linear', series: 'run', group: 'alignment' },
+    { table: 'probes', name: 'gradCos', label: 'cosine of successive gradients', x: 'step', scale: 'linear', series: 'run' },
+  ],
   run: async (p, ctx) => (await impl()).runProbes(p, ctx),
 });
 
