@@ -27,6 +27,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
       colourMap: p.colourMap || undefined,
       segments: p.segments,
       maxSide: p.maxSide,
+      maxPixels: p.maxPixels,
       depth: p.depth,
     };
     const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
@@ -37,7 +38,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
         throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
       }
       const size = await applyFile(cz, p.input, out, opts);
-      ctx.log(`wrote ${out}`);
+      ctx.log(`wrote ${out}, ${size.width}×${size.height}${size.resized ? `: ${size.resized}` : ' (full resolution)'}`);
       return {
         output: out,
         ...size,
@@ -66,7 +67,8 @@ async function applyFolder(cz: Cartoonizer, dir: string, outDir: string, opts: A
   for (const f of files) {
     ctx.throwIfAborted();
     const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png'));
-    await applyFile(cz, f, out, opts);
+    const size = await applyFile(cz, f, out, opts);
+    if (size.resized) ctx.log(`${path.basename(f)}: ${size.resized}`);
     outputs.push(out);
     bar.tick();
   }
