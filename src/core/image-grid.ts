@@ -29,7 +29,13 @@ export async function imageGridSvg(g: ImageGrid): Promise<string> {
   const hasCaptions = (g.captions ?? []).some((r) => r.some((c) => c));
   const left = 12 + 7.5 * Math.max(4, ...g.rowLabels.map((l) => l.length)), top = g.title ? 52 : 28, gap = 6, capH = hasCaptions ? 18 : 0;
   const cols = Math.max(g.colLabels.length, ...g.cells.map((r) => r.length));
-  const width = Math.ceil(left + cols * (cw + gap) + 8), height = Math.ceil(top + g.cells.length * (ch + capH + gap) + 8);
+  // wide enough for the title and for each caption centred under its cell (≈ 6.5 px per 11-px character)
+  const capFit = Math.max(0, ...(g.captions ?? []).flatMap((r) => r.map((c, i) => {
+    if (!c) return 0;
+    return Math.max(left + i * (cw + gap) + cw / 2, 3.3 * c.length + 4) + 3.3 * c.length + 8;
+  })));
+  const width = Math.ceil(Math.max(left + cols * (cw + gap) + 8, capFit, 9 * (g.title?.length ?? 0) + 16));
+  const height = Math.ceil(top + g.cells.length * (ch + capH + gap) + 8);
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="white"/>`];
   if (g.title) parts.push(`<text x="${width / 2}" y="20" ${FONT} font-size="15" font-weight="bold" text-anchor="middle">${xmlEscape(g.title)}</text>`);
   g.colLabels.forEach((l, c) => {
@@ -47,7 +53,7 @@ export async function imageGridSvg(g: ImageGrid): Promise<string> {
           + `href="data:image/png;base64,${png}"/>`);
       }
       const cap = g.captions?.[r]?.[c];
-      if (cap) parts.push(`<text class="caption" x="${x + cw / 2}" y="${y + ch + 13}" ${FONT} font-size="11" text-anchor="middle">${xmlEscape(cap)}</text>`);
+      if (cap) parts.push(`<text class="caption" x="${Math.max(x + cw / 2, 3.3 * cap.length + 4)}" y="${y + ch + 13}" ${FONT} font-size="11" text-anchor="middle">${xmlEscape(cap)}</text>`);
     }
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n`
