@@ -36,7 +36,8 @@ export function lossChart(rows: Record<string, unknown>[]): Record<string, unkno
     title: 'training loss', width: 480, height: 260, data: { values }, mark: 'line',
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'optimiser step' }, y: { field: 'loss', type: 'quantitative', title: 'loss (weighted BCE + α·early + STL)', scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, scale: { range: ['#b8cce4', '#1f4e79'] } }, strokeWidth: { value: 2 },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['per batch', `mean of last ${w}`], range: ['#b8cce4', '#1f4e79'] } },
+      order: { field: 'series' }, strokeWidth: { value: 2 },
     },
   };
 }
