@@ -19,6 +19,31 @@ import { writeFileAtomic } from '../../core/io/atomic.ts';
 /** The small model shipped with the package (trained on the procedural generator; see README). */
 export const SHIPPED_MODEL = fileURLToPath(new URL('./assets/cartooner-small.safetensors', import.meta.url));
 
+/**
+ * The longer-side bound that brings a w×h photo within `maxSide` and the pixel budget `maxPixels`
+ * (only shrinking, aspect kept), with the reason in words; null when the photo fits as it is.
+ */
+export function fitBound(w: number, h: number, o: { maxSide?: number; maxPixels?: number }): { side: number; reason: string } | null {
+  const long = Math.max(w, h);
+  let side = long;
+  const why: string[] = [];
+  if (o.maxSide && long > o.maxSide) { side = o.maxSide; why.push(`--max-side ${o.maxSide}`); }
+  if (o.maxPixels && w * h > o.maxPixels) {
+    const s = Math.floor(long * Math.sqrt(o.maxPixels / (w * h)));
+    if (s < side) { side = s; why.splice(0, why.length, `pixel budget ${+(o.maxPixels / 1e6).toPrecision(3)} MP`); }
+  }
+  return side < long ? { side, reason: why.join(', ') } : null;
+}
+
+/** Width and height from the file header, or null when sharp cannot read it (readImage then reports it with the file name). */
+async function imageSize(file: string): Promise<{ width: number; height: number } | null> {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const m = await sharp(file).metadata();
+    return m.width && m.height ? { width: m.width, height: m.height } : null;
+  } catch { return null; }
+}
+
 /** Reads a photo as sRGB [1, 3, H, W], longer side fitted to maxSide, H and W rounded down to even. */
 export async function readPhoto(file: string, maxSide?: number): Promise<Tensor> {
   // only shrink: a photo already within maxSide keeps its size
@@ -88,8 +113,10 @@ export interface ApplyOptions {
   colourMap?: string;
   /** SLIC segments of the colour map (default: raster.ts defaultSegments) */
   segments?: number;
-  /** shrink so the longer side is at most this (Infinity: keep the size) */
+  /** also shrink so the longer side is at most this (default: none) */
   maxSide?: number;
+  /** pixel budget: a larger photo is scaled down to fit it (default APPLY.maxPixels, 4 MP) */
+  maxPixels?: number;
   /** '8' (PNG/JPEG by extension, the default), '16' (16-bit PNG) or 'float' (.npy float32 [H, W, 3]) */
   depth?: OutputDepth;
 }
@@ -165,16 +192,23 @@ function checkLevel(name: string, v: number): void {
   if (!Number.isFinite(v)) throw new Error(`${name} must be a finite number in [1, 5], got ${v}`);
 }
 
-/** Cartoonizes one image file into `output` (8-bit PNG or JPEG by extension, 16-bit PNG or float32 .npy by `depth`). Returns the size. */
-export async function applyFile(cz: Cartoonizer, input: string, output: string, options: ApplyOptions = {}): Promise<{ width: number; height: number }> {
+/**
+ * Cartoonizes one image file into `output` (8-bit PNG or JPEG by extension, 16-bit PNG or float32
+ * .npy by `depth`). Returns the size, and how it was scaled down (null: full resolution).
+ */
+export async function applyFile(
+  cz: Cartoonizer, input: string, output: string, options: ApplyOptions = {},
+): Promise<{ width: number; height: number; resized: string | null }> {
   const o = {
     ...options, stroke: options.stroke ?? APPLY.stroke, abstraction: options.abstraction ?? APPLY.abstraction,
-    hueShift: options.hueShift ?? APPLY.hueShift, maxSide: options.maxSide ?? APPLY.maxSide,
+    hueShift: options.hueShift ?? APPLY.hueShift, maxSide: options.maxSide ?? APPLY.maxSide, maxPixels: options.maxPixels ?? APPLY.maxPixels,
   };
   checkLevel('stroke', o.stroke);
   checkLevel('abstraction', o.abstraction);
   if (!Number.isFinite(o.hueShift)) throw new Error(`hue-shift must be a finite number of degrees, got ${o.hueShift}`);
-  const photo = await readPhoto(input, o.maxSide);
+  const src = await imageSize(input);
+  const fit = src ? fitBound(src.width, src.height, o) : null;
+  const photo = await readPhoto(input, fit?.side ?? o.maxSide);
   let map: Tensor | null = null;
   try {
     map = o.colourMap ? await readColourMap(o.colourMap, photo) : photoColourMap(photo, o.segments);
@@ -183,7 +217,9 @@ export async function applyFile(cz: Cartoonizer, input: string, output: string, 
       return labToRgb(cz.lab(photo, m, o.stroke, o.abstraction));
     });
     try { await writeCartoon(output, rgb, o.depth ?? APPLY.depth); } finally { rgb.dispose(); }
-    return { width: photo.shape[3]!, height: photo.shape[2]! };
+    const [h, w] = [photo.shape[2]!, photo.shape[3]!];
+    const resized = fit && src ? `scaled down from ${src.width}×${src.height} to ${w}×${h} (${fit.reason})` : null;
+    return { width: photo.shape[3]!, height: photo.shape[2]!, resized };
   } finally {
     photo.dispose();
     map?.dispose();

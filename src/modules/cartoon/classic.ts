@@ -67,6 +67,43 @@ function cachedSlic(p: Planar, K: number): { labels: Int32Array; count: number }
   return r;
 }
 
+/**
+ * Clean line extraction from a DoG response: hysteresis thresholding (pixels below −thr are strong,
+ * below −thr/2 weak; weak pixels count only when 8-connected to a strong one, Canny's rule) and
+ * removal of connected components smaller than `minArea` px (isolated specks that widening would
+ * turn into dots), or whose bounding box is shorter than 2·√minArea (blobs rather than lines).
+ * Returns the ink mask.
+ */
+export function hysteresisLines(dog: Float32Array, H: number, W: number, thr: number, minArea: number): Uint8Array {
+  const ink = new Uint8Array(H * W), seen = new Uint8Array(H * W), stack: number[] = [], comp: number[] = [];
+  const weak = (i: number) => dog[i]! < -0.5 * thr;
+  for (let s = 0; s < H * W; s++) {
+    if (seen[s] || !weak(s)) continue;
+    seen[s] = 1; stack.push(s); comp.length = 0;
+    let strong = false;
+    while (stack.length) {
+      const i = stack.pop()!;
+      comp.push(i);
+      if (dog[i]! < -thr) strong = true;
+      const y = (i / W) | 0, x = i - y * W;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy, xx = x + dx, j = yy * W + xx;
+          if (yy < 0 || yy >= H || xx < 0 || xx >= W || seen[j] || !weak(j)) continue;
+          seen[j] = 1; stack.push(j);
+        }
+      }
+    }
+    if (!strong || comp.length < minArea) continue;
+    // a line, not a dot: its bounding box's longer side spans at least 2·√minArea px
+    let y0 = H, y1 = 0, x0 = W, x1 = 0;
+    for (const i of comp) { const y = (i / W) | 0, x = i - y * W; y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x); }
+    if (Math.max(y1 - y0, x1 - x0) + 1 < 2 * Math.sqrt(minArea)) continue;
+    for (const i of comp) ink[i] = 1;
+  }
+  return ink;
+}
+
 /** Sizes per abstraction level k = 1..5 [ours]: guided-filter radius (× image scale), SLIC share, flat share, softening σ. */
 const LEVEL_SEGMENTS = [1, 0.6, 0.4, 0.25, 0.15];
 const LEVEL_FLAT = [0.2, 0.4, 0.6, 0.8, 1.0];
@@ -79,7 +116,7 @@ const LEVEL_LINE_THRESHOLD = [1, 1.4, 1.8, 2.2, 2.6];
  * XDoG lines of the smoothed L (threshold grows with k, so detail lines drop out), widened to
  * `width`, and a final softening.
  */
-function classicL(photoLab: Tensor, photo: Tensor, k: number, width: number, scale: number, o: ClassicOptions): Tensor {
+function classicL(photoLab: Tensor, photo: Tensor, k: number, width: number, scale: number, lineScale: number, o: ClassicOptions): Tensor {
   return torch.scope(() => {
     const H = photo.shape[2]!, W = photo.shape[3]!;
     const L = photoLab.narrow(1, 0, 1);
@@ -91,16 +128,16 @@ function classicL(photoLab: Tensor, photo: Tensor, k: number, width: number, sca
     const beta = LEVEL_FLAT[k - 1]!;
     const Lt = g.mul(1 - beta).add(flatT.mul(beta));
     // XDoG (binary form): dark side of G_σ − G_kσ on the smoothed (not the flattened) L
-    const sigma = (o.sigma ?? 0.8) * scale, kk = o.k ?? 1.6, thr = (o.threshold ?? 2.5) * LEVEL_LINE_THRESHOLD[k - 1]!;
-    const dog = gaussianBlur(g, sigma).sub(gaussianBlur(g, kk * sigma));
-    const ink = dog.lt(-thr).to('uint8').contiguous().toTypedArray() as Uint8Array;
+    const sigma = (o.sigma ?? 0.8) * lineScale, kk = o.k ?? 1.6, thr = (o.threshold ?? 2.5) * LEVEL_LINE_THRESHOLD[k - 1]!;
+    const dog = gaussianBlur(g, sigma).sub(gaussianBlur(g, kk * sigma)).contiguous().toTypedArray() as Float32Array;
+    const ink = hysteresisLines(dog, H, W, thr, Math.max(3, Math.round(6 * lineScale * lineScale)));
     // line width ↔ α_s: widen the lines by an anti-aliased distance band (continuous in width)
     const d = distanceTransform(ink, H, W);
     const anyInk = ink.some((x) => x > 0);
     const cov = Float32Array.from(d, (v) => (anyInk ? Math.min(1, Math.max(0, (width + 1) / 2 - v)) : 0));
     const covT = torch.tensor(cov, { shape: [1, 1, H, W] }).to(Lt.dtype);
     const out = Lt.mul(covT.rsub(1)).add(covT.mul(8));
-    return gaussianBlur(out, LEVEL_SOFTEN[k - 1]! * scale).clamp(0, 100);
+    return gaussianBlur(out, LEVEL_SOFTEN[k - 1]! * lineScale).clamp(0, 100);
   });
 }
 
@@ -121,14 +158,17 @@ export function classicCartoon(photo: Tensor, map: Tensor, alphaS: number, alpha
   }
   return torch.noGrad(() => torch.scope(() => {
     const H = photo.shape[2]!, W = photo.shape[3]!;
-    const scale = Math.min(H, W) / 64;
+    // smoothing and flattening scale with the image (64-px scenes: 1); lines, their width and the
+    // softening only with its square root, so a full-resolution photo gets crisp lines of a few px
+    // rather than its 64-px rendering's lines magnified into blobs
+    const scale = Math.min(H, W) / 64, lineScale = scale <= 1 ? scale : Math.sqrt(scale);
     const lab = rgbToLab(photo);
-    const width = lineWidth(Math.min(LEVELS, Math.max(1, alphaS)), Math.min(H, W));
+    const width = lineWidth(Math.min(LEVELS, Math.max(1, alphaS)), 64 * lineScale);
     const { i, j, w } = selectBranches(LEVELS, alphaA);
-    let L = classicL(lab, photo, i, width, scale, o);
-    if (w > 0) L = L.mul(1 - w).add(classicL(lab, photo, j, width, scale, o).mul(w));
+    let L = classicL(lab, photo, i, width, scale, lineScale, o);
+    if (w > 0) L = L.mul(1 - w).add(classicL(lab, photo, j, width, scale, lineScale, o).mul(w));
     // colour: the (edited) colour map's chroma, lightly smoothed
-    const ab = gaussianBlur(rgbToLab(map).narrow(1, 1, 2), (o.colourSigma ?? 0.5) * scale);
+    const ab = gaussianBlur(rgbToLab(map).narrow(1, 1, 2), (o.colourSigma ?? 0.5) * lineScale);
     return torch.cat([L, ab], 1);
   }));
 }

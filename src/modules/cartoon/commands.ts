@@ -23,7 +23,9 @@ export const applyParams = z.object({
   segments: z.number().int().min(1).max(5000).optional().describe('SLIC segments of the colour map; default: 200 at 256 px, scaled to the image'),
   checkpoint: modelParam(),
   classic: z.boolean().default(false).describe('use the non-learned classic cartoonizer (guided filter + superpixels + XDoG)'),
-  maxSide: z.number().int().min(8).max(4096).default(APPLY.maxSide).describe('resize so the longer side is at most this'),
+  maxSide: z.number().int().min(8).max(16384).optional().describe('also shrink so the longer side is at most this (default: full resolution within --max-pixels)'),
+  maxPixels: z.number().int().min(64).max(64_000_000).default(APPLY.maxPixels)
+    .describe('pixel budget: a larger photo is scaled down to fit it (stated in the summary and log)'),
 });
 export type ApplyParams = z.infer<typeof applyParams>;
 

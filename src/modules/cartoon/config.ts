@@ -122,7 +122,13 @@ export const DEFAULT_CONFIG: CartoonerConfig = {
 export const SEGMENTS_AT_256 = 200;
 
 /** Defaults of `cartoon apply` and of applyFile. */
-export const APPLY = { stroke: 3, abstraction: 2, hueShift: 0, maxSide: 256, depth: '8' as OutputDepth };
+/**
+ * Defaults of `cartoon apply` and of applyFile. Photos keep their full resolution unless they exceed
+ * the pixel budget `maxPixels` (4 MP: about 10 s and a few GB of activations for the learned model on
+ * CPU), in which case they are scaled down to fit it, and the summary and log say so. `maxSide`
+ * (no default) bounds the longer side as well.
+ */
+export const APPLY = { stroke: 3, abstraction: 2, hueShift: 0, maxSide: undefined as number | undefined, maxPixels: 4_000_000, depth: '8' as OutputDepth };
 
 /**
  * Output depth of `cartoon apply`: '8' 8-bit PNG/JPEG; '16' 16-bit PNG (round(v·65535)); 'float'

@@ -6,6 +6,7 @@ import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
 import { lineChart } from '../../core/plots.ts';
 import { writeImage } from '../../core/io/image.ts';
+import { saveImageGrid } from '../../core/image-grid.ts';
 import { Rng } from '../../core/rng.ts';
 import { labToRgb, rotateHue } from './color.ts';
 import { FolderSource, SyntheticSource, listImages, planarToTensor, type CartoonSource } from './data.ts';
@@ -27,6 +28,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
       colourMap: p.colourMap || undefined,
       segments: p.segments,
       maxSide: p.maxSide,
+      maxPixels: p.maxPixels,
       depth: p.depth,
     };
     const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
@@ -37,7 +39,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
         throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
       }
       const size = await applyFile(cz, p.input, out, opts);
-      ctx.log(`wrote ${out}`);
+      ctx.log(`wrote ${out}, ${size.width}×${size.height}${size.resized ? `: ${size.resized}` : ' (full resolution)'}`);
       return {
         output: out,
         ...size,
@@ -66,7 +68,8 @@ async function applyFolder(cz: Cartoonizer, dir: string, outDir: string, opts: A
   for (const f of files) {
     ctx.throwIfAborted();
     const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png'));
-    await applyFile(cz, f, out, opts);
+    const size = await applyFile(cz, f, out, opts);
+    if (size.resized) ctx.log(`${path.basename(f)}: ${size.resized}`);
     outputs.push(out);
     bar.tick();
   }
@@ -184,24 +187,38 @@ async function reportControls(rep: ControlReport, ctx: RunContext): Promise<void
   ctx.writeJson('report.json', rep);
 }
 
+/**
+ * The demo sheet (demo.svg / demo.png): a procedural scene and its cartoons, labelled — column 1
+ * the input photo, then the output at levels 1..5 of each control (one row per control: stroke α_s,
+ * abstraction α_a, colour-map hue shift), each cell shown at ≥ 192 px.
+ */
 export async function demo(p: DemoParams, ctx: RunContext) {
   if (p.size % 2) throw new Error(`size must be even, got ${p.size}`);
   const cz = openCartoonizer({ classic: p.classic });
   try {
     const scene = makeScene(ctx.rng, p.size);
-    const sheet = torch.noGrad(() => torch.scope(() => {
+    const L = [1, 2, 3, 4, 5];
+    const cells = torch.noGrad(() => torch.scope(() => {
       const ph = planarToTensor([scene.photo]), mp = planarToTensor([scene.map]);
-      const row = (f: (l: number) => torch.Tensor) => torch.cat([ph, ...[1, 2, 3, 4, 5].map(f)], 3);
-      return torch.cat([
+      const row = (f: (l: number) => torch.Tensor) => [ph.squeeze(0), ...L.map((l) => f(l).squeeze(0))];
+      return [
         row((l) => labToRgb(cz.lab(ph, mp, l, 1))),
         row((l) => labToRgb(cz.lab(ph, mp, 3, l))),
         row((l) => labToRgb(cz.lab(ph, rotateHue(mp, (l - 1) * 72), 3, 2))),
-      ], 2);
+      ];
     }));
-    const file = ctx.path('demo.png');
-    await writeImage(file, sheet);
-    sheet.dispose();
-    return { image: file, rows: ['α_s = 1..5', 'α_a = 1..5', 'hue shift 0, 72, 144, 216, 288°'], engine: cz.kind, model: cz.info?.trainedOn ?? null };
+    const side = Math.max(192, p.size);
+    const rows = ['stroke α_s (α_a = 1)', 'abstraction α_a (α_s = 3)', 'hue shift (α_s = 3, α_a = 2)'];
+    const captions = [L.map((l) => `α_s = ${l}`), L.map((l) => `α_a = ${l}`), L.map((l) => `${(l - 1) * 72}°`)].map((r) => ['photo', ...r]);
+    try {
+      const out = await saveImageGrid(ctx.path('demo'), {
+        title: `cartoon demo (${cz.kind === 'classic' ? 'classic cartoonizer' : 'CARTOONER model'}): input photo and outputs by control level`,
+        cells, rowLabels: rows, colLabels: ['input', ...L.map(() => 'output')], captions, cellWidth: side, cellHeight: side,
+      });
+      return { image: out.png, svg: out.svg, rows, engine: cz.kind, model: cz.info?.trainedOn ?? null };
+    } finally {
+      torch.dispose(cells);
+    }
   } finally {
     cz.dispose();
   }

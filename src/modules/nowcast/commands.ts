@@ -63,6 +63,8 @@ export const trainParams = z.object({
   alpha: z.number().min(0).default(TRAIN.alpha).describe('deep-supervision weight on y_early'),
   checkpointEvery: z.number().int().min(0).default(TRAIN.checkpointEvery).describe('save a resumable checkpoint every N steps (0 = only at the end)'),
   evalEvery: z.number().int().min(0).default(TRAIN.evalEvery).describe('validation loss every N steps (LR ×0.9 on plateau; 0 = never)'),
+  recalibrateBn: z.number().int().min(0).max(1000).default(TRAIN.recalibrateBn)
+    .describe('after training, re-estimate BatchNorm statistics over N training batches (0 = keep the momentum-0.01 EMA, which needs thousands of steps)'),
   tau: tauParam(TRAIN.tau, 'threshold for the frames and the quick evaluation'),
   init: z.string().optional()
     .describe('start from these weights (fresh optimizer): a paperlab training checkpoint (its model.* tensors), a model file, a safetensors state dict, or a run folder')

@@ -101,6 +101,19 @@ function initFrom(file: string, strict: boolean, ctx: RunContext) {
   return { hook, record, dispose: () => torch.dispose(w.tensors) };
 }
 
+/**
+ * The evaluation sample whose target is closest to half rain (max over samples of min(wet, dry)): the
+ * frames then show a forecast with both classes, not an empty or a fully raining field.
+ */
+function informativeSample(sets: SampleSet[]): { set: SampleSet; i: number } | null {
+  let best: { set: SampleSet; i: number } | null = null, score = -1;
+  for (const set of sets) {
+    const wet = torch.noGrad(() => torch.scope(() => set.y.flatten(1).to('float32').mean(1).toArray()));
+    wet.forEach((v, i) => { if (Math.min(v, 1 - v) > score) { score = Math.min(v, 1 - v); best = { set, i }; } });
+  }
+  return best;
+}
+
 export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<string, unknown>> {
   const g = GEOMETRIES[p.geometry];
   if (p.model === 'unet3d' && outSize(g) !== g.inSize) throw new Error(`the 3D U-Net baseline maps the input grid onto the target grid, which needs cropSize·scale = inSize (geometry ${p.geometry})`);
@@ -115,7 +128,7 @@ export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<
     const res = train({
       ...DEFAULT_TRAIN, model: build, ...(init ? { init: init.hook } : {}),
       steps: p.steps, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay, clipValue: p.clipValue,
-      augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: ctx.seed, precision: p.precision,
+      augment: p.augment, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, recalibrateBn: p.recalibrateBn, seed: ctx.seed, precision: p.precision,
       loss: { ...DEFAULT_LOSS, posWeight: p.posWeight, alpha: p.alpha, smooth: p.smooth, betaSpatial: p.betaSpatial, betaTemporal: p.betaTemporal },
     }, data.train, data.val, ctx, 'model');
     const modelFile = ctx.path('model.safetensors');
@@ -124,16 +137,16 @@ export async function runTrain(p: TrainParams, ctx: RunContext): Promise<Record<
     const ev = evaluate(res.model, data.evalSets, { tau: p.tau });
     const rows = ctx.metrics.rows('train');
     if (rows.length > 1) await ctx.plot('loss', lossChart(rows));
-    const s0 = data.evalSets[0];
+    const s0 = informativeSample(data.evalSets);
     if (s0) {
-      const prob = predictProba(res.model, s0.x.narrow(0, 0, 1), { transforms: ['id'], average: 'prob' });
+      const prob = predictProba(res.model, s0.set.x.narrow(0, s0.i, 1), { transforms: ['id'], average: 'prob' });
       const ir = Math.max(0, p.channels.indexOf('IR_108'));
-      await writeFrames(ctx.path('frames.png'), g, s0.x.select(0, 0), s0.y.select(0, 0).select(0, 0), prob.select(0, 0).select(0, 0), p.tau, ir);
+      await writeFrames(path.join(ctx.dir, 'frames'), g, s0.set.x.select(0, s0.i), s0.set.y.select(0, s0.i).select(0, 0), prob.select(0, 0).select(0, 0), p.tau, ir);
       prob.dispose();
     }
     const summary = {
       init: init?.record ?? null, model: modelFile, steps: res.steps, resumedFrom: res.resumedFrom, finalLoss: res.losses.at(-1) ?? null, lr: res.lr,
-      params: res.model.numParameters(), evalMIoU: ev.scores.mIoU(), perCell: ev.scores.perCell(), leadTimeIoU: ev.scores.leadTimeIoU(), frames: s0 ? ctx.path('frames.png') : null,
+      params: res.model.numParameters(), evalMIoU: ev.scores.mIoU(), perCell: ev.scores.perCell(), leadTimeIoU: ev.scores.leadTimeIoU(), frames: s0 ? ctx.path('frames.png') : null, framesSample: s0 ? `${s0.set.cell} #${s0.i}` : null,
     };
     ctx.writeJson('summary.json', summary);
     res.model.dispose();

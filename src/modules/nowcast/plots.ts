@@ -2,7 +2,7 @@
 // frames with the target box drawn (PNG), and the augmentation policy applied to an arrow field.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import { writeImage } from '../../core/io/image.ts';
+import { saveImageGrid } from '../../core/image-grid.ts';
 import { lineChart } from '../../core/plots.ts';
 import { type Geometry, cropStart } from './geometry.ts';
 import { regionLabel } from './data.ts';
@@ -24,9 +24,22 @@ export function regionYearTable(perCell: Record<string, { iou: number }>, title 
   };
 }
 
-/** Training loss against step (the `train` table of the metrics). */
+/** Training loss against step (the `train` table of the metrics), with a 20-step moving average over the noisy per-batch values. */
 export function lossChart(rows: Record<string, unknown>[]): Record<string, unknown> {
-  return { title: 'training loss', width: 480, height: 260, data: { values: rows }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } } } };
+  const w = 20;
+  const loss = rows.map((r) => Number(r.loss));
+  const values = rows.flatMap((r, i) => {
+    const win = loss.slice(Math.max(0, i - w + 1), i + 1);
+    return [{ step: r.step, loss: loss[i], series: 'per batch' }, { step: r.step, loss: win.reduce((a, b) => a + b, 0) / win.length, series: `mean of last ${w}` }];
+  });
+  return {
+    title: 'training loss', width: 480, height: 260, data: { values }, mark: 'line',
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'optimiser step' }, y: { field: 'loss', type: 'quantitative', title: 'loss (weighted BCE + α·early + STL)', scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['per batch', `mean of last ${w}`], range: ['#b8cce4', '#1f4e79'] } },
+      order: { field: 'series' }, strokeWidth: { value: 2 },
+    },
+  };
 }
 
 /** Lead-time IoU curves, one series per configuration. Slot k is k·15 min ahead. */
@@ -63,38 +76,56 @@ function enlarge(img: Tensor, side: number): Tensor {
   return torch.scope(() => torch.F.interpolate(img.unsqueeze(0), { size: [side, side], mode: 'nearest' }).squeeze(0));
 }
 
-/**
- * A PNG mosaic for one sample: rows = lead times; columns = IR_108 input (last slot, the target box
- * in red), truth, probability, prediction (≥ τ). Inputs are (C, tIn, H, W) standardised, truth and
- * probability (tOut, h, w); `irChannel`
- * indexes IR_108 among the loaded channels.
- */
-export async function writeFrames(
-  file: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[],
-): Promise<void> {
-  const side = 120, T = truth.shape[0]!;
-  const ls = leads ?? [...new Set([0, Math.floor((T - 1) / 2), T - 1])];
-  const img = torch.noGrad(() => torch.scope(() => {
-    const ir = x.select(0, irChannel).select(0, x.shape[1]! - 1);
+/** The IR_108 slot t of a standardised (C, tIn, H, W) input, colder = brighter, with the target block's box in red. */
+function irPanel(g: Geometry, x: Tensor, irChannel: number, t: number, side: number): Tensor {
+  return torch.scope(() => {
+    const ir = x.select(0, irChannel).select(0, t);
     // colder (lower IR) = brighter cloud: invert after min-max scaling
     const lo = ir.min().item(), hi = ir.max().item();
-    const irN = ir.sub(lo).div(Math.max(1e-6, hi - lo)).rsub(1);
-    const irRgb = toRgb(irN).clone();
+    const irRgb = toRgb(ir.sub(lo).div(Math.max(1e-6, hi - lo)).rsub(1)).clone();
     const s = cropStart(g), e = s + g.cropSize - 1;
     for (const [r0, r1, c0, c1] of [[s, s, s, e], [e, e, s, e], [s, e, s, s], [s, e, e, e]] as const) {
       irRgb.at(0, [r0, r1 + 1], [c0, c1 + 1]).fill_(1);
       irRgb.at(1, [r0, r1 + 1], [c0, c1 + 1]).fill_(0);
       irRgb.at(2, [r0, r1 + 1], [c0, c1 + 1]).fill_(0);
     }
-    const irBig = enlarge(irRgb, side);
-    const gap = torch.ones([3, side, 4]);
-    const rows = ls.map((t) => {
-      const panels = [irBig, enlarge(toRgb(truth.select(0, t).to('float32')), side), enlarge(toRgb(prob.select(0, t).to('float32')), side), enlarge(toRgb(prob.select(0, t).ge(tau).to('float32')), side)];
-      return torch.cat(panels.flatMap((p, i) => (i ? [gap, p] : [p])), 2);
+    return enlarge(irRgb, side);
+  });
+}
+
+/** Lead-time slots shown in the frames: all when there are ≤ `max`, else `max` evenly spaced ones ending at the last. */
+export function frameLeads(tOut: number, max = 4): number[] {
+  if (tOut <= max) return [...Array(tOut).keys()];
+  return [...new Set([...Array(max).keys()].map((i) => Math.round(((i + 1) * tOut) / max) - 1))];
+}
+
+/**
+ * The labelled frames of one sample (frames.svg and frames.png): rows = IR_108 input (the target
+ * block boxed in red; one input slot per column, the last under the rightmost), truth,
+ * probability, prediction (≥ τ); columns = lead times in minutes (slot k is (k+1)·15 min ahead).
+ * Inputs are (C, tIn, H, W) standardised, truth and probability (tOut, h, w); `irChannel` indexes
+ * IR_108 among the loaded channels.
+ */
+export async function writeFrames(
+  base: string, g: Geometry, x: Tensor, truth: Tensor, prob: Tensor, tau: number, irChannel: number, leads?: number[],
+): Promise<{ svg: string; png: string }> {
+  const side = 144, tIn = x.shape[1]!;
+  const ls = leads ?? frameLeads(truth.shape[0]!);
+  const n = ls.length, inSlots = ls.map((_, j) => Math.max(0, tIn - n + j)).map((t) => Math.min(t, tIn - 1));
+  const cells = torch.noGrad(() => torch.scope(() => [
+    inSlots.map((t) => irPanel(g, x, irChannel, t, side)),
+    ls.map((t) => enlarge(toRgb(truth.select(0, t).to('float32')), side)),
+    ls.map((t) => enlarge(toRgb(prob.select(0, t).to('float32').clamp(0, 1)), side)),
+    ls.map((t) => enlarge(toRgb(prob.select(0, t).ge(tau).to('float32')), side)),
+  ]));
+  try {
+    return await saveImageGrid(base, {
+      title: 'nowcast: IR input, radar truth, predicted probability and rain mask by lead time',
+      cells, rowLabels: ['input IR_108', 'truth (white = rain)', 'rain probability', `prediction (p ≥ ${tau})`],
+      colLabels: ls.map((t) => `+${(t + 1) * 15} min`),
+      captions: [inSlots.map((t) => (t === tIn - 1 ? 'input at t0' : `input t0 − ${(tIn - 1 - t) * 15} min`))],
     });
-    const hgap = torch.ones([3, 4, rows[0]!.shape[2]!]);
-    return torch.cat(rows.flatMap((r, i) => (i ? [hgap, r] : [r])), 1);
-  }));
-  await writeImage(file, img);
-  img.dispose();
+  } finally {
+    torch.dispose(cells.flat());
+  }
 }

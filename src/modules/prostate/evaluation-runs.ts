@@ -13,14 +13,33 @@ import { pairedPermutationTest } from './compare.ts';
 import { summarize } from './pipeline.ts';
 import type { EvaluateParams, CompareParams } from './commands.ts';
 
+/** Sets a line chart's (first layer's) axis titles to human-readable ones. */
+function titled(spec: Record<string, unknown>, x: string, y: string): Record<string, unknown> {
+  const enc = ((spec.layer as Record<string, unknown>[])[0]!.encoding) as Record<string, Record<string, unknown>>;
+  enc.x!.title = x;
+  enc.y!.title = y;
+  // rates and sensitivities live in [0, 1]: a fixed axis, so a flat curve does not become one tick
+  enc.y!.scale = { domain: [0, 1] };
+  return spec;
+}
+
+/**
+ * ROC, PR and FROC plots. The FROC's x axis is logarithmic, as PI-CAI draws it (false positives per
+ * case over decades); the points at 0 FP/case, which a log axis cannot place, are left out.
+ */
 export async function curvePlots(ctx: RunContext, m: PicaiMetrics, prefix = ''): Promise<void> {
   const roc = m.curves.roc.filter((r) => Number.isFinite(r.fpr) && Number.isFinite(r.tpr)).map((r) => ({ fpr: r.fpr, tpr: r.tpr }));
   const pr = m.curves.pr.map((r) => ({ recall: r.recall, precision: r.precision }));
-  const froc = m.curves.froc.map((r) => ({ fp_per_case: r.fpPerCase, sensitivity: r.sensitivity }));
+  const froc = m.curves.froc.filter((r) => r.fpPerCase > 0 && Number.isFinite(r.fpPerCase))
+    .map((r) => ({ fp_per_case: r.fpPerCase, sensitivity: r.sensitivity }));
   ctx.writeJson(`${prefix}curves.json`, jsonSafe({ roc: m.curves.roc, pr: m.curves.pr, froc: m.curves.froc }));
-  if (roc.length > 1) await ctx.plot(`${prefix}roc`, lineChart(roc, { x: 'fpr', y: 'tpr', title: `ROC (AUROC ${m.auroc.toFixed(3)})` }));
-  if (pr.length) await ctx.plot(`${prefix}pr`, lineChart(pr, { x: 'recall', y: 'precision', title: `PR (AP ${m.AP.toFixed(3)})` }));
-  if (froc.length) await ctx.plot(`${prefix}froc`, lineChart(froc, { x: 'fp_per_case', y: 'sensitivity', title: 'FROC' }));
+  if (roc.length > 1) {
+    await ctx.plot(`${prefix}roc`, titled(lineChart(roc, { x: 'fpr', y: 'tpr', title: `ROC (AUROC ${m.auroc.toFixed(3)})` }), 'false positive rate', 'true positive rate'));
+  }
+  if (pr.length) await ctx.plot(`${prefix}pr`, titled(lineChart(pr, { x: 'recall', y: 'precision', title: `PR (AP ${m.AP.toFixed(3)})` }), 'recall', 'precision'));
+  if (froc.length) {
+    await ctx.plot(`${prefix}froc`, titled(lineChart(froc, { x: 'fp_per_case', y: 'sensitivity', title: 'FROC', logX: true }), 'false positives per case (log)', 'sensitivity (lesion level)'));
+  }
 }
 
 /** `--data`: paperlab's own detect output (<case>_detection_map.nii.gz / .mha) against the labels of a PI-CAI folder. */

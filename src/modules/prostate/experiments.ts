@@ -228,11 +228,12 @@ export async function demo(p: DemoParams, ctx: RunContext) {
   for (const d of r.detections) {
     writeDetection(ctx.path('detections'), d, 'nii.gz');
     const lc = loadCase(root, d.key);
-    const { png } = await overlayPng(
+    const { png, svg } = await overlayPng(
       Float32Array.from(lc.t2w.data as ArrayLike<number>), d.detection, d.shape,
       lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null,
     );
     ctx.writeBytes(`png/${d.key}.png`, png);
+    ctx.writeBytes(`png/${d.key}.svg`, Buffer.from(svg));
   }
   ctx.writeJson('metrics.json', jsonSafe(r.metrics));
   saveModel(ctx.path('model.safetensors'), r.net, { config: r.net.cfg, adc: r.adc, zonal: true, patch });

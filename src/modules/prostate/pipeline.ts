@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
-import { encodePng } from '../../core/io/image.ts';
+import { imageGridSvg } from '../../core/image-grid.ts';
+import { svgToPng } from '../../core/plots.ts';
 import { parseJson, InputFileError, NotFoundError } from '../../core/errors.ts';
 import { CHECKPOINT_FORMAT } from '../../core/train/index.ts';
 import { writeImage } from './picai.ts';
@@ -113,6 +114,7 @@ export function writeDetection(dir: string, d: Detection, format: 'nii.gz' | 'mh
 /**
  * PNG of one axial slice: T2W in grey (1–99% window) with the detection map in red (alpha = value)
  * and the ground-truth outline in green when given. Slice = the one holding the map's maximum.
+ * Enlarged to ≥ 256 px, with the slice as title and a colour legend (also returned as SVG).
  */
 export async function overlayPng(
   t2w: Float32Array,
@@ -120,7 +122,7 @@ export async function overlayPng(
   shape: [number, number, number],
   label?: Uint8Array | null,
   slice?: number,
-): Promise<{ png: Buffer; slice: number }> {
+): Promise<{ png: Buffer; slice: number; svg: string }> {
   const [Z, Y, X] = shape;
   let z = slice ?? -1;
   if (z < 0) {
@@ -143,9 +145,15 @@ export async function overlayPng(
     }
     rgb[i] = r; rgb[X * Y + i] = gg; rgb[2 * X * Y + i] = b;
   }
-  const t = torch.tensor(rgb, { shape: [3, Y, X] });
+  // enlarged (nearest) to at least 256 px and labelled: slice, colour legend
+  const f = Math.max(1, Math.ceil(256 / Math.max(X, Y)));
+  const t = torch.scope(() => torch.F.interpolate(torch.tensor(rgb, { shape: [1, 3, Y, X] }), { size: [Y * f, X * f], mode: 'nearest' }).squeeze(0));
   try {
-    return { png: await encodePng(t), slice: z };
+    const svg = await imageGridSvg({
+      title: `axial slice ${z + 1} of ${Z}`, cells: [[t]], rowLabels: ['T2W'], colLabels: ['detection overlay'],
+      captions: [[label ? 'red: detection map (opacity = likelihood) · green: lesion outline' : 'red: detection map (opacity = likelihood)']],
+    });
+    return { png: await svgToPng(svg), slice: z, svg };
   } finally {
     t.dispose();
   }

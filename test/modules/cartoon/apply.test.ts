@@ -80,7 +80,7 @@ test('CLI: paperlab cartoon apply in.png out.png --stroke 3.5 --abstraction 2 --
 
 test('demo (the quick command) and evaluate write their images, plots and JSON report', async () => {
   const d = await runCommand('cartoon', 'demo', {}, { root, seed: 1 });
-  assert.equal((await sharp(path.join(d.run.dir, 'demo.png')).metadata()).width, 64 * 6);
+  assert.ok((await sharp(path.join(d.run.dir, 'demo.png')).metadata()).width! > 2 * 192 * 6); // 6 cells of 192 px, rendered at 2×
   const e = await runCommand('cartoon', 'evaluate', { images: 2, size: 32 }, { root, seed: 1 });
   for (const f of ['report.json', 'sweep.png', 'stroke-width.png', 'abstraction.png']) assert.ok(fs.existsSync(path.join(e.run.dir, f)), f);
   const s = e.summary as { disentangle: { maxDeltaLForMapEdit: number }; strokeSpearman: { meanPerImage: number } };

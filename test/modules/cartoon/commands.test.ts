@@ -23,7 +23,8 @@ test('the CLI defaults and the typed API defaults are the same (config.ts)', () 
   assert.equal(t.stage2Lr, undefined, 'no sentinel: stage 2 uses lr unless given');
   assert.equal(t.size, TRAIN.size);
   const a = applyParams.parse({ input: 'x.png' });
-  assert.deepEqual([a.stroke, a.abstraction, a.hueShift, a.maxSide], [APPLY.stroke, APPLY.abstraction, APPLY.hueShift, APPLY.maxSide]);
+  assert.deepEqual([a.stroke, a.abstraction, a.hueShift, a.maxSide, a.maxPixels],
+    [APPLY.stroke, APPLY.abstraction, APPLY.hueShift, undefined, APPLY.maxPixels]);
   assert.equal(a.segments, undefined);
   assert.equal(evaluateParams.parse({}).strokeMask, EVALUATE.strokeMask);
 });

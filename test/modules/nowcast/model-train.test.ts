@@ -154,6 +154,8 @@ function tinyData(seed: number): MemoryDataset {
 const opts = (steps: number, checkpointEvery: number, dropout = 0): TrainOptions => ({
   ...DEFAULT_TRAIN, model: { model: 'sianet', geometry: TINY, inChannels: 2, startFilters: 2, depth: 2, dropout, strHidden: 4 },
   steps, batchSize: 2, lr: 1e-2, augment: 'policy', evalEvery: 2, checkpointEvery, seed: 4, loss: { ...DEFAULT_LOSS, smooth: 'paper' },
+  // the post-training BatchNorm re-estimation (DEFAULT_TRAIN's 8 batches) would end the first half too
+  recalibrateBn: 0,
 });
 
 /** Every tensor of the two state dicts (parameters and BatchNorm buffers) is exactly equal. */
