@@ -96,16 +96,25 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return shape.map((_, d) => numelOf(shape.slice(d + 1)));
 }
 
-/** IEEE binary16 bit patterns → float32. */
+/** One IEEE 754 binary16 bit pattern as a number: sign, 5-bit exponent (bias 15), 10-bit fraction. */
+export function halfBitsToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  if (e === 0) return sign * f * 2 ** -24; // zero and subnormals: f · 2^-24
+  if (e === 0x1f) return f === 0 ? sign * Infinity : NaN;
+  return sign * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+let HALF_TABLE: Float32Array | null = null;
+
+/** IEEE binary16 bit patterns → float32 (exact: binary32 holds every binary16 value), through a table of all 65,536 patterns built on first use. */
 export function halfToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]!;
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const f = h & 0x3ff;
-    out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfBitsToNumber(h);
   }
+  const t = HALF_TABLE, out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
   return out;
 }
 

@@ -44,18 +44,10 @@ function field(d: unknown, key: string): unknown {
 const isDict = (d: unknown) => d instanceof Map || (typeof d === 'object' && d !== null && !Array.isArray(d) && !isNdArray(d) && !(d instanceof Uint8Array));
 const keysOf = (d: unknown): string[] => (d instanceof Map ? [...d.keys()].map(String) : Object.keys(d as object));
 
-/** float16 bit pattern → float32, all 65536 of them (built on first use). */
-let HALF: Float32Array | null = null;
-
 function toFloat32(a: NdArray): Float32Array {
   switch (a.dtype) {
     case 'float32': return a.data as Float32Array;
-    case 'float16': {
-      HALF ??= halfToFloat32(Uint16Array.from({ length: 65536 }, (_, i) => i));
-      const bits = a.data as Uint16Array, out = new Float32Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = HALF[bits[i]!]!;
-      return out;
-    }
+    case 'float16': return halfToFloat32(a.data as Uint16Array);
     case 'float64': case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32': return Float32Array.from(a.data as ArrayLike<number>);
     default: throw new Error(`dtype ${a.dtype} is not a float or small integer type`);
   }

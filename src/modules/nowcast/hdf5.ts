@@ -9,6 +9,7 @@ import h5wasm from 'h5wasm/node';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { InputFileError } from '../../core/errors.ts';
+import { halfToFloat32 } from '../../core/io/ndarray.ts';
 
 type H5Module = Awaited<typeof h5wasm.ready>;
 let h5ready: Promise<H5Module> | null = null;
@@ -22,33 +23,8 @@ export async function h5(): Promise<typeof h5wasm> {
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
-// ------------------------------------------------------------------ IEEE binary16
-/** One IEEE 754 binary16 bit pattern as a number: sign, 5-bit exponent (bias 15), 10-bit fraction. */
-export function halfBitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f, f = h & 0x3ff;
-  if (e === 0) return sign * f * 2 ** -24; // zero and subnormals: f · 2^-24
-  if (e === 0x1f) return f === 0 ? sign * Infinity : NaN;
-  return sign * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-let HALF_TABLE: Float32Array | null = null;
-/** float32 value of every binary16 bit pattern (exact: binary32 holds every binary16 value). */
-function halfTable(): Float32Array {
-  if (!HALF_TABLE) {
-    HALF_TABLE = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfBitsToNumber(h);
-  }
-  return HALF_TABLE;
-}
-
-/** Widens binary16 bit patterns to float32. */
-export function decodeHalf(bits: Uint16Array): Float32Array {
-  const t = halfTable();
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
-  return out;
-}
+// binary16 decoding lives in core (core/io/ndarray.ts); re-exported for the module's typed API
+export { halfBitsToNumber, halfToFloat32 as decodeHalf } from '../../core/io/ndarray.ts';
 
 type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 
@@ -107,7 +83,7 @@ export class H5Images {
     const n = count * C * H * W;
     let f32: Float32Array;
     try {
-      if (this.stored === 'float16') f32 = decodeHalf(readHalfSlice(this.ds, this.shape, start, count));
+      if (this.stored === 'float16') f32 = halfToFloat32(readHalfSlice(this.ds, this.shape, start, count));
       else {
         const arr = this.ds.slice([[start, start + count]]) as ArrayLike<number> | null;
         if (!arr || arr.length !== n) throw new Error(`read ${arr?.length ?? 0} values, expected ${n}`);

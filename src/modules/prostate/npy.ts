@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { unzipSync } from 'fflate';
 import { ImageFormatError } from './metaimage.ts';
 import { makeVolume } from './volume.ts';
+import { halfBitsToNumber } from '../../core/io/ndarray.ts';
 import type { Volume, VoxelArray } from './volume.ts';
 
 export interface NpyArray { shape: number[]; data: VoxelArray }
@@ -23,17 +24,10 @@ const DESCR: Record<string, { bytes: number; read: (v: DataView, o: number, le: 
   // 64-bit integers (numpy's default int) become float64: exact below 2^53, far beyond any label value
   u8: { bytes: 8, read: (v, o, le) => Number(v.getBigUint64(o, le)), out: 'float64' },
   i8: { bytes: 8, read: (v, o, le) => Number(v.getBigInt64(o, le)), out: 'float64' },
-  f2: { bytes: 2, read: (v, o, le) => half(v.getUint16(o, le)), out: 'float32' },
+  f2: { bytes: 2, read: (v, o, le) => halfBitsToNumber(v.getUint16(o, le)), out: 'float32' },
   f4: { bytes: 4, read: (v, o, le) => v.getFloat32(o, le), out: 'float32' },
   f8: { bytes: 8, read: (v, o, le) => v.getFloat64(o, le), out: 'float64' },
 };
-
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 const ARRAYS = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array,
