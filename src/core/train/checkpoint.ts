@@ -145,6 +145,21 @@ export function saveTrainingCheckpoint(checkpoints: Checkpoints, tag: string, c:
 }
 
 /**
+ * The model tensors of a checkpoint record's tensors (the `model.*` keys of the single model, or
+ * `model.<part>.*`), with the prefix removed: what a model file or `--init` takes from a training
+ * checkpoint. The other tensors (optimizer state, RNG states, extras) are disposed.
+ */
+export function modelTensorsOf(tensors: Record<string, Tensor>, part = ''): Record<string, Tensor> {
+  const pre = prefixOf('model', part);
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    if (k.startsWith(pre)) out[k.slice(pre.length)] = t;
+    else t.dispose();
+  }
+  return out;
+}
+
+/**
  * Loads the latest checkpoint (or `o.tag`) into the given parts and returns where the loop was,
  * or null when the run has no checkpoint yet (or none tagged `o.tag`, or `o.when` declines it).
  * The keys are checked before anything is loaded: a missing, unexpected or misshapen tensor, a

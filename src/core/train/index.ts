@@ -3,7 +3,7 @@
 // state, the generators with theirs. A module's loop imports from here and writes only its
 // paper's step. How to move a loop onto it: README.md in this folder.
 export {
-  saveTrainingCheckpoint, restoreTrainingCheckpoint, stepTag, CheckpointError, CHECKPOINT_FORMAT,
+  saveTrainingCheckpoint, restoreTrainingCheckpoint, modelTensorsOf, stepTag, CheckpointError, CHECKPOINT_FORMAT,
   type TrainingParts, type TrainingCheckpoint, type RestoredCheckpoint, type RestoreOptions, type Named,
 } from './checkpoint.ts';
 export {

@@ -10,7 +10,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { InputFileError, NotFoundError, UsageError, parseJson } from '../../core/errors.ts';
 import { W4C_SIANET, W4C_UNET } from './weights.ts';
-import { CHECKPOINT_FORMAT } from '../../core/train/index.ts';
+import { CHECKPOINT_FORMAT, modelTensorsOf } from '../../core/train/index.ts';
 
 export type InitKind = 'training-checkpoint' | 'model-file' | 'state-dict' | 'pytorch';
 
@@ -72,10 +72,7 @@ export function readInitWeights(p: string): InitWeights {
     torch.dispose(tensors);
     throw new InputFileError(`${file}: a training checkpoint of several models [${state.model.join(', ')}]; --init takes one model's weights`, { file });
   }
-  const model: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(tensors)) {
-    if (k.startsWith('model.')) model[k.slice('model.'.length)] = t; else t.dispose();
-  }
+  const model = modelTensorsOf(tensors);
   if (!Object.keys(model).length) throw new InputFileError(`${file}: a training checkpoint without model.* tensors`, { file });
   return { file, kind: 'training-checkpoint', sha256, tensors: model };
 }

@@ -9,7 +9,7 @@ import * as torch from '../../core/torch/index.ts';
 import { imageGridSvg } from '../../core/image-grid.ts';
 import { svgToPng } from '../../core/plots.ts';
 import { parseJson, InputFileError, NotFoundError } from '../../core/errors.ts';
-import { CHECKPOINT_FORMAT } from '../../core/train/index.ts';
+import { CHECKPOINT_FORMAT, modelTensorsOf } from '../../core/train/index.ts';
 import { writeImage } from './picai.ts';
 import { toOriginalGrid, adcStats, type AdcStats, type Prepared } from './preprocess.ts';
 import { extractLesionCandidates, removeOutsideGland, type ExtractionOptions } from './postprocess.ts';
@@ -198,12 +198,7 @@ export function readModelFile(where: string): { tensors: Record<string, torch.Te
   if (state && typeof state === 'object') {
     // a run checkpoint: core/train's record (model.* beside optim.*, rng.*), or weights saved as they are ('best')
     const record = state.format === CHECKPOINT_FORMAT;
-    const tensors: Record<string, torch.Tensor> = {};
-    for (const [k, t] of Object.entries(all)) {
-      if (!record) tensors[k] = t;
-      else if (k.startsWith('model.')) tensors[k.slice(6)] = t;
-      else t.dispose();
-    }
+    const tensors = record ? modelTensorsOf(all) : all;
     const runModel = path.join(path.dirname(path.dirname(file)), 'model.json');
     const m = state.extra?.model ?? state.config?.model ?? (fs.existsSync(runModel) ? parseJson(fs.readFileSync(runModel, 'utf8'), runModel) : null);
     if (!m) {
