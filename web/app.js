@@ -9,6 +9,7 @@ import { h, api, fmt, statusEl } from './ui.js';
 import { runsPanel, runActions } from './runs.js';
 import { valueView, finishedLog, fileInputFor, uploadFiles } from './views.js';
 import { panelsOf, panelElement, pointsOf, referencesOf, summaryTable } from './metrics.js';
+import { viewersFor } from './viewers/index.js';
 
 async function render() {
   if (liveSource) { liveSource.close(); liveSource = null; }
@@ -137,6 +138,8 @@ async function runPage(id) {
   const $progress = h('div', { 'data-testid': 'progress' });
   const $charts = h('div', { class: 'charts', 'data-testid': 'charts' });
   const $gallery = h('div', { class: 'gallery', 'data-testid': 'gallery' });
+  const $viewers = h('div', { class: 'viewers', 'data-testid': 'viewers' });
+  let viewerFiles = '';
   const $log = h('pre', { 'data-testid': 'log' });
   const $status = h('span', {}, statusEl(run.status));
   const $summary = h('div', {});
@@ -144,7 +147,7 @@ async function runPage(id) {
   const $actions = h('div', { class: 'row' });
   $main.replaceChildren(
     h('h1', {}, `${run.module} ${run.command}`), h('div', { class: 'row' }, h('code', {}, run.id), $status, h('span', { class: 'muted' }, `seed ${run.seed}`), $actions), $err,
-    h('h2', {}, 'Progress'), $progress, h('h2', {}, 'Metrics'), $charts, h('h2', {}, 'Pictures'), $gallery, h('h2', {}, 'Summary'), $summary,
+    h('h2', {}, 'Progress'), $progress, h('h2', {}, 'Metrics'), $charts, h('h2', {}, 'Pictures'), $viewers, $gallery, h('h2', {}, 'Summary'), $summary,
     h('h2', {}, 'Parameters'), paramsTable(run.params), h('h2', {}, 'Tags and notes'), runActions(run), h('h2', {}, 'Log'), $log, h('h2', {}, 'Files'), h('div', { 'data-testid': 'files' }));
 
   const setProgress = (label, value, total) => {
@@ -189,6 +192,10 @@ async function runPage(id) {
     const imgs = r.files.filter((f) => /\.(png|jpg|jpeg)$/i.test(f) || (/\.svg$/i.test(f) && !r.files.includes(f.replace(/\.svg$/i, '.png'))));
     const seen = new Set([...$gallery.querySelectorAll('img')].map((i) => i.dataset.file));
     for (const f of imgs) if (!seen.has(f)) $gallery.append(h('figure', {}, h('img', { src: `/api/runs/${encodeURIComponent(id)}/files/${f}?t=${Date.now()}`, 'data-file': f, alt: f }), h('figcaption', {}, f)));
+    if (r.files.join('\n') !== viewerFiles) {
+      viewerFiles = r.files.join('\n');
+      $viewers.replaceChildren(...(await viewersFor(r, r.files)));
+    }
     const filesEl = $main.querySelector('[data-testid=files]');
     filesEl.replaceChildren(...r.files.map((f) => h('div', {}, h('a', { href: `/api/runs/${encodeURIComponent(id)}/files/${f}`, target: '_blank' }, f))));
     $summary.replaceChildren(r.summary ? valueView(r.summary, 0, 'summary') : h('span', { class: 'muted' }, r.status === 'running' ? 'running…' : 'none'));
