@@ -38,6 +38,28 @@ const metricSpec = z.object({
   reference: z.object({ label: z.string(), numerator: z.number(), column: z.string().optional(), param: z.string().optional() }).strict().optional(),
 }).strict();
 
+/** What a preview may use (the dashboard's preview worker sets it). */
+export interface PreviewContext {
+  /** the largest preview image, in pixels (PreviewSpec.maxPixels) */
+  maxPixels: number;
+}
+
+/**
+ * A live preview of a command on one input file, for the dashboard's controls (POST
+ * /api/preview/<module>/<command>): rendered at a bounded size in one long-lived worker, no run
+ * created. Declared in commands.ts next to the command; `render` imports the implementation.
+ */
+export interface PreviewSpec<S extends ParamSchema = ParamSchema> {
+  /** the input path parameter the server fills with a file it chose (a staged upload, or `runFile` of a run); never a client's path */
+  input: keyof z.infer<S> & string;
+  /** the file in a finished run's folder that holds that input as the run read it (e.g. 'photo.png') */
+  runFile: string;
+  /** pixel budget of a preview image */
+  maxPixels: number;
+  /** the preview as PNG bytes; params are validated by the command's schema */
+  render(params: z.infer<S>, ctx: PreviewContext): Promise<Uint8Array>;
+}
+
 export interface CommandSpec<S extends ParamSchema = ParamSchema> {
   /** kebab-case command name: `paperlab <module> <name>` */
   name: string;
@@ -57,6 +79,8 @@ export interface CommandSpec<S extends ParamSchema = ParamSchema> {
   quick?: boolean;
   /** the columns of its metrics tables worth a panel on the run page and in compare */
   metrics?: readonly MetricSpec[];
+  /** a live preview of the command on one input (the dashboard's controls) */
+  preview?: PreviewSpec<S>;
   /** the work. Whatever it returns (a JSON-able object) is stored as the run's summary. */
   run(params: z.infer<S>, ctx: RunContext): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 }
@@ -103,6 +127,7 @@ export function registerModule(spec: ModuleSpec): void {
       if (!(p in c.params.shape)) throw new Error(`${spec.name} ${c.name}: positional '${p}' is not a parameter`);
     }
     checkMetrics(spec.name, c);
+    if (c.preview && !(c.preview.input in c.params.shape)) throw new Error(`${spec.name} ${c.name}: preview input '${c.preview.input}' is not a parameter`);
   }
   modules.set(spec.name, spec);
 }

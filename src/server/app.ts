@@ -17,6 +17,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { confinePaths, realFolders, type PathPolicy } from '../core/paths.ts';
 import { registerUploadRoutes, stagedInputs, UPLOAD_ROUTE, DEFAULT_MAX_UPLOAD } from './uploads.ts';
 import { registerManageRoutes } from './manage.ts';
+import { registerPreviewRoutes } from './preview.ts';
 import { TOKEN_HEADER, TOKEN_META, newToken, tokenChecker, mediaType, isPlainObject, readRegularFileInside, realFileInside } from './security.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,6 +114,7 @@ export function createApp(o: AppOptions): DashboardApp {
   registerGuards(app, { isHost: (h) => hosts.has(h), tokenOk });
   registerRegistryRoutes(app);
   registerUploadRoutes(app, store, o.maxUpload ?? DEFAULT_MAX_UPLOAD);
+  const preview = registerPreviewRoutes(app, { store, policy, startRun: startJob });
   registerManageRoutes(app, store, (id) => { const a = active.get(id); return Boolean(a && !a.done); });
   registerRunRoutes(app, deps);
   registerFileRoutes(app, deps);
@@ -120,6 +122,7 @@ export function createApp(o: AppOptions): DashboardApp {
   registerFrontEndRoutes(app, indexHtml);
 
   const shutdown = () => {
+    preview.close();
     for (const a of active.values()) if (!a.done) { a.child.stdin?.end(); if (!a.stopped) { a.stopped = true; a.child.kill('SIGTERM'); } }
     store.close();
   };

@@ -21,13 +21,13 @@ export const UPLOAD_ROUTE = '/api/uploads';
 export const UPLOADS = '.uploads';
 export const DEFAULT_MAX_UPLOAD = 64 * 1024 * 1024;
 
-export type FileKind = 'png' | 'jpeg' | 'hdf5' | 'nifti' | 'nifti-gz' | 'mha' | 'csv' | 'json' | 'safetensors' | 'zip';
+export type FileKind = 'png' | 'jpeg' | 'webp' | 'tiff' | 'hdf5' | 'nifti' | 'nifti-gz' | 'mha' | 'csv' | 'json' | 'safetensors' | 'zip';
 const EXT_OF: Record<FileKind, string> = {
-  png: '.png', jpeg: '.jpg', hdf5: '.h5', nifti: '.nii', 'nifti-gz': '.nii.gz', mha: '.mha', csv: '.csv', json: '.json', safetensors: '.safetensors', zip: '.zip',
+  png: '.png', jpeg: '.jpg', webp: '.webp', tiff: '.tif', hdf5: '.h5', nifti: '.nii', 'nifti-gz': '.nii.gz', mha: '.mha', csv: '.csv', json: '.json', safetensors: '.safetensors', zip: '.zip',
 };
 // What a file's name claims (longest suffix first): a claim the content contradicts is refused.
 const CLAIMS: [string, FileKind[]][] = [
-  ['.nii.gz', ['nifti-gz']], ['.png', ['png']], ['.jpg', ['jpeg']], ['.jpeg', ['jpeg']], ['.h5', ['hdf5']], ['.hdf5', ['hdf5']],
+  ['.nii.gz', ['nifti-gz']], ['.png', ['png']], ['.jpg', ['jpeg']], ['.jpeg', ['jpeg']], ['.webp', ['webp']], ['.tif', ['tiff']], ['.tiff', ['tiff']], ['.h5', ['hdf5']], ['.hdf5', ['hdf5']],
   ['.nii', ['nifti']], ['.mha', ['mha']], ['.mhd', ['mha']], ['.csv', ['csv']], ['.json', ['json']], ['.safetensors', ['safetensors']],
   ['.pth', ['zip']], ['.pt', ['zip']], ['.zip', ['zip']],
 ];
@@ -40,6 +40,9 @@ export function sniffKind(b: Buffer): FileKind | null {
   const starts = (sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x);
   if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (starts([0xff, 0xd8, 0xff])) return 'jpeg';
+  // WebP: a RIFF container ('RIFF', little-endian size, 'WEBP'); TIFF: byte order 'II' or 'MM' then 42
+  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
+  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
   const hdf = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
   if ([0, 512, 1024, 2048].some((at) => starts(hdf, at))) return 'hdf5';
   if (starts([0x50, 0x4b, 0x03, 0x04])) return 'zip';
@@ -115,7 +118,8 @@ export function registerUploadRoutes<E extends Env>(app: Hono<E>, store: RunStor
   });
 }
 
-const UPLOAD_ID = /^[0-9a-f]{32}-[\w-]+(\.[a-z]+){1,2}$/;
+/** The form of an upload id (the name the server gave a staged file). */
+export const UPLOAD_ID = /^[0-9a-f]{32}-[\w-]+(\.[a-z]+){1,2}$/;
 
 /**
  * The staged files a new run takes (POST /api/runs body.uploads): parameter -> staged file. Each

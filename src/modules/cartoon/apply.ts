@@ -36,7 +36,7 @@ export function fitBound(w: number, h: number, o: { maxSide?: number; maxPixels?
 }
 
 /** Width and height from the file header, or null when sharp cannot read it (readImage then reports it with the file name). */
-async function imageSize(file: string): Promise<{ width: number; height: number } | null> {
+export async function imageSize(file: string): Promise<{ width: number; height: number } | null> {
   if (!fs.existsSync(file)) return null;
   try {
     const m = await sharp(file).metadata();
@@ -119,6 +119,8 @@ export interface ApplyOptions {
   maxPixels?: number;
   /** '8' (PNG/JPEG by extension, the default), '16' (16-bit PNG) or 'float' (.npy float32 [H, W, 3]) */
   depth?: OutputDepth;
+  /** also write the photo as it was cartoonized (after any scaling) to this 8-bit PNG: the run's own copy of its input */
+  photoOut?: string;
 }
 
 /** The extensions each output depth accepts. */
@@ -211,6 +213,7 @@ export async function applyFile(
   const photo = await readPhoto(input, fit?.side ?? o.maxSide);
   let map: Tensor | null = null;
   try {
+    if (o.photoOut) await writeImage(o.photoOut, photo);
     map = o.colourMap ? await readColourMap(o.colourMap, photo) : photoColourMap(photo, o.segments);
     const rgb = torch.scope(() => {
       const m = o.hueShift ? rotateHue(map!, o.hueShift) : map!;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { precisionParam } from '../../core/train/precision.ts';
 import { registerModule, defineCommand } from '../../core/registry.ts';
-import { APPLY, EVALUATE, LEVELS, OUTPUT_DEPTHS, SCENE_SIZE, STROKE_MASKS, TRAIN } from './config.ts';
+import { APPLY, EVALUATE, PREVIEW, LEVELS, OUTPUT_DEPTHS, SCENE_SIZE, STROKE_MASKS, TRAIN } from './config.ts';
 
 const impl = () => import('./experiments.ts');
 
@@ -76,6 +76,8 @@ export const apply = defineCommand({
   description: 'Cartoonize a photo (or a folder of photos) with stroke, abstraction and colour controls',
   positional: ['input', 'output'],
   params: applyParams,
+  // the dashboard's live controls: the photo a run read (its photo.png) or an upload, at 0.1 MP
+  preview: { input: 'input', runFile: 'photo.png', maxPixels: PREVIEW.maxPixels, render: async (p, ctx) => (await import('./preview.ts')).preview(p, ctx.maxPixels) },
   run: async (p, ctx) => (await impl()).apply(p, ctx),
 });
 

@@ -131,6 +131,13 @@ export const SEGMENTS_AT_256 = 200;
 export const APPLY = { stroke: 3, abstraction: 2, hueShift: 0, maxSide: undefined as number | undefined, maxPixels: 4_000_000, depth: '8' as OutputDepth };
 
 /**
+ * [ours] The dashboard's live preview of `apply` (its stroke / abstraction / hue controls): the photo
+ * scaled down to this pixel budget (0.1 MP, about 316² px), so that one preview takes about a second
+ * on one CPU thread with the shipped model once the model is loaded and the colour map cached.
+ */
+export const PREVIEW = { maxPixels: 100_000 };
+
+/**
  * Output depth of `cartoon apply`: '8' 8-bit PNG/JPEG; '16' 16-bit PNG (round(v·65535)); 'float'
  * .npy float32 [H, W, 3] sRGB in [0, 1] (the decoder's output before any quantization).
  */

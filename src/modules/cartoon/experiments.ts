@@ -33,24 +33,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
     };
     const controls = { engine: cz.kind, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth };
     const isDir = fs.existsSync(p.input) && fs.statSync(p.input).isDirectory();
-    if (!isDir) {
-      const out = p.output || ctx.path(p.depth === 'float' ? 'cartoon.npy' : 'cartoon.png');
-      if (!DEPTH_EXTENSIONS[p.depth].test(out)) {
-        throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
-      }
-      const size = await applyFile(cz, p.input, out, opts);
-      ctx.log(`wrote ${out}, ${size.width}×${size.height}${size.resized ? `: ${size.resized}` : ' (full resolution)'}`);
-      return {
-        output: out,
-        ...size,
-        engine: cz.kind,
-        model: cz.info?.trainedOn ?? null,
-        stroke: p.stroke,
-        abstraction: p.abstraction,
-        hueShift: p.hueShift,
-        depth: p.depth,
-      };
-    }
+    if (!isDir) return await applyOne(cz, p, opts, ctx);
     const outDir = p.output || ctx.path('cartoons');
     if (imageExt.test(outDir) || /\.npy$/i.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
     const outputs = await applyFolder(cz, p.input, outDir, opts, ctx);
@@ -58,6 +41,29 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
   } finally {
     cz.dispose();
   }
+}
+
+/**
+ * One photo: the cartoon and the photo as it was cartoonized (photo.png) are written into the run
+ * folder, so the run page shows both; an explicit output path gets a copy of the cartoon.
+ */
+async function applyOne(cz: Cartoonizer, p: ApplyParams, opts: ApplyOptions, ctx: RunContext) {
+  const ext = p.output ? path.extname(p.output).toLowerCase().replace('.jpeg', '.jpg') : p.depth === 'float' ? '.npy' : '.png';
+  const inRun = ctx.path(`cartoon${ext}`);
+  const out = p.output || inRun;
+  if (!DEPTH_EXTENSIONS[p.depth].test(out)) {
+    throw new Error(`output '${out}' must end in ${p.depth === '8' ? '.png, .jpg or .jpeg' : p.depth === '16' ? '.png (16-bit PNG)' : '.npy (float32)'} for --depth ${p.depth}`);
+  }
+  const size = await applyFile(cz, p.input, inRun, { ...opts, photoOut: ctx.path('photo.png') });
+  if (path.resolve(out) !== path.resolve(inRun)) {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.copyFileSync(inRun, out);
+  }
+  ctx.log(`wrote ${out}, ${size.width}×${size.height}${size.resized ? `: ${size.resized}` : ' (full resolution)'}`);
+  return {
+    output: out, cartoon: path.basename(inRun), photo: 'photo.png',
+    ...size, engine: cz.kind, model: cz.info?.trainedOn ?? null, stroke: p.stroke, abstraction: p.abstraction, hueShift: p.hueShift, depth: p.depth,
+  };
 }
 
 /** Cartoonizes every image of a folder into outDir (PNG, or .npy for depth float; same base names). */
