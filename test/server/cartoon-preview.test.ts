@@ -72,7 +72,21 @@ before(async () => {
   assert.equal(info.status, 'done', String(info.error));
   assert.ok(info.files.includes('photo.png') && info.files.includes('cartoon.png'), `files: ${info.files}`);
 });
-after(async () => { await srv.close(); });
+let closed = false;
+after(async () => { if (!closed) await srv.close(); });
+
+/** Processes whose parent is this test and whose command line runs the preview worker (Linux /proc). */
+function previewWorkers(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('preview-worker')) out.push(Number(d));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
 
 test('preview: no token, cross-origin, cross-site, foreign Host, wrong content type are refused', async () => {
   const body = JSON.stringify({ run: runId, params: { stroke: 4 } });
@@ -166,4 +180,12 @@ test('save as run: a full-resolution cartoon apply run with the previewed values
   assert.equal(info.summary?.hueShift, 45);
   assert.deepEqual([info.summary?.width, info.summary?.height], [192, 128]);
   assert.ok(info.files.includes('photo.png') && info.files.includes('cartoon.png'), `files: ${info.files}`);
+});
+
+test('closing the server ends the one preview worker', { skip: fs.existsSync('/proc/self/stat') ? false : 'no /proc' }, async () => {
+  assert.equal(previewWorkers().length, 1, 'one long-lived preview worker served every preview');
+  closed = true;
+  await srv.close();
+  for (const until = Date.now() + 10_000; previewWorkers().length && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(previewWorkers(), []);
 });
