@@ -168,6 +168,14 @@ test('preview: a PNG of the photo\'s size within the preview budget; the control
   assert.ok(w * h <= PREVIEW.maxPixels && w * h > 0.9 * PREVIEW.maxPixels, `${w}×${h} for a budget of ${PREVIEW.maxPixels} px`);
   assert.ok(Math.abs(w / h - 640 / 427) < 0.03, `aspect ${w}/${h}`);
   assert.deepEqual(fs.readdirSync(root).sort(), runsBefore, 'a preview creates no run');
+  // an upload that is no image (a JSON file staged for another parameter kind): 422 naming it, no content echoed
+  const notImage = await request({ method: 'POST', path: '/api/uploads?module=cartoon&command=apply&param=input&name=x.json', headers: { ...json(), 'content-type': 'application/octet-stream' },
+    body: '{"secret": "s3cr3t-value"}' });
+  assert.equal(notImage.status, 201, notImage.body);
+  const bad = await preview({ upload: (JSON.parse(notImage.body) as { upload: string }).upload });
+  assert.equal(bad.status, 422, bad.body);
+  assert.match(bad.body, /not an image/);
+  assert.doesNotMatch(bad.body, /s3cr3t/);
 });
 
 test('save as run: a full-resolution cartoon apply run with the previewed values, on the run\'s own photo', async () => {

@@ -4,9 +4,11 @@
 // colour map (SLIC superpixels, the slow part) is kept between ticks: a tick only runs the texture
 // controller and decoders (and rotates the map's hue).
 import fs from 'node:fs';
+import path from 'node:path';
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
 import { encodePng } from '../../core/io/image.ts';
+import { InputFileError } from '../../core/errors.ts';
 import { labToRgb, rotateHue } from './color.ts';
 import { defaultSegments } from './raster.ts';
 import { fitBound, imageSize, openCartoonizer, photoColourMap, readColourMap, readPhoto, type Cartoonizer } from './apply.ts';
@@ -41,7 +43,7 @@ async function photoAndMap(p: ApplyParams, maxPixels: number): Promise<{ photo: 
   const key = JSON.stringify([p.input, st.mtimeMs, st.size, maxPixels, p.maxSide, p.maxPixels, p.segments, p.colourMap]);
   if (cached?.key === key) return cached;
   const src = await imageSize(p.input);
-  if (!src) throw new Error(`${p.input}: not an image sharp can read`);
+  if (!src) throw new InputFileError(`${path.basename(p.input)}: not an image (PNG, JPEG, WebP or TIFF) that can be read`);
   const full = fitBound(src.width, src.height, { maxSide: p.maxSide, maxPixels: p.maxPixels });
   const fw = full ? Math.round(src.width * full.side / Math.max(src.width, src.height)) : src.width;
   const fh = full ? Math.round(src.height * full.side / Math.max(src.width, src.height)) : src.height;
