@@ -76,12 +76,15 @@ export function mount(run, files, ctx) {
   let inFlight = false;
   let wanted = null;
   let blobUrl = null;
+  let shownOnce = false;
   const render = async () => {
     if (inFlight || !wanted) return;
     const v = wanted;
     wanted = null;
     inFlight = true;
     stage.dataset.preview = 'busy';
+    state.classList.remove('error');
+    state.textContent = shownOnce ? 'rendering the preview…' : 'rendering the preview… (the first one starts the preview worker and loads the model)';
     const t0 = performance.now();
     try {
       const r = await post('/api/preview/cartoon/apply', { run: run.id, params: v });
@@ -92,6 +95,7 @@ export function mount(run, files, ctx) {
       blobUrl = URL.createObjectURL(blob);
       await new Promise((res, rej) => { after.onload = res; after.onerror = () => rej(new Error('the preview is not an image')); after.src = blobUrl; });
       right.textContent = caption(v);
+      shownOnce = true;
       state.textContent = `preview ${after.naturalWidth}×${after.naturalHeight} px in ${((performance.now() - t0) / 1000).toFixed(1)} s — “Save as run” renders it at full resolution`;
       stage.dataset.rendered = JSON.stringify(v);
       state.classList.remove('error');
