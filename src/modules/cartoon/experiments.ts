@@ -37,7 +37,7 @@ export async function apply(p: ApplyParams, ctx: RunContext) {
     const outDir = p.output || ctx.path('cartoons');
     if (imageExt.test(outDir) || /\.npy$/i.test(outDir)) throw new Error(`input '${p.input}' is a folder, so output must be a folder, got '${outDir}'`);
     const outputs = await applyFolder(cz, p.input, outDir, opts, ctx);
-    return { outputs, count: outputs.length, ...controls };
+    return { outputs, count: outputs.length, inRun: 'cartoons/', ...controls };
   } finally {
     cz.dispose();
   }
@@ -66,15 +66,24 @@ async function applyOne(cz: Cartoonizer, p: ApplyParams, opts: ApplyOptions, ctx
   };
 }
 
-/** Cartoonizes every image of a folder into outDir (PNG, or .npy for depth float; same base names). */
+/**
+ * Cartoonizes every image of a folder into the run's cartoons/ (PNG, or .npy for depth float; same
+ * base names); an explicit output folder gets a copy of each.
+ */
 async function applyFolder(cz: Cartoonizer, dir: string, outDir: string, opts: ApplyOptions, ctx: RunContext): Promise<string[]> {
   const files = listImages(dir);
   const bar = ctx.progress(files.length, 'cartoon apply');
   const outputs: string[] = [];
+  const inRun = ctx.path('cartoons');
   for (const f of files) {
     ctx.throwIfAborted();
-    const out = path.join(outDir, path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png'));
-    const size = await applyFile(cz, f, out, opts);
+    const name = path.basename(f).replace(/\.[^.]+$/, '') + (opts.depth === 'float' ? '.npy' : '.png');
+    const out = path.join(outDir, name);
+    const size = await applyFile(cz, f, path.join(inRun, name), opts);
+    if (path.resolve(out) !== path.resolve(inRun, name)) {
+      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+      fs.copyFileSync(path.join(inRun, name), out);
+    }
     if (size.resized) ctx.log(`${path.basename(f)}: ${size.resized}`);
     outputs.push(out);
     bar.tick();

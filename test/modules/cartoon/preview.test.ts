@@ -19,7 +19,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cartoon-preview-'));
 const raw = (b: Buffer | string) => sharp(b).removeAlpha().raw().toBuffer();
 const maxDiff = (a: Buffer, b: Buffer) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); return m; };
 
-test('apply keeps photo.png and the cartoon in the run folder; an explicit output is a copy', async () => {
+test('apply keeps photo.png and the cartoon (a folder: cartoons/) in the run folder; an explicit output is a copy', async () => {
   const out = path.join(root, 'elsewhere', 'mine.png');
   const { run, summary } = await runCommand('cartoon', 'apply', { input: photo, output: out, stroke: 4 }, { root });
   const s = summary as { output: string; cartoon: string; photo: string };
@@ -29,6 +29,13 @@ test('apply keeps photo.png and the cartoon in the run folder; an explicit outpu
   assert.ok(maxDiff(await raw(path.join(run.dir, 'photo.png')), await raw(photo)) <= 1, 'photo.png is the photo read');
   const jpg = await runCommand('cartoon', 'apply', { input: photo, output: path.join(root, 'x.jpeg'), classic: true }, { root });
   assert.ok(fs.existsSync(path.join(jpg.run.dir, 'cartoon.jpg')));
+  // a folder: the cartoons in the run's cartoons/, each copied to the explicit output folder
+  const dir = path.join(root, 'photos');
+  fs.mkdirSync(dir);
+  fs.copyFileSync(photo, path.join(dir, 'a.png'));
+  const folder = await runCommand('cartoon', 'apply', { input: dir, output: path.join(root, 'exported'), classic: true, maxSide: 32 }, { root });
+  assert.deepEqual((folder.summary as { outputs: string[] }).outputs, [path.join(root, 'exported', 'a.png')]);
+  assert.deepEqual(fs.readFileSync(path.join(folder.run.dir, 'cartoons', 'a.png')), fs.readFileSync(path.join(root, 'exported', 'a.png')));
 });
 
 test('preview: within the budget it is the run\'s cartoon; a larger photo is scaled to the budget; the controls change it', async () => {
