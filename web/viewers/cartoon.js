@@ -64,6 +64,8 @@ export function mount(run, files, ctx) {
   const initial = { stroke: num(p.stroke, 3), abstraction: num(p.abstraction, 2), hueShift: num(p.hueShift, 0), classic: Boolean(p.classic) };
   const before = h('img', { class: 'cv-before', src: ctx.fileUrl(PHOTO), alt: 'photo', 'data-testid': 'cartoon-before', draggable: 'false' });
   const after = h('img', { class: 'cv-after', src: ctx.fileUrl(cartoonFile(files)), alt: 'cartoon', 'data-testid': 'cartoon-after', draggable: 'false' });
+  // a small photo is enlarged to be seen (480 px wide at most); a large one is scaled to fit (style.css)
+  before.addEventListener('load', () => { if (before.naturalWidth < 480) before.style.width = '480px'; });
   const handle = h('div', {
     class: 'cv-handle', role: 'slider', tabindex: '0', 'aria-label': 'split between photo and cartoon', 'aria-valuemin': '0', 'aria-valuemax': '100', 'data-testid': 'cartoon-split',
   });
@@ -112,7 +114,8 @@ export function mount(run, files, ctx) {
   const changed = () => { wanted = values(); clearTimeout(timer); timer = setTimeout(render, 120); };
   const s = range('stroke α_s', 'stroke', 1, 5, 0.1, initial.stroke, changed);
   const a = range('abstraction α_a', 'abstraction', 1, 5, 0.1, initial.abstraction, changed);
-  const hue = range('hue shift (°)', 'hue', -180, 180, 5, initial.hueShift, changed);
+  // the slider spans one turn: a run's ±360° shift shows as the same rotation within ±180°
+  const hue = range('hue shift (°)', 'hue', -180, 180, 5, ((((initial.hueShift + 180) % 360) + 360) % 360) - 180, changed);
   const classic = h('input', { type: 'checkbox', 'data-testid': 'cartoon-classic', checked: initial.classic });
   classic.addEventListener('change', changed);
   const save = h('button', { 'data-testid': 'cartoon-save', onclick: async () => {
@@ -125,7 +128,10 @@ export function mount(run, files, ctx) {
     } catch (e) { state.textContent = e.message; state.classList.add('error'); } finally { save.disabled = false; }
   } }, 'Save as run');
   const reset = h('button', { class: 'secondary', 'data-testid': 'cartoon-reset', onclick: () => {
-    for (const [c, v] of [[s, initial.stroke], [a, initial.abstraction], [hue, initial.hueShift]]) { c.input.value = String(v); c.out.textContent = String(v); }
+    for (const [c, v] of [[s, initial.stroke], [a, initial.abstraction], [hue, ((((initial.hueShift + 180) % 360) + 360) % 360) - 180]]) {
+      c.input.value = String(v);
+      c.out.textContent = c.input.value;
+    }
     classic.checked = initial.classic;
     wanted = null;
     after.src = ctx.fileUrl(cartoonFile(files));
