@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { runCommand } from '../../../src/core/runner.ts';
-import { getCommand, validateParams } from '../../../src/core/registry.ts';
+import { z } from 'zod';
+import { getCommand, validateParams, registerModule, defineCommand } from '../../../src/core/registry.ts';
 import '../../../src/modules/cartoon/commands.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,4 +50,10 @@ test('preview: within the budget it is the run\'s cartoon; a larger photo is sca
   assert.ok(maxDiff(await raw(png), await raw(other)) > 20, 'stroke 2 → 5 left the preview unchanged');
   const m = await sharp(Buffer.from(await cmd.preview.render(p, { maxPixels: 1500 }))).metadata();
   assert.ok(m.width! * m.height! <= 1500 && m.width! >= 40 && Math.abs(m.width! / m.height! - 1.5) < 0.1, `${m.width}×${m.height}`);
+});
+
+test('registry: a preview must name one of the command\'s parameters as its input', () => {
+  const params = z.object({ file: z.string().meta({ path: 'input' }) });
+  const cmd = defineCommand({ name: 'look', description: 'x', params, preview: { input: 'nope' as 'file', runFile: 'x.png', maxPixels: 10, render: async () => new Uint8Array() }, run: () => {} });
+  assert.throws(() => registerModule({ name: 'preview-check', title: 't', description: 'd', commands: [cmd] }), /preview input 'nope' is not a parameter/);
 });
