@@ -4,7 +4,12 @@
 //   mount(run, files, ctx) -> Element  the viewer; ctx.fileUrl(name) is the URL of a run file
 // and is listed in VIEWERS below. The run page mounts every viewer that matches, once the run has
 // files, and mounts it again when the file list changes.
-const VIEWERS = [];
+import * as traffic from './traffic.js';
+import * as skeleton from './skeleton.js';
+const VIEWERS = [
+  traffic,
+  skeleton,
+];
 
 const fileUrl = (run) => (name) => `/api/runs/${encodeURIComponent(run.id)}/files/${name.split('/').map(encodeURIComponent).join('/')}`;
 
