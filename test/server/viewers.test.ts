@@ -71,7 +71,14 @@ test('browser: the traffic viewer maps cells and flows, and a click on the chang
     const viewer = page.locator('[data-testid=viewer-traffic]');
     await viewer.locator('[data-testid=traffic-map] line.flow').first().waitFor();
     const cells = JSON.parse(fs.readFileSync(path.join(home, id, 'cells.geojson'), 'utf8')) as { features: unknown[] };
-    const T = (JSON.parse(fs.readFileSync(path.join(home, id, 'changepoints.json'), 'utf8')) as { n_slices: number }).n_slices;
+    const cpj = JSON.parse(fs.readFileSync(path.join(home, id, 'changepoints.json'), 'utf8')) as { n_slices: number; n_cells: number };
+    const T = cpj.n_slices;
+    // the files the viewer reads agree: one feature per cell with ids 0…N−1, flows between those ids within the slices, one score row per slice
+    const ids = (cells.features as { properties: { cell_id: number } }[]).map((f) => f.properties.cell_id).sort((a, b) => a - b);
+    assert.deepEqual(ids, [...Array(cpj.n_cells).keys()]);
+    const flowRows = fs.readFileSync(path.join(home, id, 'flows.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    assert.ok(flowRows.length > 0 && flowRows.every(([t, , a, b]) => t! >= 0 && t! < T && a! < cpj.n_cells && b! < cpj.n_cells && a! >= 0 && b! >= 0));
+    assert.equal(fs.readFileSync(path.join(home, id, 'scores.csv'), 'utf8').trim().split('\n').length, T + 1);
     assert.equal(await viewer.locator('path.cell').count(), cells.features.length, 'one polygon per cell');
     assert.ok(await viewer.locator('line.flow').count() > 0, 'flow arrows');
     // the map keeps the data's aspect: its height follows the cells' extent, not a fixed box
@@ -98,6 +105,10 @@ test('browser: the traffic viewer maps cells and flows, and a click on the chang
     await viewer.locator('[data-testid=traffic-window-mode]').selectOption('slice');
     const w2 = (await map.getAttribute('data-window'))!.split('-').map(Number);
     assert.equal(w2[1]! - w2[0]!, 1);
+    await tl.focus();
+    await page.keyboard.press(w2[0]! > 0 ? 'ArrowLeft' : 'ArrowRight');
+    const w3 = (await map.getAttribute('data-window'))!.split('-').map(Number);
+    assert.equal(Math.abs(w3[0]! - w2[0]!), 1, `← / → steps one slice: ${w2} → ${w3}`);
     // hover: a flow names its cells and its volume; a cell its id
     await viewer.locator('line.flow').last().hover({ force: true });
     await viewer.locator('[data-testid=traffic-hover]', { hasText: /flow cell \d+ → cell \d+: [\d.e+-]+ moves per slice/ }).waitFor();

@@ -210,6 +210,12 @@ export async function mount(run, files, ctx) {
     if (t >= 0 && t < T) $hover.textContent = `slice ${t} (${timeOf(t)}): ${cp.detector} score ${score[t].toPrecision(4)}, total moves ${total[t]}`;
   });
   tl.addEventListener('pointerup', () => { dragging = false; });
+  tl.setAttribute('tabindex', '0');
+  tl.addEventListener('keydown', (ev) => {
+    // ← / → step to the previous / next window
+    if (ev.key === 'ArrowLeft' && cur.a > 0) { select(cur.a - 1); ev.preventDefault(); }
+    if (ev.key === 'ArrowRight' && cur.b < T) { select(cur.b); ev.preventDefault(); }
+  });
   $mode.addEventListener('change', () => { cur = windowAt(cur.a); drawWindow(); });
   map.addEventListener('mouseover', (ev) => {
     const el = ev.target;
@@ -226,5 +232,5 @@ export async function mount(run, files, ctx) {
   return h('section', { class: 'viewer traffic-viewer', 'data-testid': 'viewer-traffic' },
     h('h3', {}, `Cells and flows (${cells.size} cells, ${T} slices)`),
     h('div', { class: 'row' }, $mode, $win), map, $legend, $hover, tl,
-    h('p', { class: 'muted' }, 'click or drag on the timeline to choose the window the map shows'));
+    h('p', { class: 'muted' }, 'click or drag on the timeline (or ← / → on it) to choose the window the map shows'));
 }
