@@ -124,6 +124,29 @@ test('browser: the traffic viewer maps cells and flows, and a click on the chang
   }
 });
 
+test('browser: the traffic viewer on the quick command (synthetic): the planted grid, and a detector menu that switches the change points', { skip }, async () => {
+  const id = await apiRun({ module: 'traffic', command: 'synthetic', params: { families: ['a'], detectors: ['pelt', 'lad'], seeds: 1, T: 48 } });
+  const { browser, page, errors } = await browserPage();
+  try {
+    await page.goto(`${server.url}/#/r/${encodeURIComponent(id)}`);
+    const viewer = page.locator('[data-testid=viewer-traffic]');
+    await viewer.locator('line.flow').first().waitFor();
+    assert.equal(await viewer.locator('path.cell').count(), 16, 'the 4 × 4 grid of the generator');
+    assert.match(await viewer.locator('h3').innerText(), /family a, seed 0/);
+    const cp = JSON.parse(fs.readFileSync(path.join(home, id, 'changepoints.json'), 'utf8')) as { changepoints: { slice: number }[]; others: { lad: { changepoints: { slice: number }[] } } };
+    const marks = () => viewer.locator('[data-testid=traffic-timeline] line.changepoint').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-slice'))));
+    assert.deepEqual(await marks(), cp.changepoints.map((c) => c.slice));
+    await viewer.locator('[data-testid=traffic-detector]').selectOption('1');
+    assert.deepEqual(await marks(), cp.others.lad.changepoints.map((c) => c.slice).filter((c) => c > 0));
+    assert.match(await viewer.locator('[data-testid=traffic-timeline]').textContent() ?? '', /lad score/);
+    await viewer.screenshot({ path: path.join(shots, 'viewer-traffic-synthetic.png') });
+    await assertNotBlank(path.join(shots, 'viewer-traffic-synthetic.png'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('browser: the skeleton viewer plays an action clip (the joints move) with its true and predicted labels', { skip }, async () => {
   const id = await apiRun({ module: 'action', command: 'quick', params: { epochs: 2, nTrain: 24, nTest: 12 } });
   const { browser, page, errors } = await browserPage();

@@ -19,7 +19,7 @@ const s = (tag, attrs = {}, text) => {
   if (text !== undefined) el.textContent = text;
   return el;
 };
-const MAX_EDGES = 300;
+const TOP_CHOICES = [25, 50, 100, 300, 1000];
 const M_PER_DEG = 111_320;
 
 async function get(ctx, file, as) {
@@ -92,13 +92,14 @@ export async function mount(run, files, ctx) {
   if (!Number.isInteger(T) || T < 1 || !(sliceS > 0)) throw new Error('changepoints.json: n_slices or slice_seconds missing');
   const bySlice = readFlows(flowsText, T);
   const sc = csvRows(scoresText, 'scores.csv');
-  const scoreCol = sc.head.indexOf(`score_${cp.detector}`);
-  const score = Array.from({ length: T }, (_, t) => Number(sc.rows[t]?.[scoreCol] ?? 0) || 0);
+  const column = (name) => { const i = sc.head.indexOf(name); return Array.from({ length: T }, (_, t) => (i < 0 ? 0 : Number(sc.rows[t]?.[i]) || 0)); };
+  // the primary detector and the others the run compared (each: its score column and change points)
+  const detectors = [[cp.detector, cp.changepoints], ...Object.entries(cp.others ?? {}).map(([n, o]) => [n, o?.changepoints])]
+    .map(([n, cps]) => ({ name: n, score: column(`score_${n}`), cps: (cps ?? []).map((c) => c.slice).filter((c) => Number.isInteger(c) && c > 0 && c < T) }));
+  let det = detectors[0], score = det.score, detected = det.cps, bounds = [0, ...detected, T];
   const totalCol = sc.head.indexOf('total_moves');
   const total = Array.from({ length: T }, (_, t) => Number(sc.rows[t]?.[totalCol] ?? 0) || 0);
-  const detected = (cp.changepoints ?? []).map((c) => c.slice).filter((c) => c > 0 && c < T);
   const truth = (cp.truth ?? []).filter((c) => Number.isInteger(c) && c > 0 && c < T);
-  const bounds = [0, ...detected, T];
   const timeOf = (t) => hhmm(t0 + t * sliceS);
 
   // ------------------------------------------------------------------ map frame
@@ -112,7 +113,7 @@ export async function mount(run, files, ctx) {
   const X = (x) => pad + (x - x0) * k, Y = (y) => H - pad - (y - y0) * k;
   const map = s('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: 'traffic-map', 'data-testid': 'traffic-map', role: 'img' });
   const defs = map.appendChild(s('defs'));
-  const marker = defs.appendChild(s('marker', { id: `arrow-${run.id}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 4, markerHeight: 4, orient: 'auto-start-reverse', markerUnits: 'strokeWidth' }));
+  const marker = defs.appendChild(s('marker', { id: `arrow-${run.id}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 3, markerHeight: 3, orient: 'auto-start-reverse', markerUnits: 'strokeWidth' }));
   marker.appendChild(s('path', { d: 'M0 0L10 5L0 10z', fill: '#b30000' }));
   const gCells = map.appendChild(s('g', { class: 'cells' }));
   for (const c of cells.values()) {
@@ -128,34 +129,43 @@ export async function mount(run, files, ctx) {
   // ------------------------------------------------------------------ timeline
   const TW = 640, TH = 180, L = 44, R = 10, TT = 14, TB = 44;
   const tx = (t) => L + (t / T) * (TW - L - R);
-  const smax = Math.max(1e-12, ...score.map(Math.abs)), vmax = Math.max(1e-12, ...total);
-  const ty = (v) => TH - TB - (v / smax) * (TH - TT - TB);
+  const vmax = Math.max(1e-12, ...total);
   const tl = s('svg', { width: TW, height: TH, viewBox: `0 0 ${TW} ${TH}`, class: 'traffic-timeline', 'data-testid': 'traffic-timeline', role: 'img' });
   tl.appendChild(s('rect', { x: L, y: TT, width: TW - L - R, height: TH - TT - TB, fill: 'white', stroke: '#ddd' }));
-  const $sel = tl.appendChild(s('rect', { class: 'window', y: TT, height: TH - TT - TB, fill: '#2563eb', 'fill-opacity': 0.15 }));
   tl.appendChild(s('path', { class: 'volume', fill: '#cbd5e1', 'fill-opacity': 0.6, d: `M${tx(0)} ${TH - TB}${total.map((v, t) => `L${tx(t).toFixed(1)} ${(TH - TB - (v / vmax) * (TH - TT - TB)).toFixed(1)}L${tx(t + 1).toFixed(1)} ${(TH - TB - (v / vmax) * (TH - TT - TB)).toFixed(1)}`).join('')}L${tx(T)} ${TH - TB}Z` }));
-  tl.appendChild(s('path', { class: 'score', fill: 'none', stroke: '#1d2330', 'stroke-width': 1.5, d: score.map((v, t) => `${t ? 'L' : 'M'}${tx(t + 0.5).toFixed(1)} ${ty(Math.max(0, v)).toFixed(1)}`).join('') }));
+  const $sel = tl.appendChild(s('rect', { class: 'window', y: TT, height: TH - TT - TB, fill: '#2563eb', 'fill-opacity': 0.22, stroke: '#2563eb', 'stroke-opacity': 0.5 }));
+  const gDet = tl.appendChild(s('g', { class: 'detector' }));
   for (const c of truth) {
     tl.appendChild(s('line', { class: 'truth', 'data-slice': c, x1: tx(c), x2: tx(c), y1: TT, y2: TH - TB, stroke: '#111', 'stroke-dasharray': '4 3' }));
     tl.appendChild(s('path', { class: 'truth-marker', d: `M${tx(c)} ${TH - TB + 1}l5 6l-5 6l-5 -6z`, fill: 'white', stroke: '#111' }, undefined)).appendChild(s('title', {}, `ground truth ${timeOf(c)} (slice ${c})`));
   }
-  for (const c of detected) {
-    tl.appendChild(s('line', { class: 'changepoint', 'data-slice': c, x1: tx(c), x2: tx(c), y1: TT, y2: TH - TB, stroke: '#dc2626', 'stroke-width': 2 }));
-    tl.appendChild(s('path', { class: 'cp-marker', d: `M${tx(c)} ${TT}l-6 -9h12z`, fill: '#dc2626' })).appendChild(s('title', {}, `detected ${timeOf(c)} (slice ${c})`));
-  }
+  // the chosen detector's score (scaled to its max) and change points
+  const drawDetector = () => {
+    const smax = Math.max(1e-12, ...score.map(Math.abs));
+    const ty = (v) => TH - TB - (v / smax) * (TH - TT - TB);
+    gDet.replaceChildren(s('path', { class: 'score', fill: 'none', stroke: '#1d2330', 'stroke-width': 1.5, d: score.map((v, t) => `${t ? 'L' : 'M'}${tx(t + 0.5).toFixed(1)} ${ty(Math.max(0, v)).toFixed(1)}`).join('') }));
+    for (const c of detected) {
+      gDet.appendChild(s('line', { class: 'changepoint', 'data-slice': c, x1: tx(c), x2: tx(c), y1: TT, y2: TH - TB, stroke: '#dc2626', 'stroke-width': 2 }));
+      gDet.appendChild(s('path', { class: 'cp-marker', d: `M${tx(c)} ${TT}l-6 -9h12z`, fill: '#dc2626' })).appendChild(s('title', {}, `detected by ${det.name}: ${timeOf(c)} (slice ${c})`));
+    }
+    gDet.appendChild(s('text', { x: 12, y: (TT + TH - TB) / 2, 'font-size': 10, 'text-anchor': 'middle', transform: `rotate(-90 12 ${(TT + TH - TB) / 2})` }, `${det.name} score`));
+    gDet.appendChild(s('text', { x: L - 3, y: TT + 8, 'font-size': 9, 'text-anchor': 'end' }, smax.toPrecision(3)));
+  };
+  drawDetector();
   const tstep = Math.max(1, Math.round(niceStep(T * sliceS / 3600, 8) * 3600 / sliceS));
   for (let t = 0; t <= T; t += tstep) {
     tl.appendChild(s('line', { x1: tx(t), x2: tx(t), y1: TH - TB, y2: TH - TB + 4, stroke: '#555' }));
-    tl.appendChild(s('text', { x: tx(t), y: TH - TB + 24, 'font-size': 10, 'text-anchor': 'middle' }, timeOf(t)));
+    tl.appendChild(s('text', { x: tx(t), y: TH - TB + 24, 'font-size': 10, 'text-anchor': tx(t) > TW - R - 15 ? 'end' : 'middle' }, timeOf(t)));
   }
-  tl.appendChild(s('text', { x: 12, y: (TT + TH - TB) / 2, 'font-size': 10, 'text-anchor': 'middle', transform: `rotate(-90 12 ${(TT + TH - TB) / 2})` }, `${cp.detector} score`));
   tl.appendChild(s('text', { x: (L + TW - R) / 2, y: TH - 3, 'font-size': 10, 'text-anchor': 'middle' }, `time of day (slices of ${sliceS / 60} min)`));
-  tl.appendChild(s('text', { x: L - 3, y: TT + 8, 'font-size': 9, 'text-anchor': 'end' }, smax.toPrecision(3)));
   tl.appendChild(s('text', { x: L - 3, y: TH - TB, 'font-size': 9, 'text-anchor': 'end' }, '0'));
 
   // ------------------------------------------------------------------ controls, state
   const $mode = h('select', { 'data-testid': 'traffic-window-mode', 'aria-label': 'window' },
     h('option', { value: 'segment' }, 'window: segment between detected change points'), h('option', { value: 'slice' }, 'window: one slice'), h('option', { value: 'hour' }, 'window: one hour'));
+  const $det = h('select', { 'data-testid': 'traffic-detector', 'aria-label': 'detector' }, ...detectors.map((d, i) => h('option', { value: i }, `detector: ${d.name}${i ? '' : ' (primary)'}`)));
+  const $top = h('select', { 'data-testid': 'traffic-top', 'aria-label': 'flows drawn' },
+    ...TOP_CHOICES.map((n) => h('option', { value: n, selected: n === 100 }, `the ${n} strongest flows`)));
   const $win = h('div', { class: 'muted', 'data-testid': 'traffic-window' });
   const $hover = h('div', { class: 'hover-values', 'data-testid': 'traffic-hover' }, 'hover a cell or a flow');
   const $legend = h('div', { class: 'traffic-legend' });
@@ -171,7 +181,7 @@ export async function mount(run, files, ctx) {
   const drawWindow = () => {
     const { a, b } = cur;
     const all = windowFlows(bySlice, a, b);
-    flows = all.filter((e) => e.src !== e.dst && cells.has(e.src) && cells.has(e.dst)).slice(0, MAX_EDGES);
+    flows = all.filter((e) => e.src !== e.dst && cells.has(e.src) && cells.has(e.dst)).slice(0, Number($top.value));
     wmax = Math.max(1e-12, flows[0]?.w ?? 1);
     const frag = document.createDocumentFragment();
     // weakest first, so the strong arrows are drawn on top
@@ -207,7 +217,7 @@ export async function mount(run, files, ctx) {
   tl.addEventListener('pointermove', (ev) => {
     const t = sliceAt(ev);
     if (dragging) select(t);
-    if (t >= 0 && t < T) $hover.textContent = `slice ${t} (${timeOf(t)}): ${cp.detector} score ${score[t].toPrecision(4)}, total moves ${total[t]}`;
+    if (t >= 0 && t < T) $hover.textContent = `slice ${t} (${timeOf(t)}): ${det.name} score ${score[t].toPrecision(4)}, total moves ${total[t]}`;
   });
   tl.addEventListener('pointerup', () => { dragging = false; });
   tl.setAttribute('tabindex', '0');
@@ -217,6 +227,11 @@ export async function mount(run, files, ctx) {
     if (ev.key === 'ArrowRight' && cur.b < T) { select(cur.b); ev.preventDefault(); }
   });
   $mode.addEventListener('change', () => { cur = windowAt(cur.a); drawWindow(); });
+  $top.addEventListener('change', drawWindow);
+  $det.addEventListener('change', () => {
+    det = detectors[Number($det.value)]; score = det.score; detected = det.cps; bounds = [0, ...detected, T];
+    drawDetector(); cur = windowAt(cur.a); drawWindow();
+  });
   map.addEventListener('mouseover', (ev) => {
     const el = ev.target;
     if (el.classList?.contains('flow')) {
@@ -230,7 +245,7 @@ export async function mount(run, files, ctx) {
   });
   drawWindow();
   return h('section', { class: 'viewer traffic-viewer', 'data-testid': 'viewer-traffic' },
-    h('h3', {}, `Cells and flows (${cells.size} cells, ${T} slices)`),
-    h('div', { class: 'row' }, $mode, $win), map, $legend, $hover, tl,
+    h('h3', {}, `Cells and flows (${cells.size} cells, ${T} slices${cp.sequence ? `; ${cp.sequence}` : ''})`),
+    h('div', { class: 'row' }, $mode, detectors.length > 1 ? $det : '', $top), $win, map, $legend, $hover, tl,
     h('p', { class: 'muted' }, 'click or drag on the timeline (or ← / → on it) to choose the window the map shows'));
 }
