@@ -122,7 +122,7 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
 
-/** One clip of skeletons.json: joints per frame [T][J·M][x, y, z] (null where a joint is absent), its true and predicted class. */
+/** One clip of skeletons.json: joints per frame [T][J·M][x, y, z] (null where a joint is absent or its body is zero padding), its true and predicted class. */
 export interface SkeletonClip {
   name: string;
   /** the true class name, null when unknown */
@@ -161,9 +161,14 @@ export function skeletonClips(
     const row = Array.from({ length: K }, (_, k) => Number(logits[i * K + k]));
     const mx = Math.max(...row), ex = row.map((v) => Math.exp(v - mx)), z = ex.reduce((a, b) => a + b, 0);
     const best = row.indexOf(mx);
+    // a body whose joints are all exactly 0 in a frame is padding (PySKL's FormatGCNInput): absent
+    const padded = (t: number, m: number) => {
+      for (let k = (t * nj + m * shape.joints) * 3; k < (t * nj + (m + 1) * shape.joints) * 3; k++) if (s.pose[k] !== 0) return false;
+      return true;
+    };
     const frames = Array.from({ length: shape.frames }, (_, t) => Array.from({ length: nj }, (_, j) => {
       const o = (t * nj + j) * 3, x = s.pose[o]!, y = s.pose[o + 1]!, zz = s.pose[o + 2]!;
-      return Number.isFinite(x + y) ? [r4(x), r4(y), r4(zz)] : null;
+      return Number.isFinite(x + y) && !padded(t, Math.floor(j / shape.joints)) ? [r4(x), r4(y), r4(zz)] : null;
     }));
     return {
       name: s.name, label: s.label >= 0 ? classNames[s.label] ?? null : null,

@@ -39,3 +39,14 @@ test('skeletonClips: schema, joints per frame, bones in range, true and predicte
   assert.equal(c1.frames[2]![4], null, 'an absent joint is null');
   assert.notEqual(c1.frames[2]![5], null);
 });
+
+test('skeletonClips: a second body of zeros (PySKL padding) is absent, a real joint at the origin is kept', () => {
+  const J = 3, T = 2, pose = new Float32Array(T * 2 * J * 3);
+  pose.set([0, 0, 0, 1, 2, 3, 4, 5, 6], 0);             // frame 0, body 0: joint 0 at the origin
+  pose.set([1, 1, 1, 0, 0, 0, 0, 0, 0], 2 * J * 3);     // frame 1, body 0
+  pose.set([7, 7, 7, 8, 8, 8, 9, 9, 9], 2 * J * 3 + J * 3); // frame 1, body 1 (frame 0's body 1 stays zeros)
+  const j = skeletonClips([{ name: 'x', label: 0, pose }], [1, 0], { frames: T, joints: J, bodies: 2 }, ['a', 'b']);
+  const f = j.clips[0]!.frames;
+  assert.deepEqual(f[0], [[0, 0, 0], [1, 2, 3], [4, 5, 6], null, null, null]);
+  assert.deepEqual(f[1], [[1, 1, 1], [0, 0, 0], [0, 0, 0], [7, 7, 7], [8, 8, 8], [9, 9, 9]]);
+});
