@@ -5,7 +5,9 @@
 // and is listed in VIEWERS below. The run page mounts every viewer that matches, once the run has
 // files, and mounts it again when the file list changes.
 import * as cartoon from './cartoon.js';
-const VIEWERS = [cartoon];
+import * as traffic from './traffic.js';
+import * as skeleton from './skeleton.js';
+const VIEWERS = [cartoon, traffic, skeleton];
 
 const fileUrl = (run) => (name) => `/api/runs/${encodeURIComponent(run.id)}/files/${name.split('/').map(encodeURIComponent).join('/')}`;
 

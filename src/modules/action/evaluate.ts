@@ -6,7 +6,7 @@ import * as torch from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import type { CrossModalTransformer } from './model/index.ts';
 import { toBatch, type ActionDataset, type ActionSample } from './data.ts';
-import { attentionFigureSvg, skeletonSvg, svgPng } from './render.ts';
+import { attentionFigureSvg, skeletonClips, skeletonSvg, svgPng } from './render.ts';
 import { averageClips, sampleClip, uniformSampleIndices, type AverageClips } from './clips.ts';
 
 type DsShape = Pick<ActionDataset, 'frames' | 'joints' | 'bodies' | 'coordDim' | 'imgSize'>;
@@ -226,6 +226,22 @@ export async function writeExplanation(ctx: Pick<RunContext, 'writeJson' | 'writ
 }
 
 /** The first `k` of each joint's C channels (zero-padded when C < k). */
+/**
+ * skeletons.json (for the dashboard's skeleton viewer): up to `max` clips, one per class first, their
+ * joints per frame (the first 3 channels), the bone list, the true class and the model's prediction on the clip.
+ */
+export function writeSkeletons(ctx: Pick<RunContext, 'writeText'>, model: CrossModalTransformer, samples: ActionSample[], ds: DsShape, classNames: string[], max = 8): number {
+  const c = model.config;
+  const firstOfClass = classNames.map((_, k) => samples.find((s) => s.label === k)).filter((s): s is ActionSample => s !== undefined);
+  const picked = [...new Set([...firstOfClass, ...samples])].slice(0, max);
+  if (!picked.length) return 0;
+  const logits = predictLogits(model, picked, ds, 32);
+  const poses = picked.map((s) => ({ name: s.name, label: s.label, pose: c.coordDim === 3 ? s.pose : firstChannels(s.pose, c.coordDim, 3) }));
+  // compact: a few hundred numbers per frame
+  ctx.writeText('skeletons.json', JSON.stringify(skeletonClips(poses, logits, { frames: c.frames, joints: c.joints, bodies: c.bodies }, classNames)));
+  return picked.length;
+}
+
 function firstChannels(pose: Float32Array, C: number, k: number): Float32Array {
   const n = pose.length / C, out = new Float32Array(n * k);
   for (let i = 0; i < n; i++) for (let c = 0; c < Math.min(C, k); c++) out[i * k + c] = pose[i * C + c]!;

@@ -8,7 +8,9 @@ import { CrossModalTransformer, makeConfig, attentionCost, configFor, saveModel,
 import { buildDataset, readClip, type ActionDataset } from './data.ts';
 import { makeSynthetic, makeBlobTask } from './synthetic.ts';
 import { trainModel } from './train.ts';
-import { evaluateModel, offsetStats, predictLogits, confusionPlot, writeExplanation, clipScores, scoreMetrics, type ClipOptions, type Evaluation } from './evaluate.ts';
+import {
+  evaluateModel, offsetStats, predictLogits, confusionPlot, writeExplanation, writeSkeletons, clipScores, scoreMetrics, type ClipOptions, type Evaluation,
+} from './evaluate.ts';
 import { fuseScores, readScoreFile, type ScoreFile } from './clips.ts';
 import { UsageError } from '../../core/errors.ts';
 import { skeletonSvg } from './render.ts';
@@ -44,6 +46,7 @@ export async function train(p: TrainParams, ctx: RunContext): Promise<Record<str
     const ev = await writeEvaluation(ctx, model, ds, ds.classNames, { numClips: p.numClips, average: p.average });
     Object.assign(summary, { top1: ev.top1, top5: ev.top5, meanClassAccuracy: ev.meanClassAccuracy, clips: ev.clips });
     summary.explain = await writeExplanation(ctx, model, ds.test[0]!, ds, ds.classNames);
+    writeSkeletons(ctx, model, ds.test, ds, ds.classNames);
     if (config.rgb) summary.offsets = offsetStats(model, ds.test.slice(0, 32), ds);
   }
   model.dispose();
@@ -138,6 +141,7 @@ export async function quick(p: QuickParams, ctx: RunContext): Promise<Record<str
   await confusionPlot(ctx, 'confusion', ev, ds.classNames);
   saveModel(ctx, model, ds.classNames);
   const ex = await writeExplanation(ctx, model, ds.test[0]!, ds, ds.classNames);
+  writeSkeletons(ctx, model, ds.test, ds, ds.classNames);
   // one animated skeleton per class, for the dashboard
   for (let k = 0; k < p.numClasses; k++) {
     const s = ds.test.find((x) => x.label === k);

@@ -121,3 +121,60 @@ export async function svgPng(svg: string): Promise<Buffer> { return svgToPng(svg
 function escapeXml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
+
+/** One clip of skeletons.json: joints per frame [T][J·M][x, y, z] (null where a joint is absent or its body is zero padding), its true and predicted class. */
+export interface SkeletonClip {
+  name: string;
+  /** the true class name, null when unknown */
+  label: string | null;
+  predicted: string;
+  /** softmax probability of the predicted class */
+  probability: number;
+  frames: ((number | null)[] | null)[][];
+}
+
+/** skeletons.json: the clips the dashboard's skeleton viewer plays (web/viewers/skeleton.js). */
+export interface SkeletonClips {
+  format: 'paperlab-action-skeletons-1';
+  fps: number;
+  /** joints per body and bodies; a frame lists joints·bodies joints, body m's joint j at m·joints + j */
+  joints: number;
+  bodies: number;
+  /** bone pairs as joint indices into a frame's list (all bodies) */
+  bones: [number, number][];
+  classNames: string[];
+  clips: SkeletonClip[];
+}
+
+const r4 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null);
+
+/**
+ * The skeleton clips as JSON: poses [T·(J·M)·3] (x right, y up, z), the model's logits [N·K] for
+ * them, names of the K classes.
+ */
+export function skeletonClips(
+  samples: { name: string; label: number; pose: Float32Array }[], logits: ArrayLike<number>, shape: { frames: number; joints: number; bodies: number },
+  classNames: string[], fps = 8,
+): SkeletonClips {
+  const K = classNames.length, nj = shape.joints * shape.bodies;
+  const clips = samples.map((s, i) => {
+    const row = Array.from({ length: K }, (_, k) => Number(logits[i * K + k]));
+    const mx = Math.max(...row), ex = row.map((v) => Math.exp(v - mx)), z = ex.reduce((a, b) => a + b, 0);
+    const best = row.indexOf(mx);
+    // a body whose joints are all exactly 0 in a frame is padding (PySKL's FormatGCNInput): absent
+    const padded = (t: number, m: number) => {
+      for (let k = (t * nj + m * shape.joints) * 3; k < (t * nj + (m + 1) * shape.joints) * 3; k++) if (s.pose[k] !== 0) return false;
+      return true;
+    };
+    const frames = Array.from({ length: shape.frames }, (_, t) => Array.from({ length: nj }, (_, j) => {
+      const o = (t * nj + j) * 3, x = s.pose[o]!, y = s.pose[o + 1]!, zz = s.pose[o + 2]!;
+      return Number.isFinite(x + y) && !padded(t, Math.floor(j / shape.joints)) ? [r4(x), r4(y), r4(zz)] : null;
+    }));
+    return {
+      name: s.name, label: s.label >= 0 ? classNames[s.label] ?? null : null,
+      predicted: classNames[best]!, probability: Math.round((ex[best]! / z) * 1e4) / 1e4,
+      frames,
+    };
+  });
+  return { format: 'paperlab-action-skeletons-1', fps, joints: shape.joints, bodies: shape.bodies, bones: bonesFor(shape.joints, shape.bodies), classNames, clips };
+}

@@ -2,8 +2,8 @@
 // frames with the target box drawn (PNG), and the augmentation policy applied to an arrow field.
 import * as torch from '../../core/torch/index.ts';
 import type { Tensor } from '../../core/torch/index.ts';
-import { saveImageGrid } from '../../core/image-grid.ts';
-import { lineChart } from '../../core/plots.ts';
+import { imageGridSvg } from '../../core/image-grid.ts';
+import { lineChart, savePlotSvg, xmlEscape } from '../../core/plots.ts';
 import { type Geometry, cropStart } from './geometry.ts';
 import { regionLabel } from './data.ts';
 import { TRANSFORMS, POLICY, INVERSE_POLICY, transformMotion } from './recipe.ts';
@@ -76,12 +76,14 @@ function enlarge(img: Tensor, side: number): Tensor {
   return torch.scope(() => torch.F.interpolate(img.unsqueeze(0), { size: [side, side], mode: 'nearest' }).squeeze(0));
 }
 
-/** The IR_108 slot t of a standardised (C, tIn, H, W) input, colder = brighter, with the target block's box in red. */
-function irPanel(g: Geometry, x: Tensor, irChannel: number, t: number, side: number): Tensor {
+/**
+ * The IR_108 slot t of a standardised (C, tIn, H, W) input, colder = brighter on the scale [lo, hi]
+ * shared by the input panels, with the target block's box in red.
+ */
+function irPanel(g: Geometry, x: Tensor, irChannel: number, t: number, side: number, lo: number, hi: number): Tensor {
   return torch.scope(() => {
     const ir = x.select(0, irChannel).select(0, t);
-    // colder (lower IR) = brighter cloud: invert after min-max scaling
-    const lo = ir.min().item(), hi = ir.max().item();
+    // colder (lower IR) = brighter cloud: invert after scaling [lo, hi] to [0, 1]
     const irRgb = toRgb(ir.sub(lo).div(Math.max(1e-6, hi - lo)).rsub(1)).clone();
     const s = cropStart(g), e = s + g.cropSize - 1;
     for (const [r0, r1, c0, c1] of [[s, s, s, e], [e, e, s, e], [s, e, s, s], [s, e, e, e]] as const) {
@@ -112,20 +114,62 @@ export async function writeFrames(
   const side = 144, tIn = x.shape[1]!;
   const ls = leads ?? frameLeads(truth.shape[0]!);
   const n = ls.length, inSlots = ls.map((_, j) => Math.max(0, tIn - n + j)).map((t) => Math.min(t, tIn - 1));
+  const { lo, hi } = torch.noGrad(() => torch.scope(() => {
+    const ir = x.select(0, irChannel);
+    return { lo: ir.min().item(), hi: ir.max().item() };
+  }));
   const cells = torch.noGrad(() => torch.scope(() => [
-    inSlots.map((t) => irPanel(g, x, irChannel, t, side)),
+    inSlots.map((t) => irPanel(g, x, irChannel, t, side, lo, hi)),
     ls.map((t) => enlarge(toRgb(truth.select(0, t).to('float32')), side)),
     ls.map((t) => enlarge(toRgb(prob.select(0, t).to('float32').clamp(0, 1)), side)),
     ls.map((t) => enlarge(toRgb(prob.select(0, t).ge(tau).to('float32')), side)),
   ]));
   try {
-    return await saveImageGrid(base, {
+    const svg = await imageGridSvg({
       title: 'nowcast: IR input, radar truth, predicted probability and rain mask by lead time',
       cells, rowLabels: ['input IR_108', 'truth (white = rain)', 'rain probability', `prediction (p ≥ ${tau})`],
       colLabels: ls.map((t) => `+${(t + 1) * 15} min`),
       captions: [inSlots.map((t) => (t === tIn - 1 ? 'input at t0' : `input t0 − ${(tIn - 1 - t) * 15} min`))],
     });
+    return await savePlotSvg(base, withColourBars(svg, lo, hi, tau));
   } finally {
     torch.dispose(cells.flat());
   }
+}
+
+/**
+ * The frames' scales, drawn under the grid: the IR_108 input's shared grey scale in its standardised
+ * units (the reference preprocessing: σ of the channel from its mean; colder = brighter), the rain
+ * probability's 0…1 with τ marked, and the two colours of the truth and prediction masks (the
+ * competition's rain label, rate ≥ 0.2 mm/h).
+ */
+export function withColourBars(svg: string, lo: number, hi: number, tau: number): string {
+  const m = /<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg);
+  if (!m) return svg;
+  const W = Number(m[1]), H = Number(m[2]), add = 74, H2 = H + add, bw = 220, bh = 14, x0 = 24, y0 = H + 22;
+  const font = 'font-family="sans-serif"';
+  const text = (x: number, y: number, t: string, anchor = 'middle', size = 11) => `<text x="${x}" y="${y}" ${font} font-size="${size}" text-anchor="${anchor}">${xmlEscape(t)}</text>`;
+  const bar = (x: number, id: string, title: string, ticks: [number, string][]) => [
+    text(x, y0 - 6, title, 'start', 12),
+    `<rect x="${x}" y="${y0}" width="${bw}" height="${bh}" fill="url(#${id})" stroke="#666"/>`,
+    ...ticks.flatMap(([f, l]) => [`<path d="M${x + f * bw} ${y0 + bh}v4" stroke="#333"/>`, text(x + f * bw, y0 + bh + 15, l)]),
+  ].join('\n');
+  const gx = x0 + bw + 60, sx = gx + bw + 60;
+  const parts = [
+    '<g class="colorbars">',
+    '<defs><linearGradient id="cb-grey"><stop offset="0" stop-color="black"/><stop offset="1" stop-color="white"/></linearGradient></defs>',
+    bar(x0, 'cb-grey', 'IR_108, standardised (σ; colder = brighter)', [[0, hi.toFixed(1)], [0.5, ((hi + lo) / 2).toFixed(1)], [1, lo.toFixed(1)]]),
+    bar(gx, 'cb-grey', 'rain probability', [[0, '0'], [0.5, '0.5'], [1, '1']]),
+    `<path class="tau" d="M${gx + tau * bw} ${y0 - 2}v${bh + 4}" stroke="red" stroke-width="2"/>`,
+    text(gx + tau * bw, y0 + bh + 28, `τ = ${tau}`, 'middle', 10),
+    text(sx, y0 - 6, 'truth and prediction', 'start', 12),
+    `<rect x="${sx}" y="${y0}" width="${bh}" height="${bh}" fill="white" stroke="#666"/>`, text(sx + bh + 6, y0 + 11, 'rain (≥ 0.2 mm/h)', 'start'),
+    `<rect x="${sx + 130}" y="${y0}" width="${bh}" height="${bh}" fill="black" stroke="#666"/>`, text(sx + 130 + bh + 6, y0 + 11, 'no rain', 'start'),
+    '</g>',
+  ];
+  const W2 = Math.max(W, sx + 230);
+  return svg
+    .replace(`width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"`, `width="${W2}" height="${H2}" viewBox="0 0 ${W2} ${H2}"`)
+    .replace(`<rect width="${W}" height="${H}" fill="white"/>`, `<rect width="${W2}" height="${H2}" fill="white"/>`)
+    .replace(/<\/svg>\s*$/, `${parts.join('\n')}\n</svg>\n`);
 }

@@ -8,13 +8,17 @@ import type { RunContext } from '../../core/context.ts';
 import { parseJson, UsageError } from '../../core/errors.ts';
 import { analyzeFile, flowsInMemory, truthSlices, type AnalyzeOptions } from './pipeline.ts';
 import { syntheticFlows, syntheticPoints, writePoints } from './synthetic.ts';
-import { detect } from './detectors/index.ts';
+import { detect, type DetectResult } from './detectors/index.ts';
+import { gridCells, writeSequence } from './report.ts';
+import type { Partition } from './partition.ts';
 import { sliceStats } from './distances.ts';
 import { scoreChangepoints } from './metrics.ts';
 import { timeSeriesPlot } from './outputs.ts';
 import { defaults } from './config.ts';
 import { analyzeParams, type AnalyzeParams, type EvaluateParams, type GenerateParams, type SumoDemoParams, type SyntheticParams } from './commands.ts';
 import type { FlowSeries } from './types.ts';
+
+type Cells = Pick<Partition, 'polygons' | 'sx' | 'sy' | 'count' | 'boundary'>;
 
 /** The pipeline options of `analyze`'s parameters (the partition is seeded with the run seed). */
 export function analyzeOptions(p: AnalyzeParams, seed: number): AnalyzeOptions {
@@ -46,12 +50,13 @@ export async function analyze(p: AnalyzeParams, ctx: RunContext) {
   return analyzeFile(p.file, analyzeOptions(p, ctx.seed), ctx);
 }
 
-/** One planted sequence: flows (or points through the pipeline up to flows) and its truth. */
-async function plantedSequence(p: SyntheticParams, family: SyntheticParams['families'][number], seed: number): Promise<{ flows: FlowSeries; truth: number[] }> {
+/** One planted sequence: flows (or points through the pipeline up to flows), its cells and its truth. */
+async function plantedSequence(p: SyntheticParams, family: SyntheticParams['families'][number], seed: number): Promise<{ flows: FlowSeries; truth: number[]; cells: Cells }> {
   const o = { family, seed, T: p.T, gridSide: p.gridSide, volume: p.volume };
-  if (!p.points) { const g = syntheticFlows(o); return { flows: g.flows, truth: g.truth.changepoints }; }
+  if (!p.points) { const g = syntheticFlows(o); return { flows: g.flows, truth: g.truth.changepoints, cells: gridCells(g.truth.seeds, p.gridSide) }; }
   const g = syntheticPoints(o);
-  return { flows: (await flowsInMemory(g.points, false, {})).flows, truth: g.truth.changepoints };
+  const r = await flowsInMemory(g.points, false, {});
+  return { flows: r.flows, truth: g.truth.changepoints, cells: r.part };
 }
 
 export async function synthetic(p: SyntheticParams, ctx: RunContext) {
@@ -62,9 +67,11 @@ export async function synthetic(p: SyntheticParams, ctx: RunContext) {
     for (let s = 0; s < p.seeds; s++) {
       ctx.throwIfAborted();
       const seed = ctx.seed * 1000 + s;
-      const { flows, truth } = await plantedSequence(p, fam, seed);
+      const { flows, truth, cells } = await plantedSequence(p, fam, seed);
+      const results: DetectResult[] = [];
       for (const d of p.detectors) {
         const r = detect(flows, d);
+        results.push(r);
         const sc = scoreChangepoints(r.changepoints, truth, flows.T, p.margin);
         ctx.metrics.log({
           family: fam, seed, detector: d, f1: sc.f1, precision: sc.precision, recall: sc.recall,
@@ -74,6 +81,8 @@ export async function synthetic(p: SyntheticParams, ctx: RunContext) {
         const a = (acc[d] ??= { f1: 0, rand: 0, none: 0 });
         a.f1 += sc.f1 / p.seeds; a.rand += sc.rand / p.seeds; if (sc.nPred === 0) a.none++;
       }
+      // the first sequence as analyze writes its files, for the dashboard's map and timeline
+      if (s === 0 && fam === p.families[0]) writeSequence(ctx, flows, cells, results, truth, `family ${fam}, seed ${seed}`);
       if (s === 0) await ctx.plot(`family_${fam}`, timeSeriesPlot(sliceStats(flows), flows, detect(flows, 'pelt').changepoints, `family ${fam}, seed ${seed}: PELT (red) vs planted (dashed)`, truth));
       bar.tick();
     }

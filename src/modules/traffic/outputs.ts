@@ -29,7 +29,7 @@ function metresNote(geo: Geo): Record<string, unknown> {
  * properties seed_lon/seed_lat and the projected seed_x_m/seed_y_m (the seeds of flows.sql).
  * Projected input: geometry in the input's metres and only seed_x_m/seed_y_m (no lon/lat names).
  */
-export function cellsGeoJson(part: Partition, geo: Geo): Record<string, unknown> {
+export function cellsGeoJson(part: Pick<Partition, 'polygons' | 'sx' | 'sy' | 'count' | 'boundary'>, geo: Geo): Record<string, unknown> {
   return {
     type: 'FeatureCollection',
     ...metresNote(geo),

@@ -3,6 +3,8 @@
 import type { RunContext } from '../../core/context.ts';
 import type { AnalyzeOptions, FileFlows, PipelineResult } from './pipeline.ts';
 import { Pelt, type DetectResult } from './detectors/index.ts';
+import { voronoiPolygons, type Partition } from './partition.ts';
+import type { FlowSeries } from './types.ts';
 import { sliceStats, type SliceStats } from './distances.ts';
 import * as out from './outputs.ts';
 import { defaults } from './config.ts';
@@ -10,7 +12,7 @@ import { defaults } from './config.ts';
 type Detection = Pick<PipelineResult, 'primary' | 'others' | 'evaluation' | 'truth'>;
 
 /** Change points with their times and scores, as changepoints.json lists them. */
-function cpJson(ff: FileFlows, r: DetectResult) {
+function cpJson(ff: Pick<FileFlows, 'flows'>, r: DetectResult) {
   const { t0, sliceS } = ff.flows;
   return r.changepoints.map((c) => ({ slice: c, time: t0 + c * sliceS, time_of_day: out.timeOfDay(t0 + c * sliceS), score: r.scores[c] }));
 }
@@ -76,4 +78,38 @@ async function drawPlots(
     pb.tick(1, { plot: name });
   }
   pb.done();
+}
+
+/** Cells of a synthetic grid (its seeds in metres): the Voronoi polygons inside the seeds' box padded by half a grid step. */
+export function gridCells(seeds: { x: Float64Array; y: Float64Array }, gridSide: number): Pick<Partition, 'polygons' | 'sx' | 'sy' | 'count' | 'boundary'> {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < seeds.x.length; i++) {
+    x0 = Math.min(x0, seeds.x[i]!); x1 = Math.max(x1, seeds.x[i]!); y0 = Math.min(y0, seeds.y[i]!); y1 = Math.max(y1, seeds.y[i]!);
+  }
+  const pad = Math.max(x1 - x0, y1 - y0, 1) / Math.max(1, gridSide - 1) / 2;
+  const n = seeds.x.length;
+  const polygons = voronoiPolygons(seeds.x, seeds.y, [x0 - pad, y0 - pad, x1 + pad, y1 + pad]);
+  return { sx: seeds.x, sy: seeds.y, count: new Int32Array(n), boundary: new Uint8Array(n), polygons };
+}
+
+/**
+ * One planted sequence's files, as analyze names them, for the dashboard's traffic viewer: cells.geojson
+ * (metres), flows.csv, scores.csv (one score column per detector) and changepoints.json (the first
+ * detector's change points, the others', the planted truth, `sequence` naming the family and seed).
+ */
+export function writeSequence(
+  ctx: Pick<RunContext, 'writeJson' | 'writeText'>, flows: FlowSeries, cells: Pick<Partition, 'polygons' | 'sx' | 'sy' | 'count' | 'boundary'>,
+  results: DetectResult[], truth: number[], sequence: string,
+): void {
+  const [primary, ...others] = results;
+  if (!primary) return;
+  ctx.writeJson('cells.geojson', { ...out.cellsGeoJson(cells, null), crs_note: 'synthetic grid: coordinates in metres' });
+  ctx.writeText('flows.csv', out.flowsCsv(flows));
+  ctx.writeText('scores.csv', out.scoresCsv(flows, sliceStats(flows), Object.fromEntries(results.map((r) => [r.detector, r.scores]))));
+  const ff = { flows };
+  ctx.writeJson('changepoints.json', {
+    sequence, detector: primary.detector, info: primary.info, slice_seconds: flows.sliceS, t0: flows.t0, n_slices: flows.T, n_cells: flows.N,
+    changepoints: cpJson(ff, primary), segments: out.segmentSummaries(flows, primary.changepoints), truth,
+    others: Object.fromEntries(others.map((r) => [r.detector, { changepoints: cpJson(ff, r), info: r.info }])),
+  });
 }
