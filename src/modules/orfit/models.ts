@@ -19,8 +19,8 @@ export interface StreamModel {
   getParams(): Tensor;
   /** w ← value (flat [p]) */
   setParams(w: Tensor): void;
-  /** w ← w + delta (flat [p]) */
-  addToParams(delta: Tensor): void;
+  /** w ← w + alpha·delta (flat [p]; alpha defaults to 1) */
+  addToParams(delta: Tensor, alpha?: number): void;
   /** f(x; w) and a = ∇_w f(x; w) for one sample x of shape inputShape (a is owned by the caller) */
   outputAndGrad(x: Tensor): { f: number; a: Tensor };
   /** f for a batch [n, ...inputShape] → [n] (no graph) */
@@ -45,9 +45,9 @@ export class LinearModel implements StreamModel {
     checkFlat(w, this.numParams);
     torch.noGrad(() => this.w.copy_(w));
   }
-  addToParams(delta: Tensor): void {
+  addToParams(delta: Tensor, alpha = 1): void {
     checkFlat(delta, this.numParams);
-    torch.noGrad(() => this.w.add_(delta));
+    torch.noGrad(() => this.w.add_(delta, alpha));
   }
   outputAndGrad(x: Tensor): { f: number; a: Tensor } {
     return { f: torch.scope(() => this.w.dot(x).item()), a: x.dtype === 'float64' ? x.clone() : torch.scope(() => x.to('float64').clone()) };
@@ -89,7 +89,7 @@ export class ModuleModel implements StreamModel {
     }));
   }
   setParams(w: Tensor): void { this.forEachSlice(w, (q, part) => q.copy_(part)); }
-  addToParams(delta: Tensor): void { this.forEachSlice(delta, (q, part) => q.add_(part)); }
+  addToParams(delta: Tensor, alpha = 1): void { this.forEachSlice(delta, (q, part) => q.add_(part, alpha)); }
   outputAndGrad(x: Tensor): { f: number; a: Tensor } {
     return torch.scope(() => {
       const out = (this.module.forward(x.to('float64').unsqueeze(0)) as Tensor).reshape(-1);

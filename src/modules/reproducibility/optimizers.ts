@@ -99,11 +99,16 @@ export class GradientDescent implements Optimizer {
     const avg = this.output === 'average', lr = this.lr;
     const s0: Record<string, Tensor> = { x: x0.clone() };
     if (avg) s0.avg = x0.clone();
+    // The state is updated in place (its own clones of x0): x ← x − η g is add_ with the same kernel
+    // and rounding as x.add(g, −η); the running mean is one lerp_ (avg + w·(x − avg)) instead of a
+    // sub and an add; no [B, d] result is allocated besides the oracle's answer.
     return drive(this.name, s0, budget, hooks, (s, t): Record<string, Tensor> => {
-      const x = s.x!.add(grad(s.x!), -lr);
+      const x = s.x!.add_(grad(s.x!), -lr);
       if (!avg) return { x };
       // running mean of x_1..x_{t+1}
-      return { x, avg: t === 0 ? x.clone() : s.avg!.add(x.sub(s.avg!), 1 / (t + 1)) };
+      const a = s.avg!;
+      if (t === 0) a.copy_(x); else a.lerp_(x, 1 / (t + 1));
+      return { x, avg: a };
     }, (s) => (avg ? s.avg! : s.x!));
   }
 }

@@ -166,7 +166,8 @@ export function stochasticGradient(delta: number): Oracle {
     init(problem, B) { return repeatStart(problem, B); },
     grad(problem, x) {
       const s = delta / Math.sqrt(problem.d);
-      return torch.scope(() => problem.grad(x).add(torch.randn(x.shape, F64), s));
+      // ∇F(x) is a fresh tensor: the noise is added to it in place
+      return torch.scope(() => problem.grad(x).add_(torch.randn(x.shape, F64), s));
     },
   };
 }

@@ -17,12 +17,16 @@ type Tensor = torch.Tensor;
 export class RowBasis {
   private buf: Tensor | null = null;
   private view: Tensor | null = null;
+  private viewT: Tensor | null = null;
   k = 0;
   constructor(readonly p: number, private readonly initialCapacity = 16) {}
   get U(): Tensor | null { return this.view; }
+  /** Uᵀ [p, k], a view kept with U (rewritten in place by rotateWithSpare, so it stays valid there) */
+  get Ut(): Tensor | null { return this.viewT; }
   private refresh(): void {
-    this.view?.dispose();
+    this.view?.dispose(); this.viewT?.dispose();
     this.view = this.k > 0 ? this.buf!.narrow(0, 0, this.k).keep() : null;
+    this.viewT = this.view ? this.view.t().keep() : null;
   }
   private ensure(rows: number): void {
     const cap = this.buf ? this.buf.shape[0]! : 0;
@@ -31,12 +35,31 @@ export class RowBasis {
     if (this.buf && this.k > 0) torch.noGrad(() => torch.scope(() => { next.narrow(0, 0, this.k).copy_(this.buf!.narrow(0, 0, this.k)); }));
     this.buf?.dispose();
     this.buf = next;
+    this.refresh();
   }
-  append(u: Tensor): void {
+  /** Appends the row u, or u / scale when `scale` is given (written straight into the buffer). */
+  append(u: Tensor, scale?: number): void {
     this.ensure(this.k + 1);
-    torch.noGrad(() => torch.scope(() => { this.buf!.select(0, this.k).copy_(u); }));
+    torch.noGrad(() => {
+      const row = this.buf!.select(0, this.k);
+      row.copy_(u);
+      if (scale !== undefined) row.div_(scale);
+      row.dispose();
+    });
     this.k++;
     this.refresh();
+  }
+  /**
+   * [U; u′] ← Q [U; u′], keeping k rows: `fill` writes u′ into the spare row k (a view of the
+   * buffer), Q is [k, k + 1]. One product over the stored rows and the spare, written back in place.
+   */
+  rotateWithSpare(fill: (spare: Tensor) => void, Q: Tensor): void {
+    if (!this.k || Q.ndim !== 2 || Q.shape[0] !== this.k || Q.shape[1] !== this.k + 1) throw new Error(`RowBasis.rotateWithSpare: Q must be [${this.k}, ${this.k + 1}]`);
+    this.ensure(this.k + 1);
+    torch.noGrad(() => torch.scope(() => {
+      fill(this.buf!.select(0, this.k));
+      this.view!.copy_(Q.mm(this.buf!.narrow(0, 0, this.k + 1)));
+    }));
   }
   remove(j: number): void {
     const n = this.k - 1 - j;
@@ -53,18 +76,25 @@ export class RowBasis {
     this.refresh();
   }
   dispose(): void {
-    this.view?.dispose(); this.buf?.dispose();
-    this.view = null; this.buf = null; this.k = 0;
+    this.view?.dispose(); this.viewT?.dispose(); this.buf?.dispose();
+    this.view = null; this.viewT = null; this.buf = null; this.k = 0;
   }
 }
 
-/** v − Uᵀ(U v), twice when `twice` (classical Gram–Schmidt with re-orthogonalization, CGS2). A copy of v when U is empty. */
-export function projectOut(U: Tensor | null, v: Tensor, twice = true): Tensor {
+// addmv(v, M, c, β = 1, α = −1) = v − M c in one op (the BLAS gemv with β = 1, α = −1)
+const addmv = torch.lazy('addmv') as (v: Tensor, M: Tensor, c: Tensor, beta: number, alpha: number) => Tensor;
+
+/**
+ * v − Uᵀ(U v), twice when `twice` (classical Gram–Schmidt with re-orthogonalization, CGS2). A copy
+ * of v when U is empty. Each pass is two ops: c = U v, then v − Uᵀc fused as one addmv. `Ut_`: Uᵀ
+ * when the caller keeps it (RowBasis.Ut).
+ */
+export function projectOut(U: Tensor | null, v: Tensor, twice = true, Ut_?: Tensor | null): Tensor {
   if (!U) return v.clone();
   return torch.scope(() => {
-    const Ut = U.t();
-    let r = v.sub(Ut.mv(U.mv(v)));
-    if (twice) r = r.sub(Ut.mv(U.mv(r)));
+    const Ut = Ut_ ?? U.t();
+    let r = addmv(v, Ut, U.mv(v), 1, -1);
+    if (twice) r = addmv(r, Ut, U.mv(r), 1, -1);
     return r;
   });
 }
@@ -97,20 +127,26 @@ export class DirectionMemory {
 
   /** orthonormal stored directions, one per row (a view; do not dispose); null while empty */
   get U(): Tensor | null { return this.basis.U; }
+  /** Uᵀ (a view; do not dispose) */
+  get Ut(): Tensor | null { return this.basis.Ut; }
   get stored(): number { return this.sigma.length; }
 
-  /** Adds a direction (unit row u, norm s) and applies the retention rule. Takes ownership of u. */
-  store(u: Tensor, s: number, step: number): void {
+  /**
+   * Adds a direction and applies the retention rule. Takes ownership of `v`: the unit row u, or with
+   * `unnormalized` the direction ã = s·u itself (then u = ã / s is formed only where a row is stored,
+   * and IPCA's step uses ã directly).
+   */
+  store(v: Tensor, s: number, step: number, unnormalized = false): void {
     const m = this.limit;
-    if (m === 0) { u.dispose(); return; }
+    if (m === 0) { v.dispose(); return; }
     const k = this.stored;
     if (k < m) {
-      this.appendRow(u, s, step);
+      this.appendRow(v, s, step, unnormalized);
       if (this.rule === 'ipca' && this.stored === m && Number.isFinite(m)) this.toSvdForm();
       return;
     }
     // k === m: choose which m of the m+1 survive
-    if (this.rule === 'ipca') { this.skl(u, s); return; }
+    if (this.rule === 'ipca') { this.skl(v, s, unnormalized); return; }
     let drop: number;
     if (this.rule === 'ipca-sort') {
       // drop the smallest norm among the m stored and the new one (the new one loses ties)
@@ -123,14 +159,14 @@ export class DirectionMemory {
       drop = Math.floor(this.rng.random() * (k + 1));
       this.draws++;
     }
-    if (drop === k) { u.dispose(); return; }
-    this.appendRow(u, s, step);
+    if (drop === k) { v.dispose(); return; }
+    this.appendRow(v, s, step, unnormalized);
     this.removeRow(drop);
   }
 
-  private appendRow(u: Tensor, s: number, step: number): void {
-    this.basis.append(u);
-    u.dispose();
+  private appendRow(v: Tensor, s: number, step: number, unnormalized: boolean): void {
+    this.basis.append(v, unnormalized ? s : undefined);
+    v.dispose();
     this.sigma.push(s);
     this.origin.push(step);
   }
@@ -158,35 +194,33 @@ export class DirectionMemory {
   }
 
   /**
-   * One sequential Karhunen–Loève step (the paper's incremental PCA) with v′ = s·u: c = U v′,
-   * ρ = ‖v′ − Uᵀc‖, K = [[diag Σ, c], [0, ρ]], K = Ũ S Ṽᵀ, [U; u′] ← Ũᵀ [U; u′], keep the top m.
-   * V is never stored.
+   * One sequential Karhunen–Loève step (the paper's incremental PCA) with the new column v′ = ã = s·u:
+   * c = U v′, ρ = ‖v′ − Uᵀc‖, u′ = (v′ − Uᵀc)/ρ, K = [[diag Σ, c], [0, ρ]], K = Ũ S Ṽᵀ,
+   * [U; u′] ← Ũᵀ [U; u′], keep the top m (rows and singular values). V is never stored.
    */
-  private skl(u: Tensor, s: number): void {
+  private skl(v: Tensor, s: number, unnormalized: boolean): void {
     const m = this.limit;
     const old = this.U!;
-    const [Unew, S] = torch.scope(() => {
-      const v = u.mul(s);
-      const c = old.mv(v);
-      const resid = v.sub(old.t().mv(c));
+    const S = torch.noGrad(() => torch.scope(() => {
+      const vv = unnormalized ? v : v.mul(s);
+      const c = old.mv(vv);
+      const resid = addmv(vv, this.Ut!, c, 1, -1);
       const rho = resid.norm().item();
-      const uPerp = rho > 0 ? resid.div(rho) : u;
       const Kd = new Float64Array((m + 1) * (m + 1));
       const cArr = c.toFloat64Array();
       for (let j = 0; j < m; j++) { Kd[j * (m + 1) + j] = this.sigma[j]!; Kd[j * (m + 1) + m] = cArr[j]!; }
       Kd[m * (m + 1) + m] = rho;
-      const Kt = torch.tensor(Kd, { shape: [m + 1, m + 1], dtype: 'float64' });
-      const [Uk, Sk] = torch.linalg.svd(Kt, false);
-      // Ũᵀ [U; u′] written as Ũᵀ[:, :m] U + Ũᵀ[:, m] u′ᵀ (no concatenation)
-      const Ukt = Uk.t();
-      const rotated = Ukt.narrow(1, 0, m).mm(old).add(Ukt.select(1, m).outer(uPerp));
-      return [rotated.narrow(0, 0, m).contiguous(), Sk.narrow(0, 0, m).contiguous()];
-    });
-    u.dispose();
-    this.basis.replace(Unew);
-    Unew.dispose();
-    this.sigma = S.toArray();
-    S.dispose();
+      const [Uk, Sk] = torch.linalg.svd(torch.tensor(Kd, { shape: [m + 1, m + 1], dtype: 'float64' }), false);
+      // u′ goes to the spare row (v′'s own direction when it lies in the span: ρ = 0), then the
+      // first m rows of Ũᵀ [U; u′] = Ũ[:, :m]ᵀ [U; u′] replace U in one product
+      this.basis.rotateWithSpare((spare) => {
+        spare.copy_(rho > 0 ? resid : vv);
+        spare.div_(rho > 0 ? rho : s);
+      }, Uk.narrow(1, 0, m).t());
+      return Sk.toFloat64Array().subarray(0, m);
+    }));
+    v.dispose();
+    this.sigma = Array.from(S);
   }
 
   /** tensors U, sigma, origin and meta svdForm, rngSeed, rngDraws (copies owned by the caller) */

@@ -36,7 +36,7 @@ export class OGD extends BaseLearner {
     this.tol = o.tol ?? learnerDefaults.tol;
   }
   /** v − Uᵀ(U v), twice (CGS2) */
-  private proj(v: Tensor): Tensor { return projectOut(this.U, v); }
+  private proj(v: Tensor): Tensor { return projectOut(this.U, v, true, this.basis.Ut); }
   protected update(x: Tensor, y: number): StepInfo {
     const where = `ogd.observe (point ${this.steps + 1})`;
     const w0 = this.model.getParams();

@@ -67,7 +67,7 @@ export class ORFit extends BaseLearner {
   get stored(): number { return this.mem.stored; }
 
   /** v − Proj_B(v): v − Uᵀ(U v), twice (CGS2) unless reorthogonalize is off */
-  project(v: Tensor): Tensor { return projectOut(this.U, v, this.reorthogonalize); }
+  project(v: Tensor): Tensor { return projectOut(this.U, v, this.reorthogonalize, this.mem.Ut); }
 
   protected update(x: Tensor, y: number): StepInfo {
     const where = `${this.name}.observe (point ${this.steps + 1})`;
@@ -77,23 +77,23 @@ export class ORFit extends BaseLearner {
       checkOutput(f, a, where, this.model.isLinear);
       const r = f - y;
       const at = this.project(a);
-      const aNorm = a.norm().item();
-      const atNorm = at.norm().item();
+      // ‖a‖², aᵀã and ‖ã‖² read from the 2×2 Gram matrix of [a; ã]: one product and one copy out
+      // instead of three reductions and three reads
+      const S = torch.stack([a, at]);
+      const G = S.mm(S.t()).toFloat64Array();
+      const aNorm = Math.sqrt(G[0]!), aTat = G[1]!, atNorm = Math.sqrt(G[3]!);
       if (aNorm === 0 || atNorm <= this.tol * aNorm) return { r, skip: true as const };
-      // g̃ = r ã ; η = r / (aᵀ g̃) ; w ← w − η g̃  =  w − r ã / (aᵀã)
-      const aTat = a.dot(at).item();
-      const delta = at.mul(-r / aTat);
-      const u = at.div(atNorm);
-      return { r, skip: false as const, delta, u, atNorm };
+      // g̃ = r ã ; η = r / (aᵀ g̃) ; w ← w − η g̃  =  w − (r / aᵀã) ã
+      return { r, skip: false as const, at, scale: -r / aTat, atNorm };
     });
     this.steps++;
     if (plan.skip) {
       this.skipped++;
       return { step: this.steps, residual: plan.r, skipped: true, stored: this.stored, directionNorm: 0 };
     }
-    this.model.addToParams(plan.delta);
-    plan.delta.dispose();
-    this.mem.store(plan.u, plan.atNorm, this.steps);
+    this.model.addToParams(plan.at, plan.scale);
+    // store ã itself (u = ã/‖ã‖ is formed in the memory's buffer); the memory takes ownership
+    this.mem.store(plan.at, plan.atNorm, this.steps, true);
     return { step: this.steps, residual: plan.r, skipped: false, stored: this.stored, directionNorm: plan.atNorm };
   }
 

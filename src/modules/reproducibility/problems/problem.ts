@@ -38,6 +38,7 @@ export interface Problem {
   /** eigen-decomposition of the Hessian for quadratics (closed forms), else null */
   readonly eigen: { values: Float64Array; vectors: Tensor } | null;
   value(x: Tensor): Tensor;
+  /** ∇F at every row of x [B, d]: a new [B, d] tensor the caller owns (the stochastic oracle adds its noise to it in place) */
   grad(x: Tensor): Tensor;
   /** finite sums only: number of components n */
   readonly n?: number;
