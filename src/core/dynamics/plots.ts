@@ -25,7 +25,8 @@ export interface CurveOptions {
 const positive = (rows: readonly Row[], field: string) => rows.filter((r) => typeof r[field] === 'number' && (r[field] as number) > 0 && Number.isFinite(r[field] as number));
 
 export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string, unknown> {
-  const scale = (log?: boolean) => (log ? { type: 'log' } : { zero: false });
+  // a log x axis spans the data, not the enclosing decades (η from 0.05 to 0.35 on 0.01…1 leaves most of the plot empty)
+  const scale = (log?: boolean, axis: 'x' | 'y' = 'y') => (log ? { type: 'log', ...(axis === 'x' ? { nice: false } : {}) } : { zero: false });
   const colorEnc = o.color ? { color: { field: o.color, type: 'nominal', title: o.colorTitle ?? o.color } } : {};
   let shown = o.logY ? positive(rows, o.y) : rows;
   if (o.logX) shown = positive(shown, o.x);
@@ -33,7 +34,7 @@ export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string
     data: { values: shown },
     mark: { type: 'line', point: shown.length <= 40, clip: true },
     encoding: {
-      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: scale(o.logX) },
+      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: scale(o.logX, 'x') },
       y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: scale(o.logY) },
       ...colorEnc,
     },
