@@ -157,7 +157,7 @@ export async function runXy(input: XyInput, ctx: Pick<RunContext, 'metrics'> & P
       { eta: o.eta, value: o.gfSharpness, series: 'gradient-flow prediction' },
     ]);
     await ctx.plot('xy_sharpness', curvesSpec(rows, { x: 'eta', y: 'value', color: 'series', logX: true,
-      xTitle: 'step size η (log scale)', yTitle: 'sharpness', colorTitle: '', title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
+      xTitle: 'step size η (log scale)', yTitle: 'sharpness λ_max', colorTitle: '', title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
   }
   return { gfSharpness: gf, runs: out };
 }
