@@ -40,9 +40,12 @@ function decl(module: string, command: string, name: string): MetricSpec {
   return m;
 }
 
-test('action quick: the confusion matrix, titled predicted / true class, with a count legend and filled cells', async () => {
+test('action quick: the confusion matrix, titled predicted / true class, with a count legend and filled cells; the attention key', async () => {
   const dir = await run('action', 'quick', { epochs: 3 });
   await picture(dir, 'confusion', { axisTitles: ['predicted class', 'true class'], legend: ['test clips'], notTitles: ['predicted', 'true'], span: false });
+  // the attention figure says what its colours mean
+  const explain = readPicture(fs.readFileSync(path.join(dir, 'explain.svg'), 'utf8'));
+  assert.ok(explain.texts.some((t) => t.startsWith('attention weight')) && explain.texts.includes('high'), explain.texts.join(' | '));
 });
 
 test('cartoon demo: the before/after sheet labelled by control and level, larger than 384×192', async () => {
