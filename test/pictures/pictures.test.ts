@@ -101,7 +101,8 @@ test('reproducibility measure: measured deviation and its bound against oracle c
 
 test('threshold-neurons mean-trajectory: six panels titled from the declarations, each drawn, 2/η on the sharpness panel', async () => {
   const dir = await run('threshold-neurons', 'mean-trajectory', { d: 30, nTrain: 100, nTest: 100, eta: 0.04, time: 3 });
-  const titles = ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'].map((n) => decl('threshold-neurons', 'mean-trajectory', n).label);
+  const titles = ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'].map((n) => metricTitle(decl('threshold-neurons', 'mean-trajectory', n)));
+  assert.ok(titles.includes('train loss (log scale)'), 'the loss panel is on a log axis as declared');
   const svg = await picture(dir, 'trajectory', { axisTitles: titles, minPlots: 6, span: { x: 0.9, perLine: 0.05 } });
   assert.deepEqual(readSvg(svg).rules.filter((r) => r.dashed).map((r) => r.count), [1], 'one 2/η line');
 });

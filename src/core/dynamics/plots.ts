@@ -66,6 +66,8 @@ export interface PanelOptions {
   titles?: Record<string, string>;
   /** horizontal dotted reference lines by field name (e.g. 2/η on a sharpness panel), coloured like their series */
   hlines?: Record<string, { y: number; series?: string }[]>;
+  /** fields drawn on a log axis (their non-positive values left out) */
+  log?: readonly string[];
 }
 
 /** Several panels stacked vertically (e.g. S·η/2, RP, DS·η/2, A1, cos over steps). */
@@ -75,12 +77,13 @@ export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[
   return {
     title,
     vconcat: ys.map((y) => {
+      const log = o.log?.includes(y) ?? false;
       const curve = {
-        data: { values: rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
+        data: { values: log ? positive(rows, y) : rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
         mark: { type: 'line', clip: true },
         encoding: {
           x: { field: x, type: 'quantitative', title: o.titles?.[x] ?? x },
-          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: { zero: false } },
+          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: log ? { type: 'log' } : { zero: false } },
           ...color,
         },
       };
