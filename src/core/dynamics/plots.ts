@@ -83,7 +83,7 @@ export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[
         mark: { type: 'line', clip: true },
         encoding: {
           x: { field: x, type: 'quantitative', title: o.titles?.[x] ?? x },
-          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: log ? { type: 'log' } : { zero: false } },
+          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: log ? { type: 'log', nice: false } : { zero: false } },
           ...color,
         },
       };
