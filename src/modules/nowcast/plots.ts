@@ -31,13 +31,13 @@ export function lossChart(rows: Record<string, unknown>[]): Record<string, unkno
   const values = rows.flatMap((r, i) => {
     const win = loss.slice(Math.max(0, i - w + 1), i + 1);
     return [{ step: r.step, loss: loss[i], series: 'per batch' }, { step: r.step, loss: win.reduce((a, b) => a + b, 0) / win.length, series: `mean of last ${w}` }];
-  });
+  }).filter((v) => v.loss! > 0); // a log axis: a zero would blank the chart
   return {
-    title: 'training loss', width: 480, height: 260, data: { values }, mark: 'line',
+    title: 'training loss: weighted BCE + α·early + STL', width: 480, height: 280, data: { values }, mark: 'line',
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'optimiser step' },
-      // the declared label of train.loss (commands.ts) and what it sums
-      y: { field: 'loss', type: 'quantitative', title: 'training loss (weighted BCE + α·early + STL)', scale: { zero: false } },
+      // the declared label and log scale of train.loss (commands.ts); the title says what it sums
+      y: { field: 'loss', type: 'quantitative', title: 'training loss (log scale)', scale: { type: 'log', nice: false } },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['per batch', `mean of last ${w}`], range: ['#b8cce4', '#1f4e79'] } },
       order: { field: 'series' }, strokeWidth: { value: 2 },
     },

@@ -213,8 +213,8 @@ export async function runQuadratic(input: QuadraticInput, ctx: Pick<RunContext, 
   if (ctx.plot) {
     const rows = ctx.metrics.rows('components').map((x) => ({ ...x, eta: `η = 2/${+(2 / (x.eta as number)).toPrecision(6)}` })) as Record<string, number | string | null>[];
     await ctx.plot('components', curvesSpec(rows, { x: 'lambda', y: 'finalAbs', color: 'eta', logY: true,
-      xTitle: 'eigenvalue λ_i', yTitle: `|θ_i| after ${p.steps} GD steps (log scale; exact zeros left out)`, colorTitle: 'step size η',
-      title: '|θ_i| after GD vs eigenvalue, θ₀ = 1 (dashed: 2/η)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
+      xTitle: 'eigenvalue λ_i', yTitle: `|θ_i| after ${p.steps} GD steps (log scale)`, colorTitle: 'step size η',
+      title: '|θ_i| after GD vs eigenvalue, θ₀ = 1 (dashed: 2/η; exact zeros left out)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
   }
   return r;
 }
