@@ -10,12 +10,21 @@
 // vega, vega-lite and sharp load on the first render, not with this file: the spec builders below
 // are used by modules whose commands are listed (and --help'd) without drawing anything.
 import { writeFileAtomic } from './io/atomic.ts';
+import type { MetricSpec } from './registry.ts';
 
 export type VegaLiteSpec = Record<string, unknown>;
 
+/**
+ * Defaults every rendered chart gets (a spec's own `config` wins key by key): legends never cut
+ * their labels or titles short ("gradient-flow pred…"), so a legend is as wide as its longest entry.
+ */
+export const CHART_CONFIG = { legend: { labelLimit: 0, titleLimit: 0 } } as const;
+
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', ...spec };
+  const own = (spec.config ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const config = { ...own, legend: { ...CHART_CONFIG.legend, ...own.legend } };
+  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', ...spec, config };
   const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
   const compiled = vl.compile(full as unknown as import('vega-lite').TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
@@ -83,17 +92,59 @@ export function niceStep(span: number, n: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
-/** A line chart of rows {x, y, series?}: the common case (loss curves, sweeps). */
+/** What an axis title needs of a metric declaration (src/core/registry.ts MetricSpec). */
+export type AxisMetric = Pick<MetricSpec, 'label'> & Partial<Pick<MetricSpec, 'unit' | 'scale'>>;
+
+/**
+ * The axis title of a declared metric, as the dashboard's panels write it (web/metrics.js): its
+ * label, its unit in parentheses when it has one, and "(log scale)" on a log axis (`log` overrides
+ * the declaration's scale), e.g. "time per update (ms) (log scale)".
+ */
+export function metricTitle(m: AxisMetric, o: { log?: boolean } = {}): string {
+  const unit = m.unit ? ` (${m.unit})` : '';
+  return `${m.label}${unit}${(o.log ?? m.scale === 'log') ? ' (log scale)' : ''}`;
+}
+
+/** Axis titles of the declared x columns (MetricSpec.x), as web/metrics.js writes them; another column as it is. */
+const X_TITLES: Record<string, string> = {
+  step: 'step', epoch: 'epoch', time: 'time t = η · step', eta: 'step size η', iteration: 'iteration', iter: 'iteration', t: 'step t',
+};
+
+/** The title of a declared x axis ('eta' → 'step size η'); `log` appends "(log scale)". */
+export function xTitle(x: string, o: { log?: boolean } = {}): string {
+  return `${X_TITLES[x] ?? x}${o.log ? ' (log scale)' : ''}`;
+}
+
+/** The declaration of metric `name` (in `table`, default any) among a command's metrics; throws when it has none. */
+export function declaredMetric<M extends Pick<MetricSpec, 'name' | 'table'>>(metrics: readonly M[] | undefined, name: string, table?: string): M {
+  const m = (metrics ?? []).find((x) => x.name === name && (table === undefined || (x.table ?? 'metrics') === table));
+  if (!m) throw new Error(`no metric '${name}'${table ? ` in table '${table}'` : ''} is declared`);
+  return m;
+}
+
+/** Rows a log axis can draw: `field` positive and finite (a zero would be −∞ and blank the plot). */
+export function logSafe<R extends Record<string, unknown>>(rows: readonly R[], field: string): R[] {
+  return rows.filter((r) => typeof r[field] === 'number' && (r[field] as number) > 0 && Number.isFinite(r[field] as number));
+}
+
+/**
+ * A line chart of rows {x, y, series?}: the common case (loss curves, sweeps). Axis titles default to
+ * the field names: give xTitle / yTitle (metricTitle of the declaration) for readable ones. Rows
+ * that a log axis cannot draw (zero, negative, not finite) are left out rather than blanking the chart.
+ */
 export function lineChart(rows: Record<string, unknown>[], o: {
   x: string; y: string; color?: string; title?: string; logX?: boolean; logY?: boolean;
+  xTitle?: string; yTitle?: string; colorTitle?: string;
   width?: number; height?: number; rules?: { y?: number; x?: number; label?: string; dash?: boolean }[];
 }): VegaLiteSpec {
+  let shown = o.logY ? logSafe(rows, o.y) : rows;
+  if (o.logX) shown = logSafe(shown, o.x);
   const line = {
-    mark: { type: 'line', point: rows.length < 60 },
+    mark: { type: 'line', point: shown.length < 60 },
     encoding: {
-      x: { field: o.x, type: 'quantitative', title: o.x, scale: o.logX ? { type: 'log' } : { zero: false } },
-      y: { field: o.y, type: 'quantitative', title: o.y, scale: o.logY ? { type: 'log' } : { zero: false } },
-      ...(o.color ? { color: { field: o.color, type: 'nominal' } } : {}),
+      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: o.logX ? { type: 'log' } : { zero: false } },
+      y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: o.logY ? { type: 'log' } : { zero: false } },
+      ...(o.color ? { color: { field: o.color, type: 'nominal', title: o.colorTitle ?? o.color } } : {}),
     },
   };
   const layers: Record<string, unknown>[] = [line];
@@ -103,10 +154,18 @@ export function lineChart(rows: Record<string, unknown>[], o: {
       mark: { type: 'rule', strokeDash: r.dash === false ? [] : [4, 4], color: 'black' },
       encoding: r.y !== undefined ? { y: { field: 'y', type: 'quantitative', title: null } } : { x: { field: 'x', type: 'quantitative', title: null } },
     });
+    if (r.label) {
+      layers.push({
+        data: { values: [r] },
+        mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -3, fontSize: 10 },
+        encoding: r.y !== undefined ? { y: { field: 'y', type: 'quantitative' }, x: { value: o.width ?? 480 }, text: { field: 'label' } }
+          : { x: { field: 'x', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+      });
+    }
   }
   return {
     title: o.title, width: o.width ?? 480, height: o.height ?? 280,
-    data: { values: rows }, layer: layers,
+    data: { values: shown }, layer: layers,
   };
 }
 

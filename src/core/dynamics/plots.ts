@@ -25,7 +25,8 @@ export interface CurveOptions {
 const positive = (rows: readonly Row[], field: string) => rows.filter((r) => typeof r[field] === 'number' && (r[field] as number) > 0 && Number.isFinite(r[field] as number));
 
 export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string, unknown> {
-  const scale = (log?: boolean) => (log ? { type: 'log' } : { zero: false });
+  // a log x axis spans the data, not the enclosing decades (η from 0.05 to 0.35 on 0.01…1 leaves most of the plot empty)
+  const scale = (log?: boolean, axis: 'x' | 'y' = 'y') => (log ? { type: 'log', ...(axis === 'x' ? { nice: false } : {}) } : { zero: false });
   const colorEnc = o.color ? { color: { field: o.color, type: 'nominal', title: o.colorTitle ?? o.color } } : {};
   let shown = o.logY ? positive(rows, o.y) : rows;
   if (o.logX) shown = positive(shown, o.x);
@@ -33,7 +34,7 @@ export function curvesSpec(rows: readonly Row[], o: CurveOptions): Record<string
     data: { values: shown },
     mark: { type: 'line', point: shown.length <= 40, clip: true },
     encoding: {
-      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: scale(o.logX) },
+      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: scale(o.logX, 'x') },
       y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: scale(o.logY) },
       ...colorEnc,
     },
@@ -65,6 +66,8 @@ export interface PanelOptions {
   titles?: Record<string, string>;
   /** horizontal dotted reference lines by field name (e.g. 2/η on a sharpness panel), coloured like their series */
   hlines?: Record<string, { y: number; series?: string }[]>;
+  /** fields drawn on a log axis (their non-positive values left out) */
+  log?: readonly string[];
 }
 
 /** Several panels stacked vertically (e.g. S·η/2, RP, DS·η/2, A1, cos over steps). */
@@ -74,12 +77,13 @@ export function panelsSpec(rows: readonly Row[], x: string, ys: readonly string[
   return {
     title,
     vconcat: ys.map((y) => {
+      const log = o.log?.includes(y) ?? false;
       const curve = {
-        data: { values: rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
+        data: { values: log ? positive(rows, y) : rows.filter((r) => typeof r[y] === 'number' && Number.isFinite(r[y] as number)) },
         mark: { type: 'line', clip: true },
         encoding: {
           x: { field: x, type: 'quantitative', title: o.titles?.[x] ?? x },
-          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: { zero: false } },
+          y: { field: y, type: 'quantitative', title: o.titles?.[y] ?? y, scale: log ? { type: 'log', nice: false } : { zero: false } },
           ...color,
         },
       };

@@ -202,7 +202,10 @@ export async function confusionPlot(ctx: Pick<RunContext, 'plot'>, name: string,
   await ctx.plot(name, {
     title: `confusion matrix (top-1 ${(100 * ev.top1).toFixed(1)}%, n=${ev.n})`, data: { values: rows },
     mark: 'rect', width: 24 * classNames.length, height: 24 * classNames.length,
-    encoding: { x: { field: 'predicted', type: 'nominal', sort: classNames }, y: { field: 'true', type: 'nominal', sort: classNames }, color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' } } },
+    encoding: {
+      x: { field: 'predicted', type: 'nominal', sort: classNames, title: 'predicted class' }, y: { field: 'true', type: 'nominal', sort: classNames, title: 'true class' },
+      color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, title: 'test clips' },
+    },
   });
 }
 

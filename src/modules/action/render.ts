@@ -87,7 +87,7 @@ export interface AttentionFigureOptions {
 /** The explainability figure: one panel per frame, joints coloured by attention, frame bar below. */
 export function attentionFigureSvg(pose: Float32Array, frames: number, joints: number, bodies: number, o: AttentionFigureOptions): string {
   const nj = joints * bodies, P = Math.min(o.panels ?? frames, frames), S = o.panelSize ?? 120;
-  const W = P * S, H = S + 48;
+  const W = Math.max(P * S, 560), H = S + 48 + 34;
   const { px } = projector(pose, frames, nj, S, S, 12);
   const all = o.jointsByFrame.flat();
   const lo = Math.min(...all), hi = Math.max(...all);
@@ -112,8 +112,22 @@ export function attentionFigureSvg(pose: Float32Array, frames: number, joints: n
     parts.push(`<rect x="${ox + S / 2 - 10}" y="${(oy + S + 28 - bh).toFixed(1)}" width="20" height="${bh.toFixed(1)}" fill="${heat(fw[t]!)}"/>`);
     parts.push(`<text x="${ox + 4}" y="${oy + S - 4}" font-family="sans-serif" font-size="9">t=${t}</text>`);
   }
+  parts.push(attentionLegend(H - 24));
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** The key of the attention figure at height y: the colour scale of the weights, what the joints and the bars show. */
+function attentionLegend(y: number): string {
+  const stops = Array.from({ length: 9 }, (_, i) => `<stop offset="${i / 8}" stop-color="${heat(i / 8)}"/>`).join('');
+  const text = (x: number, t: string) => `<text class="legend" x="${x}" y="${y + 11}" font-family="sans-serif" font-size="10">${escapeXml(t)}</text>`;
+  return [
+    `<defs><linearGradient id="attn-scale" x1="0" x2="1" y1="0" y2="0">${stops}</linearGradient></defs>`,
+    text(4, 'attention weight: low'),
+    `<rect x="112" y="${y + 2}" width="120" height="11" fill="url(#attn-scale)" stroke="#999"/>`,
+    text(238, 'high'),
+    text(272, '· joints: colour and size; bars: weight of the frame'),
+  ].join('\n');
 }
 
 export async function svgPng(svg: string): Promise<Buffer> { return svgToPng(svg, 96); }

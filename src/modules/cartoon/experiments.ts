@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
-import { lineChart } from '../../core/plots.ts';
+import { lineChart, xTitle } from '../../core/plots.ts';
 import { writeImage } from '../../core/io/image.ts';
 import { saveImageGrid } from '../../core/image-grid.ts';
 import { Rng } from '../../core/rng.ts';
@@ -14,7 +14,7 @@ import { makeScene } from './scenes.ts';
 import { DEPTH_EXTENSIONS, applyFile, openCartoonizer, photoColourMap, readPhoto, type ApplyOptions, type Cartoonizer } from './apply.ts';
 import { saveModel, trainCartooner, trainOptions } from './train.ts';
 import { controllability, kid, type ControlReport } from './evaluate.ts';
-import type { ApplyParams, DemoParams, EvaluateParams, TrainParams } from './commands.ts';
+import { train as trainCommand, type ApplyParams, type DemoParams, type EvaluateParams, type TrainParams } from './commands.ts';
 
 const imageExt = /\.(png|jpe?g)$/i;
 
@@ -113,8 +113,12 @@ export async function train(p: TrainParams, ctx: RunContext) {
     const modelFile = ctx.path('model.safetensors');
     saveModel(modelFile, trainer.G, { trainedOn: data, steps: trainer.step });
     const rows = ctx.metrics.rows();
-    const long = ['d', 'adv', 'color', 'paired', 'content'].flatMap((k) => rows.map((r) => ({ step: r.step, loss: r[k], term: k })));
-    if (rows.length > 1) await ctx.plot('losses', lineChart(long, { x: 'step', y: 'loss', color: 'term', title: 'CARTOONER training losses' }));
+    // one line per declared loss term (commands.ts), named by its label; a log axis (the terms span decades)
+    const terms = (trainCommand.metrics ?? []).filter((m) => ['d', 'adv', 'color', 'paired', 'content'].includes(m.name));
+    const long = terms.flatMap((m) => rows.map((r) => ({ step: r.step, loss: r[m.name], term: m.label })));
+    if (rows.length > 1) {
+      await ctx.plot('losses', lineChart(long, { x: 'step', y: 'loss', color: 'term', title: 'CARTOONER training losses', logY: true, xTitle: xTitle('step'), yTitle: 'loss (log scale)', colorTitle: 'term' }));
+    }
     return { model: modelFile, steps: trainer.step, data, stage1: stage1Summary(rows, p.stage1Steps) };
   } finally {
     trainer.dispose();
@@ -197,8 +201,11 @@ export async function evaluate(p: EvaluateParams, ctx: RunContext) {
 async function reportControls(rep: ControlReport, ctx: RunContext): Promise<void> {
   const rows = rep.levels.flatMap((l, k) => rep.strokeWidth.map((r, i) => ({ level: l, image: i, strokeWidth: r[k]!, hfRatio: rep.hfRatio[i]![k]! })));
   rows.forEach((r) => ctx.metrics.log(r, 'controls'));
-  await ctx.plot('stroke-width', lineChart(rows, { x: 'level', y: 'strokeWidth', color: 'image', title: 'stroke width W vs α_s' }));
-  await ctx.plot('abstraction', lineChart(rows, { x: 'level', y: 'hfRatio', color: 'image', title: 'high-frequency ratio vs α_a (lower = more abstract)' }));
+  const titles = { color: 'image', colorTitle: 'test image' };
+  await ctx.plot('stroke-width', lineChart(rows, { x: 'level', y: 'strokeWidth', title: 'stroke width W vs α_s', xTitle: 'stroke control α_s', yTitle: 'stroke width W (px)', ...titles }));
+  await ctx.plot('abstraction', lineChart(rows, {
+    x: 'level', y: 'hfRatio', title: 'high-frequency ratio vs α_a (lower = more abstract)', xTitle: 'abstraction control α_a', yTitle: 'high-frequency energy ratio', ...titles,
+  }));
   ctx.writeJson('report.json', rep);
 }
 

@@ -2,8 +2,8 @@
 // checkpoints, plots, resume) in a few seconds.
 import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
-import { lineChart } from '../../core/plots.ts';
-import type { FitLineParams } from './commands.ts';
+import { lineChart, metricTitle, xTitle, declaredMetric } from '../../core/plots.ts';
+import { fitLine as fitLineCommand, type FitLineParams } from './commands.ts';
 
 export async function fitLine(p: FitLineParams, ctx: RunContext) {
   const xs = ctx.rng.uniforms(p.points, -1, 1);
@@ -39,7 +39,10 @@ export async function fitLine(p: FitLineParams, ctx: RunContext) {
     if (e % 20 === 0) await new Promise((r) => setImmediate(r)); // let signals and the server breathe
   }
   bar.done();
-  if (p.epochs > start) await ctx.plot('loss', lineChart(ctx.metrics.rows(), { x: 'epoch', y: 'loss', title: 'fit-line: training loss', logY: true }));
+  if (p.epochs > start) {
+    const loss = declaredMetric(fitLineCommand.metrics, 'loss');
+    await ctx.plot('loss', lineChart(ctx.metrics.rows(), { x: 'epoch', y: 'loss', title: 'fit-line: training loss', logY: true, xTitle: xTitle(loss.x), yTitle: metricTitle(loss) }));
+  }
   const a = model.weight.item(), b = model.bias!.item();
   model.dispose(); x.dispose(); y.dispose();
   return { a, b, loss, trueA: p.a, trueB: p.b };

@@ -31,11 +31,13 @@ export function lossChart(rows: Record<string, unknown>[]): Record<string, unkno
   const values = rows.flatMap((r, i) => {
     const win = loss.slice(Math.max(0, i - w + 1), i + 1);
     return [{ step: r.step, loss: loss[i], series: 'per batch' }, { step: r.step, loss: win.reduce((a, b) => a + b, 0) / win.length, series: `mean of last ${w}` }];
-  });
+  }).filter((v) => v.loss! > 0); // a log axis: a zero would blank the chart
   return {
-    title: 'training loss', width: 480, height: 260, data: { values }, mark: 'line',
+    title: 'training loss: weighted BCE + α·early + STL', width: 480, height: 280, data: { values }, mark: 'line',
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'optimiser step' }, y: { field: 'loss', type: 'quantitative', title: 'loss (weighted BCE + α·early + STL)', scale: { zero: false } },
+      x: { field: 'step', type: 'quantitative', title: 'optimiser step' },
+      // the declared label and log scale of train.loss (commands.ts); the title says what it sums
+      y: { field: 'loss', type: 'quantitative', title: 'training loss (log scale)', scale: { type: 'log', nice: false } },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['per batch', `mean of last ${w}`], range: ['#b8cce4', '#1f4e79'] } },
       order: { field: 'series' }, strokeWidth: { value: 2 },
     },
@@ -45,7 +47,7 @@ export function lossChart(rows: Record<string, unknown>[]): Record<string, unkno
 /** Lead-time IoU curves, one series per configuration. Slot k is k·15 min ahead. */
 export function leadTimeChart(curves: Record<string, number[]>, title = 'IoU by lead time'): Record<string, unknown> {
   const rows = Object.entries(curves).flatMap(([name, c]) => c.map((v, i) => ({ minutes: (i + 1) * 15, iou: v, config: name })));
-  return lineChart(rows, { x: 'minutes', y: 'iou', color: 'config', title });
+  return lineChart(rows, { x: 'minutes', y: 'iou', color: 'config', title, xTitle: 'lead time (min)', yTitle: 'IoU', colorTitle: 'configuration' });
 }
 
 /** The policy on an arrow field: the ENE motion (east 2, north 1) after each transform; policy vs inverse. */

@@ -3,6 +3,8 @@
 import * as torch from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import type { StreamLearner } from './learners/index.ts';
+import { metricTitle, xTitle, declaredMetric } from '../../core/plots.ts';
+import { synthetic } from './commands.ts';
 
 type Tensor = torch.Tensor;
 
@@ -51,9 +53,11 @@ export function bandChart(rows: Band[], o: {
   const values = rows.map((r) => ({ ...r, mean: clampPos(r.mean), lo: clampPos(r.lo), hi: clampPos(r.hi) }));
   const xEnc = { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: o.logX ? { type: 'log' } : { zero: false } };
   const yScale = o.logY ? { type: 'log' } : { zero: false };
+  // the legend shows the lines' colours as solid strokes, not the faint bands
+  const color = { field: o.series, type: 'nominal', title: o.series, legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2.5 } };
   const layers: Record<string, unknown>[] = [
-    { mark: { type: 'area', opacity: 0.18 }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', scale: yScale, title: o.yTitle }, y2: { field: 'hi' }, color: { field: o.series, type: 'nominal' } } },
-    { mark: { type: 'line' }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', scale: yScale, title: o.yTitle }, color: { field: o.series, type: 'nominal', title: o.series } } },
+    { mark: { type: 'area', opacity: 0.18 }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', scale: yScale, title: o.yTitle }, y2: { field: 'hi' }, color } },
+    { mark: { type: 'line' }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', scale: yScale, title: o.yTitle }, color } },
   ];
   for (const r of o.rules ?? []) {
     layers.push({ data: { values: [r] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } });
@@ -95,14 +99,22 @@ function single(
 export async function syntheticFigures(ctx: RunContext, o: { p: number; K: number; sgd: boolean }): Promise<void> {
   if (o.sgd) {
     const sgd = ctx.metrics.rows('sgd').map((r) => ({ epoch: r.epoch as number, series: 'cyclic SGD from 0', mean: Math.max(r.relDistToOrfit as number, 1e-17), std: 0, lo: r.relDistToOrfit as number, hi: r.relDistToOrfit as number, n: 1 }));
-    await ctx.plot('sgd-distance', bandChart(sgd, { x: 'epoch', series: 'series', title: 'Multi-pass SGD → the one-pass ORFit solution', yTitle: '‖w_SGD − w_ORFit‖ / ‖w_ORFit‖', logY: true }));
+    const d = declaredMetric(synthetic.metrics, 'relDistToOrfit', 'sgd');
+    await ctx.plot('sgd-distance', bandChart(sgd, {
+      x: 'epoch', series: 'series', title: 'Multi-pass SGD → the one-pass ORFit solution: ‖w_SGD − w_ORFit‖ / ‖w_ORFit‖', xTitle: xTitle(d.x), yTitle: metricTitle(d), logY: true,
+    }));
   }
   const all = ctx.metrics.rows();
   const band = (field: string) => single(all, 'step', 'method', field);
-  await ctx.plot('residual-seen', bandChart(band('maxResidualSeen'), { x: 'step', series: 'method', title: `Max |residual| on seen points (p=${o.p}, K=${o.K})`, yTitle: 'max |f(x_k) − y_k|, k ≤ step', logY: true }));
-  await ctx.plot('test-rmse', bandChart(band('testRmse'), { x: 'step', series: 'method', title: 'Test RMSE', yTitle: 'RMSE' }));
-  await ctx.plot('memory', bandChart(band('memoryFloats'), { x: 'step', series: 'method', title: 'Memory held besides w', yTitle: 'floats' }));
-  await ctx.plot('time', bandChart(band('msPerStep'), { x: 'step', series: 'method', title: 'Time per update', yTitle: 'ms', logY: true }));
+  // axis titles from the command's metric declarations (commands.ts)
+  const decl = (name: string) => declaredMetric(synthetic.metrics, name);
+  const xt = xTitle('step');
+  await ctx.plot('residual-seen', bandChart(band('maxResidualSeen'), {
+    x: 'step', series: 'method', title: `Max |f(x_k) − y_k| over the seen points k ≤ step (p=${o.p}, K=${o.K})`, xTitle: xt, yTitle: metricTitle(decl('maxResidualSeen')), logY: true,
+  }));
+  await ctx.plot('test-rmse', bandChart(band('testRmse'), { x: 'step', series: 'method', title: 'Test RMSE', xTitle: xt, yTitle: metricTitle(decl('testRmse')) }));
+  await ctx.plot('memory', bandChart(band('memoryFloats'), { x: 'step', series: 'method', title: 'Memory held besides w', xTitle: xt, yTitle: 'floats held besides w' }));
+  await ctx.plot('time', bandChart(band('msPerStep'), { x: 'step', series: 'method', title: 'Time per update', xTitle: xt, yTitle: 'time per update (ms) (log scale)', logY: true }));
 }
 
 /** Memory-limited methods (the paper's memory-limited figure); the others go to the unlimited one. */

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
 import { UsageError } from '../../core/errors.ts';
-import { lineChart } from '../../core/plots.ts';
+import { lineChart, metricTitle, xTitle, declaredMetric } from '../../core/plots.ts';
+import { train as trainCommand, pretrain as pretrainCommand } from './commands.ts';
 import { CPU, QUICK, type AblationVariant } from './config.ts';
 import { MNet, scaledWidths, FULL_WIDTHS, type MNetConfig } from './model.ts';
 import { listCases, loadCase, resolveSource, type PicaiSource } from './picai.ts';
@@ -70,7 +71,9 @@ export async function pretrain(p: PretrainParams, ctx: RunContext) {
   const file = ctx.path('pretrained.safetensors');
   torch.saveSafetensors(file, r.best, { widths: JSON.stringify(net.cfg.widths) });
   torch.dispose(r.best);
-  await ctx.plot('pretrain_loss', lineChart(ctx.metrics.rows('pretrain').flatMap((row) => [{ epoch: row.epoch, mse: row.train_mse, set: 'train' }, { epoch: row.epoch, mse: row.val_mse, set: 'validation' }]), { x: 'epoch', y: 'mse', color: 'set', title: 'SSL restoration MSE' }));
+  await ctx.plot('pretrain_loss', lineChart(ctx.metrics.rows('pretrain').flatMap((row) => [{ epoch: row.epoch, mse: row.train_mse, set: 'train' }, { epoch: row.epoch, mse: row.val_mse, set: 'validation' }]), {
+    x: 'epoch', y: 'mse', color: 'set', title: 'SSL restoration MSE', xTitle: 'epoch', yTitle: metricTitle({ ...declaredMetric(pretrainCommand.metrics, 'train_mse'), label: 'restoration MSE' }), colorTitle: 'set',
+  }));
   net.dispose();
   const drop = 1 - r.bestVal / r.initialVal;
   ctx.log(`validation restoration MSE ${r.initialVal.toFixed(5)} → ${r.bestVal.toFixed(5)} (${(100 * drop).toFixed(1)}% lower)`);
@@ -107,10 +110,12 @@ export async function train(p: TrainParams, ctx: RunContext) {
     model: { config: net.cfg, adc: stats, zonal: p.zonal, patch },
   }, ctx, testNet);
   if (ctx.metrics.rows('validation').length > 1) {
-    await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), { x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)' }));
+    await ctx.plot('validation_dice', lineChart(ctx.metrics.rows('validation'), {
+      x: 'epoch', y: 'val_dice_ma', title: 'online validation foreground Dice (moving average)', xTitle: 'epoch', yTitle: metricTitle({ ...declaredMetric(trainCommand.metrics, 'val_dice_ma'), scale: 'linear' }),
+    }));
   }
   saveModel(ctx.path('model.safetensors'), net, { config: net.cfg, adc: stats, zonal: p.zonal, patch });
-  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss (0.5·focal + 0.5·CE, deep-supervised)' }));
+  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss (0.5·focal + 0.5·CE, deep-supervised)', ...lossTitles() }));
   // held-out evaluation
   const labels = Object.fromEntries(testCases.map((c) => [c.key, originalLabel(c, root)]));
   const { metrics } = evaluateDetections(detectCases([net], testNet, { patch }), labels);
@@ -237,8 +242,14 @@ export async function demo(p: DemoParams, ctx: RunContext) {
   }
   ctx.writeJson('metrics.json', jsonSafe(r.metrics));
   saveModel(ctx.path('model.safetensors'), r.net, { config: r.net.cfg, adc: r.adc, zonal: true, patch });
-  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss' }));
+  await ctx.plot('train_loss', lineChart(ctx.metrics.rows('train'), { x: 'iteration', y: 'loss', title: 'training loss', ...lossTitles() }));
   await curvePlots(ctx, r.metrics);
   r.net.dispose();
   return { ...jsonSafe(summarize(r.metrics)), model: ctx.path('model.safetensors'), testCases: test.length, finalLoss: r.finalLoss, note: 'tiny phantom run; numbers are a smoke check, not a result' };
+}
+
+/** Axis titles of the training-loss plot, from the train command's declaration of train.loss (drawn on a linear axis). */
+function lossTitles(): { xTitle: string; yTitle: string } {
+  const m = declaredMetric(trainCommand.metrics, 'loss', 'train');
+  return { xTitle: xTitle(m.x), yTitle: metricTitle(m, { log: false }) };
 }

@@ -68,8 +68,8 @@ export const measure = defineCommand({
   quick: true,
   params: measureParams,
   metrics: [
-    { table: 'trace', name: 'deviation', label: 'mean deviation ‖x_t − x′_t‖', x: 't', scale: 'log', group: 'deviation' },
-    { table: 'trace', name: 'max', label: 'max deviation over pairs', x: 't', scale: 'log', group: 'deviation' },
+    { table: 'trace', name: 'deviation', label: 'mean squared deviation ‖x_t − x′_t‖²', x: 't', scale: 'log', group: 'deviation' },
+    { table: 'trace', name: 'max', label: 'max squared deviation over pairs', x: 't', scale: 'log', group: 'deviation' },
     { table: 'trace', name: 'subopt', label: 'suboptimality f(x_t) − f*', x: 't', scale: 'log' },
   ],
   run: async (p, ctx) => (await impl()).measure(p, ctx),

@@ -121,10 +121,17 @@ export function summaryMarkdown(rows: SummaryRow[]): string {
 
 
 /** The plot of `measure`: the measured deviation along the run and the bound at the same budgets, log–log. */
-export function deviationPlot(title: string, rows: { t: number; value: number; series: string }[]): Record<string, unknown> {
+export function deviationPlot(title: string, rows: { t: number; value: number; series: string }[], yTitle = 'E‖x̂ − x̂′‖² (log scale)'): Record<string, unknown> {
+  const x = { field: 't', type: 'quantitative', scale: { type: 'log' }, title: 'oracle calls t (log scale)' };
+  const y = { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: yTitle };
+  const color = { field: 'series', type: 'nominal', title: null, legend: { symbolType: 'stroke', symbolStrokeWidth: 2.5 } };
+  // the bound dashed under the measured points (they coincide where the bound is exact)
+  const bound = rows.filter((r) => r.series !== 'measured deviation');
   return {
-    title, width: 460, height: 280, data: { values: rows.filter((r) => r.value > 0) },
-    mark: { type: 'line', point: true }, encoding: { x: { field: 't', type: 'quantitative', scale: { type: 'log' }, title: 'oracle calls' },
-      y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'E‖x̂ − x̂′‖²' }, color: { field: 'series', type: 'nominal' } },
+    title, width: 460, height: 340, data: { values: rows.filter((r) => r.value > 0 && r.t > 0) },
+    layer: [
+      { transform: [{ filter: "datum.series !== 'measured deviation'" }], mark: { type: 'line', strokeDash: [6, 4], strokeWidth: 2.5 }, encoding: { x, y, color } },
+      { transform: [{ filter: "datum.series === 'measured deviation'" }], mark: { type: 'line', point: { filled: true, size: 40 } }, encoding: { x, y, color } },
+    ].filter((_, i) => i === 1 || bound.length > 0),
   };
 }

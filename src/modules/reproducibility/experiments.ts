@@ -4,7 +4,8 @@
 //   sweep    the experiments E1–E7 (settings/), resumable after each setting
 import type { RunContext } from '../../core/context.ts';
 import * as torch from '../../core/torch/index.ts';
-import type { MeasureParams, SweepParams } from './commands.ts';
+import { measure as measureCommand, type MeasureParams, type SweepParams } from './commands.ts';
+import { metricTitle, declaredMetric } from '../../core/plots.ts';
 import { makeProblem } from './problems/index.ts';
 import { makeOracle, minibatchGradient, inexactInitAlong, type Oracle } from './oracles.ts';
 import { defaultStep, makeOptimizer } from './optimizers.ts';
@@ -46,7 +47,8 @@ export async function measure(p: MeasureParams, ctx: RunContext): Promise<Record
     ctx.writeJson('result.json', summary);
     ctx.writeText('deviations.csv', 'pair,deviation\n' + Array.from(res.deviations, (v, i) => `${i},${v}`).join('\n') + '\n');
     const boundAt = (t: number) => boundFor(problem, oracle.kind, p.optimizer, lr, oracle.delta, t, p.lambda).value;
-    await ctx.plot('deviation', deviationPlot(`${opt.name} on ${problem.name}, ${oracle.name}`, traceRows(res, Number.isFinite(bound.value) ? boundAt : null, bound.formula)));
+    const rows = traceRows(res, Number.isFinite(bound.value) ? boundAt : null, bound.formula);
+    await ctx.plot('deviation', deviationPlot(`${opt.name} on ${problem.name}, ${oracle.name}`, rows, metricTitle(declaredMetric(measureCommand.metrics, 'deviation', 'trace'))));
     ctx.log(`${opt.name}: deviation ${res.mean.toExponential(4)} (95% [${res.ci95[0].toExponential(3)}, ${res.ci95[1].toExponential(3)}]), bound ${bound.formula} = ${bound.value.toExponential(4)}, mean F − F* = ${res.suboptimality.mean.toExponential(3)}${res.epsOptimal ? '' : ' (NOT ε-optimal: excluded from the bound comparison)'}`);
     return summary;
   } finally {

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import * as torch from '../../core/torch/index.ts';
 import type { RunContext } from '../../core/context.ts';
 import { curvesSpec, panelsSpec, type Objective } from '../../core/dynamics/index.ts';
-import { sweepParams, meanTrajectoryParams, xyParams, type SweepParams } from './commands.ts';
+import { sweepParams, meanTrajectoryParams, xyParams, trajectory as meanTrajectory, type SweepParams } from './commands.ts';
+import { metricTitle } from '../../core/plots.ts';
 import { defaults, gridValues } from './config.ts';
 import { sparseCoding, linearAccuracy, type SparseCodingData } from './data.ts';
 import { thresholdObjective, predictedThreshold, predictedMeanModelSharpness, xyCurvatureAtZero } from './model.ts';
@@ -109,10 +110,11 @@ async function plotSweep(plot: RunContext['plot'], ok: SweepRow[], name: string,
 }
 
 /** axis titles of the mean-model trajectory panels */
-const TRAJECTORY_TITLES = {
-  step: 'step t', ap: 'a⁺ (weight of relu(x + b))', am: 'a⁻ (weight of relu(−x + b))', diff: 'a⁺ − a⁻ (even mode)', b: 'shared bias b',
-  loss: 'train loss', sharpness: 'sharpness λ_max',
-};
+/** The trajectory panels' axis titles and log axes, from mean-trajectory's metric declarations (commands.ts). */
+function trajectoryAxes(): { titles: Record<string, string>; log: string[] } {
+  const decls = meanTrajectory.metrics ?? [];
+  return { titles: { step: 'step t', ...Object.fromEntries(decls.map((m) => [m.name, metricTitle(m)])) }, log: decls.filter((m) => m.scale === 'log').map((m) => m.name) };
+}
 
 /** One mean-model run: a⁺, a⁻, a⁺ − a⁻, b, loss and exact sharpness along the trajectory. */
 export async function runMeanTrajectory(input: MeanTrajectoryInput, ctx: Pick<RunContext, 'rng' | 'metrics'> & Partial<Pick<RunContext, 'plot'>>) {
@@ -128,7 +130,7 @@ export async function runMeanTrajectory(input: MeanTrajectoryInput, ctx: Pick<Ru
   if (ctx.plot) {
     const rows = r.rows.map((x) => ({ ...x, diff: x.ap - x.am }));
     await ctx.plot('trajectory', panelsSpec(rows, 'step', ['ap', 'am', 'diff', 'b', 'loss', 'sharpness'],
-      `mean model, η=${p.eta} (dotted: 2/η = ${(2 / p.eta).toFixed(1)})`, { titles: TRAJECTORY_TITLES, hlines: { sharpness: [{ y: 2 / p.eta }] } }));
+      `mean model, η=${p.eta} (dotted: 2/η = ${(2 / p.eta).toFixed(1)})`, { ...trajectoryAxes(), hlines: { sharpness: [{ y: 2 / p.eta }] } }));
   }
   torch.dispose(train.X, train.y, test.X, test.y);
   return {
@@ -157,7 +159,7 @@ export async function runXy(input: XyInput, ctx: Pick<RunContext, 'metrics'> & P
       { eta: o.eta, value: o.gfSharpness, series: 'gradient-flow prediction' },
     ]);
     await ctx.plot('xy_sharpness', curvesSpec(rows, { x: 'eta', y: 'value', color: 'series', logX: true,
-      xTitle: 'step size η (log scale)', yTitle: 'sharpness', colorTitle: '', title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
+      xTitle: 'step size η (log scale)', yTitle: 'sharpness λ_max', colorTitle: '', title: `ℓ(xy), ℓ=${p.loss}: final sharpness vs η` }));
   }
   return { gfSharpness: gf, runs: out };
 }

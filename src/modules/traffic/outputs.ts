@@ -147,7 +147,14 @@ export function timeSeriesPlot(stats: SliceStats, f: FlowSeries, cps: number[], 
     title, width: 640, height: 300,
     layer: [
       { data: { values: shades }, mark: { type: 'rect', fillOpacity: 0.12 }, encoding: { x: { field: 'a', type: 'quantitative' }, x2: { field: 'b' }, color: { field: 'seg', type: 'nominal', legend: null, scale: { range: ['#888', '#fff'] } } } },
-      { data: { values: rows }, mark: { type: 'line' }, encoding: { x: { field: 'hour', type: 'quantitative', title: 'hour' }, y: { field: 'value', type: 'quantitative', title: 'per slice' }, strokeDash: { field: 'series', type: 'nominal' } } },
+      {
+        data: { values: rows }, mark: { type: 'line' },
+        encoding: {
+          x: { field: 'hour', type: 'quantitative', title: f.t0 < 86400 ? 'time of day (h)' : 'time (h)' },
+          y: { field: 'value', type: 'quantitative', title: `count per ${+(f.sliceS / 60).toFixed(2)}-min slice` },
+          strokeDash: { field: 'series', type: 'nominal', title: null, legend: { symbolStrokeWidth: 2 } },
+        },
+      },
       { data: { values: cps.map((c) => ({ h: (f.t0 + c * f.sliceS) / 3600 })) }, mark: { type: 'rule', color: 'red', strokeWidth: 2 }, encoding: { x: { field: 'h', type: 'quantitative' } } },
       ...(truth.length ? [{ data: { values: truth.map((c) => ({ h: (f.t0 + c * f.sliceS) / 3600 })) }, mark: { type: 'rule', color: 'black', strokeDash: [4, 4] }, encoding: { x: { field: 'h', type: 'quantitative' } } }] : []),
     ],

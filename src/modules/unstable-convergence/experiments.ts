@@ -213,19 +213,50 @@ export async function runQuadratic(input: QuadraticInput, ctx: Pick<RunContext, 
   if (ctx.plot) {
     const rows = ctx.metrics.rows('components').map((x) => ({ ...x, eta: `η = 2/${+(2 / (x.eta as number)).toPrecision(6)}` })) as Record<string, number | string | null>[];
     await ctx.plot('components', curvesSpec(rows, { x: 'lambda', y: 'finalAbs', color: 'eta', logY: true,
-      xTitle: 'eigenvalue λ_i', yTitle: `|θ_i| after ${p.steps} GD steps (log scale; exact zeros left out)`, colorTitle: 'step size η',
-      title: '|θ_i| after GD vs eigenvalue, θ₀ = 1 (dashed: 2/η)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
+      xTitle: 'eigenvalue λ_i', yTitle: `|θ_i| after ${p.steps} GD steps (log scale)`, colorTitle: 'step size η',
+      title: '|θ_i| after GD vs eigenvalue, θ₀ = 1 (dashed: 2/η; exact zeros left out)', vlines: p.etaInverseHalf.map((h) => ({ x: h, label: `2/η=${h}` })) }));
   }
   return r;
 }
 
 /** The 1-D quadratic just below / above each optimizer's maximum stable sharpness: one row per optimizer. */
-export function momentumThresholds(input: MomentumThresholdsInput) {
-  return momentumThresholdRows(momentumThresholdsParams.parse(input));
+export function momentumThresholds(input: MomentumThresholdsInput, onTrajectory?: Parameters<typeof momentumThresholdRows>[1]) {
+  return momentumThresholdRows(momentumThresholdsParams.parse(input), onTrajectory);
 }
 
-export function runMomentumThresholds(input: MomentumThresholdsInput, ctx: Pick<RunContext, 'metrics'>) {
-  const rows = momentumThresholds(input);
+export async function runMomentumThresholds(input: MomentumThresholdsInput, ctx: Pick<RunContext, 'metrics'> & Partial<Pick<RunContext, 'plot'>>) {
+  const p = momentumThresholdsParams.parse(input);
+  const paths: Record<string, number | string>[] = [];
+  const rows = momentumThresholds(p, (optimizer, side, lambda, xs) => {
+    // at most ~300 points per run in the picture
+    const every = Math.max(1, Math.ceil(xs.length / 300));
+    for (const [i, q] of xs.entries()) if (i % every === 0 || i === xs.length - 1) paths.push({ ...q, optimizer, side, lambda });
+  });
   for (const r of rows) ctx.metrics.log(r as Record<string, number | string | boolean>, 'thresholds');
+  if (ctx.plot) await ctx.plot('thresholds', thresholdsSpec(paths, p, rows));
   return { rows };
+}
+
+/** |x_t| of GD, Polyak and Nesterov on ½λx² with λ a margin below (solid) / above (dashed) each one's maximum stable sharpness. */
+function thresholdsSpec(paths: Record<string, number | string>[], p: { eta: number; beta: number; margin: number }, rows: Record<string, unknown>[]) {
+  const name = (m: unknown) => (m === 'none' ? 'GD' : m === 'polyak' ? `Polyak β=${p.beta}` : `Nesterov β=${p.beta}`);
+  const mss = new Map(rows.map((r) => [r.optimizer, r.mss as number]));
+  const values = paths.filter((r) => (r.absX as number) > 0 && Number.isFinite(r.absX as number))
+    .map((r) => ({ ...r, optimizer: `${name(r.optimizer)} (MSS ${+(mss.get(r.optimizer) ?? 0).toPrecision(4)})`, side: `λ = ${r.side === 'below' ? 1 - p.margin : 1 + p.margin} × MSS` }));
+  return {
+    title: `Just below / above the maximum stable sharpness (η = ${p.eta}): ½λx², x₀ = 1`, width: 520, height: 300, data: { values },
+    layer: [
+      {
+        mark: { type: 'line', clip: true },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'step' },
+          y: { field: 'absX', type: 'quantitative', title: '|x_t| (log scale)', scale: { type: 'log' } },
+          color: { field: 'optimizer', type: 'nominal', title: 'optimizer (max stable sharpness)', legend: { symbolType: 'stroke' } },
+          strokeDash: { field: 'side', type: 'nominal', title: 'curvature λ', scale: { range: [[1, 0], [6, 3]] } },
+          detail: { field: 'side' },
+        },
+      },
+      { data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: 'black', strokeDash: [2, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    ],
+  };
 }

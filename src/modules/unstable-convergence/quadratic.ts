@@ -46,7 +46,11 @@ export function quadraticRuns(p: { dim: number; etaInverseHalf: readonly number[
  * the GD runner itself (its plain, Polyak and Nesterov updates). The closed-form threshold is also
  * checked against a numerical bisection of the recursion's spectral radius.
  */
-export function momentumThresholdRows(p: { eta: number; beta: number; margin: number; steps: number }) {
+export function momentumThresholdRows(
+  p: { eta: number; beta: number; margin: number; steps: number },
+  /** receives each run's |x_t| per step (x_t from the loss ½λx_t²) */
+  onTrajectory?: (optimizer: string, side: 'below' | 'above', lambda: number, absX: { step: number; absX: number }[]) => void,
+) {
   const rows: Record<string, unknown>[] = [];
   for (const m of MOMENTA) {
     const mss = maxStableSharpness(p.eta, m, p.beta);
@@ -56,6 +60,7 @@ export function momentumThresholdRows(p: { eta: number; beta: number; margin: nu
       const obj = quadraticWithSpectrum([mss * f], [1]);
       const r = runGD(obj, { eta: p.eta, momentum: m, beta: p.beta, maxSteps: p.steps, divergeLoss: 1e12, lossGoal: 1e-30 });
       final[label] = { x: Math.abs(r.theta.toFloat64Array()[0]!), stop: r.stopReason };
+      onTrajectory?.(m, label, mss * f, r.trace.map((q) => ({ step: q.step, absX: Math.sqrt((2 * q.loss) / (mss * f)) })));
       r.theta.dispose(); r.velocity?.dispose();
       obj.dispose?.();
     }

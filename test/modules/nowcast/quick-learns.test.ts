@@ -37,7 +37,7 @@ for (const seed of [0, 1]) {
     assert.ok(fs.statSync(path.join(dir, 'frames.png')).size > 5000);
     const loss = readSvg(fs.readFileSync(path.join(dir, 'loss.svg'), 'utf8'));
     assert.ok(loss.axisTitles.includes('optimiser step'), JSON.stringify(loss.axisTitles));
-    assert.ok(loss.axisTitles.some((t) => t.startsWith('loss')));
+    assert.ok(loss.axisTitles.some((t) => t.startsWith('training loss')), JSON.stringify(loss.axisTitles));
     assert.ok(loss.linePoints.some((n) => n >= 100), `line points ${loss.linePoints}`);
   });
 }
