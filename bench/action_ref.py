@@ -1,6 +1,6 @@
-# PyTorch reference of paperlab's `action` network (src/modules/action/model.ts), layer by layer,
+# PyTorch reference of paperlab's `action` network (src/modules/action/model/), layer by layer,
 # for bench/action.bench.ts: one training step (forward, label-smoothed CE, backward, grad-norm clip,
-# AdamW) at the same size. Run by the bench with CFG (a dict) and bench() defined in its prelude.
+# AdamW) and one inference forward at the same size, served for BenchHelper.interleave (refserver.py).
 import math
 import torch
 import torch.nn as nn
@@ -196,7 +196,7 @@ class CrossModalTransformer(nn.Module):
         return s.head(c.reshape(B, 2 * D))
 
 
-def run(CFG, B, grid):
+def make(CFG, B, grid):
     torch.manual_seed(0)
     m = CrossModalTransformer(CFG, grid)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.05)
@@ -216,4 +216,14 @@ def run(CFG, B, grid):
         with torch.no_grad():
             m.eval(); m(pose, video); m.train()
 
-    return {'step': bench(step, 3, 15), 'forward': bench(fwd, 3, 15), 'params': sum(p.numel() for p in m.parameters())}
+    return m, {'step': step, 'forward': fwd}
+
+
+def serve(cfg):
+    """Interleaved timing: builds the net, prints its parameter count, then answers each stdin line
+    `<step|forward> <reps>` with a JSON list of the milliseconds of each run."""
+    import json
+    from refserver import answer
+    m, fns = make(cfg['model'], cfg['batch'], cfg['grid'])
+    print(json.dumps({'params': sum(p.numel() for p in m.parameters()), 'threads': torch.get_num_threads()}), flush=True)
+    answer(fns)

@@ -189,6 +189,15 @@ void reportExternal(napi_env env, int64_t delta) {
     g_extPending = 0;
   }
 }
+// Tensors made inside a scope are freed by scopeExit, not by the GC, so their bytes are told to V8
+// only if they leave scope management (keep(), or returned from the outermost scope). Reporting
+// them at creation made V8 see every step's transient tensors (views counted at full size) as
+// external memory growth: one step of bench/action.bench.ts (B=8, D=32, L=2) ran a Mark-Compact
+// "external memory pressure" GC per forward and ~1.5 per training step, 2–60 ms each. Up to
+// kScopedUnreported bytes of scoped tensors go unreported at a time; beyond that (a long scope that
+// loses its tensors to the GC rather than to its exit) they are reported as before.
+constexpr int64_t kScopedUnreported = int64_t(256) << 20;
+int64_t g_scopedUnreported = 0;
 const napi_type_tag kTensorTag = {0x70617065726c6162ULL, 0x746f726368746e73ULL};  // "paperlab" "torchtns"
 
 // ---------------------------------------------------------------- scopes
@@ -206,6 +215,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   at::Tensor t;
   bool disposed = false;
   int64_t extBytes = 0;
+  bool extReported = false;  // extBytes told to V8 (else counted in g_scopedUnreported)
   size_t scopeDepth = SIZE_MAX, scopeIndex = 0;
 
   static Napi::Function Init(Napi::Env env) {
@@ -252,7 +262,22 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     --g_wrappers;
     if (!disposed) --g_live;
     // Finalizers run with a valid env; give back what we told V8 about.
-    if (extBytes) reportExternal(Env(), -extBytes);
+    forgetExternal(Env());
+  }
+
+  void forgetExternal(napi_env env) {
+    if (!extBytes) return;
+    if (extReported) reportExternal(env, -extBytes);
+    else g_scopedUnreported -= extBytes;
+    extBytes = 0;
+  }
+  // The tensor leaves scope management (keep(), or escapes the outermost scope): from now on only
+  // the GC frees it, so V8 has to know its size.
+  void reportNow(napi_env env) {
+    if (!extBytes || extReported) return;
+    g_scopedUnreported -= extBytes;
+    reportExternal(env, extBytes);
+    extReported = true;
   }
 
   void unscope() {
@@ -267,7 +292,13 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     t = std::move(x);
     if (t.defined()) {
       extBytes = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
-      if (extBytes) reportExternal(env, extBytes);
+      if (scopeDepth != SIZE_MAX && g_scopedUnreported + extBytes <= kScopedUnreported) {
+        g_scopedUnreported += extBytes;
+        extReported = false;
+      } else if (extBytes) {
+        reportExternal(env, extBytes);
+        extReported = true;
+      }
     }
   }
 
@@ -276,7 +307,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
     disposed = true;
     --g_live;
     t = at::Tensor();
-    if (extBytes) { reportExternal(env, -extBytes); extBytes = 0; }
+    forgetExternal(env);
   }
 
   const at::Tensor& get(Napi::Env env) const {
@@ -340,7 +371,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   // Removes the tensor from the enclosing scope(s) so it outlives them.
   static napi_value KeepCb(napi_env env, napi_callback_info info) {
     napi_value self = This(env, info);
-    if (TensorWrap* w = TryUnwrap(env, self)) w->unscope();
+    if (TensorWrap* w = TryUnwrap(env, self)) { w->unscope(); w->reportNow(env); }
     return self;
   }
 
@@ -823,6 +854,8 @@ Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
         w->scopeDepth = g_scopes.size() - 1;
         w->scopeIndex = g_scopes.back().size();
         g_scopes.back().push_back(w);
+      } else {
+        w->reportNow(env);
       }
       continue;
     }

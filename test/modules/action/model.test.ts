@@ -45,6 +45,48 @@ test('trilinear sampling equals a hand computation at an off-grid point', () => 
   });
 });
 
+test('trilinear sampling equals the direct trilinear formula at random positions, in and out of bounds, per offset group', () => {
+  // Z̃ = Σ over the 8 corners of (t, y, x) of the trilinear weights × Z at the corner, a corner
+  // outside the volume contributing 0 (zeros padding) or clamped to the edge (border padding);
+  // pixel coordinate u = ((p + 1)·n − 1) / 2 of a normalised p (align_corners=False).
+  torch.manualSeed(7);
+  const [B, D, T, H, W, g] = [2, 4, 3, 4, 5, 2];
+  const pts = [2, 2, 3] as const;
+  torch.scope(() => {
+    const vol = torch.randn([B, D, T, H, W], { dtype: 'float64' });
+    const pos = torch.rand([B, g, ...pts, 3], { dtype: 'float64' }).mul(2.8).sub(1.4); // ~30% of coordinates outside [-1, 1]
+    const v = vol.toFloat64Array(), p = pos.toFloat64Array();
+    const n = pts[0] * pts[1] * pts[2], dg = D / g;
+    let outside = 0;
+    for (const padding of ['zeros', 'border'] as const) {
+      const got = sampleTrilinear(vol, pos, padding).toFloat64Array(); // [B, n, D]
+      for (let b = 0; b < B; b++) for (let gi = 0; gi < g; gi++) for (let k = 0; k < n; k++) {
+        const q = ((b * g + gi) * n + k) * 3;
+        const u = [T, H, W].map((size, a) => ((p[q + a]! + 1) * size - 1) / 2);
+        if (padding === 'zeros' && u.some((x, a) => x < 0 || x > [T, H, W][a]! - 1)) outside++;
+        for (let c = 0; c < dg; c++) {
+          const ch = gi * dg + c;
+          const at = (t: number, y: number, x: number) => {
+            if (padding === 'border') { t = Math.min(Math.max(t, 0), T - 1); y = Math.min(Math.max(y, 0), H - 1); x = Math.min(Math.max(x, 0), W - 1); }
+            if (t < 0 || t >= T || y < 0 || y >= H || x < 0 || x >= W) return 0;
+            return v[(((b * D + ch) * T + t) * H + y) * W + x]!;
+          };
+          const uu = padding === 'border' ? u.map((x, a) => Math.min(Math.max(x, 0), [T, H, W][a]! - 1)) : u;
+          const [t0, y0, x0] = uu.map(Math.floor) as [number, number, number];
+          const [ft, fy, fx] = [uu[0]! - t0, uu[1]! - y0, uu[2]! - x0];
+          let want = 0;
+          for (const [dt, wt] of [[0, 1 - ft], [1, ft]]) for (const [dy, wy] of [[0, 1 - fy], [1, fy]]) for (const [dx, wx] of [[0, 1 - fx], [1, fx]]) {
+            want += wt! * wy! * wx! * at(t0 + dt!, y0 + dy!, x0 + dx!);
+          }
+          const have = got[(b * n + k) * D + ch]!;
+          assert.ok(Math.abs(have - want) < 1e-12, `${padding}: batch ${b}, group ${gi}, point ${k}, channel ${ch}: ${have} vs ${want}`);
+        }
+      }
+    }
+    assert.ok(outside >= 5, `only ${outside} of ${B * g * n} points fell outside the volume`);
+  });
+});
+
 test('finite-difference probe: non-zero gradient through the sampling offsets, matching autograd', () => {
   torch.manualSeed(2);
   const m = new CrossModalTransformer(makeConfig({ ...TINY, dtype: 'float64' }));
