@@ -4,7 +4,8 @@
 //   mount(run, files, ctx) -> Element  the viewer; ctx.fileUrl(name) is the URL of a run file
 // and is listed in VIEWERS below. The run page mounts every viewer that matches, once the run has
 // files, and mounts it again when the file list changes.
-const VIEWERS = [];
+import * as slices from './slices.js';
+const VIEWERS = [slices];
 
 const fileUrl = (run) => (name) => `/api/runs/${encodeURIComponent(run.id)}/files/${name.split('/').map(encodeURIComponent).join('/')}`;
 
