@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { readMetaImage } from '../../src/modules/prostate/metaimage.ts';
 import { readNifti } from '../../src/modules/prostate/nifti.ts';
 import type { Volume } from '../../src/modules/prostate/volume.ts';
+import { loadCase, resolveSource } from '../../src/modules/prostate/picai.ts';
+import { writeViewerVolumes } from '../../src/modules/prostate/viewer-volumes.ts';
 
 interface JsVolume { dims: number[]; spacing: number[]; origin: number[]; direction: number[]; elementType: string; data: ArrayLike<number> }
 interface VolumesModule {
@@ -142,6 +144,34 @@ test('corrupt twins: each fails naming the file and the header key', async () =>
   await assert.rejects(js.parseVolume(cut, 'cut.mha'), /cut\.mha: 'CompressedData': zlib payload cannot be inflated/);
   await assert.rejects(js.parseVolume(new Uint8Array(10), 'x.png'), /x\.png: unknown image extension/);
   await assert.rejects(js.parseVolume(new TextEncoder().encode('hello\n'), 'h.mha'), /h\.mha: header line 1 is not 'Key = Value'/);
+});
+
+test('detect\'s volumes/ (writeViewerVolumes) on a release case: ADC/HBV resampled onto the T2W grid, Yuan23 zones, read by the browser reader', async (t) => {
+  const tmp = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'pl-slices-vol-'));
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const c = loadCase(resolveSource(`${F}/release/images`, `${F}/release/picai_labels`), '10000_1000000');
+  assert.notDeepEqual(c.adc.dims, c.t2w.dims, 'the fixture\'s ADC lies on its own (coarser) grid');
+  for (const format of ['mha', 'nii.gz'] as const) {
+    const files = writeViewerVolumes(tmp, c, format);
+    assert.deepEqual(files.map((f) => path.basename(f)), ['t2w', 'adc', 'hbv', 'zones'].map((k) => `10000_1000000_${k}.${format}`));
+    const [t2, adc, hbv, zones] = await Promise.all(files.map((f) => js.parseVolume(read(f), f)));
+    for (const v of [adc!, hbv!, zones!]) {
+      assert.deepEqual(v.dims, c.t2w.dims);
+      v.spacing.forEach((x, i) => assert.ok(Math.abs(x - c.t2w.spacing[i]!) < 1e-5));
+      v.origin.forEach((x, i) => assert.ok(Math.abs(x - c.t2w.origin[i]!) < 1e-4));
+    }
+    assert.deepEqual(Array.from(t2!.data), Array.from(c.t2w.data), 'T2W as read');
+    assert.equal(t2!.elementType, c.t2w.elementType);
+    assert.deepEqual(Array.from(zones!.data), Array.from(c.zones!.data), 'Yuan23 codes 1 = PZ, 2 = TZ kept');
+    // the resampled ADC keeps the ADC's range (linear interpolation), not the T2W's
+    let lo = Infinity, hi = -Infinity;
+    for (const x of Array.from(c.adc.data)) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    assert.ok(Array.from(adc!.data).every((x) => x >= lo - 1e-3 && x <= hi + 1e-3));
+  }
+  // only a whole-gland mask: code 3 wherever it is non-zero
+  const gland = writeViewerVolumes(path.join(tmp, 'gland'), { ...c, zones: null, gland: c.zones }, 'mha').at(-1)!;
+  const g = await js.parseVolume(read(gland), gland);
+  assert.deepEqual(Array.from(g.data), Array.from(c.zones!.data, (v) => (v ? 3 : 0)));
 });
 
 test('percentiles: the 1st and 99th of a ramp', () => {
