@@ -93,8 +93,8 @@ function outlinePaths(zones, nx, ny, z, sx, sy) {
 
 export async function mount(run, files, ctx) {
   const cases = await casesOf(files, ctx);
-  const s = { cache: new Map(), vols: null, key: null, channel: 't2w', z: 0, opacity: 0.6, zoneMode: 'outline', win: {} };
-  const canvas = h('canvas', { class: 'slice-canvas', 'data-testid': 'slice-canvas' });
+  const s = { cache: new Map(), vols: null, key: null, channel: 't2w', z: 0, opacity: 0.6, zoneMode: 'outline', win: {}, ticket: 0 };
+  const canvas = h('canvas', { class: 'slice-canvas', 'data-testid': 'slice-canvas', role: 'img', 'aria-label': 'axial slice with the detection overlay' });
   const range = h('input', { type: 'range', min: 0, max: 0, value: 0, step: 1, 'data-testid': 'slice-range', 'aria-label': 'slice' });
   const info = h('div', { class: 'slice-info', 'data-testid': 'slice-info' }, 'loading…');
   const hover = h('div', { class: 'slice-hover muted', 'data-testid': 'slice-hover' });
@@ -166,6 +166,7 @@ export async function mount(run, files, ctx) {
   }
 
   async function show(key) {
+    const ticket = ++s.ticket; // a case chosen while another loads wins
     status.textContent = '';
     info.textContent = `loading ${key}…`;
     try {
@@ -182,6 +183,7 @@ export async function mount(run, files, ctx) {
         }
         s.cache.set(key, vols);
       }
+      if (ticket !== s.ticket) return;
       s.vols = s.cache.get(key);
       s.key = key;
       const [nx, ny, nz] = s.vols.det.dims, [sx, sy] = s.vols.det.spacing;
