@@ -153,7 +153,8 @@ test('detect\'s volumes/ (writeViewerVolumes) on a release case: ADC/HBV resampl
   assert.notDeepEqual(c.adc.dims, c.t2w.dims, 'the fixture\'s ADC lies on its own (coarser) grid');
   for (const format of ['mha', 'nii.gz'] as const) {
     const files = writeViewerVolumes(tmp, c, format);
-    assert.deepEqual(files.map((f) => path.basename(f)), ['t2w', 'adc', 'hbv', 'zones'].map((k) => `10000_1000000_${k}.${format}`));
+    const kinds = ['t2w', 'adc', 'hbv', 'zones', ...(c.label ? ['label'] : [])];
+    assert.deepEqual(files.map((f) => path.basename(f)), kinds.map((k) => `10000_1000000_${k}.${format}`));
     const [t2, adc, hbv, zones] = await Promise.all(files.map((f) => js.parseVolume(read(f), f)));
     for (const v of [adc!, hbv!, zones!]) {
       assert.deepEqual(v.dims, c.t2w.dims);
@@ -169,9 +170,17 @@ test('detect\'s volumes/ (writeViewerVolumes) on a release case: ADC/HBV resampl
     assert.ok(Array.from(adc!.data).every((x) => x >= lo - 1e-3 && x <= hi + 1e-3));
   }
   // only a whole-gland mask: code 3 wherever it is non-zero
-  const gland = writeViewerVolumes(path.join(tmp, 'gland'), { ...c, zones: null, gland: c.zones }, 'mha').at(-1)!;
+  const gland = writeViewerVolumes(path.join(tmp, 'gland'), { ...c, zones: null, gland: c.zones, label: null }, 'mha').at(-1)!;
   const g = await js.parseVolume(read(gland), gland);
   assert.deepEqual(Array.from(g.data), Array.from(c.zones!.data, (v) => (v ? 3 : 0)));
+  // a positive case's lesion label (binarised ISUP grades) travels too
+  const pos = loadCase(resolveSource(`${F}/release/images`, `${F}/release/picai_labels`), '10002_1000002');
+  assert.ok(pos.label, 'the fixture case 10002_1000002 has an expert lesion label');
+  const lab = writeViewerVolumes(path.join(tmp, 'pos'), pos, 'nii.gz').at(-1)!;
+  assert.match(lab, /10002_1000002_label\.nii\.gz$/);
+  const l = await js.parseVolume(read(lab), lab);
+  assert.deepEqual(Array.from(l.data), Array.from(pos.label.data));
+  assert.ok(Array.from(l.data).some((v) => v === 1));
 });
 
 test('percentiles: the 1st and 99th of a ramp', () => {

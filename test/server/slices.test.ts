@@ -42,7 +42,7 @@ async function apiRun(body: Record<string, unknown>): Promise<string> {
   const { id } = await r.json() as { id: string };
   for (const until = Date.now() + 240_000; Date.now() < until;) {
     const info = await (await fetch(`${server.url}/api/runs/${id}`)).json() as { status: string; active: boolean; error?: string };
-    if (info.status !== 'running' && !info.active) { assert.equal(info.status, 'done', info.error); return id; }
+    if (info.status !== 'running' && !info.active) { assert.equal(info.status, 'done', `run ${id}: ${info.error ?? ''}`); return id; }
     await new Promise((res) => setTimeout(res, 250));
   }
   throw new Error(`run ${id} did not finish`);
@@ -91,20 +91,22 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
     await page.goto(`${server.url}/#/r/${encodeURIComponent(det)}`);
     const canvas = page.locator('[data-testid=slice-viewer] [data-testid=slice-canvas]');
     await page.locator('[data-testid=slice-canvas][data-slice]').waitFor({ timeout: 60_000 });
-    assert.equal(await page.locator('[data-testid=slice-error]').textContent(), '');
+    assert.equal(await page.locator('[data-testid=slice-error]').textContent(), '', 'the viewer reports an error');
     const key = (await canvas.getAttribute('data-case'))!;
     const map = readMetaImage(path.join(home, det, 'detections', `${key}_detection_map.mha`));
     const zones = readMetaImage(path.join(home, det, 'volumes', `${key}_zones.mha`));
+    const labelFile = path.join(home, det, 'volumes', `${key}_label.mha`);
+    const label = fs.existsSync(labelFile) ? readMetaImage(labelFile).data : new Uint8Array(zones.data.length);
     const [nx, ny, nz] = map.dims;
-    assert.deepEqual([await canvas.getAttribute('data-nx'), await canvas.getAttribute('data-ny'), await canvas.getAttribute('data-nz')], [nx, ny, nz].map(String));
-    assert.equal(await canvas.getAttribute('data-channel'), 't2w');
+    assert.deepEqual([await canvas.getAttribute('data-nx'), await canvas.getAttribute('data-ny'), await canvas.getAttribute('data-nz')], [nx, ny, nz].map(String), 'the canvas names the map\'s dims');
+    assert.equal(await canvas.getAttribute('data-channel'), 't2w', 'T2W first');
 
     // it opens on the slice holding the map's maximum, which has detections on it
     const z0 = await sliceOf(canvas);
     const onSlice = (v: ArrayLike<number>, z: number) => Array.from({ length: nx * ny }, (_, i) => v[z * nx * ny + i]!);
     const d0 = onSlice(map.data, z0);
     assert.ok(d0.some((d) => d > 0), `case ${key}: no detection on the opening slice ${z0}`);
-    assert.match((await page.locator('[data-testid=slice-info]').textContent())!, new RegExp(`^slice ${z0 + 1} / ${nz} · position S -?\\d+\\.\\d+ mm · spacing 0\\.5 × 0\\.5 × 3 mm`));
+    assert.match((await page.locator('[data-testid=slice-info]').textContent())!, new RegExp(`^slice ${z0 + 1} / ${nz} · position S -?\\d+\\.\\d+ mm · spacing 0\\.5 × 0\\.5 × 3 mm`), 'slice, position and spacing shown');
 
     // the overlay: with opacity 1 every voxel with likelihood > 0 takes a heat colour (red ≥ green ≥ blue, red ≥ 110),
     // every other voxel is exactly as without the overlay
@@ -121,17 +123,18 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
         coloured++;
       } else assert.deepEqual(heat.slice(3 * i, 3 * i + 3), bare.slice(3 * i, 3 * i + 3), `voxel ${i} has no detection but changed with the overlay`);
     });
-    assert.ok(coloured > 0);
+    assert.ok(coloured > 0, 'no voxel coloured');
     // the grey scan under it is not uniform (window/level auto from the percentiles)
     assert.ok(new Set(bare.filter((_, i) => i % 3 === 0)).size > 10, 'the scan looks flat');
 
-    // the zonal tint covers exactly the gland's voxels
+    // the zonal tint covers exactly the gland's voxels (and the lesion label's, tinted green)
     await setControl(page, 'opacity', '0');
     await setControl(page, 'zone-mode', 'fill');
     const tinted = await voxelColours(canvas);
     const z0zones = onSlice(zones.data, z0);
     assert.ok(z0zones.some((v) => v === 1) || z0zones.some((v) => v === 2), 'no zone on the opening slice');
-    z0zones.forEach((zc, i) => assert.equal(differs(tinted.slice(3 * i, 3 * i + 3), bare.slice(3 * i, 3 * i + 3)), zc > 0, `voxel ${i} zone ${zc}`));
+    const z0label = onSlice(label, z0);
+    z0zones.forEach((zc, i) => assert.equal(differs(tinted.slice(3 * i, 3 * i + 3), bare.slice(3 * i, 3 * i + 3)), zc > 0 || z0label[i]! > 0, `voxel ${i} zone ${zc}`));
     await setControl(page, 'zone-mode', 'outline');
     await setControl(page, 'opacity', '0.6');
 
@@ -152,18 +155,18 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
     await page.keyboard.press('Home');
     await page.locator('[data-testid=slice-canvas][data-slice="0"]').waitFor();
     await setControl(page, 'slice-range', String(nz - 1));
-    assert.equal(await sliceOf(canvas), nz - 1);
-    assert.match((await page.locator('[data-testid=slice-info]').textContent())!, new RegExp(`^slice ${nz} / ${nz} `));
+    assert.equal(await sliceOf(canvas), nz - 1, 'the slider moved to the last slice');
+    assert.match((await page.locator('[data-testid=slice-info]').textContent())!, new RegExp(`^slice ${nz} / ${nz} `), 'the last slice\'s number');
     await setControl(page, 'slice-range', String(z0));
 
     // channels and window/level
     const t2 = await voxelColours(canvas);
     await setControl(page, 'channel', 'adc');
-    assert.equal(await canvas.getAttribute('data-channel'), 'adc');
+    assert.equal(await canvas.getAttribute('data-channel'), 'adc', 'ADC chosen');
     assert.ok(differs(await voxelColours(canvas), t2), 'ADC looks like T2W');
     await setControl(page, 'channel', 't2w');
     const w0 = Number(await page.locator('[data-testid=slice-viewer] [data-testid=window]').inputValue());
-    assert.ok(w0 > 0);
+    assert.ok(w0 > 0, `window ${w0}`);
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2, { steps: 4 });
@@ -176,8 +179,8 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
 
     // legends
     const legend = page.locator('[data-testid=slice-viewer] [data-testid=heat-legend]');
-    assert.match((await legend.textContent())!, /csPCa likelihood.*0.*0\.5.*1/);
-    assert.match((await page.locator('[data-testid=slice-viewer] [data-testid=zone-legend]').textContent())!, /PZ.*TZ/);
+    assert.match((await legend.textContent())!, /csPCa likelihood.*0.*0\.5.*1/, 'the heat legend');
+    assert.match((await page.locator('[data-testid=slice-viewer] [data-testid=zone-legend]').textContent())!, /PZ.*TZ/, 'the zone legend');
     await page.locator('[data-testid=slice-viewer]').screenshot({ path: path.join(shots, 'slice-viewer.png') });
     await assertNotBlank(path.join(shots, 'slice-viewer.png'));
     const shot = await sharp(path.join(shots, 'slice-viewer.png')).raw().toBuffer({ resolveWithObject: true });
@@ -188,11 +191,11 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
     // the demo run (detection maps and volumes as .nii.gz) has the viewer too
     await page.goto(`${server.url}/#/r/${encodeURIComponent(demo)}`);
     await page.locator('[data-testid=slice-canvas][data-slice]').waitFor({ timeout: 60_000 });
-    assert.equal(await page.locator('[data-testid=slice-error]').textContent(), '');
-    assert.ok(new Set((await voxelColours(page.locator('[data-testid=slice-canvas]'))).filter((_, i) => i % 3 === 0)).size > 10);
+    assert.equal(await page.locator('[data-testid=slice-error]').textContent(), '', 'the viewer reports an error');
+    assert.ok(new Set((await voxelColours(page.locator('[data-testid=slice-canvas]'))).filter((_, i) => i % 3 === 0)).size > 10, 'the demo run\'s scan looks flat');
     await page.screenshot({ path: path.join(shots, 'slice-viewer-demo-page.png'), fullPage: true });
     await assertNotBlank(path.join(shots, 'slice-viewer-demo-page.png'));
-    assert.deepEqual(errors, []);
+    assert.deepEqual(errors, [], `page errors: ${errors.join('; ')}`);
   } finally {
     await browser.close();
   }

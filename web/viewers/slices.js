@@ -2,7 +2,8 @@
 // HBV) with the detection map as a semi-transparent heat overlay and the zonal masks (PZ / TZ, or the
 // whole gland) as outlines or tinted regions, axial slice by slice. Everything is read from the run's
 // own folder in the browser (volumes.js): detections/<case>_detection_map<ext> and, as detect and demo
-// write them beside it, volumes/<case>_{t2w,adc,hbv,zones}<ext> on the detection map's grid.
+// write them beside it, volumes/<case>_{t2w,adc,hbv,zones,label}<ext> on the detection map's grid
+// (the lesion label, when the case has one, is outlined in green as in the PNG overlays).
 // Slices: mouse wheel over the image, the range input, or the arrow keys (PageUp/PageDown by 5,
 // Home/End) once the viewer has focus. Window/level: automatic from the 1st/99th percentiles of the
 // volume; drag on the image (left/right: window width, up/down: level) or type them in.
@@ -20,6 +21,7 @@ const CHANNELS = [['t2w', 'T2W'], ['adc', 'ADC'], ['hbv', 'HBV']];
 const ZONES = { 1: ['PZ (peripheral zone)', [0, 214, 255]], 2: ['TZ (transition zone)', [232, 121, 249]], 3: ['whole gland', [250, 250, 250]] };
 /** Heat map of the likelihood 0 → 1: dark red, red, orange, light yellow (distinct from the grey scan). */
 const HEAT = [[0, [110, 0, 30]], [0.35, [225, 25, 28]], [0.7, [253, 141, 60]], [1, [255, 240, 120]]];
+const LESION = [34, 197, 94];
 const DISPLAY = 460; // css px of the image's longer side
 
 export function heat(t) {
@@ -67,18 +69,19 @@ function heatLegend() {
     h('div', { class: 'muted' }, 'voxels at 0 are not coloured'));
 }
 
-function zoneLegend(codes) {
-  return h('div', { class: 'legend', 'data-testid': 'zone-legend' }, h('div', { class: 'legend-title' }, 'zonal mask'),
-    ...codes.map((c) => h('div', { class: 'swatch-row' }, h('span', { class: 'swatch', style: `border-color: rgb(${ZONES[c][1].join(',')})` }), ZONES[c][0])));
+const swatch = (rgb, text) => h('div', { class: 'swatch-row' }, h('span', { class: 'swatch', style: `border-color: rgb(${rgb.join(',')})` }), text);
+function zoneLegend(codes, lesion) {
+  return h('div', { class: 'legend', 'data-testid': 'zone-legend' }, h('div', { class: 'legend-title' }, 'masks (outlines or tint)'),
+    ...codes.map((c) => swatch(ZONES[c][1], ZONES[c][0])), lesion ? swatch(LESION, 'csPCa lesion (label)') : null);
 }
 
-/** Zone boundaries of slice z as one path per zone code, in display coordinates. */
-function outlinePaths(zones, nx, ny, z, sx, sy) {
+/** Boundaries of slice z of a mask as one path per code in `codes`, in display coordinates. */
+function outlinePaths(zones, nx, ny, z, sx, sy, codes = ZONES) {
   const off = z * nx * ny;
   const at = (x, y) => (x < 0 || y < 0 || x >= nx || y >= ny ? 0 : zones[off + y * nx + x]);
   const paths = new Map();
   const seg = (code, x0, y0, x1, y1) => {
-    if (!ZONES[code]) return;
+    if (!codes[code]) return;
     if (!paths.has(code)) paths.set(code, new Path2D());
     const p = paths.get(code);
     p.moveTo(x0 * sx, y0 * sy); p.lineTo(x1 * sx, y1 * sy);
@@ -135,7 +138,8 @@ export async function mount(run, files, ctx) {
       const g = b ? 255 * Math.min(1, Math.max(0, (b.data[off + i] - lo) / (hi - lo || 1))) : 0;
       let r = g, gg = g, bb = g;
       const zc = zones?.[off + i];
-      if (s.zoneMode === 'fill' && ZONES[zc]) { const c = ZONES[zc][1]; r = 0.7 * r + 0.3 * c[0]; gg = 0.7 * gg + 0.3 * c[1]; bb = 0.7 * bb + 0.3 * c[2]; }
+      const tint = s.zoneMode !== 'fill' ? null : v.label?.data[off + i] ? LESION : ZONES[zc]?.[1];
+      if (tint) { r = 0.7 * r + 0.3 * tint[0]; gg = 0.7 * gg + 0.3 * tint[1]; bb = 0.7 * bb + 0.3 * tint[2]; }
       const d = det.data[off + i];
       if (d > 0 && s.opacity > 0) {
         const c = heat(d), a = s.opacity;
@@ -148,11 +152,15 @@ export async function mount(run, files, ctx) {
     const g = canvas.getContext('2d');
     g.imageSmoothingEnabled = false;
     g.drawImage(small, 0, 0, canvas.width, canvas.height);
-    if (zones && s.zoneMode === 'outline') {
+    if (s.zoneMode === 'outline') {
       g.lineWidth = 2;
-      for (const [code, p] of outlinePaths(zones, nx, ny, s.z, canvas.width / nx, canvas.height / ny)) {
-        g.strokeStyle = `rgb(${ZONES[code][1].join(',')})`;
-        g.stroke(p);
+      const masks = [[zones, ZONES], [v.label?.data, { 1: ['lesion', LESION] }]];
+      for (const [mask, codes] of masks) {
+        if (!mask) continue;
+        for (const [code, p] of outlinePaths(mask, nx, ny, s.z, canvas.width / nx, canvas.height / ny, codes)) {
+          g.strokeStyle = `rgb(${codes[code][1].join(',')})`;
+          g.stroke(p);
+        }
       }
     }
     range.max = String(nz - 1); range.value = String(s.z);
@@ -174,7 +182,7 @@ export async function mount(run, files, ctx) {
         const c = cases.find((x) => x.key === key);
         const det = await load(ctx, c.file);
         const vols = { det };
-        for (const kind of ['t2w', 'adc', 'hbv', 'zones']) {
+        for (const kind of ['t2w', 'adc', 'hbv', 'zones', 'label']) {
           const f = volumeFile(files, key, kind);
           if (!f) continue;
           const v = await load(ctx, f);
@@ -198,7 +206,7 @@ export async function mount(run, files, ctx) {
       channel.value = s.channel;
       if (!CHANNELS.some(([c]) => s.vols[c])) status.textContent += 'this run holds no scan for this case (volumes/): the detection map is shown alone. ';
       const codes = s.vols.zones ? [...new Set(s.vols.zones.data)].filter((c) => ZONES[c]).sort() : [];
-      legends.replaceChildren(heatLegend(), ...(codes.length ? [zoneLegend(codes)] : []));
+      legends.replaceChildren(heatLegend(), ...(codes.length || s.vols.label ? [zoneLegend(codes, !!s.vols.label)] : []));
       draw();
     } catch (e) {
       status.textContent = e.message;
@@ -262,6 +270,6 @@ function hoverValues(canvas, out, s) {
     if (x < 0 || y < 0 || x >= nx || y >= ny) return;
     const i = (s.z * ny + y) * nx + x, b = v[s.channel], zc = v.zones?.data[i];
     out.textContent = `voxel (${x}, ${y}, ${s.z})` + (b ? ` · ${s.channel.toUpperCase()} ${+b.data[i].toPrecision(5)}` : '')
-      + ` · likelihood ${v.det.data[i].toFixed(3)}` + (ZONES[zc] ? ` · ${ZONES[zc][0]}` : '');
+      + ` · likelihood ${v.det.data[i].toFixed(3)}` + (ZONES[zc] ? ` · ${ZONES[zc][0]}` : '') + (v.label?.data[i] ? ' · csPCa lesion (label)' : '');
   });
 }

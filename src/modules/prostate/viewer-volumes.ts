@@ -5,6 +5,7 @@
 //   volumes/<case>_adc<ext>    ADC, HBV: linearly resampled onto the T2W grid (float32) when their grid
 //   volumes/<case>_hbv<ext>    differs (as the preprocessing does first; the as-read values otherwise)
 //   volumes/<case>_zones<ext>  uint8: 1 = PZ, 2 = TZ (Yuan23), or 3 = whole gland when only that exists
+//   volumes/<case>_label<ext>  uint8: the binarised csPCa lesion label, when the case has one
 import path from 'node:path';
 import { writeImage, type PicaiCase } from './picai.ts';
 import { gridOf, makeVolume, resample, sameGrid, type Volume } from './volume.ts';
@@ -26,6 +27,7 @@ export function writeViewerVolumes(dir: string, c: PicaiCase, format: 'nii.gz' |
     }
     out.push(['zones', makeVolume(c.t2w.dims, { data: z, spacing: t2.spacing, origin: t2.origin, direction: t2.direction })]);
   }
+  if (c.label) out.push(['label', { ...c.label, ...t2 }]);
   return out.map(([name, v]) => {
     const f = path.join(dir, `${c.key}_${name}.${format}`);
     writeImage(f, { ...v, meta: {} });
