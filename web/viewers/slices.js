@@ -112,7 +112,7 @@ export async function mount(run, files, ctx) {
   const root = h('div', { class: 'slice-viewer card', tabindex: 0, 'data-testid': 'slice-viewer' },
     h('div', { class: 'slice-title' }, h('strong', {}, 'Slices'), h('span', { class: 'muted' }, ' — wheel, arrow keys or the slider change the slice; drag on the image for window/level')),
     h('div', { class: 'panel-controls' },
-      h('label', {}, 'case ', caseSel), h('label', {}, 'scan ', channel), h('label', {}, 'overlay opacity ', opacity), h('label', {}, 'zones ', zoneMode),
+      h('label', {}, 'case ', caseSel), h('label', {}, 'scan ', channel), h('label', {}, 'overlay opacity ', opacity), h('label', {}, 'masks ', zoneMode),
       h('label', {}, 'level ', level), h('label', {}, 'window ', width),
       h('button', { class: 'secondary', type: 'button', 'data-testid': 'auto-window', onclick: () => { delete s.win[s.channel]; draw(); } }, 'auto')),
     h('div', { class: 'slice-stage' }, canvas, legends),
@@ -192,6 +192,7 @@ export async function mount(run, files, ctx) {
         s.cache.set(key, vols);
       }
       if (ticket !== s.ticket) return;
+      if (key !== s.key) s.win = {}; // each case's own percentile window
       s.vols = s.cache.get(key);
       s.key = key;
       const [nx, ny, nz] = s.vols.det.dims, [sx, sy] = s.vols.det.spacing;
