@@ -79,7 +79,7 @@ const setControl = (page: Page, testid: string, value: string) => page.locator(`
 const sliceOf = async (canvas: Locator) => Number(await canvas.getAttribute('data-slice'));
 const differs = (a: number[], b: number[]) => a.some((v, i) => v !== b[i]);
 
-test('browser: a detect run shows the slice viewer; wheel, keys and slider change the slice; the overlay sits where the map is non-zero', { skip }, async () => {
+test('browser: a detect run shows the slice viewer; wheel, keys and slider change the slice; the overlay sits where the map is non-zero', { skip, timeout: 480_000 }, async () => {
   const demo = await apiRun({ module: 'prostate', command: 'demo', params: { cases: 6, iterations: 20 } });
   const det = await apiRun({ module: 'prostate', command: 'detect', params: { data: path.join(home, demo, 'phantoms'), model: path.join(home, demo), format: 'mha' } });
   const { chromium } = await import('playwright-core');
@@ -182,6 +182,12 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
     assert.match((await legend.textContent())!, /csPCa likelihood.*0.*0\.5.*1/, 'the heat legend');
     assert.match((await page.locator('[data-testid=slice-viewer] [data-testid=zone-legend]').textContent())!, /PZ.*TZ/, 'the zone legend');
     await page.locator('[data-testid=slice-viewer]').screenshot({ path: path.join(shots, 'slice-viewer.png') });
+    // another case from the selector (the cases come most suspicious first: the opening one leads)
+    const keys = await page.locator('[data-testid=slice-viewer] [data-testid=case] option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+    assert.equal(keys.length, 6, 'every detected case is listed');
+    assert.equal(keys[0], key, 'the opening case leads the list');
+    await setControl(page, 'case', keys[1]!);
+    await page.locator(`[data-testid=slice-canvas][data-case="${keys[1]}"]`).waitFor();
     await assertNotBlank(path.join(shots, 'slice-viewer.png'));
     const shot = await sharp(path.join(shots, 'slice-viewer.png')).raw().toBuffer({ resolveWithObject: true });
     let warm = 0;
@@ -190,6 +196,7 @@ test('browser: a detect run shows the slice viewer; wheel, keys and slider chang
 
     // the demo run (detection maps and volumes as .nii.gz) has the viewer too
     await page.goto(`${server.url}/#/r/${encodeURIComponent(demo)}`);
+    await page.locator('h1', { hasText: 'prostate demo' }).waitFor(); // the detect run's page (and its canvas) is gone
     await page.locator('[data-testid=slice-canvas][data-slice]').waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('[data-testid=slice-error]').textContent(), '', 'the viewer reports an error');
     assert.ok(new Set((await voxelColours(page.locator('[data-testid=slice-canvas]'))).filter((_, i) => i % 3 === 0)).size > 10, 'the demo run\'s scan looks flat');
