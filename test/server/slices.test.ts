@@ -33,7 +33,10 @@ before(async () => {
     child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
   });
 });
-after(() => new Promise((r) => { if (!server || server.child.exitCode !== null) r(null); else { server.child.once('exit', r); server.child.kill('SIGTERM'); } }));
+after(async () => {
+  await new Promise((r) => { if (!server || server.child.exitCode !== null) r(null); else { server.child.once('exit', r); server.child.kill('SIGTERM'); } });
+  fs.rmSync(home, { recursive: true, force: true });
+});
 
 async function apiRun(body: Record<string, unknown>): Promise<string> {
   const token = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(server.url + '/')).text())![1]!;
