@@ -207,7 +207,8 @@ export async function mount(run, files, ctx) {
       channel.value = s.channel;
       if (!CHANNELS.some(([c]) => s.vols[c])) status.textContent += 'this run holds no scan for this case (volumes/): the detection map is shown alone. ';
       const codes = s.vols.zones ? [...new Set(s.vols.zones.data)].filter((c) => ZONES[c]).sort() : [];
-      legends.replaceChildren(heatLegend(), ...(codes.length || s.vols.label ? [zoneLegend(codes, !!s.vols.label)] : []));
+      const lesion = !!s.vols.label?.data.some((x) => x > 0); // a negative case's empty label is not listed
+      legends.replaceChildren(heatLegend(), ...(codes.length || lesion ? [zoneLegend(codes, lesion)] : []));
       draw();
     } catch (e) {
       status.textContent = e.message;
