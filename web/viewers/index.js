@@ -7,7 +7,8 @@
 import * as cartoon from './cartoon.js';
 import * as traffic from './traffic.js';
 import * as skeleton from './skeleton.js';
-const VIEWERS = [cartoon, traffic, skeleton];
+import * as slices from './slices.js';
+const VIEWERS = [cartoon, traffic, skeleton, slices];
 
 const fileUrl = (run) => (name) => `/api/runs/${encodeURIComponent(run.id)}/files/${name.split('/').map(encodeURIComponent).join('/')}`;
 

@@ -93,6 +93,8 @@ export const detectParams = z.object({
   mirrorTTA: z.boolean().default(CPU.detect.mirrorTTA).describe('mirror test-time augmentation (in-plane axes)'),
   extraction: z.enum(EXTRACTIONS).default(CPU.detect.extraction).describe('lesion-candidate extraction'),
   png: z.boolean().default(CPU.detect.png).describe('write a PNG overlay per case'),
+  volumes: z.boolean().default(CPU.detect.volumes)
+    .describe('copy each case\'s scans (ADC, HBV on the T2W grid) and zonal mask into volumes/ for the dashboard\'s slice viewer'),
 });
 export type DetectParams = z.infer<typeof detectParams>;
 

@@ -69,7 +69,7 @@ export const CPU = {
     iterations: 300, iterationsPerEpoch: 50, batch: PAPER.train.batch, patch: '16x64x64', lr: PAPER.train.lr,
     momentum: PAPER.train.momentum, augment: true, checkpointEvery: 50,
   },
-  detect: { format: 'nii.gz' as (typeof MAP_FORMATS)[number], mirrorTTA: false, extraction: 'dynamic' as (typeof EXTRACTIONS)[number], png: true },
+  detect: { format: 'nii.gz' as (typeof MAP_FORMATS)[number], mirrorTTA: false, extraction: 'dynamic' as (typeof EXTRACTIONS)[number], png: true, volumes: true },
   evaluate: { bootstrap: 200 },
   /** compare-algorithms: random swap patterns of the paired permutation test */
   compare: { iterations: 10_000 },

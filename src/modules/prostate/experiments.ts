@@ -19,6 +19,7 @@ import { trainDetector, transferWeights } from './train.ts';
 import { pretrainSSL } from './pretrain.ts';
 import { detect as detectCases, evaluateDetections, writeDetection, overlayPng, saveModel, loadModel, runPipeline, summarize } from './pipeline.ts';
 import { jsonSafe } from './evaluate.ts';
+import { writeViewerVolumes } from './viewer-volumes.ts';
 import type { Shape3 } from './ssl.ts';
 import type {
   DataParams, DescribeParams, PhantomsParams, PretrainParams, TrainParams, DetectParams, AblationParams, DemoParams,
@@ -146,11 +147,12 @@ export async function detect(p: DetectParams, ctx: RunContext) {
     );
     written.push(...writeDetection(ctx.path('detections'), d!, p.format));
     preds[k] = d!.detection.reduce((m, v) => Math.max(m, v), 0);
+    const lc = p.png || p.volumes ? loadCase(root, k) : null;
+    if (p.volumes) written.push(...writeViewerVolumes(ctx.path('volumes'), lc!, p.format));
     if (p.png) {
-      const lc = loadCase(root, k);
       const { png } = await overlayPng(
-        Float32Array.from(lc.t2w.data as ArrayLike<number>), d!.detection, d!.shape,
-        lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null,
+        Float32Array.from(lc!.t2w.data as ArrayLike<number>), d!.detection, d!.shape,
+        lc!.label ? Uint8Array.from(lc!.label.data as ArrayLike<number>) : null,
       );
       written.push(ctx.writeBytes(`png/${k}.png`, png));
     }
@@ -233,6 +235,7 @@ export async function demo(p: DemoParams, ctx: RunContext) {
   for (const d of r.detections) {
     writeDetection(ctx.path('detections'), d, 'nii.gz');
     const lc = loadCase(root, d.key);
+    writeViewerVolumes(ctx.path('volumes'), lc, 'nii.gz');
     const { png, svg } = await overlayPng(
       Float32Array.from(lc.t2w.data as ArrayLike<number>), d.detection, d.shape,
       lc.label ? Uint8Array.from(lc.label.data as ArrayLike<number>) : null,
