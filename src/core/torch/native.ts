@@ -54,6 +54,8 @@ export interface Addon {
   grad(outputs: TensorId[], inputs: TensorId[], gradOutputs: (TensorId | null)[] | null,
     retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (TensorId | null)[];
   free(id: TensorId): boolean;
+  /** the GC frees the tensor with `owner` (an N-API finalizer), unless free() does first */
+  escape(owner: object, id: TensorId): void;
   freeSlots(ids: Int32Array, count: number): number;
   setTensorFactory(make: (id: TensorId) => unknown): void;
   tDtype(id: TensorId): string;

@@ -21,7 +21,7 @@ function resolve(qualified: string): number {
 // ---- argument and result conversion, per op from its schema (native opInfo)
 const NOT_TENSOR = Object.freeze({ notATensor: true });
 /** A Tensor argument: its id (-1 once disposed: the addon says so); anything else is refused there. */
-function tid(x: unknown): unknown {
+export function tid(x: unknown): unknown {
   return x instanceof Tensor ? x._id : x == null ? x : NOT_TENSOR;
 }
 function tids(x: unknown): unknown {
@@ -40,36 +40,39 @@ function many(r: unknown): (Tensor | null)[] {
   for (let i = 0; i < a.length; i++) { const id = a[i]!; out[i] = id === null ? null : Tensor._wrap(id); }
   return out;
 }
-function passThrough(r: unknown): unknown { return r; }
 
-/** The JS caller of op handle h: converts where the schema has tensors, and the result by its return mode. */
-function caller(h: number): (...args: unknown[]) => any {
+/** Per operator, from its schema: where tensors go (and how: 0 Tensor, 1 Tensor list, 2 Scalar) and the return mode. */
+interface Plan { h: number; pos: number[]; codes: number[]; ret: number }
+function plan(h: number): Plan {
   const [kinds, ret] = native.opInfo(h);
-  const pos: number[] = [];
-  const conv: ((x: unknown) => unknown)[] = [];
+  const pos: number[] = [], codes: number[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const k = kinds[i];
-    const c = k === 'T' || k === 'O' ? tid : k === 'L' || k === 'M' ? tids : k === 'S' ? scalarArg : null;
-    if (c) { pos.push(i); conv.push(c); }
+    const c = k === 'T' || k === 'O' ? 0 : k === 'L' || k === 'M' ? 1 : k === 'S' ? 2 : -1;
+    if (c >= 0) { pos.push(i); codes.push(c); }
   }
-  const post = ret === 1 ? one : ret === 2 || ret === 3 ? many : passThrough;
-  const call = native.call;
-  const p0 = pos[0] ?? -1, p1 = pos[1] ?? -1;
-  const c0 = conv[0]!, c1 = conv[1]!;
-  // The common shapes without a loop: (Tensor, ...) and (Tensor, Tensor, ...).
-  if (pos.length === 1 && p0 === 0) return (...a: unknown[]) => { a[0] = c0(a[0]); return post(call(h, ...a)); };
-  if (pos.length === 2 && p0 === 0 && p1 === 1) {
-    return (...a: unknown[]) => { a[0] = c0(a[0]); if (a.length > 1) a[1] = c1(a[1]); return post(call(h, ...a)); };
+  return { h, pos, codes, ret };
+}
+const call = native.call;
+/** One call: a is the caller's own rest array, converted in place and spread once into the addon. */
+function invoke(p: Plan, a: unknown[]): any {
+  const pos = p.pos;
+  for (let j = 0; j < pos.length; j++) {
+    const i = pos[j]!;
+    if (i >= a.length) break;
+    const x = a[i], c = p.codes[j];
+    a[i] = c === 0 ? (x instanceof Tensor ? x._id : x == null ? x : NOT_TENSOR) : c === 1 ? tids(x) : scalarArg(x);
   }
-  return (...a: unknown[]) => {
-    for (let j = 0; j < pos.length; j++) { const i = pos[j]!; if (i < a.length) a[i] = conv[j]!(a[i]); }
-    return post(call(h, ...a));
-  };
+  const r = call(p.h, ...a);
+  const ret = p.ret;
+  if (ret === 1) return r === null ? null : Tensor._wrap(r as number);
+  return ret === 2 || ret === 3 ? many(r) : r;
 }
 
 /** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
 export function op(qualified: string): (...args: unknown[]) => any {
-  return caller(resolve(qualified));
+  const p = plan(resolve(qualified));
+  return (...a: unknown[]) => invoke(p, a);
 }
 
 /** The libtorch schema string of an operator, for error messages and docs. */
@@ -79,6 +82,6 @@ export function opSchema(qualified: string): string {
 
 /** Like op(), but resolved on first call (so a missing operator fails only where it is used). */
 export function lazy(qualified: string): (...args: unknown[]) => any {
-  let f: ((...args: unknown[]) => any) | null = null;
-  return (...args: unknown[]) => (f ??= caller(resolve(qualified)))(...args);
+  let p: Plan | null = null;
+  return (...a: unknown[]) => invoke(p ??= plan(resolve(qualified)), a);
 }

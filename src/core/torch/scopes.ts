@@ -3,8 +3,10 @@
 // id. A tensor made inside scope() goes into that scope's list, and the scope's end frees the whole
 // list in one native call (freeSlots), less what the scope returns (moved to the enclosing scope).
 // A tensor that outlives every scope (made outside one, kept, or returned from the outermost one)
-// is registered then, and only then, with a FinalizationRegistry, so the garbage collector frees
-// what nobody disposed; the hot path inside a scope pays one array push.
+// gets then, and only then, a finalizer on its JS object (the addon's escape(): an N-API finalizer,
+// which the scavenger handles; a FinalizationRegistry's cells wait for a full mark-compact and let
+// 100,000+ one-element tensors pile up), so the garbage collector frees what nobody disposed; the
+// hot path inside a scope pays one array push.
 import { native } from './native.ts';
 
 /** What the scopes need of a tensor: its id (-1 once freed) and whether it escaped every scope. */
@@ -16,13 +18,11 @@ export interface Held {
 /** The open scopes, innermost last: the tensors made in each. */
 export const scopeStack: Held[][] = [];
 
-const registry = new FinalizationRegistry<number>((id) => { native.free(id); });
-
 /** The tensor outlives every scope: the GC frees it unless dispose() does first. */
 export function escape(t: Held): void {
   if (t._esc || t._id < 0) return;
   t._esc = true;
-  registry.register(t, t._id, t);
+  native.escape(t, t._id);
 }
 
 /** Frees a tensor now (dispose()); a second call is a no-op. */
@@ -30,8 +30,8 @@ export function release(t: Held): void {
   const id = t._id;
   if (id < 0) return;
   t._id = -1;
-  if (t._esc) { t._esc = false; registry.unregister(t); }
-  native.free(id);
+  t._esc = false;
+  native.free(id); // detaches the finalizer of an escaped tensor too
 }
 
 /** A new tensor joins the innermost scope, or escapes when none is open. */
