@@ -1,11 +1,13 @@
 // paperlab_torch: a small, generic N-API addon over libtorch.
 //
 // The TypeScript side (src/core/torch/) carries the API. This file only offers:
-//   - Tensor: a wrapper over at::Tensor (from/to typed arrays, dtype, shape, grad, dispose)
+//   - tensor slots: every at::Tensor JS holds lives in a slot table; JS holds its id, a small
+//     integer (from/to typed arrays, dtype, shape, grad, free, escape: see "tensor slots")
 //   - op(name, overload) -> handle, call(handle, ...args): any aten operator, boxed through the
 //     dispatcher (so autograd records it), with JS arguments converted by the operator's schema
+//     (tensors passed and returned as ids, decided per op from the schema: opInfo)
 //   - autograd: backward, grad (with create_graph for double backward), grad mode
-//   - scopes: every wrapper made inside scopeEnter()/scopeExit() is disposed at exit unless kept
+//   - scopes are the facade's (src/core/torch/scopes.ts): it frees a scope's ids in one freeSlots()
 //   - runtime: threads, seed and generator state, version, live tensor count
 // Every C++ exception is caught at the boundary and becomes a JS Error naming the op.
 
