@@ -1,11 +1,13 @@
 // paperlab_torch: a small, generic N-API addon over libtorch.
 //
 // The TypeScript side (src/core/torch/) carries the API. This file only offers:
-//   - Tensor: a wrapper over at::Tensor (from/to typed arrays, dtype, shape, grad, dispose)
+//   - tensor slots: every at::Tensor JS holds lives in a slot table; JS holds its id, a small
+//     integer (from/to typed arrays, dtype, shape, grad, free, escape: see "tensor slots")
 //   - op(name, overload) -> handle, call(handle, ...args): any aten operator, boxed through the
 //     dispatcher (so autograd records it), with JS arguments converted by the operator's schema
+//     (tensors passed and returned as ids, decided per op from the schema: opInfo)
 //   - autograd: backward, grad (with create_graph for double backward), grad mode
-//   - scopes: every wrapper made inside scopeEnter()/scopeExit() is disposed at exit unless kept
+//   - scopes are the facade's (src/core/torch/scopes.ts): it frees a scope's ids in one freeSlots()
 //   - runtime: threads, seed and generator state, version, live tensor count
 // Every C++ exception is caught at the boundary and becomes a JS Error naming the op.
 
@@ -189,283 +191,219 @@ void reportExternal(napi_env env, int64_t delta) {
     g_extPending = 0;
   }
 }
-// Tensors made inside a scope are freed by scopeExit, not by the GC, so their bytes are told to V8
-// only if they leave scope management (keep(), or returned from the outermost scope). Reporting
-// them at creation made V8 see every step's transient tensors (views counted at full size) as
-// external memory growth: one step of bench/action.bench.ts (B=8, D=32, L=2) ran a Mark-Compact
-// "external memory pressure" GC per forward and ~1.5 per training step, 2–60 ms each. Up to
-// kScopedUnreported bytes of scoped tensors go unreported at a time; beyond that (a long scope that
-// loses its tensors to the GC rather than to its exit) they are reported as before.
-constexpr int64_t kScopedUnreported = int64_t(256) << 20;
-int64_t g_scopedUnreported = 0;
-const napi_type_tag kTensorTag = {0x70617065726c6162ULL, 0x746f726368746e73ULL};  // "paperlab" "torchtns"
 
-// ---------------------------------------------------------------- scopes
-class TensorWrap;
-std::vector<std::vector<TensorWrap*>> g_scopes;
-int64_t g_live = 0;
-int64_t g_wrappers = 0;  // TensorWrap C++ objects alive: live + disposed but not yet finalized
-
-// ---------------------------------------------------------------- Tensor wrapper
-class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
- public:
-  static Napi::FunctionReference ctor;
-  static constexpr uint64_t kMagic = 0x70706c62746e7372ULL;
-  uint64_t magic = kMagic;
+// ---------------------------------------------------------------- tensor slots (issue #27 item 6)
+// A tensor lives in a slot of this table; JS holds only the slot's id, a small integer (a Smi), in a
+// plain JS object made by the facade (src/core/torch/tensor.ts), which also keeps the scopes and a
+// FinalizationRegistry for tensors that escape every scope. Why not an napi_wrap per tensor, as
+// before: creating and destroying the wrapped JS object (finalizer reference, type tag, eager
+// napi_remove_wrap) cost ~1.3 µs per op, twice the op itself (a 1-element add: 0.58 µs in C++).
+// An id is (generation << kSlotBits) | slot: a freed slot bumps its generation, so an id used after
+// its tensor was freed is refused (the facade also marks its object disposed: id -1).
+constexpr int kSlotBits = 22;
+constexpr int32_t kSlotMask = (1 << kSlotBits) - 1;
+constexpr int32_t kGenMask = (1 << (31 - kSlotBits)) - 1;
+// A tensor that outlives every scope gets a finalizer on its JS object (escape()), which frees the
+// slot once the GC takes the object; dispose() first detaches it (esc->id = -1). Why not a JS
+// FinalizationRegistry: V8 clears its weak cells only in full mark-compact collections, so in a
+// loop leaving one-element tensors to the GC, 100,000+ waited at a time (RSS +232 MB over 300,000
+// steps, against +3.5 MB with this finalizer, which the scavenger already handles).
+struct Escapee { int32_t id; };
+struct Slot {
   at::Tensor t;
-  bool disposed = false;
-  int64_t extBytes = 0;
-  bool extReported = false;  // extBytes told to V8 (else counted in g_scopedUnreported)
-  size_t scopeDepth = SIZE_MAX, scopeIndex = 0;
-
-  static Napi::Function Init(Napi::Env env) {
-    Napi::Function f = DefineClass(env, "Tensor", {
-        InstanceAccessor<&TensorWrap::Dtype>("dtype"),
-        InstanceAccessor<&TensorWrap::Shape>("shape"),
-        InstanceAccessor<&TensorWrap::Dim>("ndim"),
-        InstanceAccessor<&TensorWrap::Numel>("numel"),
-        InstanceAccessor<&TensorWrap::Device>("device"),
-        InstanceAccessor<&TensorWrap::RequiresGrad, &TensorWrap::SetRequiresGrad>("requiresGrad"),
-        InstanceAccessor<&TensorWrap::IsLeaf>("isLeaf"),
-        InstanceAccessor<&TensorWrap::Grad, &TensorWrap::SetGrad>("grad"),
-        InstanceMethod<&TensorWrap::ToArray>("toTypedArray"),
-        InstanceMethod<&TensorWrap::Item>("item"),
-        InstanceMethod<&TensorWrap::SameAs>("isSameTensor"),
-    });
-    // isDisposed, dispose and keep also work on a destroyed tensor (see destroy()), so they are
-    // plain callbacks that unwrap for themselves rather than ObjectWrap members.
-    const napi_property_descriptor husk[] = {
-        {"isDisposed", nullptr, nullptr, &TensorWrap::IsDisposedCb, nullptr, nullptr, napi_default, nullptr},
-        {"dispose", nullptr, &TensorWrap::DisposeCb, nullptr, nullptr, nullptr, napi_default_method, nullptr},
-        {"keep", nullptr, &TensorWrap::KeepCb, nullptr, nullptr, nullptr, napi_default_method, nullptr},
-    };
-    Napi::Object proto = f.Get("prototype").As<Napi::Object>();
-    NAPI_THROW_IF_FAILED(env, napi_define_properties(env, proto, 3, husk), Napi::Function());
-    ctor = Napi::Persistent(f);
-    ctor.SuppressDestruct();
-    return f;
-  }
-
-  explicit TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
-    napi_type_tag_object(info.Env(), info.This(), &kTensorTag);
-    ++g_live;
-    ++g_wrappers;
-    if (!g_scopes.empty()) {
-      scopeDepth = g_scopes.size() - 1;
-      scopeIndex = g_scopes.back().size();
-      g_scopes.back().push_back(this);
-    }
-  }
-
-  ~TensorWrap() override {
-    unscope();
-    --g_wrappers;
-    if (!disposed) --g_live;
-    // Finalizers run with a valid env; give back what we told V8 about.
-    forgetExternal(Env());
-  }
-
-  void forgetExternal(napi_env env) {
-    if (!extBytes) return;
-    if (extReported) reportExternal(env, -extBytes);
-    else g_scopedUnreported -= extBytes;
-    extBytes = 0;
-  }
-  // The tensor leaves scope management (keep(), or escapes the outermost scope): from now on only
-  // the GC frees it, so V8 has to know its size.
-  void reportNow(napi_env env) {
-    if (!extBytes || extReported) return;
-    g_scopedUnreported -= extBytes;
-    reportExternal(env, extBytes);
-    extReported = true;
-  }
-
-  void unscope() {
-    if (scopeDepth < g_scopes.size()) {
-      auto& v = g_scopes[scopeDepth];
-      if (scopeIndex < v.size() && v[scopeIndex] == this) v[scopeIndex] = nullptr;
-    }
-    scopeDepth = SIZE_MAX;
-  }
-
-  void set(Napi::Env env, at::Tensor x) {
-    t = std::move(x);
-    if (t.defined()) {
-      extBytes = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
-      if (scopeDepth != SIZE_MAX && g_scopedUnreported + extBytes <= kScopedUnreported) {
-        g_scopedUnreported += extBytes;
-        extReported = false;
-      } else if (extBytes) {
-        reportExternal(env, extBytes);
-        extReported = true;
-      }
-    }
-  }
-
-  void release(Napi::Env env) {
-    if (disposed) return;
-    disposed = true;
-    --g_live;
-    t = at::Tensor();
-    forgetExternal(env);
-  }
-
-  const at::Tensor& get(Napi::Env env) const {
-    if (disposed) throw Napi::Error::New(env, kDisposed);
-    return t;
-  }
-
-  // ---- eager destruction (issue #26 item 5)
-  // Node 20 runs N-API finalizers only when the event loop turns, never inside a synchronous loop.
-  // So a tensor that was disposed (or freed by its scope) used to keep its TensorWrap and its
-  // napi reference (~190 bytes of malloc) until the loop ended: 30,066 such wrappers after 5,000
-  // steps of `reproducibility measure` while liveTensors() said 3. Those small blocks sat between
-  // the freed tensor data blocks of glibc's heap and kept the holes from being reused (see the
-  // CPU allocator above), so RSS grew by ~300 KB a step: 1.6 GB at 5,000 steps, 1.33 GB of it free
-  // inside malloc's heap. Even with the holes gone (allocator floor at 4 KiB) the wrappers alone
-  // grew RSS linearly: +114 MB over 95,000 measure steps at ~6 wrappers a step. destroy() frees
-  // everything at dispose instead: the tensor, the wrap (napi_remove_wrap, then ~ObjectWrap deletes
-  // the reference) and this object: +1 MB over the same 95,000 steps. The JS object stays as a
-  // husk: its type tag says it is a Tensor, it has no wrap, and Unwrap (below) answers "disposed"
-  // for it. Wrappers whose JS object the GC already took keep waiting for their finalizer (a few
-  // dozen per 100,000 scoped steps). (NAPI_EXPERIMENTAL's GC-time finalizers would not do: the
-  // node-addon-api 8 ObjectWrap still defers the reference's deletion with node_api_post_finalizer.)
-  static constexpr const char* kDisposed = "Tensor was disposed (use it before its scope ends, or keep() it)";
-
-  static void destroy(Napi::Env env, TensorWrap* w, napi_value obj) {
-    w->unscope();
-    w->release(env);
-    void* p = nullptr;
-    if (napi_remove_wrap(env, obj, &p) != napi_ok || p != w) return;  // not ours to delete: its finalizer will
-    delete w;  // ~ObjectWrap: the JS object is alive and unwrapped, so it just deletes the napi reference
-  }
-
-  // Shadows ObjectWrap::Unwrap (node-addon-api's member callbacks call T::Unwrap): a husk throws.
-  static TensorWrap* Unwrap(Napi::Object o) {
-    void* p = nullptr;
-    if (napi_unwrap(o.Env(), o, &p) != napi_ok || !p) throw Napi::Error::New(o.Env(), kDisposed);
-    return static_cast<TensorWrap*>(p);
-  }
-  static TensorWrap* TryUnwrap(napi_env env, napi_value o) {
-    void* p = nullptr;
-    napi_valuetype t;
-    if (napi_typeof(env, o, &t) != napi_ok || t != napi_object) return nullptr;
-    return napi_unwrap(env, o, &p) == napi_ok ? static_cast<TensorWrap*>(p) : nullptr;
-  }
-  static napi_value This(napi_env env, napi_callback_info info) {
-    napi_value self = nullptr;
-    napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr);
-    return self;
-  }
-  static napi_value IsDisposedCb(napi_env env, napi_callback_info info) {
-    TensorWrap* w = TryUnwrap(env, This(env, info));
-    napi_value r;
-    napi_get_boolean(env, w ? w->disposed : true, &r);
-    return r;
-  }
-  static napi_value DisposeCb(napi_env env, napi_callback_info info) {
-    napi_value self = This(env, info);
-    if (TensorWrap* w = TryUnwrap(env, self)) destroy(Napi::Env(env), w, self);
-    return nullptr;
-  }
-  // Removes the tensor from the enclosing scope(s) so it outlives them.
-  static napi_value KeepCb(napi_env env, napi_callback_info info) {
-    napi_value self = This(env, info);
-    if (TensorWrap* w = TryUnwrap(env, self)) { w->unscope(); w->reportNow(env); }
-    return self;
-  }
-
-  static Napi::Object Wrap(Napi::Env env, at::Tensor x) {
-    Napi::Object o = ctor.New({});
-    TensorWrap::Unwrap(o)->set(env, std::move(x));
-    return o;
-  }
-  static bool Is(const Napi::Value& v) {
-    if (!v.IsObject()) return false;
-    bool tagged = false;
-    napi_check_object_type_tag(v.Env(), v, &kTensorTag, &tagged);
-    return tagged;
-  }
-
-  Napi::Value Dtype(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), dtypeName(get(info.Env()).scalar_type()));
-  }
-  Napi::Value Shape(const Napi::CallbackInfo& info) {
-    const auto& x = get(info.Env());
-    Napi::Array a = Napi::Array::New(info.Env(), x.dim());
-    for (int64_t i = 0; i < x.dim(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(x.size(i))));
-    return a;
-  }
-  Napi::Value Dim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(get(info.Env()).dim())); }
-  Napi::Value Numel(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(get(info.Env()).numel())); }
-  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), get(info.Env()).device().str()); }
-  Napi::Value RequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env()).requires_grad()); }
-  void SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
-    try { get(info.Env()).set_requires_grad(v.ToBoolean()); }
-    catch (const c10::Error& e) { throw Napi::Error::New(info.Env(), std::string("requiresGrad: ") + e.what_without_backtrace()); }
-  }
-  Napi::Value IsLeaf(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env()).is_leaf()); }
-  Napi::Value Grad(const Napi::CallbackInfo& info) {
-    const auto& g = get(info.Env()).grad();
-    if (!g.defined()) return info.Env().Null();
-    return Wrap(info.Env(), g);
-  }
-  void SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
-    auto& x = const_cast<at::Tensor&>(get(info.Env()));
-    if (v.IsNull() || v.IsUndefined()) { x.mutable_grad().reset(); return; }
-    if (!Is(v)) throw Napi::TypeError::New(info.Env(), "grad must be a Tensor or null");
-    x.mutable_grad() = Unwrap(v.As<Napi::Object>())->get(info.Env());
-  }
-  Napi::Value SameAs(const Napi::CallbackInfo& info) {
-    if (!Is(info[0])) return Napi::Boolean::New(info.Env(), false);
-    return Napi::Boolean::New(info.Env(), get(info.Env()).is_same(Unwrap(info[0].As<Napi::Object>())->get(info.Env())));
-  }
-
-  // Copies the data to the CPU first (from a CUDA device: a synchronizing copy); a meta tensor has
-  // no data, and libtorch's error for it becomes a JS one.
-  Napi::Value ToArray(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    at::Tensor x;
-    try {
-      x = get(env).detach().to(at::kCPU).contiguous();
-    } catch (const c10::Error& e) {
-      throw Napi::Error::New(env, std::string("toTypedArray: ") + e.what_without_backtrace());
-    }
-    auto st = x.scalar_type();
-    size_t n = static_cast<size_t>(x.numel());
-    auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };
-    switch (st) {
-      case c10::ScalarType::Float: { auto a = Napi::Float32Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Double: { auto a = Napi::Float64Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Int: { auto a = Napi::Int32Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Long: { auto a = Napi::BigInt64Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Byte: case c10::ScalarType::Bool: { auto a = Napi::Uint8Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Short: { auto a = Napi::Int16Array::New(env, n); copy(a.Data()); return a; }
-      case c10::ScalarType::Char: { auto a = Napi::Int8Array::New(env, n); copy(a.Data()); return a; }
-      default: {
-        at::Tensor y = x.to(at::kFloat);
-        auto a = Napi::Float32Array::New(env, n);
-        if (n) std::memcpy(a.Data(), y.data_ptr(), n * 4);
-        return a;
-      }
-    }
-  }
-
-  Napi::Value Item(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    try {
-      const auto& x = get(env);
-      if (x.numel() != 1) throw Napi::Error::New(env, "item(): tensor has " + std::to_string(x.numel()) + " elements, expected 1");
-      at::Scalar s = x.item();
-      if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
-      if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
-      return Napi::Number::New(env, s.toDouble());
-    } catch (const c10::Error& e) {
-      throw Napi::Error::New(env, std::string("item: ") + e.what_without_backtrace());
-    }
-  }
+  int32_t gen = 0;
+  int64_t extBytes = 0;  // told to V8 as external memory: only while the tensor has escaped
+  Escapee* esc = nullptr;
 };
-Napi::FunctionReference TensorWrap::ctor;
+std::vector<Slot> g_slots;
+std::vector<int32_t> g_freeSlots;
+int64_t g_live = 0;
+constexpr const char* kDisposed = "Tensor was disposed (use it before its scope ends, or keep() it)";
+
+int32_t slotNew(napi_env env, at::Tensor x) {
+  int32_t s;
+  if (!g_freeSlots.empty()) { s = g_freeSlots.back(); g_freeSlots.pop_back(); }
+  else {
+    if (g_slots.size() > static_cast<size_t>(kSlotMask)) throw Napi::Error::New(env, "too many live tensors (4,194,304): dispose some");
+    s = static_cast<int32_t>(g_slots.size());
+    g_slots.emplace_back();
+  }
+  Slot& sl = g_slots[s];
+  sl.t = std::move(x);
+  ++g_live;
+  return (sl.gen << kSlotBits) | s;
+}
+// The slot of a live id, or null.
+Slot* slotOf(int32_t id) {
+  if (id < 0) return nullptr;
+  const int32_t s = id & kSlotMask;
+  if (static_cast<size_t>(s) >= g_slots.size()) return nullptr;
+  Slot& sl = g_slots[s];
+  if (sl.gen != (id >> kSlotBits) || !sl.t.defined()) return nullptr;
+  return &sl;
+}
+bool slotFree(napi_env env, int32_t id) {
+  Slot* sl = slotOf(id);
+  if (!sl) return false;
+  sl->t = at::Tensor();
+  if (sl->esc) { sl->esc->id = -1; sl->esc = nullptr; }
+  sl->gen = (sl->gen + 1) & kGenMask;
+  if (sl->extBytes) { reportExternal(env, -sl->extBytes); sl->extBytes = 0; }
+  g_freeSlots.push_back(id & kSlotMask);
+  --g_live;
+  return true;
+}
+int32_t idOf(napi_env env, napi_value v) {
+  int32_t id = -1;
+  if (napi_get_value_int32(env, v, &id) != napi_ok) throw Napi::TypeError::New(env, "expected a tensor id");
+  return id;
+}
+at::Tensor& tensorOf(napi_env env, napi_value v) {
+  Slot* sl = slotOf(idOf(env, v));
+  if (!sl) throw Napi::Error::New(env, kDisposed);
+  return sl->t;
+}
+napi_value idValue(napi_env env, at::Tensor x) {
+  if (!x.defined()) { napi_value n; napi_get_null(env, &n); return n; }
+  napi_value r;
+  napi_create_int32(env, slotNew(env, std::move(x)), &r);
+  return r;
+}
+
+// The facade's function making a JS Tensor of an id (setTensorFactory): for the rare returns that
+// hold tensors among other values (a generic op result), so JS need not walk them.
+Napi::FunctionReference g_tensorFactory;
+Napi::Value jsTensor(Napi::Env env, at::Tensor x) {
+  napi_value id = idValue(env, std::move(x));
+  if (g_tensorFactory.IsEmpty()) return Napi::Value(env, id);
+  return g_tensorFactory.Call({Napi::Value(env, id)});
+}
+
+// ---- slot functions: free, and the tensor's properties by id
+// freeSlots(Int32Array, count): frees ids (a scope's end), skipping ids already freed.
+Napi::Value FreeSlots(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  napi_typedarray_type type;
+  size_t len = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, info[0], &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array)
+    throw Napi::TypeError::New(env, "freeSlots: expected an Int32Array");
+  size_t n = std::min(len, static_cast<size_t>(info[1].As<Napi::Number>().Int64Value()));
+  const int32_t* ids = static_cast<const int32_t*>(data);
+  double freed = 0;
+  // Newest first, the reverse of how they were made (as a stack of temporaries is freed).
+  for (size_t i = n; i-- > 0;) freed += slotFree(env, ids[i]) ? 1 : 0;
+  return Napi::Number::New(env, freed);
+}
+void escapeeFinalize(napi_env env, void* data, void*) {
+  auto* e = static_cast<Escapee*>(data);
+  if (Slot* sl = slotOf(e->id); sl && sl->esc == e) slotFree(env, e->id);
+  delete e;
+}
+// escape(object, id): the GC frees the tensor with its JS object (unless free() does first).
+Napi::Value Escape(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  Slot* sl = slotOf(idOf(env, info[1]));
+  if (!sl || sl->esc) return info.Env().Undefined();
+  auto* e = new Escapee{idOf(env, info[1])};
+  if (napi_add_finalizer(env, info[0], e, escapeeFinalize, nullptr, nullptr) != napi_ok) { delete e; throw Napi::Error::New(env, "escape: cannot add a finalizer"); }
+  sl->esc = e;
+  // Only an escaped tensor's bytes are told to V8: the GC can free it, so its size should pace the
+  // GC. A scoped tensor is freed by its scope's end whatever the GC does; reporting those (views
+  // counted at full size) made V8 see each step's temporaries as external-memory growth and run a
+  // Mark-Compact "external memory pressure" GC per action forward, 2–60 ms each
+  // (test/core/gc-pressure.test.ts).
+  sl->extBytes = static_cast<int64_t>(sl->t.numel()) * static_cast<int64_t>(sl->t.element_size());
+  if (sl->extBytes) reportExternal(env, sl->extBytes);
+  return info.Env().Undefined();
+}
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  int32_t id = -1;
+  napi_get_value_int32(info.Env(), info[0], &id);
+  return Napi::Boolean::New(info.Env(), slotFree(info.Env(), id));
+}
+Napi::Value TDtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), dtypeName(tensorOf(info.Env(), info[0]).scalar_type()));
+}
+Napi::Value TShape(const Napi::CallbackInfo& info) {
+  const auto& x = tensorOf(info.Env(), info[0]);
+  Napi::Array a = Napi::Array::New(info.Env(), x.dim());
+  for (int64_t i = 0; i < x.dim(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(x.size(i))));
+  return a;
+}
+Napi::Value TNdim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(tensorOf(info.Env(), info[0]).dim())); }
+Napi::Value TNumel(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(tensorOf(info.Env(), info[0]).numel())); }
+Napi::Value TDevice(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tensorOf(info.Env(), info[0]).device().str()); }
+Napi::Value TRequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), tensorOf(info.Env(), info[0]).requires_grad()); }
+Napi::Value TSetRequiresGrad(const Napi::CallbackInfo& info) {
+  try { tensorOf(info.Env(), info[0]).set_requires_grad(info[1].ToBoolean()); }
+  catch (const c10::Error& e) { throw Napi::Error::New(info.Env(), std::string("requiresGrad: ") + e.what_without_backtrace()); }
+  return info.Env().Undefined();
+}
+Napi::Value TIsLeaf(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), tensorOf(info.Env(), info[0]).is_leaf()); }
+// tGrad(id) -> id of a new handle on .grad, or null
+Napi::Value TGrad(const Napi::CallbackInfo& info) {
+  const auto& g = tensorOf(info.Env(), info[0]).grad();
+  return Napi::Value(info.Env(), idValue(info.Env(), g));
+}
+// tSetGrad(id, gradId | null)
+Napi::Value TSetGrad(const Napi::CallbackInfo& info) {
+  auto& x = tensorOf(info.Env(), info[0]);
+  if (info[1].IsNull() || info[1].IsUndefined()) { x.mutable_grad().reset(); return info.Env().Undefined(); }
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "grad must be a Tensor or null");
+  x.mutable_grad() = tensorOf(info.Env(), info[1]);
+  return info.Env().Undefined();
+}
+Napi::Value TSame(const Napi::CallbackInfo& info) {
+  const auto& x = tensorOf(info.Env(), info[0]);
+  if (!info[1].IsNumber()) return Napi::Boolean::New(info.Env(), false);
+  Slot* o = slotOf(idOf(info.Env(), info[1]));
+  return Napi::Boolean::New(info.Env(), o && x.is_same(o->t));
+}
+
+// tToArray(id): copies the data to the CPU first (from a CUDA device: a synchronizing copy); a meta
+// tensor has no data, and libtorch's error for it becomes a JS one.
+Napi::Value TToArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor x;
+  try {
+    x = tensorOf(env, info[0]).detach().to(at::kCPU).contiguous();
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("toTypedArray: ") + e.what_without_backtrace());
+  }
+  auto st = x.scalar_type();
+  size_t n = static_cast<size_t>(x.numel());
+  auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };
+  switch (st) {
+    case c10::ScalarType::Float: { auto a = Napi::Float32Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Double: { auto a = Napi::Float64Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Int: { auto a = Napi::Int32Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Long: { auto a = Napi::BigInt64Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Byte: case c10::ScalarType::Bool: { auto a = Napi::Uint8Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Short: { auto a = Napi::Int16Array::New(env, n); copy(a.Data()); return a; }
+    case c10::ScalarType::Char: { auto a = Napi::Int8Array::New(env, n); copy(a.Data()); return a; }
+    default: {
+      at::Tensor y = x.to(at::kFloat);
+      auto a = Napi::Float32Array::New(env, n);
+      if (n) std::memcpy(a.Data(), y.data_ptr(), n * 4);
+      return a;
+    }
+  }
+}
+
+Napi::Value TItem(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& x = tensorOf(env, info[0]);
+  try {
+    if (x.numel() != 1) throw Napi::Error::New(env, "item(): tensor has " + std::to_string(x.numel()) + " elements, expected 1");
+    at::Scalar s = x.item();
+    if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
+    if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
+    return Napi::Number::New(env, s.toDouble());
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("item: ") + e.what_without_backtrace());
+  }
+}
 
 // ---------------------------------------------------------------- ops
 enum class Kind : uint8_t {
@@ -480,6 +418,10 @@ struct OpInfo {
   std::vector<bool> optional;
   std::vector<c10::optional<c10::IValue>> defaults;
   std::vector<std::string> argNames;
+  // How the result comes back, decided once from the schema's returns: 0 nothing, 1 one Tensor
+  // (its id), 2 several Tensors (an array of ids), 3 one Tensor[] (an array of ids), 4 anything
+  // else (converted value by value; tensors in it as JS Tensors through the facade's factory).
+  int ret = 4;
 };
 std::vector<std::unique_ptr<OpInfo>> g_ops;
 
@@ -527,10 +469,13 @@ std::string opLabel(const OpInfo& op) { return op.name; }
 }
 
 const at::Tensor& tensorArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
-  // Fast path: a live wrapper of ours (the magic tells ours from another addon's wrap).
-  if (TensorWrap* w = TensorWrap::TryUnwrap(env, v); w && w->magic == TensorWrap::kMagic) return w->get(env);
-  if (!TensorWrap::Is(v)) argError(env, op, i, "must be a Tensor");
-  return TensorWrap::Unwrap(v.As<Napi::Object>())->get(env);
+  // The facade passes a tensor as its id (a Smi) where the schema wants a Tensor; anything else
+  // it passes is not a tensor.
+  int32_t id;
+  if (napi_get_value_int32(env, v, &id) != napi_ok) argError(env, op, i, "must be a Tensor");
+  Slot* sl = slotOf(id);
+  if (!sl) argError(env, op, i, std::string("is not usable: ") + kDisposed);
+  return sl->t;
 }
 
 int64_t intArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
@@ -551,7 +496,18 @@ int64_t intArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) 
 
 c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
   const Kind k = op.kinds[i];
-  if (v.IsNull() || v.IsUndefined()) {
+  // The hot cases with one type check: a tensor id, a number where a number goes.
+  napi_valuetype jt = napi_undefined;
+  napi_typeof(env, v, &jt);
+  if (jt == napi_number && (k == Kind::Tensor || k == Kind::OptTensor || k == Kind::Scalar || k == Kind::Float)) {
+    if (k == Kind::Tensor || k == Kind::OptTensor) return tensorArg(env, v, op, i);
+    double d = 0;
+    napi_get_value_double(env, v, &d);
+    if (k == Kind::Float) return d;
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
+    return c10::Scalar(d);
+  }
+  if (jt == napi_null || jt == napi_undefined) {
     if (v.IsUndefined() && op.defaults[i].has_value()) return *op.defaults[i];
     if (op.optional[i] || k == Kind::Generator) return c10::IValue();
     if (op.defaults[i].has_value()) return *op.defaults[i];
@@ -568,7 +524,8 @@ c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_
       if (v.IsBoolean()) return c10::Scalar(v.As<Napi::Boolean>().Value());
       if (v.IsBigInt()) { bool l; return c10::Scalar(static_cast<int64_t>(v.As<Napi::BigInt>().Int64Value(&l))); }
       if (!v.IsNumber()) {
-        if (TensorWrap::Is(v)) return TensorWrap::Unwrap(v.As<Napi::Object>())->get(env).item();
+        // a tensor where a Scalar goes: the facade passes [id]
+        if (v.IsArray() && v.As<Napi::Array>().Length() == 1) return tensorArg(env, v.As<Napi::Array>().Get(0u), op, i).item();
         argError(env, op, i, "must be a number");
       }
       double d = v.As<Napi::Number>().DoubleValue();
@@ -633,7 +590,7 @@ c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_
 }
 
 Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
-  if (v.isTensor()) return TensorWrap::Wrap(env, v.toTensor());
+  if (v.isTensor()) return jsTensor(env, v.toTensor());
   if (v.isNone()) return env.Null();
   if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
   if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
@@ -642,7 +599,7 @@ Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
   if (v.isTensorList()) {
     auto l = v.toTensorList();
     Napi::Array a = Napi::Array::New(env, l.size());
-    for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), TensorWrap::Wrap(env, l.get(i)));
+    for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), jsTensor(env, l.get(i)));
     return a;
   }
   if (v.isTuple()) {
@@ -675,7 +632,13 @@ Napi::Value Op(const Napi::CallbackInfo& info) {
   std::string full = name.find("::") == std::string::npos ? "aten::" + name : name;
   auto h = c10::Dispatcher::singleton().findSchema({full, overload});
   if (!h.has_value()) throw Napi::Error::New(env, "no operator " + full + (overload.empty() ? "" : "." + overload) + " in this libtorch");
-  auto info2 = std::make_unique<OpInfo>(OpInfo{*h, full + (overload.empty() ? "" : "." + overload), {}, {}, {}, {}});
+  auto info2 = std::make_unique<OpInfo>(OpInfo{*h, full + (overload.empty() ? "" : "." + overload), {}, {}, {}, {}, 4});
+  const auto& rets = h->schema().returns();
+  bool allTensors = !rets.empty();
+  for (const auto& r : rets) allTensors = allTensors && r.type()->kind() == c10::TypeKind::TensorType;
+  const bool list = rets.size() == 1 && rets[0].type()->kind() == c10::TypeKind::ListType &&
+                    rets[0].type()->cast<c10::ListType>()->getElementType()->kind() == c10::TypeKind::TensorType;
+  info2->ret = rets.empty() ? 0 : allTensors ? (rets.size() == 1 ? 1 : 2) : list ? 3 : 4;
   for (const auto& a : h->schema().arguments()) {
     bool opt;
     info2->kinds.push_back(kindOf(a.type(), &opt));
@@ -693,6 +656,22 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   std::ostringstream ss;
   ss << g_ops[h]->handle.schema();
   return Napi::String::New(info.Env(), ss.str());
+}
+
+// opInfo(handle) -> [kinds, ret]: one letter per argument where the facade must pass a tensor as
+// its id (T Tensor, O Tensor?, L Tensor[], M Tensor?[], S Scalar: [id]), '.' elsewhere; and the
+// return mode (OpInfo::ret).
+Napi::Value OpInfoFn(const Napi::CallbackInfo& info) {
+  size_t h = info[0].As<Napi::Number>().Uint32Value();
+  if (h >= g_ops.size()) throw Napi::Error::New(info.Env(), "bad op handle");
+  const OpInfo& op = *g_ops[h];
+  std::string k;
+  for (Kind x : op.kinds)
+    k += x == Kind::Tensor ? 'T' : x == Kind::OptTensor ? 'O' : x == Kind::TensorList ? 'L' : x == Kind::OptTensorList ? 'M' : x == Kind::Scalar ? 'S' : '.';
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::String::New(info.Env(), k));
+  a.Set(1u, Napi::Number::New(info.Env(), op.ret));
+  return a;
 }
 
 // call(handle, ...args): the operator's arguments as call arguments (no array per call)
@@ -717,6 +696,22 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
     throwOpError(env, op.name + ": " + e.what_without_backtrace());
   } catch (const std::exception& e) {
     throwOpError(env, op.name + ": " + e.what());
+  }
+  auto idOrNull = [&](const c10::IValue& v) { return Napi::Value(env, v.isTensor() ? idValue(env, v.toTensor()) : env.Null()); };
+  switch (op.ret) {
+    case 1: if (stack.size() == 1) return idOrNull(stack[0]); break;
+    case 2: {
+      Napi::Array out = Napi::Array::New(env, stack.size());
+      for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), idOrNull(stack[i]));
+      return out;
+    }
+    case 3: if (stack.size() == 1 && stack[0].isTensorList()) {
+      auto l = stack[0].toTensorList();
+      Napi::Array a = Napi::Array::New(env, l.size());
+      for (size_t i = 0; i < l.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Value(env, idValue(env, l.get(i))));
+      return a;
+    } break;
+    default: break;
   }
   if (stack.empty()) return env.Undefined();
   if (stack.size() == 1) return toJs(env, stack[0]);
@@ -762,7 +757,7 @@ Napi::Value FromArray(const Napi::CallbackInfo& info) {
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
   if (numel) std::memcpy(t.data_ptr(), base, ta.ByteLength());
   if (dst != src) t = dst == c10::ScalarType::Bool ? t.ne(0) : t.to(dst);
-  return TensorWrap::Wrap(env, t);
+  return Napi::Value(env, idValue(env, t));
 }
 
 // ---------------------------------------------------------------- autograd
@@ -774,8 +769,8 @@ std::vector<at::Tensor> tensorList(Napi::Env env, const Napi::Value& v, const ch
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value e = a.Get(i);
     if (e.IsNull() || e.IsUndefined()) { out.emplace_back(); continue; }
-    if (!TensorWrap::Is(e)) throw Napi::TypeError::New(env, std::string(what) + " must be an array of Tensors");
-    out.push_back(TensorWrap::Unwrap(e.As<Napi::Object>())->get(env));
+    if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of Tensors");
+    out.push_back(tensorOf(env, e));
   }
   return out;
 }
@@ -811,7 +806,7 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
   }
   Napi::Array a = Napi::Array::New(env, res.size());
   for (size_t i = 0; i < res.size(); ++i)
-    a.Set(static_cast<uint32_t>(i), res[i].defined() ? Napi::Value(TensorWrap::Wrap(env, res[i])) : env.Null());
+    a.Set(static_cast<uint32_t>(i), Napi::Value(env, idValue(env, res[i])));
   return a;
 }
 
@@ -822,53 +817,6 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
 }
 Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
-}
-
-// ---------------------------------------------------------------- scopes
-Napi::Value ScopeEnter(const Napi::CallbackInfo& info) {
-  g_scopes.emplace_back();
-  return Napi::Number::New(info.Env(), static_cast<double>(g_scopes.size()));
-}
-
-// scopeExit(keepArray): disposes every tensor made in the innermost scope except those kept;
-// kept tensors move to the enclosing scope (if any), as tf.tidy does.
-Napi::Value ScopeExit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (g_scopes.empty()) throw Napi::Error::New(env, "scopeExit without scopeEnter");
-  std::vector<TensorWrap*> keep;
-  if (info.Length() > 0 && info[0].IsArray()) {
-    auto a = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i)
-      // TryUnwrap: a returned tensor that was already disposed (a husk) is simply not kept; throwing
-      // here would leave this scope on the stack.
-      if (TensorWrap* w = TensorWrap::Is(a.Get(i)) ? TensorWrap::TryUnwrap(env, a.Get(i)) : nullptr) keep.push_back(w);
-  }
-  std::vector<TensorWrap*> items = std::move(g_scopes.back());
-  g_scopes.pop_back();
-  size_t freed = 0;
-  for (TensorWrap* w : items) {
-    if (!w) continue;
-    w->scopeDepth = SIZE_MAX;
-    if (std::find(keep.begin(), keep.end(), w) != keep.end()) {
-      if (!g_scopes.empty()) {
-        w->scopeDepth = g_scopes.size() - 1;
-        w->scopeIndex = g_scopes.back().size();
-        g_scopes.back().push_back(w);
-      } else {
-        w->reportNow(env);
-      }
-      continue;
-    }
-    if (w->disposed) continue;
-    ++freed;
-    // Destroy it now (TensorWrap::destroy) while its JS object lives; once the GC has taken the
-    // object (empty weak reference), its finalizer is already queued and will delete it.
-    Napi::HandleScope hs(env);
-    Napi::Object obj = w->Value();
-    if (obj.IsEmpty()) w->release(env);
-    else TensorWrap::destroy(env, w, obj);
-  }
-  return Napi::Number::New(env, static_cast<double>(freed));
 }
 
 // ---------------------------------------------------------------- interrupt signals
@@ -1130,7 +1078,7 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("liveTensors", static_cast<double>(g_live));
-  o.Set("wrappers", static_cast<double>(g_wrappers));
+  o.Set("wrappers", static_cast<double>(g_slots.size() - g_freeSlots.size()));  // slots in use (= liveTensors)
   struct mallinfo2 mi = mallinfo2();
   o.Set("mallocHeap", static_cast<double>(mi.arena));      // brk heap + arenas (bytes)
   o.Set("mallocInUse", static_cast<double>(mi.uordblks));  // allocated from them
@@ -1183,17 +1131,35 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseCachedMemory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), g_alloc ? static_cast<double>(g_alloc->release()) : 0.0);
   }));
-  exports.Set("Tensor", TensorWrap::Init(env));
+  exports.Set("freeSlots", Napi::Function::New(env, FreeSlots));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("escape", Napi::Function::New(env, Escape));
+  exports.Set("tDtype", Napi::Function::New(env, TDtype));
+  exports.Set("tShape", Napi::Function::New(env, TShape));
+  exports.Set("tNdim", Napi::Function::New(env, TNdim));
+  exports.Set("tNumel", Napi::Function::New(env, TNumel));
+  exports.Set("tDevice", Napi::Function::New(env, TDevice));
+  exports.Set("tRequiresGrad", Napi::Function::New(env, TRequiresGrad));
+  exports.Set("tSetRequiresGrad", Napi::Function::New(env, TSetRequiresGrad));
+  exports.Set("tIsLeaf", Napi::Function::New(env, TIsLeaf));
+  exports.Set("tGrad", Napi::Function::New(env, TGrad));
+  exports.Set("tSetGrad", Napi::Function::New(env, TSetGrad));
+  exports.Set("tSame", Napi::Function::New(env, TSame));
+  exports.Set("tToArray", Napi::Function::New(env, TToArray));
+  exports.Set("tItem", Napi::Function::New(env, TItem));
+  exports.Set("setTensorFactory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    if (info[0].IsFunction()) { g_tensorFactory = Napi::Persistent(info[0].As<Napi::Function>()); g_tensorFactory.SuppressDestruct(); }
+    return info.Env().Undefined();
+  }));
   exports.Set("op", Napi::Function::New(env, Op));
   exports.Set("opSchema", Napi::Function::New(env, OpSchema));
+  exports.Set("opInfo", Napi::Function::New(env, OpInfoFn));
   exports.Set("call", Napi::Function::New(env, Call));
   exports.Set("fromArray", Napi::Function::New(env, FromArray));
   exports.Set("backward", Napi::Function::New(env, Backward));
   exports.Set("grad", Napi::Function::New(env, Grad));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
-  exports.Set("scopeEnter", Napi::Function::New(env, ScopeEnter));
-  exports.Set("scopeExit", Napi::Function::New(env, ScopeExit));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
@@ -1216,8 +1182,8 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("watchInterrupts", Napi::Function::New(env, WatchInterrupts));
   exports.Set("unwatchInterrupts", Napi::Function::New(env, UnwatchInterrupts));
   exports.Set("pendingInterrupt", Napi::Function::New(env, PendingInterrupt));
-  paperlab::InitDistributed(env, exports, {[](const Napi::Value& v) -> at::Tensor { if (!TensorWrap::Is(v)) throw Napi::TypeError::New(v.Env(), "c10d: expected a Tensor"); return TensorWrap::Unwrap(v.As<Napi::Object>())->get(v.Env()); },
-                                           [](Napi::Env e, at::Tensor t) -> Napi::Value { return TensorWrap::Wrap(e, std::move(t)); }});
+  paperlab::InitDistributed(env, exports, {[](const Napi::Value& v) -> at::Tensor { if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "c10d: expected a Tensor"); return tensorOf(v.Env(), v); },
+                                           [](Napi::Env e, at::Tensor t) -> Napi::Value { return Napi::Value(e, idValue(e, std::move(t))); }});
   return exports;
 }
 

@@ -4,6 +4,10 @@
 // measure: the `reproducibility measure` loop (SGD-avg, quadratic d = 2, stochastic oracle δ = √2,
 //          ε = 0.01) through the module's API, ROWS/2 pairs, so [ROWS, 2] float64 iterates.
 // scope / dispose: a plain loop of [ROWS, 2] float64 ops, freed by scope() or by dispose().
+// tiny: one-element ops (issue #27 item 6: tensors are slots of the engine's table, JS objects hold
+//       their ids): per step two ops inside scope(), one outside it disposed, and one outside it
+//       left to the garbage collector (FinalizationRegistry), with an await every 1,000 steps so
+//       the collector's callbacks can run.
 // Peak RSS is the kernel's VmHWM, reset at the end of warm-up (/proc/self/clear_refs), so it
 // counts every transient between samples; a loop that passes `abortMb` of growth stops early.
 import fs from 'node:fs';
@@ -76,6 +80,21 @@ if (mode === 'measure') {
     sample(t);
   }
   torch.dispose(a, b, x);
+} else if (mode === 'tiny') {
+  const s = torch.ones([1]);
+  for (let t = 1; t <= steps; t++) {
+    torch.scope(() => s.add(s).mul(2));
+    s.mul(3).dispose();
+    s.add(1); // not disposed: freed by the GC's finalizer
+    if (t % 1000 === 0) await new Promise((r) => setImmediate(r));
+    sample(t);
+  }
+  s.dispose();
+  // let the last ones go: collect and turn the loop until the finalizers have run
+  for (let i = 0; i < 50 && torch.liveTensors() > 0; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 10));
+  }
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -20,7 +20,7 @@ interface LoopResult {
 }
 
 function runLoop(mode: string, steps: number, rows: number): LoopResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child, mode, String(steps), String(rows)], {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, String(steps), String(rows)], {
     encoding: 'utf8', timeout: 240_000, env: { ...process.env, PAPERLAB_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
   });
   const r = JSON.parse(out.trim().split('\n').pop()!) as LoopResult;
@@ -52,6 +52,17 @@ test('plain loops: 100,000 steps of 64 KB tensor ops freed by scope() or by disp
     assertBounded(r, 100_000);
     assert.equal(r.liveTensors, 0);
   }
+});
+
+test('1,000,000 steps of one-element ops inside scope(), disposed outside it, and left to the GC keep peak RSS within 64 MB', () => {
+  // Issue #27 item 6: JS Tensors are plain objects holding a slot id of the engine's table; a tensor
+  // outside every scope is freed by a FinalizationRegistry. Nothing may accumulate: not the slots,
+  // not the JS objects, not the registry's cells.
+  const r = runLoop('tiny', 1_000_000, 1);
+  assert.ok(!r.aborted, `tiny: RSS grew past 1 GB after ${r.steps} steps (stopped early)`);
+  assert.equal(r.steps, 1_000_000);
+  assert.ok(r.growthMb < 64, `tiny: peak RSS grew by ${r.growthMb.toFixed(1)} MB over 1,000,000 steps (limit 64 MB)`);
+  assert.ok(r.liveTensors < 100, `${r.liveTensors} tensors live after the loop and the collector's turns`);
 });
 
 test('dispose() and scope() free the native wrapper at once; the disposed tensor still reads as disposed', () => {

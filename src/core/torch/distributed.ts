@@ -3,8 +3,8 @@
 // built with it). Names and argument order follow torch.distributed: initProcessGroup, allReduce,
 // broadcast, allGather, barrier, destroyProcessGroup. Every collective waits with a timeout; a peer
 // that exited, crashed or hangs becomes a DistributedError naming the operation and this rank.
-import { native, type NativeTensor } from './native.ts';
-import type { Tensor } from './tensor.ts';
+import { native } from './native.ts';
+import { Tensor, ids } from './tensor.ts';
 import { DistributedError, UsageError } from '../errors.ts';
 
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min';
@@ -87,7 +87,7 @@ export function allReduce(tensors: Tensor | Tensor[], op: ReduceOp = 'sum'): voi
   const ts = Array.isArray(tensors) ? tensors : [tensors];
   if (!ts.length || getWorldSize() === 1) return;
   const f = need('distAllReduce');
-  for (const g of byDtype(ts)) guarded(`allReduce (${op}) on rank ${getRank()}`, () => f(g as unknown as NativeTensor[], op, timeoutMs));
+  for (const g of byDtype(ts)) guarded(`allReduce (${op}) on rank ${getRank()}`, () => f(ids(g), op, timeoutMs));
 }
 
 /** In place: every rank's tensors become root's (coalesced like allReduce). */
@@ -95,14 +95,14 @@ export function broadcast(tensors: Tensor | Tensor[], src = 0): void {
   const ts = Array.isArray(tensors) ? tensors : [tensors];
   if (!ts.length || getWorldSize() === 1) return;
   const f = need('distBroadcast');
-  for (const g of byDtype(ts)) guarded(`broadcast from rank ${src} on rank ${getRank()}`, () => f(g as unknown as NativeTensor[], src, timeoutMs));
+  for (const g of byDtype(ts)) guarded(`broadcast from rank ${src} on rank ${getRank()}`, () => f(ids(g), src, timeoutMs));
 }
 
 /** Every rank's `tensor`, in rank order (new tensors; the caller disposes them). */
 export function allGather(tensor: Tensor): Tensor[] {
   if (getWorldSize() === 1) return [tensor.clone()];
   const f = need('distAllGather');
-  return guarded(`allGather on rank ${getRank()}`, () => f(tensor as unknown as NativeTensor, timeoutMs)) as unknown as Tensor[];
+  return guarded(`allGather on rank ${getRank()}`, () => f(tensor._id, timeoutMs).map((id) => Tensor._wrap(id)));
 }
 
 /** Waits until every rank has reached it. */

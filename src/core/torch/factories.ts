@@ -38,7 +38,7 @@ function inferShape(data: NestedNumbers): number[] {
 export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
     const shape = opts.shape ? [...opts.shape] : [(data as unknown as ArrayLike<number>).length];
-    return finish(onDevice(native.fromArray(data, shape, opts.dtype) as unknown as Tensor, opts.device), opts);
+    return finish(onDevice(Tensor._wrap(native.fromArray(data, shape, opts.dtype)), opts.device), opts);
   }
   const shape = opts.shape ? [...opts.shape] : inferShape(data);
   const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as (number | boolean)[] : [data as number];
@@ -51,7 +51,7 @@ export function tensor(data: NestedNumbers | ArrayBufferView, opts: TensorOption
   else if (dtype === 'int32') buf = Int32Array.from(flat, Number);
   else if (dtype === 'uint8' || dtype === 'bool') buf = Uint8Array.from(flat, Number);
   else buf = Float64Array.from(flat, Number);
-  return finish(onDevice(native.fromArray(buf, shape, dtype) as unknown as Tensor, opts.device), opts);
+  return finish(onDevice(Tensor._wrap(native.fromArray(buf, shape, dtype)), opts.device), opts);
 }
 
 /** Moves a freshly made CPU tensor to `device` (the CPU copy is freed). */
@@ -70,7 +70,7 @@ function onDevice(t: Tensor, device: Device | undefined): Tensor {
  */
 export function fromHalfBits(bits: Uint16Array | Int16Array, shape: Shape, dtype: 'float16' | 'bfloat16', o: { device?: Device } = {}): Tensor {
   const i16 = bits instanceof Int16Array ? bits : new Int16Array(bits.buffer, bits.byteOffset, bits.length);
-  const raw = native.fromArray(i16, [...shape], 'int16') as unknown as Tensor;
+  const raw = Tensor._wrap(native.fromArray(i16, [...shape], 'int16'));
   const half = A.view_dtype(raw, dtype) as Tensor;
   raw.dispose();
   return onDevice(half, o.device);

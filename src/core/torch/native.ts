@@ -6,28 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 export type NativeArg = unknown;
 
-export interface NativeTensor {
-  readonly dtype: string;
-  readonly shape: number[];
-  readonly ndim: number;
-  readonly numel: number;
-  readonly device: string;
-  requiresGrad: boolean;
-  readonly isDisposed: boolean;
-  readonly isLeaf: boolean;
-  grad: NativeTensor | null;
-  dispose(): void;
-  toTypedArray(): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array;
-  item(): number | boolean;
-  keep(): this;
-  isSameTensor(other: unknown): boolean;
-}
+/** A tensor as the addon sees it: its slot id (native/addon.cpp, "tensor slots"). */
+export type TensorId = number;
 
 /** Where native memory is (bytes, counts): see memoryStats() in native/addon.cpp. */
 export interface MemoryStats {
   /** tensors not disposed */
   liveTensors: number;
-  /** native tensor wrappers still allocated: live ones plus those the GC took and whose finalizer has not run yet */
+  /** native tensor slots in use (since issue #27 item 6 the same as liveTensors: no wrapper waits for a finalizer) */
   wrappers: number;
   /** glibc malloc (mallinfo2): heap and arenas, bytes in use there, bytes free there (fragmentation), mmapped blocks */
   mallocHeap: number;
@@ -57,18 +43,36 @@ export interface TorchVersion {
 }
 
 export interface Addon {
-  Tensor: { prototype: NativeTensor };
   op(name: string, overload: string): number;
   opSchema(handle: number): string;
+  /** [one letter per argument: T Tensor, O Tensor?, L Tensor[], M Tensor?[], S Scalar, . other; return mode 0-4] */
+  opInfo(handle: number): [string, number];
+  /** tensors as ids; returns an id, an array of ids, or a plain value (by the op's return mode) */
   call(handle: number, ...args: NativeArg[]): unknown;
-  fromArray(data: ArrayBufferView, shape: number[], dtype?: string): NativeTensor;
-  backward(tensors: NativeTensor[], grads: (NativeTensor | null)[] | null, retainGraph: boolean, createGraph: boolean): void;
-  grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs: (NativeTensor | null)[] | null,
-    retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (NativeTensor | null)[];
+  fromArray(data: ArrayBufferView, shape: number[], dtype?: string): TensorId;
+  backward(tensors: TensorId[], grads: (TensorId | null)[] | null, retainGraph: boolean, createGraph: boolean): void;
+  grad(outputs: TensorId[], inputs: TensorId[], gradOutputs: (TensorId | null)[] | null,
+    retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (TensorId | null)[];
+  free(id: TensorId): boolean;
+  /** the GC frees the tensor with `owner` (an N-API finalizer), unless free() does first */
+  escape(owner: object, id: TensorId): void;
+  freeSlots(ids: Int32Array, count: number): number;
+  setTensorFactory(make: (id: TensorId) => unknown): void;
+  tDtype(id: TensorId): string;
+  tShape(id: TensorId): number[];
+  tNdim(id: TensorId): number;
+  tNumel(id: TensorId): number;
+  tDevice(id: TensorId): string;
+  tRequiresGrad(id: TensorId): boolean;
+  tSetRequiresGrad(id: TensorId, on: boolean): void;
+  tIsLeaf(id: TensorId): boolean;
+  tGrad(id: TensorId): TensorId | null;
+  tSetGrad(id: TensorId, grad: unknown): void;
+  tSame(id: TensorId, other: unknown): boolean;
+  tToArray(id: TensorId): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array;
+  tItem(id: TensorId): number | boolean;
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
-  scopeEnter(): number;
-  scopeExit(keep: NativeTensor[]): number;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
@@ -95,9 +99,9 @@ export interface Addon {
   /** c10d (native/distributed.cpp); absent in addons built before it (npm run build:native) */
   distInit?(o: { addr: string; port: number; rank: number; worldSize: number; timeoutMs: number; device: string; prefix?: string }): void;
   distInfo?(): { rank: number; worldSize: number; backend: string; nccl: boolean } | null;
-  distAllReduce?(tensors: NativeTensor[], op: string, timeoutMs: number): void;
-  distBroadcast?(tensors: NativeTensor[], root: number, timeoutMs: number): void;
-  distAllGather?(tensor: NativeTensor, timeoutMs: number): NativeTensor[];
+  distAllReduce?(tensors: TensorId[], op: string, timeoutMs: number): void;
+  distBroadcast?(tensors: TensorId[], root: number, timeoutMs: number): void;
+  distAllGather?(tensor: TensorId, timeoutMs: number): TensorId[];
   distBarrier?(timeoutMs: number): void;
   distDestroy?(): void;
 }

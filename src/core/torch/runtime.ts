@@ -1,7 +1,8 @@
 // The runtime around tensors: freeing them (dispose, scope), autograd mode and gradients, threads,
 // libtorch's generator, interrupts and memory counters. Re-exported from tensor.ts; import them
 // from there (or from index.ts).
-import { native, type NativeTensor, type MemoryStats, type TorchVersion } from './native.ts';
+import { native, type MemoryStats, type TorchVersion } from './native.ts';
+import { openScope, closeScope } from './scopes.ts';
 import { Tensor } from './tensor.ts';
 
 function isT(x: unknown): x is Tensor {
@@ -30,23 +31,25 @@ function visitTensors(x: unknown, f: (t: Tensor) => void, depth = 0): void {
  * training loops wrap each step in scope(). fn must be synchronous.
  */
 export function scope<T>(fn: () => T): T {
-  native.scopeEnter();
+  const items = openScope();
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    native.scopeExit([]);
+    closeScope(items, NONE);
     throw e;
   }
   if (result instanceof Promise) {
-    native.scopeExit([]);
+    closeScope(items, NONE);
     throw new Error('scope(fn): fn must be synchronous (await outside the scope)');
   }
+  if (result == null || typeof result !== 'object') { closeScope(items, NONE); return result; }
   const keep: Tensor[] = [];
   visitTensors(result, (t) => keep.push(t));
-  native.scopeExit(keep as unknown as NativeTensor[]);
+  closeScope(items, keep);
   return result;
 }
+const NONE: readonly Tensor[] = [];
 
 /** Runs fn with gradient recording off (torch.no_grad()). */
 export function noGrad<T>(fn: () => T): T {
@@ -70,13 +73,17 @@ export interface GradOptions {
 /** torch.autograd.grad: gradients of outputs w.r.t. inputs, returned (not accumulated). */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], o: GradOptions = {}): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
-  return native.grad(outs as unknown as NativeTensor[], inputs as unknown as NativeTensor[],
-    (o.gradOutputs ?? null) as unknown as NativeTensor[] | null, o.retainGraph ?? null, o.createGraph ?? false,
-    o.allowUnused ?? false) as unknown as (Tensor | null)[];
+  const r = native.grad(ids(outs), ids(inputs), o.gradOutputs ? ids(o.gradOutputs) : null, o.retainGraph ?? null,
+    o.createGraph ?? false, o.allowUnused ?? false);
+  return r.map((id) => (id === null ? null : Tensor._wrap(id)));
 }
 /** torch.autograd.backward over several roots. */
 export function backward(tensors: Tensor[], grads?: Tensor[], retainGraph = false, createGraph = false): void {
-  native.backward(tensors as unknown as NativeTensor[], (grads ?? null) as unknown as NativeTensor[] | null, retainGraph, createGraph);
+  native.backward(ids(tensors), grads ? ids(grads) : null, retainGraph, createGraph);
+}
+/** Tensors as the addon's ids (null stays null; anything else is refused there). */
+export function ids(ts: readonly (Tensor | null)[]): number[] {
+  return ts.map((t) => (t instanceof Tensor ? t._id : (t as unknown as number)));
 }
 
 /** Sets libtorch's intra-op threads and OpenBLAS's pool (one --threads option sets both). */

@@ -1,17 +1,21 @@
 // The Tensor facade: typed methods over cached aten operator handles.
 //
-// Native tensors (made by the addon) get this class's prototype spliced into their prototype
-// chain, so every tensor the addon returns *is* a `Tensor`: one object per tensor, no wrapper.
-// Each method is a one-line call of a cached op handle; names and argument order follow PyTorch.
+// A Tensor is a plain JS object holding the id of the engine's tensor (a slot in native/addon.cpp's
+// table; scopes.ts keeps who frees it). Each method is a one-line call of a cached op handle; names
+// and argument order follow PyTorch. An op's caller turns its tensor arguments into ids and its
+// result ids into Tensors as the op's schema says, decided once per op (caller() below).
 // The factories and free functions (factories.ts) and the runtime (runtime.ts: dispose, scope,
 // autograd, threads, RNG state) live beside it and are re-exported from here.
-import { native, type NativeTensor } from './native.ts';
+import { native } from './native.ts';
+import { adopt, escape, release } from './scopes.ts';
+import { lazy, one, op } from './ops.ts';
 import { full, where } from './factories.ts';
 import { isDevice, type Device } from './device.ts';
 export type { MemoryStats, TorchVersion } from './native.ts';
 export * from './factories.ts';
 export * from './runtime.ts';
 export * from './device.ts';
+export { op, opSchema, lazy } from './ops.ts';
 
 export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'float16' | 'bfloat16' | 'int16' | 'int8';
 const DTYPES: ReadonlySet<string> = new Set<Dtype>(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool', 'float16', 'bfloat16', 'int16', 'int8']);
@@ -20,37 +24,6 @@ export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
 
 // ------------------------------------------------------------------ op handles
-const handles = new Map<string, number>();
-
-function resolve(qualified: string): number {
-  let h = handles.get(qualified);
-  if (h === undefined) {
-    const name = qualified.replace(/^aten::/, '');
-    const dot = name.indexOf('.');
-    h = native.op(dot < 0 ? name : name.slice(0, dot), dot < 0 ? '' : name.slice(dot + 1));
-    handles.set(qualified, h);
-  }
-  return h;
-}
-
-/** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
-export function op(qualified: string): (...args: unknown[]) => any {
-  const handle = resolve(qualified);
-  return (...args: unknown[]) => native.call(handle, ...args);
-}
-
-/** The libtorch schema string of an operator, for error messages and docs. */
-export function opSchema(qualified: string): string {
-  return native.opSchema(resolve(qualified));
-}
-
-/** Like op(), but resolved on first call (so a missing operator fails only where it is used). */
-export function lazy(qualified: string): (...args: unknown[]) => any {
-  let h = -1;
-  // One rest array per call, handed straight to the addon (per-op overhead matters).
-  return (...args: unknown[]) => native.call(h >= 0 ? h : (h = resolve(qualified)), ...args);
-}
-
 // Op table: everything the facade calls, resolved on first use.
 const A = {
   add_t: lazy('add.Tensor'), add_s: lazy('add.Scalar'), sub_t: lazy('sub.Tensor'), sub_s: lazy('sub.Scalar'),
@@ -135,27 +108,47 @@ export function reductionCode(r: Reduction): number {
 export type IndexSpec = number | null | readonly [number | null, (number | null)?, number?] | Tensor;
 
 // ------------------------------------------------------------------ Tensor
-export class Tensor {
-  // Accessors provided by the native prototype.
-  declare readonly dtype: Dtype;
-  declare readonly shape: number[];
-  declare readonly ndim: number;
-  declare readonly numel: number;
-  declare readonly device: string;
-  declare requiresGrad: boolean;
-  declare readonly isDisposed: boolean;
-  declare readonly isLeaf: boolean;
-  declare grad: Tensor | null;
-  declare dispose: () => void;
-  declare toTypedArray: () => Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array;
-  declare item: () => number;
-  /** Removes this tensor from the enclosing scope(s) so it outlives them. */
-  declare keep: () => this;
-  declare isSameTensor: (other: unknown) => boolean;
+const MADE = Symbol('made by the engine');
 
-  protected constructor() {
-    throw new Error('Tensors are made by factories (tensor, zeros, randn, ...), not by new Tensor()');
+export class Tensor {
+  /** @internal The engine's id of this tensor (a slot of native/addon.cpp's table); -1 once freed. */
+  _id: number;
+  /** @internal It outlives every scope (registered for the garbage collector: scopes.ts). */
+  _esc: boolean;
+
+  protected constructor(id?: number, made?: symbol) {
+    if (made !== MADE || id === undefined) throw new Error('Tensors are made by factories (tensor, zeros, randn, ...), not by new Tensor()');
+    this._id = id;
+    this._esc = false;
   }
+  /** @internal A Tensor over the engine's tensor `id`, owned by the innermost scope (or the GC). */
+  static _wrap(id: number): Tensor {
+    const t = new Tensor(id, MADE);
+    adopt(t);
+    return t;
+  }
+
+  get dtype(): Dtype { return native.tDtype(this._id) as Dtype; }
+  get shape(): number[] { return native.tShape(this._id); }
+  get ndim(): number { return native.tNdim(this._id); }
+  get numel(): number { return native.tNumel(this._id); }
+  get device(): string { return native.tDevice(this._id); }
+  get requiresGrad(): boolean { return native.tRequiresGrad(this._id); }
+  set requiresGrad(on: boolean) { native.tSetRequiresGrad(this._id, on); }
+  get isDisposed(): boolean { return this._id < 0; }
+  get isLeaf(): boolean { return native.tIsLeaf(this._id); }
+  /** A new handle on the accumulated gradient (or null); setting it takes a Tensor or null. */
+  get grad(): Tensor | null { return one(native.tGrad(this._id)); }
+  set grad(g: Tensor | null) { native.tSetGrad(this._id, g instanceof Tensor ? g._id : g ?? null); }
+  /** Frees the tensor now; a second call is a no-op. */
+  dispose(): void { release(this); }
+  toTypedArray(): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array {
+    return native.tToArray(this._id);
+  }
+  item(): number { return native.tItem(this._id) as number; }
+  /** Removes this tensor from the enclosing scope(s) so it outlives them. */
+  keep(): this { escape(this); return this; }
+  isSameTensor(other: unknown): boolean { return native.tSame(this._id, other instanceof Tensor ? other._id : null); }
 
   // ---- conversion
   /**
@@ -456,8 +449,7 @@ export class Tensor {
   // ---- autograd
   /** Accumulates gradients into the leaves' .grad, like loss.backward(). */
   backward(gradient?: Tensor, retainGraph = false, createGraph = false): void {
-    native.backward([this as unknown as NativeTensor], gradient ? [gradient as unknown as NativeTensor] : null,
-      retainGraph, createGraph);
+    native.backward([this._id], gradient ? [gradient._id] : null, retainGraph, createGraph);
   }
 }
 
@@ -472,5 +464,5 @@ function flatShape(s: number[] | [readonly number[]]): number[] {
   return s.length === 1 && Array.isArray(s[0]) ? [...(s[0] as readonly number[])] : (s as number[]);
 }
 
-// Splice the facade into the native tensors' prototype chain.
-Object.setPrototypeOf(native.Tensor.prototype, Tensor.prototype);
+// Tensors inside the rare results the addon converts value by value (an op's mixed tuple).
+native.setTensorFactory((id) => Tensor._wrap(id));
