@@ -7,28 +7,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 import http from 'node:http';
 import { RunStore } from '../../src/core/runs.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
+const haveChromium = skipWithoutChromium === false;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-web-'));
-const shots = process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
+const shots = screenshotDir();
 
-function startServer(port: number, root = home): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.resolve('bin/paperlab.js'), 'serve', '--port', String(port), '--out', root], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAPERLAB_THREADS: '1' },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d) => { out += d; const m = /dashboard: (http:\/\/\S+)/.exec(out); if (m) { clearTimeout(t); resolve({ child, url: m[1]! }); } });
-    child.stderr!.on('data', (d) => { out += d; });
-    child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
-  });
-}
+const startServer = (port: number, root = home): Promise<Dashboard> => startDashboard(port, root);
 /** The token the page carries (<meta name="paperlab-token">): what a same-origin client reads. */
 async function tokenOf(url: string): Promise<string> {
   const m = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(url + '/')).text());

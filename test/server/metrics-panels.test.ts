@@ -7,28 +7,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `no ${CHROMIUM}`;
+const skip = skipWithoutChromium;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-panels-'));
-const shots = process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
+const shots = screenshotDir();
 
-let server: { child: ChildProcess; url: string };
+let server: Dashboard;
 before(async () => {
-  const child = spawn(process.execPath, [path.resolve('bin/paperlab.js'), 'serve', '--port', String(19000 + (process.pid % 1000)), '--out', home], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAPERLAB_THREADS: '1' },
-  });
-  server = await new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d) => { out += d; const m = /dashboard: (http:\/\/\S+)/.exec(out); if (m) { clearTimeout(t); resolve({ child, url: m[1]! }); } });
-    child.stderr!.on('data', (d) => { out += d; });
-    child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
-  });
+  server = await startDashboard(19000 + (process.pid % 1000), home);
 });
-after(() => new Promise((r) => { if (server.child.exitCode !== null) r(null); else { server.child.once('exit', r); server.child.kill('SIGTERM'); } }));
+after(() => stopChild(server?.child));
 
 async function apiRun(body: Record<string, unknown>): Promise<string> {
   const token = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(server.url + '/')).text())![1]!;

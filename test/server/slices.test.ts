@@ -9,32 +9,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { readMetaImage } from '../../src/modules/prostate/metaimage.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `no ${CHROMIUM}`;
+const skip = skipWithoutChromium;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-slices-'));
-const shots = process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
+const shots = screenshotDir();
 
-let server: { child: ChildProcess; url: string };
+let server: Dashboard;
 before(async () => {
   if (skip) return;
-  const child = spawn(process.execPath, [path.resolve('bin/paperlab.js'), 'serve', '--port', String(21000 + (process.pid % 1000)), '--out', home], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAPERLAB_THREADS: '1' },
-  });
-  server = await new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d) => { out += d; const m = /dashboard: (http:\/\/\S+)/.exec(out); if (m) { clearTimeout(t); resolve({ child, url: m[1]! }); } });
-    child.stderr!.on('data', (d) => { out += d; });
-    child.on('exit', (c) => { clearTimeout(t); reject(new Error(`server exited ${c}: ${out}`)); });
-  });
+  server = await startDashboard(21000 + (process.pid % 1000), home);
 });
 after(async () => {
-  await new Promise((r) => { if (!server || server.child.exitCode !== null) r(null); else { server.child.once('exit', r); server.child.kill('SIGTERM'); } });
+  await stopChild(server?.child);
   fs.rmSync(home, { recursive: true, force: true });
 });
 
