@@ -220,7 +220,28 @@ std::vector<int32_t> g_freeSlots;
 int64_t g_live = 0;
 constexpr const char* kDisposed = "Tensor was disposed (use it before its scope ends, or keep() it)";
 
+// Small tensors freed at a scope's end drip out instead of all at once (issue #27 item 6). A
+// scope of 1,000 one-element results freed in one burst overflows glibc's per-thread cache of small
+// blocks (7 a size) and sends the rest to the bins, whose consolidation the next mallocs pay; PyTorch
+// frees each temporary as soon as Python drops it, so its mallocs find the block just freed. So a
+// freed tensor that owns little (storage <= kDripBytes, no autograd graph, sole owner) waits here,
+// and each new tensor first frees one waiting one: the same free-then-malloc rhythm (two per new one
+// overfilled the cache again: malloc_consolidate stayed at 2.4 % of the profile). At most
+// 2,048 wait (~1 MB); memoryStats() and emptyCache() free them all first.
+size_t g_dripMax = 2048;  // PAPERLAB_DRIP=0 turns it off (to measure it)
+constexpr size_t kDripBytes = 256;
+std::vector<at::Tensor> g_drip;
+void dripFlush() { g_drip.clear(); }
+bool dripTake(at::Tensor& t) {
+  if (g_drip.size() >= g_dripMax || !t.defined() || t.use_count() != 1 || t.requires_grad() || t.grad_fn()) return false;
+  const auto& st = t.storage();
+  if (!st || st.use_count() != 1 || st.nbytes() > kDripBytes) return false;
+  g_drip.push_back(std::move(t));
+  return true;
+}
+
 int32_t slotNew(napi_env env, at::Tensor x) {
+  if (!g_drip.empty()) g_drip.pop_back();
   int32_t s;
   if (!g_freeSlots.empty()) { s = g_freeSlots.back(); g_freeSlots.pop_back(); }
   else {
@@ -245,7 +266,7 @@ Slot* slotOf(int32_t id) {
 bool slotFree(napi_env env, int32_t id) {
   Slot* sl = slotOf(id);
   if (!sl) return false;
-  sl->t = at::Tensor();
+  if (!dripTake(sl->t)) sl->t = at::Tensor();
   if (sl->esc) { sl->esc->id = -1; sl->esc = nullptr; }
   sl->gen = (sl->gen + 1) & kGenMask;
   if (sl->extBytes) { reportExternal(env, -sl->extBytes); sl->extBytes = 0; }
@@ -1076,6 +1097,7 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
 // memoryStats(): where native memory is, for leak hunts and the RSS tests.
 Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  dripFlush();
   Napi::Object o = Napi::Object::New(env);
   o.Set("liveTensors", static_cast<double>(g_live));
   o.Set("wrappers", static_cast<double>(g_slots.size() - g_freeSlots.size()));  // slots in use (= liveTensors)
@@ -1117,6 +1139,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   // the OS when freed, so a fixed mmap threshold keeps RSS bounded (engine.md, pitfalls).
   // PAPERLAB_MMAP_THRESHOLD=<bytes>|off, PAPERLAB_CPU_CACHE_MB=<MiB>|0 and
   // PAPERLAB_CPU_CACHE_MIN=<bytes> (smallest cached block, 4096) override.
+  if (const char* d = std::getenv("PAPERLAB_DRIP")) g_dripMax = static_cast<size_t>(std::max(0L, std::atol(d)));
   const char* mm = std::getenv("PAPERLAB_MMAP_THRESHOLD");
   if (!mm) mallopt(M_MMAP_THRESHOLD, 131072);
   else if (std::strcmp(mm, "off") != 0 && std::atoi(mm) > 0) mallopt(M_MMAP_THRESHOLD, std::atoi(mm));
@@ -1129,6 +1152,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
     c10::SetCPUAllocator(g_alloc, /*priority=*/10);
   }
   exports.Set("releaseCachedMemory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    dripFlush();
     return Napi::Number::New(info.Env(), g_alloc ? static_cast<double>(g_alloc->release()) : 0.0);
   }));
   exports.Set("freeSlots", Napi::Function::New(env, FreeSlots));

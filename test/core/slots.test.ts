@@ -72,3 +72,26 @@ test('a tensor left to the garbage collector is freed by it (the finalizer attac
   }
   assert.ok(torch.liveTensors() <= live0 + 100, `${torch.liveTensors() - live0} of 2,000 escaped tensors still live`);
 });
+
+test('small freed tensors drip out one per new tensor: values stay right, the heap does not grow, memoryStats() frees the rest', () => {
+  const live0 = torch.liveTensors();
+  const s = torch.ones([1]).keep();
+  const base = torch.ones([3]).keep();
+  const heap = (): number => torch.memoryStats().mallocInUse; // memoryStats() first frees what still waits
+  const step = (): number => torch.scope(() => {
+    let acc = 0;
+    for (let i = 0; i < 1000; i++) {
+      const v = base.view([3]); // shares its storage: freed at once, never kept waiting
+      acc += s.add(i).item() + v.sum().item();
+    }
+    return acc;
+  });
+  const want = 1000 + 999 * 1000 / 2 + 3000;
+  assert.equal(step(), want);
+  const h0 = heap();
+  for (let k = 0; k < 20; k++) assert.equal(step(), want);
+  assert.ok(heap() - h0 < 4 << 20, `malloc'd bytes grew by ${heap() - h0} over 20 scopes of 3,000 small tensors`);
+  assert.deepEqual(base.toArray(), [1, 1, 1]);
+  torch.dispose(s, base);
+  assert.equal(torch.liveTensors(), live0);
+});
