@@ -39,3 +39,27 @@ export async function pageToken(url: string): Promise<string> {
   if (!m) throw new Error('the page has no token');
   return m[1]!;
 }
+
+/** Starts a run through the API (POST /api/runs with the page's token) and waits until it is done. */
+export async function runThroughApi(url: string, body: Record<string, unknown>, timeoutMs: number): Promise<string> {
+  const r = await fetch(url + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'x-paperlab-token': await pageToken(url) }, body: JSON.stringify(body) });
+  if (r.status !== 201) throw new Error(`POST /api/runs answered ${r.status}: ${await r.text()}`);
+  const { id } = await r.json() as { id: string };
+  for (const until = Date.now() + timeoutMs; Date.now() < until;) {
+    const info = await (await fetch(`${url}/api/runs/${id}`)).json() as { status: string; active: boolean; error?: string };
+    if (info.status !== 'running' && !info.active) {
+      if (info.status !== 'done') throw new Error(`run ${id} ended ${info.status}: ${info.error ?? ''}`);
+      return id;
+    }
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`run ${id} did not finish within ${timeoutMs / 1000} s`);
+}
+
+/** Not blank: a screenshot whose pixels vary (text, plots) rather than one flat colour. */
+export async function assertNotBlank(file: string): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const stats = await sharp(file).stats();
+  const spread = stats.channels.slice(0, 3).reduce((s, c) => s + c.stdev, 0) / 3;
+  if (!(spread > 8)) throw new Error(`${file} looks blank (pixel stdev ${spread.toFixed(1)})`);
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, type Dashboard } from '../helpers/dashboard.ts';
+import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { readMetaImage } from '../../src/modules/prostate/metaimage.ts';
@@ -28,24 +28,7 @@ after(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-async function apiRun(body: Record<string, unknown>): Promise<string> {
-  const token = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(server.url + '/')).text())![1]!;
-  const r = await fetch(server.url + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'x-paperlab-token': token }, body: JSON.stringify(body) });
-  assert.equal(r.status, 201, await r.clone().text());
-  const { id } = await r.json() as { id: string };
-  for (const until = Date.now() + 240_000; Date.now() < until;) {
-    const info = await (await fetch(`${server.url}/api/runs/${id}`)).json() as { status: string; active: boolean; error?: string };
-    if (info.status !== 'running' && !info.active) { assert.equal(info.status, 'done', `run ${id}: ${info.error ?? ''}`); return id; }
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`run ${id} did not finish`);
-}
-
-async function assertNotBlank(file: string): Promise<void> {
-  const stats = await sharp(file).stats();
-  const spread = stats.channels.slice(0, 3).reduce((s, c) => s + c.stdev, 0) / 3;
-  assert.ok(spread > 8, `${file} looks blank (pixel stdev ${spread.toFixed(1)})`);
-}
+const apiRun = (body: Record<string, unknown>): Promise<string> => runThroughApi(server.url, body, 240_000);
 
 // the page's elements, as far as these tests touch them (the test typecheck has no DOM library)
 interface CanvasLike { dataset: Record<string, string | undefined>; width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null }

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, type Dashboard } from '../helpers/dashboard.ts';
-import sharp from 'sharp';
+import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
 
 const skip = skipWithoutChromium;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-viewers-'));
@@ -22,24 +21,7 @@ before(async () => {
 });
 after(() => stopChild(server?.child));
 
-async function apiRun(body: Record<string, unknown>): Promise<string> {
-  const token = /<meta name="paperlab-token" content="([^"]+)">/.exec(await (await fetch(server.url + '/')).text())![1]!;
-  const r = await fetch(server.url + '/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'x-paperlab-token': token }, body: JSON.stringify(body) });
-  assert.equal(r.status, 201, await r.clone().text());
-  const { id } = await r.json() as { id: string };
-  for (const until = Date.now() + 180_000; Date.now() < until;) {
-    const info = await (await fetch(`${server.url}/api/runs/${id}`)).json() as { status: string; active: boolean; error?: string };
-    if (info.status !== 'running' && !info.active) { assert.equal(info.status, 'done', info.error); return id; }
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`run ${id} did not finish`);
-}
-
-async function assertNotBlank(file: string): Promise<void> {
-  const stats = await sharp(file).stats();
-  const spread = stats.channels.slice(0, 3).reduce((s, c) => s + c.stdev, 0) / 3;
-  assert.ok(spread > 8, `${file} looks blank (pixel stdev ${spread.toFixed(1)})`);
-}
+const apiRun = (body: Record<string, unknown>): Promise<string> => runThroughApi(server.url, body, 180_000);
 
 async function browserPage() {
   const { chromium } = await import('playwright-core');
