@@ -11,7 +11,14 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const skipWithoutChromium: false | string = fs.existsSync(CHROMIUM) ? false : `no ${CHROMIUM}`;
 /** Where screenshots go: PAPERLAB_SCREENSHOTS, else a fresh temporary folder. */
 export const screenshotDir = (): string => process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
-export const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+/** Debian's Chromium, headless, through playwright-core (loaded only by the tests that drive a browser). */
+export async function launchBrowser(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
 
 export interface Dashboard { child: ChildProcess; url: string }
 

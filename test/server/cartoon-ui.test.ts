@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { startServer, type Served } from '../../src/server/main.ts';
+import { CHROMIUM, skipWithoutChromium, launchBrowser } from '../helpers/dashboard.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
+const haveChromium = skipWithoutChromium === false;
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pl-cui-')));
 const root = path.join(tmp, 'runs');
 const shots = process.env.PAPERLAB_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pl-shots-'));
@@ -60,11 +60,7 @@ const meanAbsDiff = (a: Pixels, b: Pixels) => {
 };
 
 test('browser: upload a photo → cartoon apply → before/after with a split slider and live stroke control; save as run', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];

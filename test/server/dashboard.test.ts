@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, type Dashboard } from '../helpers/dashboard.ts';
+import { CHROMIUM, launchBrowser, skipWithoutChromium, screenshotDir, startDashboard, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 import http from 'node:http';
 import { RunStore } from '../../src/core/runs.ts';
@@ -74,11 +74,7 @@ test('API: path traversal, oversized bodies and invalid parameters are rejected 
 });
 
 test('browser: launch a run from the generated form, see progress reach 100 %, its plot, then compare two runs', { skip: haveChromium ? false : `no ${CHROMIUM}` }, async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
@@ -130,13 +126,7 @@ test('browser: launch a run from the generated form, see progress reach 100 %, i
   }
 });
 
-async function launch() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
+const launch = launchBrowser;
 async function apiRun(body: Record<string, unknown>): Promise<string> {
   const r = await fetch(server.url + '/api/runs', { method: 'POST', headers: jsonHeaders(await tokenOf(server.url)), body: JSON.stringify(body) });
   assert.equal(r.status, 201, await r.clone().text());

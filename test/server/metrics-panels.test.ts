@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
+import { launchBrowser, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
 
 const skip = skipWithoutChromium;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-panels-'));
@@ -29,8 +29,7 @@ const axisTitle = (panel: import('playwright-core').Locator, axis: 'X' | 'Y') =>
 test('browser: a probes run shows one panel per declared group on its declared x axis; compare of two runs shows every metric', { skip }, async () => {
   const a = await apiRun(probes(0.5));
   const b = await apiRun(probes(0.4));
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
+import { launchBrowser, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
 import sharp from 'sharp';
 import type { Locator, Page } from 'playwright-core';
 import { readMetaImage } from '../../src/modules/prostate/metaimage.ts';
@@ -58,8 +58,7 @@ const differs = (a: number[], b: number[]) => a.some((v, i) => v !== b[i]);
 test('browser: a detect run shows the slice viewer; wheel, keys and slider change the slice; the overlay sits where the map is non-zero', { skip, timeout: 480_000 }, async () => {
   const demo = await apiRun({ module: 'prostate', command: 'demo', params: { cases: 6, iterations: 20 } });
   const det = await apiRun({ module: 'prostate', command: 'detect', params: { data: path.join(home, demo, 'phantoms'), model: path.join(home, demo), format: 'mha' } });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
+import { launchBrowser, skipWithoutChromium, screenshotDir, startDashboard, stopChild, runThroughApi, assertNotBlank, type Dashboard } from '../helpers/dashboard.ts';
 
 const skip = skipWithoutChromium;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-viewers-'));
@@ -24,8 +24,7 @@ after(() => stopChild(server?.child));
 const apiRun = (body: Record<string, unknown>): Promise<string> => runThroughApi(server.url, body, 180_000);
 
 async function browserPage() {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
