@@ -13,7 +13,7 @@ torch.setNumThreads(1);
 type Tensor = torch.Tensor;
 const F64 = { dtype: 'float64' as const };
 
-test('in-place SGD (add_, lerp_) equals the straightforward form: last iterate bit for bit, the average within rounding', () => {
+test('in-place SGD (add_, lerp_) equals the straightforward form within rounding: last iterate and average', () => {
   const d = 10, B = 600, T = 80, lr = 0.7, delta = 0.3;
   const p = spectrumQuadratic({ eigenvalues: Array.from({ length: d }, (_, i) => i / (d - 1)), seed: 2, D: 1 });
   const o = stochasticGradient(delta);
@@ -33,11 +33,16 @@ test('in-place SGD (add_, lerp_) equals the straightforward form: last iterate b
     return (avg ? sgdAveraged(lr) : sgdLast(lr)).run(x0, (x) => o.grad(p, x, 0), T);
   });
   const [l0, l1, a0, a1] = [plain(false), fused(false), plain(true), fused(true)];
-  assert.deepEqual(Array.from(l1.toFloat64Array()), Array.from(l0.toFloat64Array()), 'last iterate: same kernels, same bits');
-  const scale = torch.scope(() => a0.abs().max().item());
-  const diff = torch.scope(() => a1.sub(a0).abs().max().item());
-  // lerp_ may round avg + w·(x − avg) differently from add(sub) (FMA or not): measured 0 on this build
-  assert.ok(diff <= 64 * Number.EPSILON * scale, `average: in-place vs plain ${diff} (scale ${scale})`);
+  // Rounding only: in-place and out-of-place kernels may differ by FMA contraction on another CPU or
+  // build (measured 0 for both here); the steps are contractive (lr·λ ≤ 0.7), so such differences stay
+  // at a few ulps of the iterate's scale instead of growing over the T steps.
+  const within = (u: Tensor, v: Tensor, what: string) => {
+    const scale = torch.scope(() => v.abs().max().item());
+    const diff = torch.scope(() => u.sub(v).abs().max().item());
+    assert.ok(diff <= 64 * Number.EPSILON * scale, `${what}: in-place vs plain ${diff} (scale ${scale})`);
+  };
+  within(l1, l0, 'last iterate');
+  within(a1, a0, 'average');
   torch.dispose([l0, l1, a0, a1]);
   assert.equal(torch.liveTensors(), live, 'no tensors leaked');
   p.dispose();
