@@ -152,6 +152,34 @@ test('dtypes round-trip through typed arrays; int64 arithmetic stays integral', 
   });
 });
 
+test('toTypedArray of large tensors (buffers over engine blocks) is a copy, for every dtype, and survives the tensor', () => {
+  // Above 64 KiB the array's buffer is an engine block handed to V8 (native TToArray): it must still
+  // be a copy (no aliasing either way) and outlive the tensor it came from.
+  const n = 100_000;
+  const kinds = [['float32', Float32Array], ['float64', Float64Array], ['int32', Int32Array], ['int64', BigInt64Array],
+    ['uint8', Uint8Array], ['int16', Int16Array], ['int8', Int8Array], ['bool', Uint8Array]] as const;
+  for (const [dtype, Ctor] of kinds) {
+    const t = torch.arange(n).remainder(100).to(dtype);
+    const a = t.toTypedArray();
+    assert.ok(a instanceof Ctor, `${dtype}: ${a.constructor.name}`);
+    assert.equal(a.length, n);
+    assert.equal(a.byteOffset, 0);
+    const expect = (i: number) => dtype === 'bool' ? (i % 100 ? 1 : 0) : i % 100;
+    for (const i of [0, 1, 99, 12_345, n - 1]) assert.equal(Number(a[i]), expect(i), `${dtype}[${i}]`);
+    t.fill_(dtype === 'bool' ? 0 : 7);
+    assert.equal(Number(a[12_345]), expect(12_345), `${dtype}: the array changed with the tensor`);
+    if (a instanceof BigInt64Array) a[1] = 0n; else a[1] = 0;
+    assert.notEqual(t.at(1).item(), 0, `${dtype}: the tensor changed with the array`);
+    t.dispose();
+    assert.equal(Number(a[99]), expect(99), `${dtype}: the array lost its data with the tensor`);
+  }
+  const h = torch.ones([70_000], { dtype: 'float16' }).toTypedArray();
+  assert.ok(h instanceof Float32Array && h[69_999] === 1, 'float16 reads as float32');
+  const wide = torch.randn([256, 256]);
+  assert.deepEqual(Array.from((wide.t().toTypedArray() as Float32Array).subarray(0, 3)), [0, 1, 2].map((j) => wide.at(j).at(0).item()), 'non-contiguous: row-major copy');
+  wide.dispose();
+});
+
 test('threads: setNumThreads changes libtorch\'s intra-op pool', () => {
   const n = torch.getNumThreads();
   torch.setNumThreads(2);

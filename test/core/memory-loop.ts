@@ -8,6 +8,8 @@
 //       their ids): per step two ops inside scope(), one outside it disposed, and one outside it
 //       left to the garbage collector (FinalizationRegistry), with an await every 1,000 steps so
 //       the collector's callbacks can run.
+// read: toTypedArray() of a [ROWS, 1024] float32 tensor per step, in a synchronous loop (large
+//       results are buffers over the engine's cached blocks, given back when V8 frees them).
 // Peak RSS is the kernel's VmHWM, reset at the end of warm-up (/proc/self/clear_refs), so it
 // counts every transient between samples; a loop that passes `abortMb` of growth stops early.
 import fs from 'node:fs';
@@ -95,6 +97,17 @@ if (mode === 'measure') {
     (globalThis as { gc?: () => void }).gc?.();
     await new Promise((r) => setTimeout(r, 10));
   }
+} else if (mode === 'read') {
+  // toTypedArray() of a [ROWS, 1024] float32 tensor in a synchronous loop, the arrays dropped at once
+  const m = torch.randn([rows, 1024]);
+  let sum = 0;
+  for (let t = 1; t <= steps; t++) {
+    const a = m.toTypedArray() as Float32Array;
+    sum += a[t % a.length]!;
+    sample(t);
+  }
+  m.dispose();
+  if (!Number.isFinite(sum)) throw new Error('read: non-finite values');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
