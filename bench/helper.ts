@@ -31,6 +31,30 @@ export interface BenchRow {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const RESULTS = path.join(HERE, 'results.json');
 export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
+/**
+ * The CPU that both sides' main threads are pinned to (BenchHelper.server): the last one, or
+ * PAPERLAB_BENCH_CPU (-1: no pinning). Why: on this project's 2-vCPU machine the two vCPUs differ by
+ * 1.5× for the same single-thread work (a one-element PyTorch add pinned: 1.04 µs on CPU 1, 1.55 µs
+ * on CPU 0, run after run), so a per-op row measured whichever CPU the scheduler gave each side's
+ * main thread, not the code. Only the main thread is pinned, after its thread pools exist (each
+ * side's warm-up before its hello), so the OpenMP and OpenBLAS workers still use every core.
+ */
+export const BENCH_CPU = (() => {
+  const v = process.env.PAPERLAB_BENCH_CPU;
+  const n = os.cpus().length;
+  const c = v === undefined || v === '' ? n - 1 : Number(v);
+  return Number.isInteger(c) && c >= 0 && c < n && n > 1 ? c : -1;
+})();
+
+/** Pins one thread (a process's main thread: its pid) to BENCH_CPU; false where it could not. */
+function pinMainThread(pid: number | undefined): boolean {
+  if (BENCH_CPU < 0 || pid === undefined) return false;
+  try { execFileSync('taskset', ['-p', '-c', String(BENCH_CPU), String(pid)], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+/** Untimed warm-up per side and workload before the interleaved rounds (at least 3 blocks). */
+const WARMUP_MS = 1000;
+
 /** Pause before each interleaved block, ours and the reference's alike. */
 const SETTLE_MS = 250;
 
@@ -55,7 +79,7 @@ export class BenchHelper {
   readonly threads = getNumThreads();
   // The OpenMP wait settings the engine chose (src/core/torch/native.ts) travel to the reference too,
   // through the environment every reference process inherits: both sides run under the same ones.
-  readonly machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${this.threads} thread(s), ${process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? 'default'}`}, libtorch ${torchVersion().torch}, node ${process.version}`;
+  readonly machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${this.threads} thread(s), ${process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? 'default'}`}, ${BENCH_CPU >= 0 ? `main threads on CPU ${BENCH_CPU}` : 'main threads unpinned'}, libtorch ${torchVersion().torch}, node ${process.version}`;
   readonly timeIt = timeIt;
 
   /**
@@ -100,7 +124,8 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * each stdin line `<command> <reps>` with one line: a JSON list of the milliseconds of each rep.
    */
   referenceServer(file: string, cfg: object): BenchServer {
-    return this.server('reference python', PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(HERE)})\nimport torch\ntorch.set_num_threads(${this.threads})\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`]);
+    // The warm-up op starts the OpenMP pool before the main thread is pinned (BENCH_CPU), as serve.ts does.
+    return this.server('reference python', PYTHON, ['-u', '-c', `import json, sys\nsys.path.insert(0, ${JSON.stringify(HERE)})\nimport torch\ntorch.set_num_threads(${this.threads})\ntorch.ones(1 << 22).add_(1).sum()\nfrom ${file} import serve\nserve(json.loads(${JSON.stringify(JSON.stringify(cfg))}))`]);
   }
 
   /**
@@ -127,7 +152,8 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     child.on('exit', (code) => { if (waiting) waiting.rej(new Error(`${what} exited (${code}): ${err.slice(-2000)}`)); });
     const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
     return {
-      hello: async <R = Record<string, number>>() => JSON.parse(await next()) as R,
+      // after the hello line the child's pools exist: pin its main thread (BENCH_CPU)
+      hello: async <R = Record<string, number>>() => { const h = JSON.parse(await next()) as R; pinMainThread(child.pid); return h; },
       ask: async (command: string, reps: number) => { child.stdin.write(`${command} ${reps}\n`); return JSON.parse(await next()) as number[]; },
       close: () => { child.stdin.end(); },
     };
@@ -139,11 +165,19 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
    * first and ours seconds later let load drift between the phases skew the ratio), and each block
    * starts SETTLE_MS after the other side's (OpenBLAS threads spin ~0.1 s after their last call and
    * would steal the cores from short reps), and its first rep is dropped, so neither side is timed
-   * while its threads and caches wake up from the other's turn. Returns the kept times and a note
-   * with the spread of the per-round ratio of medians.
+   * while its threads and caches wake up from the other's turn. Before the rounds, each side runs
+   * untimed warm-up blocks (at least 3 and WARMUP_MS): V8 tiers our code up over the first thousands
+   * of calls (a 1,000-add block took 1.4–2.2 ms for its first four blocks, 1.0 ms after), while
+   * Python's interpreter starts at its steady state, so timing from the first block measured our
+   * JIT's warm-up, not the code. Returns the kept times and a note with the spread of the per-round
+   * ratio of medians.
    */
   async interleave(mine: BenchServer, ref: BenchServer, command: string, o: { rounds: number; block: number }) {
     const kept: number[] = [], theirs: number[] = [], ratios: number[] = [];
+    for (const side of [mine, ref]) {
+      const t0 = performance.now();
+      for (let b = 0; b < 3 || performance.now() - t0 < WARMUP_MS; b++) await side.ask(command, o.block);
+    }
     for (let r = 0; r < o.rounds; r++) {
       await new Promise((res) => setTimeout(res, SETTLE_MS));
       const a = await mine.ask(command, o.block);
@@ -152,7 +186,7 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
       kept.push(...a.slice(1)); theirs.push(...b.slice(1));
       ratios.push(median(a.slice(1)) / median(b.slice(1)));
     }
-    const note = `${o.rounds} interleaved rounds of ${o.block} reps per side, each side in its own child process (first rep of each block dropped); per-round ratio median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    const note = `${o.rounds} interleaved rounds of ${o.block} reps per side after warm-up, each side in its own child process (first rep of each block dropped); per-round ratio median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
     return { mine: kept, theirs, ratios, note };
   }
 

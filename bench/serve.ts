@@ -17,6 +17,9 @@ const mod = (await import(pathToFileURL(file).href)) as { serve?: (cfg: unknown)
 const device = process.env.PAPERLAB_BENCH_DEVICE;
 if (device) torch.setDefaultDevice(device);
 const sync = device?.startsWith('cuda') ? () => torch.cuda.synchronize() : null;
+// Start the OpenMP pool before the parent pins this main thread after the hello line (helper.ts,
+// BENCH_CPU): workers made later would inherit the pinned mask.
+torch.scope(() => torch.ones([1 << 22]).add_(1).sum().item());
 if (!mod.serve) { console.error(`${file} exports no serve(cfg)`); process.exit(2); }
 const { hello, fns } = await mod.serve(JSON.parse(cfg));
 process.stdout.write(JSON.stringify(hello) + '\n');
