@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <unistd.h>
 #include <atomic>
@@ -119,14 +120,31 @@ class CachingCpuAllocator final : public c10::Allocator {
     return (n + step - 1) / step * step;
   }
 
+  // Blocks of kMapMin bytes and more are mappings of their own, whatever malloc's mmap threshold:
+  // given back to the OS when freed past the cap or by release(), never holes in glibc's heap (the
+  // RSS growth engine.md warns of). So malloc's threshold can stay high for everything else
+  // (InitAll): OpenBLAS's per-call buffers, V8's array buffers.
+  static constexpr size_t kMapMin = size_t(128) << 10;
+  static void* fresh(size_t sz) {
+    if (sz < kMapMin) return c10::alloc_cpu(sz);
+    void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw c10::Error({__func__, __FILE__, static_cast<uint32_t>(__LINE__)}, "paperlab CPU allocator: out of memory (" + std::to_string(sz) + " bytes)");
+    return p;
+  }
+  static void drop(void* p, size_t sz) {
+    if (sz < kMapMin) c10::free_cpu(p);
+    else munmap(p, sz);
+  }
+
   // One deleter for every block (libtorch's raw_deallocate needs a single raw deleter).
   static void deletePtr(void* ptr) {
     CachingCpuAllocator* a = self;
+    size_t sz = 0;
     {
       std::lock_guard<std::mutex> g(a->mu);
       auto it = a->live.find(ptr);
       if (it != a->live.end()) {
-        const size_t sz = it->second;
+        sz = it->second;
         a->live.erase(it);
         if (a->cached + sz <= a->cap) {
           a->pool[sz].push_back(ptr);
@@ -135,7 +153,8 @@ class CachingCpuAllocator final : public c10::Allocator {
         }
       }
     }
-    c10::free_cpu(ptr);
+    if (sz) drop(ptr, sz);
+    else c10::free_cpu(ptr);
   }
 
   // (c10::Allocator::allocate lost its const in PyTorch 2.3)
@@ -157,7 +176,7 @@ class CachingCpuAllocator final : public c10::Allocator {
         return {p, p, &CachingCpuAllocator::deletePtr, c10::Device(c10::DeviceType::CPU)};
       }
     }
-    p = c10::alloc_cpu(sz);
+    p = fresh(sz);
     {
       std::lock_guard<std::mutex> g(mu);
       live[p] = sz;
@@ -171,7 +190,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   size_t release() const {
     std::lock_guard<std::mutex> g(mu);
     size_t freed = cached;
-    for (auto& kv : pool) for (void* p : kv.second) c10::free_cpu(p);
+    for (auto& kv : pool) for (void* p : kv.second) drop(p, kv.first);
     pool.clear();
     cached = 0;
     return freed;
@@ -1171,14 +1190,21 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
-  // Large blocks: cached by our allocator (above); what it does get from malloc should go back to
-  // the OS when freed, so a fixed mmap threshold keeps RSS bounded (engine.md, pitfalls).
+  // Large tensor blocks: cached by our allocator (above), and its blocks of 128 KiB and more are
+  // mappings of their own, so they go back to the OS when freed (engine.md, pitfalls). malloc's own
+  // threshold is fixed (not glibc's dynamic one, which rises to 32 MB) but at 4 MiB, with the heap
+  // trimmed only past 8 MiB free: at 128 KiB (until issue #27), every small threaded OpenBLAS gemm
+  // paid a fresh 516 KB mapping and its page faults (a [256,32]x[32,64] float64 matmul: 80 µs at 2
+  // threads against PyTorch's 43 µs; 39 µs with the heap), and so did V8's array buffers.
   // PAPERLAB_MMAP_THRESHOLD=<bytes>|off, PAPERLAB_CPU_CACHE_MB=<MiB>|0 and
   // PAPERLAB_CPU_CACHE_MIN=<bytes> (smallest cached block, 4096) override.
   if (const char* d = std::getenv("PAPERLAB_DRIP")) g_dripMax = static_cast<size_t>(std::max(0L, std::atol(d)));
   const char* mm = std::getenv("PAPERLAB_MMAP_THRESHOLD");
-  if (!mm) mallopt(M_MMAP_THRESHOLD, 131072);
-  else if (std::strcmp(mm, "off") != 0 && std::atoi(mm) > 0) mallopt(M_MMAP_THRESHOLD, std::atoi(mm));
+  const int threshold = !mm ? 4 << 20 : std::strcmp(mm, "off") == 0 ? 0 : std::max(0, std::atoi(mm));
+  if (threshold > 0) {
+    mallopt(M_MMAP_THRESHOLD, threshold);
+    mallopt(M_TRIM_THRESHOLD, 2 * threshold);
+  }
   const char* cacheMb = std::getenv("PAPERLAB_CPU_CACHE_MB");
   const long mb = cacheMb ? std::atol(cacheMb) : 1024;
   if (mb > 0 && !g_alloc) {
