@@ -700,6 +700,11 @@ Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
   return env.Undefined();
 }
 
+// Unboxed fast paths (below, before Call): per op handle, nullptr where none.
+using FastFn = napi_value (*)(napi_env, const Napi::CallbackInfo&, const OpInfo&);
+std::vector<FastFn> g_fastOf;
+const std::unordered_map<std::string, FastFn>& fastTable();
+
 // op(name, overload) -> handle
 Napi::Value Op(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -722,7 +727,11 @@ Napi::Value Op(const Napi::CallbackInfo& info) {
     info2->defaults.push_back(a.default_value());
     info2->argNames.push_back(a.name());
   }
+  const auto& table = fastTable();
+  auto f = table.find(info2->name);
   g_ops.push_back(std::move(info2));
+  g_fastOf.resize(g_ops.size(), nullptr);
+  if (f != table.end()) g_fastOf.back() = f->second;
   return Napi::Number::New(env, static_cast<double>(g_ops.size() - 1));
 }
 
@@ -753,6 +762,167 @@ Napi::Value OpInfoFn(const Napi::CallbackInfo& info) {
 // call(handle, ...args): the operator's arguments as call arguments (no array per call)
 bool InterruptOverdue();
 
+// ---- unboxed fast paths for the hottest operators (issue #27 item 6)
+// The generic path (Call below) converts each argument to an IValue by the schema and runs the
+// operator's boxed kernel; a one-element add spent about a third of its time there. The ops below
+// call the same operator unboxed instead (at::_ops::X::call: the same dispatcher entry, so autograd,
+// type promotion, broadcasting and errors are the operator's own). A fast path takes only the
+// argument forms it knows (tensor ids; a JS number where a Scalar goes, converted exactly as
+// convert() does; an omitted alpha); for anything else it returns nullptr and the generic path
+// takes the call, so that path stays the single source of semantics. setFastPaths(false) turns them
+// off: test/core/fastpath.test.ts runs every fast op both ways (values, dtypes, gradients, errors)
+// and gradcheck with them on and off.
+bool g_fastPaths = true;
+double g_fastHits = 0;  // calls a fast path took (fastPathHits(): the tests check they are taken)
+std::unordered_map<std::string, FastFn> g_fastTable;
+
+inline at::Tensor* fastTensor(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return nullptr;
+  int32_t id;
+  napi_get_value_int32(env, v, &id);
+  Slot* sl = slotOf(id);
+  return sl ? &sl->t : nullptr;
+}
+// A Scalar from a JS number, as convert() makes it; false for any other value.
+inline bool fastScalar(napi_env env, napi_value v, at::Scalar* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return false;
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) *out = at::Scalar(static_cast<int64_t>(d));
+  else *out = at::Scalar(d);
+  return true;
+}
+// alpha: omitted (undefined) is the schema's default 1
+inline bool fastAlpha(napi_env env, const Napi::CallbackInfo& info, size_t i, at::Scalar* out) {
+  if (info.Length() <= i || info[i].IsUndefined()) { *out = at::Scalar(static_cast<int64_t>(1)); return true; }
+  return fastScalar(env, info[i], out);
+}
+template <typename F>
+napi_value fastRun(napi_env env, const OpInfo& op, F&& f) {
+  at::Tensor r;
+  try {
+    r = f();
+  } catch (const c10::Error& e) {
+    throwOpError(env, op.name + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throwOpError(env, op.name + ": " + e.what());
+  }
+  return idValue(env, std::move(r));
+}
+// (self, other, alpha=1)
+#define PAPERLAB_FAST_TTS(FN, OP)                                                                 \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() > 4) return nullptr;                                                        \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    at::Tensor* b = a ? fastTensor(env, info[2]) : nullptr;                                       \
+    at::Scalar alpha;                                                                             \
+    if (!b || !fastAlpha(env, info, 3, &alpha)) return nullptr;                                   \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a, *b, alpha); });   \
+  }
+// (self, Scalar other, alpha=1)
+#define PAPERLAB_FAST_TSS(FN, OP)                                                                 \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() > 4) return nullptr;                                                        \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    at::Scalar b, alpha;                                                                          \
+    if (!a || !fastScalar(env, info[2], &b) || !fastAlpha(env, info, 3, &alpha)) return nullptr;  \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a, b, alpha); });    \
+  }
+// (self, other)
+#define PAPERLAB_FAST_TT(FN, OP)                                                                  \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() != 3) return nullptr;                                                       \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    at::Tensor* b = a ? fastTensor(env, info[2]) : nullptr;                                       \
+    if (!b) return nullptr;                                                                       \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a, *b); });          \
+  }
+// (self, Scalar other)
+#define PAPERLAB_FAST_TS(FN, OP)                                                                  \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() != 3) return nullptr;                                                       \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    at::Scalar b;                                                                                 \
+    if (!a || !fastScalar(env, info[2], &b)) return nullptr;                                      \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a, b); });           \
+  }
+// (self)
+#define PAPERLAB_FAST_T(FN, OP)                                                                   \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() != 2) return nullptr;                                                       \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    if (!a) return nullptr;                                                                       \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a); });              \
+  }
+// (self, dtype=None): only the default (null or omitted) dtype
+#define PAPERLAB_FAST_T_NODTYPE(FN, OP)                                                           \
+  napi_value FN(napi_env env, const Napi::CallbackInfo& info, const OpInfo& op) {                 \
+    if (info.Length() > 3 || info.Length() < 2) return nullptr;                                   \
+    if (info.Length() == 3 && !info[2].IsNull() && !info[2].IsUndefined()) return nullptr;       \
+    at::Tensor* a = fastTensor(env, info[1]);                                                     \
+    if (!a) return nullptr;                                                                       \
+    return fastRun(env, op, [&]() -> at::Tensor { return at::_ops::OP::call(*a, c10::nullopt); }); \
+  }
+PAPERLAB_FAST_T_NODTYPE(fastSum, sum)
+PAPERLAB_FAST_T_NODTYPE(fastMean, mean)
+#undef PAPERLAB_FAST_T_NODTYPE
+PAPERLAB_FAST_TTS(fastAddT, add_Tensor)
+PAPERLAB_FAST_TTS(fastSubT, sub_Tensor)
+PAPERLAB_FAST_TTS(fastAddT_, add__Tensor)
+PAPERLAB_FAST_TTS(fastSubT_, sub__Tensor)
+PAPERLAB_FAST_TSS(fastAddS, add_Scalar)
+PAPERLAB_FAST_TSS(fastSubS, sub_Scalar)
+PAPERLAB_FAST_TSS(fastAddS_, add__Scalar)
+PAPERLAB_FAST_TT(fastMulT, mul_Tensor)
+PAPERLAB_FAST_TT(fastDivT, div_Tensor)
+PAPERLAB_FAST_TT(fastMulT_, mul__Tensor)
+PAPERLAB_FAST_TT(fastDivT_, div__Tensor)
+PAPERLAB_FAST_TS(fastMulS, mul_Scalar)
+PAPERLAB_FAST_TS(fastDivS, div_Scalar)
+PAPERLAB_FAST_TS(fastMulS_, mul__Scalar)
+PAPERLAB_FAST_TS(fastDivS_, div__Scalar)
+PAPERLAB_FAST_TS(fastPowTS, pow_Tensor_Scalar)
+PAPERLAB_FAST_T(fastNeg, neg)
+PAPERLAB_FAST_T(fastExp, exp)
+PAPERLAB_FAST_T(fastTanh, tanh)
+PAPERLAB_FAST_T(fastSigmoid, sigmoid)
+PAPERLAB_FAST_T(fastRelu, relu)
+PAPERLAB_FAST_T(fastSqrt, sqrt)
+PAPERLAB_FAST_T(fastAbs, abs)
+PAPERLAB_FAST_T(fastLog, log)
+PAPERLAB_FAST_T(fastT, t)
+PAPERLAB_FAST_T(fastDetach, detach)
+PAPERLAB_FAST_TT(fastMm, mm)
+PAPERLAB_FAST_TT(fastMatmul, matmul)
+#undef PAPERLAB_FAST_TTS
+#undef PAPERLAB_FAST_TSS
+#undef PAPERLAB_FAST_TT
+#undef PAPERLAB_FAST_TS
+#undef PAPERLAB_FAST_T
+// By the op's full name (OpInfo::name); which ops: the facade's arithmetic and the ops of the
+// small-model loops (ORFit, the dynamics modules' MLPs).
+const std::unordered_map<std::string, FastFn>& fastTable() {
+  if (g_fastTable.empty()) {
+    g_fastTable = {
+        {"aten::add.Tensor", fastAddT}, {"aten::sub.Tensor", fastSubT}, {"aten::add_.Tensor", fastAddT_},
+        {"aten::sub_.Tensor", fastSubT_}, {"aten::add.Scalar", fastAddS}, {"aten::sub.Scalar", fastSubS}, {"aten::add_.Scalar", fastAddS_},
+        {"aten::mul.Tensor", fastMulT}, {"aten::div.Tensor", fastDivT}, {"aten::mul_.Tensor", fastMulT_},
+        {"aten::div_.Tensor", fastDivT_}, {"aten::mul.Scalar", fastMulS}, {"aten::div.Scalar", fastDivS},
+        {"aten::mul_.Scalar", fastMulS_}, {"aten::div_.Scalar", fastDivS_}, {"aten::neg", fastNeg},
+        {"aten::exp", fastExp}, {"aten::tanh", fastTanh}, {"aten::sigmoid", fastSigmoid}, {"aten::relu", fastRelu},
+        {"aten::sqrt", fastSqrt}, {"aten::abs", fastAbs}, {"aten::log", fastLog}, {"aten::t", fastT},
+        {"aten::detach", fastDetach}, {"aten::sum", fastSum}, {"aten::mean", fastMean}, {"aten::pow.Tensor_Scalar", fastPowTS}, {"aten::mm", fastMm}, {"aten::matmul", fastMatmul},
+    };
+  }
+  return g_fastTable;
+}
+
+// The generic path's argument stack, kept between calls (a fresh vector was a malloc per op);
+// a nested call (none today: no operator calls back into JS) gets its own.
+torch::jit::Stack g_stack;
+bool g_stackBusy = false;
 
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -762,8 +932,18 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   const OpInfo& op = *g_ops[h];
   const size_t n = op.kinds.size();
   const uint32_t given = static_cast<uint32_t>(info.Length() - 1);
+  if (g_fastPaths && h < g_fastOf.size() && g_fastOf[h])
+    if (napi_value r = g_fastOf[h](env, info, op)) { ++g_fastHits; return Napi::Value(env, r); }
   if (given > n) throw Napi::TypeError::New(env, op.name + ": takes " + std::to_string(n) + " arguments, got " + std::to_string(given));
-  torch::jit::Stack stack;
+  torch::jit::Stack local;
+  const bool shared = !g_stackBusy;
+  torch::jit::Stack& stack = shared ? g_stack : local;
+  struct Release {
+    bool on;
+    ~Release() { if (on) { g_stack.clear(); g_stackBusy = false; } }
+  } release{shared};
+  if (shared) g_stackBusy = true;
+  stack.clear();
   stack.reserve(n);
   for (size_t i = 0; i < n; ++i) stack.push_back(convert(env, i < given ? info[i + 1] : env.Undefined(), op, i));
   try {
@@ -1241,6 +1421,13 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("opSchema", Napi::Function::New(env, OpSchema));
   exports.Set("opInfo", Napi::Function::New(env, OpInfoFn));
   exports.Set("call", Napi::Function::New(env, Call));
+  // setFastPaths(on) -> previous: the unboxed fast paths on or off (test/core/fastpath.test.ts)
+  exports.Set("setFastPaths", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    const bool was = g_fastPaths;
+    g_fastPaths = info[0].ToBoolean().Value();
+    return Napi::Boolean::New(info.Env(), was);
+  }));
+  exports.Set("fastPathHits", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g_fastHits); }));
   exports.Set("fromArray", Napi::Function::New(env, FromArray));
   exports.Set("backward", Napi::Function::New(env, Backward));
   exports.Set("grad", Napi::Function::New(env, Grad));

@@ -1,9 +1,12 @@
 // gradcheck in float64: every differentiable op the facade exposes, analytic gradient (autograd
-// through the boxed dispatcher) against central finite differences.
+// through the dispatcher) against central finite differences. The hottest ops take the addon's
+// unboxed fast paths by default; the ops that have one are checked again with them off (the boxed
+// path), so gradcheck covers both (issue #27 item 6; test/core/fastpath.test.ts compares them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/core/torch/index.ts';
 import { Tensor } from '../../src/core/torch/index.ts';
+import { native } from '../../src/core/torch/native.ts';
 
 const { F } = torch;
 const d64 = { dtype: 'float64' as const };
@@ -170,6 +173,21 @@ test('gradcheck float64: every differentiable facade op matches central differen
   }
   assert.deepEqual(failures, [], 'ops whose gradient disagrees with finite differences');
   assert.ok(cases.length >= 140, `covered ${cases.length} ops`);
+});
+
+test('gradcheck float64: the ops with fast paths, again through the generic boxed path', () => {
+  const fastOps = new Set(['add', 'add scalar', 'sub', 'mul', 'div', 'neg', 'abs', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 't', 'matmul', 'mm', 'sum', 'pow scalar']);
+  const subset = cases.filter(([name]) => fastOps.has(name));
+  assert.equal(subset.length, fastOps.size);
+  const was = native.setFastPaths(false);
+  try {
+    const h0 = native.fastPathHits();
+    const failures = subset.map(([name, f, shapes, o]) => [name, gradcheck(f, shapes, o)] as const).filter(([, err]) => !(err < 1e-6));
+    assert.deepEqual(failures, [], 'ops whose boxed-path gradient disagrees with finite differences');
+    assert.equal(native.fastPathHits(), h0, 'a fast path ran while they were off');
+  } finally {
+    native.setFastPaths(was);
+  }
 });
 
 test('gradcheck float64: nn modules w.r.t. input and every parameter', () => {

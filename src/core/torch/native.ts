@@ -49,6 +49,10 @@ export interface Addon {
   opInfo(handle: number): [string, number];
   /** tensors as ids; returns an id, an array of ids, or a plain value (by the op's return mode) */
   call(handle: number, ...args: NativeArg[]): unknown;
+  /** the unboxed fast paths of the hottest ops on or off (returns the previous setting); for tests */
+  setFastPaths(on: boolean): boolean;
+  /** how many calls took a fast path so far */
+  fastPathHits(): number;
   fromArray(data: ArrayBufferView, shape: number[], dtype?: string): TensorId;
   backward(tensors: TensorId[], grads: (TensorId | null)[] | null, retainGraph: boolean, createGraph: boolean): void;
   grad(outputs: TensorId[], inputs: TensorId[], gradOutputs: (TensorId | null)[] | null,

@@ -42,7 +42,7 @@ function many(r: unknown): (Tensor | null)[] {
 }
 
 /** Per operator, from its schema: where tensors go (and how: 0 Tensor, 1 Tensor list, 2 Scalar) and the return mode. */
-interface Plan { h: number; pos: number[]; codes: number[]; ret: number }
+interface Plan { h: number; n: number; pos: number[]; codes: number[]; ret: number }
 function plan(h: number): Plan {
   const [kinds, ret] = native.opInfo(h);
   const pos: number[] = [], codes: number[] = [];
@@ -51,10 +51,10 @@ function plan(h: number): Plan {
     const c = k === 'T' || k === 'O' ? 0 : k === 'L' || k === 'M' ? 1 : k === 'S' ? 2 : -1;
     if (c >= 0) { pos.push(i); codes.push(c); }
   }
-  return { h, pos, codes, ret };
+  return { h, n: kinds.length, pos, codes, ret };
 }
 const call = native.call;
-/** One call: a is the caller's own rest array, converted in place and spread once into the addon. */
+/** The generic call: a is the caller's own array, converted in place and spread once into the addon. */
 function invoke(p: Plan, a: unknown[]): any {
   const pos = p.pos;
   for (let j = 0; j < pos.length; j++) {
@@ -69,10 +69,35 @@ function invoke(p: Plan, a: unknown[]): any {
   return ret === 2 || ret === 3 ? many(r) : r;
 }
 
+/**
+ * The op's own caller, compiled once from its plan (issue #27 item 6): a function of exactly the
+ * schema's arguments, each converted inline as its kind says, that calls the addon with them and
+ * wraps the result. One shared generic caller saw every op's argument shapes (its property loads
+ * went megamorphic) and paid a rest array and a spread call per op. Semantics are the generic
+ * caller's: an argument not given is passed as undefined (the addon's default), and more arguments
+ * than the schema has go through invoke() (which lets the addon say so).
+ */
+function compile(p: Plan): (...args: unknown[]) => any {
+  const params = Array.from({ length: p.n }, (_, i) => `a${i}`);
+  const args = params.map((a, i) => {
+    const j = p.pos.indexOf(i);
+    const c = j < 0 ? -1 : p.codes[j];
+    return c === 0 ? `(${a} instanceof T ? ${a}._id : ${a} == null ? ${a} : NOT)`
+      : c === 1 ? `tids(${a})` : c === 2 ? `(${a} instanceof T ? [${a}._id] : ${a})` : a;
+  });
+  const ret = p.ret === 1 ? 'r === null ? null : wrap(r)' : p.ret === 2 || p.ret === 3 ? 'many(r)' : 'r';
+  const body = `return function op(${params.join(', ')}) {
+  if (arguments.length > ${p.n}) return slow(Array.prototype.slice.call(arguments));
+  const r = call(${[String(p.h), ...args].join(', ')});
+  return ${ret};
+};`;
+  const make = new Function('T', 'NOT', 'tids', 'wrap', 'many', 'call', 'slow', body) as (...x: unknown[]) => (...args: unknown[]) => any;
+  return make(Tensor, NOT_TENSOR, tids, (id: number) => Tensor._wrap(id), many, call, (a: unknown[]) => invoke(p, a));
+}
+
 /** Resolves an aten operator once ("conv2d", "add.Tensor", "aten::mm") and returns a caller. */
 export function op(qualified: string): (...args: unknown[]) => any {
-  const p = plan(resolve(qualified));
-  return (...a: unknown[]) => invoke(p, a);
+  return compile(plan(resolve(qualified)));
 }
 
 /** The libtorch schema string of an operator, for error messages and docs. */
@@ -80,8 +105,12 @@ export function opSchema(qualified: string): string {
   return native.opSchema(resolve(qualified));
 }
 
-/** Like op(), but resolved on first call (so a missing operator fails only where it is used). */
+/**
+ * Like op(), but resolved on first call (so a missing operator fails only where it is used). Each
+ * lazy op is its own function (new Function), not one shared closure, for the reason compile() gives.
+ */
 export function lazy(qualified: string): (...args: unknown[]) => any {
-  let p: Plan | null = null;
-  return (...a: unknown[]) => invoke(p ??= plan(resolve(qualified)), a);
+  let f: ((...args: unknown[]) => any) | null = null;
+  const get = () => (f ??= compile(plan(resolve(qualified))));
+  return (new Function('get', 'return function lazyOp(...a) { return get()(...a); };') as (g: typeof get) => (...args: unknown[]) => any)(get);
 }
