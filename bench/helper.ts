@@ -36,8 +36,10 @@ export const PYTHON = process.env.PAPERLAB_PYTHON ?? '/usr/bin/python3';
  * PAPERLAB_BENCH_CPU (-1: no pinning). Why: on this project's 2-vCPU machine the two vCPUs differ by
  * 1.5× for the same single-thread work (a one-element PyTorch add pinned: 1.04 µs on CPU 1, 1.55 µs
  * on CPU 0, run after run), so a per-op row measured whichever CPU the scheduler gave each side's
- * main thread, not the code. Only the main thread is pinned, after its thread pools exist (each
- * side's warm-up before its hello), so the OpenMP and OpenBLAS workers still use every core.
+ * main thread, not the code. Only the main thread is pinned: every other thread of the process is
+ * set back to all CPUs first, each time (pinThreads), because a pool thread made after the pin
+ * inherits it (OpenBLAS starts its workers at its first threaded call: in our process that came
+ * after the pin, and a float64 784² mv then ran both its threads on one CPU, 100 µs instead of 54).
  */
 export const BENCH_CPU = (() => {
   const v = process.env.PAPERLAB_BENCH_CPU;
@@ -46,10 +48,13 @@ export const BENCH_CPU = (() => {
   return Number.isInteger(c) && c >= 0 && c < n && n > 1 ? c : -1;
 })();
 
-/** Pins one thread (a process's main thread: its pid) to BENCH_CPU; false where it could not. */
-function pinMainThread(pid: number | undefined): boolean {
-  if (BENCH_CPU < 0 || pid === undefined) return false;
-  try { execFileSync('taskset', ['-p', '-c', String(BENCH_CPU), String(pid)], { stdio: 'ignore' }); return true; } catch { return false; }
+/** Every thread of process `pid` on all CPUs, then its main thread (tid = pid) on BENCH_CPU. */
+function pinThreads(pid: number | undefined): void {
+  if (BENCH_CPU < 0 || pid === undefined) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${os.cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-p', '-c', String(BENCH_CPU), String(pid)], { stdio: 'ignore' });
+  } catch { /* taskset missing: unpinned (the machine line says pinned; rows stay valid, noisier) */ }
 }
 
 /** Untimed warm-up per side and workload before the interleaved rounds (at least 3 blocks). */
@@ -153,7 +158,8 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     const next = () => new Promise<string>((res, rej) => { const l = lines.shift(); if (l !== undefined) res(l); else waiting = { res, rej }; });
     return {
       // after the hello line the child's pools exist: pin its main thread (BENCH_CPU)
-      hello: async <R = Record<string, number>>() => { const h = JSON.parse(await next()) as R; pinMainThread(child.pid); return h; },
+      hello: async <R = Record<string, number>>() => { const h = JSON.parse(await next()) as R; pinThreads(child.pid); return h; },
+      pin: () => pinThreads(child.pid),
       ask: async (command: string, reps: number) => { child.stdin.write(`${command} ${reps}\n`); return JSON.parse(await next()) as number[]; },
       close: () => { child.stdin.end(); },
     };
@@ -176,12 +182,14 @@ def bench(fn, warmup=2, reps=10, min_ms=0):
     const kept: number[] = [], theirs: number[] = [], ratios: number[] = [];
     for (const side of [mine, ref]) {
       const t0 = performance.now();
-      for (let b = 0; b < 3 || performance.now() - t0 < WARMUP_MS; b++) await side.ask(command, o.block);
+      for (let b = 0; b < 3 || performance.now() - t0 < WARMUP_MS; b++) { await side.ask(command, o.block); side.pin(); }
     }
     for (let r = 0; r < o.rounds; r++) {
       await new Promise((res) => setTimeout(res, SETTLE_MS));
+      mine.pin();
       const a = await mine.ask(command, o.block);
       await new Promise((res) => setTimeout(res, SETTLE_MS));
+      ref.pin();
       const b = await ref.ask(command, o.block);
       kept.push(...a.slice(1)); theirs.push(...b.slice(1));
       ratios.push(median(a.slice(1)) / median(b.slice(1)));
@@ -240,6 +248,8 @@ export type BenchFn = (h: BenchHelper) => Promise<void>;
 export interface BenchServer {
   hello<R = Record<string, number>>(): Promise<R>;
   ask(command: string, reps: number): Promise<number[]>;
+  /** re-applies the thread placement (BENCH_CPU) to threads made since */
+  pin(): void;
   close(): void;
 }
 
