@@ -23,7 +23,11 @@ function bothWays(f: () => unknown): { fast: unknown; boxed: unknown; hitsFast: 
     const was = native.setFastPaths(on);
     const h0 = native.fastPathHits();
     try {
-      return { out: torch.scope(() => { torch.manualSeed(11); try { return snap(f()); } catch (e) { return { error: (e as Error).message }; } }), hits: native.fastPathHits() - h0 };
+      const out = torch.scope(() => {
+        torch.manualSeed(11);
+        try { return snap(f()); } catch (e) { return { error: (e as Error).message }; }
+      });
+      return { out, hits: native.fastPathHits() - h0 };
     } finally {
       native.setFastPaths(was);
     }
