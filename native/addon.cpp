@@ -90,7 +90,7 @@ bool parseDtype(const std::string& s, c10::ScalarType* out) {
 // large tensors freed out of order fragment the heap (aligned allocations cannot reuse the freed
 // chunks) and RSS grows without bound; a fixed mmap threshold bounds RSS but then every large op
 // pays mmap + page faults (3.5x slower on a 400k-element add). Caching freed blocks by size class
-// gives both: bounded memory and no page faults on reuse. Blocks under 4 KiB go to malloc.
+// gives both: bounded memory and no page faults on reuse. Blocks under 64 bytes go to malloc.
 //
 // The floor was 128 KiB (the mmap threshold) until issue #26 item 5: blocks between 4 and 128 KiB
 // then came from glibc's heap through posix_memalign(64, n), which cannot reuse a freed hole of
@@ -100,9 +100,14 @@ bool parseDtype(const std::string& s, c10::ScalarType* out) {
 // (10,000 scoped steps, one 8-byte tensor per step left to the GC): heap 315 MB, 261 MB of it free
 // holes, with the 128 KiB floor; 64 MB with this one (and 0.33 → 0.19 ms CPU a step). The same
 // loop with malloc'd 16-byte alignment (LD_PRELOAD shim) or with 160 KB tensors (cached) was flat.
+//
+// The floor went from 4 KiB to 64 bytes in issue #27 (item 6): a small op's output (a [256, 1]
+// float64 difference, 2 KB) cost 2.6 µs against PyTorch's 1.2 µs, the difference being glibc's
+// posix_memalign (which never takes its per-thread cache) after a scope's burst of frees; cached,
+// 1.1 µs. Below 64 bytes (one-element tensors) the drip below keeps malloc's rhythm instead.
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  static constexpr size_t kMinDefault = size_t(1) << 12;
+  static constexpr size_t kMinDefault = 64;
   size_t kMin = kMinDefault;
   mutable std::mutex mu;
   mutable std::unordered_map<size_t, std::vector<void*>> pool;  // size class -> free blocks
@@ -1377,7 +1382,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   // paid a fresh 516 KB mapping and its page faults (a [256,32]x[32,64] float64 matmul: 80 µs at 2
   // threads against PyTorch's 43 µs; 39 µs with the heap), and so did V8's array buffers.
   // PAPERLAB_MMAP_THRESHOLD=<bytes>|off, PAPERLAB_CPU_CACHE_MB=<MiB>|0 and
-  // PAPERLAB_CPU_CACHE_MIN=<bytes> (smallest cached block, 4096) override.
+  // PAPERLAB_CPU_CACHE_MIN=<bytes> (smallest cached block, 64; at least 8) override.
   if (const char* d = std::getenv("PAPERLAB_DRIP")) g_dripMax = static_cast<size_t>(std::max(0L, std::atol(d)));
   const char* mm = std::getenv("PAPERLAB_MMAP_THRESHOLD");
   const int threshold = !mm ? 4 << 20 : std::strcmp(mm, "off") == 0 ? 0 : std::max(0, std::atoi(mm));
@@ -1389,7 +1394,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   const long mb = cacheMb ? std::atol(cacheMb) : 1024;
   if (mb > 0 && !g_alloc) {
     g_alloc = new CachingCpuAllocator(static_cast<size_t>(mb) << 20);
-    if (const char* mn = std::getenv("PAPERLAB_CPU_CACHE_MIN")) if (std::atol(mn) > 0) g_alloc->kMin = static_cast<size_t>(std::atol(mn));
+    if (const char* mn = std::getenv("PAPERLAB_CPU_CACHE_MIN")) if (std::atol(mn) >= 8) g_alloc->kMin = static_cast<size_t>(std::atol(mn));
     CachingCpuAllocator::self = g_alloc;
     c10::SetCPUAllocator(g_alloc, /*priority=*/10);
   }

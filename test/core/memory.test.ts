@@ -66,14 +66,14 @@ test('300,000 steps of one-element ops inside scope(), disposed outside it, and 
   assert.ok(r.liveTensors < 100, `${r.liveTensors} tensors live after the loop and the collector's turns`);
 });
 
-test('5,000 synchronous toTypedArray() reads of a 4 MB tensor keep peak RSS within 200 MB', () => {
+test('5,000 synchronous toTypedArray() reads of a 4 MB tensor keep peak RSS within 320 MB', () => {
   // Issue #27 (matmul row): a large result is copied into a cached engine block and handed to V8 as
   // the array's backing store; the block must come back when V8 frees the array, without waiting for
   // the event loop (Node's napi_create_external_arraybuffer finalizers wait for it: 20 GB here).
   const r = runLoop('read', 5000, 1024);
   assert.ok(!r.aborted, `read: RSS grew past 1 GB after ${r.steps} steps (stopped early)`);
   assert.equal(r.steps, 5000);
-  assert.ok(r.growthMb < 200, `read: peak RSS grew by ${r.growthMb.toFixed(1)} MB over 5,000 reads of 4 MB (limit 200 MB)`);
+  assert.ok(r.growthMb < 320, `read: peak RSS grew by ${r.growthMb.toFixed(1)} MB over 5,000 reads of 4 MB (limit 320 MB; measured 53–139 MB)`);
 });
 
 test('dispose() and scope() free the native wrapper at once; the disposed tensor still reads as disposed', () => {
