@@ -458,8 +458,7 @@ Napi::Value TToArray(const Napi::CallbackInfo& info) {
     case c10::ScalarType::Char: type = napi_int8_array; break;
     default: x = x.to(at::kFloat); type = napi_float32_array; break;
   }
-  if (n * x.element_size() >= kExternalBytes)
-    if (napi_value ext = externalCopy(env, x, type)) return Napi::Value(env, ext);
+  if (n * x.element_size() >= kExternalBytes) return Napi::Value(env, externalCopy(env, x, type));
   auto copy = [&](auto* dst) { if (n) std::memcpy(dst, x.data_ptr(), n * x.element_size()); };
   switch (type) {
     case napi_float32_array: { auto a = Napi::Float32Array::New(env, n); copy(a.Data()); return a; }
@@ -575,6 +574,13 @@ int64_t intArg(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) 
   argError(env, op, i, "must be an integer");
 }
 
+// A JS number where a Scalar goes: integral numbers become int scalars so integer tensors keep
+// their dtype; others stay float. (The generic path and the fast paths below both use this.)
+c10::Scalar scalarOfNumber(double d) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
+  return c10::Scalar(d);
+}
+
 c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_t i) {
   const Kind k = op.kinds[i];
   // The hot cases with one type check: a tensor id, a number where a number goes.
@@ -585,8 +591,7 @@ c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_
     double d = 0;
     napi_get_value_double(env, v, &d);
     if (k == Kind::Float) return d;
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
-    return c10::Scalar(d);
+    return scalarOfNumber(d);
   }
   if (jt == napi_null || jt == napi_undefined) {
     if (v.IsUndefined() && op.defaults[i].has_value()) return *op.defaults[i];
@@ -609,10 +614,7 @@ c10::IValue convert(Napi::Env env, const Napi::Value& v, const OpInfo& op, size_
         if (v.IsArray() && v.As<Napi::Array>().Length() == 1) return tensorArg(env, v.As<Napi::Array>().Get(0u), op, i).item();
         argError(env, op, i, "must be a number");
       }
-      double d = v.As<Napi::Number>().DoubleValue();
-      // Integral JS numbers become int scalars so integer tensors keep their dtype; floats stay float.
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
-      return c10::Scalar(d);
+      return scalarOfNumber(v.As<Napi::Number>().DoubleValue());
     }
     case Kind::Str:
       if (!v.IsString()) argError(env, op, i, "must be a string");
@@ -767,6 +769,18 @@ Napi::Value OpInfoFn(const Napi::CallbackInfo& info) {
 // call(handle, ...args): the operator's arguments as call arguments (no array per call)
 bool InterruptOverdue();
 
+// Runs an operator's work; its C++ errors become JS errors naming the operator.
+template <typename F>
+void runOp(napi_env env, const OpInfo& op, F&& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    throwOpError(env, op.name + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throwOpError(env, op.name + ": " + e.what());
+  }
+}
+
 // ---- unboxed fast paths for the hottest operators (issue #27 item 6)
 // The generic path (Call below) converts each argument to an IValue by the schema and runs the
 // operator's boxed kernel; a one-element add spent about a third of its time there. The ops below
@@ -779,7 +793,6 @@ bool InterruptOverdue();
 // and gradcheck with them on and off.
 bool g_fastPaths = true;
 double g_fastHits = 0;  // calls a fast path took (fastPathHits(): the tests check they are taken)
-std::unordered_map<std::string, FastFn> g_fastTable;
 
 inline at::Tensor* fastTensor(napi_env env, napi_value v) {
   napi_valuetype t;
@@ -795,8 +808,7 @@ inline bool fastScalar(napi_env env, napi_value v, at::Scalar* out) {
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return false;
   double d = 0;
   napi_get_value_double(env, v, &d);
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) *out = at::Scalar(static_cast<int64_t>(d));
-  else *out = at::Scalar(d);
+  *out = scalarOfNumber(d);
   return true;
 }
 // alpha: omitted (undefined) is the schema's default 1
@@ -807,13 +819,7 @@ inline bool fastAlpha(napi_env env, const Napi::CallbackInfo& info, size_t i, at
 template <typename F>
 napi_value fastRun(napi_env env, const OpInfo& op, F&& f) {
   at::Tensor r;
-  try {
-    r = f();
-  } catch (const c10::Error& e) {
-    throwOpError(env, op.name + ": " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throwOpError(env, op.name + ": " + e.what());
-  }
+  runOp(env, op, [&] { r = f(); });
   return idValue(env, std::move(r));
 }
 // (self, other, alpha=1)
@@ -909,19 +915,17 @@ PAPERLAB_FAST_TT(fastMatmul, matmul)
 // By the op's full name (OpInfo::name); which ops: the facade's arithmetic and the ops of the
 // small-model loops (ORFit, the dynamics modules' MLPs).
 const std::unordered_map<std::string, FastFn>& fastTable() {
-  if (g_fastTable.empty()) {
-    g_fastTable = {
-        {"aten::add.Tensor", fastAddT}, {"aten::sub.Tensor", fastSubT}, {"aten::add_.Tensor", fastAddT_},
-        {"aten::sub_.Tensor", fastSubT_}, {"aten::add.Scalar", fastAddS}, {"aten::sub.Scalar", fastSubS}, {"aten::add_.Scalar", fastAddS_},
-        {"aten::mul.Tensor", fastMulT}, {"aten::div.Tensor", fastDivT}, {"aten::mul_.Tensor", fastMulT_},
-        {"aten::div_.Tensor", fastDivT_}, {"aten::mul.Scalar", fastMulS}, {"aten::div.Scalar", fastDivS},
-        {"aten::mul_.Scalar", fastMulS_}, {"aten::div_.Scalar", fastDivS_}, {"aten::neg", fastNeg},
-        {"aten::exp", fastExp}, {"aten::tanh", fastTanh}, {"aten::sigmoid", fastSigmoid}, {"aten::relu", fastRelu},
-        {"aten::sqrt", fastSqrt}, {"aten::abs", fastAbs}, {"aten::log", fastLog}, {"aten::t", fastT},
-        {"aten::detach", fastDetach}, {"aten::sum", fastSum}, {"aten::mean", fastMean}, {"aten::pow.Tensor_Scalar", fastPowTS}, {"aten::mm", fastMm}, {"aten::matmul", fastMatmul},
-    };
-  }
-  return g_fastTable;
+  static const std::unordered_map<std::string, FastFn> table = {
+      {"aten::add.Tensor", fastAddT}, {"aten::sub.Tensor", fastSubT}, {"aten::add_.Tensor", fastAddT_},
+      {"aten::sub_.Tensor", fastSubT_}, {"aten::add.Scalar", fastAddS}, {"aten::sub.Scalar", fastSubS}, {"aten::add_.Scalar", fastAddS_},
+      {"aten::mul.Tensor", fastMulT}, {"aten::div.Tensor", fastDivT}, {"aten::mul_.Tensor", fastMulT_},
+      {"aten::div_.Tensor", fastDivT_}, {"aten::mul.Scalar", fastMulS}, {"aten::div.Scalar", fastDivS},
+      {"aten::mul_.Scalar", fastMulS_}, {"aten::div_.Scalar", fastDivS_}, {"aten::neg", fastNeg},
+      {"aten::exp", fastExp}, {"aten::tanh", fastTanh}, {"aten::sigmoid", fastSigmoid}, {"aten::relu", fastRelu},
+      {"aten::sqrt", fastSqrt}, {"aten::abs", fastAbs}, {"aten::log", fastLog}, {"aten::t", fastT},
+      {"aten::detach", fastDetach}, {"aten::sum", fastSum}, {"aten::mean", fastMean}, {"aten::pow.Tensor_Scalar", fastPowTS}, {"aten::mm", fastMm}, {"aten::matmul", fastMatmul},
+  };
+  return table;
 }
 
 // The generic path's argument stack, kept between calls (a fresh vector was a malloc per op);
@@ -951,13 +955,7 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   stack.clear();
   stack.reserve(n);
   for (size_t i = 0; i < n; ++i) stack.push_back(convert(env, i < given ? info[i + 1] : env.Undefined(), op, i));
-  try {
-    op.handle.callBoxed(&stack);
-  } catch (const c10::Error& e) {
-    throwOpError(env, op.name + ": " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throwOpError(env, op.name + ": " + e.what());
-  }
+  runOp(env, op, [&] { op.handle.callBoxed(&stack); });
   auto idOrNull = [&](const c10::IValue& v) { return Napi::Value(env, v.isTensor() ? idValue(env, v.toTensor()) : env.Null()); };
   switch (op.ret) {
     case 1: if (stack.size() == 1) return idOrNull(stack[0]); break;

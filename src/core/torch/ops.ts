@@ -61,7 +61,7 @@ function invoke(p: Plan, a: unknown[]): any {
     const i = pos[j]!;
     if (i >= a.length) break;
     const x = a[i], c = p.codes[j];
-    a[i] = c === 0 ? (x instanceof Tensor ? x._id : x == null ? x : NOT_TENSOR) : c === 1 ? tids(x) : scalarArg(x);
+    a[i] = c === 0 ? tid(x) : c === 1 ? tids(x) : scalarArg(x);
   }
   const r = call(p.h, ...a);
   const ret = p.ret;
