@@ -1,7 +1,7 @@
 {
   "targets": [{
     "target_name": "paperlab_torch",
-    "sources": ["native/addon.cpp", "native/distributed.cpp"],
+    "sources": ["native/addon.cpp", "native/distributed.cpp", "native/blas.cpp"],
     "include_dirs": [
       "<!@(node -p \"require('node-addon-api').include_dir\")",
       "<!@(node native/find-libtorch.cjs include)"

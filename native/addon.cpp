@@ -14,6 +14,7 @@
 #include <napi.h>
 #include <v8.h>  // toTypedArray's buffers over cached blocks (TToArray)
 #include "distributed.h"
+#include "blas.h"
 #include <torch/torch.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -1153,10 +1154,18 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: threads must be >= 1");
   at::set_num_threads(n);
-  // OpenBLAS (used by matmul on some builds) keeps its own pool.
-  using SetFn = void (*)(int);
-  if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+  // OpenBLAS (used by matmul on some builds) keeps its own pool; small products get fewer (blas.cpp).
+  paperlab::blasSetThreads(n);
   return info.Env().Undefined();
+}
+// blasStats() -> { policy, threads, narrowed } (native/blas.cpp)
+Napi::Value BlasStatsJs(const Napi::CallbackInfo& info) {
+  const paperlab::BlasStats s = paperlab::blasStats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("policy", s.policy);
+  o.Set("threads", s.threads);
+  o.Set("narrowed", s.narrowed);
+  return o;
 }
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_threads());
@@ -1437,6 +1446,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("blasStats", Napi::Function::New(env, BlasStatsJs));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("getRngState", Napi::Function::New(env, GetRngState));

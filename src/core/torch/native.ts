@@ -78,6 +78,7 @@ export interface Addon {
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
   setNumThreads(n: number): void;
+  blasStats(): { policy: boolean; threads: number; narrowed: number };
   getNumThreads(): number;
   manualSeed(seed: number): void;
   /** absent in addons built before it was added (rebuild: npm run build:native) */
