@@ -42,7 +42,7 @@ const ROWS: { fn: string; name: string; rounds: number; block: number; per?: num
   { fn: 'conv3d', name: 'engine: conv3d fwd+bwd 2x16x16x32x32 k3', rounds: 6, block: 4 },
   { fn: 'matmul', name: 'engine: matmul 1024² float32 (incl. copy out)', rounds: 6, block: 6 },
   { fn: 'add1000', name: 'engine: per-op overhead (1-element add)', rounds: 8, block: 8, per: 1000, note: 'per call (blocks of 1,000 calls)' },
-  { fn: 'hvp', name: 'engine: float64 HVP tanh MLP 32-64-1, n=256', rounds: 8, block: 10 },
+  { fn: 'hvp', name: 'engine: float64 HVP tanh MLP 32-64-1, n=256', rounds: 8, block: 60 },
 ];
 
 export default async function (h: BenchHelper): Promise<void> {
