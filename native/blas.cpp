@@ -16,10 +16,11 @@
 // The addon defines the four Fortran entry points. libtorch_cpu is loaded as the addon's dependency,
 // so its calls resolve in the addon's lookup scope, where the addon comes before libblas; each
 // wrapper picks the thread count and calls the next definition (RTLD_NEXT: the system BLAS). A
-// libtorch that links its BLAS statically (PyTorch's own wheels: MKL) never calls these, and a BLAS
-// without openblas_set_num_threads is called as it is. Threading only splits the output (rows and
-// columns of C, or of y), never a sum, so the result is the same bit for bit on any thread count.
-// PAPERLAB_BLAS_THREADS=blas leaves every decision to the BLAS.
+// libtorch that links its BLAS statically (PyTorch's own wheels: MKL) never calls these, and any
+// BLAS but OpenBLAS's pthread build (openblas_get_parallel() == 1) is called as it is: its OpenMP
+// build's setter also sets OpenMP's thread count and reallocates buffers. A side effect: a small
+// product gives the same bytes at any thread count (threaded, OpenBLAS's float32 gemm and gemv
+// round differently here). PAPERLAB_BLAS_THREADS=blas leaves every decision to the BLAS.
 #include <dlfcn.h>
 #include <atomic>
 #include <cstdint>
@@ -32,7 +33,7 @@
 namespace {
 
 using SetThreadsFn = void (*)(int);
-using GetThreadsFn = int (*)();
+using GetThreadsFn = int (*)();  // also openblas_get_parallel
 using GemmD = void (*)(const char*, const char*, const int*, const int*, const int*, const double*, const double*, const int*,
                        const double*, const int*, const double*, double*, const int*);
 using GemmS = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*, const int*,
@@ -47,7 +48,7 @@ constexpr double kGemvPerThread = 512.0 * 1024.0;   // bytes of matrix
 
 struct Blas {
   SetThreadsFn set = nullptr;
-  bool policy = false;  // false: the BLAS decides (no OpenBLAS, or PAPERLAB_BLAS_THREADS=blas)
+  bool policy = false;  // false: the BLAS decides (not OpenBLAS's pthread build, or PAPERLAB_BLAS_THREADS=blas)
 };
 
 // The BLAS's own threads setter, and the engine's thread count for it: what the BLAS started with
@@ -60,8 +61,9 @@ Blas& blas() {
     Blas r;
     r.set = reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
     auto get = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    auto parallel = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
     const char* env = std::getenv("PAPERLAB_BLAS_THREADS");
-    r.policy = r.set && get && !(env && std::strcmp(env, "blas") == 0);
+    r.policy = r.set && get && parallel && parallel() == 1 && !(env && std::strcmp(env, "blas") == 0);
     if (get) g_threads.store(get());
     return r;
   }();

@@ -3,7 +3,7 @@
 
 namespace paperlab {
 struct BlasStats {
-  bool policy;      // the engine picks the threads of small products (OpenBLAS found, not turned off)
+  bool policy;      // the engine picks the threads of small products (OpenBLAS's pthread build, not turned off)
   int threads;      // the engine's thread count for the BLAS
   double narrowed;  // products run on fewer threads than that, since start
 };

@@ -15,7 +15,7 @@ function run(threads: number, env: Record<string, string> = {}): Out {
   const out = execFileSync(process.execPath, ['--import', 'tsx', child, String(threads)], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return JSON.parse(out.trim().split('\n').pop()!) as Out;
 }
-// The policy needs OpenBLAS (openblas_set_num_threads); Debian's libtorch uses it.
+// The policy needs OpenBLAS's pthread build; Debian's libtorch uses it with libopenblas0-pthread.
 const policy = native.blasStats().policy;
 
 test('small products run on one BLAS thread at 2 threads: the same bytes as at 1 thread', { skip: !policy && 'BLAS is not OpenBLAS' }, () => {
