@@ -53,7 +53,7 @@ export class AGEM extends BaseLearner {
       for (let s = 0; s < this.innerSteps; s++) {
         torch.scope(() => {
           const { f, a } = this.model.outputAndGrad(x);
-          checkOutput(f, a, where);
+          checkOutput(f, a, where, this.model.isLinear);
           if (s === 0) r0 = f - y;
           let g = a.mul(f - y);
           const gr = this.referenceGradient();

@@ -32,6 +32,13 @@ export function toSample(x: SampleInput, shape: readonly number[], where: string
   return t;
 }
 
+/** s·I as a float64 [p, p] tensor: eye's one pass over p² entries, then its diagonal set (no second pass). */
+export function scaledIdentity(p: number, s: number): Tensor {
+  const P = torch.eye(p, p, { dtype: 'float64' });
+  if (s !== 1) P.diagonal().fill_(s);
+  return P;
+}
+
 export function checkTarget(y: number, where: string): void {
   if (typeof y !== 'number' || !Number.isFinite(y)) throw new Error(`${where}: target y must be a finite number, got ${y}`);
 }

@@ -42,14 +42,14 @@ export class EWC extends BaseLearner {
         for (let s = 0; s < this.innerSteps; s++) {
           torch.scope(() => {
             const { f, a } = this.model.outputAndGrad(x);
-            checkOutput(f, a, where);
+            checkOutput(f, a, where, this.model.isLinear);
             if (s === 0) r0 = f - y;
             const penalty = this.model.getParams().sub(this.anchor).mul(this.fisher).mul(this.lambda);
             this.model.addToParams(a.mul(f - y).add(penalty).mul(-this.lr));
           });
         }
         const { f, a } = this.model.outputAndGrad(x);
-        checkOutput(f, a, where);
+        checkOutput(f, a, where, this.model.isLinear);
         return { fisher: this.fisher.add(a.square()), anchor: this.model.getParams() };
       });
       this.fisher.dispose(); this.anchor.dispose();

@@ -2,7 +2,7 @@
 import * as torch from '../../../core/torch/index.ts';
 import type { StreamModel } from '../models.ts';
 import { learnerDefaults } from '../config.ts';
-import { BaseLearner, checkOutput } from './base.ts';
+import { BaseLearner, checkOutput, scaledIdentity } from './base.ts';
 import type { StepInfo, LearnerState } from './types.ts';
 
 type Tensor = torch.Tensor;
@@ -38,7 +38,7 @@ export class KalmanRLS extends BaseLearner {
     if (!(this.lambda >= 0 && this.lambda <= 1)) throw new Error(`KalmanRLS: lambda must be in [0, 1], got ${o.lambda}`);
     if (!(this.q >= 0)) throw new Error(`KalmanRLS: q must be ≥ 0, got ${o.q}`);
     const p = model.numParams;
-    this.P = torch.scope(() => torch.eye(p, p, { dtype: 'float64' }).mul(this.p0)).keep();
+    this.P = torch.scope(() => scaledIdentity(p, this.p0)).keep();
   }
   protected update(x: Tensor, y: number): StepInfo {
     const where = `kalman.observe (point ${this.steps + 1})`;
@@ -46,7 +46,7 @@ export class KalmanRLS extends BaseLearner {
     const R = this.R === 'ew' ? (this.lambda === 0 ? 0 : Math.pow(this.lambda, i)) : this.R;
     const plan = torch.scope(() => {
       const { f, a } = this.model.outputAndGrad(x);
-      checkOutput(f, a, where);
+      checkOutput(f, a, where, this.model.isLinear);
       // predicted covariance P + qI, applied to a without forming it
       const Pa = this.q > 0 ? this.P.mv(a).add(a, this.q) : this.P.mv(a);
       const S = a.dot(Pa).item() + R;

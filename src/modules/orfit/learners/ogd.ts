@@ -45,14 +45,14 @@ export class OGD extends BaseLearner {
       for (let s = 0; s < this.innerSteps; s++) {
         torch.scope(() => {
           const { f, a } = this.model.outputAndGrad(x);
-          checkOutput(f, a, where);
+          checkOutput(f, a, where, this.model.isLinear);
           if (s === 0) r0 = f - y;
           this.model.addToParams(this.proj(a.mul(f - y)).mul(-this.lr));
         });
       }
       const u = torch.scope(() => {
         const { f, a } = this.model.outputAndGrad(x);
-        checkOutput(f, a, where);
+        checkOutput(f, a, where, this.model.isLinear);
         const at = this.proj(a);
         const n = at.norm().item();
         return n > this.tol * a.norm().item() ? at.div(n) : null;

@@ -3,7 +3,7 @@
 import * as torch from '../../../core/torch/index.ts';
 import type { StreamModel } from '../models.ts';
 import { learnerDefaults } from '../config.ts';
-import { BaseLearner, checkOutput } from './base.ts';
+import { BaseLearner, checkOutput, scaledIdentity } from './base.ts';
 import type { StepInfo, LearnerState } from './types.ts';
 
 type Tensor = torch.Tensor;
@@ -33,7 +33,7 @@ export class EWRLS extends BaseLearner {
     if (!(this.p0 > 0 && Number.isFinite(this.p0))) throw new Error(`EWRLS: p0 must be positive and finite, got ${o.p0}`);
     this.name = model.isLinear ? 'ew-rls' : 'ntk-rls';
     const p = model.numParams;
-    this.P = torch.scope(() => torch.eye(p, p, { dtype: 'float64' }).mul(this.p0)).keep();
+    this.P = torch.scope(() => scaledIdentity(p, this.p0)).keep();
   }
   protected update(x: Tensor, y: number): StepInfo {
     const where = `${this.name}.observe (point ${this.steps + 1})`;
@@ -41,7 +41,7 @@ export class EWRLS extends BaseLearner {
     const li = this.lambda === 0 ? 0 : Math.pow(this.lambda, i);
     const plan = torch.scope(() => {
       const { f, a } = this.model.outputAndGrad(x);
-      checkOutput(f, a, where);
+      checkOutput(f, a, where, this.model.isLinear);
       const Pa = this.P.mv(a);
       const denom = li + a.dot(Pa).item();
       if (!(denom > 0)) return { r: f - y, skip: true as const };
