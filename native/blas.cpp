@@ -83,8 +83,12 @@ F next(const char* name, F self) {
 }
 
 // Runs call() on `n` threads of the BLAS when that is fewer than the engine's count, on the engine's
-// count again after. A product another thread starts meanwhile may run on fewer threads than it
-// would have (never on more); results do not depend on it.
+// count again after. A large product another thread starts meanwhile runs on fewer threads than it
+// would have (never on more), and in float32 may round differently. That takes two threads calling
+// the BLAS at once with products on both sides of the sizes above; libtorch does so only in its
+// per-sample convolution loops (slow_conv2d/3d), where a loop's products share one size, hence one
+// decision. A lock would serialize those loops; OpenBLAS >= 0.3.27's per-thread setter would not,
+// but Debian's 0.3.21 lacks it.
 template <typename Call>
 void onThreads(double n, Call call) {
   Blas& b = blas();
